@@ -1,0 +1,48 @@
+/**
+ * Connecting to Postgres: one postgres.js pool per process wrapped by drizzle. Everything else in
+ * this package takes the resulting `Db` (or a transaction of it) as its first argument.
+ */
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema/index.ts';
+
+export type Schema = typeof schema;
+export type Db = PostgresJsDatabase<Schema>;
+/** A transaction handle; accepted wherever a `Db` is, so queries compose inside transactions. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type DbOrTx = Db | Tx;
+
+export interface DatabaseOptions {
+  /** Pool size. Count it against the server's `max_connections` across every process. */
+  max?: number;
+  /** Seconds an idle connection is kept before closing. */
+  idleTimeout?: number;
+}
+
+export interface Database {
+  db: Db;
+  /** The underlying postgres.js client, for the few things drizzle doesn't do (LISTEN, raw health checks). */
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export function connectDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    idle_timeout: options.idleTimeout ?? 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+  });
+  const db = drizzle(sql, { schema });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** True when the server answers a trivial query; used by health checks. */
+export async function pingDatabase(database: Database): Promise<boolean> {
+  try {
+    await database.sql`select 1`;
+    return true;
+  } catch {
+    return false;
+  }
+}

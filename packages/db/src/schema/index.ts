@@ -1,0 +1,3 @@
+export * from './accounts.ts';
+export * from './rate-limits.ts';
+export * from './workflows.ts';

@@ -1,0 +1,116 @@
+/**
+ * The test harness's database side. Tests run on a real Postgres: `DATABASE_URL`'s server if set,
+ * else the machine's server at 127.0.0.1:5432 if it answers, else the embedded one. A migrated
+ * template database is made once per run (per migration set); every test file gets its own
+ * database cloned from it, so files run in parallel and leave nothing behind.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import postgres from 'postgres';
+import { connectDatabase, type Database } from '../client.ts';
+import { portAnswers, startEmbeddedPostgres } from '../embedded.ts';
+import { migrateDatabase, migrationsFolder } from '../migrate.ts';
+
+export interface TestServer {
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export async function findTestServer(repoRoot: string): Promise<TestServer> {
+  const fromEnv = process.env.DATABASE_URL;
+  if (fromEnv) return { adminUrl: withDatabase(fromEnv, 'postgres'), stop: async () => {} };
+  if (await portAnswers(5432)) {
+    return { adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres', stop: async () => {} };
+  }
+  const server = await startEmbeddedPostgres({
+    dataDir: path.join(repoRoot, '.swarm', 'test-postgres'),
+    port: Number(process.env.SWARM_TEST_PG_PORT ?? 54330),
+  });
+  return { adminUrl: server.adminUrl, stop: server.stop };
+}
+
+/** Name of the template for the current set of migrations: a new migration means a new template. */
+function templateName(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(migrationsFolder).sort()) {
+    if (file.endsWith('.sql')) hash.update(file).update(readFileSync(path.join(migrationsFolder, file)));
+  }
+  return `swarm_tpl_${hash.digest('hex').slice(0, 12)}`;
+}
+
+const TEST_DB_PREFIX = 'swarm_test_';
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * Makes sure the migrated template exists and clears leftovers of crashed runs. Runs once per test
+ * run (vitest globalSetup); concurrent runs serialise on an advisory lock.
+ */
+export async function prepareTestTemplate(adminUrl: string): Promise<string> {
+  const template = templateName();
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin`select pg_advisory_lock(hashtext('swarm:test-template'))`;
+    const existing = await admin<{ datname: string }[]>`
+      select datname from pg_database where datname like 'swarm_tpl_%' or datname like ${`${TEST_DB_PREFIX}%`}`;
+    for (const { datname } of existing) {
+      const created = Number(datname.split('_')[2]);
+      const staleTest = datname.startsWith(TEST_DB_PREFIX) && Date.now() - created > STALE_AFTER_MS;
+      const oldTemplate = datname.startsWith('swarm_tpl_') && datname !== template;
+      if (staleTest || oldTemplate) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+    }
+    if (!existing.some((row) => row.datname === template)) {
+      // Build under a temporary name and rename, so a crash never leaves a half-migrated template.
+      const building = `${template}_building`;
+      await admin.unsafe(`drop database if exists "${building}" with (force)`);
+      await admin.unsafe(`create database "${building}"`);
+      await migrateDatabase(withDatabase(adminUrl, building));
+      await admin.unsafe(`alter database "${building}" rename to "${template}"`);
+    }
+  } finally {
+    await admin`select pg_advisory_unlock(hashtext('swarm:test-template'))`.catch(() => {});
+    await admin.end({ timeout: 5 });
+  }
+  return template;
+}
+
+export interface TestDatabase extends Database {
+  url: string;
+  name: string;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of its own for one test file. */
+export async function createTestDatabase(adminUrl: string, template: string): Promise<TestDatabase> {
+  // The creation time is in the name so a later run can tell a crashed run's leftovers apart.
+  const name = `${TEST_DB_PREFIX}${Date.now()}_${randomBytes(4).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}" template "${template}"`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const url = withDatabase(adminUrl, name);
+  const database = connectDatabase(url, { max: 5 });
+  return {
+    ...database,
+    url,
+    name,
+    async drop() {
+      await database.close();
+      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end({ timeout: 5 });
+      }
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['{apps,packages}/*/{src,test,e2e}/**/*.test.{ts,tsx}'],
+    globalSetup: ['./test/global-setup.ts'],
+    // Two cores: more workers only make Postgres and Chromium fight over them.
+    maxWorkers: 2,
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
