@@ -46,3 +46,13 @@ export async function pingDatabase(database: Database): Promise<boolean> {
     return false;
   }
 }
+
+/** The installed pg-boss schema version, or null when the queue schema is missing. */
+export async function queueSchemaVersion(database: Database): Promise<number | null> {
+  try {
+    const [row] = await database.sql<{ version: number }[]>`select version from pgboss.version`;
+    return row ? Number(row.version) : null;
+  } catch {
+    return null;
+  }
+}

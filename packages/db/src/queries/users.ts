@@ -1,6 +1,6 @@
 /** Users, sessions and API tokens. Token values never reach this layer: only their hashes. */
 import { ConflictError } from '@swarm/engine';
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import { isUniqueViolation } from '../errors.ts';
 import { apiTokens, sessions, users } from '../schema/index.ts';
@@ -53,24 +53,24 @@ export async function createSession(
   return row!;
 }
 
-/**
- * Resolves a session token hash to its user, refreshing `last_used_at` in the same statement.
- * Expired sessions resolve to nothing.
- */
-export async function touchSession(db: DbOrTx, tokenHash: string): Promise<PublicUser | null> {
+// "Last used" is for humans reading a token list; refreshing it at most once a minute keeps every
+// authenticated request from also being a write.
+const STALE_LAST_USED = sql`now() - interval '1 minute'`;
+
+/** Resolves a session token hash to its user; expired sessions resolve to nothing. */
+export async function findSessionUser(db: DbOrTx, tokenHash: string): Promise<PublicUser | null> {
   const [row] = await db
+    .select({ ...publicUserColumns, sessionId: sessions.id })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, sql`now()`)));
+  if (!row) return null;
+  const { sessionId, ...user } = row;
+  await db
     .update(sessions)
     .set({ lastUsedAt: sql`now()` })
-    .from(users)
-    .where(
-      and(
-        eq(sessions.tokenHash, tokenHash),
-        gt(sessions.expiresAt, sql`now()`),
-        eq(users.id, sessions.userId),
-      ),
-    )
-    .returning(publicUserColumns);
-  return row ?? null;
+    .where(and(eq(sessions.id, sessionId), lt(sessions.lastUsedAt, STALE_LAST_USED)));
+  return user;
 }
 
 export async function deleteSession(db: DbOrTx, tokenHash: string): Promise<void> {
@@ -112,15 +112,23 @@ export async function revokeApiToken(db: DbOrTx, userId: string, id: string): Pr
   return rows.length > 0;
 }
 
-/** Resolves a live API token hash to its user and records when it was last used. */
-export async function touchApiToken(db: DbOrTx, tokenHash: string): Promise<PublicUser | null> {
+/** Resolves a live (not revoked) API token hash to its user. */
+export async function findApiTokenUser(db: DbOrTx, tokenHash: string): Promise<PublicUser | null> {
   const [row] = await db
+    .select({ ...publicUserColumns, tokenId: apiTokens.id })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
+  if (!row) return null;
+  const { tokenId, ...user } = row;
+  await db
     .update(apiTokens)
     .set({ lastUsedAt: sql`now()` })
-    .from(users)
     .where(
-      and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), eq(users.id, apiTokens.userId)),
-    )
-    .returning(publicUserColumns);
-  return row ?? null;
+      and(
+        eq(apiTokens.id, tokenId),
+        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, STALE_LAST_USED)),
+      ),
+    );
+  return user;
 }

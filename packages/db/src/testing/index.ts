@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { connectDatabase, type Database } from '../client.ts';
 import { portAnswers, startEmbeddedPostgres } from '../embedded.ts';
@@ -36,9 +37,14 @@ export async function findTestServer(repoRoot: string): Promise<TestServer> {
   return { adminUrl: server.adminUrl, stop: server.stop };
 }
 
-/** Name of the template for the current set of migrations: a new migration means a new template. */
+/**
+ * Name of the template for the current migrations and pg-boss version: a new migration or a
+ * pg-boss upgrade means a new template.
+ */
 function templateName(): string {
   const hash = createHash('sha256');
+  const pgBossPackage = fileURLToPath(new URL('../../node_modules/pg-boss/package.json', import.meta.url));
+  hash.update(JSON.parse(readFileSync(pgBossPackage, 'utf8')).version);
   for (const file of readdirSync(migrationsFolder).sort()) {
     if (file.endsWith('.sql')) hash.update(file).update(readFileSync(path.join(migrationsFolder, file)));
   }

@@ -1,0 +1,131 @@
+/**
+ * Accounts: sign-up, login (rate limited), sessions and API tokens. Routers stay thin and call
+ * this; it holds the rules (email normalisation, equal answers for unknown user and wrong
+ * password, token hashing).
+ */
+import {
+  createApiToken,
+  createSession,
+  createUser,
+  type Db,
+  deleteSession,
+  findApiTokenUser,
+  findSessionUser,
+  findUserForLogin,
+  hitRateLimit,
+  listApiTokens,
+  type PublicUser,
+  resetRateLimit,
+  revokeApiToken,
+} from '@swarm/db';
+import { DomainError, NotFoundError } from '@swarm/engine';
+import {
+  generateToken,
+  hashPassword,
+  hashToken,
+  tokenDisplayPrefix,
+  tokenKind,
+  verifyPassword,
+} from './secrets.ts';
+
+export interface AuthLimits {
+  sessionTtlDays: number;
+  /** Login attempts per email per window, and per client address per window. */
+  loginPerEmail: number;
+  loginPerIp: number;
+  loginWindowSeconds: number;
+  signupPerIp: number;
+  signupWindowSeconds: number;
+}
+
+export const defaultAuthLimits: AuthLimits = {
+  sessionTtlDays: 30,
+  loginPerEmail: 10,
+  loginPerIp: 100,
+  loginWindowSeconds: 15 * 60,
+  signupPerIp: 20,
+  signupWindowSeconds: 60 * 60,
+};
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+function tooMany(what: string, windowSeconds: number) {
+  const minutes = Math.ceil(windowSeconds / 60);
+  return new DomainError('TOO_MANY_REQUESTS', `Too many ${what}; try again in up to ${minutes} minutes.`);
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(db: Db, limits: AuthLimits = defaultAuthLimits) {
+  async function startSession(user: PublicUser) {
+    const token = generateToken('session');
+    const expiresAt = new Date(Date.now() + limits.sessionTtlDays * 86_400_000);
+    await createSession(db, { userId: user.id, tokenHash: hashToken(token), expiresAt });
+    return { user, token, expiresAt };
+  }
+
+  return {
+    async signup(input: { email: string; password: string; name?: string | undefined }, ip: string) {
+      if ((await hitRateLimit(db, `signup:ip:${ip}`, limits.signupWindowSeconds)) > limits.signupPerIp) {
+        throw tooMany('sign-ups from this address', limits.signupWindowSeconds);
+      }
+      const user = await createUser(db, {
+        email: normalizeEmail(input.email),
+        name: input.name?.trim() ?? '',
+        passwordHash: await hashPassword(input.password),
+      });
+      return startSession(user);
+    },
+
+    async login(input: { email: string; password: string }, ip: string) {
+      const email = normalizeEmail(input.email);
+      const perEmail = await hitRateLimit(db, `login:email:${email}`, limits.loginWindowSeconds);
+      const perIp = await hitRateLimit(db, `login:ip:${ip}`, limits.loginWindowSeconds);
+      if (perEmail > limits.loginPerEmail || perIp > limits.loginPerIp) {
+        throw tooMany('login attempts', limits.loginWindowSeconds);
+      }
+      const found = await findUserForLogin(db, email);
+      // One answer for "no such user" and "wrong password", so emails can't be probed.
+      if (!(await verifyPassword(found?.passwordHash ?? null, input.password)) || !found) {
+        throw new DomainError('UNAUTHORIZED', 'Email or password is incorrect.');
+      }
+      await resetRateLimit(db, `login:email:${email}`);
+      const { passwordHash: _, ...user } = found;
+      return startSession(user);
+    },
+
+    async logout(sessionTokenHash: string | null) {
+      if (sessionTokenHash) await deleteSession(db, sessionTokenHash);
+    },
+
+    /** The user behind a session or API token, or null for anything unknown, expired or revoked. */
+    async resolveToken(token: string): Promise<{ user: PublicUser; sessionTokenHash: string | null } | null> {
+      const kind = tokenKind(token);
+      if (!kind) return null;
+      const tokenHash = hashToken(token);
+      if (kind === 'session') {
+        const user = await findSessionUser(db, tokenHash);
+        return user ? { user, sessionTokenHash: tokenHash } : null;
+      }
+      const user = await findApiTokenUser(db, tokenHash);
+      return user ? { user, sessionTokenHash: null } : null;
+    },
+
+    async createApiToken(userId: string, name: string) {
+      const token = generateToken('api');
+      const apiToken = await createApiToken(db, {
+        userId,
+        name,
+        tokenHash: hashToken(token),
+        tokenPrefix: tokenDisplayPrefix(token),
+      });
+      return { token, apiToken };
+    },
+
+    listApiTokens: (userId: string) => listApiTokens(db, userId),
+
+    async revokeApiToken(userId: string, id: string) {
+      if (!(await revokeApiToken(db, userId, id))) throw new NotFoundError('API token');
+    },
+  };
+}

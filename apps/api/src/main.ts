@@ -1,0 +1,31 @@
+/** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
+import { connectDatabase } from '@swarm/db';
+import pino from 'pino';
+import { parseApiEnv } from './env.ts';
+import { buildApiServer } from './server.ts';
+
+const env = parseApiEnv(process.env);
+const logger = pino({ level: env.LOG_LEVEL, base: { service: 'api' } });
+const database = connectDatabase(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
+const app = await buildApiServer({
+  database,
+  logger,
+  bodyLimitBytes: env.BODY_LIMIT_BYTES,
+  trustProxy: env.TRUST_PROXY,
+  secureCookies: env.NODE_ENV === 'production',
+  webDistDir: env.WEB_DIST_DIR,
+  authLimits: { sessionTtlDays: env.SESSION_TTL_DAYS },
+});
+await app.listen({ host: env.HOST, port: env.PORT });
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down: finishing in-flight requests');
+  await app.close();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

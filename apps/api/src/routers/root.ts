@@ -1,0 +1,19 @@
+/** The whole tRPC API: one router per domain, composed here. */
+import { pingDatabase, queueSchemaVersion } from '@swarm/db';
+import { publicProcedure, router } from '../trpc.ts';
+import { authRouter } from './auth.ts';
+import { tagsRouter } from './tags.ts';
+import { workflowsRouter } from './workflows.ts';
+
+export const appRouter = router({
+  health: publicProcedure.query(async ({ ctx }) => {
+    const db = await pingDatabase(ctx.database);
+    const queue = db && (await queueSchemaVersion(ctx.database)) !== null;
+    return { ok: db && queue, db, queue };
+  }),
+  auth: authRouter,
+  workflows: workflowsRouter,
+  tags: tagsRouter,
+});
+
+export type AppRouter = typeof appRouter;

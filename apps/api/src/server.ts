@@ -1,0 +1,155 @@
+/**
+ * The API's HTTP server: Fastify with tRPC at /trpc, /healthz, body limits, and (optionally) the
+ * built web app on the same port. `buildApiServer` wires it from parts; `startApiServer` is the
+ * one-call version tests and scripts use.
+ */
+
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
+import { connectDatabase, type Database } from '@swarm/db';
+import { jsonTextDepth } from '@swarm/engine';
+import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
+import Fastify, { LogController } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { requestToken } from './auth/cookies.ts';
+import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
+import { type AppRouter, appRouter } from './routers/root.ts';
+import type { Context } from './trpc.ts';
+
+/** Far deeper than any honest request; stops hostile nesting before any recursive code sees it. */
+const MAX_REQUEST_JSON_DEPTH = 256;
+const PROTO_KEY = /"__proto__"\s*:/;
+
+export interface ApiServerOptions {
+  database: Database;
+  logger: Logger;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+  secureCookies: boolean;
+  webDistDir?: string | undefined;
+  authLimits?: Partial<AuthLimits>;
+}
+
+export async function buildApiServer(options: ApiServerOptions) {
+  const { database, logger } = options;
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: options.bodyLimitBytes,
+    trustProxy: options.trustProxy,
+    // One line per request (below) instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  const auth = createAuthService(database.db, { ...defaultAuthLimits, ...options.authLimits });
+
+  await app.register(cookie);
+
+  // tRPC takes JSON bodies as raw strings; look at them once before anything parses them.
+  app.addHook('preHandler', async (req, reply) => {
+    if (typeof req.body !== 'string') return;
+    if (jsonTextDepth(req.body) > MAX_REQUEST_JSON_DEPTH || PROTO_KEY.test(req.body)) {
+      return reply.code(400).send({
+        error: {
+          message: 'Request body is nested too deeply or uses a forbidden "__proto__" key.',
+          code: -32600,
+          data: { code: 'BAD_REQUEST', httpStatus: 400, issues: null },
+        },
+      });
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.url === '/healthz') return;
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      async createContext({ req, res }): Promise<Context> {
+        const token = requestToken(req);
+        const resolved = token ? await auth.resolveToken(token) : null;
+        return {
+          db: database.db,
+          database,
+          auth,
+          log: req.log as Logger,
+          user: resolved?.user ?? null,
+          sessionTokenHash: resolved?.sessionTokenHash ?? null,
+          ip: req.ip,
+          req,
+          res,
+          secureCookies: options.secureCookies,
+        };
+      },
+      onError({ error, path, ctx }) {
+        if (error.code === 'INTERNAL_SERVER_ERROR') {
+          (ctx?.log ?? logger).error({ err: error.cause ?? error, path }, 'procedure failed');
+        }
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+
+  if (options.webDistDir && existsSync(path.join(options.webDistDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: path.resolve(options.webDistDir), wildcard: false });
+    // Client-side routes (/workflows/…) all load the single-page app.
+    app.setNotFoundHandler((req, reply) => {
+      const isPage = req.method === 'GET' && !/^\/(trpc|api|webhooks|healthz)(\/|$)/.test(req.url);
+      if (isPage) return reply.sendFile('index.html');
+      return reply.code(404).send({ error: 'Not found' });
+    });
+  }
+  return app;
+}
+
+export interface StartApiServerOptions {
+  databaseUrl: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  webDistDir?: string;
+  logLevel?: pino.Level | 'silent';
+  bodyLimitBytes?: number;
+  authLimits?: Partial<AuthLimits>;
+}
+
+/** Starts a complete API server (own pool, own logger) and returns its URL. */
+export async function startApiServer(options: StartApiServerOptions) {
+  const database = connectDatabase(options.databaseUrl, { max: 5 });
+  const logger = pino({ level: options.logLevel ?? 'silent' });
+  const app = await buildApiServer({
+    database,
+    logger,
+    bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
+    trustProxy: false,
+    secureCookies: false,
+    webDistDir: options.webDistDir,
+    authLimits: options.authLimits,
+  });
+  const host = options.host ?? '127.0.0.1';
+  await app.listen({ host, port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://${host}:${port}`,
+    app,
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}

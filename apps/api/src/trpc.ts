@@ -1,0 +1,84 @@
+/**
+ * tRPC setup: the request context, the one error formatter, and the procedure builders every
+ * router uses. Domain errors thrown by packages become tRPC errors here and nowhere else.
+ */
+import type { Database, Db, PublicUser } from '@swarm/db';
+import { DomainError, type DomainErrorCode, formatPath, type ValidationIssue } from '@swarm/engine';
+import { initTRPC, TRPCError } from '@trpc/server';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import superjson from 'superjson';
+import { ZodError } from 'zod';
+import type { AuthService } from './auth/service.ts';
+
+export interface Context {
+  db: Db;
+  /** The connection behind `db`, for health checks. */
+  database: Database;
+  auth: AuthService;
+  log: Logger;
+  user: PublicUser | null;
+  /** The client's address (honours X-Forwarded-For only when TRUST_PROXY is set). */
+  ip: string;
+  req: FastifyRequest | null;
+  res: FastifyReply | null;
+  /** Hash of the session token this request came with, so logout can end exactly that session. */
+  sessionTokenHash: string | null;
+  /** Mark cookies Secure (production, served over HTTPS). */
+  secureCookies: boolean;
+}
+
+const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPCError['code']> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+};
+
+function zodIssues(error: ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const issues =
+      cause instanceof ZodError
+        ? zodIssues(cause)
+        : cause instanceof DomainError && cause.issues.length
+          ? cause.issues
+          : null;
+    const first = issues?.[0];
+    const message =
+      error.code === 'INTERNAL_SERVER_ERROR'
+        ? 'Something went wrong on our side; the details are in the server log.'
+        : cause instanceof ZodError && first
+          ? `${first.path || 'input'}: ${first.message}`
+          : shape.message;
+    const { stack: _stack, ...data } = shape.data;
+    return { ...shape, message, data: { ...data, issues } };
+  },
+});
+
+/** Turns coded domain errors from packages into the matching tRPC error, keeping their issues. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const publicProcedure = t.procedure.use(domainErrors);
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user)
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in or send an API token first.' });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});

@@ -1,0 +1,157 @@
+import { createSwarmClient } from '@swarm/client';
+import { describe, expect, it } from 'vitest';
+import { useApiServer } from '../src/testing.ts';
+import { expectApiError } from './expect-error.ts';
+
+const api = useApiServer({ authLimits: { loginPerEmail: 3 } });
+
+async function countRows(table: 'users' | 'sessions' | 'api_tokens') {
+  const [row] = await api.database.sql<
+    { n: number }[]
+  >`select count(*)::int as n from ${api.database.sql(table)}`;
+  return row!.n;
+}
+
+describe('sign-up and login', () => {
+  it('signs up with a normalised email and returns a token that works as a Bearer token', async () => {
+    const { user, token } = await api.anonymous().auth.signup.mutate({
+      email: '  Ada@Example.COM ',
+      password: 'analytical engine',
+      name: 'Ada',
+    });
+    expect(user.email).toBe('ada@example.com');
+    expect(token).toMatch(/^sws_/);
+    const me = await createSwarmClient({ url: api.url, token }).auth.me.query();
+    expect(me).toMatchObject({ id: user.id, email: 'ada@example.com', name: 'Ada' });
+  });
+
+  it('sets an httpOnly, SameSite=Lax session cookie that authenticates the browser', async () => {
+    const res = await fetch(`${api.url}/trpc/auth.signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ json: { email: 'cookie@example.com', password: 'cookie monster!' } }),
+    });
+    expect(res.status).toBe(200);
+    const setCookie = res.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^swarm_session=sws_/);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Lax/i);
+    expect(setCookie).not.toMatch(/Secure/i); // not in development; production sets it
+    const cookie = setCookie.split(';')[0]!;
+    const me = await fetch(`${api.url}/trpc/auth.me`, { headers: { cookie } });
+    expect(
+      ((await me.json()) as { result: { data: { json: { email: string } } } }).result.data.json.email,
+    ).toBe('cookie@example.com');
+  });
+
+  it('refuses a second account for the same email, whatever its case, and writes nothing', async () => {
+    await api.anonymous().auth.signup.mutate({ email: 'twice@example.com', password: 'first password' });
+    const users = await countRows('users');
+    await expectApiError(
+      api.anonymous().auth.signup.mutate({ email: 'TWICE@example.com', password: 'second password' }),
+      'CONFLICT',
+      { message: /already exists/ },
+    );
+    expect(await countRows('users')).toBe(users);
+  });
+
+  it('names the failing field for a malformed email or a short password and writes nothing', async () => {
+    const users = await countRows('users');
+    await expectApiError(
+      api.anonymous().auth.signup.mutate({ email: 'not-an-email', password: 'long enough' }),
+      'BAD_REQUEST',
+      {
+        paths: ['email'],
+        message: /email: not a valid email/,
+      },
+    );
+    await expectApiError(
+      api.anonymous().auth.signup.mutate({ email: 'short@example.com', password: 'short' }),
+      'BAD_REQUEST',
+      {
+        paths: ['password'],
+        message: /password: at least 8 characters/,
+      },
+    );
+    expect(await countRows('users')).toBe(users);
+  });
+
+  it('answers a wrong password exactly like an unknown user', async () => {
+    await api.anonymous().auth.signup.mutate({ email: 'known@example.com', password: 'the right one' });
+    const wrong = await expectApiError(
+      api.anonymous().auth.login.mutate({ email: 'known@example.com', password: 'the wrong one' }),
+      'UNAUTHORIZED',
+    );
+    const unknown = await expectApiError(
+      api.anonymous().auth.login.mutate({ email: 'nobody@example.com', password: 'the wrong one' }),
+      'UNAUTHORIZED',
+    );
+    expect(wrong.message).toBe(unknown.message);
+    const { user } = await api
+      .anonymous()
+      .auth.login.mutate({ email: 'KNOWN@example.com', password: 'the right one' });
+    expect(user.email).toBe('known@example.com');
+  });
+
+  it('rate-limits login attempts per email, even with the right password once limited', async () => {
+    await api.anonymous().auth.signup.mutate({ email: 'limited@example.com', password: 'the right one' });
+    for (let i = 0; i < 3; i++) {
+      await expectApiError(
+        api.anonymous().auth.login.mutate({ email: 'limited@example.com', password: `guess ${i}` }),
+        'UNAUTHORIZED',
+      );
+    }
+    await expectApiError(
+      api.anonymous().auth.login.mutate({ email: 'limited@example.com', password: 'the right one' }),
+      'TOO_MANY_REQUESTS',
+      { message: /try again/ },
+    );
+  });
+
+  it('logout ends the session it was called with, and only that one', async () => {
+    const { client, token } = await api.signUp('logout@example.com', 'logging out now');
+    const second = await api
+      .anonymous()
+      .auth.login.mutate({ email: 'logout@example.com', password: 'logging out now' });
+    await client.auth.logout.mutate();
+    await expectApiError(createSwarmClient({ url: api.url, token }).auth.me.query(), 'UNAUTHORIZED');
+    expect((await createSwarmClient({ url: api.url, token: second.token }).auth.me.query()).email).toBe(
+      'logout@example.com',
+    );
+  });
+});
+
+describe('API tokens', () => {
+  it('shows a token once, stores only its hash, records its use, and stops working when revoked', async () => {
+    const { client } = await api.signUp();
+    const { token, apiToken } = await client.auth.createApiToken.mutate({ name: 'ci script' });
+    expect(token).toMatch(/^swt_/);
+    expect(apiToken).toMatchObject({ name: 'ci script', tokenPrefix: token.slice(0, 12), lastUsedAt: null });
+
+    const stored = await api.database.sql<{ token_hash: string }[]>`
+      select token_hash from api_tokens where id = ${apiToken.id}`;
+    expect(stored[0]!.token_hash).not.toContain(token);
+    expect(stored[0]!.token_hash).toMatch(/^[0-9a-f]{64}$/);
+
+    const viaToken = createSwarmClient({ url: api.url, token });
+    await viaToken.workflows.list.query();
+    const [listed] = await client.auth.listApiTokens.query();
+    expect(listed).not.toHaveProperty('token');
+    expect(listed!.lastUsedAt).toBeInstanceOf(Date);
+
+    await client.auth.revokeApiToken.mutate({ id: apiToken.id });
+    await expectApiError(viaToken.workflows.list.query(), 'UNAUTHORIZED');
+    await expectApiError(client.auth.revokeApiToken.mutate({ id: apiToken.id }), 'NOT_FOUND');
+  });
+
+  it('refuses made-up and malformed bearer tokens', async () => {
+    await expectApiError(
+      createSwarmClient({ url: api.url, token: 'swt_made_up' }).auth.me.query(),
+      'UNAUTHORIZED',
+    );
+    await expectApiError(
+      createSwarmClient({ url: api.url, token: 'garbage' }).auth.me.query(),
+      'UNAUTHORIZED',
+    );
+  });
+});

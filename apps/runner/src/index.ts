@@ -1,0 +1,1 @@
+export { createRunner, type RunnerOptions } from './runner.ts';

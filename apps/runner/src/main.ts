@@ -1,0 +1,25 @@
+/** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
+import pino from 'pino';
+import { parseRunnerEnv } from './env.ts';
+import { createRunner } from './runner.ts';
+
+const env = parseRunnerEnv(process.env);
+const logger = pino({ level: env.LOG_LEVEL, base: { service: 'runner', pid: process.pid } });
+const runner = createRunner({
+  databaseUrl: env.DATABASE_URL,
+  logger,
+  poolSize: env.RUNNER_POOL_SIZE,
+  drainSeconds: env.RUNNER_DRAIN_SECONDS,
+});
+await runner.start();
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  await runner.stop();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
