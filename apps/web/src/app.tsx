@@ -1,0 +1,51 @@
+/**
+ * The app's providers and routes. The editor is loaded lazily so React Flow stays out of the
+ * first chunk that the login page and the workflow list need.
+ */
+import { QueryClientProvider } from '@tanstack/react-query';
+import { lazy, Suspense, useState } from 'react';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { LoginPage, SignupPage } from './auth/auth-pages.tsx';
+import { AppShell } from './layout/app-shell.tsx';
+import { NotFoundPage } from './layout/not-found-page.tsx';
+import { PageLoading } from './layout/page-state.tsx';
+import { ApiTokensPage } from './settings/api-tokens-page.tsx';
+import { TagsPage } from './tags/tags-page.tsx';
+import { createQueryClient, createTrpcClient, TRPCProvider } from './trpc.ts';
+import { WorkflowListPage } from './workflows/workflow-list-page.tsx';
+
+const EditorPage = lazy(() => import('./editor/editor-page.tsx'));
+
+const router = createBrowserRouter([
+  { path: '/login', element: <LoginPage /> },
+  { path: '/signup', element: <SignupPage /> },
+  {
+    element: <AppShell />,
+    children: [
+      { path: '/', element: <WorkflowListPage /> },
+      { path: '/tags', element: <TagsPage /> },
+      { path: '/settings/tokens', element: <ApiTokensPage /> },
+      {
+        path: '/workflows/:id',
+        element: (
+          <Suspense fallback={<PageLoading label="Loading editor…" />}>
+            <EditorPage />
+          </Suspense>
+        ),
+      },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);
+
+export function App() {
+  const [queryClient] = useState(createQueryClient);
+  const [trpcClient] = useState(createTrpcClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
+        <RouterProvider router={router} />
+      </TRPCProvider>
+    </QueryClientProvider>
+  );
+}

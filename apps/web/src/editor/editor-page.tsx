@@ -1,0 +1,44 @@
+/**
+ * Route `/workflows/:id`: loads the workflow and hands it to the editor. Loaded lazily, so React
+ * Flow and its styles are only fetched when someone opens a workflow.
+ */
+import { useQuery } from '@tanstack/react-query';
+import { ReactFlowProvider } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { Link, useParams } from 'react-router';
+import { readApiError } from '../api-error.ts';
+import { PageError, PageLoading } from '../layout/page-state.tsx';
+import { useTRPC } from '../trpc.ts';
+import { buttonClass } from '../ui/button.tsx';
+import { WorkflowEditor } from './workflow-editor.tsx';
+
+export default function EditorPage() {
+  const { id = '' } = useParams();
+  const trpc = useTRPC();
+  const workflow = useQuery(trpc.workflows.get.queryOptions({ id }));
+
+  if (workflow.isPending) return <PageLoading label="Loading workflow…" />;
+  if (workflow.isError) {
+    const error = readApiError(workflow.error);
+    if (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST') {
+      return (
+        <div className="mx-auto max-w-md py-24 text-center">
+          <h1 className="text-xl font-semibold text-slate-900">Workflow not found</h1>
+          <p className="mt-2 text-sm text-slate-600">
+            It may have been deleted, or it belongs to someone else.
+          </p>
+          <Link to="/" className={buttonClass('primary', 'md', 'mt-6')}>
+            Back to workflows
+          </Link>
+        </div>
+      );
+    }
+    return <PageError message={error.message} onRetry={() => workflow.refetch()} />;
+  }
+
+  return (
+    <ReactFlowProvider key={id}>
+      <WorkflowEditor workflow={workflow.data} />
+    </ReactFlowProvider>
+  );
+}

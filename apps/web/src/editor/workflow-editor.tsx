@@ -1,0 +1,475 @@
+/**
+ * The workflow editor: palette, React Flow canvas, inspector for the selected node, live
+ * validation and saving of the draft.
+ *
+ * The canvas state (React Flow nodes and edges) is the source of truth while editing; the
+ * definition is derived from it and compared, as JSON, with the last saved one to know whether
+ * there are unsaved changes. Validation runs on the server (it knows every node type's config
+ * schema) a moment after the last change.
+ */
+import type { WorkflowDefinition } from '@swarm/engine';
+import { checkWorkflowDefinition } from '@swarm/engine';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import {
+  addEdge,
+  Background,
+  BackgroundVariant,
+  type Connection,
+  Controls,
+  MiniMap,
+  type NodeTypes,
+  Panel,
+  ReactFlow,
+  useEdgesState,
+  useNodesState,
+  useReactFlow,
+  type XYPosition,
+} from '@xyflow/react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useBlocker } from 'react-router';
+import { type ApiIssue, readApiError } from '../api-error.ts';
+import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
+import { Button } from '../ui/button.tsx';
+import { ConfirmDialog } from '../ui/dialog.tsx';
+import { TagChip } from '../ui/tag-chip.tsx';
+import { useDebouncedValue } from '../use-debounced-value.ts';
+import { TagPicker } from '../workflows/tag-picker.tsx';
+import {
+  edgeDefaults,
+  type FlowEdge,
+  type FlowNode,
+  findFreeSpot,
+  isAllowedConnection,
+  NODE_HEIGHT,
+  NODE_WIDTH,
+  newEdgeId,
+  newNodeId,
+  toDefinition,
+  toFlow,
+  type WorkflowNodeData,
+} from './graph.ts';
+import { IssuesPanel } from './issues-panel.tsx';
+import { NodeInspector } from './node-inspector.tsx';
+import { type PaletteEntry, paletteEntry } from './node-palette.ts';
+import { PALETTE_DRAG_TYPE, Palette } from './palette.tsx';
+import { groupByTarget, type LocatedIssue, locateIssues } from './validation-issues.ts';
+import { NodeIssuesContext, WorkflowNodeCard } from './workflow-node.tsx';
+
+type Workflow = RouterOutputs['workflows']['get'];
+
+const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
+const VALIDATE_DELAY_MS = 400;
+
+interface ValidationResult {
+  json: string;
+  definition: WorkflowDefinition;
+  issues: ApiIssue[];
+}
+
+export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const queryClient = useQueryClient();
+  const rf = useReactFlow<FlowNode, FlowEdge>();
+  const canvasRef = useRef<HTMLDivElement>(null);
+
+  // The editor owns its state from here on; later refetches of the workflow only refresh tags.
+  const [initial] = useState(() => toFlow(workflow.definition));
+  const [nodes, setNodes, onNodesChange] = useNodesState<FlowNode>(initial.nodes);
+  const [edges, setEdges, onEdgesChange] = useEdgesState<FlowEdge>(initial.edges);
+  const [name, setName] = useState(workflow.name);
+  const [saved, setSaved] = useState(() => ({
+    json: JSON.stringify(toDefinition(initial.nodes, initial.edges, initial.extras)),
+    name: workflow.name,
+  }));
+
+  const definitionJson = useMemo(
+    () => JSON.stringify(toDefinition(nodes, edges, initial.extras)),
+    [nodes, edges, initial.extras],
+  );
+  const dirty = definitionJson !== saved.json || (name.trim() !== '' && name.trim() !== saved.name);
+
+  // --- validation -------------------------------------------------------------------------
+  const [validation, setValidation] = useState<ValidationResult | null>(null);
+  const debouncedJson = useDebouncedValue(definitionJson, VALIDATE_DELAY_MS);
+  useEffect(() => {
+    let cancelled = false;
+    const definition = JSON.parse(debouncedJson) as WorkflowDefinition;
+    client.workflows.validate.mutate({ definition }).then(
+      (result) => {
+        if (!cancelled) setValidation({ json: debouncedJson, definition, issues: result.issues });
+      },
+      (error: unknown) => {
+        if (cancelled) return;
+        // Rejected input still names its problems; if the server is unreachable, check locally.
+        const { issues } = readApiError(error);
+        const fallback = issues.length > 0 ? issues : checkWorkflowDefinition(definition).issues;
+        setValidation({ json: debouncedJson, definition, issues: fallback });
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [debouncedJson, client]);
+
+  const issues = useMemo(() => {
+    if (!validation) return [];
+    const nodeIds = new Set(nodes.map((n) => n.id));
+    const edgeIds = new Set(edges.map((e) => e.id));
+    // Drop issues about things deleted since the check ran.
+    return locateIssues(validation.issues, validation.definition).filter(
+      (issue) =>
+        !issue.target ||
+        (issue.target.kind === 'node' ? nodeIds.has(issue.target.id) : edgeIds.has(issue.target.id)),
+    );
+  }, [validation, nodes, edges]);
+  const nodeIssues = useMemo(() => groupByTarget(issues, 'node'), [issues]);
+  const edgeIssues = useMemo(() => groupByTarget(issues, 'edge'), [issues]);
+  const checking = validation?.json !== definitionJson;
+
+  const displayEdges = useMemo(
+    () =>
+      edgeIssues.size === 0
+        ? edges
+        : edges.map((edge) =>
+            edgeIssues.has(edge.id)
+              ? { ...edge, style: { stroke: '#e11d48', strokeWidth: 2 }, animated: true }
+              : edge,
+          ),
+    [edges, edgeIssues],
+  );
+
+  // --- saving -----------------------------------------------------------------------------
+  const update = useMutation(trpc.workflows.update.mutationOptions());
+  const save = () => {
+    if (update.isPending) return;
+    const json = definitionJson;
+    const definition = JSON.parse(json) as WorkflowDefinition;
+    const nextName = name.trim() || saved.name;
+    update.mutate(
+      { id: workflow.id, name: nextName, definition },
+      {
+        onSuccess: async () => {
+          setSaved({ json, name: nextName });
+          setName(nextName);
+          await Promise.all([
+            queryClient.invalidateQueries({ queryKey: trpc.workflows.get.queryKey({ id: workflow.id }) }),
+            queryClient.invalidateQueries({ queryKey: trpc.workflows.list.pathKey() }),
+          ]);
+        },
+        onError: (error) => {
+          const { issues: saveIssues } = readApiError(error);
+          if (saveIssues.length > 0) setValidation({ json, definition, issues: saveIssues });
+        },
+      },
+    );
+  };
+  const saveRef = useRef(save);
+  saveRef.current = save;
+
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
+        event.preventDefault();
+        saveRef.current();
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
+
+  useEffect(() => {
+    if (!dirty) return;
+    const onBeforeUnload = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older browsers only show the prompt when returnValue is set.
+      event.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onBeforeUnload);
+    return () => window.removeEventListener('beforeunload', onBeforeUnload);
+  }, [dirty]);
+
+  const blocker = useBlocker(
+    ({ currentLocation, nextLocation }) => dirty && currentLocation.pathname !== nextLocation.pathname,
+  );
+
+  // --- editing ----------------------------------------------------------------------------
+  const addNode = useCallback(
+    (entry: PaletteEntry, dropAt?: XYPosition) => {
+      let position: XYPosition;
+      if (dropAt) {
+        position = { x: dropAt.x - NODE_WIDTH / 2, y: dropAt.y - NODE_HEIGHT / 2 };
+      } else {
+        const rect = canvasRef.current?.getBoundingClientRect();
+        const center = rect
+          ? rf.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 })
+          : { x: 0, y: 0 };
+        position = { x: center.x - NODE_WIDTH / 2, y: center.y - NODE_HEIGHT / 2 };
+      }
+      setNodes((current) => {
+        const names = new Set(current.map((n) => n.data.name));
+        let nodeName = entry.label;
+        for (let i = 2; names.has(nodeName); i++) nodeName = `${entry.label} ${i}`;
+        const node: FlowNode = {
+          id: newNodeId(entry.type, new Set(current.map((n) => n.id))),
+          type: 'workflow',
+          position: dropAt ? position : findFreeSpot(current, position),
+          selected: true,
+          data: { nodeType: entry.type, name: nodeName, config: structuredClone(entry.defaultConfig) },
+        };
+        return [...current.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+      });
+      setEdges((current) => current.map((e) => (e.selected ? { ...e, selected: false } : e)));
+    },
+    [rf, setNodes, setEdges],
+  );
+
+  const onConnect = useCallback(
+    (connection: Connection) =>
+      setEdges((current) =>
+        isAllowedConnection(current, connection)
+          ? addEdge(
+              { ...connection, ...edgeDefaults, id: newEdgeId(new Set(current.map((e) => e.id))) },
+              current,
+            )
+          : current,
+      ),
+    [setEdges],
+  );
+  const isValidConnection = useCallback(
+    (connection: Connection | FlowEdge) => isAllowedConnection(edges, connection),
+    [edges],
+  );
+
+  const onDragOver = (event: DragEvent) => {
+    if (event.dataTransfer.types.includes(PALETTE_DRAG_TYPE)) {
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    }
+  };
+  const onDrop = (event: DragEvent) => {
+    const type = event.dataTransfer.getData(PALETTE_DRAG_TYPE);
+    if (!type) return;
+    event.preventDefault();
+    addNode(paletteEntry(type), rf.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+  };
+
+  const updateNode = (id: string, patch: Partial<WorkflowNodeData>) =>
+    setNodes((current) => current.map((n) => (n.id === id ? { ...n, data: { ...n.data, ...patch } } : n)));
+
+  const selectedNodes = nodes.filter((n) => n.selected);
+  const selectedNode = selectedNodes.length === 1 ? selectedNodes[0] : undefined;
+  const selectedEdge = selectedNodes.length === 0 ? edges.find((e) => e.selected) : undefined;
+
+  const focusIssue = (issue: LocatedIssue) => {
+    const target = issue.target;
+    if (!target) return;
+    setNodes((current) =>
+      current.map((n) => ({ ...n, selected: target.kind === 'node' && n.id === target.id })),
+    );
+    setEdges((current) =>
+      current.map((e) => ({ ...e, selected: target.kind === 'edge' && e.id === target.id })),
+    );
+    const nodeId = target.kind === 'node' ? target.id : edges.find((e) => e.id === target.id)?.source;
+    const node = nodeId ? rf.getNode(nodeId) : undefined;
+    if (node) {
+      const width = node.measured?.width ?? NODE_WIDTH;
+      const height = node.measured?.height ?? NODE_HEIGHT;
+      rf.setCenter(node.position.x + width / 2, node.position.y + height / 2, {
+        zoom: rf.getZoom(),
+        duration: 300,
+      });
+    }
+  };
+
+  const nodeName = (id: string) => {
+    const node = nodes.find((n) => n.id === id);
+    return node ? node.data.name || paletteEntry(node.data.nodeType).label : null;
+  };
+
+  const saveError = update.error ? readApiError(update.error) : null;
+
+  return (
+    <div className="flex h-full flex-col">
+      <div className="flex shrink-0 flex-wrap items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
+        <Link
+          to="/"
+          className="rounded-md px-2 py-1 text-sm text-slate-500 hover:bg-slate-100 hover:text-slate-800"
+        >
+          ← Workflows
+        </Link>
+        <label htmlFor="workflow-name" className="sr-only">
+          Workflow name
+        </label>
+        <input
+          id="workflow-name"
+          value={name}
+          maxLength={200}
+          onChange={(e) => setName(e.target.value)}
+          className="min-w-40 rounded-md border-0 bg-transparent px-2 py-1 text-base font-semibold text-slate-900 ring-inset hover:ring-1 hover:ring-slate-300 focus:ring-2 focus:ring-indigo-500 focus:outline-none"
+          data-testid="editor-workflow-name"
+        />
+        <div className="flex flex-wrap items-center gap-1.5" data-testid="editor-tags">
+          {workflow.tags.map((tag) => (
+            <TagChip key={tag.id} tag={tag} />
+          ))}
+          <TagPicker workflowId={workflow.id} workflowName={workflow.name} tags={workflow.tags} />
+        </div>
+        <div className="ml-auto flex items-center gap-3">
+          <SaveStatus dirty={dirty} saving={update.isPending} error={saveError?.message ?? null} />
+          <Button
+            variant="primary"
+            onClick={save}
+            disabled={update.isPending || (!dirty && !update.isError)}
+            title="Save draft (Ctrl+S)"
+            data-testid="save-workflow"
+          >
+            {update.isPending ? 'Saving…' : 'Save draft'}
+          </Button>
+        </div>
+      </div>
+
+      <div className="flex min-h-0 flex-1">
+        <aside className="flex w-60 shrink-0 flex-col gap-6 overflow-y-auto border-r border-slate-200 bg-slate-50 p-3">
+          <Palette onAdd={(entry) => addNode(entry)} />
+          <IssuesPanel issues={issues} checking={checking} nodeName={nodeName} onFocus={focusIssue} />
+        </aside>
+
+        <div ref={canvasRef} className="relative min-w-0 flex-1" data-testid="canvas">
+          <NodeIssuesContext value={nodeIssues}>
+            <ReactFlow<FlowNode, FlowEdge>
+              nodes={nodes}
+              edges={displayEdges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              isValidConnection={isValidConnection}
+              onDragOver={onDragOver}
+              onDrop={onDrop}
+              deleteKeyCode={['Delete', 'Backspace']}
+              fitView={initial.nodes.length > 0}
+              fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+              defaultEdgeOptions={edgeDefaults}
+              snapToGrid
+              snapGrid={[10, 10]}
+              minZoom={0.2}
+              aria-label="Workflow canvas"
+            >
+              <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+              <Controls showInteractive={false} />
+              <MiniMap pannable zoomable className="!hidden md:!block" nodeStrokeWidth={3} />
+              {nodes.length === 0 ? (
+                <Panel position="top-center">
+                  <div className="mt-16 rounded-xl bg-white/90 px-5 py-4 text-center shadow-sm ring-1 ring-slate-200">
+                    <p className="text-sm font-medium text-slate-800">Your canvas is empty</p>
+                    <p className="mt-1 text-xs text-slate-500">
+                      Click a node type on the left, or drag it here. Connect nodes by dragging between their
+                      handles.
+                    </p>
+                  </div>
+                </Panel>
+              ) : null}
+            </ReactFlow>
+          </NodeIssuesContext>
+        </div>
+
+        <aside
+          className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4"
+          aria-label="Selected item"
+        >
+          {selectedNode ? (
+            <NodeInspector
+              key={selectedNode.id}
+              node={selectedNode}
+              issues={nodeIssues.get(selectedNode.id) ?? []}
+              onChange={(patch) => updateNode(selectedNode.id, patch)}
+              onDelete={() => rf.deleteElements({ nodes: [{ id: selectedNode.id }] })}
+            />
+          ) : selectedEdge ? (
+            <div className="space-y-4" data-testid="edge-inspector">
+              <p className="text-sm font-semibold text-slate-900">Connection</p>
+              <p className="text-sm text-slate-600">
+                {nodeName(selectedEdge.source) ?? selectedEdge.source} →{' '}
+                {nodeName(selectedEdge.target) ?? selectedEdge.target}
+              </p>
+              {(edgeIssues.get(selectedEdge.id) ?? []).map((issue) => (
+                <p key={issue.message} className="text-xs text-rose-700">
+                  {issue.message}
+                </p>
+              ))}
+              <Button
+                className="w-full text-rose-700 hover:bg-rose-50"
+                onClick={() => rf.deleteElements({ edges: [{ id: selectedEdge.id }] })}
+                data-testid="delete-edge"
+              >
+                Delete connection
+              </Button>
+            </div>
+          ) : (
+            <div className="text-sm text-slate-500">
+              <p className="font-medium text-slate-700">Nothing selected</p>
+              <p className="mt-1">Select a node to edit its name and settings.</p>
+              <dl className="mt-6 grid grid-cols-2 gap-3">
+                <div className="rounded-lg bg-slate-50 p-3">
+                  <dt className="text-xs text-slate-500">Nodes</dt>
+                  <dd className="text-lg font-semibold text-slate-900" data-testid="node-count">
+                    {nodes.length}
+                  </dd>
+                </div>
+                <div className="rounded-lg bg-slate-50 p-3">
+                  <dt className="text-xs text-slate-500">Connections</dt>
+                  <dd className="text-lg font-semibold text-slate-900" data-testid="edge-count">
+                    {edges.length}
+                  </dd>
+                </div>
+              </dl>
+              <p className="mt-6 text-xs leading-5 text-slate-400">
+                Tips: Delete or Backspace removes the selection · Ctrl/⌘+S saves · Shift-drag selects an area.
+              </p>
+            </div>
+          )}
+        </aside>
+      </div>
+
+      <ConfirmDialog
+        open={blocker.state === 'blocked'}
+        title="Leave without saving?"
+        message="This workflow has unsaved changes. If you leave now they will be lost."
+        confirmLabel="Discard changes"
+        danger
+        onConfirm={() => blocker.proceed?.()}
+        onCancel={() => blocker.reset?.()}
+      />
+    </div>
+  );
+}
+
+function SaveStatus({ dirty, saving, error }: { dirty: boolean; saving: boolean; error: string | null }) {
+  if (error && !saving) {
+    return (
+      <span
+        className="max-w-80 truncate text-sm text-rose-700"
+        role="alert"
+        title={error}
+        data-testid="save-error"
+      >
+        Not saved: {error}
+      </span>
+    );
+  }
+  if (dirty) {
+    return (
+      <span className="flex items-center gap-1.5 text-sm text-amber-700" data-testid="unsaved-indicator">
+        <span className="size-2 rounded-full bg-amber-500" />
+        Unsaved changes
+      </span>
+    );
+  }
+  return (
+    <span className="flex items-center gap-1.5 text-sm text-slate-500" data-testid="saved-indicator">
+      <span className="size-2 rounded-full bg-emerald-500" />
+      {saving ? 'Saving…' : 'All changes saved'}
+    </span>
+  );
+}

@@ -1,0 +1,89 @@
+/**
+ * Modal dialogs on the native <dialog> element: it traps focus, closes on Escape and renders in
+ * the top layer, so no portal or focus-trap library is needed.
+ */
+import { type ReactNode, useEffect, useRef } from 'react';
+import { Button } from './button.tsx';
+
+interface DialogProps {
+  open: boolean;
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  testId?: string;
+}
+
+export function Dialog({ open, title, onClose, children, testId }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+
+  return (
+    <dialog
+      ref={ref}
+      aria-labelledby={testId ? `${testId}-title` : undefined}
+      data-testid={testId}
+      onClose={onClose}
+      onCancel={(event) => {
+        event.preventDefault();
+        onClose();
+      }}
+      className="m-auto w-full max-w-md rounded-xl bg-white p-0 shadow-2xl ring-1 ring-slate-900/10 backdrop:bg-slate-900/40 backdrop:backdrop-blur-[2px]"
+    >
+      {open ? (
+        <div className="p-6">
+          <h2 id={testId ? `${testId}-title` : undefined} className="text-base font-semibold text-slate-900">
+            {title}
+          </h2>
+          <div className="mt-3">{children}</div>
+        </div>
+      ) : null}
+    </dialog>
+  );
+}
+
+interface ConfirmDialogProps {
+  open: boolean;
+  title: string;
+  message: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  error?: string | null;
+  onConfirm: () => void;
+  onCancel: () => void;
+}
+
+export function ConfirmDialog({
+  open,
+  title,
+  message,
+  confirmLabel,
+  danger = false,
+  busy = false,
+  error,
+  onConfirm,
+  onCancel,
+}: ConfirmDialogProps) {
+  return (
+    <Dialog open={open} title={title} onClose={onCancel} testId="confirm-dialog">
+      <div className="text-sm text-slate-600">{message}</div>
+      {error ? <p className="mt-3 text-sm text-rose-600">{error}</p> : null}
+      <div className="mt-6 flex justify-end gap-2">
+        <Button onClick={onCancel}>Cancel</Button>
+        <Button
+          variant={danger ? 'danger' : 'primary'}
+          onClick={onConfirm}
+          disabled={busy}
+          data-testid="confirm-button"
+        >
+          {busy ? 'Working…' : confirmLabel}
+        </Button>
+      </div>
+    </Dialog>
+  );
+}
