@@ -1,0 +1,129 @@
+/**
+ * The authorization sweep: walks every procedure of the router — read from the router itself, so
+ * procedures added later are covered (or fail here until given a case) — and proves an anonymous
+ * caller is refused and user B gets NOT_FOUND for user A's ids.
+ */
+import type { SwarmClient } from '@swarm/client';
+import { describe, expect, it } from 'vitest';
+import { appRouter } from '../src/routers/root.ts';
+import { useApiServer } from '../src/testing.ts';
+import { expectApiError } from './expect-error.ts';
+
+const api = useApiServer();
+
+const PUBLIC = new Set(['health', 'auth.signup', 'auth.login']);
+
+type ProcedureType = 'query' | 'mutation' | 'subscription';
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureType } }>,
+).map(([path, procedure]) => ({ path, type: procedure._def.type }));
+
+/** Calls any procedure by path through a real HTTP client. */
+function call(client: SwarmClient, path: string, type: ProcedureType, input: unknown): Promise<unknown> {
+  let target: unknown = client;
+  for (const part of path.split('.')) target = (target as Record<string, unknown>)[part];
+  const proc = target as { query(i: unknown): Promise<unknown>; mutate(i: unknown): Promise<unknown> };
+  return type === 'query' ? proc.query(input) : proc.mutate(input);
+}
+
+interface World {
+  a: { workflowId: string; tagId: string; apiTokenId: string; email: string };
+  b: { workflowId: string; tagId: string };
+}
+
+/**
+ * What B sends to each procedure, built from A's ids. `notFound`: B must get NOT_FOUND.
+ * `ownView`: the call succeeds but must show none of A's ids.
+ */
+type Case = { input: (w: World) => unknown; expect: 'notFound' | 'ownView' };
+const cases: Record<string, Case> = {
+  'auth.logout': { input: () => undefined, expect: 'ownView' },
+  'auth.me': { input: () => undefined, expect: 'ownView' },
+  'auth.createApiToken': { input: () => ({ name: 'b token' }), expect: 'ownView' },
+  'auth.listApiTokens': { input: () => undefined, expect: 'ownView' },
+  'auth.revokeApiToken': { input: (w) => ({ id: w.a.apiTokenId }), expect: 'notFound' },
+  'workflows.list': { input: () => ({}), expect: 'ownView' },
+  'workflows.get': { input: (w) => ({ id: w.a.workflowId }), expect: 'notFound' },
+  'workflows.create': { input: () => ({ name: 'b workflow' }), expect: 'ownView' },
+  'workflows.update': { input: (w) => ({ id: w.a.workflowId, name: 'hijacked' }), expect: 'notFound' },
+  'workflows.delete': { input: (w) => ({ id: w.a.workflowId }), expect: 'notFound' },
+  'workflows.clone': { input: (w) => ({ id: w.a.workflowId }), expect: 'notFound' },
+  'workflows.validate': { input: () => ({ definition: { nodes: [], edges: [] } }), expect: 'ownView' },
+  'tags.list': { input: () => undefined, expect: 'ownView' },
+  'tags.create': { input: () => ({ name: 'another tag of B', color: '#123456' }), expect: 'ownView' },
+  'tags.update': { input: (w) => ({ id: w.a.tagId, name: 'hijacked' }), expect: 'notFound' },
+  'tags.delete': { input: (w) => ({ id: w.a.tagId }), expect: 'notFound' },
+  'tags.attach': { input: (w) => ({ workflowId: w.a.workflowId, tagId: w.b.tagId }), expect: 'notFound' },
+  'tags.detach': { input: (w) => ({ workflowId: w.a.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
+};
+/** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
+const crossCases: Record<string, Case> = {
+  'tags.attach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
+  'tags.detach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
+};
+
+async function buildWorld() {
+  const a = await api.signUp();
+  const b = await api.signUp();
+  const aWorkflow = await a.client.workflows.create.mutate({ name: 'A secret workflow' });
+  const aTag = await a.client.tags.create.mutate({ name: 'A secret tag', color: '#ff0000' });
+  await a.client.tags.attach.mutate({ workflowId: aWorkflow.id, tagId: aTag.id });
+  const aToken = await a.client.auth.createApiToken.mutate({ name: 'A token' });
+  const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
+  const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
+  const world: World = {
+    a: { workflowId: aWorkflow.id, tagId: aTag.id, apiTokenId: aToken.apiToken.id, email: a.user.email },
+    b: { workflowId: bWorkflow.id, tagId: bTag.id },
+  };
+  return { world, a, b };
+}
+
+describe('authorization sweep over every procedure', () => {
+  it('has an ownership case for every procedure that needs a user', () => {
+    const missing = procedures.filter((p) => !PUBLIC.has(p.path) && !cases[p.path]).map((p) => p.path);
+    expect(missing, 'add an entry to `cases` for each new procedure').toEqual([]);
+  });
+
+  it('refuses anonymous callers everywhere but health, signup and login', async () => {
+    const { world } = await buildWorld();
+    const anonymous = api.anonymous();
+    for (const { path, type } of procedures) {
+      if (PUBLIC.has(path)) continue;
+      await expectApiError(call(anonymous, path, type, cases[path]!.input(world)), 'UNAUTHORIZED').catch(
+        (e: Error) => {
+          throw new Error(`${path}: ${e.message}`);
+        },
+      );
+    }
+  });
+
+  it("gives user B NOT_FOUND for user A's ids, and never shows B anything of A's", async () => {
+    const { world, a, b } = await buildWorld();
+    const secrets = [world.a.workflowId, world.a.tagId, world.a.apiTokenId, world.a.email, 'A secret'];
+    const checked: string[] = [];
+    for (const { path, type } of procedures) {
+      for (const table of [cases, crossCases]) {
+        const c = table[path];
+        if (!c || PUBLIC.has(path)) continue;
+        const label = `${path} ${JSON.stringify(c.input(world))}`;
+        if (c.expect === 'notFound') {
+          await expectApiError(call(b.client, path, type, c.input(world)), 'NOT_FOUND').catch((e: Error) => {
+            throw new Error(`${label}: ${e.message}`);
+          });
+        } else if (path !== 'auth.logout') {
+          const answer = JSON.stringify(await call(b.client, path, type, c.input(world)));
+          for (const secret of secrets) expect(answer, label).not.toContain(secret);
+        }
+        checked.push(path);
+      }
+    }
+    expect(new Set(checked).size).toBe(procedures.length - PUBLIC.size);
+
+    // A's resources came through untouched.
+    const workflow = await a.client.workflows.get.query({ id: world.a.workflowId });
+    expect(workflow.name).toBe('A secret workflow');
+    expect(workflow.tags.map((t) => t.id)).toEqual([world.a.tagId]);
+    expect((await a.client.auth.listApiTokens.query())[0]?.revokedAt).toBeNull();
+    expect((await a.client.tags.list.query()).map((t) => t.name)).toEqual(['A secret tag']);
+  });
+});
