@@ -68,6 +68,14 @@ function FormError({ message }: { message: string | null }) {
   );
 }
 
+/** The banner above the form, unless every problem is already shown next to its field. */
+function formMessage(error: unknown, shownOnFields: Record<string, string>): string | null {
+  if (!error) return null;
+  const { message, issues } = readApiError(error);
+  if (issues.length > 0 && Object.keys(shownOnFields).length === issues.length) return null;
+  return message;
+}
+
 export function LoginPage() {
   const trpc = useTRPC();
   const signedIn = useSignedIn();
@@ -98,7 +106,7 @@ export function LoginPage() {
       }
     >
       <form onSubmit={submit} className="space-y-4" noValidate>
-        <FormError message={login.error ? readApiError(login.error).message : null} />
+        <FormError message={formMessage(login.error, errors)} />
         <Field
           label="Email"
           type="email"
@@ -166,7 +174,7 @@ export function SignupPage() {
       }
     >
       <form onSubmit={submit} className="space-y-4" noValidate>
-        <FormError message={signup.error ? readApiError(signup.error).message : null} />
+        <FormError message={formMessage(signup.error, errors)} />
         <Field
           label="Name (optional)"
           name="name"

@@ -20,7 +20,7 @@ export const NODE_WIDTH = 240;
 export const NODE_HEIGHT = 84;
 
 export const edgeDefaults = {
-  type: 'smoothstep',
+  type: 'default',
   markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
 } satisfies Partial<Edge>;
 
@@ -140,12 +140,18 @@ export function isAllowedConnection(edges: FlowEdge[], connection: Connection | 
   return !duplicate && !wouldCreateCycle(edges, source, target);
 }
 
+const GRID = 10;
+export const snapToGrid = (p: XYPosition): XYPosition => ({
+  x: Math.round(p.x / GRID) * GRID,
+  y: Math.round(p.y / GRID) * GRID,
+});
+
 /**
  * Moves a proposed top-left position down until it no longer overlaps an existing node, so
  * nodes added one after another from the palette stay visible and their handles reachable.
  */
 export function findFreeSpot(nodes: FlowNode[], wanted: XYPosition): XYPosition {
-  const position = { ...wanted };
+  const position = snapToGrid(wanted);
   const overlaps = (p: XYPosition) =>
     nodes.some(
       (node) =>
@@ -156,7 +162,7 @@ export function findFreeSpot(nodes: FlowNode[], wanted: XYPosition): XYPosition 
     position.y += NODE_HEIGHT + 32;
     if (i % 6 === 5) {
       position.x += NODE_WIDTH + 60;
-      position.y = wanted.y;
+      position.y = snapToGrid(wanted).y;
     }
   }
   return position;

@@ -12,10 +12,10 @@ import { paletteEntry } from './node-palette.ts';
 import type { LocatedIssue } from './validation-issues.ts';
 
 const PROVIDERS = [
-  { value: 'mock', label: 'Mock (offline)' },
+  { value: 'mock', label: 'Mock' },
   { value: 'openai', label: 'OpenAI' },
   { value: 'anthropic', label: 'Anthropic' },
-  { value: 'gemini', label: 'Google Gemini' },
+  { value: 'gemini', label: 'Gemini' },
 ];
 
 const MODEL_SUGGESTIONS: Record<string, string[]> = {

@@ -44,6 +44,7 @@ import {
   NODE_WIDTH,
   newEdgeId,
   newNodeId,
+  snapToGrid,
   toDefinition,
   toFlow,
   type WorkflowNodeData,
@@ -127,16 +128,20 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
   const edgeIssues = useMemo(() => groupByTarget(issues, 'edge'), [issues]);
   const checking = validation?.json !== definitionJson;
 
+  // Edges are labelled with node names for screen readers, and drawn red when they have issues.
+  const nodeNames = useMemo(
+    () => new Map(nodes.map((n) => [n.id, n.data.name || paletteEntry(n.data.nodeType).label])),
+    [nodes],
+  );
   const displayEdges = useMemo(
     () =>
-      edgeIssues.size === 0
-        ? edges
-        : edges.map((edge) =>
-            edgeIssues.has(edge.id)
-              ? { ...edge, style: { stroke: '#e11d48', strokeWidth: 2 }, animated: true }
-              : edge,
-          ),
-    [edges, edgeIssues],
+      edges.map((edge) => {
+        const ariaLabel = `Connection from ${nodeNames.get(edge.source) ?? edge.source} to ${nodeNames.get(edge.target) ?? edge.target}`;
+        return edgeIssues.has(edge.id)
+          ? { ...edge, ariaLabel, style: { stroke: '#e11d48', strokeWidth: 2 }, animated: true }
+          : { ...edge, ariaLabel };
+      }),
+    [edges, edgeIssues, nodeNames],
   );
 
   // --- saving -----------------------------------------------------------------------------
@@ -196,24 +201,51 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
   // --- editing ----------------------------------------------------------------------------
   const addNode = useCallback(
     (entry: PaletteEntry, dropAt?: XYPosition) => {
-      let position: XYPosition;
-      if (dropAt) {
-        position = { x: dropAt.x - NODE_WIDTH / 2, y: dropAt.y - NODE_HEIGHT / 2 };
-      } else {
-        const rect = canvasRef.current?.getBoundingClientRect();
-        const center = rect
-          ? rf.screenToFlowPosition({ x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 })
-          : { x: 0, y: 0 };
-        position = { x: center.x - NODE_WIDTH / 2, y: center.y - NODE_HEIGHT / 2 };
-      }
+      const rect = canvasRef.current?.getBoundingClientRect();
       setNodes((current) => {
+        let position: XYPosition;
+        if (dropAt) {
+          position = snapToGrid({ x: dropAt.x - NODE_WIDTH / 2, y: dropAt.y - NODE_HEIGHT / 2 });
+        } else {
+          // Next to the selected node when that is still in view (building a chain left to right),
+          // otherwise in the middle of the view; either way on a free spot.
+          const view = rect
+            ? {
+                topLeft: rf.screenToFlowPosition({ x: rect.left, y: rect.top }),
+                bottomRight: rf.screenToFlowPosition({ x: rect.right, y: rect.bottom }),
+              }
+            : null;
+          const inView = (p: XYPosition) =>
+            !view ||
+            (p.x >= view.topLeft.x &&
+              p.y >= view.topLeft.y &&
+              p.x + NODE_WIDTH <= view.bottomRight.x &&
+              p.y + NODE_HEIGHT <= view.bottomRight.y);
+          const anchor = current.filter((n) => n.selected).at(-1);
+          const besideAnchor = anchor
+            ? findFreeSpot(current, { x: anchor.position.x + NODE_WIDTH + 80, y: anchor.position.y })
+            : null;
+          if (besideAnchor && inView(besideAnchor)) {
+            position = besideAnchor;
+          } else {
+            // The first node goes left of centre, leaving room for the chain that follows it.
+            const across = current.length === 0 ? 0.3 : 0.5;
+            const center = view
+              ? {
+                  x: view.topLeft.x + (view.bottomRight.x - view.topLeft.x) * across,
+                  y: (view.topLeft.y + view.bottomRight.y) / 2,
+                }
+              : { x: 0, y: 0 };
+            position = findFreeSpot(current, { x: center.x - NODE_WIDTH / 2, y: center.y - NODE_HEIGHT / 2 });
+          }
+        }
         const names = new Set(current.map((n) => n.data.name));
         let nodeName = entry.label;
         for (let i = 2; names.has(nodeName); i++) nodeName = `${entry.label} ${i}`;
         const node: FlowNode = {
           id: newNodeId(entry.type, new Set(current.map((n) => n.id))),
           type: 'workflow',
-          position: dropAt ? position : findFreeSpot(current, position),
+          position,
           selected: true,
           data: { nodeType: entry.type, name: nodeName, config: structuredClone(entry.defaultConfig) },
         };
@@ -282,10 +314,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
     }
   };
 
-  const nodeName = (id: string) => {
-    const node = nodes.find((n) => n.id === id);
-    return node ? node.data.name || paletteEntry(node.data.nodeType).label : null;
-  };
+  const nodeName = (id: string) => nodeNames.get(id) ?? null;
 
   const saveError = update.error ? readApiError(update.error) : null;
 
@@ -306,7 +335,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
           value={name}
           maxLength={200}
           onChange={(e) => setName(e.target.value)}
-          className="min-w-40 rounded-md border-0 bg-transparent px-2 py-1 text-base font-semibold text-slate-900 ring-inset hover:ring-1 hover:ring-slate-300 focus:ring-2 focus:ring-indigo-500 focus:outline-none"
+          className="field-sizing-content max-w-md min-w-40 rounded-md border-0 bg-transparent px-2 py-1 text-base font-semibold text-slate-900 ring-inset hover:ring-1 hover:ring-slate-300 focus:ring-2 focus:ring-indigo-500 focus:outline-none"
           data-testid="editor-workflow-name"
         />
         <div className="flex flex-wrap items-center gap-1.5" data-testid="editor-tags">

@@ -66,7 +66,9 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
           <p className="truncate text-sm font-medium text-slate-900" data-testid="node-name">
             {data.name || entry.label}
           </p>
-          <p className="truncate text-xs text-slate-500">{summary || entry.label}</p>
+          <p className="truncate text-xs text-slate-500">
+            {summary || (data.name && data.name !== entry.label ? entry.label : entry.description)}
+          </p>
         </div>
       </div>
       {hasIssues ? (

@@ -55,23 +55,35 @@ function TagPickerPanel({ workflowId, tags }: { workflowId: string; tags: TagLik
   const invalidate = useInvalidateWorkflowTags();
   const allTags = useQuery(trpc.tags.list.queryOptions());
   const [newName, setNewName] = useState('');
+  // Checkboxes flip at once; the server's answer (through the refetched workflow) settles them.
+  const [pending, setPending] = useState<ReadonlyMap<string, boolean>>(new Map());
   const attached = new Set(tags.map((t) => t.id));
+  const isChecked = (tagId: string) => pending.get(tagId) ?? attached.has(tagId);
+  const settle = (tagId: string) => async () => {
+    await invalidate();
+    setPending((current) => {
+      const next = new Map(current);
+      next.delete(tagId);
+      return next;
+    });
+  };
 
-  const attach = useMutation(trpc.tags.attach.mutationOptions({ onSettled: invalidate }));
-  const detach = useMutation(trpc.tags.detach.mutationOptions({ onSettled: invalidate }));
+  const attach = useMutation(trpc.tags.attach.mutationOptions());
+  const detach = useMutation(trpc.tags.detach.mutationOptions());
   const create = useMutation(
     trpc.tags.create.mutationOptions({
       onSuccess: (tag) => {
         setNewName('');
-        attach.mutate({ workflowId, tagId: tag.id });
+        toggle(tag.id, true);
       },
     }),
   );
   const error = attach.error ?? detach.error ?? create.error;
 
   const toggle = (tagId: string, on: boolean) => {
-    if (on) attach.mutate({ workflowId, tagId });
-    else detach.mutate({ workflowId, tagId });
+    setPending((current) => new Map(current).set(tagId, on));
+    if (on) attach.mutate({ workflowId, tagId }, { onSettled: settle(tagId) });
+    else detach.mutate({ workflowId, tagId }, { onSettled: settle(tagId) });
   };
 
   const submitNew = (event: FormEvent) => {
@@ -94,7 +106,7 @@ function TagPickerPanel({ workflowId, tags }: { workflowId: string; tags: TagLik
                 <input
                   type="checkbox"
                   className="size-4 rounded border-slate-300 accent-indigo-600"
-                  checked={attached.has(tag.id)}
+                  checked={isChecked(tag.id)}
                   onChange={(e) => toggle(tag.id, e.target.checked)}
                   data-testid={`tag-option-${tag.name}`}
                 />
