@@ -76,9 +76,9 @@ describe('workflow editor', () => {
       await page.getByTestId(`palette-${type}`).click();
       await page.locator(`[data-testid=canvas-node][data-node-type=${type}]`).waitFor();
     }
-    const [agent, transform, output] = await Promise.all(
-      ['agent', 'transform', 'output'].map((type) => nodeId(page, type)),
-    );
+    const agent = await nodeId(page, 'agent');
+    const transform = await nodeId(page, 'transform');
+    const output = await nodeId(page, 'output');
 
     await dragBetween(page, handle('source', agent), handle('target', transform));
     await page.locator('[aria-label="Connection from Agent to Transform"]').waitFor({ state: 'attached' });
