@@ -44,6 +44,7 @@ function AuthLayout({
   return (
     <div className="flex min-h-full items-center justify-center bg-gradient-to-br from-slate-50 via-white to-indigo-50 px-4 py-12">
       <div className="w-full max-w-sm">
+        <title>{`${title} · SWARM`}</title>
         <div className="mb-8 flex flex-col items-center text-center">
           <Logo className="size-10" />
           <h1 className="mt-4 text-2xl font-semibold tracking-tight text-slate-900">{title}</h1>

@@ -134,7 +134,7 @@ function AgentFields({
     const message = fieldIssue(`config.${field}`);
     return message ? <p className="mt-1 text-xs text-rose-600">{message}</p> : null;
   };
-  const ring = (field: string) => (fieldIssue(`config.${field}`) ? 'ring-rose-400' : '');
+  const ring = (field: string) => (fieldIssue(`config.${field}`) ? 'ring-rose-400! focus:ring-rose-500!' : '');
 
   return (
     <fieldset className="space-y-4 rounded-lg bg-slate-50 p-3 ring-1 ring-slate-200">
@@ -282,7 +282,7 @@ function ConfigJsonEditor({
         id={id}
         rows={10}
         spellCheck={false}
-        className={`${inputClass} resize-y font-mono text-xs leading-5 ${error ? 'ring-rose-400 focus:ring-rose-500' : ''}`}
+        className={`${inputClass} resize-y font-mono text-xs leading-5 ${error ? 'ring-rose-400! focus:ring-rose-500!' : ''}`}
         value={text}
         onChange={(e) => edit(e.target.value)}
         aria-invalid={error ? true : undefined}

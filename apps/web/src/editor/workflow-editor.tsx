@@ -320,6 +320,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
 
   return (
     <div className="flex h-full flex-col">
+      <title>{`${dirty ? '• ' : ''}${name.trim() || saved.name} · SWARM`}</title>
       <div className="flex shrink-0 flex-wrap items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
         <Link
           to="/"

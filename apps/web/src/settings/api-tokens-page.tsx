@@ -50,6 +50,7 @@ export function ApiTokensPage() {
 
   return (
     <div className="mx-auto max-w-3xl px-4 py-8 sm:px-6">
+      <title>API tokens · SWARM</title>
       <h1 className="text-2xl font-semibold tracking-tight text-slate-900">API tokens</h1>
       <p className="mt-1 text-sm text-slate-600">
         Use a token as{' '}

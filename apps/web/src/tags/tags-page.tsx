@@ -33,6 +33,7 @@ export function TagsPage() {
 
   return (
     <div className="mx-auto max-w-3xl px-4 py-8 sm:px-6">
+      <title>Tags · SWARM</title>
       <h1 className="text-2xl font-semibold tracking-tight text-slate-900">Tags</h1>
       <p className="mt-1 text-sm text-slate-600">
         Colour-coded labels for organising and filtering workflows.

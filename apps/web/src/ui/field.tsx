@@ -23,7 +23,7 @@ export function Field({ label, error, hint, id, className = '', ...rest }: Field
         id={inputId}
         aria-invalid={error ? true : undefined}
         aria-describedby={error || hint ? messageId : undefined}
-        className={`${inputClass} ${error ? 'ring-rose-400 focus:ring-rose-500' : ''}`}
+        className={`${inputClass} ${error ? 'ring-rose-400! focus:ring-rose-500!' : ''}`}
         {...rest}
       />
       {error ? (
