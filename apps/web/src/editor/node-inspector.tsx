@@ -134,7 +134,8 @@ function AgentFields({
     const message = fieldIssue(`config.${field}`);
     return message ? <p className="mt-1 text-xs text-rose-600">{message}</p> : null;
   };
-  const ring = (field: string) => (fieldIssue(`config.${field}`) ? 'ring-rose-400! focus:ring-rose-500!' : '');
+  const ring = (field: string) =>
+    fieldIssue(`config.${field}`) ? 'ring-rose-400! focus:ring-rose-500!' : '';
 
   return (
     <fieldset className="space-y-4 rounded-lg bg-slate-50 p-3 ring-1 ring-slate-200">
