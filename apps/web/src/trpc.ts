@@ -3,7 +3,7 @@
  * cookie travels with it), plus the React Query client every page shares.
  */
 import type { AppRouter } from '@swarm/api';
-import { QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
@@ -24,8 +24,20 @@ export function createTrpcClient() {
   });
 }
 
+/** tRPC's query key prefix for `auth.me`, the query the app shell decides "signed in?" with. */
+const ME_KEY = [['auth', 'me']];
+
 export function createQueryClient() {
-  return new QueryClient({
+  // A session that expires mid-use makes some call answer UNAUTHORIZED: ask `auth.me` again, and
+  // the app shell, seeing it fail too, sends the user to the login page.
+  const onError = (error: unknown, queryKey?: readonly unknown[]) => {
+    if (readApiError(error).code !== 'UNAUTHORIZED') return;
+    if (JSON.stringify(queryKey?.[0]) === JSON.stringify(ME_KEY[0])) return;
+    void queryClient.invalidateQueries({ queryKey: ME_KEY });
+  };
+  const queryClient: QueryClient = new QueryClient({
+    queryCache: new QueryCache({ onError: (error, query) => onError(error, query.queryKey) }),
+    mutationCache: new MutationCache({ onError: (error) => onError(error) }),
     defaultOptions: {
       queries: {
         staleTime: 10_000,
@@ -39,6 +51,7 @@ export function createQueryClient() {
       },
     },
   });
+  return queryClient;
 }
 
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

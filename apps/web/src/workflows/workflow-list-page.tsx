@@ -242,6 +242,7 @@ function WorkflowRow({
       </div>
       <div className="flex items-center gap-1">
         <TagPicker workflowId={item.id} workflowName={item.name} tags={item.tags} />
+        <DuplicateButton item={item} />
         <Button
           size="sm"
           variant="ghost"
@@ -263,6 +264,33 @@ function WorkflowRow({
         </Button>
       </div>
     </li>
+  );
+}
+
+function DuplicateButton({ item }: { item: WorkflowItem }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const clone = useMutation(
+    trpc.workflows.clone.mutationOptions({
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries({ queryKey: trpc.workflows.list.pathKey() }),
+          queryClient.invalidateQueries({ queryKey: trpc.tags.list.queryKey() }),
+        ]),
+    }),
+  );
+  return (
+    <Button
+      size="sm"
+      variant="ghost"
+      onClick={() => clone.mutate({ id: item.id })}
+      disabled={clone.isPending}
+      aria-label={`Duplicate ${item.name}`}
+      title={clone.error ? readApiError(clone.error).message : undefined}
+      data-testid="duplicate-workflow"
+    >
+      {clone.isPending ? 'Duplicating…' : clone.isError ? 'Retry duplicate' : 'Duplicate'}
+    </Button>
   );
 }
 
