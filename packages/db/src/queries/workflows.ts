@@ -97,7 +97,7 @@ export interface ListWorkflowsOptions {
   search?: string | undefined;
   /** Only workflows carrying every one of these tags. */
   tagIds?: string[] | undefined;
-  cursor?: string | undefined;
+  cursor?: string | null | undefined;
   limit?: number | undefined;
 }
 
