@@ -18,9 +18,6 @@ export async function hitRateLimit(db: DbOrTx, key: string, windowSeconds: numbe
       set: { count: sql`${rateLimitCounters.count} + 1` },
     })
     .returning({ count: rateLimitCounters.count });
-  if (Math.random() < 0.01) {
-    await db.execute(sql`delete from rate_limit_counters where window_start < now() - interval '1 day'`);
-  }
   return row!.count;
 }
 

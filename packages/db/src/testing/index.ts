@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { connectDatabase, type Database } from '../client.ts';
 import { portAnswers, startEmbeddedPostgres } from '../embedded.ts';
+import { jobCatalog } from '../jobs.ts';
 import { migrateDatabase, migrationsFolder } from '../migrate.ts';
 
 export interface TestServer {
@@ -38,13 +39,14 @@ export async function findTestServer(repoRoot: string): Promise<TestServer> {
 }
 
 /**
- * Name of the template for the current migrations and pg-boss version: a new migration or a
- * pg-boss upgrade means a new template.
+ * Name of the template for the current migrations, pg-boss version and queues: any change to them
+ * means a new template.
  */
 function templateName(): string {
   const hash = createHash('sha256');
   const pgBossPackage = fileURLToPath(new URL('../../node_modules/pg-boss/package.json', import.meta.url));
   hash.update(JSON.parse(readFileSync(pgBossPackage, 'utf8')).version);
+  hash.update(JSON.stringify(Object.entries(jobCatalog).map(([name, job]) => [name, job.queue])));
   for (const file of readdirSync(migrationsFolder).sort()) {
     if (file.endsWith('.sql')) hash.update(file).update(readFileSync(path.join(migrationsFolder, file)));
   }

@@ -1,0 +1,83 @@
+import { QUEUE_SCHEMA } from '@swarm/db';
+import { useTestDatabase } from '@swarm/db/testing/vitest';
+import { PgBoss } from 'pg-boss';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../src/runner.ts';
+
+const database = useTestDatabase();
+let runner: ReturnType<typeof createRunner>;
+let sender: PgBoss;
+
+beforeAll(async () => {
+  runner = createRunner({
+    databaseUrl: database.url,
+    logger: pino({ level: 'silent' }),
+    poolSize: 3,
+    drainSeconds: 5,
+  });
+  await runner.start();
+  // Stands in for the API: a plain pg-boss client that only enqueues.
+  sender = new PgBoss({
+    connectionString: database.url,
+    schema: QUEUE_SCHEMA,
+    migrate: false,
+    supervise: false,
+    schedule: false,
+  });
+  await sender.start();
+});
+
+afterAll(async () => {
+  await sender?.stop({ graceful: false });
+  await runner?.stop();
+});
+
+describe('runner', () => {
+  it('declares the maintenance cron schedule once, however many times it starts', async () => {
+    const second = createRunner({
+      databaseUrl: database.url,
+      logger: pino({ level: 'silent' }),
+      poolSize: 2,
+      drainSeconds: 1,
+    });
+    await second.start();
+    await second.stop();
+    const schedules = await sender.getSchedules('maintenance');
+    expect(schedules.map((s) => ({ cron: s.cron, key: s.key, tz: s.timezone }))).toEqual([
+      { cron: '17 * * * *', key: 'catalog', tz: 'UTC' },
+    ]);
+  });
+
+  it('runs an enqueued maintenance job: expired sessions and old rate-limit windows go, live ones stay', async () => {
+    const sql = database.sql;
+    const [user] = await sql<{ id: string }[]>`
+      insert into users (email, password_hash) values ('m@example.com', 'x') returning id`;
+    await sql`insert into sessions (user_id, token_hash, expires_at) values
+      (${user!.id}, 'expired', now() - interval '1 minute'),
+      (${user!.id}, 'live', now() + interval '1 day')`;
+    await sql`insert into rate_limit_counters (key, window_start, count) values
+      ('login:old', now() - interval '2 days', 3),
+      ('login:new', now(), 1)`;
+
+    const jobId = await sender.send('maintenance', {});
+    expect(jobId).toBeTruthy();
+
+    await expect
+      .poll(async () => (await sender.findJobs('maintenance', { id: jobId! }))[0]?.state, { timeout: 15_000 })
+      .toBe('completed');
+    expect((await sql`select token_hash from sessions order by token_hash`).map((r) => r.token_hash)).toEqual(
+      ['live'],
+    );
+    expect((await sql`select key from rate_limit_counters`).map((r) => r.key)).toEqual(['login:new']);
+  });
+
+  it('fails a job whose payload does not match the catalog schema', async () => {
+    const jobId = await sender.send('maintenance', { unexpected: 'x' }, { retryLimit: 0 });
+    await expect
+      .poll(async () => (await sender.findJobs('maintenance', { id: jobId! }))[0]?.state, { timeout: 15_000 })
+      .toBe('failed');
+    const [job] = await sender.findJobs('maintenance', { id: jobId! });
+    expect(JSON.stringify(job?.output)).toMatch(/unexpected/);
+  });
+});
