@@ -108,6 +108,13 @@ describe('sign-up and login', () => {
     );
   });
 
+  it('refuses an expired session', async () => {
+    const { client, user } = await api.signUp();
+    await api.database
+      .sql`update sessions set expires_at = now() - interval '1 second' where user_id = ${user.id}`;
+    await expectApiError(client.auth.me.query(), 'UNAUTHORIZED');
+  });
+
   it('logout ends the session it was called with, and only that one', async () => {
     const { client, token } = await api.signUp('logout@example.com', 'logging out now');
     const second = await api
