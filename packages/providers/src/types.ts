@@ -1,0 +1,177 @@
+/**
+ * The one interface every provider speaks: a chat call in, text plus normalised usage out, and
+ * errors sorted into a small set of classes that fallback and circuit breakers act on. Adapters
+ * (OpenAI, Anthropic, Gemini, mock) translate their SDK's shapes into these and nothing else.
+ */
+
+export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'mock'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  provider: ProviderId;
+  model: string;
+  messages: ChatMessage[];
+  system?: string | undefined;
+  /** 0–2; providers clamp to their own range. */
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
+  /** Ask for JSON output matching this JSON Schema. */
+  jsonSchema?: { name: string; schema: Record<string, unknown> } | undefined;
+  signal?: AbortSignal | undefined;
+  /** Per-attempt timeout; exceeding it is a `timeout` error. */
+  timeoutMs?: number | undefined;
+}
+
+/**
+ * Tokens in disjoint buckets, so cost is a plain sum of bucket × price. Providers report them
+ * differently (OpenAI's prompt tokens include cached ones, Anthropic's input excludes cache reads
+ * and writes, Gemini reports thinking tokens apart from candidates); adapters normalise.
+ */
+export interface Usage {
+  /** Input tokens billed at the full input price (not read from or written to a cache). */
+  inputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** Output tokens the caller sees. */
+  outputTokens: number;
+  /** Hidden reasoning/thinking tokens, billed as output unless priced separately. */
+  reasoningTokens: number;
+}
+
+export const emptyUsage = (): Usage => ({
+  inputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  outputTokens: 0,
+  reasoningTokens: 0,
+});
+
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'other';
+
+export interface ChatResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: Usage;
+  provider: ProviderId;
+  /** The model that actually answered, as the provider names it (may be a dated snapshot). */
+  model: string;
+  latencyMs: number;
+  /** Null when the call was not streamed. */
+  timeToFirstTokenMs: number | null;
+}
+
+/**
+ * Why a call failed, normalised across providers. Fallback and retries act on these;
+ * `invalid_request` (and `auth`) are deterministic and never retried or fallen back from.
+ */
+export const ERROR_CLASSES = [
+  'rate_limit',
+  'overloaded',
+  'timeout',
+  'server',
+  'network',
+  'context_window',
+  'content_policy',
+  'invalid_request',
+  'auth',
+  'cancelled',
+  'circuit_open',
+  'unknown',
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+export class ProviderError extends Error {
+  readonly provider: ProviderId;
+  readonly model: string;
+  readonly errorClass: ErrorClass;
+  /** HTTP status when the provider answered. */
+  readonly status: number | undefined;
+  /** From `Retry-After` (or the provider's own hint), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  /** Tokens a failed call still consumed (some providers bill partial work). */
+  readonly usage: Usage | undefined;
+
+  constructor(init: {
+    provider: ProviderId;
+    model: string;
+    errorClass: ErrorClass;
+    message: string;
+    status?: number | undefined;
+    retryAfterMs?: number | undefined;
+    usage?: Usage | undefined;
+    cause?: unknown;
+  }) {
+    super(init.message, { cause: init.cause });
+    this.name = 'ProviderError';
+    this.provider = init.provider;
+    this.model = init.model;
+    this.errorClass = init.errorClass;
+    this.status = init.status;
+    this.retryAfterMs = init.retryAfterMs;
+    this.usage = init.usage;
+  }
+}
+
+/** A provider can't be used as configured (missing key, bad base URL); names the setting to fix. */
+export class ProviderConfigError extends Error {
+  constructor(
+    readonly provider: ProviderId,
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderConfigError';
+  }
+}
+
+export interface ProviderAdapter {
+  readonly id: ProviderId;
+  /** One attempt, no retries. Throws `ProviderError` for every failure. */
+  chat(request: ChatRequest): Promise<ChatResult>;
+}
+
+export interface AdapterConfig {
+  apiKey?: string | undefined;
+  /** Gateways and proxies: `OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GEMINI_BASE_URL`. */
+  baseUrl?: string | undefined;
+  /** For tests and instrumentation; defaults to the global fetch. */
+  fetch?: typeof fetch | undefined;
+}
+
+export interface ModelRef {
+  provider: ProviderId;
+  model: string;
+}
+
+/** Why an attempt was made. */
+export type AttemptReason = 'primary' | 'retry' | `fallback:${ErrorClass | 'latency'}`;
+
+export type CostStatus = 'priced' | 'unpriced' | 'no_usage';
+
+/**
+ * One record per attempt — successful, failed, retried or fallen back from. The runner stores
+ * these per execution step; fallbacks and breaker decisions are read from the same records.
+ */
+export interface Attempt {
+  requestedProvider: ProviderId;
+  requestedModel: string;
+  servedProvider: ProviderId;
+  servedModel: string;
+  reason: AttemptReason;
+  errorClass: ErrorClass | null;
+  errorMessage: string | null;
+  startedAt: Date;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+  usage: Usage | null;
+  /** The provider_pricing row used, when priced. */
+  priceId: string | null;
+  /** Integer micro-dollars, rounded once per attempt; null unless `costStatus` is `priced`. */
+  costMicros: number | null;
+  costStatus: CostStatus;
+}
