@@ -4,6 +4,8 @@ export * from './errors.ts';
 export * from './jobs.ts';
 export * from './migrate.ts';
 export * from './queries/maintenance.ts';
+export * from './queries/provider-health.ts';
+export * from './queries/providers.ts';
 export * from './queries/rate-limits.ts';
 export * from './queries/tags.ts';
 export * from './queries/users.ts';

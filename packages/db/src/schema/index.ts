@@ -1,3 +1,4 @@
 export * from './accounts.ts';
+export * from './providers.ts';
 export * from './rate-limits.ts';
 export * from './workflows.ts';

@@ -1,0 +1,177 @@
+/**
+ * Anthropic through the official `@anthropic-ai/sdk` (Messages API, `anthropic-version:
+ * 2026-10-21`, key sent as `Authorization: Bearer`), one attempt per call.
+ *
+ * - Streams so the attempt reports time to first token. Usage arrives twice: the input side in
+ *   `message_start`, cumulative totals in `message_delta`; an `error` event can arrive mid-stream
+ *   (typically `overloaded_error`) with HTTP 200 already sent, and is classed like its HTTP twin.
+ * - `maxRetries: 0`: this package's router is the only retry layer.
+ * - `temperature` is NOT sent: API version 2026-10-21 removed the sampling parameters (any value,
+ *   even 1.0, is a 400) and SDK 1.x no longer has them.
+ * - `max_tokens` is required by the API; without `maxTokens` we ask for `ANTHROPIC_DEFAULT_MAX_TOKENS`.
+ * - `jsonSchema` uses structured outputs (`output_config.format: { type: 'json_schema' }`):
+ *   constrained decoding, so no system-prompt instructions or assistant prefill (which newer models
+ *   refuse with a 400).
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageCreateParamsStreaming, StopReason } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  AdapterConfig,
+  ChatRequest,
+  ChatResult,
+  FinishReason,
+  ProviderAdapter,
+  Usage,
+} from '../types.ts';
+import { type AnthropicUsageReport, mergeAnthropicUsage, normalizeAnthropicUsage } from '../usage.ts';
+import { startAttempt } from './attempt.ts';
+import { lazily, resolveConnection } from './connection.ts';
+import { classifyFailure, parseRetryAfter, providerError, truncatedStream } from './errors.ts';
+
+export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
+export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdapter {
+  const client = lazily(() => {
+    const connection = resolveConnection('anthropic', config, {
+      keySetting: 'ANTHROPIC_API_KEY',
+      baseUrlSetting: 'ANTHROPIC_BASE_URL',
+      defaultBaseUrl: ANTHROPIC_DEFAULT_BASE_URL,
+    });
+    return new Anthropic({
+      apiKey: connection.apiKey,
+      baseURL: connection.baseUrl,
+      maxRetries: 0,
+      logLevel: 'off',
+      ...(connection.fetch ? { fetch: connection.fetch } : {}),
+    });
+  });
+
+  return {
+    id: 'anthropic',
+    async chat(request: ChatRequest): Promise<ChatResult> {
+      const sdk = client();
+      const attempt = startAttempt(request, 'anthropic');
+      let startUsage: AnthropicUsageReport | null = null;
+      let deltaUsage: AnthropicUsageReport | null = null;
+      const usageSoFar = (): Usage | undefined =>
+        startUsage || deltaUsage
+          ? normalizeAnthropicUsage(mergeAnthropicUsage(startUsage, deltaUsage))
+          : undefined;
+      try {
+        const stream = await sdk.messages.create(toAnthropicParams(request), { signal: attempt.signal });
+        let text = '';
+        let model = request.model;
+        let stopReason: StopReason | null = null;
+        let stopped = false;
+        for await (const event of stream) {
+          switch (event.type) {
+            case 'message_start':
+              model = event.message.model || model;
+              startUsage = event.message.usage;
+              break;
+            case 'content_block_delta':
+              // Thinking, signature and tool-input deltas are not part of the answer text.
+              if (event.delta.type === 'text_delta') {
+                attempt.markFirstToken();
+                text += event.delta.text;
+              }
+              break;
+            case 'message_delta':
+              stopReason = event.delta.stop_reason ?? stopReason;
+              deltaUsage = event.usage;
+              break;
+            case 'message_stop':
+              stopped = true;
+              break;
+          }
+        }
+        attempt.throwIfStopped(usageSoFar());
+        if (!stopped || !stopReason) {
+          throw truncatedStream({ provider: 'anthropic', model: request.model, usage: usageSoFar() });
+        }
+        return {
+          text,
+          finishReason: anthropicFinishReason(stopReason),
+          usage: usageSoFar() ?? normalizeAnthropicUsage(null),
+          provider: 'anthropic',
+          model,
+          latencyMs: attempt.elapsedMs(),
+          timeToFirstTokenMs: attempt.timeToFirstTokenMs(),
+        };
+      } catch (error) {
+        const usage = usageSoFar();
+        throw attempt.toProviderError(error, (e) => fromAnthropicError(e, request.model, usage), usage);
+      } finally {
+        attempt.dispose();
+      }
+    },
+  };
+}
+
+export function toAnthropicParams(request: ChatRequest): MessageCreateParamsStreaming {
+  return {
+    model: request.model,
+    max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    ...(request.system ? { system: request.system } : {}),
+    ...(request.jsonSchema
+      ? { output_config: { format: { type: 'json_schema' as const, schema: request.jsonSchema.schema } } }
+      : {}),
+    stream: true,
+  };
+}
+
+function fromAnthropicError(error: unknown, model: string, usage: Usage | undefined) {
+  if (!(error instanceof Anthropic.APIError)) return null;
+  if (error instanceof Anthropic.APIConnectionTimeoutError) {
+    return providerError({
+      provider: 'anthropic',
+      model,
+      errorClass: 'timeout',
+      detail: error.message,
+      usage,
+      cause: error,
+    });
+  }
+  if (error instanceof Anthropic.APIConnectionError || error instanceof Anthropic.APIUserAbortError)
+    return null;
+  // A mid-stream `error` event carries the whole `{ type: 'error', error: { type, message } }` body.
+  const body = error.error as { error?: { type?: unknown; message?: unknown } } | undefined;
+  const bodyType = typeof body?.error?.type === 'string' ? body.error.type : undefined;
+  const detail =
+    error.apiMessage ??
+    (typeof body?.error?.message === 'string' ? body.error.message : undefined) ??
+    error.message;
+  return providerError({
+    provider: 'anthropic',
+    model,
+    errorClass: classifyFailure({
+      status: error.status,
+      codes: [error.type, bodyType, error.errorCode],
+      message: detail,
+    }),
+    detail,
+    status: error.status,
+    retryAfterMs: parseRetryAfter(error.headers),
+    usage,
+    cause: error,
+  });
+}
+
+function anthropicFinishReason(reason: StopReason): FinishReason {
+  switch (reason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'refusal':
+      return 'content_filter';
+    case 'tool_use':
+      return 'tool_calls';
+    default:
+      return 'other';
+  }
+}

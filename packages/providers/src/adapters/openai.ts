@@ -1,0 +1,173 @@
+/**
+ * OpenAI through the official `openai` SDK (Chat Completions), one attempt per call.
+ *
+ * - Streams (`stream: true` with `stream_options.include_usage`) so the attempt reports time to
+ *   first token; the usage arrives in the last chunk, whose `choices` is empty.
+ * - `maxRetries: 0`: this package's router is the only retry layer.
+ * - The system prompt is sent as a `system` message (not `developer`): every OpenAI model and the
+ *   OpenAI-compatible gateways people point OPENAI_BASE_URL at accept it.
+ * - `jsonSchema` becomes `response_format: { type: 'json_schema' }` with `strict: false`: strict
+ *   mode rejects ordinary schemas (it demands `additionalProperties: false` and every property
+ *   required), and the engine validates the output against the schema anyway.
+ */
+import OpenAI from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
+import type { AdapterConfig, ChatRequest, ChatResult, FinishReason, ProviderAdapter } from '../types.ts';
+import { normalizeOpenAiUsage, type OpenAiUsageReport } from '../usage.ts';
+import { startAttempt } from './attempt.ts';
+import { lazily, resolveConnection } from './connection.ts';
+import { classifyFailure, parseRetryAfter, providerError, truncatedStream } from './errors.ts';
+
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter {
+  const client = lazily(() => {
+    const connection = resolveConnection('openai', config, {
+      keySetting: 'OPENAI_API_KEY',
+      baseUrlSetting: 'OPENAI_BASE_URL',
+      defaultBaseUrl: OPENAI_DEFAULT_BASE_URL,
+    });
+    return new OpenAI({
+      apiKey: connection.apiKey,
+      baseURL: connection.baseUrl,
+      maxRetries: 0,
+      // The SDK would otherwise pick these up from the environment.
+      organization: null,
+      project: null,
+      logLevel: 'off',
+      ...(connection.fetch ? { fetch: connection.fetch } : {}),
+    });
+  });
+
+  return {
+    id: 'openai',
+    async chat(request: ChatRequest): Promise<ChatResult> {
+      const sdk = client();
+      const attempt = startAttempt(request, 'openai');
+      let usageReport: OpenAiUsageReport | null = null;
+      try {
+        const stream = await sdk.chat.completions.create(toOpenAiParams(request), { signal: attempt.signal });
+        let text = '';
+        let refusal = '';
+        let finish: ChatCompletionChunk.Choice['finish_reason'] = null;
+        let model = request.model;
+        for await (const chunk of stream) {
+          if (chunk.model) model = chunk.model;
+          if (chunk.usage) usageReport = chunk.usage;
+          const choice = chunk.choices.find((c) => c.index === 0);
+          if (!choice) continue;
+          if (choice.delta?.content) {
+            attempt.markFirstToken();
+            text += choice.delta.content;
+          }
+          if (choice.delta?.refusal) refusal += choice.delta.refusal;
+          if (choice.finish_reason) finish = choice.finish_reason;
+        }
+        const usage = usageReport ? normalizeOpenAiUsage(usageReport) : undefined;
+        attempt.throwIfStopped(usage);
+        if (!finish) throw truncatedStream({ provider: 'openai', model: request.model, usage });
+        const refused = !text && refusal.length > 0;
+        return {
+          text: refused ? refusal : text,
+          finishReason: refused ? 'content_filter' : openAiFinishReason(finish),
+          usage: normalizeOpenAiUsage(usageReport),
+          provider: 'openai',
+          model,
+          latencyMs: attempt.elapsedMs(),
+          timeToFirstTokenMs: attempt.timeToFirstTokenMs(),
+        };
+      } catch (error) {
+        const usage = usageReport ? normalizeOpenAiUsage(usageReport) : undefined;
+        throw attempt.toProviderError(error, (e) => fromOpenAiError(e, request.model, usage), usage);
+      } finally {
+        attempt.dispose();
+      }
+    },
+  };
+}
+
+export function toOpenAiParams(request: ChatRequest): ChatCompletionCreateParamsStreaming {
+  return {
+    model: request.model,
+    messages: [
+      ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
+      ...request.messages.map((m) => ({ role: m.role, content: m.content })),
+    ],
+    stream: true,
+    stream_options: { include_usage: true },
+    ...(request.temperature !== undefined ? { temperature: clamp(request.temperature, 0, 2) } : {}),
+    // `max_tokens` is deprecated and refused by reasoning models.
+    ...(request.maxTokens !== undefined ? { max_completion_tokens: request.maxTokens } : {}),
+    ...(request.jsonSchema
+      ? {
+          response_format: {
+            type: 'json_schema' as const,
+            json_schema: {
+              name: schemaName(request.jsonSchema.name),
+              schema: request.jsonSchema.schema,
+              strict: false,
+            },
+          },
+        }
+      : {}),
+  };
+}
+
+function fromOpenAiError(
+  error: unknown,
+  model: string,
+  usage: ReturnType<typeof normalizeOpenAiUsage> | undefined,
+) {
+  if (!(error instanceof OpenAI.APIError)) return null;
+  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    return providerError({
+      provider: 'openai',
+      model,
+      errorClass: 'timeout',
+      detail: error.message,
+      usage,
+      cause: error,
+    });
+  }
+  // Connection failures (and user aborts, handled before this) carry no status; leave them to the transport rules.
+  if (error instanceof OpenAI.APIConnectionError || error instanceof OpenAI.APIUserAbortError) return null;
+  const body = error.error as { message?: unknown } | undefined;
+  const detail = typeof body?.message === 'string' ? body.message : error.message;
+  return providerError({
+    provider: 'openai',
+    model,
+    errorClass: classifyFailure({ status: error.status, codes: [error.code, error.type], message: detail }),
+    detail,
+    status: error.status,
+    retryAfterMs: parseRetryAfter(error.headers),
+    usage,
+    cause: error,
+  });
+}
+
+function openAiFinishReason(reason: NonNullable<ChatCompletionChunk.Choice['finish_reason']>): FinishReason {
+  switch (reason) {
+    case 'stop':
+    case 'length':
+    case 'content_filter':
+    case 'tool_calls':
+      return reason;
+    case 'function_call':
+      return 'tool_calls';
+    default:
+      return 'other';
+  }
+}
+
+/** OpenAI allows `[a-zA-Z0-9_-]{1,64}` as a response-format name. */
+function schemaName(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_-]+/g, '_').slice(0, 64);
+  return cleaned || 'output';
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}

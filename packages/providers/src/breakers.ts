@@ -1,0 +1,178 @@
+/**
+ * Circuit breakers per provider/model that every runner process shares, kept in Postgres.
+ *
+ * - Outcomes are counted in per-minute buckets (`provider_health_buckets`). A closed circuit opens
+ *   when, over the window (default 60 s, rounded out to whole minute buckets), failures reach
+ *   `failureThreshold` (default 5) AND make up at least `failureRate` (default 50%) of the counted
+ *   calls. The threshold is the volume floor (no opening on 1 failure of 1 call), the rate keeps a
+ *   busy model with a few errors closed. Failures from before the circuit last closed don't count.
+ * - Failures of classes that say nothing about the provider's health never count: the caller's
+ *   fault (`invalid_request`, `auth`, `context_window`, `content_policy`), `cancelled`, and
+ *   `circuit_open` (our own refusal).
+ * - Open → half-open after `coolDownMs` (default 30 s) by the database clock. The first `check`
+ *   after that claims the probe with a compare-and-set UPDATE; exactly one caller across all
+ *   processes gets `probe: true`, everyone else is refused until the probe is reported. Probe
+ *   success → closed; probe failure → open with a new opened_at; a cancelled probe → open with
+ *   the old opened_at (the next caller probes). A probe never reported is re-offered after
+ *   `probeTimeoutMs` (default 120 s).
+ * - `check` results are cached per process for `cacheMs` (default 1 s; 0 turns it off), except a
+ *   granted probe, which is never cached.
+ * - Every state change writes a `provider_events` row (kind `breaker`) in the same transaction.
+ *
+ * When every candidate is refused, the router tries the one whose circuit opened longest ago:
+ * `check` returns `openedAt` for that; `leastRecentlyOpened` picks it.
+ */
+import {
+  breakerWindowCounts,
+  claimBreakerProbe,
+  type Db,
+  openBreaker,
+  readBreaker,
+  reclaimStaleBreakerProbe,
+  recordHealthOutcome,
+  settleBreakerProbe,
+} from '@swarm/db';
+import type { BreakerDecision, CircuitBreakers } from './ports.ts';
+import type { ErrorClass, ModelRef } from './types.ts';
+
+/** Failures that are not the provider's fault, or not a call at all: never counted. */
+export const NOT_COUNTED_ERROR_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>([
+  'invalid_request',
+  'auth',
+  'cancelled',
+  'content_policy',
+  'context_window',
+  'circuit_open',
+]);
+
+export interface BreakerOptions {
+  /** Window over which failures are counted. Default 60 s (rounded out to minute buckets). */
+  windowMs?: number | undefined;
+  /** Failures in the window needed to open. Default 5. */
+  failureThreshold?: number | undefined;
+  /** Share of counted calls in the window that must have failed to open, 0–1. Default 0.5. */
+  failureRate?: number | undefined;
+  /** Time an open circuit waits before one probe is let through. Default 30 s. */
+  coolDownMs?: number | undefined;
+  /** Time after which an unreported probe is handed to another caller. Default 120 s. */
+  probeTimeoutMs?: number | undefined;
+  /** How long a `check` answer is reused in this process. Default 1 s, at most 1 s; 0 disables. */
+  cacheMs?: number | undefined;
+}
+
+export const DEFAULT_BREAKER_OPTIONS = {
+  windowMs: 60_000,
+  failureThreshold: 5,
+  failureRate: 0.5,
+  coolDownMs: 30_000,
+  probeTimeoutMs: 120_000,
+  cacheMs: 1_000,
+} as const satisfies Required<BreakerOptions>;
+
+const CLOSED: BreakerDecision = { allowed: true, probe: false, state: 'closed', openedAt: null };
+
+const keyOf = (ref: ModelRef) => `${ref.provider}\u0000${ref.model}`;
+
+export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): CircuitBreakers {
+  const settings = {
+    windowMs: options.windowMs ?? DEFAULT_BREAKER_OPTIONS.windowMs,
+    failureThreshold: options.failureThreshold ?? DEFAULT_BREAKER_OPTIONS.failureThreshold,
+    failureRate: options.failureRate ?? DEFAULT_BREAKER_OPTIONS.failureRate,
+    coolDownMs: options.coolDownMs ?? DEFAULT_BREAKER_OPTIONS.coolDownMs,
+    probeTimeoutMs: options.probeTimeoutMs ?? DEFAULT_BREAKER_OPTIONS.probeTimeoutMs,
+  };
+  if (!(settings.failureThreshold >= 1)) throw new RangeError('failureThreshold must be at least 1');
+  if (!(settings.failureRate > 0 && settings.failureRate <= 1)) {
+    throw new RangeError('failureRate must be above 0 and at most 1');
+  }
+  const cacheMs = Math.min(Math.max(options.cacheMs ?? DEFAULT_BREAKER_OPTIONS.cacheMs, 0), 1_000);
+  const timing = { coolDownMs: settings.coolDownMs, probeTimeoutMs: settings.probeTimeoutMs };
+
+  const decisions = new Map<string, { until: number; decision: BreakerDecision }>();
+  /** Breaker version of each probe this process was granted, to settle it with compare-and-set. */
+  const probes = new Map<string, number>();
+
+  function remember(key: string, decision: BreakerDecision): BreakerDecision {
+    if (cacheMs > 0) decisions.set(key, { until: performance.now() + cacheMs, decision });
+    return decision;
+  }
+
+  function grantProbe(key: string, version: number, openedAt: Date | null): BreakerDecision {
+    probes.set(key, version);
+    decisions.delete(key);
+    return { allowed: true, probe: true, state: 'half_open', openedAt };
+  }
+
+  return {
+    async check(ref) {
+      const key = keyOf(ref);
+      const cached = decisions.get(key);
+      if (cached && cached.until > performance.now()) return cached.decision;
+
+      const breaker = await readBreaker(db, ref, timing);
+      if (!breaker || breaker.state === 'closed') return remember(key, CLOSED);
+      if (breaker.coolDownElapsed) {
+        const claimed = await claimBreakerProbe(db, ref, settings.coolDownMs);
+        if (claimed) return grantProbe(key, claimed.row.version, claimed.row.openedAt);
+      } else if (breaker.probeExpired) {
+        const reclaimed = await reclaimStaleBreakerProbe(db, ref, settings.probeTimeoutMs);
+        if (reclaimed) return grantProbe(key, reclaimed.version, reclaimed.openedAt);
+      }
+      // Open and cooling down, or someone else holds the probe (possibly just won it from us).
+      const state = breaker.state === 'open' && breaker.coolDownElapsed ? 'half_open' : breaker.state;
+      return remember(key, { allowed: false, probe: false, state, openedAt: breaker.openedAt });
+    },
+
+    async record(ref, outcome) {
+      const key = keyOf(ref);
+      const counted = outcome.ok || !NOT_COUNTED_ERROR_CLASSES.has(outcome.errorClass ?? 'unknown');
+      if (counted) await recordHealthOutcome(db, ref, { ok: outcome.ok, latencyMs: outcome.latencyMs });
+
+      if (outcome.probe) {
+        const version = probes.get(key);
+        // A probe this process was not granted (or that was re-offered elsewhere) settles nothing.
+        if (version === undefined) return;
+        probes.delete(key);
+        decisions.delete(key);
+        // The provider answered a client error: it is up, so the probe succeeded. A cancelled
+        // probe told us nothing and is handed back.
+        const result =
+          outcome.ok || !counted ? (outcome.errorClass === 'cancelled' ? 'release' : 'close') : 'reopen';
+        await settleBreakerProbe(db, ref, version, result, { errorClass: outcome.errorClass });
+        return;
+      }
+
+      if (outcome.ok || !counted) return;
+      const window = await breakerWindowCounts(db, ref, settings.windowMs);
+      const calls = window.failures + window.successes;
+      if (
+        window.state === 'closed' &&
+        window.failures >= settings.failureThreshold &&
+        window.failures >= settings.failureRate * calls
+      ) {
+        const opened = await openBreaker(db, ref, window.version, {
+          errorClass: outcome.errorClass,
+          failures: window.failures,
+          successes: window.successes,
+        });
+        if (opened) decisions.delete(key);
+      }
+    },
+  };
+}
+
+/**
+ * When every candidate's circuit refuses, the one that opened longest ago is tried anyway (it is
+ * the likeliest to have recovered). Returns null when the list is empty.
+ */
+export function leastRecentlyOpened<T extends { decision: BreakerDecision }>(
+  candidates: readonly T[],
+): T | null {
+  let best: T | null = null;
+  for (const candidate of candidates) {
+    const at = candidate.decision.openedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const bestAt = best?.decision.openedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    if (best === null || at < bestAt) best = candidate;
+  }
+  return best;
+}

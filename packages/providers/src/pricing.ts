@@ -1,0 +1,162 @@
+/**
+ * Prices from `provider_pricing`: a `PriceBook` with a short per-process cache for the router and
+ * runner, the validated service that adds a price, and re-pricing of recorded attempts.
+ */
+import {
+  type Db,
+  type DbOrTx,
+  insertPrice,
+  type ModelAlias,
+  type PriceRow,
+  priceHistory,
+  upsertModelAlias,
+} from '@swarm/db';
+import { DomainError, formatPath } from '@swarm/engine';
+import { z } from 'zod';
+import { computeCost } from './cost.ts';
+import type { Price, PriceBook } from './ports.ts';
+import { type Attempt, type ModelRef, PROVIDER_IDS, type ProviderId } from './types.ts';
+
+/** $100,000 per 1M tokens: far above any list price, low enough that a typo in zeros is caught. */
+export const MAX_PRICE_PER_MILLION_MICROS = 100_000_000_000;
+
+function toPrice(row: PriceRow): Price {
+  return {
+    id: row.id,
+    provider: row.provider as ProviderId,
+    model: row.model,
+    effectiveFrom: row.effectiveFrom,
+    inputPerMillionMicros: row.inputPerMillionMicros,
+    outputPerMillionMicros: row.outputPerMillionMicros,
+    cachedInputPerMillionMicros: row.cachedInputPerMillionMicros,
+    cacheWritePerMillionMicros: row.cacheWritePerMillionMicros,
+    reasoningPerMillionMicros: row.reasoningPerMillionMicros,
+  };
+}
+
+/**
+ * Bumped whenever this process changes prices or aliases; every price book drops its cache when it
+ * sees a new generation. Other processes pick changes up when their cache entries expire.
+ */
+let priceGeneration = 0;
+
+export function invalidatePriceCaches(): void {
+  priceGeneration += 1;
+}
+
+export interface PriceBookOptions {
+  /** How long a model's price history is reused before it is read again. At most 60 s. */
+  cacheMs?: number | undefined;
+}
+
+export function createPriceBook(db: Db, options: PriceBookOptions = {}): PriceBook {
+  const cacheMs = Math.min(Math.max(options.cacheMs ?? 60_000, 0), 60_000);
+  const cache = new Map<string, { loadedAt: number; prices: Price[] }>();
+  let seenGeneration = priceGeneration;
+
+  async function history(ref: ModelRef): Promise<Price[]> {
+    if (seenGeneration !== priceGeneration) {
+      cache.clear();
+      seenGeneration = priceGeneration;
+    }
+    const key = `${ref.provider}\u0000${ref.model}`;
+    const hit = cache.get(key);
+    if (hit && performance.now() - hit.loadedAt < cacheMs) return hit.prices;
+    const loaded = await priceHistory(db, ref);
+    // Newest first, so the first row not after `at` is the one in effect.
+    const prices = loaded.prices.map(toPrice);
+    if (cacheMs > 0) cache.set(key, { loadedAt: performance.now(), prices });
+    return prices;
+  }
+
+  return {
+    async priceFor(ref, at) {
+      const prices = await history(ref);
+      return prices.find((price) => price.effectiveFrom.getTime() <= at.getTime()) ?? null;
+    },
+  };
+}
+
+const priceMicros = z
+  .number()
+  .int('must be a whole number of micro-dollars')
+  .min(0, 'must not be negative')
+  .max(MAX_PRICE_PER_MILLION_MICROS, `must be at most ${MAX_PRICE_PER_MILLION_MICROS}`);
+
+export const priceInputSchema = z.object({
+  provider: z.enum(PROVIDER_IDS),
+  model: z.string().trim().min(1, 'required').max(200),
+  /** Defaults to now (the database's clock). */
+  effectiveFrom: z.coerce.date().optional(),
+  inputPerMillionMicros: priceMicros,
+  outputPerMillionMicros: priceMicros,
+  /** Null or absent: cache reads cost the input price. */
+  cachedInputPerMillionMicros: priceMicros.nullish(),
+  /** Null or absent: cache writes cost the input price. */
+  cacheWritePerMillionMicros: priceMicros.nullish(),
+  /** Null or absent: reasoning tokens cost the output price. */
+  reasoningPerMillionMicros: priceMicros.nullish(),
+});
+export type PriceInput = z.input<typeof priceInputSchema>;
+
+export const modelAliasInputSchema = z.object({
+  provider: z.enum(PROVIDER_IDS),
+  alias: z.string().trim().min(1, 'required').max(200),
+  model: z.string().trim().min(1, 'required').max(200),
+});
+
+/** Parses with zod and turns a failure into a BAD_REQUEST naming the first failing path. */
+export function parseProviderSettingsInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({
+    path: formatPath(issue.path) || 'input',
+    message: issue.message,
+  }));
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  throw new DomainError('BAD_REQUEST', `${first.path}: ${first.message}${more}`, issues);
+}
+
+/**
+ * Adds a price from `effectiveFrom` on. Prices are never edited in place: an existing row for the
+ * same provider, model and date is a ConflictError, and a change is a row with a later date, so
+ * attempts priced earlier keep their price.
+ */
+export async function upsertPrice(db: DbOrTx, input: PriceInput): Promise<Price> {
+  const price = parseProviderSettingsInput(priceInputSchema, input);
+  const row = await insertPrice(db, price);
+  invalidatePriceCaches();
+  return toPrice(row);
+}
+
+export async function setModelAlias(
+  db: DbOrTx,
+  input: z.input<typeof modelAliasInputSchema>,
+): Promise<ModelAlias> {
+  const alias = await upsertModelAlias(db, parseProviderSettingsInput(modelAliasInputSchema, input));
+  invalidatePriceCaches();
+  return alias;
+}
+
+/** Prices one attempt with the price in effect when it started, at the model that answered. */
+export async function priceAttempt(attempt: Attempt, prices: PriceBook): Promise<Attempt> {
+  const price =
+    attempt.usage === null
+      ? null
+      : await prices.priceFor(
+          { provider: attempt.servedProvider, model: attempt.servedModel },
+          attempt.startedAt,
+        );
+  const cost = computeCost(attempt.usage, price);
+  return { ...attempt, ...cost, priceId: cost.costStatus === 'priced' ? price!.id : null };
+}
+
+/**
+ * Re-prices recorded attempts (after a missing price was added, or a correction): each at the
+ * price in effect when it started. Pure over its inputs; storing the result is the caller's job
+ * (the `execution_costs` table arrives with the engine).
+ */
+export async function recomputeCosts(attempts: readonly Attempt[], prices: PriceBook): Promise<Attempt[]> {
+  return Promise.all(attempts.map((attempt) => priceAttempt(attempt, prices)));
+}
