@@ -1,3 +1,14 @@
+export { createAnthropicAdapter } from './adapters/anthropic.ts';
+export { createGeminiAdapter } from './adapters/gemini.ts';
+export {
+  createMockAdapter,
+  MOCK_CALL_LOG_LIMIT,
+  type MockAdapterOptions,
+  type MockCall,
+  mockCallLog,
+  parseMockModel,
+} from './adapters/mock.ts';
+export { createOpenAiAdapter } from './adapters/openai.ts';
 export * from './breakers.ts';
 export * from './cost.ts';
 export * from './events.ts';
@@ -5,4 +16,6 @@ export * from './latency.ts';
 export * from './model-map.ts';
 export * from './ports.ts';
 export * from './pricing.ts';
+export { createAdapters } from './registry.ts';
 export * from './types.ts';
+export * from './usage.ts';
