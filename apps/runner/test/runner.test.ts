@@ -49,7 +49,7 @@ describe('runner', () => {
     ]);
   });
 
-  it('runs an enqueued maintenance job: expired sessions and old rate-limit windows go, live ones stay', async () => {
+  it('runs an enqueued maintenance job: expired sessions, old rate-limit windows and health buckets go, live ones stay', async () => {
     const sql = database.sql;
     const [user] = await sql<{ id: string }[]>`
       insert into users (email, password_hash) values ('m@example.com', 'x') returning id`;
@@ -59,6 +59,9 @@ describe('runner', () => {
     await sql`insert into rate_limit_counters (key, window_start, count) values
       ('login:old', now() - interval '2 days', 3),
       ('login:new', now(), 1)`;
+    await sql`insert into provider_health_buckets (provider, model, bucket_start, successes) values
+      ('mock', 'echo', now() - interval '8 days', 1),
+      ('mock', 'echo', date_trunc('minute', now()), 1)`;
 
     const jobId = await sender.send('maintenance', {});
     expect(jobId).toBeTruthy();
@@ -70,6 +73,7 @@ describe('runner', () => {
       ['live'],
     );
     expect((await sql`select key from rate_limit_counters`).map((r) => r.key)).toEqual(['login:new']);
+    expect(await sql`select 1 from provider_health_buckets`).toHaveLength(1);
   });
 
   it('fails a job whose payload does not match the catalog schema', async () => {

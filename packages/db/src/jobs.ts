@@ -16,7 +16,7 @@ interface JobDefinition<Schema extends z.ZodType> {
 const defineJob = <Schema extends z.ZodType>(job: JobDefinition<Schema>) => job;
 
 export const jobCatalog = {
-  /** Hourly housekeeping: expired sessions and old rate-limit windows. */
+  /** Hourly housekeeping: expired sessions, old rate-limit windows, old provider health buckets. */
   maintenance: defineJob({
     schema: z.strictObject({}),
     queue: { policy: 'singleton', retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 300 },

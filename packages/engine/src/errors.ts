@@ -40,11 +40,17 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** One line for a list of issues: the first in full, then how many more. */
+export function describeIssues(issues: ValidationIssue[], fallback = 'invalid input'): string {
+  const first = issues[0];
+  if (!first) return fallback;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return `${first.path}: ${first.message}${more}`;
+}
+
 export class WorkflowValidationError extends DomainError {
   constructor(issues: ValidationIssue[]) {
-    const first = issues[0];
-    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-    super('BAD_REQUEST', first ? `${first.path}: ${first.message}${more}` : 'invalid workflow', issues);
+    super('BAD_REQUEST', describeIssues(issues, 'invalid workflow'), issues);
   }
 }
 

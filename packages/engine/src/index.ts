@@ -2,3 +2,4 @@ export * from './definition.ts';
 export * from './errors.ts';
 export * from './json-safety.ts';
 export * from './sample-workflow.ts';
+export * from './validation.ts';

@@ -3,9 +3,9 @@
  * a fallback crosses providers, in preference order.
  */
 import { type Db, type DbOrTx, listModelMap, modelEquivalents, replaceModelEquivalents } from '@swarm/db';
+import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
 import type { ModelMap } from './ports.ts';
-import { parseProviderSettingsInput } from './pricing.ts';
 import { type ModelRef, PROVIDER_IDS, type ProviderId } from './types.ts';
 
 const toRef = (row: { provider: string; model: string }): ModelRef => ({
@@ -37,7 +37,7 @@ export async function setModelEquivalents(
   db: DbOrTx,
   input: z.input<typeof modelEquivalentsInputSchema>,
 ): Promise<ModelRef[]> {
-  const { from, to } = parseProviderSettingsInput(modelEquivalentsInputSchema, input);
+  const { from, to } = parseInput(modelEquivalentsInputSchema, input);
   await replaceModelEquivalents(db, from, to);
   return to;
 }

@@ -11,7 +11,7 @@ import {
   priceHistory,
   upsertModelAlias,
 } from '@swarm/db';
-import { DomainError, formatPath } from '@swarm/engine';
+import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
 import { computeCost } from './cost.ts';
 import type { Price, PriceBook } from './ports.ts';
@@ -105,26 +105,13 @@ export const modelAliasInputSchema = z.object({
   model: z.string().trim().min(1, 'required').max(200),
 });
 
-/** Parses with zod and turns a failure into a BAD_REQUEST naming the first failing path. */
-export function parseProviderSettingsInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({
-    path: formatPath(issue.path) || 'input',
-    message: issue.message,
-  }));
-  const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
-  throw new DomainError('BAD_REQUEST', `${first.path}: ${first.message}${more}`, issues);
-}
-
 /**
  * Adds a price from `effectiveFrom` on. Prices are never edited in place: an existing row for the
  * same provider, model and date is a ConflictError, and a change is a row with a later date, so
  * attempts priced earlier keep their price.
  */
 export async function upsertPrice(db: DbOrTx, input: PriceInput): Promise<Price> {
-  const price = parseProviderSettingsInput(priceInputSchema, input);
+  const price = parseInput(priceInputSchema, input);
   const row = await insertPrice(db, price);
   invalidatePriceCaches();
   return toPrice(row);
@@ -134,7 +121,7 @@ export async function setModelAlias(
   db: DbOrTx,
   input: z.input<typeof modelAliasInputSchema>,
 ): Promise<ModelAlias> {
-  const alias = await upsertModelAlias(db, parseProviderSettingsInput(modelAliasInputSchema, input));
+  const alias = await upsertModelAlias(db, parseInput(modelAliasInputSchema, input));
   invalidatePriceCaches();
   return alias;
 }

@@ -56,7 +56,11 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
 export interface ChatResult {
   text: string;
   finishReason: FinishReason;
-  usage: Usage;
+  /**
+   * Null when the provider (or a gateway in front of it) reported no usage: the attempt is then
+   * recorded as `no_usage`, never priced as if it were free.
+   */
+  usage: Usage | null;
   provider: ProviderId;
   /** The model that actually answered, as the provider names it (may be a dated snapshot). */
   model: string;

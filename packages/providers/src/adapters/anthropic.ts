@@ -93,7 +93,7 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
         return {
           text,
           finishReason: anthropicFinishReason(stopReason),
-          usage: usageSoFar() ?? normalizeAnthropicUsage(null),
+          usage: usageSoFar() ?? null,
           provider: 'anthropic',
           model,
           latencyMs: attempt.elapsedMs(),

@@ -54,6 +54,8 @@ const AUTH_CODES = new Set([
   'unauthenticated',
   'permission_denied',
 ]);
+// OpenAI answers an exhausted balance with a 429; waiting won't help, so it is an account problem.
+const QUOTA_CODES = new Set(['insufficient_quota']);
 const AUTH_MESSAGE = /api key not valid|invalid api key|incorrect api key/i;
 const INVALID_CODES = new Set([
   'invalid_request_error',
@@ -72,6 +74,7 @@ export function classifyFailure(facts: FailureFacts): ErrorClass {
 
   if (has(CONTEXT_CODES) || CONTEXT_MESSAGE.test(message)) return 'context_window';
   if (has(CONTENT_CODES) || CONTENT_MESSAGE.test(message)) return 'content_policy';
+  if (has(QUOTA_CODES)) return 'auth';
   if (status === 429 || has(RATE_CODES)) return 'rate_limit';
   if (status === 529 || status === 503 || has(OVERLOADED_CODES)) return 'overloaded';
   if (status === 408 || status === 504 || has(TIMEOUT_CODES)) return 'timeout';

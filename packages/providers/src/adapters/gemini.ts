@@ -126,7 +126,7 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
         return {
           text,
           finishReason: geminiFinishReason(finish),
-          usage: usageSoFar() ?? normalizeGeminiUsage(null),
+          usage: usageSoFar() ?? null,
           provider: 'gemini',
           model,
           latencyMs: attempt.elapsedMs(),

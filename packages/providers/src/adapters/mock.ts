@@ -234,7 +234,10 @@ export function createMockAdapter(options: MockAdapterOptions = {}): ProviderAda
   };
 }
 
-async function answer(request: ChatRequest, callCounts: Map<string, number>): Promise<ChatResult> {
+async function answer(
+  request: ChatRequest,
+  callCounts: Map<string, number>,
+): Promise<ChatResult & { usage: Usage }> {
   const model = request.model;
   let plan: MockPlan;
   try {

@@ -73,7 +73,7 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
         return {
           text: refused ? refusal : text,
           finishReason: refused ? 'content_filter' : openAiFinishReason(finish),
-          usage: normalizeOpenAiUsage(usageReport),
+          usage: usageReport ? normalizeOpenAiUsage(usageReport) : null,
           provider: 'openai',
           model,
           latencyMs: attempt.elapsedMs(),

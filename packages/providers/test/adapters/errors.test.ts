@@ -42,6 +42,7 @@ describe('failure classes', () => {
     [{ status: 502 }, 'server'],
     [{ status: 401 }, 'auth'],
     [{ status: 402, codes: ['billing_error'] }, 'auth'],
+    [{ status: 429, codes: ['insufficient_quota'] }, 'auth'],
     [{ status: 403 }, 'auth'],
     [{ status: 400, codes: ['INVALID_ARGUMENT', 'API_KEY_INVALID'] }, 'auth'],
     [{ status: 400, codes: ['context_length_exceeded'] }, 'context_window'],

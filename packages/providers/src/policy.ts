@@ -1,0 +1,107 @@
+/**
+ * An agent's fallback policy: which models to try in what order, when to move on, how hard to
+ * retry. Parsed with zod at the boundary (agent config, API) so bad values are refused with a path.
+ */
+import { z } from 'zod';
+import { ERROR_CLASSES, type ErrorClass, PROVIDER_IDS } from './types.ts';
+
+export const ROUTING_STRATEGIES = ['ordered', 'cheapest', 'lowest-latency', 'load-balanced'] as const;
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+/** Failures worth another model by default. Deterministic request errors never are. */
+export const DEFAULT_FALLBACK_ON: ErrorClass[] = [
+  'rate_limit',
+  'overloaded',
+  'timeout',
+  'server',
+  'network',
+  'context_window',
+  'content_policy',
+  'auth',
+  'circuit_open',
+];
+
+/** Failures worth the same model again, after a backoff. */
+export const RETRYABLE: ReadonlySet<ErrorClass> = new Set([
+  'rate_limit',
+  'overloaded',
+  'timeout',
+  'server',
+  'network',
+]);
+
+/** Never moved on from, whatever the policy says: the next model would fail the same way. */
+export const NEVER_FALL_BACK: ReadonlySet<ErrorClass> = new Set(['invalid_request', 'cancelled']);
+
+export const modelRefSchema = z.object({
+  provider: z.enum(PROVIDER_IDS),
+  model: z.string().trim().min(1, 'required').max(200),
+});
+
+export const retrySchema = z.object({
+  /** Extra attempts on the same model for retryable failures. */
+  retries: z.number().int().min(0).max(10).default(2),
+  baseDelayMs: z.number().int().min(0).max(60_000).default(250),
+  maxDelayMs: z.number().int().min(0).max(300_000).default(8_000),
+  /** Cap on the sum of all backoff waits in one call. */
+  maxTotalDelayMs: z.number().int().min(0).max(600_000).default(20_000),
+});
+
+export const fallbackPolicySchema = z.object({
+  /** Primary first. */
+  chain: z.array(modelRefSchema).min(1, 'at least one model').max(20),
+  /** Error classes or HTTP status codes that move on to the next model. */
+  fallbackOn: z
+    .array(z.union([z.enum(ERROR_CLASSES), z.number().int().min(400).max(599)]))
+    .max(30)
+    .default(DEFAULT_FALLBACK_ON),
+  /** Give up on a model that takes longer than this (when another model is left to try). */
+  latencyThresholdMs: z.number().int().min(100).max(600_000).optional(),
+  routing: z.enum(ROUTING_STRATEGIES).default('ordered'),
+  /** Append cross-provider equivalents from the model map after the chain's own models. */
+  useModelMap: z.boolean().default(true),
+  /** Attempts in total, retries and fallbacks together. */
+  maxAttempts: z.number().int().min(1).max(50).default(8),
+  /** Overall time budget for the whole call. */
+  deadlineMs: z.number().int().min(100).max(3_600_000).default(180_000),
+  /** Per-attempt timeout. */
+  timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+  retry: retrySchema.default(retrySchema.parse({})),
+});
+
+export type FallbackPolicyInput = z.input<typeof fallbackPolicySchema>;
+export type FallbackPolicy = z.output<typeof fallbackPolicySchema>;
+
+/**
+ * Full-jitter exponential backoff (AWS architecture blog): a uniform wait in
+ * [0, min(maxDelay, base·2^retry)]. A `Retry-After` hint is a floor, not a suggestion.
+ */
+export function backoffDelayMs(
+  retry: number,
+  options: { baseDelayMs: number; maxDelayMs: number },
+  random: () => number,
+  retryAfterMs?: number,
+): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** retry);
+  const jittered = Math.floor(random() * ceiling);
+  return Math.max(jittered, retryAfterMs ?? 0);
+}
+
+/** The question part of a completion (who answers is the policy's business). */
+export const completionRequestSchema = z.object({
+  messages: z
+    .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(4_000_000) }))
+    .min(1, 'at least one message')
+    .max(10_000),
+  system: z.string().max(4_000_000).optional(),
+  temperature: z.number().min(0, 'at least 0').max(2, 'at most 2').optional(),
+  maxTokens: z
+    .number()
+    .int('a whole number')
+    .min(1, 'at least 1')
+    .max(1_000_000, 'at most 1,000,000')
+    .optional(),
+  jsonSchema: z
+    .object({ name: z.string().trim().min(1).max(64), schema: z.record(z.string(), z.unknown()) })
+    .optional(),
+});
