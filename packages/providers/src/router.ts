@@ -9,6 +9,7 @@
 
 import { parseInput } from '@swarm/engine';
 import type { Logger } from 'pino';
+import { leastRecentlyOpened } from './breakers.ts';
 import { canServe } from './capabilities.ts';
 import { computeCost } from './cost.ts';
 import {
@@ -20,7 +21,14 @@ import {
   NEVER_FALL_BACK,
   RETRYABLE,
 } from './policy.ts';
-import type { CircuitBreakers, LatencyStats, ModelMap, PriceBook, ProviderEventLog } from './ports.ts';
+import type {
+  BreakerDecision,
+  CircuitBreakers,
+  LatencyStats,
+  ModelMap,
+  PriceBook,
+  ProviderEventLog,
+} from './ports.ts';
 import {
   type Attempt,
   type AttemptReason,
@@ -235,7 +243,7 @@ export function createProviderRouter(options: ProviderRouterOptions) {
     const deadline = performance.now() + policy.deadlineMs;
     const candidates = await planCandidates(policy, request);
     const attempts: Attempt[] = [];
-    const skippedOpen: Array<{ ref: ModelRef; openedAt: Date | null }> = [];
+    const skippedOpen: Array<{ ref: ModelRef; decision: BreakerDecision }> = [];
     let sent = 0;
     let totalDelay = 0;
     let lastError: { errorClass: ErrorClass; message: string; cause?: unknown } | undefined;
@@ -320,7 +328,7 @@ export function createProviderRouter(options: ProviderRouterOptions) {
       const decision = await options.breakers.check(ref);
       if (!decision.allowed) {
         attempts.push(skipped(ref, reason));
-        skippedOpen.push({ ref, openedAt: decision.openedAt });
+        skippedOpen.push({ ref, decision });
         lastError = { errorClass: 'circuit_open', message: `circuit open for ${refKey(ref)}` };
         moveOn = { from: ref, errorClass: 'circuit_open' };
         continue;
@@ -333,11 +341,9 @@ export function createProviderRouter(options: ProviderRouterOptions) {
     }
 
     // Every circuit was open: rather than fail without trying, try the one that opened longest ago.
-    if (sent === 0 && skippedOpen.length > 0) {
-      const oldest = [...skippedOpen].sort(
-        (a, b) => (a.openedAt?.getTime() ?? 0) - (b.openedAt?.getTime() ?? 0),
-      )[0]!.ref;
-      const outcome = await tryModel(oldest, candidates.length - 1, 'fallback:circuit_open', false);
+    const oldest = sent === 0 ? leastRecentlyOpened(skippedOpen) : null;
+    if (oldest) {
+      const outcome = await tryModel(oldest.ref, candidates.length - 1, 'fallback:circuit_open', false);
       if ('result' in outcome && outcome.result) return { result: outcome.result, attempts };
     }
 
