@@ -1,0 +1,164 @@
+/**
+ * Runs of workflows: one `executions` row per run (the definition it runs is snapshotted on it),
+ * one `execution_steps` row per node as it runs, and one `execution_costs` row per provider attempt
+ * (the attempt ledger, priced). Status changes are compare-and-set; `run_attempt` fences writes of
+ * a runner whose claim has lapsed.
+ */
+import type { RunError, WorkflowDefinition } from '@swarm/engine';
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { users } from './accounts.ts';
+import { createdAt, primaryId, timestampMs, updatedAt } from './columns.ts';
+import { workflows } from './workflows.ts';
+
+export const EXECUTION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const EXECUTION_TRIGGERS = ['manual', 'api', 'schedule', 'webhook'] as const;
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+export const STEP_STATUSES = ['running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** What a failed run or step reports (the engine's `RunError`). */
+export type ExecutionError = RunError;
+
+export const executions = pgTable(
+  'executions',
+  {
+    id: primaryId(),
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
+    /** Denormalised from the workflow so ownership checks and analytics need no join. */
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The committed version this run pinned; null when it ran the draft (versions issue adds the FK). */
+    versionId: uuid('version_id'),
+    /** Exactly what runs: the pinned version's or the draft's definition at start time. */
+    definition: jsonb('definition').$type<WorkflowDefinition>().notNull(),
+    trigger: text('trigger', { enum: EXECUTION_TRIGGERS }).notNull(),
+    status: text('status', { enum: EXECUTION_STATUSES }).notNull().default('queued'),
+    input: jsonb('input').$type<unknown>().notNull(),
+    output: jsonb('output').$type<unknown>(),
+    error: jsonb('error').$type<ExecutionError>(),
+    /**
+     * Incremented each time a runner claims the run. Every write a runner makes carries the value
+     * it claimed with, so a runner whose claim lapsed (and was taken over) changes nothing.
+     */
+    runAttempt: integer('run_attempt').notNull().default(0),
+    cancelRequestedAt: timestampMs('cancel_requested_at'),
+    /** For re-runs: the run whose steps were reused, and the node the re-run started from. */
+    rerunOf: uuid('rerun_of'),
+    rerunFromNode: text('rerun_from_node'),
+    /** Sum of this run's priced attempts, in micro-dollars. */
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    createdAt: createdAt(),
+    startedAt: timestampMs('started_at'),
+    finishedAt: timestampMs('finished_at'),
+    durationMs: integer('duration_ms'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('executions_owner_created_idx').on(t.ownerId, t.createdAt.desc(), t.id.desc()),
+    index('executions_workflow_created_idx').on(t.workflowId, t.createdAt.desc(), t.id.desc()),
+    index('executions_active_idx')
+      .on(t.workflowId, t.status)
+      .where(sql`${t.status} in ('queued', 'running')`),
+    check(
+      'executions_finished_has_time',
+      sql`${t.status} in ('queued', 'running') or ${t.finishedAt} is not null`,
+    ),
+  ],
+);
+
+export const executionSteps = pgTable(
+  'execution_steps',
+  {
+    id: primaryId(),
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
+    nodeId: text('node_id').notNull(),
+    nodeType: text('node_type').notNull(),
+    status: text('status', { enum: STEP_STATUSES }).notNull(),
+    input: jsonb('input').$type<unknown>(),
+    output: jsonb('output').$type<unknown>(),
+    error: jsonb('error').$type<ExecutionError>(),
+    /** For `condition` nodes: the handle taken (`true` / `false`). */
+    branch: text('branch'),
+    /** Set when a re-run reused this step's result from an earlier run instead of executing it. */
+    reusedFromStepId: uuid('reused_from_step_id'),
+    /** The run attempt that wrote this row (see executions.run_attempt). */
+    runAttempt: integer('run_attempt').notNull(),
+    startedAt: timestampMs('started_at'),
+    finishedAt: timestampMs('finished_at'),
+    durationMs: integer('duration_ms'),
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [uniqueIndex('execution_steps_node_key').on(t.executionId, t.nodeId)],
+);
+
+/** The attempt ledger: one row per provider attempt, including failed, retried and fallen-back ones. */
+export const executionCosts = pgTable(
+  'execution_costs',
+  {
+    id: primaryId(),
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
+    stepId: uuid('step_id').references(() => executionSteps.id, { onDelete: 'cascade' }),
+    nodeId: text('node_id').notNull(),
+    /** Denormalised for analytics (by workflow, by owner) without joins over large tables. */
+    workflowId: uuid('workflow_id').notNull(),
+    ownerId: uuid('owner_id').notNull(),
+    agentRole: text('agent_role'),
+    requestedProvider: text('requested_provider').notNull(),
+    requestedModel: text('requested_model').notNull(),
+    servedProvider: text('served_provider').notNull(),
+    servedModel: text('served_model').notNull(),
+    /** `primary`, `retry` or `fallback:<error class>`. */
+    reason: text('reason').notNull(),
+    errorClass: text('error_class'),
+    errorMessage: text('error_message'),
+    startedAt: timestampMs('started_at').notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    timeToFirstTokenMs: integer('time_to_first_token_ms'),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    reasoningTokens: integer('reasoning_tokens').notNull().default(0),
+    priceId: uuid('price_id'),
+    /** Null unless `cost_status` is `priced`: an unknown price is never recorded as $0. */
+    costMicros: bigint('cost_micros', { mode: 'number' }),
+    costStatus: text('cost_status', { enum: ['priced', 'unpriced', 'no_usage'] }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('execution_costs_execution_idx').on(t.executionId),
+    index('execution_costs_owner_started_idx').on(t.ownerId, t.startedAt),
+    index('execution_costs_workflow_started_idx').on(t.workflowId, t.startedAt),
+    index('execution_costs_served_started_idx').on(t.servedProvider, t.servedModel, t.startedAt),
+  ],
+);
+
+/** Provider API keys per user, encrypted at rest (AES-256-GCM); never returned, logged or exported. */
+export const credentials = pgTable(
+  'credentials',
+  {
+    id: primaryId(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull(),
+    /** base64 of iv ‖ ciphertext ‖ auth tag; the key comes from configuration, never the database. */
+    secret: text('secret').notNull(),
+    /** Which configured key encrypted it, so keys can be rotated. */
+    keyId: text('key_id').notNull(),
+    /** Last four characters, so users can tell keys apart without seeing them. */
+    hint: text('hint').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('credentials_owner_provider_key').on(t.ownerId, t.provider)],
+);

@@ -1,0 +1,123 @@
+/**
+ * The contract between the executor (this package) and whoever runs it (the runner): what goes in
+ * (a definition, input, the node registry, services, steps already done) and what comes out (each
+ * step as it finishes, then the run's outcome). The runner persists; the executor never touches a
+ * database or a queue.
+ */
+import type { WorkflowDefinition } from './definition.ts';
+
+/** What a failed run or step reports: a message for people, a code for programs, the node at fault. */
+export interface RunError {
+  message: string;
+  /** e.g. `node_failed`, `timeout`, `cancelled`, `output_too_large`, `invalid_input`, `expression_error`. */
+  code: string;
+  nodeId?: string | undefined;
+}
+
+/**
+ * One provider attempt as the ledger records it. Mirrors `Attempt` from `@swarm/providers` (which
+ * is assignable to it); declared here so the engine doesn't depend on the providers package.
+ */
+export interface AttemptRecord {
+  requestedProvider: string;
+  requestedModel: string;
+  servedProvider: string;
+  servedModel: string;
+  reason: string;
+  errorClass: string | null;
+  errorMessage: string | null;
+  startedAt: Date;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+  usage: {
+    inputTokens: number;
+    cacheReadTokens: number;
+    cacheWriteTokens: number;
+    outputTokens: number;
+    reasoningTokens: number;
+  } | null;
+  priceId: string | null;
+  costMicros: number | null;
+  costStatus: 'priced' | 'unpriced' | 'no_usage';
+}
+
+/** The LLM call an `agent` node makes; the runner backs it with the providers' fallback router. */
+export interface LlmClient {
+  complete(
+    request: {
+      system?: string | undefined;
+      messages: Array<{ role: 'user' | 'assistant'; content: string }>;
+      temperature?: number | undefined;
+      maxTokens?: number | undefined;
+      jsonSchema?: { name: string; schema: Record<string, unknown> } | undefined;
+      signal?: AbortSignal | undefined;
+    },
+    policy: {
+      chain: Array<{ provider: string; model: string }>;
+      fallbackOn?: Array<string | number> | undefined;
+      routing?: string | undefined;
+      latencyThresholdMs?: number | undefined;
+    },
+    context: { executionId: string; nodeId: string; agentRole: string },
+  ): Promise<{ text: string; provider: string; model: string; attempts: AttemptRecord[] }>;
+}
+
+/** An error from `LlmClient.complete` may carry the attempts it made (they may have cost money). */
+export interface LlmFailure extends Error {
+  attempts?: AttemptRecord[];
+}
+
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** A step finished in an earlier run attempt (resume) or an earlier run (re-run): not executed again. */
+export interface PriorStep {
+  nodeId: string;
+  status: 'succeeded' | 'skipped';
+  output: unknown;
+  /** For branching nodes, the handle that was taken. */
+  branch: string | null;
+}
+
+export interface StepStarted {
+  nodeId: string;
+  nodeType: string;
+  input: unknown;
+  startedAt: Date;
+}
+
+export interface StepFinished {
+  nodeId: string;
+  nodeType: string;
+  status: StepStatus;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  branch: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+  attempts: AttemptRecord[];
+}
+
+export interface RunHooks {
+  /** Before a node runs (the runner marks the step `running` and tells live viewers). */
+  stepStarted?(step: StepStarted): Promise<void>;
+  /**
+   * When a node reaches a final status. The executor awaits it before starting any node that
+   * depends on this one, so a persisted step is never ahead of its inputs.
+   */
+  stepFinished?(step: StepFinished): Promise<void>;
+}
+
+export interface RunLimits {
+  /** Nodes running at once within one run. */
+  concurrency?: number | undefined;
+  stepTimeoutMs?: number | undefined;
+  /** Largest JSON-serialised node output. */
+  maxOutputBytes?: number | undefined;
+}
+
+export interface RunOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  output: unknown;
+  error: RunError | null;
+}
