@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashPassword } from '@swarm/api';
@@ -70,6 +70,26 @@ async function seedOnFirstStart(url: string, embedded: boolean) {
   }
 }
 
+/**
+ * The key that encrypts provider credentials at rest. Production configures `SWARM_SECRET_KEY`;
+ * on the embedded database one is generated once and kept beside the data in `.swarm/`.
+ */
+async function resolveSecretKey(embedded: boolean): Promise<Record<string, string>> {
+  if (process.env.SWARM_SECRET_KEY) return {};
+  if (!embedded) {
+    say('SWARM_SECRET_KEY is not set: saving provider API keys in the app is disabled');
+    return {};
+  }
+  const file = path.join(stateDir, 'secret-key');
+  let key = await readFile(file, 'utf8').catch(() => '');
+  if (!key.trim()) {
+    key = randomBytes(32).toString('base64');
+    await writeFile(file, `${key}\n`, { mode: 0o600 });
+    say('generated the credentials encryption key in .swarm/secret-key');
+  }
+  return { SWARM_SECRET_KEY: key.trim() };
+}
+
 const children: ChildProcess[] = [];
 function run(name: string, args: string[], env: Record<string, string>, cwd = root) {
   const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: 'inherit' });
@@ -109,14 +129,16 @@ const url = database.url;
 await migrateDatabase(url);
 say('migrations applied');
 await seedOnFirstStart(url, !process.env.DATABASE_URL);
+const secrets = await resolveSecretKey(!process.env.DATABASE_URL);
 
 const tsx = (entry: string) => ['--import', 'tsx', ...(dev ? ['--watch'] : []), path.join(root, entry)];
 run('api', tsx('apps/api/src/main.ts'), {
+  ...secrets,
   DATABASE_URL: url,
   PORT: String(port),
   WEB_DIST_DIR: path.join(root, 'apps/web/dist'),
 });
-run('runner', tsx('apps/runner/src/main.ts'), { DATABASE_URL: url });
+run('runner', tsx('apps/runner/src/main.ts'), { ...secrets, DATABASE_URL: url });
 if (dev) {
   const vite = path.join(root, 'apps/web/node_modules/vite/bin/vite.js');
   run(
