@@ -71,7 +71,8 @@ export interface ChatResult {
 
 /**
  * Why a call failed, normalised across providers. Fallback and retries act on these;
- * `invalid_request` (and `auth`) are deterministic and never retried or fallen back from.
+ * `invalid_request` is deterministic: never retried or fallen back from. `auth` is never retried
+ * (another provider, with its own key, may still answer).
  */
 export const ERROR_CLASSES = [
   'rate_limit',
