@@ -1,0 +1,183 @@
+/**
+ * JSONata for `transform` and `condition` nodes (and webhook payload mappings). JSONata is
+ * interpreted by its own evaluator — nothing reaches `eval`, `new Function` or `vm` — but a user
+ * expression can still recurse forever, build huge sequences or backtrack a regex for minutes, so
+ * every evaluation runs with jsonata's guardrails (time, stack depth, sequence length) plus a length
+ * limit on the source and a screen on regular expressions. Failures are `expression_error`s that
+ * say which limit was hit.
+ */
+import jsonata from 'jsonata';
+import { NodeError } from './node-type.ts';
+
+export interface ExpressionLimits {
+  /** Longest expression source, in characters. */
+  maxLength: number;
+  /** Wall time one evaluation may take. */
+  timeoutMs: number;
+  /** Nested evaluation depth (recursion through `$f` calls counts). */
+  maxDepth: number;
+  /** Longest sequence an evaluation may build. */
+  maxSequence: number;
+}
+
+export const DEFAULT_EXPRESSION_LIMITS: ExpressionLimits = {
+  maxLength: 10_000,
+  timeoutMs: 1_000,
+  maxDepth: 300,
+  maxSequence: 100_000,
+};
+
+export class ExpressionError extends NodeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('expression_error', message, options);
+    this.name = 'ExpressionError';
+  }
+}
+
+/**
+ * Refuses regular expressions that can backtrack catastrophically (a quantified group that itself
+ * contains a quantifier, like `(a+)+`) — the evaluator's timeout cannot interrupt a native regex.
+ */
+class ScreenedRegExp extends RegExp {
+  constructor(pattern: string | RegExp, flags?: string) {
+    const source = typeof pattern === 'string' ? pattern : pattern.source;
+    if (source.length > 500) throw new ExpressionError('regular expression longer than 500 characters');
+    if (/\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source) || /\\\d/.test(source))
+      throw new ExpressionError(
+        `regular expression /${source}/ can take exponential time (nested quantifiers or backreferences)`,
+      );
+    super(pattern, flags);
+  }
+}
+
+interface JsonataFailure {
+  code?: string;
+  message?: string;
+  position?: number;
+  value?: unknown;
+  error?: JsonataFailure;
+}
+
+function describeFailure(err: unknown, limits: ExpressionLimits): string {
+  if (err instanceof ExpressionError) return err.message;
+  const failure = (err ?? {}) as JsonataFailure;
+  // `$eval` wraps the inner failure; report the one that says what happened.
+  const inner =
+    (failure.code === 'D3121' || failure.code === 'D3120') && failure.error ? failure.error : failure;
+  switch (inner.code) {
+    case 'D1011':
+      return `expression recursed deeper than ${limits.maxDepth} levels (a function that never stops calling itself?)`;
+    case 'D1012':
+      return `expression ran longer than ${limits.timeoutMs} ms`;
+    case 'D2015':
+      return `expression built a sequence longer than ${limits.maxSequence} items`;
+  }
+  if (err instanceof RangeError) return `expression ran out of resources: ${err.message}`;
+  const message = inner.message ?? (err instanceof Error ? err.message : String(err));
+  const where = typeof inner.position === 'number' ? ` (at character ${inner.position})` : '';
+  return `${message}${where}`;
+}
+
+function limitsWith(overrides?: Partial<ExpressionLimits>): ExpressionLimits {
+  return { ...DEFAULT_EXPRESSION_LIMITS, ...overrides };
+}
+
+/** Parses an expression, throwing `ExpressionError` with the position of a syntax error. */
+export function compileExpression(source: string, overrides?: Partial<ExpressionLimits>): jsonata.Expression {
+  const limits = limitsWith(overrides);
+  if (typeof source !== 'string' || source.trim() === '') throw new ExpressionError('expression is empty');
+  if (source.length > limits.maxLength)
+    throw new ExpressionError(`expression longer than ${limits.maxLength} characters`);
+  try {
+    return jsonata(source, {
+      timeout: limits.timeoutMs,
+      stack: limits.maxDepth,
+      sequence: limits.maxSequence,
+      RegexEngine: ScreenedRegExp as unknown as RegExpConstructor,
+    });
+  } catch (err) {
+    throw new ExpressionError(`invalid expression: ${describeFailure(err, limits)}`, { cause: err });
+  }
+}
+
+/** The problem with an expression's syntax, or null (for validation: never evaluates it). */
+export function checkExpressionSyntax(source: string, overrides?: Partial<ExpressionLimits>): string | null {
+  try {
+    compileExpression(source, overrides);
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/**
+ * Node ids an expression reads as `nodes.<id>` (a static scan of the syntax tree, for validation).
+ * Dynamic access (`nodes.*`, `$lookup(nodes, $x)`) is not found here and simply reads what ran.
+ */
+export function expressionNodeReferences(source: string): string[] {
+  let ast: jsonata.ExprNode;
+  try {
+    ast = compileExpression(source).ast();
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  const stack: unknown[] = [ast];
+  let visited = 0;
+  while (stack.length > 0 && visited++ < 100_000) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    const expr = node as jsonata.ExprNode;
+    if ((expr.type as string) === 'path' && Array.isArray(expr.steps)) {
+      const [first, second] = expr.steps;
+      if (first?.type === 'name' && first.value === 'nodes' && second?.type === 'name')
+        found.add(String(second.value));
+    }
+    for (const value of Object.values(expr)) if (value && typeof value === 'object') stack.push(value);
+  }
+  return [...found];
+}
+
+/** Evaluates `source` over `data` within the limits; `undefined` (no match) comes back as `null`. */
+export async function evaluateExpression(
+  source: string,
+  data: unknown,
+  overrides?: Partial<ExpressionLimits>,
+): Promise<unknown> {
+  const limits = limitsWith(overrides);
+  const expression = compileExpression(source, limits);
+  try {
+    const result = await expression.evaluate(data);
+    return toPlainJson(result);
+  } catch (err) {
+    throw new ExpressionError(`expression failed: ${describeFailure(err, limits)}`, { cause: err });
+  }
+}
+
+/**
+ * JSONata results can be its internal sequences (arrays with extra flags) or functions; downstream
+ * nodes and the database want plain JSON.
+ */
+function toPlainJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (typeof value === 'function') throw new ExpressionError('expression returned a function, not data');
+  try {
+    return JSON.parse(JSON.stringify(value) ?? 'null');
+  } catch (err) {
+    throw new ExpressionError(`expression result is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/** JSONata's `$boolean` rules: empty strings, 0, empty arrays/objects, null and no match are false. */
+export function expressionTruth(value: unknown): boolean {
+  if (value === null || value === undefined) return false;
+  if (Array.isArray(value)) return value.some((item) => expressionTruth(item));
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  if (typeof value === 'string') return value.length > 0;
+  if (typeof value === 'number') return value !== 0;
+  return Boolean(value);
+}

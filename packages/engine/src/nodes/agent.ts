@@ -1,0 +1,119 @@
+/**
+ * `agent`: one LLM call through the runner's `LlmClient` (the providers' fallback router): the
+ * rendered `prompt` as the user message, `systemPrompt` as the system message, and the chain
+ * `[{provider, model}, ...fallback]`. Every provider attempt is recorded on the step, including those
+ * of a call that failed in the end.
+ *
+ * Output: the answer's text. With `outputSchema` (a JSON Schema), the model is asked for JSON, the
+ * answer is parsed (a ```json fence is tolerated) and checked against the schema, and the output is
+ * the parsed value; an answer that doesn't parse or fit fails the step with `invalid_output`.
+ */
+import { z } from 'zod';
+import { defineNode, NodeError } from '../node-type.ts';
+import { compileJsonSchema, validateAgainstSchema } from '../run-input.ts';
+
+export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'mock'] as const;
+
+const required = (schema: z.ZodString) => schema.min(1, 'required');
+const target = z.object({
+  provider: z.enum(PROVIDERS),
+  model: required(z.string().max(200)),
+});
+
+export const agentConfigSchema = z.object({
+  role: required(z.string().max(100)).describe('What this agent does; costs are reported per role'),
+  provider: z.enum(PROVIDERS),
+  model: required(z.string().max(200)),
+  systemPrompt: z.string().max(100_000).optional(),
+  prompt: required(z.string().max(100_000)).describe('Template: {{input.query}}, {{nodes.<id>.output}}'),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+  fallback: z.array(target).max(10).optional(),
+  routing: z.enum(['ordered', 'cheapest', 'lowest-latency', 'load-balanced']).optional(),
+  fallbackOn: z
+    .array(z.union([z.string().min(1).max(100), z.number().int().min(100).max(599)]))
+    .max(50)
+    .optional(),
+  latencyThresholdMs: z.number().int().min(1).max(600_000).optional(),
+  outputSchema: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+function parseJsonAnswer(text: string): unknown {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n?```\s*$/.exec(text);
+  try {
+    return JSON.parse(fenced ? fenced[1]! : text);
+  } catch {
+    throw new NodeError('invalid_output', 'the model was asked for JSON but answered with something else');
+  }
+}
+
+export const agentNode = defineNode({
+  type: 'agent',
+  version: 1,
+  label: 'Agent',
+  category: 'ai',
+  description: 'An LLM agent with a role, model and prompt',
+  configSchema: agentConfigSchema,
+  defaultConfig: { role: 'assistant', provider: 'mock', model: 'echo', prompt: '{{input.query}}' },
+  inputs: { min: 0 },
+  outputs: ['out'],
+  templateFields: ['prompt', 'systemPrompt'],
+  validateConfig(config) {
+    if (!config.outputSchema) return [];
+    const compiled = compileJsonSchema(config.outputSchema);
+    return typeof compiled === 'string' ? [{ path: ['outputSchema'], message: compiled }] : [];
+  },
+  async execute(ctx, { config, signal }) {
+    const llm = ctx.services.llm;
+    if (!llm) throw new NodeError('not_configured', 'no LLM client is configured for this run');
+    const prompt = ctx.renderTemplate(config.prompt);
+    const system = config.systemPrompt === undefined ? undefined : ctx.renderTemplate(config.systemPrompt);
+    ctx.recordInput({ system: system ?? null, prompt });
+
+    let result: Awaited<ReturnType<typeof llm.complete>>;
+    try {
+      result = await llm.complete(
+        {
+          system,
+          messages: [{ role: 'user', content: prompt }],
+          temperature: config.temperature,
+          maxTokens: config.maxTokens,
+          jsonSchema: config.outputSchema
+            ? {
+                name: `${config.role.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}_output`,
+                schema: config.outputSchema,
+              }
+            : undefined,
+          signal,
+        },
+        {
+          chain: [{ provider: config.provider, model: config.model }, ...(config.fallback ?? [])],
+          fallbackOn: config.fallbackOn,
+          routing: config.routing,
+          latencyThresholdMs: config.latencyThresholdMs,
+        },
+        { executionId: ctx.executionId, nodeId: ctx.nodeId, agentRole: config.role },
+      );
+    } catch (err) {
+      const attempts = (err as { attempts?: unknown }).attempts;
+      if (Array.isArray(attempts)) ctx.recordAttempts(attempts);
+      if (signal.aborted) throw err;
+      throw new NodeError('provider_error', err instanceof Error ? err.message : String(err), { cause: err });
+    }
+    ctx.recordAttempts(result.attempts);
+    if (!config.outputSchema) return { output: result.text };
+
+    const parsed = parseJsonAnswer(result.text);
+    const issues = validateAgainstSchema(config.outputSchema, parsed, 'output', 'config.outputSchema');
+    if (issues.length > 0) {
+      const first = issues[0]!;
+      throw new NodeError(
+        'invalid_output',
+        `the model's answer does not fit the output schema: ${first.path}: ${first.message}`,
+      );
+    }
+    return { output: parsed };
+  },
+});

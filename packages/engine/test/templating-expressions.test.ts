@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ExpressionError,
+  evaluateExpression,
+  expressionNodeReferences,
+  renderTemplate,
+  renderTemplateValue,
+  scanTemplate,
+  TemplateError,
+} from '../src/index.ts';
+
+const scope = {
+  input: { query: 'tides', n: 3, user: { name: 'Ada' }, list: ['a', 'b'], 'with space': 'yes' },
+  nodes: {
+    researcher: { output: 'facts' },
+    search: { output: { items: [{ title: 'First' }, { title: 'Second' }], count: 2 } },
+  },
+};
+
+describe('templates', () => {
+  it('renders input and node outputs, deeper paths, indexes and quoted keys', () => {
+    expect(
+      renderTemplate(
+        'Q: {{input.query}} / {{ nodes.researcher.output }} / {{nodes.search.output.items[1].title}} / {{input.list[0]}} / {{input["with space"]}}',
+        scope,
+      ),
+    ).toBe('Q: tides / facts / Second / a / yes');
+  });
+
+  it('renders objects as JSON, numbers as text, and anything missing as ""', () => {
+    expect(renderTemplate('{{input.user}} {{input.n}}', scope)).toBe('{"name":"Ada"} 3');
+    expect(
+      renderTemplate('[{{input.nope.deeper}}][{{nodes.skipped.output}}][{{input.list[9]}}]', scope),
+    ).toBe('[][][]');
+  });
+
+  it('never reaches prototypes or evaluates anything', () => {
+    expect(() => renderTemplate('{{input.__proto__}}', scope)).toThrow(TemplateError);
+    expect(() => renderTemplate('{{input.constructor}}', scope)).toThrow('may not use "constructor"');
+    expect(renderTemplate('{{input.toString}}', scope)).toBe('');
+    expect(() => renderTemplate('{{ process.env.HOME }}', scope)).toThrow(
+      'must start with "input" or "nodes"',
+    );
+    expect(() => renderTemplate('{{input.query + 1}}', scope)).toThrow('is not a path');
+  });
+
+  it('leaves text that is no placeholder alone', () => {
+    expect(renderTemplate('a { b } {{ c', scope)).toBe('a { b } {{ c');
+  });
+
+  it('keeps the type of a value that is exactly one placeholder inside a JSON value', () => {
+    expect(
+      renderTemplateValue(
+        { count: '{{nodes.search.output.count}}', text: 'n={{input.n}}', list: ['{{input.list}}'] },
+        scope,
+      ),
+    ).toEqual({ count: 2, text: 'n=3', list: [['a', 'b']] });
+  });
+
+  it('lists placeholders and syntax errors for validation', () => {
+    const { placeholders, errors } = scanTemplate('{{nodes.a.output}} {{input.x}} {{bad}}');
+    expect(placeholders.map((p) => [p.root, p.segments])).toEqual([
+      ['nodes', ['a', 'output']],
+      ['input', ['x']],
+    ]);
+    expect(errors).toEqual(['placeholder "{{bad}}" must start with "input" or "nodes"']);
+  });
+});
+
+describe('expressions', () => {
+  it('evaluates JSONata and returns plain JSON (no match is null)', async () => {
+    expect(await evaluateExpression('nodes.search.output.items.title', scope)).toEqual(['First', 'Second']);
+    expect(await evaluateExpression('input.missing', scope)).toBeNull();
+  });
+
+  it('stops endless recursion, huge sequences and overlong sources with clear expression errors', async () => {
+    const tailLoop = evaluateExpression('( $f := function($x){ $f($x) }; $f(1) )', {}, { timeoutMs: 100 });
+    await expect(tailLoop).rejects.toThrow(ExpressionError);
+    await expect(tailLoop).rejects.toThrow('expression ran longer than 100 ms');
+    await expect(evaluateExpression('( $f := function($x){ 1 + $f($x) }; $f(1) )', {})).rejects.toThrow(
+      'expression recursed deeper than 300 levels',
+    );
+    await expect(evaluateExpression('$count([1..5000000].($ * 2))', {})).rejects.toThrow(
+      'expression built a sequence longer than 100000 items',
+    );
+    await expect(evaluateExpression('1 + 1'.padEnd(20_000, ' '), {})).rejects.toThrow(
+      'expression longer than 10000 characters',
+    );
+    await expect(
+      evaluateExpression('$eval("( $f := function($x){ 1 + $f($x) }; $f(1) )")', {}),
+    ).rejects.toThrow('recursed deeper');
+  });
+
+  it('refuses regular expressions that can backtrack exponentially', async () => {
+    await expect(
+      evaluateExpression('$match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", /(a+)+$/)', {}),
+    ).rejects.toThrow('can take exponential time');
+    expect(await evaluateExpression('$contains("hello", /l+o/)', {})).toBe(true);
+  });
+
+  it('reports syntax errors with their position', async () => {
+    await expect(evaluateExpression('$sum(', {})).rejects.toThrow(
+      /^invalid expression: .*\(at character \d+\)$/,
+    );
+  });
+
+  it('finds the nodes an expression reads', () => {
+    expect(expressionNodeReferences('nodes.a.output & $string(nodes.b.output.x) & input.c').sort()).toEqual([
+      'a',
+      'b',
+    ]);
+  });
+
+  it('has no way out to JavaScript', async () => {
+    await expect(evaluateExpression('$eval("process")', {})).resolves.toBeNull();
+    await expect(evaluateExpression('constructor', {})).resolves.toBeNull();
+  });
+});
