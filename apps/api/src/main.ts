@@ -1,7 +1,8 @@
 /** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
 import { connectDatabase } from '@swarm/db';
+import { createSecretKeyring } from '@swarm/providers';
 import pino from 'pino';
-import { parseApiEnv } from './env.ts';
+import { parseApiEnv, providerAdminEmails } from './env.ts';
 import { buildApiServer } from './server.ts';
 
 const env = parseApiEnv(process.env);
@@ -15,6 +16,8 @@ const app = await buildApiServer({
   secureCookies: env.NODE_ENV === 'production',
   webDistDir: env.WEB_DIST_DIR,
   authLimits: { sessionTtlDays: env.SESSION_TTL_DAYS },
+  secretKeys: createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS }),
+  providerAdminEmails: providerAdminEmails(env),
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

@@ -10,6 +10,7 @@ import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { connectDatabase, type Database } from '@swarm/db';
 import { jsonTextDepth } from '@swarm/engine';
+import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
@@ -30,6 +31,10 @@ export interface ApiServerOptions {
   secureCookies: boolean;
   webDistDir?: string | undefined;
   authLimits?: Partial<AuthLimits>;
+  /** Encrypts stored provider keys; null or absent: storing keys is refused. */
+  secretKeys?: SecretKeyring | null | undefined;
+  /** Emails allowed to change pricing and the model map; null or absent: any signed-in user. */
+  providerAdminEmails?: readonly string[] | null | undefined;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -44,6 +49,10 @@ export async function buildApiServer(options: ApiServerOptions) {
     onConstructorPoisoning: 'error',
   });
   const auth = createAuthService(database.db, { ...defaultAuthLimits, ...options.authLimits });
+  const secretKeys = options.secretKeys ?? null;
+  const providerAdmins = options.providerAdminEmails
+    ? new Set(options.providerAdminEmails.map((email) => email.toLowerCase()))
+    : null;
 
   await app.register(cookie);
 
@@ -94,6 +103,8 @@ export async function buildApiServer(options: ApiServerOptions) {
           req,
           res,
           secureCookies: options.secureCookies,
+          secretKeys,
+          providerAdmins,
         };
       },
       onError({ error, path, ctx }) {
@@ -125,12 +136,18 @@ export interface StartApiServerOptions {
   logLevel?: pino.Level | 'silent';
   bodyLimitBytes?: number;
   authLimits?: Partial<AuthLimits>;
+  /** base64 32-byte key encrypting stored provider keys (tests: `generateSecretKey()`); unset: refused. */
+  secretKey?: string;
+  /** Emails allowed to change pricing and the model map; unset: any signed-in user. */
+  providerAdminEmails?: string[];
+  /** Replaces the server's own logger (tests capture log lines with a pino destination). */
+  logger?: Logger;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
 export async function startApiServer(options: StartApiServerOptions) {
   const database = connectDatabase(options.databaseUrl, { max: 5 });
-  const logger = pino({ level: options.logLevel ?? 'silent' });
+  const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
   const app = await buildApiServer({
     database,
     logger,
@@ -139,6 +156,8 @@ export async function startApiServer(options: StartApiServerOptions) {
     secureCookies: false,
     webDistDir: options.webDistDir,
     authLimits: options.authLimits,
+    secretKeys: createSecretKeyring({ current: options.secretKey }),
+    providerAdminEmails: options.providerAdminEmails,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

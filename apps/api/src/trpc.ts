@@ -4,6 +4,7 @@
  */
 import type { Database, Db, PublicUser } from '@swarm/db';
 import { DomainError, type DomainErrorCode, formatPath, type ValidationIssue } from '@swarm/engine';
+import type { SecretKeyring } from '@swarm/providers';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -26,6 +27,10 @@ export interface Context {
   sessionTokenHash: string | null;
   /** Mark cookies Secure (production, served over HTTPS). */
   secureCookies: boolean;
+  /** Encrypts stored provider keys; null when SWARM_SECRET_KEY is not configured. */
+  secretKeys: SecretKeyring | null;
+  /** Lower-cased emails allowed to change pricing and the model map; null: any signed-in user. */
+  providerAdmins: ReadonlySet<string> | null;
 }
 
 const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPCError['code']> = {

@@ -4,12 +4,14 @@
  * caller is refused and user B gets NOT_FOUND for user A's ids.
  */
 import type { SwarmClient } from '@swarm/client';
+import { generateSecretKey } from '@swarm/providers';
 import { describe, expect, it } from 'vitest';
 import { appRouter } from '../src/routers/root.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 
-const api = useApiServer();
+// With a secret key, so provider credentials can be stored.
+const api = useApiServer({ secretKey: generateSecretKey() });
 
 const PUBLIC = new Set(['health', 'auth.signup', 'auth.login']);
 
@@ -27,9 +29,19 @@ function call(client: SwarmClient, path: string, type: ProcedureType, input: unk
 }
 
 interface World {
-  a: { workflowId: string; tagId: string; apiTokenId: string; email: string };
+  a: {
+    workflowId: string;
+    tagId: string;
+    apiTokenId: string;
+    email: string;
+    /** A's run with a provider fallback logged against it. */
+    fallbackExecutionId: string;
+  };
   b: { workflowId: string; tagId: string };
 }
+
+/** A's stored OpenAI key; B must never see it, nor its hint. */
+const A_PROVIDER_KEY = 'sk-A-secret-provider-key-HnTQ';
 
 /**
  * What B sends to each procedure, built from A's ids. `notFound`: B must get NOT_FOUND.
@@ -55,11 +67,36 @@ const cases: Record<string, Case> = {
   'tags.delete': { input: (w) => ({ id: w.a.tagId }), expect: 'notFound' },
   'tags.attach': { input: (w) => ({ workflowId: w.a.workflowId, tagId: w.b.tagId }), expect: 'notFound' },
   'tags.detach': { input: (w) => ({ workflowId: w.a.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
+  'providers.health': { input: () => ({}), expect: 'ownView' },
+  'providers.events': { input: (w) => ({ executionId: w.a.fallbackExecutionId }), expect: 'notFound' },
+  'providers.pricing.list': { input: () => ({}), expect: 'ownView' },
+  'providers.pricing.upsert': {
+    input: () => ({
+      provider: 'mock',
+      model: 'b-model',
+      inputPerMillionMicros: 1,
+      outputPerMillionMicros: 1,
+    }),
+    expect: 'ownView',
+  },
+  'providers.modelMap.list': { input: () => undefined, expect: 'ownView' },
+  'providers.modelMap.upsert': {
+    input: () => ({ from: { provider: 'mock', model: 'b-from' }, to: [{ provider: 'mock', model: 'b-to' }] }),
+    expect: 'ownView',
+  },
+  'providers.credentials.list': { input: () => undefined, expect: 'ownView' },
+  'providers.credentials.set': {
+    input: () => ({ provider: 'gemini', apiKey: 'b-own-gemini-key-0000' }),
+    expect: 'ownView',
+  },
+  'providers.credentials.delete': { input: () => ({ provider: 'openai' }), expect: 'notFound' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
   'tags.attach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
   'tags.detach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
+  // Without an execution id B sees the global breaker changes, never A's fallbacks.
+  'providers.events': { input: () => ({}), expect: 'ownView' },
 };
 
 async function buildWorld() {
@@ -69,10 +106,24 @@ async function buildWorld() {
   const aTag = await a.client.tags.create.mutate({ name: 'A secret tag', color: '#ff0000' });
   await a.client.tags.attach.mutate({ workflowId: aWorkflow.id, tagId: aTag.id });
   const aToken = await a.client.auth.createApiToken.mutate({ name: 'A token' });
+  await a.client.providers.credentials.set.mutate({ provider: 'openai', apiKey: A_PROVIDER_KEY });
+  const [aExecution] = await api.database.sql<{ id: string }[]>`
+    insert into executions (workflow_id, owner_id, definition, trigger, input)
+    values (${aWorkflow.id}, ${a.user.id}, '{"nodes":[],"edges":[]}'::jsonb, 'manual', '{}'::jsonb)
+    returning id`;
+  await api.database.sql`
+    insert into provider_events (kind, provider, model, error_class, execution_id)
+    values ('fallback', 'openai', 'gpt-4o', 'rate_limit', ${aExecution!.id})`;
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
-    a: { workflowId: aWorkflow.id, tagId: aTag.id, apiTokenId: aToken.apiToken.id, email: a.user.email },
+    a: {
+      workflowId: aWorkflow.id,
+      tagId: aTag.id,
+      apiTokenId: aToken.apiToken.id,
+      email: a.user.email,
+      fallbackExecutionId: aExecution!.id,
+    },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };
   return { world, a, b };
@@ -99,7 +150,15 @@ describe('authorization sweep over every procedure', () => {
 
   it("gives user B NOT_FOUND for user A's ids, and never shows B anything of A's", async () => {
     const { world, a, b } = await buildWorld();
-    const secrets = [world.a.workflowId, world.a.tagId, world.a.apiTokenId, world.a.email, 'A secret'];
+    const secrets = [
+      world.a.workflowId,
+      world.a.tagId,
+      world.a.apiTokenId,
+      world.a.email,
+      'A secret',
+      world.a.fallbackExecutionId,
+      A_PROVIDER_KEY.slice(-4),
+    ];
     const checked: string[] = [];
     for (const { path, type } of procedures) {
       for (const table of [cases, crossCases]) {
@@ -125,5 +184,6 @@ describe('authorization sweep over every procedure', () => {
     expect(workflow.tags.map((t) => t.id)).toEqual([world.a.tagId]);
     expect((await a.client.auth.listApiTokens.query())[0]?.revokedAt).toBeNull();
     expect((await a.client.tags.list.query()).map((t) => t.name)).toEqual(['A secret tag']);
+    expect((await a.client.providers.credentials.list.query()).map((c) => c.hint)).toEqual(['HnTQ']);
   });
 });

@@ -1,14 +1,54 @@
 /** The runner's configuration, parsed once from the environment. Nothing else reads `process.env`. */
+import { createSecretKeyring } from '@swarm/providers';
 import { z } from 'zod';
 
-export const runnerEnvSchema = z.object({
-  DATABASE_URL: z.string().url('must be a postgres:// URL'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Connections this runner's queue client may hold; count them against `max_connections`. */
-  RUNNER_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(5),
-  /** How long SIGTERM waits for in-flight work before giving up, in seconds. */
-  RUNNER_DRAIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-});
+/** An empty variable is the same as an unset one (`OPENAI_API_KEY=` in a .env file). */
+const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional());
+const optionalUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+);
+
+export const runnerEnvSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    DATABASE_URL: z.string().url('must be a postgres:// URL'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Connections this runner's queue client may hold; count them against `max_connections`. */
+    RUNNER_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(5),
+    /** How long SIGTERM waits for in-flight work before giving up, in seconds. */
+    RUNNER_DRAIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /**
+     * Decrypts the provider keys users store (base64, 32 bytes; the API's value). Required in
+     * production; without it, a run that needs a stored key fails naming this setting.
+     */
+    SWARM_SECRET_KEY: optionalText,
+    /** Older keys kept for decryption during a rotation, comma-separated (see README). */
+    SWARM_SECRET_KEYS: optionalText,
+    /** The operator's provider keys, used for owners who stored none. */
+    OPENAI_API_KEY: optionalText,
+    ANTHROPIC_API_KEY: optionalText,
+    GEMINI_API_KEY: optionalText,
+    /** Gateways or proxies in front of the providers (operator-configured, so not SSRF-guarded). */
+    OPENAI_BASE_URL: optionalUrl,
+    ANTHROPIC_BASE_URL: optionalUrl,
+    GEMINI_BASE_URL: optionalUrl,
+  })
+  .superRefine((env, ctx) => {
+    try {
+      const keyring = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
+      if (!keyring && env.NODE_ENV === 'production') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SWARM_SECRET_KEY'],
+          message:
+            'required in production: the base64 32-byte key that encrypts stored provider keys (the same value as the API); generate one with `openssl rand -base64 32`',
+        });
+      }
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['SWARM_SECRET_KEY'], message: (error as Error).message });
+    }
+  });
 
 export type RunnerEnv = z.output<typeof runnerEnvSchema>;
 

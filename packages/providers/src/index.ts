@@ -12,6 +12,7 @@ export { createOpenAiAdapter } from './adapters/openai.ts';
 export * from './breakers.ts';
 export * from './capabilities.ts';
 export * from './cost.ts';
+export * from './credentials.ts';
 export * from './events.ts';
 export * from './latency.ts';
 export * from './model-map.ts';

@@ -2,6 +2,7 @@
 import { pingDatabase, queueSchemaVersion } from '@swarm/db';
 import { publicProcedure, router } from '../trpc.ts';
 import { authRouter } from './auth.ts';
+import { providersRouter } from './providers.ts';
 import { tagsRouter } from './tags.ts';
 import { workflowsRouter } from './workflows.ts';
 
@@ -14,6 +15,7 @@ export const appRouter = router({
   auth: authRouter,
   workflows: workflowsRouter,
   tags: tagsRouter,
+  providers: providersRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,148 @@
+/**
+ * What users read about providers: the health page (breaker state, error rate and latency
+ * percentiles per provider/model) and the feed of fallbacks and breaker changes, filtered so a
+ * user sees breaker changes (global, they carry no execution) and fallbacks of their own runs only.
+ */
+import { NotFoundError } from '@swarm/engine';
+import { and, desc, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.ts';
+import { executionCosts, executions, providerBreakers, providerEvents } from '../schema/index.ts';
+import type { BreakerStateValue } from '../schema/providers.ts';
+import { listProviderEvents, type ProviderEventRow } from './provider-health.ts';
+
+export interface ProviderHealthRow {
+  provider: string;
+  model: string;
+  state: BreakerStateValue;
+  /** When the circuit last opened (kept after it closes). */
+  openedAt: Date | null;
+  /** Attempts in the window whose outcome says something about the provider (see `errorRate`). */
+  attempts: number;
+  failures: number;
+  /** failures / attempts, 0–1; null without attempts. */
+  errorRate: number | null;
+  /** Latency percentiles of successful attempts in the window, in ms; null without any. */
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  lastAttemptAt: Date | null;
+}
+
+/**
+ * Per provider/model seen in the window — attempted (from the `execution_costs` ledger), or whose
+ * breaker is not closed or changed in the window — with its shared breaker state.
+ *
+ * Failures of `notCountedErrorClasses` (the caller's fault, cancellations, calls refused by an open
+ * circuit) are left out of attempts and failures alike, the way the breakers count: the page
+ * shows the provider's health, not the quality of our prompts.
+ */
+export async function providerHealthReport(
+  db: DbOrTx,
+  options: { windowMs: number; notCountedErrorClasses: readonly string[] },
+): Promise<ProviderHealthRow[]> {
+  const since = sql`now() - (${options.windowMs}::double precision * interval '1 millisecond')`;
+  const notCounted = options.notCountedErrorClasses.length > 0 ? [...options.notCountedErrorClasses] : [''];
+  const counted = sql`(${executionCosts.errorClass} is null or not ${inArray(executionCosts.errorClass, notCounted)})`;
+  const succeeded = sql`${executionCosts.errorClass} is null`;
+  /** Timestamps as epoch milliseconds: raw rows bypass drizzle's column mapping. */
+  const epochMs = (column: SQL) => sql`(extract(epoch from ${column}) * 1000)::double precision`;
+
+  const rows = await db.execute<{
+    provider: string;
+    model: string;
+    state: BreakerStateValue;
+    opened_at_ms: number | null;
+    attempts: number;
+    failures: number;
+    p50: number | null;
+    p95: number | null;
+    last_attempt_at_ms: number | null;
+  }>(sql`
+    with costs as (
+      select
+        ${executionCosts.servedProvider} as provider,
+        ${executionCosts.servedModel} as model,
+        (count(*) filter (where ${counted}))::int as attempts,
+        (count(*) filter (where ${counted} and ${executionCosts.errorClass} is not null))::int as failures,
+        percentile_cont(0.5) within group (order by ${executionCosts.latencyMs}) filter (where ${succeeded}) as p50,
+        percentile_cont(0.95) within group (order by ${executionCosts.latencyMs}) filter (where ${succeeded}) as p95,
+        max(${executionCosts.startedAt}) as last_attempt_at
+      from ${executionCosts}
+      where ${executionCosts.startedAt} >= ${since}
+      group by ${executionCosts.servedProvider}, ${executionCosts.servedModel}
+    )
+    select
+      coalesce(c.provider, b.provider) as provider,
+      coalesce(c.model, b.model) as model,
+      coalesce(b.state, 'closed') as state,
+      ${epochMs(sql`b.opened_at`)} as opened_at_ms,
+      coalesce(c.attempts, 0) as attempts,
+      coalesce(c.failures, 0) as failures,
+      c.p50,
+      c.p95,
+      ${epochMs(sql`c.last_attempt_at`)} as last_attempt_at_ms
+    from costs c
+    full join ${providerBreakers} b on b.provider = c.provider and b.model = c.model
+    where c.provider is not null or b.state <> 'closed' or b.updated_at >= ${since}
+    order by 1, 2`);
+
+  const toDate = (ms: number | null) => (ms === null ? null : new Date(Number(ms)));
+  return rows.map((row) => {
+    const attempts = Number(row.attempts);
+    const failures = Number(row.failures);
+    return {
+      provider: row.provider,
+      model: row.model,
+      state: row.state,
+      openedAt: toDate(row.opened_at_ms),
+      attempts,
+      failures,
+      errorRate: attempts > 0 ? failures / attempts : null,
+      p50LatencyMs: row.p50 === null ? null : Math.round(Number(row.p50)),
+      p95LatencyMs: row.p95 === null ? null : Math.round(Number(row.p95)),
+      lastAttemptAt: toDate(row.last_attempt_at_ms),
+    };
+  });
+}
+
+/** NOT_FOUND unless the execution exists and belongs to `ownerId`. */
+async function assertOwnsExecution(db: DbOrTx, ownerId: string, executionId: string): Promise<void> {
+  const [row] = await db
+    .select({ id: executions.id })
+    .from(executions)
+    .where(and(eq(executions.id, executionId), eq(executions.ownerId, ownerId)));
+  if (!row) throw new NotFoundError('execution');
+}
+
+/**
+ * Provider events as one user may see them, newest first. With `executionId` (which must be the
+ * user's): that run's fallbacks. Without: every breaker change (operational data shared by all,
+ * never tied to a run) and the fallbacks of the user's own runs — never a fallback of someone
+ * else's run, nor one recorded without a run.
+ */
+export async function listProviderEventsForOwner(
+  db: DbOrTx,
+  ownerId: string,
+  options: { limit?: number | undefined; executionId?: string | undefined } = {},
+): Promise<ProviderEventRow[]> {
+  const limit = Math.min(Math.max(options.limit ?? 100, 1), 1000);
+  if (options.executionId !== undefined) {
+    await assertOwnsExecution(db, ownerId, options.executionId);
+    return listProviderEvents(db, { executionId: options.executionId, limit });
+  }
+  const ownRun: SQL = sql`exists (select 1 from ${executions} where ${executions.id} = ${providerEvents.executionId} and ${executions.ownerId} = ${ownerId})`;
+  return db
+    .select({
+      id: providerEvents.id,
+      occurredAt: providerEvents.occurredAt,
+      kind: providerEvents.kind,
+      provider: providerEvents.provider,
+      model: providerEvents.model,
+      errorClass: providerEvents.errorClass,
+      executionId: providerEvents.executionId,
+      detail: providerEvents.detail,
+    })
+    .from(providerEvents)
+    .where(or(and(eq(providerEvents.kind, 'breaker'), isNull(providerEvents.executionId)), ownRun))
+    .orderBy(desc(providerEvents.seq))
+    .limit(limit);
+}
