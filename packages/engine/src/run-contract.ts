@@ -4,7 +4,6 @@
  * step as it finishes, then the run's outcome). The runner persists; the executor never touches a
  * database or a queue.
  */
-import type { WorkflowDefinition } from './definition.ts';
 
 /** What a failed run or step reports: a message for people, a code for programs, the node at fault. */
 export interface RunError {
