@@ -18,6 +18,7 @@ const app = await buildApiServer({
   authLimits: { sessionTtlDays: env.SESSION_TTL_DAYS },
   secretKeys: createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS }),
   providerAdminEmails: providerAdminEmails(env),
+  nodePackages: env.SWARM_NODE_PACKAGES,
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

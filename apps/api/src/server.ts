@@ -9,7 +9,7 @@ import path from 'node:path';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import { connectDatabase, type Database } from '@swarm/db';
-import { jsonTextDepth } from '@swarm/engine';
+import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
@@ -35,6 +35,10 @@ export interface ApiServerOptions {
   secretKeys?: SecretKeyring | null | undefined;
   /** Emails allowed to change pricing and the model map; null or absent: any signed-in user. */
   providerAdminEmails?: readonly string[] | null | undefined;
+  /** Third-party node type packages (SWARM_NODE_PACKAGES); a package that fails to load stops the start. */
+  nodePackages?: readonly string[] | undefined;
+  /** How node packages are imported; defaults to resolving them from the API's dependencies. */
+  importNodePackage?: ((name: string) => Promise<unknown>) | undefined;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -53,6 +57,11 @@ export async function buildApiServer(options: ApiServerOptions) {
   const providerAdmins = options.providerAdminEmails
     ? new Set(options.providerAdminEmails.map((email) => email.toLowerCase()))
     : null;
+  const nodeRegistry = createNodeRegistry(
+    await loadNodePackages(options.nodePackages ?? [], {
+      importPackage: options.importNodePackage ?? ((name) => import(name)),
+    }),
+  );
 
   await app.register(cookie);
 
@@ -105,6 +114,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           secureCookies: options.secureCookies,
           secretKeys,
           providerAdmins,
+          nodeRegistry,
         };
       },
       onError({ error, path, ctx }) {
@@ -142,6 +152,8 @@ export interface StartApiServerOptions {
   providerAdminEmails?: string[];
   /** Replaces the server's own logger (tests capture log lines with a pino destination). */
   logger?: Logger;
+  nodePackages?: string[];
+  importNodePackage?: (name: string) => Promise<unknown>;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -158,6 +170,8 @@ export async function startApiServer(options: StartApiServerOptions) {
     authLimits: options.authLimits,
     secretKeys: createSecretKeyring({ current: options.secretKey }),
     providerAdminEmails: options.providerAdminEmails,
+    nodePackages: options.nodePackages,
+    importNodePackage: options.importNodePackage,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

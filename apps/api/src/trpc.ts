@@ -3,7 +3,13 @@
  * router uses. Domain errors thrown by packages become tRPC errors here and nowhere else.
  */
 import type { Database, Db, PublicUser } from '@swarm/db';
-import { DomainError, type DomainErrorCode, formatPath, type ValidationIssue } from '@swarm/engine';
+import {
+  DomainError,
+  type DomainErrorCode,
+  formatPath,
+  type NodeRegistry,
+  type ValidationIssue,
+} from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -31,6 +37,8 @@ export interface Context {
   secretKeys: SecretKeyring | null;
   /** Lower-cased emails allowed to change pricing and the model map; null: any signed-in user. */
   providerAdmins: ReadonlySet<string> | null;
+  /** Built-in node types plus those from SWARM_NODE_PACKAGES. */
+  nodeRegistry: NodeRegistry;
 }
 
 const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPCError['code']> = {

@@ -90,6 +90,7 @@ const cases: Record<string, Case> = {
     expect: 'ownView',
   },
   'providers.credentials.delete': { input: () => ({ provider: 'openai' }), expect: 'notFound' },
+  'nodeTypes.list': { input: () => undefined, expect: 'ownView' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {

@@ -2,6 +2,7 @@
 import { pingDatabase, queueSchemaVersion } from '@swarm/db';
 import { publicProcedure, router } from '../trpc.ts';
 import { authRouter } from './auth.ts';
+import { nodeTypesRouter } from './node-types.ts';
 import { providersRouter } from './providers.ts';
 import { tagsRouter } from './tags.ts';
 import { workflowsRouter } from './workflows.ts';
@@ -16,6 +17,7 @@ export const appRouter = router({
   workflows: workflowsRouter,
   tags: tagsRouter,
   providers: providersRouter,
+  nodeTypes: nodeTypesRouter,
 });
 
 export type AppRouter = typeof appRouter;
