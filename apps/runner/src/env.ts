@@ -18,6 +18,15 @@ export const runnerEnvSchema = z
     RUNNER_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(5),
     /** How long SIGTERM waits for in-flight work before giving up, in seconds. */
     RUNNER_DRAIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** Workflow runs this runner executes at once. */
+    RUNNER_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
+    /** Idle poll interval of queue workers, in seconds; NOTIFY wakes them at once anyway. */
+    RUNNER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
+    /**
+     * How often queue supervision runs, in seconds. A runner that dies mid-run stops heartbeating;
+     * its run resumes on another runner about 10 s (the heartbeat) plus this later.
+     */
+    RUNNER_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
     /**
      * Decrypts the provider keys users store (base64, 32 bytes; the API's value). Required in
      * production; without it, a run that needs a stored key fails naming this setting.

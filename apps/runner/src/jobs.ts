@@ -1,19 +1,25 @@
 /**
  * What the runner does for each job of the catalog. The map's type makes it complete: adding a job
- * to the catalog without a handler here fails the typecheck. Handlers delegate to packages.
+ * to the catalog without a handler here fails the typecheck. Handlers delegate to services and
+ * packages in a line or two.
  */
 import {
   type Db,
+  failAbandonedExecution,
   type JobData,
   type JobName,
   pruneExpiredAuthState,
   pruneProviderHealthBuckets,
 } from '@swarm/db';
 import type { Logger } from 'pino';
+import type { RunJob, RunService } from './runs.ts';
 
 export interface JobContext {
   db: Db;
   logger: Logger;
+  runs: RunService;
+  /** The pg-boss job being handled (its id, abort signal and concurrency group). */
+  job: Omit<RunJob, 'data'>;
 }
 
 const HEALTH_BUCKET_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -28,5 +34,13 @@ export const jobHandlers: JobHandlers = {
     const pruned = { ...auth, healthBuckets };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
+  },
+
+  run: (data, { runs, job }) => runs.execute({ ...job, data }),
+
+  async runAbandoned({ executionId }, { db, logger }) {
+    const failed = await failAbandonedExecution(db, executionId);
+    logger.warn({ executionId, failed }, 'run abandoned after its retries ran out');
+    return { failed };
   },
 };

@@ -1,15 +1,23 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
+import { createSecretKeyring } from '@swarm/providers';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
+import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'runner', pid: process.pid } });
+const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 const runner = createRunner({
   databaseUrl: env.DATABASE_URL,
   logger,
   poolSize: env.RUNNER_POOL_SIZE,
   drainSeconds: env.RUNNER_DRAIN_SECONDS,
+  runConcurrency: env.RUNNER_RUN_CONCURRENCY,
+  pollSeconds: env.RUNNER_POLL_SECONDS,
+  superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
+  createLlm: (db, log) =>
+    createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env) }),
 });
 await runner.start();
 

@@ -1,18 +1,52 @@
 /**
  * The runner daemon: pg-boss workers for every queue of the job catalog, the catalog's cron
- * schedules, and queue supervision (expiring lapsed claims, archiving). Any number of runners may
- * run against one database; pg-boss hands each job to one of them and fires each cron tick once.
+ * schedules, and queue supervision (expiring lapsed claims and heartbeats, archiving). Any number of
+ * runners may run against one database; pg-boss hands each job to one of them and fires each cron
+ * tick once.
+ *
+ * Runs: `runConcurrency` workers of batch size 1, each executing one run at a time. The `run` queue
+ * NOTIFYs on insert and this instance LISTENs (`useListenNotify`), so an idle runner starts a new
+ * run within milliseconds. A worker that just finished a run fetches again at once (it wakes
+ * itself) instead of sleeping its polling interval, so a backlog drains at full speed; only an
+ * empty fetch puts a worker back to sleep until the next NOTIFY or poll.
  */
-import { connectDatabase, type JobName, jobCatalog, jobNames, QUEUE_SCHEMA } from '@swarm/db';
-import { PgBoss } from 'pg-boss';
+import {
+  connectDatabase,
+  createRunEventFeed,
+  type Db,
+  type JobName,
+  jobCatalog,
+  jobNames,
+  QUEUE_SCHEMA,
+  RUN_GROUP_CONCURRENCY,
+} from '@swarm/db';
+import { createNodeRegistry, type HttpSettings, type NodeRegistry, type RunLimits } from '@swarm/engine';
+import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { type JobHandlers, jobHandlers } from './jobs.ts';
+import { type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
+import { createLlmClient } from './llm.ts';
+import { createRunService, type OwnerLlm } from './runs.ts';
 
 export interface RunnerOptions {
   databaseUrl: string;
   logger: Logger;
   poolSize: number;
   drainSeconds: number;
+  /** Runs this runner executes at once. Default 8. */
+  runConcurrency?: number | undefined;
+  /** How often an idle worker polls when no NOTIFY woke it, in seconds (≥ 0.5). Default 2. */
+  pollSeconds?: number | undefined;
+  /**
+   * How often queue supervision runs, in seconds: it hands the job of a runner that stopped
+   * heartbeating to another one, so a dead runner's run resumes within about the heartbeat (10 s)
+   * plus this. Default 10.
+   */
+  superviseSeconds?: number | undefined;
+  /** The LLM client runs use; defaults to one with the operator's environment keys only (none). */
+  createLlm?: ((db: Db, logger: Logger) => OwnerLlm) | undefined;
+  registry?: NodeRegistry | undefined;
+  runLimits?: RunLimits | undefined;
+  http?: HttpSettings | undefined;
   /** Replaceable for tests; defaults to the real handlers. */
   handlers?: JobHandlers;
 }
@@ -20,6 +54,9 @@ export interface RunnerOptions {
 export function createRunner(options: RunnerOptions) {
   const { logger } = options;
   const handlers = options.handlers ?? jobHandlers;
+  const runConcurrency = options.runConcurrency ?? 8;
+  const pollSeconds = options.pollSeconds ?? 2;
+  const superviseSeconds = options.superviseSeconds ?? 10;
   const database = connectDatabase(options.databaseUrl, { max: options.poolSize });
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
@@ -30,38 +67,96 @@ export function createRunner(options: RunnerOptions) {
     migrate: false,
     supervise: true,
     schedule: true,
+    useListenNotify: true,
+    superviseIntervalSeconds: superviseSeconds,
+    monitorIntervalSeconds: superviseSeconds,
   });
   // pg-boss reports connection trouble here and keeps retrying; unhandled, it would crash the process.
   boss.on('error', (err) => logger.error({ err }, 'queue error'));
+  boss.on('warning', (warning) => logger.warn({ warning }, 'queue warning'));
 
-  async function runJob<Name extends JobName>(name: Name, job: { id: string; data: unknown }) {
+  const events = createRunEventFeed(database.sql, {
+    onError: (err) => logger.error({ err }, 'run event listener failed'),
+  });
+  const llm = (options.createLlm ?? defaultLlm)(database.db, logger);
+  const runs = createRunService({
+    db: database.db,
+    events,
+    jobs: boss,
+    llm,
+    registry: options.registry ?? createNodeRegistry(),
+    logger: logger.child({ component: 'runs' }),
+    limits: options.runLimits,
+    http: options.http,
+  });
+
+  async function runJob<Name extends JobName>(name: Name, job: Job<unknown>) {
     const log = logger.child({ job: name, jobId: job.id });
     const data = jobCatalog[name].schema.parse(job.data) as Parameters<JobHandlers[Name]>[0];
+    const ctx: JobContext = {
+      db: database.db,
+      logger: log,
+      runs,
+      job: { id: job.id, signal: job.signal, groupId: job.groupId, groupTier: job.groupTier },
+    };
     try {
-      return await (handlers[name] as JobHandlers[Name])(data, { db: database.db, logger: log });
+      return await (handlers[name] as JobHandlers[Name])(data, ctx);
     } catch (err) {
       log.error({ err }, 'job failed');
       throw err;
     }
   }
 
+  async function workRuns() {
+    for (let i = 0; i < runConcurrency; i++) {
+      let workerId = '';
+      workerId = await boss.work(
+        'run',
+        {
+          batchSize: 1,
+          pollingIntervalSeconds: pollSeconds,
+          notifyPollingIntervalSeconds: pollSeconds,
+          groupConcurrency: RUN_GROUP_CONCURRENCY,
+        },
+        async ([job]) => {
+          try {
+            return job ? await runJob('run', job) : undefined;
+          } finally {
+            // Fetch again right after this job instead of sleeping: there may be a backlog.
+            boss.notifyWorker(workerId);
+          }
+        },
+      );
+    }
+  }
+
   return {
     async start() {
+      await events.start();
       await boss.start();
       for (const name of jobNames) {
-        await boss.work(name, async ([job]) => (job ? runJob(name, job) : undefined));
-        const { cron } = jobCatalog[name];
+        if (name === 'run') await workRuns();
+        else
+          await boss.work(name, { pollingIntervalSeconds: pollSeconds }, async ([job]) =>
+            job ? runJob(name, job) : undefined,
+          );
+        const { cron } = jobCatalog[name] as { cron?: string };
         // Keyed and idempotent: every runner declares the same schedule; pg-boss fires it once per tick.
         if (cron) await boss.schedule(name, cron, {}, { tz: 'UTC', key: 'catalog' });
       }
-      logger.info({ queues: jobNames }, 'runner started');
+      logger.info({ queues: jobNames, runConcurrency }, 'runner started');
     },
-    /** Stops taking work and waits up to `drainSeconds` for jobs in flight. */
+    /** Stops taking work and waits up to `drainSeconds` for jobs in flight (runs finish). */
     async stop() {
       logger.info({ drainSeconds: options.drainSeconds }, 'runner draining');
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
+      await events.stop();
       await database.close();
       logger.info('runner stopped');
     },
   };
+}
+
+function defaultLlm(db: Db, logger: Logger): OwnerLlm {
+  return createLlmClient({ db, logger, secretKeys: null, providers: {} });
 }

@@ -1,10 +1,14 @@
 /**
  * The job catalog: every pg-boss queue SWARM uses, with its payload schema, retry and timeout
  * policy and (for recurring jobs) its cron. The migrate step creates the queues from it; the API
- * enqueues by these names; the runner's handler map must cover every entry (type-checked).
+ * enqueues by these names (`enqueueJob`, inside the transaction that writes the job's row); the
+ * runner's handler map must cover every entry (type-checked).
  */
-import type { Queue } from 'pg-boss';
+import { sql } from 'drizzle-orm';
+import { fromDrizzle, PgBoss, type Queue, type SendOptions } from 'pg-boss';
 import { z } from 'zod';
+import type { Database, DbOrTx } from './client.ts';
+import { QUEUE_SCHEMA } from './migrate.ts';
 
 interface JobDefinition<Schema extends z.ZodType> {
   schema: Schema;
@@ -15,6 +19,12 @@ interface JobDefinition<Schema extends z.ZodType> {
 
 const defineJob = <Schema extends z.ZodType>(job: JobDefinition<Schema>) => job;
 
+/**
+ * pg-boss's smallest heartbeat. A runner that dies mid-run stops refreshing it, and the queue
+ * supervisor hands the job to another runner this long (plus one supervise pass) later.
+ */
+export const RUN_HEARTBEAT_SECONDS = 10;
+
 export const jobCatalog = {
   /** Hourly housekeeping: expired sessions, old rate-limit windows, old provider health buckets. */
   maintenance: defineJob({
@@ -22,8 +32,83 @@ export const jobCatalog = {
     queue: { policy: 'singleton', retryLimit: 3, retryDelay: 60, retryBackoff: true, expireInSeconds: 300 },
     cron: '17 * * * *',
   }),
+  /**
+   * A `run` job whose retries ran out lands here (its dead letter queue), so the execution is
+   * marked failed instead of staying `running` forever. Declared before `run`: the migrate step
+   * creates queues in catalog order and a dead letter queue must exist first.
+   */
+  runAbandoned: defineJob({
+    schema: z.object({ executionId: z.uuid() }),
+    queue: { policy: 'standard', retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 60 },
+  }),
+  /**
+   * Executes one workflow run. At-least-once: the handler claims the execution with a
+   * compare-and-set that bumps `run_attempt`, and every write is fenced by it. Retries only happen
+   * when a runner died or lost its claim (heartbeat) or the database failed — a workflow that fails
+   * is a completed job with a failed execution. `expireInSeconds` bounds one attempt; a longer run
+   * is taken over by the next attempt and resumes from its persisted steps.
+   */
+  run: defineJob({
+    schema: z.object({ executionId: z.uuid() }),
+    queue: {
+      policy: 'standard',
+      // NOTIFY on insert wakes idle runners at once (they LISTEN); polling stays as the backstop.
+      notify: true,
+      retryLimit: 10,
+      retryDelay: 1,
+      retryBackoff: true,
+      retryDelayMax: 60,
+      expireInSeconds: 60 * 60,
+      heartbeatSeconds: RUN_HEARTBEAT_SECONDS,
+      deadLetter: 'runAbandoned',
+      deleteAfterSeconds: 24 * 60 * 60,
+    },
+  }),
 };
 
 export type JobName = keyof typeof jobCatalog;
 export type JobData<Name extends JobName> = z.output<(typeof jobCatalog)[Name]['schema']>;
 export const jobNames = Object.keys(jobCatalog) as JobName[];
+
+/** What enqueueing needs from pg-boss: `send`, optionally on the caller's transaction. */
+export type JobSender = Pick<PgBoss, 'send'>;
+
+/**
+ * A send-only pg-boss client over the caller's pool (through pg-boss's drizzle adapter), for
+ * processes that enqueue but never work (the API): no extra connections, no supervision, no cron.
+ */
+export function createJobSender(database: Database) {
+  const boss = new PgBoss({
+    db: fromDrizzle(database.db, sql),
+    schema: QUEUE_SCHEMA,
+    migrate: false,
+    supervise: false,
+    schedule: false,
+    registerInstance: false,
+  });
+  return {
+    boss,
+    sender: boss as JobSender,
+    start: async () => {
+      await boss.start();
+    },
+    stop: () => boss.stop({ graceful: false, close: false }),
+  };
+}
+
+/**
+ * Enqueues a catalog job inside `tx` (a drizzle transaction), so the job exists exactly when the
+ * rows written in the same transaction do. The payload is checked against the catalog schema.
+ */
+export async function enqueueJob<Name extends JobName>(
+  sender: JobSender,
+  tx: DbOrTx,
+  name: Name,
+  data: JobData<Name>,
+  options: Omit<SendOptions, 'db'> = {},
+): Promise<string> {
+  const payload = jobCatalog[name].schema.parse(data) as object;
+  const id = await sender.send(name, payload, { ...options, db: fromDrizzle(tx, sql) });
+  if (!id) throw new Error(`pg-boss did not create the ${name} job`);
+  return id;
+}

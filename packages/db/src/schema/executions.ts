@@ -52,6 +52,12 @@ export const executions = pgTable(
     rerunFromNode: text('rerun_from_node'),
     /** Sum of this run's priced attempts, in micro-dollars. */
     costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    /**
+     * Bumped by every change a live viewer should see (claim, each step write, finish, cancel). Step
+     * rows keep the value of their last change, so a reconnecting viewer asks for "everything after
+     * N" and misses nothing (these are the ids of the `runs.events` subscription).
+     */
+    eventSeq: integer('event_seq').notNull().default(0),
     createdAt: createdAt(),
     startedAt: timestampMs('started_at'),
     finishedAt: timestampMs('finished_at'),
@@ -94,6 +100,8 @@ export const executionSteps = pgTable(
     finishedAt: timestampMs('finished_at'),
     durationMs: integer('duration_ms'),
     costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    /** The run's `event_seq` when this row last changed (see executions.event_seq). */
+    eventSeq: integer('event_seq').notNull().default(0),
   },
   (t) => [uniqueIndex('execution_steps_node_key').on(t.executionId, t.nodeId)],
 );

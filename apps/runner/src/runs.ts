@@ -1,0 +1,194 @@
+/**
+ * The run service: what a runner does with one `run` job. Claim the execution (compare-and-set,
+ * bumping `run_attempt`), hand the engine its definition, input and the steps already done, persist
+ * every step as it starts and finishes (fenced by the claimed attempt), stop on cancellation, then
+ * record the outcome. pg-boss delivers at least once; this stays correct anyway:
+ *
+ * - A duplicate or late delivery of a finished run claims nothing and does nothing.
+ * - A runner that died mid-run stops heartbeating; pg-boss hands the job to another runner, whose
+ *   claim bumps the attempt and resumes after the persisted steps (completed steps never run twice).
+ * - A runner whose claim lapsed but who is still running finds its next write refused (the fence)
+ *   and stops without writing anything more.
+ * - A workflow at its concurrency limit gets its job deferred (re-sent a little later).
+ */
+import {
+  claimExecution,
+  type Db,
+  type FencedWrite,
+  finishExecution,
+  isCancelRequested,
+  type JobSender,
+  type RunEventFeed,
+  recordStepFinished,
+  recordStepStarted,
+} from '@swarm/db';
+import {
+  type HttpSettings,
+  type LlmClient,
+  type NodeRegistry,
+  type RunLimits,
+  runWorkflow,
+  type WorkflowDefinition,
+} from '@swarm/engine';
+import type { Logger } from 'pino';
+
+/** The LLM client per workflow owner (their stored provider keys come first): `createLlmClient`. */
+export interface OwnerLlm {
+  forOwner(ownerId: string): LlmClient;
+}
+
+export interface RunServiceOptions {
+  db: Db;
+  /** Cancel notices arrive here (LISTEN), so a cancel stops a run mid-step at once. */
+  events: RunEventFeed;
+  /** Re-sends the job of a run that must wait for its workflow's concurrency slot. */
+  jobs: JobSender;
+  llm: OwnerLlm;
+  registry: NodeRegistry;
+  logger: Logger;
+  limits?: RunLimits | undefined;
+  http?: HttpSettings | undefined;
+  /** How long a run waiting for a concurrency slot waits before its job is tried again. */
+  deferSeconds?: number | undefined;
+}
+
+/** The part of a pg-boss job the service needs. */
+export interface RunJob {
+  id: string;
+  data: { executionId: string };
+  /** Aborted by pg-boss when this worker no longer holds the job (claim lost, or shutdown grace over). */
+  signal: AbortSignal;
+  groupId?: string | null | undefined;
+  groupTier?: string | null | undefined;
+}
+
+export type RunJobResult =
+  | { outcome: 'succeeded' | 'failed' | 'cancelled' }
+  | { outcome: 'finished' | 'missing' | 'deferred' | 'superseded' };
+
+/** Our claim was taken over (or the run ended elsewhere): nothing this runner writes counts any more. */
+class ClaimLostError extends Error {
+  constructor() {
+    super('the run was claimed again by another runner; this runner stops without writing');
+    this.name = 'ClaimLostError';
+  }
+}
+
+/** The job was taken away from this runner (shutdown grace over, heartbeat lost): retried elsewhere. */
+export class RunInterruptedError extends Error {
+  constructor(reason: unknown) {
+    super(`the run was interrupted and will resume on another attempt: ${String(reason)}`);
+    this.name = 'RunInterruptedError';
+  }
+}
+
+function agentRoles(definition: WorkflowDefinition): Map<string, string> {
+  const roles = new Map<string, string>();
+  for (const node of definition.nodes) {
+    const role = node.config.role;
+    if (node.type === 'agent' && typeof role === 'string') roles.set(node.id, role);
+  }
+  return roles;
+}
+
+export function createRunService(options: RunServiceOptions) {
+  const { db, logger } = options;
+  const deferSeconds = options.deferSeconds ?? 2;
+
+  async function execute(job: RunJob): Promise<RunJobResult> {
+    const { executionId } = job.data;
+    const claim = await claimExecution(db, executionId);
+    if (claim.outcome === 'finished' || claim.outcome === 'missing') {
+      logger.info({ executionId, outcome: claim.outcome }, 'run job has nothing to do');
+      return { outcome: claim.outcome };
+    }
+    if (claim.outcome === 'wait') {
+      // Rare: pg-boss's group concurrency keeps most such jobs in the queue; this is the race it misses.
+      await options.jobs.send(
+        'run',
+        { executionId },
+        {
+          startAfter: deferSeconds,
+          ...(job.groupId ? { group: { id: job.groupId, tier: job.groupTier ?? undefined } } : {}),
+        },
+      );
+      logger.info(
+        { executionId, running: claim.running, limit: claim.limit },
+        'run deferred: workflow at its limit',
+      );
+      return { outcome: 'deferred' };
+    }
+
+    if (claim.outcome !== 'claimed') return { outcome: claim.outcome };
+    const run = claim.run;
+    const log = logger.child({ executionId, runAttempt: run.runAttempt, workflowId: run.workflowId });
+    const fence = { executionId, runAttempt: run.runAttempt };
+    const cancel = new AbortController();
+    const lost = new AbortController();
+    if (run.cancelRequested) cancel.abort();
+
+    const unsubscribe = options.events.subscribe(executionId, (event) => {
+      if (event.kind === 'cancel') cancel.abort();
+      // The listener reconnected and may have missed a cancel: ask the database.
+      if (event.kind === 'resync')
+        void isCancelRequested(db, executionId).then(
+          (requested) => requested && cancel.abort(),
+          (err: unknown) => log.warn({ err }, 'could not check for a cancel request'),
+        );
+    });
+    const onJobAbort = () => lost.abort(job.signal.reason);
+    if (job.signal.aborted) onJobAbort();
+    else job.signal.addEventListener('abort', onJobAbort, { once: true });
+
+    const fenced = (write: FencedWrite) => {
+      if (!write.ok) {
+        lost.abort(new ClaimLostError());
+        throw new ClaimLostError();
+      }
+      if (write.cancelRequested) cancel.abort();
+    };
+    const roles = agentRoles(run.definition);
+    log.info({ priorSteps: run.priorSteps.length }, 'run started');
+    try {
+      const outcome = await runWorkflow({
+        definition: run.definition,
+        input: run.input,
+        registry: options.registry,
+        executionId,
+        services: { llm: options.llm.forOwner(run.ownerId), logger: log, http: options.http },
+        priorSteps: run.priorSteps,
+        signal: AbortSignal.any([cancel.signal, lost.signal]),
+        limits: options.limits,
+        hooks: {
+          async stepStarted(step) {
+            fenced(await recordStepStarted(db, fence, step));
+          },
+          async stepFinished(step) {
+            fenced(await recordStepFinished(db, fence, { ...step, agentRole: roles.get(step.nodeId) }));
+          },
+        },
+      });
+      if (lost.signal.aborted) {
+        if (lost.signal.reason instanceof ClaimLostError) throw lost.signal.reason;
+        // Not a cancel: pg-boss took the job back. Failing it lets the next attempt resume the run.
+        throw new RunInterruptedError(lost.signal.reason);
+      }
+      if (!(await finishExecution(db, fence, outcome))) throw new ClaimLostError();
+      log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');
+      return { outcome: outcome.status };
+    } catch (err) {
+      if (err instanceof ClaimLostError) {
+        log.warn('run claimed again elsewhere; this runner stopped without writing');
+        return { outcome: 'superseded' };
+      }
+      throw err;
+    } finally {
+      unsubscribe();
+      job.signal.removeEventListener('abort', onJobAbort);
+    }
+  }
+
+  return { execute };
+}
+
+export type RunService = ReturnType<typeof createRunService>;

@@ -1,0 +1,85 @@
+/**
+ * Shared test fixtures for runs: owners with workflows, starting runs the way the API does (row and
+ * job in one transaction), waiting for outcomes, and small workflows on the offline mock provider.
+ */
+import {
+  createExecution,
+  createUser,
+  createWorkflow,
+  type Db,
+  getExecution,
+  type JobSender,
+} from '@swarm/db';
+import type { WorkflowDefinition } from '@swarm/engine';
+import { expect } from 'vitest';
+
+let owners = 0;
+
+export async function ownerWithWorkflow(db: Db, definition: WorkflowDefinition) {
+  const user = await createUser(db, {
+    email: `runner-owner${++owners}-${Date.now()}@example.com`,
+    name: '',
+    passwordHash: 'x',
+  });
+  const workflow = await createWorkflow(db, user.id, { name: 'test workflow', definition });
+  return { ownerId: user.id, workflowId: workflow.id, definition };
+}
+
+export type Owner = Awaited<ReturnType<typeof ownerWithWorkflow>>;
+
+export function startRun(db: Db, jobs: JobSender, owner: Owner, input: unknown = { query: 'hello' }) {
+  return createExecution(db, jobs, {
+    ownerId: owner.ownerId,
+    workflowId: owner.workflowId,
+    definition: owner.definition,
+    input,
+    trigger: 'api',
+  });
+}
+
+/** Waits (polling, no fixed sleeps) until the run reaches one of `statuses`, and returns it. */
+export async function waitForRun(
+  db: Db,
+  owner: Owner,
+  id: string,
+  statuses: string[] = ['succeeded', 'failed', 'cancelled'],
+  timeout = 30_000,
+) {
+  await expect
+    .poll(async () => (await getExecution(db, owner.ownerId, id)).status, { timeout, interval: 50 })
+    .toSatisfy((status: string) => statuses.includes(status));
+  return getExecution(db, owner.ownerId, id);
+}
+
+/** input → one agent per model, in a chain → output. Agent ids: a1, a2, … */
+export function agentChain(models: string[], settings?: Record<string, unknown>): WorkflowDefinition {
+  const agents = models.map((model, i) => ({
+    id: `a${i + 1}`,
+    type: 'agent',
+    name: `Agent ${i + 1}`,
+    position: { x: 200 * (i + 1), y: 0 },
+    config: {
+      role: `role${i + 1}`,
+      provider: 'mock',
+      model,
+      prompt: i === 0 ? 'Q: {{input.query}}' : `After {{nodes.a${i}.output}}`,
+    },
+  }));
+  const ids = ['input', ...agents.map((a) => a.id), 'output'];
+  return {
+    nodes: [
+      { id: 'input', type: 'input', name: 'Input', position: { x: 0, y: 0 }, config: {} },
+      ...agents,
+      {
+        id: 'output',
+        type: 'output',
+        name: 'Output',
+        position: { x: 200 * (models.length + 1), y: 0 },
+        config: {},
+      },
+    ],
+    edges: ids.slice(1).map((target, i) => ({ id: `e${i}`, source: ids[i]!, target })),
+    inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+    ...(settings ? { settings } : {}),
+  };
+}

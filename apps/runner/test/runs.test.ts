@@ -1,0 +1,181 @@
+/**
+ * Runs through a real runner (in this process) on a real database and queue, with the real LLM
+ * client and fallback router on the offline mock provider: what gets persisted, cancellation,
+ * the per-workflow concurrency limit, draining a backlog, and giving up on abandoned runs.
+ */
+import {
+  cancelExecution,
+  createJobSender,
+  type ExecutionDetail,
+  getExecution,
+  listExecutions,
+} from '@swarm/db';
+import { useTestDatabase } from '@swarm/db/testing/vitest';
+import { sampleWorkflowDefinition } from '@swarm/engine';
+import { mockCallLog } from '@swarm/providers';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../src/runner.ts';
+import { agentChain, ownerWithWorkflow, startRun, waitForRun } from './fixtures.ts';
+
+const database = useTestDatabase();
+const logger = pino({ level: 'silent' });
+let jobs: ReturnType<typeof createJobSender>;
+let runner: ReturnType<typeof createRunner>;
+
+beforeAll(async () => {
+  jobs = createJobSender(database);
+  await jobs.start();
+  runner = createRunner({
+    databaseUrl: database.url,
+    logger,
+    poolSize: 4,
+    drainSeconds: 5,
+    runConcurrency: 4,
+    superviseSeconds: 1,
+  });
+  await runner.start();
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  await jobs?.stop();
+});
+
+const stepStatuses = (run: ExecutionDetail) => Object.fromEntries(run.steps.map((s) => [s.nodeId, s.status]));
+
+describe('executing runs', () => {
+  it('runs the sample workflow: every step persisted with its provider attempts, output and cost', async () => {
+    const owner = await ownerWithWorkflow(database.db, sampleWorkflowDefinition());
+    const { id } = await startRun(database.db, jobs.sender, owner, { query: 'why is the sky blue' });
+    const run = await waitForRun(database.db, owner, id);
+
+    expect(run.status).toBe('succeeded');
+    expect(run.runAttempt).toBe(1);
+    expect(stepStatuses(run)).toEqual({
+      input: 'succeeded',
+      researcher: 'succeeded',
+      critic: 'succeeded',
+      merge: 'succeeded',
+      writer: 'succeeded',
+      output: 'succeeded',
+    });
+    const writer = run.steps.find((s) => s.nodeId === 'writer')!;
+    expect(writer.attempts).toMatchObject([
+      { requestedProvider: 'mock', requestedModel: 'echo', servedProvider: 'mock', reason: 'primary' },
+    ]);
+    expect(JSON.stringify(run.output)).toContain('why is the sky blue');
+    // The run's cost is the sum of its priced attempts, and each attempt row carries its agent's role.
+    const attempts = run.steps.flatMap((s) => s.attempts);
+    expect(attempts).toHaveLength(3);
+    expect(run.costMicros).toBe(attempts.reduce((sum, a) => sum + (a.costMicros ?? 0), 0));
+    const roles =
+      await database.sql`select agent_role from execution_costs where execution_id = ${id} order by agent_role`;
+    expect(roles.map((r) => r.agent_role)).toEqual(['critic', 'researcher', 'writer']);
+    expect(
+      mockCallLog
+        .entries()
+        .some((call) => call.messages.at(-1)?.content.includes('Research this question: why is')),
+    ).toBe(true);
+  });
+
+  it('fails a run whose agent fails, naming the node, with the failed attempts recorded', async () => {
+    const owner = await ownerWithWorkflow(database.db, agentChain(['fail:invalid']));
+    const { id } = await startRun(database.db, jobs.sender, owner);
+    const run = await waitForRun(database.db, owner, id);
+    expect(run).toMatchObject({ status: 'failed', error: { nodeId: 'a1' } });
+    expect(run.steps.find((s) => s.nodeId === 'a1')).toMatchObject({
+      status: 'failed',
+      attempts: [{ errorClass: 'invalid_request' }],
+    });
+  });
+
+  it('cancels a run mid-step at once, without waiting for the provider', async () => {
+    const owner = await ownerWithWorkflow(database.db, agentChain(['delay:600000']));
+    const { id } = await startRun(database.db, jobs.sender, owner);
+    await waitForStep(owner.ownerId, id, 'a1', 'running');
+    await cancelExecution(database.db, owner.ownerId, id);
+    const run = await waitForRun(database.db, owner, id);
+    expect(run).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+    expect(stepStatuses(run)).toEqual({ input: 'succeeded', a1: 'cancelled' });
+  });
+});
+
+async function waitForStep(ownerId: string, id: string, nodeId: string, status: string) {
+  await expect
+    .poll(
+      async () =>
+        (await getExecution(database.db, ownerId, id)).steps.find((s) => s.nodeId === nodeId)?.status,
+      {
+        timeout: 15_000,
+        interval: 25,
+      },
+    )
+    .toBe(status);
+}
+
+describe('scheduling runs', () => {
+  it('keeps a workflow to its concurrency limit, running the queued runs one after another', async () => {
+    const owner = await ownerWithWorkflow(database.db, agentChain(['delay:150'], { maxConcurrentRuns: 1 }));
+    const ids = [];
+    for (let i = 0; i < 4; i++) ids.push((await startRun(database.db, jobs.sender, owner)).id);
+    const runs = [];
+    for (const id of ids) runs.push(await waitForRun(database.db, owner, id));
+    expect(runs.map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    // With a limit of one, no two runs were ever running at the same time.
+    const spans = runs
+      .map((r) => [r.startedAt!.getTime(), r.finishedAt!.getTime()] as const)
+      .sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+  });
+
+  it('drains a backlog at once instead of one run per polling interval', async () => {
+    // Polling every 30 s: without workers fetching again right after each run, 30 queued runs on
+    // 3 workers would take minutes; the test's timeout says they must not.
+    const slow = createRunner({
+      databaseUrl: database.url,
+      logger,
+      poolSize: 3,
+      drainSeconds: 5,
+      runConcurrency: 3,
+      pollSeconds: 30,
+    });
+    await runner.stop();
+    try {
+      const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
+      const ids = [];
+      for (let i = 0; i < 30; i++) ids.push((await startRun(database.db, jobs.sender, owner)).id);
+      await slow.start();
+      await expect
+        .poll(
+          async () =>
+            (await listExecutions(database.db, owner.ownerId, { status: 'succeeded', limit: 100 })).items
+              .length,
+          { timeout: 25_000, interval: 100 },
+        )
+        .toBe(30);
+    } finally {
+      await slow.stop();
+      runner = createRunner({
+        databaseUrl: database.url,
+        logger,
+        poolSize: 4,
+        drainSeconds: 5,
+        runConcurrency: 4,
+        superviseSeconds: 1,
+      });
+      await runner.start();
+    }
+  }, 40_000);
+
+  it('marks a run failed when its job ran out of retries (dead letter)', async () => {
+    const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
+    // A run whose job is gone (no runner will ever take it), as after its last retry failed.
+    const noQueue = { send: async () => 'job-that-never-existed' };
+    const { id } = await startRun(database.db, noQueue, owner);
+    // What pg-boss does with an exhausted job: its payload goes to the dead letter queue.
+    await jobs.boss.send('runAbandoned', { executionId: id });
+    const run = await waitForRun(database.db, owner, id);
+    expect(run).toMatchObject({ status: 'failed', error: { code: 'runner_lost' } });
+  });
+});

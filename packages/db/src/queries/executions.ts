@@ -1,0 +1,984 @@
+/**
+ * Runs of workflows: creating an execution together with its `run` job, the runner's claim and
+ * its fenced writes (steps with their attempt ledger, the outcome), cancellation, re-runs, and the
+ * owner-scoped reads behind `runs.list`, `runs.get` and `runs.events`.
+ *
+ * Every status change is a compare-and-set from the expected status. Everything a runner writes
+ * carries the `run_attempt` it claimed with and is refused once another runner has claimed the run
+ * again, so a stale runner (pg-boss delivers at least once) changes nothing. Each write that a live
+ * viewer should see bumps `event_seq` and sends a small NOTIFY on `RUN_EVENTS_CHANNEL` in the same
+ * transaction, so listeners hear about exactly the committed changes and re-read them.
+ */
+import {
+  type AttemptRecord,
+  ConflictError,
+  DomainError,
+  NotFoundError,
+  type PriorStep,
+  type RunError,
+  type WorkflowDefinition,
+} from '@swarm/engine';
+import { and, asc, count, desc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.ts';
+import { enqueueJob, type JobSender } from '../jobs.ts';
+import {
+  type ExecutionStatus,
+  type ExecutionTrigger,
+  executionCosts,
+  executionSteps,
+  executions,
+  type StepStatus,
+  workflows,
+} from '../schema/index.ts';
+
+export {
+  EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
+  type ExecutionStatus,
+  type ExecutionTrigger,
+  STEP_STATUSES,
+  type StepStatus,
+} from '../schema/index.ts';
+
+/** The Postgres channel of run events; payloads are `RunEventNotice` JSON. */
+export const RUN_EVENTS_CHANNEL = 'swarm_run_events';
+
+/** What a NOTIFY says: which run changed and how. Readers re-read the state; this is only a wake-up. */
+export interface RunEventNotice {
+  executionId: string;
+  /** `status`: the run's status or outcome changed; `step`: a step changed; `cancel`: cancel requested. */
+  kind: 'status' | 'step' | 'cancel';
+  /** The run's `event_seq` after the change. */
+  seq: number;
+}
+
+export function parseRunEventNotice(payload: string): RunEventNotice | null {
+  try {
+    const value = JSON.parse(payload) as Partial<RunEventNotice>;
+    if (typeof value.executionId !== 'string' || typeof value.seq !== 'number') return null;
+    if (value.kind !== 'status' && value.kind !== 'step' && value.kind !== 'cancel') return null;
+    return { executionId: value.executionId, kind: value.kind, seq: value.seq };
+  } catch {
+    return null;
+  }
+}
+
+async function notifyRunEvent(tx: DbOrTx, notice: RunEventNotice) {
+  await tx.execute(sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${JSON.stringify(notice)})`);
+}
+
+export const FINISHED_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];
+const isFinished = (status: ExecutionStatus) => FINISHED_STATUSES.includes(status);
+
+// ---------------------------------------------------------------------------------------------
+// Per-workflow concurrency
+// ---------------------------------------------------------------------------------------------
+
+/** The highest per-workflow limit; pg-boss gets one group tier per value up to it. */
+export const MAX_CONCURRENT_RUNS = 100;
+
+/**
+ * A workflow's limit on runs executing at once, from `settings.maxConcurrentRuns` of the
+ * definition the run snapshotted (an integer 1…MAX_CONCURRENT_RUNS); null means no limit.
+ */
+export function runConcurrencyLimit(definition: WorkflowDefinition): number | null {
+  const value = definition.settings?.maxConcurrentRuns;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_CONCURRENT_RUNS
+    ? value
+    : null;
+}
+
+/**
+ * pg-boss group concurrency for `run` workers: a limited workflow's jobs carry the group
+ * `{ id: workflowId, tier: "<limit>" }`, and a worker fetches none of a group already at its tier's
+ * limit — so queued runs wait in the queue without being polled. The fetch counts active jobs from a
+ * snapshot, so two runners fetching at the same instant can both win; the claim's gate (below) is
+ * the strict check and defers the loser.
+ */
+export const RUN_GROUP_CONCURRENCY = {
+  default: MAX_CONCURRENT_RUNS,
+  tiers: Object.fromEntries(Array.from({ length: MAX_CONCURRENT_RUNS }, (_, i) => [String(i + 1), i + 1])),
+};
+
+/** The pg-boss send options of a run job: its concurrency group, when the workflow has a limit. */
+export function runJobOptions(workflowId: string, definition: WorkflowDefinition) {
+  const limit = runConcurrencyLimit(definition);
+  return limit === null ? {} : { group: { id: workflowId, tier: String(limit) } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creating runs
+// ---------------------------------------------------------------------------------------------
+
+export interface NewExecution {
+  ownerId: string;
+  workflowId: string;
+  versionId?: string | null | undefined;
+  /** The definition to run, already validated; stored as the run's snapshot. */
+  definition: WorkflowDefinition;
+  input: unknown;
+  trigger: ExecutionTrigger;
+  rerunOf?: string | null | undefined;
+  rerunFromNode?: string | null | undefined;
+  /** Steps of `rerunOf` copied into the new run as already done (no provider calls, no cost). */
+  reuseStepIds?: string[] | undefined;
+}
+
+/**
+ * Inserts a queued execution and enqueues its `run` job in one transaction: there is never a run
+ * without its job or a job without its run.
+ */
+export async function createExecution(
+  db: DbOrTx,
+  jobs: JobSender,
+  input: NewExecution,
+): Promise<{ id: string }> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(executions)
+      .values({
+        ownerId: input.ownerId,
+        workflowId: input.workflowId,
+        versionId: input.versionId ?? null,
+        definition: input.definition,
+        input: input.input ?? null,
+        trigger: input.trigger,
+        rerunOf: input.rerunOf ?? null,
+        rerunFromNode: input.rerunFromNode ?? null,
+      })
+      .returning({ id: executions.id });
+    const id = row!.id;
+    const reuse = input.reuseStepIds ?? [];
+    if (reuse.length > 0) {
+      if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
+      await tx.execute(sql`
+        insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
+          reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
+        select ${id}, node_id, node_type, status, input, output, branch,
+          id, 0, started_at, finished_at, duration_ms, 0, 0
+        from ${executionSteps}
+        where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
+          and status in ('succeeded', 'skipped')`);
+    }
+    await enqueueJob(jobs, tx, 'run', { executionId: id }, runJobOptions(input.workflowId, input.definition));
+    return { id };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runner's side: claim, fenced writes, finish
+// ---------------------------------------------------------------------------------------------
+
+/** Identifies the claim a runner's writes belong to. */
+export interface RunFence {
+  executionId: string;
+  runAttempt: number;
+}
+
+export interface ClaimedRun extends RunFence {
+  workflowId: string;
+  ownerId: string;
+  definition: WorkflowDefinition;
+  input: unknown;
+  /** Set when someone asked to cancel before this claim: the runner finishes it as cancelled. */
+  cancelRequested: boolean;
+  /** Steps already succeeded or skipped (an earlier attempt, or reused by a re-run): not run again. */
+  priorSteps: PriorStep[];
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; run: ClaimedRun }
+  /** Nothing to do: the run finished (a duplicate or late delivery) or was deleted with its workflow. */
+  | { outcome: 'finished' | 'missing' }
+  /** The workflow is at its concurrency limit; try again later. */
+  | { outcome: 'wait'; running: number; limit: number };
+
+/**
+ * Claims a run for execution: `queued → running`, or `running → running` when an earlier claim
+ * lapsed (pg-boss redelivers a job only after its holder stopped heartbeating). Either way
+ * `run_attempt` goes up by one and the new value is the fence for every later write. For a
+ * workflow with a concurrency limit, the claim first takes the workflow's advisory lock and
+ * counts the runs executing, so the limit holds across any number of runners.
+ */
+export async function claimExecution(db: DbOrTx, executionId: string): Promise<ClaimResult> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({
+        status: executions.status,
+        runAttempt: executions.runAttempt,
+        workflowId: executions.workflowId,
+        definition: executions.definition,
+        cancelRequestedAt: executions.cancelRequestedAt,
+      })
+      .from(executions)
+      .where(eq(executions.id, executionId))
+      .for('update');
+    if (!current) return { outcome: 'missing' };
+    if (isFinished(current.status)) return { outcome: 'finished' };
+
+    const limit = runConcurrencyLimit(current.definition);
+    if (limit !== null && current.cancelRequestedAt === null) {
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`swarm:run-gate:${current.workflowId}`}, 0))`,
+      );
+      const [row] = await tx
+        .select({ n: count() })
+        .from(executions)
+        .where(
+          and(
+            eq(executions.workflowId, current.workflowId),
+            eq(executions.status, 'running'),
+            ne(executions.id, executionId),
+          ),
+        );
+      const running = row?.n ?? 0;
+      if (running >= limit) return { outcome: 'wait', running, limit };
+    }
+
+    const [claimed] = await tx
+      .update(executions)
+      .set({
+        status: 'running',
+        runAttempt: sql`${executions.runAttempt} + 1`,
+        startedAt: sql`coalesce(${executions.startedAt}, now())`,
+        eventSeq: sql`${executions.eventSeq} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(executions.id, executionId),
+          eq(executions.runAttempt, current.runAttempt),
+          inArray(executions.status, ['queued', 'running']),
+        ),
+      )
+      .returning({
+        runAttempt: executions.runAttempt,
+        eventSeq: executions.eventSeq,
+        ownerId: executions.ownerId,
+        input: executions.input,
+      });
+    if (!claimed) return { outcome: 'finished' };
+
+    const prior = await tx
+      .select({
+        nodeId: executionSteps.nodeId,
+        status: executionSteps.status,
+        output: executionSteps.output,
+        branch: executionSteps.branch,
+      })
+      .from(executionSteps)
+      .where(
+        and(
+          eq(executionSteps.executionId, executionId),
+          inArray(executionSteps.status, ['succeeded', 'skipped']),
+        ),
+      );
+    await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
+    return {
+      outcome: 'claimed',
+      run: {
+        executionId,
+        runAttempt: claimed.runAttempt,
+        workflowId: current.workflowId,
+        ownerId: claimed.ownerId,
+        definition: current.definition,
+        input: claimed.input,
+        cancelRequested: current.cancelRequestedAt !== null,
+        priorSteps: prior.map((step) => ({
+          nodeId: step.nodeId,
+          status: step.status as PriorStep['status'],
+          output: step.output ?? null,
+          branch: step.branch,
+        })),
+      },
+    };
+  });
+}
+
+/** The outcome of a fenced write: refused when the run was claimed again or is no longer running. */
+export type FencedWrite = { ok: true; cancelRequested: boolean } | { ok: false };
+
+/** Bumps the run's event sequence and running cost, if (and only if) the fence still holds. */
+async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0) {
+  const [run] = await tx
+    .update(executions)
+    .set({
+      costMicros: sql`${executions.costMicros} + ${addCostMicros}`,
+      eventSeq: sql`${executions.eventSeq} + 1`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(executions.id, fence.executionId),
+        eq(executions.runAttempt, fence.runAttempt),
+        eq(executions.status, 'running'),
+      ),
+    )
+    .returning({
+      eventSeq: executions.eventSeq,
+      workflowId: executions.workflowId,
+      ownerId: executions.ownerId,
+      cancelRequestedAt: executions.cancelRequestedAt,
+    });
+  return run ?? null;
+}
+
+/** Marks a step `running` (fenced), so live viewers see it start. */
+export async function recordStepStarted(
+  db: DbOrTx,
+  fence: RunFence,
+  step: { nodeId: string; nodeType: string; input: unknown; startedAt: Date },
+): Promise<FencedWrite> {
+  return db.transaction(async (tx) => {
+    const run = await advanceFencedRun(tx, fence);
+    if (!run) return { ok: false };
+    const values = {
+      nodeType: step.nodeType,
+      status: 'running' as const,
+      input: step.input ?? null,
+      output: null,
+      error: null,
+      branch: null,
+      runAttempt: fence.runAttempt,
+      startedAt: step.startedAt,
+      finishedAt: null,
+      durationMs: null,
+      costMicros: 0,
+      eventSeq: run.eventSeq,
+    };
+    await tx
+      .insert(executionSteps)
+      .values({ executionId: fence.executionId, nodeId: step.nodeId, ...values })
+      .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values });
+    await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'step', seq: run.eventSeq });
+    return { ok: true, cancelRequested: run.cancelRequestedAt !== null };
+  });
+}
+
+export interface FinishedStep {
+  nodeId: string;
+  nodeType: string;
+  status: Exclude<StepStatus, 'running'>;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  branch: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+  attempts: AttemptRecord[];
+  /** The agent's role, copied onto its attempt rows for analytics by role. */
+  agentRole?: string | null | undefined;
+}
+
+/**
+ * Persists a finished step, its provider attempts (the ledger rows, denormalised with workflow,
+ * owner and agent role) and the run's running cost, all in one transaction and only if the fence
+ * holds.
+ */
+export async function recordStepFinished(
+  db: DbOrTx,
+  fence: RunFence,
+  step: FinishedStep,
+): Promise<FencedWrite> {
+  const stepCost = step.attempts.reduce(
+    (sum, a) => sum + (a.costStatus === 'priced' && a.costMicros !== null ? a.costMicros : 0),
+    0,
+  );
+  return db.transaction(async (tx) => {
+    const run = await advanceFencedRun(tx, fence, stepCost);
+    if (!run) return { ok: false };
+    const durationMs =
+      step.startedAt === null
+        ? null
+        : Math.max(0, Math.round(step.finishedAt.getTime() - step.startedAt.getTime()));
+    const values = {
+      nodeType: step.nodeType,
+      status: step.status,
+      input: step.input ?? null,
+      output: step.output ?? null,
+      error: step.error,
+      branch: step.branch,
+      runAttempt: fence.runAttempt,
+      startedAt: step.startedAt,
+      finishedAt: step.finishedAt,
+      durationMs,
+      costMicros: stepCost,
+      eventSeq: run.eventSeq,
+    };
+    const [row] = await tx
+      .insert(executionSteps)
+      .values({ executionId: fence.executionId, nodeId: step.nodeId, ...values })
+      .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values })
+      .returning({ id: executionSteps.id });
+    if (step.attempts.length > 0) {
+      await tx.insert(executionCosts).values(
+        step.attempts.map((a) => ({
+          executionId: fence.executionId,
+          stepId: row!.id,
+          nodeId: step.nodeId,
+          workflowId: run.workflowId,
+          ownerId: run.ownerId,
+          agentRole: step.agentRole ?? null,
+          requestedProvider: a.requestedProvider,
+          requestedModel: a.requestedModel,
+          servedProvider: a.servedProvider,
+          servedModel: a.servedModel,
+          reason: a.reason,
+          errorClass: a.errorClass,
+          errorMessage: a.errorMessage?.slice(0, 2000) ?? null,
+          startedAt: a.startedAt,
+          latencyMs: Math.max(0, Math.round(a.latencyMs)),
+          timeToFirstTokenMs: a.timeToFirstTokenMs === null ? null : Math.round(a.timeToFirstTokenMs),
+          inputTokens: a.usage?.inputTokens ?? 0,
+          cacheReadTokens: a.usage?.cacheReadTokens ?? 0,
+          cacheWriteTokens: a.usage?.cacheWriteTokens ?? 0,
+          outputTokens: a.usage?.outputTokens ?? 0,
+          reasoningTokens: a.usage?.reasoningTokens ?? 0,
+          priceId: a.priceId,
+          costMicros: a.costStatus === 'priced' ? a.costMicros : null,
+          costStatus: a.costStatus,
+        })),
+      );
+    }
+    await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'step', seq: run.eventSeq });
+    return { ok: true, cancelRequested: run.cancelRequestedAt !== null };
+  });
+}
+
+export interface RunOutcomeInput {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  output: unknown;
+  error: RunError | null;
+}
+
+/**
+ * Ends a run: `running → succeeded | failed | cancelled` with its output or error and duration,
+ * only if the fence holds. Steps still marked `running` (a branch that never reported back) are
+ * closed as cancelled first, each with its own event number. Returns false when fenced out.
+ */
+export async function finishExecution(
+  db: DbOrTx,
+  fence: RunFence,
+  outcome: RunOutcomeInput,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ status: executions.status, runAttempt: executions.runAttempt, eventSeq: executions.eventSeq })
+      .from(executions)
+      .where(eq(executions.id, fence.executionId))
+      .for('update');
+    if (current?.status !== 'running' || current.runAttempt !== fence.runAttempt) return false;
+
+    const open = await tx
+      .select({ id: executionSteps.id })
+      .from(executionSteps)
+      .where(and(eq(executionSteps.executionId, fence.executionId), eq(executionSteps.status, 'running')))
+      .orderBy(asc(executionSteps.nodeId));
+    let seq = current.eventSeq;
+    for (const step of open) {
+      seq += 1;
+      await tx
+        .update(executionSteps)
+        .set({
+          status: 'cancelled',
+          error: { code: 'cancelled', message: 'the run ended before this step finished' },
+          finishedAt: sql`now()`,
+          durationMs: sql`greatest(0, round(extract(epoch from (now() - ${executionSteps.startedAt})) * 1000))::int`,
+          eventSeq: seq,
+        })
+        .where(eq(executionSteps.id, step.id));
+    }
+    seq += 1;
+    await tx
+      .update(executions)
+      .set({
+        status: outcome.status,
+        output: outcome.output ?? null,
+        error: outcome.error,
+        finishedAt: sql`now()`,
+        durationMs: sql`greatest(0, round(extract(epoch from (now() - coalesce(${executions.startedAt}, now()))) * 1000))::int`,
+        eventSeq: seq,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(executions.id, fence.executionId));
+    await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'status', seq });
+    return true;
+  });
+}
+
+/**
+ * Gives up on a run no runner could finish (its job's retries ran out): `queued | running →
+ * failed`. Returns false when the run had already finished.
+ */
+export async function failAbandonedExecution(db: DbOrTx, executionId: string): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(executions)
+      .set({
+        status: 'failed',
+        error: {
+          code: 'runner_lost',
+          message:
+            'No runner could finish this run after repeated attempts (runners stopped or lost their database connection). Re-run it.',
+        },
+        finishedAt: sql`now()`,
+        durationMs: sql`case when ${executions.startedAt} is null then null else greatest(0, round(extract(epoch from (now() - ${executions.startedAt})) * 1000))::int end`,
+        eventSeq: sql`${executions.eventSeq} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(executions.id, executionId), inArray(executions.status, ['queued', 'running'])))
+      .returning({ eventSeq: executions.eventSeq });
+    if (!row) return false;
+    await notifyRunEvent(tx, { executionId, kind: 'status', seq: row.eventSeq });
+    return true;
+  });
+}
+
+/** Whether someone asked to cancel this run (the runner checks after missing notifications). */
+export async function isCancelRequested(db: DbOrTx, executionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ at: executions.cancelRequestedAt })
+    .from(executions)
+    .where(eq(executions.id, executionId));
+  return row?.at != null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cancelling
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Cancels a run. A queued run is cancelled at once (`queued → cancelled`; its job then finds
+ * nothing to do). A running run gets `cancel_requested_at` and a `cancel` notice: its runner
+ * aborts it and finishes it as cancelled. A finished run cannot be cancelled (CONFLICT).
+ */
+export async function cancelExecution(
+  db: DbOrTx,
+  ownerId: string,
+  id: string,
+): Promise<{ id: string; status: ExecutionStatus; cancelRequested: boolean }> {
+  return db.transaction(async (tx) => {
+    const [current] = await tx
+      .select({ status: executions.status })
+      .from(executions)
+      .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)))
+      .for('update');
+    if (!current) throw new NotFoundError('run');
+    if (isFinished(current.status)) {
+      throw new ConflictError(
+        `this run already ${current.status === 'cancelled' ? 'was cancelled' : current.status}; only queued or running runs can be cancelled`,
+      );
+    }
+    if (current.status === 'queued') {
+      const [row] = await tx
+        .update(executions)
+        .set({
+          status: 'cancelled',
+          error: { code: 'cancelled', message: 'cancelled before it started' },
+          cancelRequestedAt: sql`now()`,
+          finishedAt: sql`now()`,
+          eventSeq: sql`${executions.eventSeq} + 1`,
+          updatedAt: sql`now()`,
+        })
+        .where(and(eq(executions.id, id), eq(executions.status, 'queued')))
+        .returning({ eventSeq: executions.eventSeq });
+      await notifyRunEvent(tx, { executionId: id, kind: 'status', seq: row!.eventSeq });
+      return { id, status: 'cancelled', cancelRequested: true };
+    }
+    const [row] = await tx
+      .update(executions)
+      .set({
+        cancelRequestedAt: sql`coalesce(${executions.cancelRequestedAt}, now())`,
+        eventSeq: sql`${executions.eventSeq} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(executions.id, id), eq(executions.status, 'running')))
+      .returning({ eventSeq: executions.eventSeq });
+    await notifyRunEvent(tx, { executionId: id, kind: 'cancel', seq: row!.eventSeq });
+    return { id, status: 'running', cancelRequested: true };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+export interface ExecutionAttempt {
+  requestedProvider: string;
+  requestedModel: string;
+  servedProvider: string;
+  servedModel: string;
+  reason: string;
+  errorClass: string | null;
+  errorMessage: string | null;
+  startedAt: Date;
+  latencyMs: number;
+  timeToFirstTokenMs: number | null;
+  /** Null when the provider reported no usage (`costStatus: "no_usage"`). */
+  usage: {
+    inputTokens: number;
+    cacheReadTokens: number;
+    cacheWriteTokens: number;
+    outputTokens: number;
+    reasoningTokens: number;
+  } | null;
+  /** Null unless `costStatus` is `priced`. */
+  costMicros: number | null;
+  costStatus: 'priced' | 'unpriced' | 'no_usage';
+}
+
+export interface ExecutionStep {
+  id: string;
+  nodeId: string;
+  nodeType: string;
+  status: StepStatus;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  branch: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  costMicros: number;
+  /** The run attempt that wrote the step (0: reused from `reusedFromStepId` by a re-run). */
+  runAttempt: number;
+  reusedFromStepId: string | null;
+  /** The run's event number when this step last changed (the `runs.events` id of its event). */
+  eventSeq: number;
+  attempts: ExecutionAttempt[];
+}
+
+/** A run without its steps (lists, live status events). */
+export interface ExecutionSummary {
+  id: string;
+  workflowId: string;
+  workflowName: string;
+  versionId: string | null;
+  trigger: ExecutionTrigger;
+  status: ExecutionStatus;
+  error: RunError | null;
+  costMicros: number;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  durationMs: number | null;
+  rerunOf: string | null;
+  rerunFromNode: string | null;
+  cancelRequestedAt: Date | null;
+}
+
+export interface ExecutionState extends ExecutionSummary {
+  input: unknown;
+  output: unknown;
+  runAttempt: number;
+  eventSeq: number;
+}
+
+export interface ExecutionDetail extends ExecutionState {
+  steps: ExecutionStep[];
+}
+
+const summaryColumns = {
+  id: executions.id,
+  workflowId: executions.workflowId,
+  workflowName: workflows.name,
+  versionId: executions.versionId,
+  trigger: executions.trigger,
+  status: executions.status,
+  error: executions.error,
+  costMicros: executions.costMicros,
+  createdAt: executions.createdAt,
+  startedAt: executions.startedAt,
+  finishedAt: executions.finishedAt,
+  durationMs: executions.durationMs,
+  rerunOf: executions.rerunOf,
+  rerunFromNode: executions.rerunFromNode,
+  cancelRequestedAt: executions.cancelRequestedAt,
+};
+
+const stateColumns = {
+  ...summaryColumns,
+  input: executions.input,
+  output: executions.output,
+  runAttempt: executions.runAttempt,
+  eventSeq: executions.eventSeq,
+};
+
+/** One run's status and outcome (no steps), scoped to its owner. */
+export async function getExecutionState(db: DbOrTx, ownerId: string, id: string): Promise<ExecutionState> {
+  const [row] = await db
+    .select(stateColumns)
+    .from(executions)
+    .innerJoin(workflows, eq(workflows.id, executions.workflowId))
+    .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)));
+  if (!row) throw new NotFoundError('run');
+  return row;
+}
+
+/** Steps of a run with their attempts, optionally only those changed after event `afterSeq`. */
+export async function listExecutionSteps(
+  db: DbOrTx,
+  executionId: string,
+  afterSeq?: number,
+): Promise<ExecutionStep[]> {
+  const filters: SQL[] = [eq(executionSteps.executionId, executionId)];
+  if (afterSeq !== undefined) filters.push(gt(executionSteps.eventSeq, afterSeq));
+  const steps = await db
+    .select({
+      id: executionSteps.id,
+      nodeId: executionSteps.nodeId,
+      nodeType: executionSteps.nodeType,
+      status: executionSteps.status,
+      input: executionSteps.input,
+      output: executionSteps.output,
+      error: executionSteps.error,
+      branch: executionSteps.branch,
+      startedAt: executionSteps.startedAt,
+      finishedAt: executionSteps.finishedAt,
+      durationMs: executionSteps.durationMs,
+      costMicros: executionSteps.costMicros,
+      runAttempt: executionSteps.runAttempt,
+      reusedFromStepId: executionSteps.reusedFromStepId,
+      eventSeq: executionSteps.eventSeq,
+    })
+    .from(executionSteps)
+    .where(and(...filters))
+    .orderBy(asc(executionSteps.eventSeq), asc(executionSteps.nodeId));
+  if (steps.length === 0) return [];
+
+  const attempts = await db
+    .select()
+    .from(executionCosts)
+    .where(
+      and(
+        eq(executionCosts.executionId, executionId),
+        inArray(
+          executionCosts.stepId,
+          steps.map((s) => s.id),
+        ),
+      ),
+    )
+    .orderBy(asc(executionCosts.startedAt), asc(executionCosts.createdAt));
+  const byStep = new Map<string, ExecutionAttempt[]>();
+  for (const a of attempts) {
+    const list = byStep.get(a.stepId!) ?? [];
+    list.push({
+      requestedProvider: a.requestedProvider,
+      requestedModel: a.requestedModel,
+      servedProvider: a.servedProvider,
+      servedModel: a.servedModel,
+      reason: a.reason,
+      errorClass: a.errorClass,
+      errorMessage: a.errorMessage,
+      startedAt: a.startedAt,
+      latencyMs: a.latencyMs,
+      timeToFirstTokenMs: a.timeToFirstTokenMs,
+      usage:
+        a.costStatus === 'no_usage'
+          ? null
+          : {
+              inputTokens: a.inputTokens,
+              cacheReadTokens: a.cacheReadTokens,
+              cacheWriteTokens: a.cacheWriteTokens,
+              outputTokens: a.outputTokens,
+              reasoningTokens: a.reasoningTokens,
+            },
+      costMicros: a.costMicros,
+      costStatus: a.costStatus,
+    });
+    byStep.set(a.stepId!, list);
+  }
+  return steps.map((step) => ({ ...step, attempts: byStep.get(step.id) ?? [] }));
+}
+
+/** One run with its steps and their attempts (the `runs.get` shape), scoped to its owner. */
+export async function getExecution(db: DbOrTx, ownerId: string, id: string): Promise<ExecutionDetail> {
+  const state = await getExecutionState(db, ownerId, id);
+  const steps = await listExecutionSteps(db, id);
+  return { ...state, steps: sortStepsForDisplay(steps) };
+}
+
+/**
+ * What changed in a run after event `afterSeq` (all of it when null): its current state and the
+ * steps changed since, read from one snapshot so the two agree. Owner-scoped.
+ */
+export async function getExecutionChanges(
+  db: DbOrTx,
+  ownerId: string,
+  id: string,
+  afterSeq: number | null,
+): Promise<{ state: ExecutionState; steps: ExecutionStep[] }> {
+  return db.transaction(
+    async (tx) => {
+      const state = await getExecutionState(tx, ownerId, id);
+      const steps = await listExecutionSteps(tx, id, afterSeq ?? undefined);
+      return { state, steps };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
+}
+
+/** Steps in the order they ran: by start time, not-started ones last, ties by node id. */
+function sortStepsForDisplay(steps: ExecutionStep[]): ExecutionStep[] {
+  const key = (s: ExecutionStep) => (s.startedAt ?? s.finishedAt)?.getTime() ?? Number.POSITIVE_INFINITY;
+  return [...steps].sort((a, b) => key(a) - key(b) || a.nodeId.localeCompare(b.nodeId));
+}
+
+export interface ListExecutionsOptions {
+  workflowId?: string | undefined;
+  status?: ExecutionStatus | undefined;
+  trigger?: ExecutionTrigger | undefined;
+  cursor?: string | null | undefined;
+  limit?: number | undefined;
+}
+
+/** The owner's runs, newest first; keyset pagination on (created_at, id) so pages never overlap. */
+export async function listExecutions(
+  db: DbOrTx,
+  ownerId: string,
+  options: ListExecutionsOptions = {},
+): Promise<{ items: ExecutionSummary[]; nextCursor: string | null }> {
+  const limit = options.limit ?? 50;
+  const filters: SQL[] = [eq(executions.ownerId, ownerId)];
+  if (options.workflowId) filters.push(eq(executions.workflowId, options.workflowId));
+  if (options.status) filters.push(eq(executions.status, options.status));
+  if (options.trigger) filters.push(eq(executions.trigger, options.trigger));
+  if (options.cursor) {
+    const { createdAt, id } = decodeCursor(options.cursor);
+    filters.push(
+      sql`(${executions.createdAt}, ${executions.id}) < (${createdAt.toISOString()}::timestamptz, ${id}::uuid)`,
+    );
+  }
+  const rows = await db
+    .select(summaryColumns)
+    .from(executions)
+    .innerJoin(workflows, eq(workflows.id, executions.workflowId))
+    .where(and(...filters))
+    .orderBy(desc(executions.createdAt), desc(executions.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+  };
+}
+
+function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  try {
+    const [iso, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(iso);
+    if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
+    return { createdAt, id };
+  } catch {
+    throw new DomainError('BAD_REQUEST', 'cursor is not one this API returned', [
+      { path: 'cursor', message: 'invalid cursor' },
+    ]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Re-runs
+// ---------------------------------------------------------------------------------------------
+
+/** What a re-run of an earlier run needs: its snapshot, input, and finished steps. */
+export async function getExecutionForRerun(db: DbOrTx, ownerId: string, id: string) {
+  const [row] = await db
+    .select({
+      id: executions.id,
+      workflowId: executions.workflowId,
+      versionId: executions.versionId,
+      definition: executions.definition,
+      input: executions.input,
+    })
+    .from(executions)
+    .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)));
+  if (!row) throw new NotFoundError('run');
+  const steps = await db
+    .select({
+      id: executionSteps.id,
+      nodeId: executionSteps.nodeId,
+      nodeType: executionSteps.nodeType,
+      status: executionSteps.status,
+    })
+    .from(executionSteps)
+    .where(eq(executionSteps.executionId, id));
+  return { ...row, steps };
+}
+
+/**
+ * Which steps of an earlier run a re-run from `fromNodeId` takes over instead of executing: every
+ * succeeded or skipped step except `fromNodeId` and the nodes downstream of it, as long as the node
+ * is still the same in the definition the re-run uses (same type and config — a node edited in the
+ * draft runs again). With edited input, `input` nodes run again too. Without `fromNodeId`, nothing
+ * is reused. An unknown `fromNodeId` is a BAD_REQUEST naming it.
+ */
+export function selectReusableSteps(options: {
+  source: {
+    definition: WorkflowDefinition;
+    steps: Array<{ id: string; nodeId: string; status: StepStatus }>;
+  };
+  target: WorkflowDefinition;
+  fromNodeId?: string | undefined;
+  inputChanged: boolean;
+}): string[] {
+  const { source, target, fromNodeId } = options;
+  if (fromNodeId === undefined) return [];
+  if (!target.nodes.some((n) => n.id === fromNodeId)) {
+    throw new DomainError(
+      'BAD_REQUEST',
+      `fromNodeId: unknown node "${fromNodeId}" — it is not in the workflow this re-run uses`,
+      [{ path: 'fromNodeId', message: `unknown node "${fromNodeId}"` }],
+    );
+  }
+  const rerun = downstreamOf(target, fromNodeId);
+  const before = new Map(source.definition.nodes.map((n) => [n.id, n]));
+  const after = new Map(target.nodes.map((n) => [n.id, n]));
+  return source.steps
+    .filter((step) => {
+      if (step.status !== 'succeeded' && step.status !== 'skipped') return false;
+      if (rerun.has(step.nodeId)) return false;
+      const was = before.get(step.nodeId);
+      const now = after.get(step.nodeId);
+      if (!was || !now || was.type !== now.type) return false;
+      if (stableJson(was.config) !== stableJson(now.config)) return false;
+      return !(options.inputChanged && now.type === 'input');
+    })
+    .map((step) => step.id);
+}
+
+/** `nodeId` and every node reachable from it along edges. */
+function downstreamOf(definition: WorkflowDefinition, nodeId: string): Set<string> {
+  const outgoing = new Map<string, string[]>();
+  for (const edge of definition.edges) {
+    const list = outgoing.get(edge.source) ?? [];
+    list.push(edge.target);
+    outgoing.set(edge.source, list);
+  }
+  const seen = new Set([nodeId]);
+  const stack = [nodeId];
+  while (stack.length > 0) {
+    for (const next of outgoing.get(stack.pop()!) ?? []) {
+      if (!seen.has(next)) {
+        seen.add(next);
+        stack.push(next);
+      }
+    }
+  }
+  return seen;
+}
+
+/** JSON with object keys sorted, so equal configs compare equal whatever their key order. */
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
