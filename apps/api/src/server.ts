@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import { connectDatabase, type Database } from '@swarm/db';
+import { connectDatabase, createJobSender, createRunEventFeed, type Database } from '@swarm/db';
 import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
@@ -63,6 +63,18 @@ export async function buildApiServer(options: ApiServerOptions) {
     }),
   );
 
+  // Runs are enqueued in the transaction that writes their row: pg-boss, send-only, over this pool.
+  const queue = createJobSender(database);
+  await queue.start();
+  // One LISTEN connection serves every live-run subscription of this process.
+  const runEvents = createRunEventFeed(database.sql, {
+    onError: (err) => logger.error({ err }, 'run event listener failed'),
+  });
+  await runEvents.start();
+  // Open subscriptions end first: a live SSE stream would otherwise hold `close` up.
+  app.addHook('preClose', async () => runEvents.stop());
+  app.addHook('onClose', async () => queue.stop());
+
   await app.register(cookie);
 
   // tRPC takes JSON bodies as raw strings; look at them once before anything parses them.
@@ -115,6 +127,8 @@ export async function buildApiServer(options: ApiServerOptions) {
           secretKeys,
           providerAdmins,
           nodeRegistry,
+          jobs: queue.sender,
+          runEvents,
         };
       },
       onError({ error, path, ctx }) {

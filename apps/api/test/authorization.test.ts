@@ -20,11 +20,30 @@ const procedures = Object.entries(
   appRouter._def.procedures as unknown as Record<string, { _def: { type: ProcedureType } }>,
 ).map(([path, procedure]) => ({ path, type: procedure._def.type }));
 
-/** Calls any procedure by path through a real HTTP client. */
+/** Calls any procedure by path through a real HTTP client (a subscription: until its first event). */
 function call(client: SwarmClient, path: string, type: ProcedureType, input: unknown): Promise<unknown> {
   let target: unknown = client;
   for (const part of path.split('.')) target = (target as Record<string, unknown>)[part];
-  const proc = target as { query(i: unknown): Promise<unknown>; mutate(i: unknown): Promise<unknown> };
+  const proc = target as {
+    query(i: unknown): Promise<unknown>;
+    mutate(i: unknown): Promise<unknown>;
+    subscribe(
+      i: unknown,
+      handlers: { onData(d: unknown): void; onError(e: unknown): void; onComplete(): void },
+    ): { unsubscribe(): void };
+  };
+  if (type === 'subscription') {
+    return new Promise((resolve, reject) => {
+      const subscription = proc.subscribe(input, {
+        onData: (data) => {
+          subscription.unsubscribe();
+          resolve(data);
+        },
+        onError: reject,
+        onComplete: () => resolve(undefined),
+      });
+    });
+  }
   return type === 'query' ? proc.query(input) : proc.mutate(input);
 }
 
@@ -36,6 +55,8 @@ interface World {
     email: string;
     /** A's run with a provider fallback logged against it. */
     fallbackExecutionId: string;
+    /** A's run started through the API (queued: no runner here). */
+    executionId: string;
   };
   b: { workflowId: string; tagId: string };
 }
@@ -91,6 +112,12 @@ const cases: Record<string, Case> = {
   },
   'providers.credentials.delete': { input: () => ({ provider: 'openai' }), expect: 'notFound' },
   'nodeTypes.list': { input: () => undefined, expect: 'ownView' },
+  'runs.start': { input: (w) => ({ workflowId: w.a.workflowId, input: {} }), expect: 'notFound' },
+  'runs.list': { input: () => ({}), expect: 'ownView' },
+  'runs.get': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
+  'runs.cancel': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
+  'runs.rerun': { input: (w) => ({ id: w.a.executionId, fromNodeId: 'x' }), expect: 'notFound' },
+  'runs.events': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
@@ -98,6 +125,9 @@ const crossCases: Record<string, Case> = {
   'tags.detach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
   // Without an execution id B sees the global breaker changes, never A's fallbacks.
   'providers.events': { input: () => ({}), expect: 'ownView' },
+  // B's own runs, filtered by A's workflow: nothing.
+  'runs.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'ownView' },
+  'runs.start': { input: (w) => ({ workflowId: w.b.workflowId, input: {} }), expect: 'ownView' },
 };
 
 async function buildWorld() {
@@ -115,6 +145,7 @@ async function buildWorld() {
   await api.database.sql`
     insert into provider_events (kind, provider, model, error_class, execution_id)
     values ('fallback', 'openai', 'gpt-4o', 'rate_limit', ${aExecution!.id})`;
+  const aRun = await a.client.runs.start.mutate({ workflowId: aWorkflow.id, input: {} });
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
@@ -124,6 +155,7 @@ async function buildWorld() {
       apiTokenId: aToken.apiToken.id,
       email: a.user.email,
       fallbackExecutionId: aExecution!.id,
+      executionId: aRun.executionId,
     },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };
@@ -158,6 +190,7 @@ describe('authorization sweep over every procedure', () => {
       world.a.email,
       'A secret',
       world.a.fallbackExecutionId,
+      world.a.executionId,
       A_PROVIDER_KEY.slice(-4),
     ];
     const checked: string[] = [];
@@ -186,5 +219,10 @@ describe('authorization sweep over every procedure', () => {
     expect((await a.client.auth.listApiTokens.query())[0]?.revokedAt).toBeNull();
     expect((await a.client.tags.list.query()).map((t) => t.name)).toEqual(['A secret tag']);
     expect((await a.client.providers.credentials.list.query()).map((c) => c.hint)).toEqual(['HnTQ']);
+    const run = await a.client.runs.get.query({ id: world.a.executionId });
+    expect(run).toMatchObject({ status: 'queued', cancelRequestedAt: null });
+    expect((await a.client.runs.list.query({})).items.map((r) => r.id).sort()).toEqual(
+      [world.a.executionId, world.a.fallbackExecutionId].sort(),
+    );
   });
 });

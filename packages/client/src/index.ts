@@ -1,14 +1,23 @@
 /**
  * The typed SWARM client for other TypeScript apps: the tRPC client over `AppRouter`, with the
- * transformer and bearer-token plumbing already set up.
+ * transformer and bearer-token plumbing already set up. Queries and mutations go over batched
+ * HTTP; subscriptions (`runs.events`) over Server-Sent Events.
  *
  *   const swarm = createSwarmClient({ url: 'https://swarm.example.com', token: process.env.SWARM_TOKEN });
  *   const { items } = await swarm.workflows.list.query({ search: 'brief' });
+ *   swarm.runs.events.subscribe({ id }, { onData: ({ data }) => console.log(data.kind) });
  */
 import type { AppRouter } from '@swarm/api';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  splitLink,
+  TRPCClientError,
+} from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
+import { FetchEventSource } from './event-source.ts';
 
 export interface SwarmClientOptions {
   /** Where the SWARM API is served, e.g. `http://localhost:3000` (the `/trpc` path is added). */
@@ -21,13 +30,28 @@ export interface SwarmClientOptions {
 
 export function createSwarmClient(options: SwarmClientOptions) {
   const base = options.url.replace(/\/+$/, '');
+  const headers = (): Record<string, string> =>
+    options.token ? { authorization: `Bearer ${options.token}` } : {};
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: `${base}/trpc`,
-        transformer: superjson,
-        headers: () => (options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        // A fetch-based EventSource everywhere: it runs on Node and can send the bearer token.
+        true: httpSubscriptionLink({
+          url: `${base}/trpc`,
+          transformer: superjson,
+          EventSource: FetchEventSource,
+          eventSourceOptions: () => ({
+            headers: headers(),
+            ...(options.fetch ? { fetch: options.fetch } : {}),
+          }),
+        }),
+        false: httpBatchLink({
+          url: `${base}/trpc`,
+          transformer: superjson,
+          headers,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        }),
       }),
     ],
   });
@@ -36,6 +60,7 @@ export function createSwarmClient(options: SwarmClientOptions) {
 export type SwarmClient = ReturnType<typeof createSwarmClient>;
 export type SwarmInputs = inferRouterInputs<AppRouter>;
 export type SwarmOutputs = inferRouterOutputs<AppRouter>;
+export { FetchEventSource, type FetchEventSourceInit } from './event-source.ts';
 export type { AppRouter };
 
 /** True for errors the API answered (as opposed to network failures), with its code in `data.code`. */

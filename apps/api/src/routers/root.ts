@@ -4,6 +4,7 @@ import { publicProcedure, router } from '../trpc.ts';
 import { authRouter } from './auth.ts';
 import { nodeTypesRouter } from './node-types.ts';
 import { providersRouter } from './providers.ts';
+import { runsRouter } from './runs.ts';
 import { tagsRouter } from './tags.ts';
 import { workflowsRouter } from './workflows.ts';
 
@@ -18,6 +19,7 @@ export const appRouter = router({
   tags: tagsRouter,
   providers: providersRouter,
   nodeTypes: nodeTypesRouter,
+  runs: runsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,327 @@
+/**
+ * Runs: start one (validated, then a queued execution and its job in one transaction — the API
+ * never runs a workflow itself), list, read with steps and costs, cancel, re-run from a node, and
+ * watch live (`events`, a subscription over SSE).
+ *
+ * `events` first sends the run as it is (`snapshot`), then each step change (`step`) and status
+ * change (`status`) as runners commit them, in any process: runners NOTIFY, this process LISTENs
+ * once (`ctx.runEvents`) and each subscription re-reads what changed after the last event it sent.
+ * Event ids are the run's event numbers (`tracked()`), so a reconnecting client that sends its
+ * last id gets exactly what it missed. The stream ends after the run finishes.
+ */
+import {
+  cancelExecution,
+  createExecution,
+  EXECUTION_STATUSES,
+  EXECUTION_TRIGGERS,
+  type ExecutionDetail,
+  type ExecutionState,
+  type ExecutionStep,
+  FINISHED_STATUSES,
+  getExecution,
+  getExecutionChanges,
+  getExecutionForRerun,
+  getWorkflow,
+  listExecutions,
+  MAX_CONCURRENT_RUNS,
+  selectReusableSteps,
+} from '@swarm/db';
+import {
+  assertRunInput,
+  DomainError,
+  findUnsafeJson,
+  invalidInput,
+  type NodeRegistry,
+  validateForRun,
+  type WorkflowDefinition,
+} from '@swarm/engine';
+import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
+import { z } from 'zod';
+import { authedProcedure, type Context } from '../trpc.ts';
+
+const id = z.uuid('not a valid id');
+
+/** What `runs.events` sends. Every event carries enough to update a view without another call. */
+export type RunEvent =
+  | { kind: 'snapshot'; run: ExecutionDetail }
+  | { kind: 'step'; step: ExecutionStep; costMicros: number }
+  | { kind: 'status'; run: ExecutionState };
+
+/** A run started with a session (the web app) is `manual`; with an API token, `api`. */
+const triggerOf = (ctx: Pick<Context, 'sessionTokenHash'>) => (ctx.sessionTokenHash ? 'manual' : 'api');
+
+/**
+ * The run input as stored: plain JSON (superjson may have revived Dates and the like), bounded in
+ * depth and free of prototype keys.
+ */
+function runInputOf(value: unknown): unknown {
+  const json: unknown = value === undefined ? {} : JSON.parse(JSON.stringify(value) ?? 'null');
+  const unsafe = findUnsafeJson(json, ['input']);
+  if (unsafe.length > 0) throw invalidInput(unsafe);
+  return json;
+}
+
+/** The definition, checked for running (node types, configs, schemas) plus its run settings. */
+function runnableDefinition(definition: unknown, registry: NodeRegistry): WorkflowDefinition {
+  const checked = validateForRun(definition, registry);
+  const limit = checked.settings?.maxConcurrentRuns;
+  if (
+    limit !== undefined &&
+    (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENT_RUNS)
+  ) {
+    throw invalidInput([
+      {
+        path: 'definition.settings.maxConcurrentRuns',
+        message: `a whole number from 1 to ${MAX_CONCURRENT_RUNS} (or leave it out for no limit)`,
+      },
+    ]);
+  }
+  return checked;
+}
+
+function versionsNotAvailable(field: 'versionId' | 'versionTag'): never {
+  throw new DomainError(
+    'BAD_REQUEST',
+    'versions are not available yet: start the workflow’s current draft (leave out versionId and versionTag)',
+    [{ path: field, message: 'versions are not available yet' }],
+  );
+}
+
+export const runsRouter = {
+  start: authedProcedure
+    .input(
+      z.object({
+        workflowId: id,
+        input: z.unknown().optional(),
+        versionId: id.optional(),
+        versionTag: z.string().trim().min(1).max(100).optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      if (input.versionId !== undefined) versionsNotAvailable('versionId');
+      if (input.versionTag !== undefined) versionsNotAvailable('versionTag');
+      const workflow = await getWorkflow(ctx.db, ctx.user.id, input.workflowId);
+      const definition = runnableDefinition(workflow.definition, ctx.nodeRegistry);
+      const runInput = runInputOf(input.input);
+      assertRunInput(definition, runInput);
+      const { id: executionId } = await createExecution(ctx.db, ctx.jobs, {
+        ownerId: ctx.user.id,
+        workflowId: workflow.id,
+        definition,
+        input: runInput,
+        trigger: triggerOf(ctx),
+      });
+      return { executionId };
+    }),
+
+  list: authedProcedure
+    .input(
+      z
+        .object({
+          workflowId: id.optional(),
+          status: z.enum(EXECUTION_STATUSES).optional(),
+          trigger: z.enum(EXECUTION_TRIGGERS).optional(),
+          cursor: z.string().max(200).nullish(),
+          limit: z.number().int().min(1).max(200).optional(),
+        })
+        .default({}),
+    )
+    .query(({ ctx, input }) => listExecutions(ctx.db, ctx.user.id, input)),
+
+  get: authedProcedure
+    .input(z.object({ id }))
+    .query(({ ctx, input }) => getExecution(ctx.db, ctx.user.id, input.id)),
+
+  cancel: authedProcedure
+    .input(z.object({ id }))
+    .mutation(({ ctx, input }) => cancelExecution(ctx.db, ctx.user.id, input.id)),
+
+  /**
+   * A new run of an earlier one. From `fromNodeId`: that node and everything downstream of it run
+   * again; every other step that finished is reused (copied, no provider calls, no cost). On the
+   * run's own definition (`original`, the default) or the workflow's current `draft`, with the
+   * earlier input unless `input` is given.
+   */
+  rerun: authedProcedure
+    .input(
+      z.object({
+        id,
+        fromNodeId: z.string().trim().min(1).max(64).optional(),
+        version: z.enum(['original', 'draft']).default('original'),
+        input: z.unknown().optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const source = await getExecutionForRerun(ctx.db, ctx.user.id, input.id);
+      const draft = input.version === 'draft';
+      const definition = runnableDefinition(
+        draft ? (await getWorkflow(ctx.db, ctx.user.id, source.workflowId)).definition : source.definition,
+        ctx.nodeRegistry,
+      );
+      const runInput = input.input === undefined ? source.input : runInputOf(input.input);
+      assertRunInput(definition, runInput);
+      const reuseStepIds = selectReusableSteps({
+        source,
+        target: definition,
+        fromNodeId: input.fromNodeId,
+        inputChanged: JSON.stringify(runInput) !== JSON.stringify(source.input),
+      });
+      const { id: executionId } = await createExecution(ctx.db, ctx.jobs, {
+        ownerId: ctx.user.id,
+        workflowId: source.workflowId,
+        versionId: draft ? null : source.versionId,
+        definition,
+        input: runInput,
+        trigger: triggerOf(ctx),
+        rerunOf: source.id,
+        rerunFromNode: input.fromNodeId ?? null,
+        reuseStepIds,
+      });
+      return { executionId };
+    }),
+
+  events: authedProcedure
+    .input(z.object({ id, lastEventId: z.string().max(20).nullish() }))
+    .subscription(async ({ ctx, input, signal }) => {
+      // Listen before the first read, so no change can fall between the two.
+      const doorbell = createDoorbell();
+      const unsubscribe = ctx.runEvents.subscribe(input.id, (event) =>
+        doorbell.ring(event.kind === 'closed'),
+      );
+      try {
+        // Ownership is checked here, before the stream starts, so a stranger gets NOT_FOUND.
+        const first = await getExecutionChanges(ctx.db, ctx.user.id, input.id, resumeFrom(input.lastEventId));
+        return runEventStream(ctx, input.id, first, input.lastEventId != null, doorbell, signal, unsubscribe);
+      } catch (error) {
+        unsubscribe();
+        throw error;
+      }
+    }),
+} satisfies TRPCRouterRecord;
+
+/** A resumed stream continues after the client's last event id. */
+function resumeFrom(lastEventId: string | null | undefined): number | null {
+  if (lastEventId == null) return null;
+  const seq = Number(lastEventId);
+  return Number.isSafeInteger(seq) && seq >= 0 ? seq : null;
+}
+
+/** How often a watcher re-reads even without a notice: a safety net, not the delivery path. */
+const REREAD_MS = 15_000;
+
+async function* runEventStream(
+  ctx: Pick<Context, 'db' | 'user'>,
+  executionId: string,
+  first: Awaited<ReturnType<typeof getExecutionChanges>>,
+  resumed: boolean,
+  doorbell: Doorbell,
+  signal: AbortSignal | undefined,
+  unsubscribe: () => void,
+) {
+  const ownerId = ctx.user!.id;
+  const finished = (state: ExecutionState) => FINISHED_STATUSES.includes(state.status);
+  const statusKey = (state: ExecutionState) =>
+    `${state.status}|${state.cancelRequestedAt?.getTime() ?? ''}|${state.finishedAt?.getTime() ?? ''}`;
+  try {
+    let last = first.state.eventSeq;
+    let lastStatus = statusKey(first.state);
+    if (resumed) {
+      // Only what the client missed, then the status (always: it may have missed that one).
+      for (const step of first.steps)
+        yield tracked(String(step.eventSeq), {
+          kind: 'step',
+          step,
+          costMicros: first.state.costMicros,
+        } as RunEvent);
+      yield tracked(String(last), { kind: 'status', run: first.state } as RunEvent);
+    } else {
+      const run = { ...first.state, steps: [...first.steps].sort(byStart) };
+      yield tracked(String(last), { kind: 'snapshot', run } as RunEvent);
+    }
+    if (finished(first.state)) return;
+
+    while (!signal?.aborted && !doorbell.closed) {
+      await doorbell.wait(REREAD_MS, signal);
+      if (signal?.aborted || doorbell.closed) return;
+      let changes: Awaited<ReturnType<typeof getExecutionChanges>>;
+      try {
+        changes = await getExecutionChanges(ctx.db, ownerId, executionId, last);
+      } catch (error) {
+        // Deleted with its workflow while watched: say so the way every other procedure would.
+        if (error instanceof DomainError && error.code === 'NOT_FOUND')
+          throw new TRPCError({ code: 'NOT_FOUND', message: error.message, cause: error });
+        throw error;
+      }
+      const { state, steps } = changes;
+      if (state.eventSeq <= last) continue;
+      // Steps are read as they are now, so changes that came close together arrive merged (a step
+      // seen once, already finished). A run that starts (or is asked to cancel) says so before the
+      // step changes that follow; a run that ends says so after them. The leading status event
+      // reuses the previous id, so a client resuming from it still gets every step after it.
+      const statusChanged = statusKey(state) !== lastStatus;
+      const leading = statusChanged && !finished(state);
+      if (leading) yield tracked(String(last), { kind: 'status', run: state } as RunEvent);
+      lastStatus = statusKey(state);
+      let maxStepSeq = last;
+      for (const step of steps) {
+        maxStepSeq = Math.max(maxStepSeq, step.eventSeq);
+        yield tracked(String(step.eventSeq), {
+          kind: 'step',
+          step,
+          costMicros: state.costMicros,
+        } as RunEvent);
+      }
+      if (!leading && (statusChanged || state.eventSeq > maxStepSeq))
+        yield tracked(String(state.eventSeq), { kind: 'status', run: state } as RunEvent);
+      last = Math.max(state.eventSeq, maxStepSeq);
+      if (finished(state)) return;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+function byStart(a: ExecutionStep, b: ExecutionStep) {
+  const key = (s: ExecutionStep) => (s.startedAt ?? s.finishedAt)?.getTime() ?? Number.POSITIVE_INFINITY;
+  return key(a) - key(b) || a.nodeId.localeCompare(b.nodeId);
+}
+
+interface Doorbell {
+  readonly closed: boolean;
+  ring(close?: boolean): void;
+  /** Resolves after the next ring (or at once if one came since the last wait), a timeout, or abort. */
+  wait(timeoutMs: number, signal: AbortSignal | undefined): Promise<void>;
+}
+
+/** Coalesces notices: however many arrive while a watcher reads, it reads once more, not once each. */
+function createDoorbell(): Doorbell {
+  let rung = false;
+  let closed = false;
+  let wake: (() => void) | null = null;
+  return {
+    get closed() {
+      return closed;
+    },
+    ring(close = false) {
+      if (close) closed = true;
+      rung = true;
+      wake?.();
+    },
+    async wait(timeoutMs, signal) {
+      if (!rung && !closed && !signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, timeoutMs);
+          function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            wake = null;
+            resolve();
+          }
+          wake = done;
+          signal?.addEventListener('abort', done, { once: true });
+        });
+      }
+      rung = false;
+    },
+  };
+}
