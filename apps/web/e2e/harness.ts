@@ -1,7 +1,8 @@
 /**
  * Browser test harness: the real API server (serving the built web app from apps/web/dist) on
  * this test file's own database, and Debian's headless Chromium driven by playwright-core.
- * Each test gets a fresh browser context, so cookies never leak between tests.
+ * Each test gets a fresh browser context, so cookies never leak between tests. Files that run
+ * workflows ask for a runner too: the real one, in this process, on the same database.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -33,9 +34,30 @@ export interface BrowserApp {
   newPage(): Promise<{ page: Page; errors: Error[] }>;
 }
 
-export function useBrowserApp(): BrowserApp {
+export interface BrowserAppOptions {
+  /** Start a runner in this process, so runs started in the browser execute. */
+  runner?: boolean;
+  /** Encrypts stored provider keys (base64 of 32 bytes); without it the server refuses to store keys. */
+  secretKey?: string;
+}
+
+/** The runner logs nothing in tests; pino's interface, silenced. */
+const silentLogger = {
+  level: 'silent',
+  child: () => silentLogger,
+  fatal() {},
+  error() {},
+  warn() {},
+  info() {},
+  debug() {},
+  trace() {},
+  silent() {},
+};
+
+export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
   const database = useTestDatabase();
   let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  let runner: { start(): Promise<void>; stop(): Promise<void> } | undefined;
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
 
@@ -65,10 +87,30 @@ export function useBrowserApp(): BrowserApp {
       );
     }
     [server, browser] = await Promise.all([
-      startApiServer({ databaseUrl: database.url, port: 0, webDistDir: WEB_DIST_DIR }),
+      startApiServer({
+        databaseUrl: database.url,
+        port: 0,
+        webDistDir: WEB_DIST_DIR,
+        ...(options.secretKey ? { secretKey: options.secretKey } : {}),
+      }),
       chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS }),
     ]);
     app.url = server.url;
+    if (options.runner) {
+      // Imported only here, so browser tests that run nothing do not load the queue library.
+      // TODO(deps): import from '@swarm/runner' once apps/web lists it as a devDependency.
+      const { createRunner } = await import('../../runner/src/runner.ts');
+      runner = createRunner({
+        databaseUrl: database.url,
+        logger: silentLogger as unknown as Parameters<typeof createRunner>[0]['logger'],
+        poolSize: 4,
+        drainSeconds: 5,
+        runConcurrency: 2,
+        pollSeconds: 0.5,
+        superviseSeconds: 1,
+      });
+      await runner.start();
+    }
   });
 
   afterEach(async () => {
@@ -76,6 +118,7 @@ export function useBrowserApp(): BrowserApp {
   });
 
   afterAll(async () => {
+    await runner?.stop();
     await Promise.all([browser?.close(), server?.close()]);
   });
 

@@ -1,9 +1,10 @@
 /**
- * The app's providers and routes. The editor is loaded lazily so React Flow stays out of the
- * first chunk that the login page and the workflow list need.
+ * The app's providers and routes. The editor, the run pages and the provider settings are loaded
+ * lazily so React Flow and the rest stay out of the first chunk that the login page and the
+ * workflow list need.
  */
 import { QueryClientProvider } from '@tanstack/react-query';
-import { lazy, Suspense, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useState } from 'react';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { LoginPage, SignupPage } from './auth/auth-pages.tsx';
 import { AppShell } from './layout/app-shell.tsx';
@@ -15,6 +16,13 @@ import { createQueryClient, createTrpcClient, TRPCProvider } from './trpc.ts';
 import { WorkflowListPage } from './workflows/workflow-list-page.tsx';
 
 const EditorPage = lazy(() => import('./editor/editor-page.tsx'));
+const RunPage = lazy(() => import('./runs/run-page.tsx'));
+const RunsListPage = lazy(() => import('./runs/runs-list-page.tsx'));
+const ProvidersPage = lazy(() => import('./settings/providers-page.tsx'));
+
+const loading = (label: string, page: ReactNode) => (
+  <Suspense fallback={<PageLoading label={label} />}>{page}</Suspense>
+);
 
 const router = createBrowserRouter([
   { path: '/login', element: <LoginPage /> },
@@ -25,14 +33,11 @@ const router = createBrowserRouter([
       { path: '/', element: <WorkflowListPage /> },
       { path: '/tags', element: <TagsPage /> },
       { path: '/settings/tokens', element: <ApiTokensPage /> },
-      {
-        path: '/workflows/:id',
-        element: (
-          <Suspense fallback={<PageLoading label="Loading editor…" />}>
-            <EditorPage />
-          </Suspense>
-        ),
-      },
+      { path: '/settings/providers', element: loading('Loading…', <ProvidersPage />) },
+      { path: '/workflows/:id', element: loading('Loading editor…', <EditorPage />) },
+      { path: '/workflows/:id/runs', element: loading('Loading runs…', <RunsListPage />) },
+      { path: '/runs', element: loading('Loading runs…', <RunsListPage />) },
+      { path: '/runs/:id', element: loading('Loading run…', <RunPage />) },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -1,10 +1,11 @@
 /**
- * The typed tRPC client: one batched HTTP link to the same-origin `/trpc` endpoint (the session
- * cookie travels with it), plus the React Query client every page shares.
+ * The typed tRPC client: subscriptions (live runs) over server-sent events, everything else over
+ * one batched HTTP link, both to the same-origin `/trpc` endpoint so the session cookie travels
+ * with them; plus the React Query client every page shares.
  */
 import type { AppRouter } from '@swarm/api';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import superjson from 'superjson';
@@ -15,10 +16,20 @@ export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRou
 export function createTrpcClient() {
   return createTRPCClient<AppRouter>({
     links: [
-      httpBatchLink({
-        url: '/trpc',
-        transformer: superjson,
-        fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin' }),
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        // EventSource reconnects by itself and sends the last event id, so a stream resumes where
+        // it broke off instead of starting over.
+        true: httpSubscriptionLink({
+          url: '/trpc',
+          transformer: superjson,
+          eventSourceOptions: { withCredentials: true },
+        }),
+        false: httpBatchLink({
+          url: '/trpc',
+          transformer: superjson,
+          fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin' }),
+        }),
       }),
     ],
   });

@@ -1,6 +1,7 @@
 /**
- * Route `/workflows/:id`: loads the workflow and hands it to the editor. Loaded lazily, so React
- * Flow and its styles are only fetched when someone opens a workflow.
+ * Route `/workflows/:id`: loads the workflow and the node types the server knows, and hands them
+ * to the editor. Loaded lazily, so React Flow and its styles are only fetched when someone opens a
+ * workflow.
  */
 import { useQuery } from '@tanstack/react-query';
 import { ReactFlowProvider } from '@xyflow/react';
@@ -10,14 +11,17 @@ import { readApiError } from '../api-error.ts';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
 import { buttonClass } from '../ui/button.tsx';
+import { NodeTypesContext } from './node-palette.ts';
+import { useNodeTypeCatalog } from './use-node-types.ts';
 import { WorkflowEditor } from './workflow-editor.tsx';
 
 export default function EditorPage() {
   const { id = '' } = useParams();
   const trpc = useTRPC();
   const workflow = useQuery(trpc.workflows.get.queryOptions({ id }));
+  const { list: nodeTypes, catalog } = useNodeTypeCatalog();
 
-  if (workflow.isPending) return <PageLoading label="Loading workflow…" />;
+  if (workflow.isPending || nodeTypes.isPending) return <PageLoading label="Loading workflow…" />;
   if (workflow.isError) {
     const error = readApiError(workflow.error);
     if (error.code === 'NOT_FOUND' || error.code === 'BAD_REQUEST') {
@@ -35,10 +39,20 @@ export default function EditorPage() {
     }
     return <PageError message={error.message} onRetry={() => workflow.refetch()} />;
   }
+  if (nodeTypes.isError || !catalog) {
+    return (
+      <PageError
+        message={`Could not load the node types: ${readApiError(nodeTypes.error).message}`}
+        onRetry={() => nodeTypes.refetch()}
+      />
+    );
+  }
 
   return (
-    <ReactFlowProvider key={id}>
-      <WorkflowEditor workflow={workflow.data} />
-    </ReactFlowProvider>
+    <NodeTypesContext value={catalog}>
+      <ReactFlowProvider key={id}>
+        <WorkflowEditor workflow={workflow.data} />
+      </ReactFlowProvider>
+    </NodeTypesContext>
   );
 }

@@ -1,7 +1,6 @@
 /** How node categories look on the canvas and in the palette: one accent colour and icon each. */
-import type { NodeCategory } from './node-palette.ts';
 
-export const CATEGORY_STYLE: Record<NodeCategory, { badge: string; accent: string }> = {
+const CATEGORY_STYLE: Record<string, { badge: string; accent: string }> = {
   trigger: { badge: 'bg-emerald-100 text-emerald-700', accent: 'bg-emerald-500' },
   ai: { badge: 'bg-violet-100 text-violet-700', accent: 'bg-violet-500' },
   logic: { badge: 'bg-amber-100 text-amber-700', accent: 'bg-amber-500' },
@@ -9,6 +8,12 @@ export const CATEGORY_STYLE: Record<NodeCategory, { badge: string; accent: strin
   integration: { badge: 'bg-rose-100 text-rose-700', accent: 'bg-rose-500' },
   result: { badge: 'bg-slate-200 text-slate-700', accent: 'bg-slate-500' },
 };
+const PLUGIN_STYLE = { badge: 'bg-fuchsia-100 text-fuchsia-700', accent: 'bg-fuchsia-500' };
+
+/** Plugin categories the app has no colour for share one. */
+export function categoryStyle(category: string): { badge: string; accent: string } {
+  return CATEGORY_STYLE[category] ?? PLUGIN_STYLE;
+}
 
 const ICON_PATHS: Record<string, string> = {
   input: 'M3 10h10m0 0-4-4m4 4-4 4M15 4h2v12h-2',

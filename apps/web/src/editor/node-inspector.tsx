@@ -1,29 +1,32 @@
 /**
- * The side panel for the selected node: name, read-only type, the config as JSON (parse errors
- * shown, the node keeps its last valid config), and for agents friendly fields for the settings
- * people change most.
+ * The side panel for the selected node: name, read-only type, and its config as a form drawn from
+ * the node type's JSON Schema (from the server's registry), with issues from validation shown on
+ * their fields. "Advanced" shows the config as raw JSON instead (parse errors shown; the node keeps
+ * its last valid config).
  */
-import { useEffect, useId, useState } from 'react';
+import { useCallback, useEffect, useId, useState } from 'react';
+import { SchemaForm } from '../schema-form/schema-form.tsx';
 import { Button } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
 import type { FlowNode, WorkflowNodeData } from './graph.ts';
-import { CATEGORY_STYLE, NodeIcon } from './node-appearance.tsx';
-import { paletteEntry } from './node-palette.ts';
+import { categoryStyle, NodeIcon } from './node-appearance.tsx';
+import { useNodeType } from './node-palette.ts';
 import type { LocatedIssue } from './validation-issues.ts';
 
-const PROVIDERS = [
-  { value: 'mock', label: 'Mock' },
-  { value: 'openai', label: 'OpenAI' },
-  { value: 'anthropic', label: 'Anthropic' },
-  { value: 'gemini', label: 'Gemini' },
-];
-
+/** Model names to suggest per provider (any name is accepted; these are the common ones). */
 const MODEL_SUGGESTIONS: Record<string, string[]> = {
   mock: ['echo', 'delay:50', 'fail'],
   openai: ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-4.1-mini'],
   anthropic: ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-opus-4-1'],
   gemini: ['gemini-2.5-pro', 'gemini-2.5-flash'],
 };
+
+/** Model suggestions for any `model` field next to a `provider` (the agent and its fallbacks). */
+function configExtras(path: string, parent: unknown) {
+  if (!path.endsWith('.model') || typeof parent !== 'object' || parent === null) return undefined;
+  const provider = (parent as { provider?: unknown }).provider;
+  return typeof provider === 'string' ? { suggestions: MODEL_SUGGESTIONS[provider] ?? [] } : undefined;
+}
 
 interface NodeInspectorProps {
   node: FlowNode;
@@ -33,23 +36,32 @@ interface NodeInspectorProps {
 }
 
 export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspectorProps) {
-  const entry = paletteEntry(node.data.nodeType);
+  const entry = useNodeType(node.data.nodeType);
   const nameId = useId();
   const typeId = useId();
-  const fieldIssue = (field: string) =>
-    issues.find((issue) => issue.field === field || issue.field.startsWith(`${field}.`))?.message;
-  const setConfig = (key: string, value: unknown) => {
-    const config = { ...node.data.config };
-    if (value === undefined || value === '') delete config[key];
-    else config[key] = value;
-    onChange({ config });
-  };
+  const [advanced, setAdvanced] = useState(false);
+  // Config issues go on the form's fields; the rest (name, id, the node as a whole) are listed here.
+  const configIssues = issues
+    .filter(
+      (issue) =>
+        issue.field === 'config' || issue.field.startsWith('config.') || issue.field.startsWith('config['),
+    )
+    .map((issue) => ({ path: issue.field, message: issue.message }));
+  const otherIssues = issues.filter((issue) => !configIssues.some((c) => c.path === issue.field));
+  const nameIssue = issues.find((issue) => issue.field === 'name')?.message;
+  const setConfig = useCallback(
+    (config: unknown) =>
+      onChange({
+        config: typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : {},
+      }),
+    [onChange],
+  );
 
   return (
     <div className="space-y-5" data-testid="node-inspector">
       <div className="flex items-center gap-3">
         <span
-          className={`flex size-9 items-center justify-center rounded-lg ${CATEGORY_STYLE[entry.category].badge}`}
+          className={`flex size-9 items-center justify-center rounded-lg ${categoryStyle(entry.category).badge}`}
         >
           <NodeIcon type={node.data.nodeType} className="size-5" />
         </span>
@@ -59,12 +71,12 @@ export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspecto
         </div>
       </div>
 
-      {issues.length > 0 ? (
+      {otherIssues.length > 0 ? (
         <ul
           className="space-y-1 rounded-lg bg-rose-50 p-3 text-xs text-rose-700 ring-1 ring-rose-200"
           role="alert"
         >
-          {issues.map((issue) => (
+          {otherIssues.map((issue) => (
             <li key={`${issue.path}:${issue.message}`}>
               {issue.field ? <span className="font-mono">{issue.field}: </span> : null}
               {issue.message}
@@ -79,11 +91,12 @@ export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspecto
         </label>
         <input
           id={nameId}
-          className={inputClass}
+          className={`${inputClass} ${nameIssue ? 'ring-rose-400!' : ''}`}
           value={node.data.name}
           maxLength={200}
           placeholder={entry.label}
           onChange={(e) => onChange({ name: e.target.value })}
+          aria-invalid={nameIssue ? true : undefined}
           data-testid="node-name-input"
         />
       </div>
@@ -98,13 +111,56 @@ export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspecto
           readOnly
           disabled
         />
+        {entry.known ? null : (
+          <p className="mt-1 text-xs text-amber-700">
+            This server does not know this node type; its config can only be edited as JSON.
+          </p>
+        )}
       </div>
 
-      {node.data.nodeType === 'agent' ? (
-        <AgentFields config={node.data.config} setConfig={setConfig} fieldIssue={fieldIssue} />
-      ) : null}
-
-      <ConfigJsonEditor config={node.data.config} onChange={(config) => onChange({ config })} />
+      <section aria-labelledby={`${typeId}-settings`}>
+        <div className="mb-2 flex items-center justify-between">
+          <h3
+            id={`${typeId}-settings`}
+            className="text-xs font-semibold tracking-wide text-slate-500 uppercase"
+          >
+            Settings
+          </h3>
+          <label className="flex items-center gap-1.5 text-xs text-slate-600">
+            <input
+              type="checkbox"
+              className="size-3.5 rounded border-slate-300 text-indigo-600"
+              checked={advanced || !entry.known}
+              disabled={!entry.known}
+              onChange={(e) => setAdvanced(e.target.checked)}
+              data-testid="config-advanced-toggle"
+            />
+            Advanced (JSON)
+          </label>
+        </div>
+        {advanced || !entry.known ? (
+          <ConfigJsonEditor config={node.data.config} onChange={(config) => onChange({ config })} />
+        ) : (
+          <SchemaForm
+            spec={entry.configSpec}
+            value={node.data.config}
+            onChange={setConfig}
+            path="config"
+            issues={configIssues}
+            testIdPrefix="config-field"
+            extras={configExtras}
+          />
+        )}
+        {advanced && configIssues.length > 0 ? (
+          <ul className="mt-2 space-y-0.5 text-xs text-rose-700">
+            {configIssues.map((issue) => (
+              <li key={`${issue.path}:${issue.message}`}>
+                <span className="font-mono">{issue.path}</span>: {issue.message}
+              </li>
+            ))}
+          </ul>
+        ) : null}
+      </section>
 
       <Button
         variant="secondary"
@@ -115,122 +171,6 @@ export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspecto
         Delete node
       </Button>
     </div>
-  );
-}
-
-function AgentFields({
-  config,
-  setConfig,
-  fieldIssue,
-}: {
-  config: Record<string, unknown>;
-  setConfig: (key: string, value: unknown) => void;
-  fieldIssue: (field: string) => string | undefined;
-}) {
-  const base = useId();
-  const str = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : '');
-  const provider = str('provider');
-  const errorText = (field: string) => {
-    const message = fieldIssue(`config.${field}`);
-    return message ? <p className="mt-1 text-xs text-rose-600">{message}</p> : null;
-  };
-  const ring = (field: string) =>
-    fieldIssue(`config.${field}`) ? 'ring-rose-400! focus:ring-rose-500!' : '';
-
-  return (
-    <fieldset className="space-y-4 rounded-lg bg-slate-50 p-3 ring-1 ring-slate-200">
-      <legend className="sr-only">Agent settings</legend>
-      <p className="text-xs font-semibold tracking-wide text-slate-500 uppercase">Agent</p>
-      <div>
-        <label htmlFor={`${base}-role`} className="mb-1.5 block text-xs font-medium text-slate-700">
-          Role
-        </label>
-        <input
-          id={`${base}-role`}
-          className={`${inputClass} ${ring('role')}`}
-          value={str('role')}
-          placeholder="researcher, critic, writer…"
-          onChange={(e) => setConfig('role', e.target.value)}
-          data-testid="agent-role"
-        />
-        {errorText('role')}
-      </div>
-      <div className="grid grid-cols-2 gap-2">
-        <div>
-          <label htmlFor={`${base}-provider`} className="mb-1.5 block text-xs font-medium text-slate-700">
-            Provider
-          </label>
-          <select
-            id={`${base}-provider`}
-            className={`${inputClass} ${ring('provider')}`}
-            value={provider}
-            onChange={(e) => setConfig('provider', e.target.value)}
-            data-testid="agent-provider"
-          >
-            {provider && !PROVIDERS.some((p) => p.value === provider) ? (
-              <option value={provider}>{provider}</option>
-            ) : null}
-            {provider ? null : <option value="">Choose…</option>}
-            {PROVIDERS.map((p) => (
-              <option key={p.value} value={p.value}>
-                {p.label}
-              </option>
-            ))}
-          </select>
-          {errorText('provider')}
-        </div>
-        <div>
-          <label htmlFor={`${base}-model`} className="mb-1.5 block text-xs font-medium text-slate-700">
-            Model
-          </label>
-          <input
-            id={`${base}-model`}
-            className={`${inputClass} ${ring('model')}`}
-            value={str('model')}
-            list={`${base}-models`}
-            onChange={(e) => setConfig('model', e.target.value)}
-            data-testid="agent-model"
-          />
-          <datalist id={`${base}-models`}>
-            {(MODEL_SUGGESTIONS[provider] ?? []).map((model) => (
-              <option key={model} value={model} />
-            ))}
-          </datalist>
-          {errorText('model')}
-        </div>
-      </div>
-      <div>
-        <label htmlFor={`${base}-system`} className="mb-1.5 block text-xs font-medium text-slate-700">
-          System prompt
-        </label>
-        <textarea
-          id={`${base}-system`}
-          rows={2}
-          className={`${inputClass} resize-y ${ring('systemPrompt')}`}
-          value={str('systemPrompt')}
-          onChange={(e) => setConfig('systemPrompt', e.target.value)}
-        />
-        {errorText('systemPrompt')}
-      </div>
-      <div>
-        <label htmlFor={`${base}-prompt`} className="mb-1.5 block text-xs font-medium text-slate-700">
-          Prompt
-        </label>
-        <textarea
-          id={`${base}-prompt`}
-          rows={4}
-          className={`${inputClass} resize-y font-mono text-xs ${ring('prompt')}`}
-          value={str('prompt')}
-          placeholder="{{input.query}}"
-          onChange={(e) => setConfig('prompt', e.target.value)}
-          data-testid="agent-prompt"
-        />
-        <p className="mt-1 text-[11px] text-slate-500">
-          Use <code>{'{{input.query}}'}</code> or <code>{'{{nodes.<id>.output}}'}</code>.
-        </p>
-        {errorText('prompt')}
-      </div>
-    </fieldset>
   );
 }
 
@@ -276,7 +216,7 @@ function ConfigJsonEditor({
 
   return (
     <div>
-      <label htmlFor={id} className="mb-1.5 block text-xs font-medium text-slate-700">
+      <label htmlFor={id} className="sr-only">
         Config (JSON)
       </label>
       <textarea

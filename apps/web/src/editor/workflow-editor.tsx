@@ -1,6 +1,8 @@
 /**
  * The workflow editor: palette, React Flow canvas, inspector for the selected node, live
- * validation and saving of the draft.
+ * validation and saving of the draft, and running it: the run's input dialog, then the run live on
+ * the same canvas (nodes light up as their steps run, succeed, fail or are skipped), with its
+ * status bar and each node's step in the side panel.
  *
  * The canvas state (React Flow nodes and edges) is the source of truth while editing; the
  * definition is derived from it and compared, as JSON, with the last saved one to know whether
@@ -25,11 +27,16 @@ import {
   useReactFlow,
   type XYPosition,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { type DragEvent, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useBlocker } from 'react-router';
 import { type ApiIssue, readApiError } from '../api-error.ts';
+import { RunInputDialog } from '../runs/run-input-dialog.tsx';
+import { isFinished, nodeRunStatuses, statusOfNode } from '../runs/run-state.ts';
+import { actionError, RunPageLink, RunStatusBar, useRunActions } from '../runs/run-status-bar.tsx';
+import { StepDetails } from '../runs/step-details.tsx';
+import { useLiveRun } from '../runs/use-live-run.ts';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
-import { Button } from '../ui/button.tsx';
+import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
 import { TagChip } from '../ui/tag-chip.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
@@ -51,10 +58,10 @@ import {
 } from './graph.ts';
 import { IssuesPanel } from './issues-panel.tsx';
 import { NodeInspector } from './node-inspector.tsx';
-import { type PaletteEntry, paletteEntry } from './node-palette.ts';
+import { NodeTypesContext, type PaletteEntry } from './node-palette.ts';
 import { PALETTE_DRAG_TYPE, Palette } from './palette.tsx';
 import { groupByTarget, type LocatedIssue, locateIssues } from './validation-issues.ts';
-import { NodeIssuesContext, WorkflowNodeCard } from './workflow-node.tsx';
+import { NodeIssuesContext, NodeRunContext, WorkflowNodeCard } from './workflow-node.tsx';
 
 type Workflow = RouterOutputs['workflows']['get'];
 
@@ -73,6 +80,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
   const queryClient = useQueryClient();
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const canvasRef = useRef<HTMLDivElement>(null);
+  const catalog = useContext(NodeTypesContext);
 
   // The editor owns its state from here on; later refetches of the workflow only refresh tags.
   const [initial] = useState(() => toFlow(workflow.definition));
@@ -130,8 +138,8 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
 
   // Edges are labelled with node names for screen readers, and drawn red when they have issues.
   const nodeNames = useMemo(
-    () => new Map(nodes.map((n) => [n.id, n.data.name || paletteEntry(n.data.nodeType).label])),
-    [nodes],
+    () => new Map(nodes.map((n) => [n.id, n.data.name || catalog.get(n.data.nodeType).label])),
+    [nodes, catalog],
   );
   const displayEdges = useMemo(
     () =>
@@ -146,29 +154,28 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
 
   // --- saving -----------------------------------------------------------------------------
   const update = useMutation(trpc.workflows.update.mutationOptions());
-  const save = () => {
-    if (update.isPending) return;
+  /** Saves the draft as it is now; resolves whether it was saved (problems show next to the button). */
+  const saveDraft = async (): Promise<boolean> => {
+    if (update.isPending) return false;
     const json = definitionJson;
     const definition = JSON.parse(json) as WorkflowDefinition;
     const nextName = name.trim() || saved.name;
-    update.mutate(
-      { id: workflow.id, name: nextName, definition },
-      {
-        onSuccess: async () => {
-          setSaved({ json, name: nextName });
-          setName(nextName);
-          await Promise.all([
-            queryClient.invalidateQueries({ queryKey: trpc.workflows.get.queryKey({ id: workflow.id }) }),
-            queryClient.invalidateQueries({ queryKey: trpc.workflows.list.pathKey() }),
-          ]);
-        },
-        onError: (error) => {
-          const { issues: saveIssues } = readApiError(error);
-          if (saveIssues.length > 0) setValidation({ json, definition, issues: saveIssues });
-        },
-      },
-    );
+    try {
+      await update.mutateAsync({ id: workflow.id, name: nextName, definition });
+    } catch (error) {
+      const { issues: saveIssues } = readApiError(error);
+      if (saveIssues.length > 0) setValidation({ json, definition, issues: saveIssues });
+      return false;
+    }
+    setSaved({ json, name: nextName });
+    setName(nextName);
+    await Promise.all([
+      queryClient.invalidateQueries({ queryKey: trpc.workflows.get.queryKey({ id: workflow.id }) }),
+      queryClient.invalidateQueries({ queryKey: trpc.workflows.list.pathKey() }),
+    ]);
+    return true;
   };
+  const save = () => void saveDraft();
   const saveRef = useRef(save);
   saveRef.current = save;
 
@@ -283,7 +290,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
     const type = event.dataTransfer.getData(PALETTE_DRAG_TYPE);
     if (!type) return;
     event.preventDefault();
-    addNode(paletteEntry(type), rf.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
+    addNode(catalog.get(type), rf.screenToFlowPosition({ x: event.clientX, y: event.clientY }));
   };
 
   const updateNode = (id: string, patch: Partial<WorkflowNodeData>) =>
@@ -316,6 +323,26 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
 
   const nodeName = (id: string) => nodeNames.get(id) ?? null;
 
+  // --- running ----------------------------------------------------------------------------
+  const [runDialogOpen, setRunDialogOpen] = useState(false);
+  const [activeRunId, setActiveRunId] = useState<string | null>(null);
+  const [asideTab, setAsideTab] = useState<'step' | 'settings'>('step');
+  const { run: runQuery, live } = useLiveRun(activeRunId);
+  const activeRun = activeRunId ? runQuery.data : undefined;
+  const runStatuses = useMemo(() => (activeRun ? nodeRunStatuses(activeRun) : null), [activeRun]);
+  const runStatusOf = useMemo(
+    () =>
+      activeRun && runStatuses ? (nodeId: string) => statusOfNode(activeRun, runStatuses, nodeId) : null,
+    [activeRun, runStatuses],
+  );
+  const showRun = (executionId: string) => {
+    setActiveRunId(executionId);
+    setAsideTab('step');
+    setRunDialogOpen(false);
+  };
+  const { cancel, rerun } = useRunActions(activeRun, showRun);
+  const runActionError = actionError(cancel.error, rerun.error);
+
   const saveError = update.error ? readApiError(update.error) : null;
 
   return (
@@ -347,8 +374,14 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
         </div>
         <div className="ml-auto flex items-center gap-3">
           <SaveStatus dirty={dirty} saving={update.isPending} error={saveError?.message ?? null} />
+          <Link
+            to={`/workflows/${workflow.id}/runs`}
+            className={buttonClass('ghost')}
+            data-testid="workflow-runs-tab"
+          >
+            Runs
+          </Link>
           <Button
-            variant="primary"
             onClick={save}
             disabled={update.isPending || (!dirty && !update.isError)}
             title="Save draft (Ctrl+S)"
@@ -356,8 +389,48 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
           >
             {update.isPending ? 'Saving…' : 'Save draft'}
           </Button>
+          <Button
+            variant="primary"
+            onClick={() => setRunDialogOpen(true)}
+            disabled={nodes.length === 0}
+            title={nodes.length === 0 ? 'Add nodes first' : 'Run this workflow'}
+            data-testid="run-workflow"
+          >
+            <PlayIcon />
+            Run
+          </Button>
         </div>
       </div>
+
+      {activeRunId ? (
+        activeRun ? (
+          <RunStatusBar
+            run={activeRun}
+            live={live}
+            totalNodes={nodes.length}
+            onCancel={() => cancel.mutate({ id: activeRun.id })}
+            cancelling={cancel.isPending}
+            onRerun={() => rerun.mutate({ id: activeRun.id })}
+            rerunning={rerun.isPending}
+            error={runActionError}
+          >
+            <RunPageLink id={activeRun.id} />
+            <Button
+              size="sm"
+              variant="ghost"
+              onClick={() => setActiveRunId(null)}
+              aria-label="Close the run view"
+              data-testid="close-run-view"
+            >
+              ✕
+            </Button>
+          </RunStatusBar>
+        ) : (
+          <div className="border-b border-slate-200 bg-white px-4 py-2 text-sm text-slate-500" role="status">
+            {runQuery.isError ? readApiError(runQuery.error).message : 'Loading run…'}
+          </div>
+        )
+      ) : null}
 
       <div className="flex min-h-0 flex-1">
         <aside className="flex w-60 shrink-0 flex-col gap-6 overflow-y-auto border-r border-slate-200 bg-slate-50 p-3">
@@ -366,49 +439,88 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
         </aside>
 
         <div ref={canvasRef} className="relative min-w-0 flex-1" data-testid="canvas">
-          <NodeIssuesContext value={nodeIssues}>
-            <ReactFlow<FlowNode, FlowEdge>
-              nodes={nodes}
-              edges={displayEdges}
-              nodeTypes={nodeTypes}
-              onNodesChange={onNodesChange}
-              onEdgesChange={onEdgesChange}
-              onConnect={onConnect}
-              isValidConnection={isValidConnection}
-              onDragOver={onDragOver}
-              onDrop={onDrop}
-              deleteKeyCode={['Delete', 'Backspace']}
-              fitView={initial.nodes.length > 0}
-              fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-              defaultEdgeOptions={edgeDefaults}
-              snapToGrid
-              snapGrid={[10, 10]}
-              minZoom={0.2}
-              aria-label="Workflow canvas"
-            >
-              <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
-              <Controls showInteractive={false} />
-              <MiniMap pannable zoomable className="!hidden md:!block" nodeStrokeWidth={3} />
-              {nodes.length === 0 ? (
-                <Panel position="top-center">
-                  <div className="mt-16 rounded-xl bg-white/90 px-5 py-4 text-center shadow-sm ring-1 ring-slate-200">
-                    <p className="text-sm font-medium text-slate-800">Your canvas is empty</p>
-                    <p className="mt-1 text-xs text-slate-500">
-                      Click a node type on the left, or drag it here. Connect nodes by dragging between their
-                      handles.
-                    </p>
-                  </div>
-                </Panel>
-              ) : null}
-            </ReactFlow>
-          </NodeIssuesContext>
+          <NodeRunContext value={runStatusOf}>
+            <NodeIssuesContext value={nodeIssues}>
+              <ReactFlow<FlowNode, FlowEdge>
+                nodes={nodes}
+                edges={displayEdges}
+                nodeTypes={nodeTypes}
+                onNodesChange={onNodesChange}
+                onEdgesChange={onEdgesChange}
+                onConnect={onConnect}
+                isValidConnection={isValidConnection}
+                onDragOver={onDragOver}
+                onDrop={onDrop}
+                deleteKeyCode={['Delete', 'Backspace']}
+                fitView={initial.nodes.length > 0}
+                fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+                defaultEdgeOptions={edgeDefaults}
+                snapToGrid
+                snapGrid={[10, 10]}
+                minZoom={0.2}
+                aria-label="Workflow canvas"
+              >
+                <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+                <Controls showInteractive={false} />
+                <MiniMap pannable zoomable className="!hidden md:!block" nodeStrokeWidth={3} />
+                {nodes.length === 0 ? (
+                  <Panel position="top-center">
+                    <div className="mt-16 rounded-xl bg-white/90 px-5 py-4 text-center shadow-sm ring-1 ring-slate-200">
+                      <p className="text-sm font-medium text-slate-800">Your canvas is empty</p>
+                      <p className="mt-1 text-xs text-slate-500">
+                        Click a node type on the left, or drag it here. Connect nodes by dragging between
+                        their handles.
+                      </p>
+                    </div>
+                  </Panel>
+                ) : null}
+              </ReactFlow>
+            </NodeIssuesContext>
+          </NodeRunContext>
         </div>
 
         <aside
           className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4"
           aria-label="Selected item"
         >
-          {selectedNode ? (
+          {selectedNode && activeRun && runStatusOf ? (
+            <div className="mb-4 flex gap-1 rounded-lg bg-slate-100 p-1 text-xs" role="tablist">
+              {(['step', 'settings'] as const).map((tab) => (
+                <button
+                  key={tab}
+                  type="button"
+                  role="tab"
+                  aria-selected={asideTab === tab}
+                  onClick={() => setAsideTab(tab)}
+                  data-testid={`aside-tab-${tab}`}
+                  className={`flex-1 rounded-md px-2 py-1 font-medium ${
+                    asideTab === tab
+                      ? 'bg-white text-slate-900 shadow-sm'
+                      : 'text-slate-600 hover:text-slate-900'
+                  }`}
+                >
+                  {tab === 'step' ? 'Run step' : 'Settings'}
+                </button>
+              ))}
+            </div>
+          ) : null}
+          {selectedNode && activeRun && runStatusOf && asideTab === 'step' ? (
+            <StepDetails
+              key={`${activeRun.id}:${selectedNode.id}`}
+              nodeId={selectedNode.id}
+              nodeName={nodeNames.get(selectedNode.id) ?? selectedNode.id}
+              entry={catalog.get(selectedNode.data.nodeType)}
+              status={runStatusOf(selectedNode.id)}
+              step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
+              onRerunFrom={
+                isFinished(activeRun.status)
+                  ? () => rerun.mutate({ id: activeRun.id, fromNodeId: selectedNode.id })
+                  : undefined
+              }
+              rerunning={rerun.isPending}
+              rerunError={rerun.error ? readApiError(rerun.error).message : null}
+            />
+          ) : selectedNode ? (
             <NodeInspector
               key={selectedNode.id}
               node={selectedNode}
@@ -462,6 +574,16 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
         </aside>
       </div>
 
+      <RunInputDialog
+        open={runDialogOpen}
+        onClose={() => setRunDialogOpen(false)}
+        workflowId={workflow.id}
+        inputSchema={initial.extras.inputSchema}
+        dirty={dirty}
+        saveDraft={saveDraft}
+        onStarted={showRun}
+      />
+
       <ConfirmDialog
         open={blocker.state === 'blocked'}
         title="Leave without saving?"
@@ -501,5 +623,13 @@ function SaveStatus({ dirty, saving, error }: { dirty: boolean; saving: boolean;
       <span className="size-2 rounded-full bg-emerald-500" />
       {saving ? 'Saving…' : 'All changes saved'}
     </span>
+  );
+}
+
+function PlayIcon() {
+  return (
+    <svg viewBox="0 0 20 20" fill="currentColor" className="size-4" aria-hidden="true">
+      <path d="M6.3 2.84A1.5 1.5 0 0 0 4 4.11v11.78a1.5 1.5 0 0 0 2.3 1.27l9.34-5.89a1.5 1.5 0 0 0 0-2.54L6.3 2.84Z" />
+    </svg>
   );
 }

@@ -1,16 +1,23 @@
 /**
- * The card every node is drawn as: type badge, name, a one-line summary of its config, and its
- * validation problems (red ring plus the messages) straight on the canvas.
+ * The card every node is drawn as: type badge, name, a one-line summary of its config, its
+ * validation problems (red ring plus the messages), and — while a run is shown — its step's
+ * status (coloured ring and icon). Handles come from the node type: no input handle for types
+ * that take no inputs, one output handle per named output (a condition's `true` and `false`).
  */
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import { createContext, memo, useContext } from 'react';
+import type { NodeRunStatus } from '../runs/run-state.ts';
+import { STATUS_STYLE, StatusIcon } from '../runs/run-status.tsx';
 import type { FlowNode } from './graph.ts';
-import { CATEGORY_STYLE, NodeIcon } from './node-appearance.tsx';
-import { paletteEntry } from './node-palette.ts';
+import { categoryStyle, NodeIcon } from './node-appearance.tsx';
+import { useNodeType } from './node-palette.ts';
 import type { LocatedIssue } from './validation-issues.ts';
 
 /** Issues per node id; read through context so issues never have to be copied into node data. */
 export const NodeIssuesContext = createContext<Map<string, LocatedIssue[]>>(new Map());
+
+/** Step status per node id while a run is shown on the canvas; null when no run is shown. */
+export const NodeRunContext = createContext<((nodeId: string) => NodeRunStatus) | null>(null);
 
 function summarize(type: string, config: Record<string, unknown>): string {
   const text = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -18,7 +25,7 @@ function summarize(type: string, config: Record<string, unknown>): string {
     case 'agent':
       return [text(config.provider), text(config.model)].filter(Boolean).join(' · ');
     case 'http':
-      return [text(config.method), text(config.url)].filter(Boolean).join(' ');
+      return [text(config.method) || 'GET', text(config.url)].filter(Boolean).join(' ');
     case 'transform':
     case 'condition':
       return text(config.expression);
@@ -30,11 +37,22 @@ function summarize(type: string, config: Record<string, unknown>): string {
 const handleClass = 'size-3! border-2! border-white! bg-slate-400! hover:bg-indigo-500!';
 
 export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selected }: NodeProps<FlowNode>) {
-  const entry = paletteEntry(data.nodeType);
-  const style = CATEGORY_STYLE[entry.category];
+  const entry = useNodeType(data.nodeType);
+  const style = categoryStyle(entry.category);
   const issues = useContext(NodeIssuesContext).get(id) ?? [];
+  const runStatusOf = useContext(NodeRunContext);
+  const runStatus = runStatusOf ? runStatusOf(id) : null;
   const summary = summarize(data.nodeType, data.config);
-  const hasIssues = issues.length > 0;
+  const hasIssues = issues.length > 0 && runStatus === null;
+  const branching = entry.outputs.length > 1;
+
+  const ring = runStatus
+    ? `ring-2 ${STATUS_STYLE[runStatus].ring} ${selected ? 'shadow-lg outline-2 outline-offset-2 outline-indigo-400' : ''}`
+    : hasIssues
+      ? 'ring-2 ring-rose-500'
+      : selected
+        ? 'ring-2 ring-indigo-500 shadow-md'
+        : 'ring-slate-200 hover:shadow-md';
 
   return (
     <div
@@ -42,12 +60,9 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
       data-node-id={id}
       data-node-type={data.nodeType}
       data-invalid={hasIssues ? 'true' : undefined}
-      className={`w-60 rounded-xl bg-white text-left shadow-sm ring-1 transition-shadow ${
-        hasIssues
-          ? 'ring-2 ring-rose-500'
-          : selected
-            ? 'ring-2 ring-indigo-500 shadow-md'
-            : 'ring-slate-200 hover:shadow-md'
+      data-run-status={runStatus ?? undefined}
+      className={`w-60 rounded-xl bg-white text-left shadow-sm ring-1 transition-shadow ${ring} ${
+        runStatus === 'skipped' || runStatus === 'not-run' ? 'opacity-60' : ''
       }`}
     >
       {entry.hasInput ? (
@@ -70,6 +85,16 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
             {summary || (data.name && data.name !== entry.label ? entry.label : entry.description)}
           </p>
         </div>
+        {runStatus ? (
+          <span
+            className={`flex size-6 shrink-0 items-center justify-center rounded-full ${STATUS_STYLE[runStatus].badge}`}
+            title={STATUS_STYLE[runStatus].label}
+            data-testid="node-run-status"
+          >
+            <StatusIcon status={runStatus} />
+            <span className="sr-only">{STATUS_STYLE[runStatus].label}</span>
+          </span>
+        ) : null}
       </div>
       {hasIssues ? (
         <ul
@@ -91,7 +116,30 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
           ) : null}
         </ul>
       ) : null}
-      {entry.hasOutput ? (
+      {branching ? (
+        entry.outputs.map((output, i) => {
+          const top = `${((i + 1) / (entry.outputs.length + 1)) * 100}%`;
+          return (
+            <div key={output}>
+              <span
+                className="pointer-events-none absolute left-full ml-2 -translate-y-full text-[10px] font-medium text-slate-500"
+                style={{ top }}
+              >
+                {output}
+              </span>
+              <Handle
+                id={output}
+                type="source"
+                position={Position.Right}
+                style={{ top }}
+                className={handleClass}
+                data-testid={`source-handle-${id}-${output}`}
+                title={`Output “${output}”`}
+              />
+            </div>
+          );
+        })
+      ) : entry.outputs.length === 1 ? (
         <Handle
           type="source"
           position={Position.Right}

@@ -12,7 +12,9 @@ import { PageError, PageLoading } from './page-state.tsx';
 
 const navLinks = [
   { to: '/', label: 'Workflows', end: true },
+  { to: '/runs', label: 'Runs', end: false },
   { to: '/tags', label: 'Tags', end: false },
+  { to: '/settings/providers', label: 'Providers', end: false },
   { to: '/settings/tokens', label: 'API tokens', end: false },
 ];
 

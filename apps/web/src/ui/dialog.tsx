@@ -11,9 +11,10 @@ interface DialogProps {
   onClose: () => void;
   children: ReactNode;
   testId?: string;
+  size?: 'md' | 'lg';
 }
 
-export function Dialog({ open, title, onClose, children, testId }: DialogProps) {
+export function Dialog({ open, title, onClose, children, testId, size = 'md' }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -32,7 +33,7 @@ export function Dialog({ open, title, onClose, children, testId }: DialogProps) 
         event.preventDefault();
         onClose();
       }}
-      className="m-auto w-full max-w-md rounded-xl bg-white p-0 shadow-2xl ring-1 ring-slate-900/10 backdrop:bg-slate-900/40 backdrop:backdrop-blur-[2px]"
+      className={`m-auto w-full ${size === 'lg' ? 'max-w-xl' : 'max-w-md'} rounded-xl bg-white p-0 shadow-2xl ring-1 ring-slate-900/10 backdrop:bg-slate-900/40 backdrop:backdrop-blur-[2px]`}
     >
       {open ? (
         <div className="p-6">
