@@ -60,6 +60,9 @@ function zodIssues(error: ZodError): ValidationIssue[] {
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
+  // Subscriptions (SSE): a ping keeps idle streams (a run waiting in the queue) open through
+  // proxies, and a client that hears nothing for longer reconnects, resuming from its last event id.
+  sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const issues =

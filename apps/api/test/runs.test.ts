@@ -82,6 +82,8 @@ describe('starting and reading runs', () => {
       error: null,
     });
     expect(run.startedAt).toBeInstanceOf(Date);
+    // The definition the run executed comes with it, so a view can draw the graph it ran.
+    expect(run.definition).toEqual(workflow.definition);
     expect(run.durationMs).toBeGreaterThanOrEqual(0);
     expect(run.steps.map((s) => s.nodeId).sort()).toEqual(
       ['critic', 'input', 'merge', 'output', 'researcher', 'writer'].sort(),

@@ -5,17 +5,20 @@
  */
 import {
   cancelExecution,
+  claimExecution,
   createJobSender,
+  createRunEventFeed,
   type ExecutionDetail,
   getExecution,
   listExecutions,
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { sampleWorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry, type LlmClient, sampleWorkflowDefinition } from '@swarm/engine';
 import { mockCallLog } from '@swarm/providers';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/runner.ts';
+import { createRunService } from '../src/runs.ts';
 import { agentChain, ownerWithWorkflow, startRun, waitForRun } from './fixtures.ts';
 
 const database = useTestDatabase();
@@ -177,5 +180,80 @@ describe('scheduling runs', () => {
     await jobs.boss.send('runAbandoned', { executionId: id });
     const run = await waitForRun(database.db, owner, id);
     expect(run).toMatchObject({ status: 'failed', error: { code: 'runner_lost' } });
+  });
+});
+
+describe('the run service on its own (no queue worker)', () => {
+  /** A service whose LLM answers only when the test says so. */
+  function serviceWithGate() {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const llm: LlmClient = {
+      async complete(_request, policy) {
+        await gate;
+        const { provider, model } = policy.chain[0]!;
+        return { text: 'ok', provider, model, attempts: [] };
+      },
+    };
+    const events = createRunEventFeed(database.sql);
+    const service = createRunService({
+      db: database.db,
+      events,
+      jobs: jobs.boss,
+      llm: { forOwner: () => llm },
+      registry: createNodeRegistry(),
+      logger,
+    });
+    return { service, events, release };
+  }
+  const job = (executionId: string, extra: { groupId?: string; groupTier?: string } = {}) => ({
+    id: 'test-job',
+    data: { executionId },
+    signal: new AbortController().signal,
+    ...extra,
+  });
+
+  it('stops without writing when another runner claims the run meanwhile (fenced)', async () => {
+    const { service, events, release } = serviceWithGate();
+    await events.start();
+    try {
+      const owner = await ownerWithWorkflow(database.db, agentChain(['echo', 'echo']));
+      const noQueue = { send: async () => 'no-job' }; // only this service touches the run
+      const { id } = await startRun(database.db, noQueue, owner);
+      const running = service.execute(job(id));
+      await waitForStep(owner.ownerId, id, 'a1', 'running');
+      // Its claim lapsed and another runner took the run over.
+      const takeover = await claimExecution(database.db, id);
+      expect(takeover.outcome).toBe('claimed');
+      release();
+      expect(await running).toEqual({ outcome: 'superseded' });
+      const run = await getExecution(database.db, owner.ownerId, id);
+      expect(run).toMatchObject({ status: 'running', runAttempt: 2, costMicros: 0 });
+      expect(stepStatuses(run)).toEqual({ input: 'succeeded', a1: 'running' });
+    } finally {
+      await events.stop();
+    }
+  });
+
+  it('defers a run whose workflow is at its limit: the job comes back later in the same group', async () => {
+    const { service, events } = serviceWithGate();
+    const owner = await ownerWithWorkflow(database.db, agentChain(['echo'], { maxConcurrentRuns: 1 }));
+    const noQueue = { send: async () => 'no-job' };
+    const first = await startRun(database.db, noQueue, owner);
+    const second = await startRun(database.db, noQueue, owner);
+    expect((await claimExecution(database.db, first.id)).outcome).toBe('claimed');
+
+    const result = await service.execute(job(second.id, { groupId: owner.workflowId, groupTier: '1' }));
+    expect(result).toEqual({ outcome: 'deferred' });
+    expect((await getExecution(database.db, owner.ownerId, second.id)).status).toBe('queued');
+    const [deferred] = await database.sql<{ group_id: string; group_tier: string; later: boolean }[]>`
+      select group_id, group_tier, start_after > now() as later from pgboss.job
+      where name = 'run' and data->>'executionId' = ${second.id}`;
+    expect(deferred).toEqual({ group_id: owner.workflowId, group_tier: '1', later: true });
+    // Let the deferred job find nothing to do when it comes back.
+    await cancelExecution(database.db, owner.ownerId, second.id);
+    await events.stop();
   });
 });

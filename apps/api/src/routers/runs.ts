@@ -190,8 +190,12 @@ export const runsRouter = {
       );
       try {
         // Ownership is checked here, before the stream starts, so a stranger gets NOT_FOUND.
-        const first = await getExecutionChanges(ctx.db, ctx.user.id, input.id, resumeFrom(input.lastEventId));
-        return runEventStream(ctx, input.id, first, input.lastEventId != null, doorbell, signal, unsubscribe);
+        const after = resumeFrom(input.lastEventId);
+        const first =
+          after === null
+            ? ({ snapshot: await getExecution(ctx.db, ctx.user.id, input.id) } as const)
+            : ({ changes: await getExecutionChanges(ctx.db, ctx.user.id, input.id, after) } as const);
+        return runEventStream(ctx, input.id, first, doorbell, signal, unsubscribe);
       } catch (error) {
         unsubscribe();
         throw error;
@@ -199,7 +203,7 @@ export const runsRouter = {
     }),
 } satisfies TRPCRouterRecord;
 
-/** A resumed stream continues after the client's last event id. */
+/** A resumed stream continues after the client's last event id (one this API sent: a number). */
 function resumeFrom(lastEventId: string | null | undefined): number | null {
   if (lastEventId == null) return null;
   const seq = Number(lastEventId);
@@ -212,8 +216,7 @@ const REREAD_MS = 15_000;
 async function* runEventStream(
   ctx: Pick<Context, 'db' | 'user'>,
   executionId: string,
-  first: Awaited<ReturnType<typeof getExecutionChanges>>,
-  resumed: boolean,
+  first: { snapshot: ExecutionDetail } | { changes: Awaited<ReturnType<typeof getExecutionChanges>> },
   doorbell: Doorbell,
   signal: AbortSignal | undefined,
   unsubscribe: () => void,
@@ -223,22 +226,25 @@ async function* runEventStream(
   const statusKey = (state: ExecutionState) =>
     `${state.status}|${state.cancelRequestedAt?.getTime() ?? ''}|${state.finishedAt?.getTime() ?? ''}`;
   try {
-    let last = first.state.eventSeq;
-    let lastStatus = statusKey(first.state);
-    if (resumed) {
+    let state: ExecutionState;
+    if ('snapshot' in first) {
+      const { definition: _definition, steps: _steps, ...current } = first.snapshot;
+      state = current;
+      yield tracked(String(state.eventSeq), { kind: 'snapshot', run: first.snapshot } as RunEvent);
+    } else {
       // Only what the client missed, then the status (always: it may have missed that one).
-      for (const step of first.steps)
+      state = first.changes.state;
+      for (const step of first.changes.steps)
         yield tracked(String(step.eventSeq), {
           kind: 'step',
           step,
-          costMicros: first.state.costMicros,
+          costMicros: state.costMicros,
         } as RunEvent);
-      yield tracked(String(last), { kind: 'status', run: first.state } as RunEvent);
-    } else {
-      const run = { ...first.state, steps: [...first.steps].sort(byStart) };
-      yield tracked(String(last), { kind: 'snapshot', run } as RunEvent);
+      yield tracked(String(state.eventSeq), { kind: 'status', run: state } as RunEvent);
     }
-    if (finished(first.state)) return;
+    let last = state.eventSeq;
+    let lastStatus = statusKey(state);
+    if (finished(state)) return;
 
     while (!signal?.aborted && !doorbell.closed) {
       await doorbell.wait(REREAD_MS, signal);
@@ -252,38 +258,33 @@ async function* runEventStream(
           throw new TRPCError({ code: 'NOT_FOUND', message: error.message, cause: error });
         throw error;
       }
-      const { state, steps } = changes;
-      if (state.eventSeq <= last) continue;
+      const { state: now, steps } = changes;
+      if (now.eventSeq <= last) continue;
       // Steps are read as they are now, so changes that came close together arrive merged (a step
       // seen once, already finished). A run that starts (or is asked to cancel) says so before the
       // step changes that follow; a run that ends says so after them. The leading status event
       // reuses the previous id, so a client resuming from it still gets every step after it.
-      const statusChanged = statusKey(state) !== lastStatus;
-      const leading = statusChanged && !finished(state);
-      if (leading) yield tracked(String(last), { kind: 'status', run: state } as RunEvent);
-      lastStatus = statusKey(state);
+      const statusChanged = statusKey(now) !== lastStatus;
+      const leading = statusChanged && !finished(now);
+      if (leading) yield tracked(String(last), { kind: 'status', run: now } as RunEvent);
+      lastStatus = statusKey(now);
       let maxStepSeq = last;
       for (const step of steps) {
         maxStepSeq = Math.max(maxStepSeq, step.eventSeq);
         yield tracked(String(step.eventSeq), {
           kind: 'step',
           step,
-          costMicros: state.costMicros,
+          costMicros: now.costMicros,
         } as RunEvent);
       }
-      if (!leading && (statusChanged || state.eventSeq > maxStepSeq))
-        yield tracked(String(state.eventSeq), { kind: 'status', run: state } as RunEvent);
-      last = Math.max(state.eventSeq, maxStepSeq);
-      if (finished(state)) return;
+      if (!leading && (statusChanged || now.eventSeq > maxStepSeq))
+        yield tracked(String(now.eventSeq), { kind: 'status', run: now } as RunEvent);
+      last = Math.max(now.eventSeq, maxStepSeq);
+      if (finished(now)) return;
     }
   } finally {
     unsubscribe();
   }
-}
-
-function byStart(a: ExecutionStep, b: ExecutionStep) {
-  const key = (s: ExecutionStep) => (s.startedAt ?? s.finishedAt)?.getTime() ?? Number.POSITIVE_INFINITY;
-  return key(a) - key(b) || a.nodeId.localeCompare(b.nodeId);
 }
 
 interface Doorbell {

@@ -675,6 +675,8 @@ export interface ExecutionState extends ExecutionSummary {
 }
 
 export interface ExecutionDetail extends ExecutionState {
+  /** The definition this run executes (its snapshot), so a view can draw the graph it ran. */
+  definition: WorkflowDefinition;
   steps: ExecutionStep[];
 }
 
@@ -793,25 +795,35 @@ export async function listExecutionSteps(
 
 /** One run with its steps and their attempts (the `runs.get` shape), scoped to its owner. */
 export async function getExecution(db: DbOrTx, ownerId: string, id: string): Promise<ExecutionDetail> {
-  const state = await getExecutionState(db, ownerId, id);
-  const steps = await listExecutionSteps(db, id);
-  return { ...state, steps: sortStepsForDisplay(steps) };
+  // One snapshot, so the steps never run ahead of the run's status and event number.
+  return db.transaction(
+    async (tx) => {
+      const state = await getExecutionState(tx, ownerId, id);
+      const [row] = await tx
+        .select({ definition: executions.definition })
+        .from(executions)
+        .where(eq(executions.id, id));
+      const steps = await listExecutionSteps(tx, id);
+      return { ...state, definition: row!.definition, steps: sortStepsForDisplay(steps) };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
 }
 
 /**
- * What changed in a run after event `afterSeq` (all of it when null): its current state and the
- * steps changed since, read from one snapshot so the two agree. Owner-scoped.
+ * What changed in a run after event `afterSeq`: its current state and the steps changed since
+ * (in event order), read from one snapshot so the two agree. Owner-scoped.
  */
 export async function getExecutionChanges(
   db: DbOrTx,
   ownerId: string,
   id: string,
-  afterSeq: number | null,
+  afterSeq: number,
 ): Promise<{ state: ExecutionState; steps: ExecutionStep[] }> {
   return db.transaction(
     async (tx) => {
       const state = await getExecutionState(tx, ownerId, id);
-      const steps = await listExecutionSteps(tx, id, afterSeq ?? undefined);
+      const steps = await listExecutionSteps(tx, id, afterSeq);
       return { state, steps };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
