@@ -64,7 +64,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   );
 
   // Runs are enqueued in the transaction that writes their row: pg-boss, send-only, over this pool.
-  const queue = createJobSender(database);
+  const queue = createJobSender(database, { onError: (err) => logger.error({ err }, 'queue error') });
   await queue.start();
   // One LISTEN connection serves every live-run subscription of this process.
   const runEvents = createRunEventFeed(database.sql, {

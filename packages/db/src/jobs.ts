@@ -77,7 +77,10 @@ export type JobSender = Pick<PgBoss, 'send'>;
  * A send-only pg-boss client over the caller's pool (through pg-boss's drizzle adapter), for
  * processes that enqueue but never work (the API): no extra connections, no supervision, no cron.
  */
-export function createJobSender(database: Database) {
+export function createJobSender(
+  database: Database,
+  options: { onError?: ((error: unknown) => void) | undefined } = {},
+) {
   const boss = new PgBoss({
     db: fromDrizzle(database.db, sql),
     schema: QUEUE_SCHEMA,
@@ -86,6 +89,9 @@ export function createJobSender(database: Database) {
     schedule: false,
     registerInstance: false,
   });
+  // pg-boss reports trouble (its queue cache refresh while the database restarts) as `error`
+  // events; an EventEmitter with no listener would crash the process instead.
+  boss.on('error', (error) => options.onError?.(error));
   return {
     boss,
     sender: boss as JobSender,
