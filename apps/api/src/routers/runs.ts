@@ -7,7 +7,8 @@
  * change (`status`) as runners commit them, in any process: runners NOTIFY, this process LISTENs
  * once (`ctx.runEvents`) and each subscription re-reads what changed after the last event it sent.
  * Event ids are the run's event numbers (`tracked()`), so a reconnecting client that sends its
- * last id gets exactly what it missed. The stream ends after the run finishes.
+ * last id gets what changed since (each step as it is now) and nothing twice. Changes that land
+ * close together may arrive merged. The stream ends after the run finishes.
  */
 import {
   cancelExecution,
