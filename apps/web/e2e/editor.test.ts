@@ -106,6 +106,76 @@ describe('workflow editor', () => {
   });
 });
 
+describe('node settings from the server registry', () => {
+  test('the palette groups the server’s node types; the config form edits, validates and matches the JSON', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    await createWorkflow(page, 'Form flow');
+
+    // Categories come from the registry, in palette order.
+    const categories = await page
+      .locator('[data-testid^=palette-category-]')
+      .evaluateAll((els) => els.map((el) => el.getAttribute('data-testid')));
+    expect(categories).toEqual([
+      'palette-category-trigger',
+      'palette-category-ai',
+      'palette-category-logic',
+      'palette-category-data',
+      'palette-category-integration',
+      'palette-category-result',
+    ]);
+
+    await page.getByTestId('palette-agent').click();
+    const inspector = page.getByTestId('node-inspector');
+    await inspector.waitFor();
+    expect(await inspector.getByTestId('config-field-role').inputValue()).toBe('assistant');
+    expect(await inspector.getByTestId('config-field-provider').locator('option:checked').textContent()).toBe(
+      'mock',
+    );
+
+    // Emptying a required field: the problem shows on that field, on the card and in the problems list.
+    const agent = await nodeId(page, 'agent');
+    const card = page.locator(`[data-testid=canvas-node][data-node-id="${agent}"]`);
+    await inspector.getByTestId('config-field-model').fill('');
+    await inspector.getByTestId('config-field-model-error').waitFor();
+    await card.and(page.locator('[data-invalid=true]')).waitFor();
+    await page.getByTestId('issues-list').getByText('config.model:', { exact: false }).waitFor();
+    await inspector.getByTestId('config-field-model').fill('delay:10');
+    await inspector.getByTestId('config-field-model-error').waitFor({ state: 'detached' });
+    await card.getByText('mock · delay:10').waitFor();
+
+    // Optional settings sit under "More options"; a number and a fallback list item.
+    await inspector.getByText('More options', { exact: false }).click();
+    await inspector.getByTestId('config-field-temperature').fill('0.7');
+    await inspector.getByTestId('config-field-fallback-add').click();
+    await inspector.getByTestId('config-field-fallback[0].provider').selectOption({ label: 'anthropic' });
+    await inspector.getByTestId('config-field-fallback[0].model').fill('claude-sonnet-4-5');
+
+    // The advanced JSON view shows exactly what the form built.
+    await inspector.getByTestId('config-advanced-toggle').check();
+    const config = JSON.parse(await inspector.getByTestId('config-json').inputValue()) as Record<
+      string,
+      unknown
+    >;
+    expect(config).toEqual({
+      role: 'assistant',
+      provider: 'mock',
+      model: 'delay:10',
+      prompt: '{{input.query}}',
+      temperature: 0.7,
+      fallback: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }],
+    });
+    await page.getByTestId('no-issues').waitFor();
+
+    // A condition has two outputs, each its own handle.
+    await page.getByTestId('palette-condition').click();
+    const condition = await nodeId(page, 'condition');
+    await page.getByTestId(`source-handle-${condition}-true`).waitFor();
+    await page.getByTestId(`source-handle-${condition}-false`).waitFor();
+    expect(errors).toEqual([]);
+  });
+});
+
 function handle(kind: 'source' | 'target', nodeId: string) {
   return `[data-testid="${kind}-handle-${nodeId}"]`;
 }

@@ -109,6 +109,43 @@ describe('running a workflow', () => {
       .poll(() => page.locator('[data-testid=canvas-node][data-run-status=succeeded]').count())
       .toBe(3);
     await page.getByTestId('run-output').getByText('why is the sky blue', { exact: false }).waitFor();
+
+    // The provider health page counts the calls those runs made.
+    await page.goto('/settings/providers');
+    const health = page.locator('[data-testid=health-row][data-provider=mock][data-model=echo]');
+    await health.getByTestId('breaker-state').getByText('Closed').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  test('cancels a run while it is running', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    const slow = {
+      ...definition,
+      nodes: definition.nodes.map((n) =>
+        n.id === 'writer' ? { ...n, config: { ...n.config, model: 'delay:60000' } } : n,
+      ),
+    };
+    const response = await page.request.post('/trpc/workflows.create', {
+      data: { json: { name: 'Slow flow', definition: slow } },
+    });
+    expect(response.status()).toBe(200);
+    const id = ((await response.json()) as { result: { data: { json: { id: string } } } }).result.data.json
+      .id;
+    await page.goto(`/workflows/${id}`);
+    await page.getByTestId('run-workflow').click();
+    await page.getByTestId('run-input-query').fill('take your time');
+    await page.getByTestId('run-submit').click();
+
+    await node(page, 'writer').and(page.locator('[data-run-status=running]')).waitFor();
+    await node(page, 'question').and(page.locator('[data-run-status=succeeded]')).waitFor();
+    await page.getByTestId('cancel-run').click();
+    await page.locator('[data-testid=run-status-bar][data-status=cancelled]').waitFor();
+    await node(page, 'writer').and(page.locator('[data-run-status=cancelled]')).waitFor();
+    await node(page, 'answer').and(page.locator('[data-run-status=not-run]')).waitFor();
+    // A finished run offers a re-run instead of a cancel.
+    await page.getByTestId('rerun-run').waitFor();
+    expect(await page.getByTestId('cancel-run').count()).toBe(0);
     expect(errors).toEqual([]);
   });
 

@@ -35,6 +35,7 @@ import { isFinished, nodeRunStatuses, statusOfNode } from '../runs/run-state.ts'
 import { actionError, RunPageLink, RunStatusBar, useRunActions } from '../runs/run-status-bar.tsx';
 import { StepDetails } from '../runs/step-details.tsx';
 import { useLiveRun } from '../runs/use-live-run.ts';
+import { checkValue } from '../schema-form/json-schema.ts';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
@@ -121,17 +122,36 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
     };
   }, [debouncedJson, client]);
 
+  // Config problems the form can see at once (a required field emptied), from each type's schema.
+  const configIssues = useMemo(
+    () =>
+      nodes.flatMap((node, index): LocatedIssue[] => {
+        const entry = catalog.get(node.data.nodeType);
+        if (!entry.known) return [];
+        return checkValue(entry.configSpec, node.data.config, 'config').map((issue) => ({
+          path: `definition.nodes[${index}].${issue.path}`,
+          message: issue.message,
+          target: { kind: 'node', id: node.id },
+          field: issue.path,
+        }));
+      }),
+    [nodes, catalog],
+  );
   const issues = useMemo(() => {
-    if (!validation) return [];
     const nodeIds = new Set(nodes.map((n) => n.id));
     const edgeIds = new Set(edges.map((e) => e.id));
     // Drop issues about things deleted since the check ran.
-    return locateIssues(validation.issues, validation.definition).filter(
-      (issue) =>
-        !issue.target ||
-        (issue.target.kind === 'node' ? nodeIds.has(issue.target.id) : edgeIds.has(issue.target.id)),
-    );
-  }, [validation, nodes, edges]);
+    const server = validation
+      ? locateIssues(validation.issues, validation.definition).filter(
+          (issue) =>
+            !issue.target ||
+            (issue.target.kind === 'node' ? nodeIds.has(issue.target.id) : edgeIds.has(issue.target.id)),
+        )
+      : [];
+    const key = (issue: LocatedIssue) => `${issue.target?.id ?? ''}|${issue.field}|${issue.message}`;
+    const seen = new Set(server.map(key));
+    return [...server, ...configIssues.filter((issue) => !seen.has(key(issue)))];
+  }, [validation, nodes, edges, configIssues]);
   const nodeIssues = useMemo(() => groupByTarget(issues, 'node'), [issues]);
   const edgeIssues = useMemo(() => groupByTarget(issues, 'edge'), [issues]);
   const checking = validation?.json !== definitionJson;
@@ -582,6 +602,13 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
         dirty={dirty}
         saveDraft={saveDraft}
         onStarted={showRun}
+        onDefinitionIssues={(runIssues) =>
+          setValidation({
+            json: definitionJson,
+            definition: JSON.parse(definitionJson) as WorkflowDefinition,
+            issues: runIssues,
+          })
+        }
       />
 
       <ConfirmDialog

@@ -6,7 +6,7 @@
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useMemo, useState } from 'react';
-import { readApiError } from '../api-error.ts';
+import { type ApiIssue, readApiError } from '../api-error.ts';
 import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
 import { useTRPC } from '../trpc.ts';
@@ -24,6 +24,8 @@ interface RunInputDialogProps {
   /** Saves the draft; resolves false when it could not (the editor shows why). */
   saveDraft: () => Promise<boolean>;
   onStarted: (executionId: string) => void;
+  /** The server refused the workflow itself (`definition.nodes[2].config.model`): show it on the canvas. */
+  onDefinitionIssues?: (issues: ApiIssue[]) => void;
 }
 
 export function RunInputDialog(props: RunInputDialogProps) {
@@ -43,6 +45,7 @@ function RunInputForm({
   dirty,
   saveDraft,
   onStarted,
+  onDefinitionIssues,
 }: RunInputDialogProps) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -72,6 +75,10 @@ function RunInputForm({
         sessionStorage.setItem(storageKey(workflowId), JSON.stringify(value));
         void queryClient.invalidateQueries({ queryKey: trpc.runs.list.pathKey() });
         onStarted(executionId);
+      },
+      onError: (err) => {
+        const issues = readApiError(err).issues.filter((i) => i.path.startsWith('definition.'));
+        if (issues.length > 0) onDefinitionIssues?.(issues);
       },
     }),
   );

@@ -1,6 +1,7 @@
 import { createNodeRegistry } from '@swarm/engine';
 import { describe, expect, test } from 'vitest';
 import {
+  checkValue,
   describeSchema,
   type FieldSpec,
   humanizeName,
@@ -218,4 +219,50 @@ test('unplacedIssues keeps only the issues no field will show', () => {
     'config.unknownKey',
     'config',
   ]);
+});
+
+describe('checkValue', () => {
+  const agent = describeSchema(configSchemas.agent);
+
+  test('a complete agent config has no problems', () => {
+    expect(checkValue(agent, { role: 'r', provider: 'mock', model: 'echo', prompt: 'p' }, 'config')).toEqual(
+      [],
+    );
+  });
+
+  test('names missing or emptied required fields, out-of-range numbers and bad items by path', () => {
+    expect(
+      checkValue(
+        agent,
+        {
+          role: '',
+          provider: 'nobody',
+          prompt: 'p',
+          temperature: 3,
+          maxTokens: 1.5,
+          fallback: [{ provider: 'openai', model: '' }],
+        },
+        'config',
+      ),
+    ).toEqual([
+      { path: 'config.role', message: 'required' },
+      { path: 'config.provider', message: 'one of "openai", "anthropic", "gemini", "mock"' },
+      { path: 'config.model', message: 'required' },
+      { path: 'config.temperature', message: 'must be at most 2' },
+      { path: 'config.maxTokens', message: 'must be a whole number' },
+      { path: 'config.fallback[0].model', message: 'required' },
+    ]);
+  });
+
+  test('leaves absent optional values and accepted nulls alone', () => {
+    const spec = describeSchema({
+      type: 'object',
+      properties: { note: { type: ['string', 'null'], minLength: 3 }, n: { type: 'integer', minimum: 1 } },
+    });
+    expect(checkValue(spec, { note: null }, 'input')).toEqual([]);
+    expect(checkValue(spec, { note: 'ab', n: 0 }, 'input')).toEqual([
+      { path: 'input.note', message: 'at least 3 characters' },
+      { path: 'input.n', message: 'must be at least 1' },
+    ]);
+  });
 });

@@ -420,3 +420,70 @@ export function unplacedIssues<T extends { path: string }>(
     return issue.path === path || !fields.has(issue.path);
   });
 }
+
+/**
+ * The problems a form can see by itself, before asking the server: required values missing,
+ * strings too short or long, numbers out of range or not whole, unknown choices, too many items.
+ * Messages follow the server's wording where they overlap ("required"), so the same problem
+ * reported by both shows once.
+ */
+export function checkValue(
+  spec: FieldSpec,
+  value: unknown,
+  path: string,
+): Array<{ path: string; message: string }> {
+  const issues: Array<{ path: string; message: string }> = [];
+  const visit = (current: FieldSpec, currentValue: unknown, at: string) => {
+    if (currentValue === undefined || (currentValue === null && current.nullable)) return;
+    switch (current.kind) {
+      case 'object':
+        if (!isObject(currentValue)) return;
+        for (const property of current.properties) {
+          const child = currentValue[property.name];
+          const where = childPath(at, property.name);
+          const emptyString =
+            child === '' && property.spec.kind === 'string' && (property.spec.minLength ?? 0) > 0;
+          if (property.required && (child === undefined || emptyString))
+            issues.push({ path: where, message: 'required' });
+          else visit(property.spec, child, where);
+        }
+        return;
+      case 'string':
+        if (typeof currentValue !== 'string') return;
+        if (current.minLength !== undefined && currentValue.length < current.minLength)
+          issues.push({
+            path: at,
+            message: current.minLength === 1 ? 'required' : `at least ${current.minLength} characters`,
+          });
+        else if (current.maxLength !== undefined && currentValue.length > current.maxLength)
+          issues.push({ path: at, message: `at most ${current.maxLength} characters` });
+        return;
+      case 'number':
+        if (typeof currentValue !== 'number') return;
+        if (current.integer && !Number.isInteger(currentValue))
+          issues.push({ path: at, message: 'must be a whole number' });
+        else if (current.minimum !== undefined && currentValue < current.minimum)
+          issues.push({ path: at, message: `must be at least ${current.minimum}` });
+        else if (current.maximum !== undefined && currentValue > current.maximum)
+          issues.push({ path: at, message: `must be at most ${current.maximum}` });
+        return;
+      case 'enum':
+        if (!current.options.includes(currentValue as Scalar))
+          issues.push({
+            path: at,
+            message: `one of ${current.options.map((o) => JSON.stringify(o)).join(', ')}`,
+          });
+        return;
+      case 'array':
+        if (!Array.isArray(currentValue)) return;
+        if (current.maxItems !== undefined && currentValue.length > current.maxItems)
+          issues.push({ path: at, message: `at most ${current.maxItems} items` });
+        for (const [i, item] of currentValue.entries()) visit(current.item, item, childPath(at, i));
+        return;
+      default:
+        return;
+    }
+  };
+  visit(spec, value, path);
+  return issues;
+}
