@@ -30,10 +30,11 @@ import {
 import { type DragEvent, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useBlocker } from 'react-router';
 import { type ApiIssue, readApiError } from '../api-error.ts';
+import { withRunColours } from '../runs/run-canvas.tsx';
 import { RunInputDialog } from '../runs/run-input-dialog.tsx';
 import { isFinished, nodeRunStatuses, statusOfNode } from '../runs/run-state.ts';
 import { actionError, RunPageLink, RunStatusBar, useRunActions } from '../runs/run-status-bar.tsx';
-import { StepDetails } from '../runs/step-details.tsx';
+import { JsonBlock, Section, StepDetails } from '../runs/step-details.tsx';
 import { useLiveRun } from '../runs/use-live-run.ts';
 import { checkValue } from '../schema-form/json-schema.ts';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
@@ -360,8 +361,19 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
     setAsideTab('step');
     setRunDialogOpen(false);
   };
+  const canvasEdges = useMemo(
+    () => (runStatusOf ? withRunColours(displayEdges, runStatusOf) : displayEdges),
+    [displayEdges, runStatusOf],
+  );
   const { cancel, rerun } = useRunActions(activeRun, showRun);
   const runActionError = actionError(cancel.error, rerun.error);
+  // Re-running from the editor uses what is on the canvas: the draft, saved first. Steps whose node
+  // did not change are reused from the earlier run.
+  const rerunOnDraft = async (fromNodeId?: string) => {
+    if (!activeRun || rerun.isPending) return;
+    if (dirty && !(await saveDraft())) return;
+    rerun.mutate({ id: activeRun.id, version: 'draft', ...(fromNodeId ? { fromNodeId } : {}) });
+  };
 
   const saveError = update.error ? readApiError(update.error) : null;
 
@@ -430,7 +442,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
             totalNodes={nodes.length}
             onCancel={() => cancel.mutate({ id: activeRun.id })}
             cancelling={cancel.isPending}
-            onRerun={() => rerun.mutate({ id: activeRun.id })}
+            onRerun={() => void rerunOnDraft()}
             rerunning={rerun.isPending}
             error={runActionError}
           >
@@ -463,7 +475,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
             <NodeIssuesContext value={nodeIssues}>
               <ReactFlow<FlowNode, FlowEdge>
                 nodes={nodes}
-                edges={displayEdges}
+                edges={canvasEdges}
                 nodeTypes={nodeTypes}
                 onNodesChange={onNodesChange}
                 onEdgesChange={onEdgesChange}
@@ -533,12 +545,11 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
               status={runStatusOf(selectedNode.id)}
               step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
               onRerunFrom={
-                isFinished(activeRun.status)
-                  ? () => rerun.mutate({ id: activeRun.id, fromNodeId: selectedNode.id })
-                  : undefined
+                isFinished(activeRun.status) ? () => void rerunOnDraft(selectedNode.id) : undefined
               }
               rerunning={rerun.isPending}
               rerunError={rerun.error ? readApiError(rerun.error).message : null}
+              rerunHint={`Runs the current draft${dirty ? ' (saved first)' : ''}: unchanged steps before this node are reused from this run; this node and everything after it run again.`}
             />
           ) : selectedNode ? (
             <NodeInspector
@@ -567,6 +578,28 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
               >
                 Delete connection
               </Button>
+            </div>
+          ) : activeRun ? (
+            <div className="space-y-5" data-testid="run-summary">
+              <p className="text-sm text-slate-500">
+                Select a node to see its step: input, output and provider calls.
+              </p>
+              {activeRun.error ? (
+                <div className="rounded-lg bg-rose-50 p-3 ring-1 ring-rose-200" role="alert">
+                  <p className="font-mono text-[11px] text-rose-500">{activeRun.error.code}</p>
+                  <p className="mt-0.5 text-sm text-rose-800">{activeRun.error.message}</p>
+                </div>
+              ) : null}
+              <Section title="Run output">
+                <JsonBlock
+                  value={activeRun.output}
+                  testId="run-output"
+                  empty={isFinished(activeRun.status) ? 'No output' : 'Not finished yet'}
+                />
+              </Section>
+              <Section title="Run input">
+                <JsonBlock value={activeRun.input} testId="run-input" />
+              </Section>
             </div>
           ) : (
             <div className="text-sm text-slate-500">

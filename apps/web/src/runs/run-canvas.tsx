@@ -24,6 +24,18 @@ const EDGE_COLOURS: Partial<Record<NodeRunStatus, string>> = {
   running: '#0ea5e9',
 };
 
+/** Edges out of a node that ran carry its colour, so the path the run took stands out. */
+export function withRunColours<E extends FlowEdge>(
+  edges: E[],
+  statusOf: (nodeId: string) => NodeRunStatus,
+): E[] {
+  return edges.map((edge) => {
+    const status = statusOf(edge.source);
+    const stroke = EDGE_COLOURS[status];
+    return stroke ? { ...edge, style: { stroke, strokeWidth: 2 }, animated: status === 'running' } : edge;
+  });
+}
+
 interface RunCanvasProps {
   definition: WorkflowDefinition;
   statusOf: (nodeId: string) => NodeRunStatus;

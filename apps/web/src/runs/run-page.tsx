@@ -3,8 +3,6 @@
  * status bar (cancel, re-run), and beside it the selected node's step or, with nothing selected,
  * the run's input, output and steps in the order they ran. Loaded lazily (React Flow).
  */
-import type { WorkflowDefinition } from '@swarm/engine';
-import { useQuery } from '@tanstack/react-query';
 import { ReactFlowProvider } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useContext, useMemo, useState } from 'react';
@@ -14,7 +12,6 @@ import { NodeTypesContext } from '../editor/node-palette.ts';
 import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { formatDollars } from '../money/money.ts';
-import { useTRPC } from '../trpc.ts';
 import { buttonClass } from '../ui/button.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { RunCanvas } from './run-canvas.tsx';
@@ -58,16 +55,10 @@ export default function RunPage() {
 }
 
 function RunView({ run, live }: { run: RunDetail; live: boolean }) {
-  const trpc = useTRPC();
   const navigate = useNavigate();
   const [selected, setSelected] = useState<string | null>(null);
-  // The graph the run executed, when the API sends it; otherwise the workflow's current draft.
-  const ownDefinition = 'definition' in run ? (run.definition as WorkflowDefinition | undefined) : undefined;
-  const workflow = useQuery({
-    ...trpc.workflows.get.queryOptions({ id: run.workflowId }),
-    enabled: !ownDefinition,
-  });
-  const definition = ownDefinition ?? workflow.data?.definition;
+  // The graph this run executed (its snapshot), not the workflow's draft as it is now.
+  const definition = run.definition;
   const statuses = useMemo(() => nodeRunStatuses(run), [run]);
   const statusOf = useMemo(() => (nodeId: string) => statusOfNode(run, statuses, nodeId), [run, statuses]);
   const { cancel, rerun } = useRunActions(run, (executionId) => {
@@ -75,7 +66,7 @@ function RunView({ run, live }: { run: RunDetail; live: boolean }) {
     navigate(`/runs/${executionId}`);
   });
   const catalog = useContext(NodeTypesContext);
-  const nodeById = new Map(definition?.nodes.map((node) => [node.id, node]) ?? []);
+  const nodeById = new Map(definition.nodes.map((node) => [node.id, node]));
   const selectedNode = selected ? nodeById.get(selected) : undefined;
   const stepNodeName = (nodeId: string) => nodeById.get(nodeId)?.name || nodeId;
 
@@ -109,7 +100,7 @@ function RunView({ run, live }: { run: RunDetail; live: boolean }) {
       <RunStatusBar
         run={run}
         live={live}
-        totalNodes={definition?.nodes.length ?? run.steps.length}
+        totalNodes={definition.nodes.length}
         onCancel={() => cancel.mutate({ id: run.id })}
         cancelling={cancel.isPending}
         onRerun={() => rerun.mutate({ id: run.id })}
@@ -118,18 +109,12 @@ function RunView({ run, live }: { run: RunDetail; live: boolean }) {
       />
       <div className="flex min-h-0 flex-1">
         <div className="relative min-w-0 flex-1" data-testid="run-canvas">
-          {definition ? (
-            <RunCanvas
-              definition={definition}
-              statusOf={statusOf}
-              selectedNodeId={selected}
-              onSelect={setSelected}
-            />
-          ) : workflow.isError ? (
-            <PageError message={readApiError(workflow.error).message} />
-          ) : (
-            <PageLoading label="Loading graph…" />
-          )}
+          <RunCanvas
+            definition={definition}
+            statusOf={statusOf}
+            selectedNodeId={selected}
+            onSelect={setSelected}
+          />
         </div>
         <aside
           className="w-96 shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4"

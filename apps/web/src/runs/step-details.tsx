@@ -28,6 +28,8 @@ interface StepDetailsProps {
   onRerunFrom?: (() => void) | undefined;
   rerunning?: boolean;
   rerunError?: string | null;
+  /** What a re-run from here does (the editor re-runs its draft; the run page the run's own graph). */
+  rerunHint?: string;
 }
 
 export function StepDetails({
@@ -39,6 +41,7 @@ export function StepDetails({
   onRerunFrom,
   rerunning = false,
   rerunError,
+  rerunHint = 'Steps before this node are reused from this run; this node and everything after it run again.',
 }: StepDetailsProps) {
   return (
     <div className="space-y-5" data-testid="step-details" data-node-id={nodeId} data-status={status}>
@@ -103,9 +106,7 @@ export function StepDetails({
           <Button className="w-full" onClick={onRerunFrom} disabled={rerunning} data-testid="rerun-from-node">
             {rerunning ? 'Starting…' : 'Re-run from this node'}
           </Button>
-          <p className="mt-1 text-[11px] text-slate-500">
-            Steps before this node are reused from this run; this node and everything after it run again.
-          </p>
+          <p className="mt-1 text-[11px] text-slate-500">{rerunHint}</p>
           {rerunError ? (
             <p className="mt-1 text-xs text-rose-600" role="alert">
               {rerunError}
