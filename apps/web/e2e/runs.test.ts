@@ -133,12 +133,19 @@ describe('running a workflow', () => {
     const id = ((await response.json()) as { result: { data: { json: { id: string } } } }).result.data.json
       .id;
     await page.goto(`/workflows/${id}`);
+    // An unsaved change: the run saves the draft first, and says so.
+    await node(page, 'writer').click();
+    await page.getByTestId('node-name-input').fill('Slow writer');
+    await page.getByTestId('unsaved-indicator').waitFor();
     await page.getByTestId('run-workflow').click();
+    await page.getByTestId('run-saves-first').waitFor();
     await page.getByTestId('run-input-query').fill('take your time');
     await page.getByTestId('run-submit').click();
+    await page.getByTestId('saved-indicator').waitFor();
 
     await node(page, 'writer').and(page.locator('[data-run-status=running]')).waitFor();
     await node(page, 'question').and(page.locator('[data-run-status=succeeded]')).waitFor();
+    await page.getByTestId('run-live').waitFor();
     await page.getByTestId('cancel-run').click();
     await page.locator('[data-testid=run-status-bar][data-status=cancelled]').waitFor();
     await node(page, 'writer').and(page.locator('[data-run-status=cancelled]')).waitFor();

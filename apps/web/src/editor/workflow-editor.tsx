@@ -348,7 +348,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
   const [runDialogOpen, setRunDialogOpen] = useState(false);
   const [activeRunId, setActiveRunId] = useState<string | null>(null);
   const [asideTab, setAsideTab] = useState<'step' | 'settings'>('step');
-  const { run: runQuery, live } = useLiveRun(activeRunId);
+  const { run: runQuery, connection, subscription } = useLiveRun(activeRunId);
   const activeRun = activeRunId ? runQuery.data : undefined;
   const runStatuses = useMemo(() => (activeRun ? nodeRunStatuses(activeRun) : null), [activeRun]);
   const runStatusOf = useMemo(
@@ -438,7 +438,8 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
         activeRun ? (
           <RunStatusBar
             run={activeRun}
-            live={live}
+            connection={connection}
+            onReconnect={() => subscription.reset()}
             totalNodes={nodes.length}
             onCancel={() => cancel.mutate({ id: activeRun.id })}
             cancelling={cancel.isPending}

@@ -23,7 +23,7 @@ import { useLiveRun } from './use-live-run.ts';
 
 export default function RunPage() {
   const { id = '' } = useParams();
-  const { run, live } = useLiveRun(id);
+  const { run, connection, subscription } = useLiveRun(id);
   const { list: nodeTypes, catalog } = useNodeTypeCatalog();
 
   if (run.isPending || nodeTypes.isPending) return <PageLoading label="Loading run…" />;
@@ -48,13 +48,21 @@ export default function RunPage() {
   return (
     <NodeTypesContext value={catalog}>
       <ReactFlowProvider key={id}>
-        <RunView run={run.data} live={live} />
+        <RunView run={run.data} connection={connection} onReconnect={() => subscription.reset()} />
       </ReactFlowProvider>
     </NodeTypesContext>
   );
 }
 
-function RunView({ run, live }: { run: RunDetail; live: boolean }) {
+function RunView({
+  run,
+  connection,
+  onReconnect,
+}: {
+  run: RunDetail;
+  connection: ReturnType<typeof useLiveRun>['connection'];
+  onReconnect: () => void;
+}) {
   const navigate = useNavigate();
   const [selected, setSelected] = useState<string | null>(null);
   // The graph this run executed (its snapshot), not the workflow's draft as it is now.
@@ -99,7 +107,8 @@ function RunView({ run, live }: { run: RunDetail; live: boolean }) {
       </div>
       <RunStatusBar
         run={run}
-        live={live}
+        connection={connection}
+        onReconnect={onReconnect}
         totalNodes={definition.nodes.length}
         onCancel={() => cancel.mutate({ id: run.id })}
         cancelling={cancel.isPending}

@@ -37,7 +37,9 @@ export function useRunActions(run: RunDetail | undefined, onStarted: (executionI
 
 interface RunStatusBarProps {
   run: RunDetail;
-  live: boolean;
+  connection: 'live' | 'connecting' | 'error' | 'off';
+  /** Reconnects a stream that broke off. */
+  onReconnect?: () => void;
   totalNodes: number;
   onCancel: () => void;
   cancelling: boolean;
@@ -50,7 +52,8 @@ interface RunStatusBarProps {
 
 export function RunStatusBar({
   run,
-  live,
+  connection,
+  onReconnect,
   totalNodes,
   onCancel,
   cancelling,
@@ -74,10 +77,25 @@ export function RunStatusBar({
       aria-live="polite"
     >
       <StatusBadge status={run.status} testId="run-status" />
-      {live ? (
-        <span className="flex items-center gap-1.5 text-xs text-sky-700" title="Receiving live updates">
+      {connection === 'live' ? (
+        <span
+          className="flex items-center gap-1.5 text-xs text-sky-700"
+          title="Receiving live updates"
+          data-testid="run-live"
+        >
           <span className="size-1.5 animate-pulse rounded-full bg-sky-500" />
           Live
+        </span>
+      ) : connection === 'connecting' ? (
+        <span className="text-xs text-slate-500">Connecting…</span>
+      ) : connection === 'error' ? (
+        <span className="flex items-center gap-2 text-xs text-amber-700" role="alert">
+          Live updates stopped.
+          {onReconnect ? (
+            <button type="button" className="underline" onClick={onReconnect}>
+              Reconnect
+            </button>
+          ) : null}
         </span>
       ) : null}
       <Metric label="Duration">

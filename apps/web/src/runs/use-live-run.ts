@@ -48,7 +48,16 @@ export function useLiveRun(id: string | null) {
     if (finished) void queryClient.invalidateQueries({ queryKey: trpc.runs.list.pathKey() });
   }, [finished, queryClient, trpc]);
 
-  return { run, subscription, live: id !== null && !finished && subscription.status === 'pending' };
+  /** `live`: events are arriving; `connecting`: (re)connecting; `error`: the stream broke off. */
+  const connection =
+    id === null || finished
+      ? 'off'
+      : subscription.status === 'pending'
+        ? 'live'
+        : subscription.status === 'error'
+          ? 'error'
+          : 'connecting';
+  return { run, subscription, connection, live: connection === 'live' } as const;
 }
 
 /** The current time, ticking every `ms` while `active` (running durations). */

@@ -557,7 +557,11 @@ function ArrayField({
           <li key={i} className="flex items-start gap-1.5" data-testid={`${testId}-item`}>
             <div className="min-w-0 flex-1">
               {spec.item.kind === 'object' ? (
-                <div className="space-y-3 rounded-lg bg-slate-50 p-2.5 ring-1 ring-slate-200">
+                <div
+                  className={`rounded-lg bg-slate-50 p-2.5 ring-1 ring-slate-200 ${
+                    compactItem(spec.item) ? 'grid grid-cols-2 gap-2' : 'space-y-3'
+                  }`}
+                >
                   <ObjectFields
                     spec={spec.item}
                     value={item}
@@ -726,6 +730,18 @@ function IconButton({
     >
       {children}
     </button>
+  );
+}
+
+/** Items of two short fields (a fallback's provider and model) sit side by side. */
+function compactItem(spec: FieldSpec): boolean {
+  return (
+    spec.kind === 'object' &&
+    spec.properties.length === 2 &&
+    spec.properties.every(
+      (p) =>
+        p.spec.kind === 'enum' || p.spec.kind === 'number' || (p.spec.kind === 'string' && !p.spec.multiline),
+    )
   );
 }
 
