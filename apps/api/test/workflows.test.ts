@@ -84,17 +84,37 @@ describe('workflows', () => {
 
   it('validates a definition and reports every problem by path without saving anything', async () => {
     const { client } = await api.signUp();
-    expect(await client.workflows.validate.mutate({ definition: sampleWorkflowDefinition() })).toEqual({
+    expect(await client.workflows.validate.mutate({ definition: sampleWorkflowDefinition() })).toMatchObject({
       valid: true,
       issues: [],
     });
     const dangling = twoNodes();
     dangling.edges!.push({ id: 'e2', source: 'a', target: 'n9' });
     const result = await client.workflows.validate.mutate({ definition: dangling });
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       valid: false,
       issues: [{ path: 'definition.edges[1].target', message: 'unknown node "n9"' }],
     });
+  });
+
+  it('reports config problems and unknown node types, yet still saves such a draft', async () => {
+    const { client } = await api.signUp();
+    const sample = sampleWorkflowDefinition();
+    const researcher = sample.nodes.findIndex((n) => n.id === 'researcher');
+    const { model: _model, ...withoutModel } = sample.nodes[researcher]!.config;
+    sample.nodes[researcher] = { ...sample.nodes[researcher]!, config: withoutModel };
+    sample.nodes.push({ id: 'odd', type: 'no-such-type', name: '', position: { x: 0, y: 0 }, config: {} });
+    const result = await client.workflows.validate.mutate({ definition: sample });
+    expect(result.valid).toBe(false);
+    expect(result.issues.map((i) => i.path)).toEqual(
+      expect.arrayContaining([
+        `definition.nodes[${researcher}].config.model`,
+        `definition.nodes[${sample.nodes.length - 1}].type`,
+      ]),
+    );
+    // A draft is work in progress: structure is enforced on save, config only when it runs.
+    const saved = await client.workflows.create.mutate({ name: 'draft', definition: sample });
+    expect(saved.definition.nodes).toHaveLength(sample.nodes.length);
   });
 });
 

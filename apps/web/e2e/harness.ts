@@ -98,8 +98,7 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
     app.url = server.url;
     if (options.runner) {
       // Imported only here, so browser tests that run nothing do not load the queue library.
-      // TODO(deps): import from '@swarm/runner' once apps/web lists it as a devDependency.
-      const { createRunner } = await import('../../runner/src/runner.ts');
+      const { createRunner } = await import('@swarm/runner');
       runner = createRunner({
         databaseUrl: database.url,
         logger: silentLogger as unknown as Parameters<typeof createRunner>[0]['logger'],

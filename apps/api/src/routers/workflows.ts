@@ -7,9 +7,9 @@ import {
   updateWorkflow,
 } from '@swarm/db';
 import {
-  checkWorkflowDefinition,
   emptyDefinition,
   parseWorkflowDefinition,
+  validateWorkflow,
   type WorkflowDefinitionInput,
 } from '@swarm/engine';
 import type { TRPCRouterRecord } from '@trpc/server';
@@ -89,8 +89,12 @@ export const workflowsRouter = {
       ctx.db.transaction((tx) => cloneWorkflow(tx, ctx.user.id, input.id, input.name)),
     ),
 
-  validate: authedProcedure.input(z.object({ definition })).mutation(({ input }) => {
-    const result = checkWorkflowDefinition(input.definition);
-    return { valid: result.valid, issues: result.issues };
+  /**
+   * Everything a run would check: structure, node types, each node's config, handles, inputs.
+   * Drafts may be saved with config problems (saving checks structure only); runs may not.
+   */
+  validate: authedProcedure.input(z.object({ definition })).mutation(({ ctx, input }) => {
+    const result = validateWorkflow(input.definition, ctx.nodeRegistry);
+    return { valid: result.valid, issues: result.errors, warnings: result.warnings };
   }),
 } satisfies TRPCRouterRecord;
