@@ -91,7 +91,7 @@ describe('three runner processes', () => {
   }, 120_000);
 
   it('resumes a run whose runner was killed mid-step on another runner, without repeating finished steps', async () => {
-    const owner = await ownerWithWorkflow(database.db, agentChain(['echo', 'delay:2000']));
+    const owner = await ownerWithWorkflow(database.db, agentChain(['echo', 'delay:4000']));
     const { id } = await startRun(database.db, jobs.sender, owner);
     await waitForStepStatus(owner.ownerId, id, 'a2', 'running');
     const victim = await holderOf(id);

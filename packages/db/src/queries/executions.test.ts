@@ -500,7 +500,7 @@ describe('run events', () => {
       });
       await recordStepFinished(database.db, run, finishedStep('input'));
       await finishExecution(database.db, run, { status: 'succeeded', output: null, error: null });
-      await expect.poll(() => seen.length).toBe(4);
+      await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(4);
       expect(seen.map((n) => [n.kind, 'seq' in n ? n.seq : null])).toEqual([
         ['status', 1],
         ['step', 2],
