@@ -9,6 +9,18 @@ const optionalUrl = z.preprocess(
   z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 );
 
+/** `a, b,c` → ['a', 'b', 'c']; unset or empty → undefined. */
+const commaList = z.preprocess(
+  (v) =>
+    typeof v === 'string' && v.trim() !== ''
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
+  z.array(z.string().min(1)).optional(),
+);
+
 export const runnerEnvSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -27,6 +39,8 @@ export const runnerEnvSchema = z
      * its run resumes on another runner about 10 s (the heartbeat) plus this later.
      */
     RUNNER_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+    /** Third-party node type packages, comma-separated; the same list the API loads. */
+    SWARM_NODE_PACKAGES: commaList,
     /**
      * Decrypts the provider keys users store (base64, 32 bytes; the API's value). Required in
      * production; without it, a run that needs a stored key fails naming this setting.

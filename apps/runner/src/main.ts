@@ -1,4 +1,5 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
+import { createNodeRegistry, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
@@ -8,7 +9,12 @@ import { createRunner } from './runner.ts';
 const env = parseRunnerEnv(process.env);
 const logger = pino({ level: env.LOG_LEVEL, base: { service: 'runner', pid: process.pid } });
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
+// The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.
+const registry = createNodeRegistry(
+  await loadNodePackages(env.SWARM_NODE_PACKAGES ?? [], { importPackage: (name) => import(name) }),
+);
 const runner = createRunner({
+  registry,
   databaseUrl: env.DATABASE_URL,
   logger,
   poolSize: env.RUNNER_POOL_SIZE,

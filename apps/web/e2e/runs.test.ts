@@ -4,6 +4,7 @@
  * its field), the run lighting up the canvas live, a node's step with its output and provider
  * attempt, re-running from a node, and the runs list and run page.
  */
+import { sampleWorkflowDefinition } from '@swarm/engine';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { signUp, useBrowserApp } from './harness.ts';
@@ -34,9 +35,9 @@ const definition = {
 };
 
 /** Creates the workflow through the same tRPC endpoint the app uses, with the page's session. */
-async function createWorkflowViaApi(page: Page, name: string): Promise<string> {
+async function createWorkflowViaApi(page: Page, name: string, graph: object = definition): Promise<string> {
   const response = await page.request.post('/trpc/workflows.create', {
-    data: { json: { name, definition } },
+    data: { json: { name, definition: graph } },
   });
   expect(response.status()).toBe(200);
   const body = (await response.json()) as { result: { data: { json: { id: string } } } };
@@ -114,6 +115,26 @@ describe('running a workflow', () => {
     await page.goto('/settings/providers');
     const health = page.locator('[data-testid=health-row][data-provider=mock][data-model=echo]');
     await health.getByTestId('breaker-state').getByText('Closed').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  test('runs the sample multi-agent workflow out of the box: every node turns green', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    const sample = sampleWorkflowDefinition();
+    const workflowId = await createWorkflowViaApi(page, 'Research brief', sample);
+    await page.goto(`/workflows/${workflowId}`);
+    await page.getByTestId('canvas').waitFor();
+    await page.getByTestId('run-workflow').click();
+    const dialog = page.getByTestId('run-dialog');
+    await dialog.getByTestId('run-input-query').fill('how do bees find flowers');
+    await dialog.getByTestId('run-submit').click();
+    await page.locator('[data-testid=run-status-bar][data-status=succeeded]').waitFor();
+    for (const { id } of sample.nodes) {
+      await node(page, id).and(page.locator('[data-run-status=succeeded]')).waitFor();
+    }
+    await node(page, 'writer').click();
+    await page.getByTestId('step-output').getByText('how do bees find flowers', { exact: false }).waitFor();
     expect(errors).toEqual([]);
   });
 
