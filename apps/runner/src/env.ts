@@ -42,6 +42,16 @@ export const runnerEnvSchema = z
     /** Third-party node type packages, comma-separated; the same list the API loads. */
     SWARM_NODE_PACKAGES: commaList,
     /**
+     * The `http` node refuses private, loopback and link-local addresses (after DNS resolution).
+     * Self-hosters who must reach internal services allow CIDR ranges here (`10.0.0.0/8,…`), or
+     * everything with HTTP_NODE_ALLOW_PRIVATE_NETWORKS=true.
+     */
+    HTTP_NODE_ALLOWED_PRIVATE_RANGES: commaList,
+    HTTP_NODE_ALLOW_PRIVATE_NETWORKS: z
+      .enum(['true', 'false', '1', '0'])
+      .transform((v) => v === 'true' || v === '1')
+      .default(false),
+    /**
      * Decrypts the provider keys users store (base64, 32 bytes; the API's value). Required in
      * production; without it, a run that needs a stored key fails naming this setting.
      */

@@ -15,6 +15,10 @@ const registry = createNodeRegistry(
 );
 const runner = createRunner({
   registry,
+  http: {
+    allowPrivateNetworks: env.HTTP_NODE_ALLOW_PRIVATE_NETWORKS,
+    allowedPrivateRanges: env.HTTP_NODE_ALLOWED_PRIVATE_RANGES,
+  },
   databaseUrl: env.DATABASE_URL,
   logger,
   poolSize: env.RUNNER_POOL_SIZE,
