@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from './accounts.ts';
 import { createdAt, primaryId, timestampMs, updatedAt } from './columns.ts';
+import { workflowVersions } from './versions.ts';
 import { workflows } from './workflows.ts';
 
 export const EXECUTION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
@@ -32,8 +33,8 @@ export const executions = pgTable(
     ownerId: uuid('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    /** The committed version this run pinned; null when it ran the draft (versions issue adds the FK). */
-    versionId: uuid('version_id'),
+    /** The committed version this run pinned; null when it ran the draft. */
+    versionId: uuid('version_id').references(() => workflowVersions.id, { onDelete: 'set null' }),
     /** Exactly what runs: the pinned version's or the draft's definition at start time. */
     definition: jsonb('definition').$type<WorkflowDefinition>().notNull(),
     trigger: text('trigger', { enum: EXECUTION_TRIGGERS }).notNull(),
@@ -67,6 +68,7 @@ export const executions = pgTable(
   (t) => [
     index('executions_owner_created_idx').on(t.ownerId, t.createdAt.desc(), t.id.desc()),
     index('executions_workflow_created_idx').on(t.workflowId, t.createdAt.desc(), t.id.desc()),
+    index('executions_version_idx').on(t.versionId),
     index('executions_active_idx')
       .on(t.workflowId, t.status)
       .where(sql`${t.status} in ('queued', 'running')`),
