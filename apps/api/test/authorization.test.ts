@@ -57,6 +57,8 @@ interface World {
     fallbackExecutionId: string;
     /** A's run started through the API (queued: no runner here). */
     executionId: string;
+    /** A's committed version, tagged `production`. */
+    versionId: string;
   };
   b: { workflowId: string; tagId: string };
 }
@@ -118,6 +120,22 @@ const cases: Record<string, Case> = {
   'runs.cancel': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
   'runs.rerun': { input: (w) => ({ id: w.a.executionId, fromNodeId: 'x' }), expect: 'notFound' },
   'runs.events': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
+  'versions.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'versions.get': { input: (w) => ({ versionId: w.a.versionId }), expect: 'notFound' },
+  'versions.create': {
+    input: (w) => ({ workflowId: w.a.workflowId, commitMessage: 'hijacked' }),
+    expect: 'notFound',
+  },
+  'versions.restore': {
+    input: (w) => ({ workflowId: w.a.workflowId, versionId: w.a.versionId }),
+    expect: 'notFound',
+  },
+  'versions.compare': {
+    input: (w) => ({ workflowId: w.a.workflowId, from: w.a.versionId, to: 'draft' }),
+    expect: 'notFound',
+  },
+  'versions.tag': { input: (w) => ({ versionId: w.a.versionId, tag: 'hijacked' }), expect: 'notFound' },
+  'versions.untag': { input: (w) => ({ versionId: w.a.versionId, tag: 'production' }), expect: 'notFound' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
@@ -128,6 +146,22 @@ const crossCases: Record<string, Case> = {
   // B's own runs, filtered by A's workflow: nothing.
   'runs.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'ownView' },
   'runs.start': { input: (w) => ({ workflowId: w.b.workflowId, input: {} }), expect: 'ownView' },
+  // B's own workflow with A's version: refused just the same.
+  'versions.restore': {
+    input: (w) => ({ workflowId: w.b.workflowId, versionId: w.a.versionId }),
+    expect: 'notFound',
+  },
+  'versions.compare': {
+    input: (w) => ({ workflowId: w.b.workflowId, from: 'draft', to: w.a.versionId }),
+    expect: 'notFound',
+  },
+};
+/** Pinning A's version (by id or by A's tag) to B's own workflow. */
+const pinCases: Record<string, Case> = {
+  'runs.start': {
+    input: (w) => ({ workflowId: w.b.workflowId, input: {}, versionId: w.a.versionId }),
+    expect: 'notFound',
+  },
 };
 
 async function buildWorld() {
@@ -146,6 +180,8 @@ async function buildWorld() {
     insert into provider_events (kind, provider, model, error_class, execution_id)
     values ('fallback', 'openai', 'gpt-4o', 'rate_limit', ${aExecution!.id})`;
   const aRun = await a.client.runs.start.mutate({ workflowId: aWorkflow.id, input: {} });
+  const aVersion = await a.client.versions.create.mutate({ workflowId: aWorkflow.id, commitMessage: 'A v1' });
+  await a.client.versions.tag.mutate({ versionId: aVersion.id, tag: 'production' });
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
@@ -156,6 +192,7 @@ async function buildWorld() {
       email: a.user.email,
       fallbackExecutionId: aExecution!.id,
       executionId: aRun.executionId,
+      versionId: aVersion.id,
     },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };
@@ -191,11 +228,12 @@ describe('authorization sweep over every procedure', () => {
       'A secret',
       world.a.fallbackExecutionId,
       world.a.executionId,
+      world.a.versionId,
       A_PROVIDER_KEY.slice(-4),
     ];
     const checked: string[] = [];
     for (const { path, type } of procedures) {
-      for (const table of [cases, crossCases]) {
+      for (const table of [cases, crossCases, pinCases]) {
         const c = table[path];
         if (!c || PUBLIC.has(path)) continue;
         const label = `${path} ${JSON.stringify(c.input(world))}`;
@@ -219,6 +257,10 @@ describe('authorization sweep over every procedure', () => {
     expect((await a.client.auth.listApiTokens.query())[0]?.revokedAt).toBeNull();
     expect((await a.client.tags.list.query()).map((t) => t.name)).toEqual(['A secret tag']);
     expect((await a.client.providers.credentials.list.query()).map((c) => c.hint)).toEqual(['HnTQ']);
+    const versions = await a.client.versions.list.query({ workflowId: world.a.workflowId });
+    expect(versions.items.map((v) => [v.id, v.commitMessage, v.tags])).toEqual([
+      [world.a.versionId, 'A v1', ['production']],
+    ]);
     const run = await a.client.runs.get.query({ id: world.a.executionId });
     expect(run).toMatchObject({ status: 'queued', cancelRequestedAt: null });
     expect((await a.client.runs.list.query({})).items.map((r) => r.id).sort()).toEqual(

@@ -287,14 +287,14 @@ describe('bad input is refused clearly and writes nothing', () => {
     expect(await rowCounts()).toEqual(before);
   });
 
-  it('refuses versions (not available yet) and a bad concurrency setting', async () => {
+  it('refuses an unknown version, both versionId and versionTag, and a bad concurrency setting', async () => {
     const { client } = await api.signUp();
     const workflow = await client.workflows.create.mutate({ name: 'W', definition: withAgentModel('echo') });
     const before = await rowCounts();
     await expectApiError(
       client.runs.start.mutate({ workflowId: workflow.id, input: { query: 'x' }, versionTag: 'production' }),
-      'BAD_REQUEST',
-      { message: /versions are not available yet/, paths: ['versionTag'] },
+      'NOT_FOUND',
+      { message: /production/ },
     );
     await expectApiError(
       client.runs.start.mutate({
@@ -302,8 +302,17 @@ describe('bad input is refused clearly and writes nothing', () => {
         input: { query: 'x' },
         versionId: '00000000-0000-4000-8000-000000000000',
       }),
+      'NOT_FOUND',
+    );
+    await expectApiError(
+      client.runs.start.mutate({
+        workflowId: workflow.id,
+        input: { query: 'x' },
+        versionId: '00000000-0000-4000-8000-000000000000',
+        versionTag: 'production',
+      }),
       'BAD_REQUEST',
-      { message: /versions are not available yet/, paths: ['versionId'] },
+      { paths: ['versionTag'] },
     );
     await client.workflows.update.mutate({
       id: workflow.id,

@@ -12,6 +12,7 @@ export * from './queries/providers.ts';
 export * from './queries/rate-limits.ts';
 export * from './queries/tags.ts';
 export * from './queries/users.ts';
+export * from './queries/versions.ts';
 export * from './queries/workflows.ts';
 export * from './run-events.ts';
 export * from './seed.ts';

@@ -1,3 +1,4 @@
+export * from './compare.ts';
 export * from './definition.ts';
 export * from './errors.ts';
 export * from './executor.ts';

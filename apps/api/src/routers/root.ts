@@ -6,6 +6,7 @@ import { nodeTypesRouter } from './node-types.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
 import { tagsRouter } from './tags.ts';
+import { versionsRouter } from './versions.ts';
 import { workflowsRouter } from './workflows.ts';
 
 export const appRouter = router({
@@ -20,6 +21,7 @@ export const appRouter = router({
   providers: providersRouter,
   nodeTypes: nodeTypesRouter,
   runs: runsRouter,
+  versions: versionsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -25,6 +25,7 @@ import {
   getWorkflow,
   listExecutions,
   MAX_CONCURRENT_RUNS,
+  resolveRunVersion,
   selectReusableSteps,
 } from '@swarm/db';
 import {
@@ -80,14 +81,6 @@ function runnableDefinition(definition: unknown, registry: NodeRegistry): Workfl
   return checked;
 }
 
-function versionsNotAvailable(field: 'versionId' | 'versionTag'): never {
-  throw new DomainError(
-    'BAD_REQUEST',
-    'versions are not available yet: start the workflow’s current draft (leave out versionId and versionTag)',
-    [{ path: field, message: 'versions are not available yet' }],
-  );
-}
-
 export const runsRouter = {
   start: authedProcedure
     .input(
@@ -99,15 +92,23 @@ export const runsRouter = {
       }),
     )
     .mutation(async ({ ctx, input }) => {
-      if (input.versionId !== undefined) versionsNotAvailable('versionId');
-      if (input.versionTag !== undefined) versionsNotAvailable('versionTag');
+      if (input.versionId !== undefined && input.versionTag !== undefined)
+        throw invalidInput([{ path: 'versionTag', message: 'give versionId or versionTag, not both' }]);
       const workflow = await getWorkflow(ctx.db, ctx.user.id, input.workflowId);
-      const definition = runnableDefinition(workflow.definition, ctx.nodeRegistry);
+      // A pinned version runs its own snapshot; without one, the draft runs (version_id null).
+      const version =
+        input.versionId !== undefined
+          ? await resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionId: input.versionId })
+          : input.versionTag !== undefined
+            ? await resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionTag: input.versionTag })
+            : null;
+      const definition = runnableDefinition(version?.definition ?? workflow.definition, ctx.nodeRegistry);
       const runInput = runInputOf(input.input);
       assertRunInput(definition, runInput);
       const { id: executionId } = await createExecution(ctx.db, ctx.jobs, {
         ownerId: ctx.user.id,
         workflowId: workflow.id,
+        versionId: version?.id ?? null,
         definition,
         input: runInput,
         trigger: triggerOf(ctx),
