@@ -16,6 +16,7 @@ import Fastify, { LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
+import { transferRoutes } from './http/transfer-routes.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
 import type { Context } from './trpc.ts';
 
@@ -105,6 +106,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
+  await app.register(transferRoutes, { db: database.db, auth, nodeRegistry });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',

@@ -66,6 +66,13 @@ interface World {
 /** A's stored OpenAI key; B must never see it, nor its hint. */
 const A_PROVIDER_KEY = 'sk-A-secret-provider-key-HnTQ';
 
+/** A valid one-node export document, for the import cases. */
+const transferDocument = {
+  version: '1.0',
+  metadata: { name: 'imported by B' },
+  workflow: { nodes: [{ id: 'in', type: 'input' }], edges: [] },
+};
+
 /**
  * What B sends to each procedure, built from A's ids. `notFound`: B must get NOT_FOUND.
  * `ownView`: the call succeeds but must show none of A's ids.
@@ -120,6 +127,11 @@ const cases: Record<string, Case> = {
   'runs.cancel': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
   'runs.rerun': { input: (w) => ({ id: w.a.executionId, fromNodeId: 'x' }), expect: 'notFound' },
   'runs.events': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
+  'transfer.export': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'transfer.import': {
+    input: (w) => ({ document: transferDocument, mode: 'replace', targetWorkflowId: w.a.workflowId }),
+    expect: 'notFound',
+  },
   'versions.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
   'versions.get': { input: (w) => ({ versionId: w.a.versionId }), expect: 'notFound' },
   'versions.create': {
@@ -146,6 +158,10 @@ const crossCases: Record<string, Case> = {
   // B's own runs, filtered by A's workflow: nothing.
   'runs.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'ownView' },
   'runs.start': { input: (w) => ({ workflowId: w.b.workflowId, input: {} }), expect: 'ownView' },
+  'transfer.import': {
+    input: (w) => ({ document: transferDocument, mode: 'merge', targetWorkflowId: w.a.workflowId }),
+    expect: 'notFound',
+  },
   // B's own workflow with A's version: refused just the same.
   'versions.restore': {
     input: (w) => ({ workflowId: w.b.workflowId, versionId: w.a.versionId }),

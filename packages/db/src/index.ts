@@ -11,6 +11,7 @@ export * from './queries/provider-health.ts';
 export * from './queries/providers.ts';
 export * from './queries/rate-limits.ts';
 export * from './queries/tags.ts';
+export * from './queries/transfer.ts';
 export * from './queries/users.ts';
 export * from './queries/versions.ts';
 export * from './queries/workflows.ts';

@@ -22,3 +22,8 @@ export * from './ssrf-guard.ts';
 export * from './templating.ts';
 export * from './validation.ts';
 export * from './workflow-validation.ts';
+export * from './transfer/document.ts';
+export * from './transfer/format.ts';
+export * from './transfer/layout.ts';
+export * from './transfer/remap.ts';
+export * from './transfer/zip.ts';

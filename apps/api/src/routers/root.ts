@@ -6,6 +6,7 @@ import { nodeTypesRouter } from './node-types.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
 import { tagsRouter } from './tags.ts';
+import { transferRouter } from './transfer.ts';
 import { versionsRouter } from './versions.ts';
 import { workflowsRouter } from './workflows.ts';
 
@@ -21,6 +22,7 @@ export const appRouter = router({
   providers: providersRouter,
   nodeTypes: nodeTypesRouter,
   runs: runsRouter,
+  transfer: transferRouter,
   versions: versionsRouter,
 });
 

@@ -1,0 +1,199 @@
+/**
+ * Export and import of workflows (the documents are built and checked by `@swarm/engine`'s
+ * transfer module; this file reads and writes the rows). Everything is scoped to the owner, and an
+ * import writes all of its workflows in one transaction or none of them.
+ */
+import {
+  buildExportDocument,
+  DomainError,
+  type ExportDocument,
+  type ExportOptions,
+  MAX_EXPORTED_EXECUTIONS,
+  mergeDefinitions,
+  NotFoundError,
+  parseWorkflowDefinition,
+  prepareImport,
+  type ValidationIssue,
+  type WorkflowDefinition,
+} from '@swarm/engine';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.ts';
+import { executions, tags, users, workflows, workflowTags } from '../schema/index.ts';
+import { getWorkflow, updateWorkflow } from './workflows.ts';
+
+export const IMPORT_MODES = ['new', 'merge', 'replace'] as const;
+export const CONFLICT_POLICIES = ['skip', 'rename', 'overwrite'] as const;
+export type ImportMode = (typeof IMPORT_MODES)[number];
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+/** Colour of tags an import creates (slate); users recolour them later. */
+const IMPORTED_TAG_COLOR = '#64748b';
+
+/** The export document of one of the owner's workflows; NOT_FOUND for anyone else's. */
+export async function exportWorkflow(
+  db: DbOrTx,
+  ownerId: string,
+  workflowId: string,
+  options: Omit<ExportOptions, 'now'> = {},
+): Promise<ExportDocument> {
+  const workflow = await getWorkflow(db, ownerId, workflowId);
+  const [owner] = await db.select({ email: users.email }).from(users).where(eq(users.id, ownerId));
+  const runs = options.include?.executions
+    ? await db
+        .select({
+          status: executions.status,
+          trigger: executions.trigger,
+          createdAt: executions.createdAt,
+          startedAt: executions.startedAt,
+          finishedAt: executions.finishedAt,
+          durationMs: executions.durationMs,
+          costMicros: executions.costMicros,
+        })
+        .from(executions)
+        .where(and(eq(executions.workflowId, workflowId), eq(executions.ownerId, ownerId)))
+        .orderBy(desc(executions.createdAt), desc(executions.id))
+        .limit(MAX_EXPORTED_EXECUTIONS)
+    : [];
+  return buildExportDocument(
+    {
+      name: workflow.name,
+      description: workflow.description,
+      category: workflow.category,
+      authorEmail: owner?.email ?? null,
+      createdAt: workflow.createdAt,
+      updatedAt: workflow.updatedAt,
+      tags: workflow.tags.map((t) => t.name),
+      definition: workflow.definition,
+      executions: runs.map((r) => ({
+        ...r,
+        createdAt: r.createdAt.toISOString(),
+        startedAt: r.startedAt?.toISOString() ?? null,
+        finishedAt: r.finishedAt?.toISOString() ?? null,
+      })),
+    },
+    options,
+  );
+}
+
+/** Several of the owner's workflows; NOT_FOUND (naming none) when any id is not theirs. */
+export async function exportWorkflows(
+  db: DbOrTx,
+  ownerId: string,
+  workflowIds: readonly string[],
+  options: Omit<ExportOptions, 'now'> = {},
+): Promise<ExportDocument[]> {
+  const ids = [...new Set(workflowIds)];
+  const owned = await db
+    .select({ id: workflows.id })
+    .from(workflows)
+    .where(and(inArray(workflows.id, ids), eq(workflows.ownerId, ownerId)));
+  if (owned.length !== ids.length) throw new NotFoundError('workflow');
+  const docs: ExportDocument[] = [];
+  for (const id of ids) docs.push(await exportWorkflow(db, ownerId, id, options));
+  return docs;
+}
+
+export interface ImportOptions {
+  mode: ImportMode;
+  onConflict?: ConflictPolicy | undefined;
+  targetWorkflowId?: string | undefined;
+}
+
+/** Tags by name, case-insensitively: the owner's existing one, or a new one. */
+async function attachTagsByName(db: DbOrTx, ownerId: string, workflowId: string, names: readonly string[]) {
+  const unique = [...new Map(names.map((n) => [n.toLowerCase(), n])).values()];
+  for (const name of unique) {
+    await db.insert(tags).values({ ownerId, name, color: IMPORTED_TAG_COLOR }).onConflictDoNothing();
+    const [tag] = await db
+      .select({ id: tags.id })
+      .from(tags)
+      .where(and(eq(tags.ownerId, ownerId), sql`lower(${tags.name}) = ${name.toLowerCase()}`));
+    if (tag) await db.insert(workflowTags).values({ workflowId, tagId: tag.id }).onConflictDoNothing();
+  }
+}
+
+/** Checked like any saved draft (size limits, structure); throws with paths under `workflow`. */
+function storable(definition: WorkflowDefinition): WorkflowDefinition {
+  return parseWorkflowDefinition(definition, 'workflow');
+}
+
+/**
+ * Imports checked documents. `new` creates one workflow per document, resolving name clashes with
+ * the owner's workflows by `onConflict` (skip: warning; rename: "Name (2)"; overwrite: that
+ * workflow's draft is replaced). `replace` and `merge` take exactly one document and change the
+ * owner's `targetWorkflowId` (NOT_FOUND otherwise). All or nothing: one transaction.
+ */
+export async function importWorkflowDocuments(
+  db: DbOrTx,
+  ownerId: string,
+  documents: readonly ExportDocument[],
+  options: ImportOptions,
+): Promise<{ workflowIds: string[]; warnings: ValidationIssue[] }> {
+  if (documents.length === 0) throw new DomainError('BAD_REQUEST', 'nothing to import: no documents');
+  return db.transaction(async (tx) => {
+    const warnings: ValidationIssue[] = [];
+    const workflowIds: string[] = [];
+
+    if (options.mode !== 'new') {
+      if (!options.targetWorkflowId)
+        throw new DomainError('BAD_REQUEST', `targetWorkflowId: required for mode "${options.mode}"`, [
+          { path: 'targetWorkflowId', message: `required for mode "${options.mode}"` },
+        ]);
+      if (documents.length !== 1)
+        throw new DomainError('BAD_REQUEST', `mode "${options.mode}" imports exactly one document`);
+      const doc = documents[0]!;
+      const target = await getWorkflow(tx, ownerId, options.targetWorkflowId);
+      let definition: WorkflowDefinition;
+      if (options.mode === 'replace') {
+        definition = storable(prepareImport(doc).definition);
+      } else {
+        const taken = [
+          ...target.definition.nodes.map((n) => n.id),
+          ...target.definition.edges.map((e) => e.id),
+        ];
+        definition = storable(mergeDefinitions(target.definition, prepareImport(doc, taken).definition));
+      }
+      await updateWorkflow(tx, ownerId, target.id, { definition });
+      await attachTagsByName(tx, ownerId, target.id, doc.metadata.tags);
+      return { workflowIds: [target.id], warnings };
+    }
+
+    const onConflict = options.onConflict ?? 'rename';
+    const existing = await tx
+      .select({ id: workflows.id, name: workflows.name })
+      .from(workflows)
+      .where(eq(workflows.ownerId, ownerId));
+    const byName = new Map(existing.map((w) => [w.name.toLowerCase(), w.id]));
+
+    for (const [index, doc] of documents.entries()) {
+      const prepared = prepareImport(doc);
+      const definition = storable(prepared.definition);
+      const { name, description, category } = prepared.metadata;
+      const clash = byName.get(name.toLowerCase());
+      let id: string;
+      if (clash !== undefined && onConflict === 'skip') {
+        warnings.push({
+          path: documents.length > 1 ? `documents[${index}].metadata.name` : 'metadata.name',
+          message: `skipped: you already have a workflow named "${name}"`,
+        });
+        continue;
+      } else if (clash !== undefined && onConflict === 'overwrite') {
+        await updateWorkflow(tx, ownerId, clash, { description, category, definition });
+        id = clash;
+      } else {
+        let finalName = name;
+        for (let n = 2; byName.has(finalName.toLowerCase()); n++) finalName = `${name} (${n})`;
+        if (finalName.length > 200) throw new DomainError('BAD_REQUEST', 'metadata.name: too long to rename');
+        const [row] = await tx
+          .insert(workflows)
+          .values({ ownerId, name: finalName, description, category, definition })
+          .returning({ id: workflows.id });
+        id = row!.id;
+        byName.set(finalName.toLowerCase(), id);
+      }
+      await attachTagsByName(tx, ownerId, id, doc.metadata.tags);
+      workflowIds.push(id);
+    }
+    return { workflowIds, warnings };
+  });
+}

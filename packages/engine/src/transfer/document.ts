@@ -1,0 +1,186 @@
+/**
+ * Building export documents from a stored workflow, turning them into anonymised templates, and
+ * preparing a checked document for import (fresh ids, remapped references, laid-out positions).
+ * Pure: the caller reads and writes the database.
+ */
+import type { WorkflowDefinition, WorkflowNode } from '../definition.ts';
+import { EXPORT_FORMAT_VERSION, type ExportDocument, type ExportNode } from './format.ts';
+import { layoutMissingPositions } from './layout.ts';
+import { freshIdGenerator, remapGraph } from './remap.ts';
+
+/** Header names whose values are credentials; their values never leave in an export. */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret|password/i;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+export const REDACTED = '[redacted]';
+
+export interface ExportSource {
+  name: string;
+  description: string;
+  category: string;
+  authorEmail: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  tags: string[];
+  definition: WorkflowDefinition;
+  executions?: ExportDocument['executions'];
+}
+
+export interface ExportOptions {
+  include?: { executions?: boolean; schedules?: boolean; webhooks?: boolean } | undefined;
+  anonymize?: boolean | undefined;
+  now?: Date;
+}
+
+/** Credential-looking header values are replaced, so an export never carries a secret. */
+function redactSecrets(node: WorkflowNode): { node: WorkflowNode; redacted: boolean } {
+  const headers = node.config.headers;
+  if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return { node, redacted: false };
+  let redacted = false;
+  const clean: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (SECRET_HEADER.test(name) && value !== '') {
+      clean[name] = REDACTED;
+      redacted = true;
+    } else clean[name] = value;
+  }
+  return { node: { ...node, config: { ...node.config, headers: clean } }, redacted };
+}
+
+function agentsOf(nodes: readonly ExportNode[]): ExportDocument['agents'] {
+  return nodes
+    .filter((n) => n.type === 'agent')
+    .map((n) => {
+      const c = n.config;
+      const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+      return {
+        nodeId: n.id,
+        name: n.name,
+        ...(text(c.role) !== undefined && { role: text(c.role) }),
+        ...(text(c.provider) !== undefined && { provider: text(c.provider) }),
+        ...(text(c.model) !== undefined && { model: text(c.model) }),
+      };
+    });
+}
+
+export function buildExportDocument(source: ExportSource, options: ExportOptions = {}): ExportDocument {
+  const notes: string[] = [];
+  let anyRedacted = false;
+  const nodes = source.definition.nodes.map((n) => {
+    const { node, redacted } = redactSecrets(n);
+    anyRedacted ||= redacted;
+    return node;
+  });
+  if (anyRedacted)
+    notes.push(`credential header values were replaced with "${REDACTED}"; set them again after import`);
+  const include = options.include ?? {};
+  if (include.schedules || include.webhooks)
+    notes.push('schedules and webhooks are not supported by this SWARM version; exported as empty lists');
+  const doc: ExportDocument = {
+    version: EXPORT_FORMAT_VERSION,
+    metadata: {
+      name: source.name,
+      description: source.description,
+      category: source.category,
+      author: source.authorEmail,
+      createdAt: source.createdAt.toISOString(),
+      updatedAt: source.updatedAt.toISOString(),
+      exportedAt: (options.now ?? new Date()).toISOString(),
+      tags: source.tags,
+      anonymized: false,
+    },
+    workflow: { nodes, edges: source.definition.edges },
+    agents: agentsOf(nodes),
+    ...(source.definition.inputSchema && { inputSchema: source.definition.inputSchema }),
+    ...(source.definition.outputSchema && { outputSchema: source.definition.outputSchema }),
+    ...(source.definition.settings && { settings: source.definition.settings }),
+    ...(include.executions && { executions: source.executions ?? [] }),
+    ...(include.schedules && { schedules: [] }),
+    ...(include.webhooks && { webhooks: [] }),
+    ...(notes.length > 0 && { notes }),
+  };
+  return options.anonymize ? anonymizeDocument(doc) : doc;
+}
+
+/**
+ * A shareable template: no workflow name, author, timestamps or executions; node and edge ids
+ * renumbered in order (`node-1`, `edge-1`) with every reference following; emails in configs
+ * replaced.
+ */
+export function anonymizeDocument(doc: ExportDocument): ExportDocument {
+  const { nodes, edges } = remapGraph(
+    doc.workflow,
+    (_, i) => `node-${i + 1}`,
+    (_, i) => `edge-${i + 1}`,
+  );
+  const scrubbed = nodes.map((n) => ({
+    ...n,
+    config: JSON.parse(JSON.stringify(n.config).replace(EMAIL, 'user@example.com')) as Record<
+      string,
+      unknown
+    >,
+  }));
+  const { executions: _executions, ...rest } = doc;
+  return {
+    ...rest,
+    metadata: {
+      ...doc.metadata,
+      name: 'Workflow template',
+      author: null,
+      createdAt: null,
+      updatedAt: null,
+      exportedAt: null,
+      anonymized: true,
+    },
+    workflow: { nodes: scrubbed, edges },
+    agents: agentsOf(scrubbed),
+  };
+}
+
+export interface PreparedImport {
+  metadata: ExportDocument['metadata'];
+  definition: WorkflowDefinition;
+}
+
+/**
+ * A checked document as a definition ready to store: fresh node and edge ids (unique against
+ * `takenIds`, e.g. a merge target's), references remapped, missing positions laid out.
+ */
+export function prepareImport(doc: ExportDocument, takenIds: Iterable<string> = []): PreparedImport {
+  const taken = [...takenIds];
+  const { nodes, edges } = remapGraph(
+    doc.workflow,
+    freshIdGenerator('n', taken),
+    freshIdGenerator('e', taken),
+  );
+  const positions = layoutMissingPositions(nodes, edges);
+  return {
+    metadata: doc.metadata,
+    definition: {
+      nodes: nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? { x: 0, y: 0 } })),
+      edges,
+      ...(doc.inputSchema && { inputSchema: doc.inputSchema }),
+      ...(doc.outputSchema && { outputSchema: doc.outputSchema }),
+      ...(doc.settings && { settings: doc.settings }),
+    },
+  };
+}
+
+/** Adds `incoming`'s nodes and edges to `target`, placed to the right of what is already there. */
+export function mergeDefinitions(
+  target: WorkflowDefinition,
+  incoming: WorkflowDefinition,
+): WorkflowDefinition {
+  const right = target.nodes.reduce((max, n) => Math.max(max, n.position.x), Number.NEGATIVE_INFINITY);
+  const left = incoming.nodes.reduce((min, n) => Math.min(min, n.position.x), Number.POSITIVE_INFINITY);
+  const shift = target.nodes.length > 0 && incoming.nodes.length > 0 ? right - left + 300 : 0;
+  return {
+    ...target,
+    nodes: [
+      ...target.nodes,
+      ...incoming.nodes.map((n) => ({ ...n, position: { x: n.position.x + shift, y: n.position.y } })),
+    ],
+    edges: [...target.edges, ...incoming.edges],
+    ...(!target.inputSchema && incoming.inputSchema && { inputSchema: incoming.inputSchema }),
+    ...(!target.outputSchema && incoming.outputSchema && { outputSchema: incoming.outputSchema }),
+  };
+}

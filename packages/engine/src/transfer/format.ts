@@ -1,0 +1,163 @@
+/**
+ * The workflow export format ("1.0"): one JSON document per workflow, portable between
+ * installations and users. This file owns its shape (zod; `docs/export-format.schema.json` is
+ * generated from it) and the complete check of an untrusted document before anything is imported:
+ * safe JSON, the format version, shape, then the graph's structure — every issue with its path.
+ */
+import { z } from 'zod';
+import { checkWorkflowStructure, edgeSchema, MAX_EDGES, MAX_NODES, nodeSchema } from '../definition.ts';
+import { DomainError, formatPath, type ValidationIssue } from '../errors.ts';
+import { findUnsafeJson } from '../json-safety.ts';
+
+export const EXPORT_FORMAT_VERSION = '1.0';
+export const SUPPORTED_FORMAT_VERSIONS: readonly string[] = [EXPORT_FORMAT_VERSION];
+/** Recent execution summaries an export may carry. */
+export const MAX_EXPORTED_EXECUTIONS = 50;
+
+const jsonObject = z.record(z.string(), z.unknown());
+const timestamp = z.iso.datetime({ offset: true });
+
+/** A node as exported: like a definition node, but `position` may be absent (laid out on import). */
+export const exportNodeSchema = nodeSchema.extend({
+  position: z.object({ x: z.number().finite(), y: z.number().finite() }).optional(),
+});
+
+export const exportAgentSchema = z.object({
+  nodeId: z.string().max(64),
+  name: z.string().max(200),
+  role: z.string().max(200).optional(),
+  provider: z.string().max(100).optional(),
+  model: z.string().max(200).optional(),
+});
+
+/** A run summary: when, how and how it ended. Never inputs, outputs or errors (they may hold data). */
+export const exportExecutionSchema = z.object({
+  status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  trigger: z.enum(['manual', 'api', 'schedule', 'webhook']),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  finishedAt: timestamp.nullable(),
+  durationMs: z.number().int().nonnegative().nullable(),
+  costMicros: z.number().int().nonnegative(),
+});
+
+export const exportDocumentSchema = z.object({
+  version: z.literal(EXPORT_FORMAT_VERSION),
+  metadata: z.object({
+    name: z.string().trim().min(1, 'required').max(200, 'at most 200 characters'),
+    description: z.string().max(5000, 'at most 5000 characters').default(''),
+    category: z.string().trim().max(100, 'at most 100 characters').default(''),
+    /** The exporter's email; null in anonymised templates. */
+    author: z.string().max(320).nullable().default(null),
+    createdAt: timestamp.nullable().default(null),
+    updatedAt: timestamp.nullable().default(null),
+    exportedAt: timestamp.nullable().default(null),
+    /** Tag names; matched case-insensitively (or created) on import. */
+    tags: z.array(z.string().trim().min(1).max(50)).max(50).default([]),
+    anonymized: z.boolean().default(false),
+  }),
+  workflow: z.object({
+    nodes: z.array(exportNodeSchema).max(MAX_NODES, `at most ${MAX_NODES} nodes`).default([]),
+    edges: z.array(edgeSchema).max(MAX_EDGES, `at most ${MAX_EDGES} edges`).default([]),
+  }),
+  /** Derived from the agent nodes, for readers; ignored on import (the nodes are the truth). */
+  agents: z.array(exportAgentSchema).max(MAX_NODES).default([]),
+  inputSchema: jsonObject.optional(),
+  outputSchema: jsonObject.optional(),
+  settings: jsonObject.optional(),
+  executions: z.array(exportExecutionSchema).max(MAX_EXPORTED_EXECUTIONS).optional(),
+  /**
+   * Schedules and webhooks do not exist in SWARM yet: exports asked for them carry empty arrays,
+   * and `notes` says so. Imports ignore both.
+   */
+  schedules: z.array(jsonObject).max(0, 'schedules are not supported yet').optional(),
+  webhooks: z.array(jsonObject).max(0, 'webhooks are not supported yet').optional(),
+  notes: z.array(z.string().max(500)).max(20).optional(),
+});
+
+export type ExportDocument = z.output<typeof exportDocumentSchema>;
+export type ExportDocumentInput = z.input<typeof exportDocumentSchema>;
+export type ExportNode = z.output<typeof exportNodeSchema>;
+
+/** The published JSON Schema of the format (what `docs/export-format.schema.json` holds). */
+export function exportFormatJsonSchema(): Record<string, unknown> {
+  return {
+    $id: 'https://swarm.dev/schemas/export-format-1.0.json',
+    title: 'SWARM workflow export (format 1.0)',
+    ...z.toJSONSchema(exportDocumentSchema, { io: 'input', target: 'draft-2020-12' }),
+  };
+}
+
+/** An import that must not go on: BAD_REQUEST listing every issue, the first in the message. */
+export class ImportValidationError extends DomainError {
+  constructor(issues: ValidationIssue[]) {
+    const first = issues[0];
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    super(
+      'BAD_REQUEST',
+      first ? `${first.path}: ${first.message}${more}` : 'invalid export document',
+      issues,
+    );
+  }
+}
+
+export type DocumentCheck =
+  | { valid: true; document: ExportDocument; issues: [] }
+  | { valid: false; issues: ValidationIssue[] };
+
+/**
+ * Checks an untrusted value as an export document, completely: safe JSON (depth, prototype keys),
+ * the format version (an unknown one is named, not reported as a shape mismatch), the shape, and
+ * the graph (unique ids, edges to existing nodes, no cycles). `prefix` locates issues in a bundle.
+ */
+export function checkExportDocument(value: unknown, prefix = ''): DocumentCheck {
+  const at = (path: ReadonlyArray<PropertyKey>) => formatPath(path, prefix) || prefix || 'document';
+  const unsafe = findUnsafeJson(value, prefix ? [prefix] : []);
+  if (unsafe.length > 0) return { valid: false, issues: unsafe };
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return {
+      valid: false,
+      issues: [{ path: at([]), message: 'expected an export document (a JSON object)' }],
+    };
+
+  const version = (value as Record<string, unknown>).version;
+  if (version === undefined)
+    return {
+      valid: false,
+      issues: [{ path: at(['version']), message: 'required: the export format version' }],
+    };
+  if (typeof version !== 'string' || !SUPPORTED_FORMAT_VERSIONS.includes(version))
+    return {
+      valid: false,
+      issues: [
+        {
+          path: at(['version']),
+          message: `unsupported export format version ${JSON.stringify(version)} (this server reads ${SUPPORTED_FORMAT_VERSIONS.join(', ')})`,
+        },
+      ],
+    };
+
+  const parsed = exportDocumentSchema.safeParse(value);
+  if (!parsed.success)
+    return {
+      valid: false,
+      issues: parsed.error.issues.map((issue) => ({ path: at(issue.path), message: issue.message })),
+    };
+  const doc = parsed.data;
+  const structural = checkWorkflowStructure(
+    {
+      nodes: doc.workflow.nodes.map((n) => ({ ...n, position: n.position ?? { x: 0, y: 0 } })),
+      edges: doc.workflow.edges,
+    },
+    prefix ? `${prefix}.workflow` : 'workflow',
+  );
+  if (structural.length > 0) return { valid: false, issues: structural };
+  return { valid: true, document: doc, issues: [] };
+}
+
+/** Like `checkExportDocument`, but throws `ImportValidationError` listing every issue. */
+export function parseExportDocument(value: unknown, prefix = ''): ExportDocument {
+  const result = checkExportDocument(value, prefix);
+  if (!result.valid) throw new ImportValidationError(result.issues);
+  return result.document;
+}
