@@ -244,6 +244,36 @@ describe('versions', () => {
     expect(listed!.avgDurationMs).toEqual(expect.any(Number));
   });
 
+  it('with settings.autoCommitOnRun, a run commits a changed draft and pins it', async () => {
+    const { client } = await api.signUp();
+    const auto = (prompt: string) => ({ ...definition(prompt), settings: { autoCommitOnRun: true } });
+    const workflow = await client.workflows.create.mutate({ name: 'W', definition: auto('one') });
+    const start = () => client.runs.start.mutate({ workflowId: workflow.id, input: { query: 'x' } });
+    const versionOf = async (id: string) => (await client.runs.get.query({ id })).versionId;
+
+    const first = await start();
+    const [v1] = (await client.versions.list.query({ workflowId: workflow.id })).items;
+    expect(v1).toMatchObject({ number: 1, commitMessage: 'Auto-commit before run' });
+    expect(await versionOf(first.executionId)).toBe(v1!.id);
+
+    const unchanged = await start();
+    expect(await versionOf(unchanged.executionId)).toBe(v1!.id);
+    expect(await versionRows(workflow.id)).toBe(1);
+
+    await setDraft(client, workflow.id, auto('two'));
+    const changed = await start();
+    const [v2] = (await client.versions.list.query({ workflowId: workflow.id })).items;
+    expect(v2).toMatchObject({ number: 2, parentId: v1!.id });
+    expect(await versionOf(changed.executionId)).toBe(v2!.id);
+    for (const { executionId } of [first, unchanged, changed])
+      await expect
+        .poll(async () => (await client.runs.get.query({ id: executionId })).status, {
+          timeout: 30_000,
+          interval: 50,
+        })
+        .toBe('succeeded');
+  });
+
   it('gives another user NOT_FOUND for a version, its tag and its workflow', async () => {
     const a = await api.signUp();
     const b = await api.signUp();

@@ -12,6 +12,7 @@
  */
 import {
   cancelExecution,
+  commitDraftForRun,
   createExecution,
   EXECUTION_STATUSES,
   EXECUTION_TRIGGERS,
@@ -49,6 +50,9 @@ export type RunEvent =
   | { kind: 'step'; step: ExecutionStep; costMicros: number }
   | { kind: 'status'; run: ExecutionState };
 
+/** What a version committed by `settings.autoCommitOnRun` says. */
+export const AUTO_COMMIT_MESSAGE = 'Auto-commit before run';
+
 /** A run started with a session (the web app) is `manual`; with an API token, `api`. */
 const triggerOf = (ctx: Pick<Context, 'sessionTokenHash'>) => (ctx.sessionTokenHash ? 'manual' : 'api');
 
@@ -81,6 +85,25 @@ function runnableDefinition(definition: unknown, registry: NodeRegistry): Workfl
   return checked;
 }
 
+/**
+ * The version a run pins: by id or tag; without either the draft runs (no version) — unless the
+ * workflow sets `settings.autoCommitOnRun`, then a draft that differs from the head is committed
+ * first ("Auto-commit before run"; only a draft that can run) and the run pins that version.
+ */
+async function versionToRun(
+  ctx: Pick<Context, 'db' | 'nodeRegistry'> & { user: { id: string } },
+  workflow: { id: string; definition: WorkflowDefinition },
+  pin: { versionId?: string | undefined; versionTag?: string | undefined },
+): Promise<{ id: string; definition: WorkflowDefinition } | null> {
+  if (pin.versionId !== undefined)
+    return resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionId: pin.versionId });
+  if (pin.versionTag !== undefined)
+    return resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionTag: pin.versionTag });
+  if (workflow.definition.settings?.autoCommitOnRun !== true) return null;
+  runnableDefinition(workflow.definition, ctx.nodeRegistry);
+  return commitDraftForRun(ctx.db, ctx.user.id, workflow.id, AUTO_COMMIT_MESSAGE);
+}
+
 export const runsRouter = {
   start: authedProcedure
     .input(
@@ -95,13 +118,7 @@ export const runsRouter = {
       if (input.versionId !== undefined && input.versionTag !== undefined)
         throw invalidInput([{ path: 'versionTag', message: 'give versionId or versionTag, not both' }]);
       const workflow = await getWorkflow(ctx.db, ctx.user.id, input.workflowId);
-      // A pinned version runs its own snapshot; without one, the draft runs (version_id null).
-      const version =
-        input.versionId !== undefined
-          ? await resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionId: input.versionId })
-          : input.versionTag !== undefined
-            ? await resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionTag: input.versionTag })
-            : null;
+      const version = await versionToRun(ctx, workflow, input);
       const definition = runnableDefinition(version?.definition ?? workflow.definition, ctx.nodeRegistry);
       const runInput = runInputOf(input.input);
       assertRunInput(definition, runInput);

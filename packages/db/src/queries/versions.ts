@@ -370,3 +370,25 @@ export async function resolveRunVersion(
   if (!row) throw new NotFoundError('versionTag' in pin ? `version tagged ${pin.versionTag}` : 'version');
   return row;
 }
+
+/**
+ * For workflows with `settings.autoCommitOnRun`: the version a run of the draft should pin — the
+ * head if the draft equals it, else a new version committed with `commitMessage` (same lock and
+ * rules as `commitVersion`).
+ */
+export async function commitDraftForRun(
+  db: DbOrTx,
+  ownerId: string,
+  workflowId: string,
+  commitMessage: string,
+): Promise<{ id: string; number: number; definition: WorkflowDefinition; committed: boolean }> {
+  const message = requireMessage(commitMessage);
+  return db.transaction(async (tx) => {
+    const workflow = await lockWorkflow(tx, ownerId, workflowId);
+    const head = await headOf(tx, workflowId);
+    if (head && (await sameDefinition(tx, head.definition, workflow.definition)))
+      return { ...head, committed: false };
+    const id = await insertVersion(tx, workflowId, head, ownerId, message, workflow.definition);
+    return { id, number: (head?.number ?? 0) + 1, definition: workflow.definition, committed: true };
+  });
+}
