@@ -11,6 +11,7 @@
  */
 import {
   type AttemptRecord,
+  type AttemptRecord,
   ConflictError,
   DomainError,
   NotFoundError,
@@ -603,29 +604,8 @@ export async function cancelExecution(
 // Reading
 // ---------------------------------------------------------------------------------------------
 
-export interface ExecutionAttempt {
-  requestedProvider: string;
-  requestedModel: string;
-  servedProvider: string;
-  servedModel: string;
-  reason: string;
-  errorClass: string | null;
-  errorMessage: string | null;
-  startedAt: Date;
-  latencyMs: number;
-  timeToFirstTokenMs: number | null;
-  /** Null when the provider reported no usage (`costStatus: "no_usage"`). */
-  usage: {
-    inputTokens: number;
-    cacheReadTokens: number;
-    cacheWriteTokens: number;
-    outputTokens: number;
-    reasoningTokens: number;
-  } | null;
-  /** Null unless `costStatus` is `priced`. */
-  costMicros: number | null;
-  costStatus: 'priced' | 'unpriced' | 'no_usage';
-}
+/** An attempt as `runs.get` shows it: the engine's ledger record, without the price row id. */
+export type ExecutionAttempt = Omit<AttemptRecord, 'priceId'>;
 
 export interface ExecutionStep {
   id: string;
