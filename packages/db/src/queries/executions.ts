@@ -11,7 +11,6 @@
  */
 import {
   type AttemptRecord,
-  type AttemptRecord,
   ConflictError,
   DomainError,
   NotFoundError,
