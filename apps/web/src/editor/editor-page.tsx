@@ -5,6 +5,7 @@
  */
 import { useQuery } from '@tanstack/react-query';
 import { ReactFlowProvider } from '@xyflow/react';
+import { useState } from 'react';
 import '@xyflow/react/dist/style.css';
 import { Link, useParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
@@ -20,6 +21,12 @@ export default function EditorPage() {
   const trpc = useTRPC();
   const workflow = useQuery(trpc.workflows.get.queryOptions({ id }));
   const { list: nodeTypes, catalog } = useNodeTypeCatalog();
+  // Bumped after a restore: the editor is mounted again on the refetched draft.
+  const [generation, setGeneration] = useState(0);
+  const reload = async () => {
+    await workflow.refetch();
+    setGeneration((n) => n + 1);
+  };
 
   if (workflow.isPending || nodeTypes.isPending) return <PageLoading label="Loading workflow…" />;
   if (workflow.isError) {
@@ -50,8 +57,12 @@ export default function EditorPage() {
 
   return (
     <NodeTypesContext value={catalog}>
-      <ReactFlowProvider key={id}>
-        <WorkflowEditor workflow={workflow.data} />
+      <ReactFlowProvider key={`${id}:${generation}`}>
+        <WorkflowEditor
+          workflow={workflow.data}
+          onReload={() => void reload()}
+          showVersions={generation > 0}
+        />
       </ReactFlowProvider>
     </NodeTypesContext>
   );

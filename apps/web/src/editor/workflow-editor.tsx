@@ -42,6 +42,7 @@ import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
 import { TagChip } from '../ui/tag-chip.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
+import { VersionsPanel } from '../versions/versions-panel.tsx';
 import { TagPicker } from '../workflows/tag-picker.tsx';
 import {
   edgeDefaults,
@@ -76,7 +77,16 @@ interface ValidationResult {
   issues: ApiIssue[];
 }
 
-export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
+export function WorkflowEditor({
+  workflow,
+  onReload,
+  showVersions = false,
+}: {
+  workflow: Workflow;
+  /** Loads the workflow again and mounts a fresh editor on it (after a restore). */
+  onReload?: () => void;
+  showVersions?: boolean;
+}) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
@@ -348,6 +358,7 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
   const [runDialogOpen, setRunDialogOpen] = useState(false);
   const [activeRunId, setActiveRunId] = useState<string | null>(null);
   const [asideTab, setAsideTab] = useState<'step' | 'settings'>('step');
+  const [versionsOpen, setVersionsOpen] = useState(showVersions);
   const { run: runQuery, connection, subscription } = useLiveRun(activeRunId);
   const activeRun = activeRunId ? runQuery.data : undefined;
   const runStatuses = useMemo(() => (activeRun ? nodeRunStatuses(activeRun) : null), [activeRun]);
@@ -413,6 +424,14 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
           >
             Runs
           </Link>
+          <Button
+            variant="ghost"
+            onClick={() => setVersionsOpen((open) => !open)}
+            aria-pressed={versionsOpen}
+            data-testid="versions-toggle"
+          >
+            Versions
+          </Button>
           <Button
             onClick={save}
             disabled={update.isPending || (!dirty && !update.isError)}
@@ -514,116 +533,132 @@ export function WorkflowEditor({ workflow }: { workflow: Workflow }) {
 
         <aside
           className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4"
-          aria-label="Selected item"
+          aria-label={versionsOpen ? 'Versions' : 'Selected item'}
         >
-          {selectedNode && activeRun && runStatusOf ? (
-            <div className="mb-4 flex gap-1 rounded-lg bg-slate-100 p-1 text-xs" role="tablist">
-              {(['step', 'settings'] as const).map((tab) => (
-                <button
-                  key={tab}
-                  type="button"
-                  role="tab"
-                  aria-selected={asideTab === tab}
-                  onClick={() => setAsideTab(tab)}
-                  data-testid={`aside-tab-${tab}`}
-                  className={`flex-1 rounded-md px-2 py-1 font-medium ${
-                    asideTab === tab
-                      ? 'bg-white text-slate-900 shadow-sm'
-                      : 'text-slate-600 hover:text-slate-900'
-                  }`}
-                >
-                  {tab === 'step' ? 'Run step' : 'Settings'}
-                </button>
-              ))}
-            </div>
-          ) : null}
-          {selectedNode && activeRun && runStatusOf && asideTab === 'step' ? (
-            <StepDetails
-              key={`${activeRun.id}:${selectedNode.id}`}
-              nodeId={selectedNode.id}
-              nodeName={nodeNames.get(selectedNode.id) ?? selectedNode.id}
-              entry={catalog.get(selectedNode.data.nodeType)}
-              status={runStatusOf(selectedNode.id)}
-              step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
-              onRerunFrom={
-                isFinished(activeRun.status) ? () => void rerunOnDraft(selectedNode.id) : undefined
-              }
-              rerunning={rerun.isPending}
-              rerunError={rerun.error ? readApiError(rerun.error).message : null}
-              rerunHint={`Runs the current draft${dirty ? ' (saved first)' : ''}: unchanged steps before this node are reused from this run; this node and everything after it run again.`}
+          {versionsOpen ? (
+            <VersionsPanel
+              workflowId={workflow.id}
+              dirty={dirty}
+              saveDraft={saveDraft}
+              onRestored={() => {
+                // The server's draft changed: drop the canvas state and load it again.
+                setSaved({ json: definitionJson, name });
+                onReload?.();
+              }}
             />
-          ) : selectedNode ? (
-            <NodeInspector
-              key={selectedNode.id}
-              node={selectedNode}
-              issues={nodeIssues.get(selectedNode.id) ?? []}
-              onChange={(patch) => updateNode(selectedNode.id, patch)}
-              onDelete={() => rf.deleteElements({ nodes: [{ id: selectedNode.id }] })}
-            />
-          ) : selectedEdge ? (
-            <div className="space-y-4" data-testid="edge-inspector">
-              <p className="text-sm font-semibold text-slate-900">Connection</p>
-              <p className="text-sm text-slate-600">
-                {nodeName(selectedEdge.source) ?? selectedEdge.source} →{' '}
-                {nodeName(selectedEdge.target) ?? selectedEdge.target}
-              </p>
-              {(edgeIssues.get(selectedEdge.id) ?? []).map((issue) => (
-                <p key={issue.message} className="text-xs text-rose-700">
-                  {issue.message}
-                </p>
-              ))}
-              <Button
-                className="w-full text-rose-700 hover:bg-rose-50"
-                onClick={() => rf.deleteElements({ edges: [{ id: selectedEdge.id }] })}
-                data-testid="delete-edge"
-              >
-                Delete connection
-              </Button>
-            </div>
-          ) : activeRun ? (
-            <div className="space-y-5" data-testid="run-summary">
-              <p className="text-sm text-slate-500">
-                Select a node to see its step: input, output and provider calls.
-              </p>
-              {activeRun.error ? (
-                <div className="rounded-lg bg-rose-50 p-3 ring-1 ring-rose-200" role="alert">
-                  <p className="font-mono text-[11px] text-rose-500">{activeRun.error.code}</p>
-                  <p className="mt-0.5 text-sm text-rose-800">{activeRun.error.message}</p>
+          ) : (
+            <>
+              {selectedNode && activeRun && runStatusOf ? (
+                <div className="mb-4 flex gap-1 rounded-lg bg-slate-100 p-1 text-xs" role="tablist">
+                  {(['step', 'settings'] as const).map((tab) => (
+                    <button
+                      key={tab}
+                      type="button"
+                      role="tab"
+                      aria-selected={asideTab === tab}
+                      onClick={() => setAsideTab(tab)}
+                      data-testid={`aside-tab-${tab}`}
+                      className={`flex-1 rounded-md px-2 py-1 font-medium ${
+                        asideTab === tab
+                          ? 'bg-white text-slate-900 shadow-sm'
+                          : 'text-slate-600 hover:text-slate-900'
+                      }`}
+                    >
+                      {tab === 'step' ? 'Run step' : 'Settings'}
+                    </button>
+                  ))}
                 </div>
               ) : null}
-              <Section title="Run output">
-                <JsonBlock
-                  value={activeRun.output}
-                  testId="run-output"
-                  empty={isFinished(activeRun.status) ? 'No output' : 'Not finished yet'}
+              {selectedNode && activeRun && runStatusOf && asideTab === 'step' ? (
+                <StepDetails
+                  key={`${activeRun.id}:${selectedNode.id}`}
+                  nodeId={selectedNode.id}
+                  nodeName={nodeNames.get(selectedNode.id) ?? selectedNode.id}
+                  entry={catalog.get(selectedNode.data.nodeType)}
+                  status={runStatusOf(selectedNode.id)}
+                  step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
+                  onRerunFrom={
+                    isFinished(activeRun.status) ? () => void rerunOnDraft(selectedNode.id) : undefined
+                  }
+                  rerunning={rerun.isPending}
+                  rerunError={rerun.error ? readApiError(rerun.error).message : null}
+                  rerunHint={`Runs the current draft${dirty ? ' (saved first)' : ''}: unchanged steps before this node are reused from this run; this node and everything after it run again.`}
                 />
-              </Section>
-              <Section title="Run input">
-                <JsonBlock value={activeRun.input} testId="run-input" />
-              </Section>
-            </div>
-          ) : (
-            <div className="text-sm text-slate-500">
-              <p className="font-medium text-slate-700">Nothing selected</p>
-              <p className="mt-1">Select a node to edit its name and settings.</p>
-              <dl className="mt-6 grid grid-cols-2 gap-3">
-                <div className="rounded-lg bg-slate-50 p-3">
-                  <dt className="text-xs text-slate-500">Nodes</dt>
-                  <dd className="text-lg font-semibold text-slate-900" data-testid="node-count">
-                    {nodes.length}
-                  </dd>
+              ) : selectedNode ? (
+                <NodeInspector
+                  key={selectedNode.id}
+                  node={selectedNode}
+                  issues={nodeIssues.get(selectedNode.id) ?? []}
+                  onChange={(patch) => updateNode(selectedNode.id, patch)}
+                  onDelete={() => rf.deleteElements({ nodes: [{ id: selectedNode.id }] })}
+                />
+              ) : selectedEdge ? (
+                <div className="space-y-4" data-testid="edge-inspector">
+                  <p className="text-sm font-semibold text-slate-900">Connection</p>
+                  <p className="text-sm text-slate-600">
+                    {nodeName(selectedEdge.source) ?? selectedEdge.source} →{' '}
+                    {nodeName(selectedEdge.target) ?? selectedEdge.target}
+                  </p>
+                  {(edgeIssues.get(selectedEdge.id) ?? []).map((issue) => (
+                    <p key={issue.message} className="text-xs text-rose-700">
+                      {issue.message}
+                    </p>
+                  ))}
+                  <Button
+                    className="w-full text-rose-700 hover:bg-rose-50"
+                    onClick={() => rf.deleteElements({ edges: [{ id: selectedEdge.id }] })}
+                    data-testid="delete-edge"
+                  >
+                    Delete connection
+                  </Button>
                 </div>
-                <div className="rounded-lg bg-slate-50 p-3">
-                  <dt className="text-xs text-slate-500">Connections</dt>
-                  <dd className="text-lg font-semibold text-slate-900" data-testid="edge-count">
-                    {edges.length}
-                  </dd>
+              ) : activeRun ? (
+                <div className="space-y-5" data-testid="run-summary">
+                  <p className="text-sm text-slate-500">
+                    Select a node to see its step: input, output and provider calls.
+                  </p>
+                  {activeRun.error ? (
+                    <div className="rounded-lg bg-rose-50 p-3 ring-1 ring-rose-200" role="alert">
+                      <p className="font-mono text-[11px] text-rose-500">{activeRun.error.code}</p>
+                      <p className="mt-0.5 text-sm text-rose-800">{activeRun.error.message}</p>
+                    </div>
+                  ) : null}
+                  <Section title="Run output">
+                    <JsonBlock
+                      value={activeRun.output}
+                      testId="run-output"
+                      empty={isFinished(activeRun.status) ? 'No output' : 'Not finished yet'}
+                    />
+                  </Section>
+                  <Section title="Run input">
+                    <JsonBlock value={activeRun.input} testId="run-input" />
+                  </Section>
                 </div>
-              </dl>
-              <p className="mt-6 text-xs leading-5 text-slate-400">
-                Tips: Delete or Backspace removes the selection · Ctrl/⌘+S saves · Shift-drag selects an area.
-              </p>
-            </div>
+              ) : (
+                <div className="text-sm text-slate-500">
+                  <p className="font-medium text-slate-700">Nothing selected</p>
+                  <p className="mt-1">Select a node to edit its name and settings.</p>
+                  <dl className="mt-6 grid grid-cols-2 gap-3">
+                    <div className="rounded-lg bg-slate-50 p-3">
+                      <dt className="text-xs text-slate-500">Nodes</dt>
+                      <dd className="text-lg font-semibold text-slate-900" data-testid="node-count">
+                        {nodes.length}
+                      </dd>
+                    </div>
+                    <div className="rounded-lg bg-slate-50 p-3">
+                      <dt className="text-xs text-slate-500">Connections</dt>
+                      <dd className="text-lg font-semibold text-slate-900" data-testid="edge-count">
+                        {edges.length}
+                      </dd>
+                    </div>
+                  </dl>
+                  <p className="mt-6 text-xs leading-5 text-slate-400">
+                    Tips: Delete or Backspace removes the selection · Ctrl/⌘+S saves · Shift-drag selects an
+                    area.
+                  </p>
+                </div>
+              )}
+            </>
           )}
         </aside>
       </div>

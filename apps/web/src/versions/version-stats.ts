@@ -1,0 +1,22 @@
+/** One line of run statistics for a version: "3 runs · 67% succeeded · avg 1.2 s". */
+export interface VersionStats {
+  runCount: number;
+  successRate: number | null;
+  avgDurationMs: number | null;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes} min ${seconds} s`;
+}
+
+export function formatVersionStats({ runCount, successRate, avgDurationMs }: VersionStats): string {
+  if (runCount === 0) return 'No runs';
+  const parts = [`${runCount} ${runCount === 1 ? 'run' : 'runs'}`];
+  if (successRate !== null) parts.push(`${Math.round(successRate * 100)}% succeeded`);
+  if (avgDurationMs !== null) parts.push(`avg ${formatDuration(avgDurationMs)}`);
+  return parts.join(' · ');
+}
