@@ -75,3 +75,45 @@ describe('version history', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('compare view', () => {
+  test('compares v1 with v2 and highlights the added node', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    const workflowId = await createWorkflow(page, 'Compared flow');
+
+    const nodes = page.getByTestId('canvas-node');
+    await page.getByTestId('palette-input').click();
+    await nodes.nth(0).waitFor();
+    await page.getByTestId('versions-toggle').click();
+    const commit = async (message: string) => {
+      await page.getByTestId('commit-version').click();
+      await page.getByTestId('commit-message').fill(message);
+      await page.getByTestId('commit-submit').click();
+      await page.getByTestId('version-message').getByText(message, { exact: true }).waitFor();
+    };
+    await commit('Input only');
+    await page.getByTestId('palette-agent').click();
+    await expect.poll(() => nodes.count()).toBe(2);
+    const agentId = await page
+      .locator('[data-testid=canvas-node][data-node-type=agent]')
+      .getAttribute('data-node-id');
+    await commit('With an agent');
+
+    await page.getByTestId('compare-previous').click();
+    await page.waitForURL(new RegExp(`/workflows/${workflowId}/compare\\?from=`));
+    const added = page
+      .getByTestId('compare-to')
+      .locator(`.react-flow__node.diff-added[data-id="${agentId}"]`);
+    await added.waitFor();
+    expect(
+      await page.getByTestId('compare-from').locator(`.react-flow__node[data-id="${agentId}"]`).count(),
+    ).toBe(0);
+    await page.getByTestId('compare-summary').getByText('Node Agent added').waitFor();
+
+    await added.click();
+    await page.getByTestId('node-config-diff').getByText('Added in the newer side.').waitFor();
+    await page.getByTestId('node-config-diff').locator('.jsondiffpatch-delta').first().waitFor();
+    expect(errors).toEqual([]);
+  });
+});

@@ -16,6 +16,7 @@ import { createQueryClient, createTrpcClient, TRPCProvider } from './trpc.ts';
 import { WorkflowListPage } from './workflows/workflow-list-page.tsx';
 
 const EditorPage = lazy(() => import('./editor/editor-page.tsx'));
+const ComparePage = lazy(() => import('./versions/compare-page.tsx'));
 const RunPage = lazy(() => import('./runs/run-page.tsx'));
 const RunsListPage = lazy(() => import('./runs/runs-list-page.tsx'));
 const ProvidersPage = lazy(() => import('./settings/providers-page.tsx'));
@@ -35,6 +36,7 @@ const router = createBrowserRouter([
       { path: '/settings/tokens', element: <ApiTokensPage /> },
       { path: '/settings/providers', element: loading('Loading…', <ProvidersPage />) },
       { path: '/workflows/:id', element: loading('Loading editor…', <EditorPage />) },
+      { path: '/workflows/:id/compare', element: loading('Loading comparison…', <ComparePage />) },
       { path: '/workflows/:id/runs', element: loading('Loading runs…', <RunsListPage />) },
       { path: '/runs', element: loading('Loading runs…', <RunsListPage />) },
       { path: '/runs/:id', element: loading('Loading run…', <RunPage />) },

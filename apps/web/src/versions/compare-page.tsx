@@ -1,0 +1,310 @@
+/**
+ * Route `/workflows/:id/compare?from=&to=` (each a version id or `draft`): the two sides on
+ * read-only canvases next to each other, added nodes and edges green, removed red, modified
+ * amber, moved marked; a summary of the changes; and, for a clicked node, the diff of its config.
+ */
+import type { WorkflowDefinition } from '@swarm/engine';
+import { useQuery } from '@tanstack/react-query';
+import { Background, BackgroundVariant, type NodeTypes, ReactFlow, ReactFlowProvider } from '@xyflow/react';
+import '@xyflow/react/dist/style.css';
+import { diff } from 'jsondiffpatch';
+import * as htmlFormatter from 'jsondiffpatch/formatters/html';
+import 'jsondiffpatch/formatters/styles/html.css';
+import { type ReactNode, useMemo, useState } from 'react';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { readApiError } from '../api-error.ts';
+import { type FlowEdge, type FlowNode, toFlow } from '../editor/graph.ts';
+import { NodeTypesContext } from '../editor/node-palette.ts';
+import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
+import { WorkflowNodeCard } from '../editor/workflow-node.tsx';
+import { PageError, PageLoading } from '../layout/page-state.tsx';
+import { useTRPC } from '../trpc.ts';
+import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
+
+const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
+
+function useSideDefinition(workflowId: string, side: string) {
+  const trpc = useTRPC();
+  const isDraft = side === 'draft';
+  const workflow = useQuery({ ...trpc.workflows.get.queryOptions({ id: workflowId }), enabled: isDraft });
+  const version = useQuery({ ...trpc.versions.get.queryOptions({ versionId: side }), enabled: !isDraft });
+  const query = isDraft ? workflow : version;
+  return {
+    definition: query.data?.definition as WorkflowDefinition | undefined,
+    label: isDraft ? 'Draft' : version.data ? `v${version.data.number} · ${version.data.commitMessage}` : '…',
+    error: query.error,
+  };
+}
+
+export default function ComparePage() {
+  const { id = '' } = useParams();
+  const [params, setParams] = useSearchParams();
+  const from = params.get('from') ?? '';
+  const to = params.get('to') ?? 'draft';
+  const trpc = useTRPC();
+  const { list: nodeTypesQuery, catalog } = useNodeTypeCatalog();
+  const versions = useQuery(trpc.versions.list.queryOptions({ workflowId: id, limit: 200 }));
+  const ready = from !== '' && to !== '';
+  const comparison = useQuery({
+    ...trpc.versions.compare.queryOptions({ workflowId: id, from, to }),
+    enabled: ready,
+  });
+  const fromSide = useSideDefinition(id, from);
+  const toSide = useSideDefinition(id, to);
+  const [selected, setSelected] = useState<string | null>(null);
+
+  const marks = useMemo(
+    () =>
+      comparison.data
+        ? {
+            from: compareMarks(comparison.data.summary, 'from'),
+            to: compareMarks(comparison.data.summary, 'to'),
+          }
+        : null,
+    [comparison.data],
+  );
+
+  const choose = (key: 'from' | 'to', value: string) => {
+    const next = new URLSearchParams(params);
+    next.set(key, value);
+    setParams(next, { replace: true });
+  };
+  const options = [
+    { value: 'draft', label: 'Draft' },
+    ...(versions.data?.items ?? []).map((v) => ({ value: v.id, label: `v${v.number} · ${v.commitMessage}` })),
+  ];
+
+  const error = comparison.error ?? fromSide.error ?? toSide.error ?? nodeTypesQuery.error;
+  let body: ReactNode;
+  if (!ready) body = <p className="p-6 text-sm text-slate-500">Choose two versions to compare.</p>;
+  else if (error)
+    body = <PageError message={readApiError(error).message} onRetry={() => comparison.refetch()} />;
+  else if (!comparison.data || !marks || !fromSide.definition || !toSide.definition || !catalog)
+    body = <PageLoading label="Comparing…" />;
+  else {
+    const summary = comparison.data.summary;
+    body = (
+      <NodeTypesContext value={catalog}>
+        <div className="flex min-h-0 flex-1">
+          <div className="grid min-w-0 flex-1 grid-cols-2 gap-px bg-slate-200">
+            <SideCanvas
+              title={`From: ${fromSide.label}`}
+              definition={fromSide.definition}
+              marks={marks.from}
+              onSelect={setSelected}
+              testId="compare-from"
+            />
+            <SideCanvas
+              title={`To: ${toSide.label}`}
+              definition={toSide.definition}
+              marks={marks.to}
+              onSelect={setSelected}
+              testId="compare-to"
+            />
+          </div>
+          <aside className="w-80 shrink-0 space-y-5 overflow-y-auto border-l border-slate-200 bg-white p-4">
+            {selected ? (
+              <NodeConfigDiff nodeId={selected} from={fromSide.definition} to={toSide.definition} />
+            ) : null}
+            <div data-testid="compare-summary">
+              <p className="text-sm font-semibold text-slate-900">Changes</p>
+              {summary.identical ? (
+                <p className="mt-2 text-sm text-slate-500" data-testid="compare-identical">
+                  No differences.
+                </p>
+              ) : (
+                <ul className="mt-2 space-y-1 text-sm">
+                  {summary.nodes.added.map((n) => (
+                    <SummaryLine key={`a-${n.id}`} mark="added" text={`Node ${n.name} added`} />
+                  ))}
+                  {summary.nodes.removed.map((n) => (
+                    <SummaryLine key={`r-${n.id}`} mark="removed" text={`Node ${n.name} removed`} />
+                  ))}
+                  {summary.nodes.modified.map((n) => (
+                    <SummaryLine
+                      key={`m-${n.id}`}
+                      mark="modified"
+                      text={`Node ${n.name} changed: ${n.fields.join(', ')}`}
+                      onClick={() => setSelected(n.id)}
+                    />
+                  ))}
+                  {summary.nodes.moved.map((n) => (
+                    <SummaryLine key={`v-${n.id}`} mark="moved" text={`Node ${n.name} moved`} />
+                  ))}
+                  {summary.edges.added.map((e) => (
+                    <SummaryLine
+                      key={`ea-${e.id}`}
+                      mark="added"
+                      text={`Connection ${e.source} → ${e.target} added`}
+                    />
+                  ))}
+                  {summary.edges.removed.map((e) => (
+                    <SummaryLine
+                      key={`er-${e.id}`}
+                      mark="removed"
+                      text={`Connection ${e.source} → ${e.target} removed`}
+                    />
+                  ))}
+                  {summary.edges.modified.map((e) => (
+                    <SummaryLine
+                      key={`em-${e.id}`}
+                      mark="modified"
+                      text={`Connection ${e.id} changed: ${e.fields.join(', ')}`}
+                    />
+                  ))}
+                  {summary.changed.map((part) => (
+                    <SummaryLine key={`c-${part}`} mark="modified" text={`${part} changed`} />
+                  ))}
+                </ul>
+              )}
+            </div>
+          </aside>
+        </div>
+      </NodeTypesContext>
+    );
+  }
+
+  return (
+    <div className="flex h-full flex-col">
+      <title>Compare versions · SWARM</title>
+      <div className="flex shrink-0 flex-wrap items-center gap-3 border-b border-slate-200 bg-white px-4 py-2">
+        <Link
+          to={`/workflows/${id}`}
+          className="rounded-md px-2 py-1 text-sm text-slate-500 hover:bg-slate-100 hover:text-slate-800"
+        >
+          ← Editor
+        </Link>
+        <h1 className="text-base font-semibold text-slate-900">Compare</h1>
+        {(['from', 'to'] as const).map((key) => (
+          <label key={key} className="flex items-center gap-1.5 text-sm text-slate-600">
+            {key === 'from' ? 'From' : 'To'}
+            <select
+              value={key === 'from' ? from : to}
+              onChange={(e) => choose(key, e.target.value)}
+              className="max-w-60 rounded-md border-0 py-1 text-sm ring-1 ring-slate-300"
+              data-testid={`compare-select-${key}`}
+            >
+              {key === 'from' && from === '' ? <option value="">Choose…</option> : null}
+              {options.map((o) => (
+                <option key={o.value} value={o.value}>
+                  {o.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        ))}
+      </div>
+      {body}
+    </div>
+  );
+}
+
+function SummaryLine({ mark, text, onClick }: { mark: DiffMark; text: string; onClick?: () => void }) {
+  return (
+    <li className="flex items-start gap-2" data-testid="compare-change" data-mark={mark}>
+      <span className="mt-1.5 size-2 shrink-0 rounded-full" style={{ background: MARK_COLOURS[mark] }} />
+      {onClick ? (
+        <button type="button" onClick={onClick} className="text-left text-slate-700 hover:underline">
+          {text}
+        </button>
+      ) : (
+        <span className="text-slate-700">{text}</span>
+      )}
+    </li>
+  );
+}
+
+function SideCanvas({
+  title,
+  definition,
+  marks,
+  onSelect,
+  testId,
+}: {
+  title: string;
+  definition: WorkflowDefinition;
+  marks: SideMarks;
+  onSelect: (nodeId: string) => void;
+  testId: string;
+}) {
+  const { nodes, edges } = useMemo(() => {
+    const flow = toFlow(definition);
+    return {
+      nodes: flow.nodes.map((node): FlowNode => {
+        const nodeMarks = marks.nodes.get(node.id);
+        const colour = nodeColour(nodeMarks);
+        return colour
+          ? {
+              ...node,
+              className: (nodeMarks ?? []).map((m) => `diff-${m}`).join(' '),
+              style: { outline: `3px solid ${colour}`, outlineOffset: 3, borderRadius: 12 },
+            }
+          : node;
+      }),
+      edges: flow.edges.map((edge): FlowEdge => {
+        const mark = marks.edges.get(edge.id);
+        return mark
+          ? { ...edge, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
+          : edge;
+      }),
+    };
+  }, [definition, marks]);
+  return (
+    <section className="relative flex min-h-0 flex-col bg-white" data-testid={testId} aria-label={title}>
+      <p className="truncate border-b border-slate-100 px-3 py-1.5 text-xs font-medium text-slate-600">
+        {title}
+      </p>
+      <div className="min-h-0 flex-1">
+        <ReactFlowProvider>
+          <ReactFlow<FlowNode, FlowEdge>
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            nodesDraggable={false}
+            nodesConnectable={false}
+            elementsSelectable={false}
+            onNodeClick={(_, node) => onSelect(node.id)}
+            fitView
+            fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+            minZoom={0.2}
+            aria-label={title}
+          >
+            <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+          </ReactFlow>
+        </ReactFlowProvider>
+      </div>
+    </section>
+  );
+}
+
+function NodeConfigDiff({
+  nodeId,
+  from,
+  to,
+}: {
+  nodeId: string;
+  from: WorkflowDefinition;
+  to: WorkflowDefinition;
+}) {
+  const before = from.nodes.find((n) => n.id === nodeId);
+  const after = to.nodes.find((n) => n.id === nodeId);
+  const left = before?.config ?? {};
+  const delta = diff(left, after?.config ?? {});
+  const html = delta ? htmlFormatter.format(delta, left) : null;
+  return (
+    <div data-testid="node-config-diff">
+      <p className="text-sm font-semibold text-slate-900">{after?.name ?? before?.name ?? nodeId}: config</p>
+      {!before ? <p className="mt-1 text-xs text-emerald-700">Added in the newer side.</p> : null}
+      {!after ? <p className="mt-1 text-xs text-rose-700">Removed in the newer side.</p> : null}
+      {html ? (
+        <div
+          className="mt-2 overflow-x-auto text-xs"
+          // jsondiffpatch's HTML formatter escapes the values it prints.
+          dangerouslySetInnerHTML={{ __html: html }}
+        />
+      ) : (
+        <p className="mt-2 text-sm text-slate-500">The config is the same on both sides.</p>
+      )}
+    </div>
+  );
+}
