@@ -37,6 +37,7 @@ import { actionError, RunPageLink, RunStatusBar, useRunActions } from '../runs/r
 import { JsonBlock, Section, StepDetails } from '../runs/step-details.tsx';
 import { useLiveRun } from '../runs/use-live-run.ts';
 import { checkValue } from '../schema-form/json-schema.ts';
+import { exportUrl } from '../transfer/transfer.ts';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
@@ -424,6 +425,17 @@ export function WorkflowEditor({
           >
             Runs
           </Link>
+          <a
+            href={exportUrl(workflow.id)}
+            download
+            className={buttonClass('ghost')}
+            title={
+              dirty ? 'Exports the saved draft; save first to include unsaved changes' : 'Download as JSON'
+            }
+            data-testid="export-workflow"
+          >
+            Export
+          </a>
           <Button
             variant="ghost"
             onClick={() => setVersionsOpen((open) => !open)}

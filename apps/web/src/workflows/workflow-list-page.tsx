@@ -14,8 +14,10 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { PageError } from '../layout/page-state.tsx';
+import { ImportDialog } from '../transfer/import-dialog.tsx';
+import { bulkExport, exportUrl } from '../transfer/transfer.ts';
 import { type RouterOutputs, useTRPC } from '../trpc.ts';
-import { Button } from '../ui/button.tsx';
+import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
 import { Field, inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
@@ -77,6 +79,17 @@ export function WorkflowListPage() {
   const [creating, setCreating] = useState(false);
   const [renaming, setRenaming] = useState<WorkflowItem | null>(null);
   const [deleting, setDeleting] = useState<WorkflowItem | null>(null);
+  const [importing, setImporting] = useState(false);
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const toggleSelected = (id: string) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const visibleSelected = items.filter((item) => selected.has(item.id)).map((item) => item.id);
+  const exportSelected = useMutation({ mutationFn: (ids: string[]) => bulkExport(ids) });
 
   return (
     <div className="mx-auto max-w-5xl px-4 py-8 sm:px-6">
@@ -86,11 +99,30 @@ export function WorkflowListPage() {
           <h1 className="text-2xl font-semibold tracking-tight text-slate-900">Workflows</h1>
           <p className="mt-1 text-sm text-slate-600">Multi-agent graphs you can edit, version and run.</p>
         </div>
-        <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-workflow">
-          <PlusIcon />
-          New workflow
-        </Button>
+        <div className="flex flex-wrap items-center gap-2">
+          {visibleSelected.length > 0 ? (
+            <Button
+              onClick={() => exportSelected.mutate(visibleSelected)}
+              disabled={exportSelected.isPending}
+              data-testid="bulk-export"
+            >
+              {exportSelected.isPending ? 'Exporting…' : `Export ${visibleSelected.length} as ZIP`}
+            </Button>
+          ) : null}
+          <Button onClick={() => setImporting(true)} data-testid="import-workflows">
+            Import
+          </Button>
+          <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-workflow">
+            <PlusIcon />
+            New workflow
+          </Button>
+        </div>
       </div>
+      {exportSelected.error ? (
+        <p className="mt-3 text-sm text-rose-700" role="alert" data-testid="bulk-export-error">
+          Export failed: {exportSelected.error.message}
+        </p>
+      ) : null}
 
       <div className="mt-6 space-y-3">
         <div className="relative max-w-md">
@@ -176,6 +208,8 @@ export function WorkflowListPage() {
               <WorkflowRow
                 key={item.id}
                 item={item}
+                selected={selected.has(item.id)}
+                onToggleSelected={() => toggleSelected(item.id)}
                 onRename={() => setRenaming(item)}
                 onDelete={() => setDeleting(item)}
               />
@@ -198,16 +232,21 @@ export function WorkflowListPage() {
       <CreateWorkflowDialog open={creating} onClose={() => setCreating(false)} />
       <RenameWorkflowDialog item={renaming} onClose={() => setRenaming(null)} />
       <DeleteWorkflowDialog item={deleting} onClose={() => setDeleting(null)} />
+      <ImportDialog open={importing} onClose={() => setImporting(false)} />
     </div>
   );
 }
 
 function WorkflowRow({
   item,
+  selected,
+  onToggleSelected,
   onRename,
   onDelete,
 }: {
   item: WorkflowItem;
+  selected: boolean;
+  onToggleSelected: () => void;
   onRename: () => void;
   onDelete: () => void;
 }) {
@@ -217,6 +256,14 @@ function WorkflowRow({
       data-testid="workflow-row"
       data-workflow-id={item.id}
     >
+      <input
+        type="checkbox"
+        checked={selected}
+        onChange={onToggleSelected}
+        aria-label={`Select ${item.name}`}
+        className="size-4 shrink-0 rounded border-slate-300 text-indigo-600"
+        data-testid="select-workflow"
+      />
       <div className="min-w-0 flex-1">
         <div className="flex flex-wrap items-center gap-2">
           <Link
@@ -243,6 +290,15 @@ function WorkflowRow({
       <div className="flex items-center gap-1">
         <TagPicker workflowId={item.id} workflowName={item.name} tags={item.tags} />
         <DuplicateButton item={item} />
+        <a
+          href={exportUrl(item.id)}
+          download
+          className={buttonClass('ghost', 'sm')}
+          aria-label={`Export ${item.name}`}
+          data-testid="export-workflow"
+        >
+          Export
+        </a>
         <Button
           size="sm"
           variant="ghost"
