@@ -83,6 +83,11 @@ export default function ComparePage() {
     body = <PageLoading label="Comparing…" />;
   else {
     const summary = comparison.data.summary;
+    const names = new Map(
+      [...fromSide.definition.nodes, ...toSide.definition.nodes].map((n) => [n.id, n.name || n.type]),
+    );
+    const edgeName = (e: { source: string; target: string }) =>
+      `${names.get(e.source) ?? e.source} → ${names.get(e.target) ?? e.target}`;
     body = (
       <NodeTypesContext value={catalog}>
         <div className="flex min-h-0 flex-1">
@@ -108,6 +113,15 @@ export default function ComparePage() {
             ) : null}
             <div data-testid="compare-summary">
               <p className="text-sm font-semibold text-slate-900">Changes</p>
+              <p className="mt-1 flex flex-wrap gap-x-3 gap-y-1 text-xs text-slate-500">
+                {(['added', 'removed', 'modified', 'moved'] as const).map((mark) => (
+                  <span key={mark} className="inline-flex items-center gap-1">
+                    <span className="size-2 rounded-full" style={{ background: MARK_COLOURS[mark] }} />
+                    {mark}
+                  </span>
+                ))}
+              </p>
+              <p className="mt-1 text-xs text-slate-400">Click a node to see how its config changed.</p>
               {summary.identical ? (
                 <p className="mt-2 text-sm text-slate-500" data-testid="compare-identical">
                   No differences.
@@ -132,24 +146,20 @@ export default function ComparePage() {
                     <SummaryLine key={`v-${n.id}`} mark="moved" text={`Node ${n.name} moved`} />
                   ))}
                   {summary.edges.added.map((e) => (
-                    <SummaryLine
-                      key={`ea-${e.id}`}
-                      mark="added"
-                      text={`Connection ${e.source} → ${e.target} added`}
-                    />
+                    <SummaryLine key={`ea-${e.id}`} mark="added" text={`Connection ${edgeName(e)} added`} />
                   ))}
                   {summary.edges.removed.map((e) => (
                     <SummaryLine
                       key={`er-${e.id}`}
                       mark="removed"
-                      text={`Connection ${e.source} → ${e.target} removed`}
+                      text={`Connection ${edgeName(e)} removed`}
                     />
                   ))}
                   {summary.edges.modified.map((e) => (
                     <SummaryLine
                       key={`em-${e.id}`}
                       mark="modified"
-                      text={`Connection ${e.id} changed: ${e.fields.join(', ')}`}
+                      text={`Connection ${edgeName(e)} changed: ${e.fields.join(', ')}`}
                     />
                   ))}
                   {summary.changed.map((part) => (
