@@ -4,19 +4,33 @@
  * Server, in process: `compareDefinitions(v1, v2)` against a JSON round-trip of both definitions
  * (the cheapest thing that touches every byte of them). Server, over HTTP: the `versions.compare`
  * tRPC call through a real API server on a scratch database against `workflows.get` of the same
- * workflow through the same server. Browser: the compare page's paint against the workflow list,
- * when playwright-core resolves from here and the web is built.
+ * workflow through the same server. Browser (when apps/web/dist is built): the compare page with both
+ * canvases showing every node, against the workflow list showing its rows, in Debian Chromium
+ * through the same server.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer } from '@swarm/api';
+import { createSwarmClient } from '@swarm/client';
 import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
-// @swarm/engine is not a root dependency (only @swarm/api and @swarm/db are), so its source is
-// imported by path; its own imports resolve from packages/engine.
-import { compareDefinitions } from '../packages/engine/src/compare.ts';
-import type { WorkflowDefinition, WorkflowEdge, WorkflowNode } from '../packages/engine/src/definition.ts';
-import { type Benchmark, type BenchResult, baselineRow, measuredRow, seededRandom, time } from './lib.ts';
+import {
+  compareDefinitions,
+  type WorkflowDefinition,
+  type WorkflowEdge,
+  type WorkflowNode,
+} from '@swarm/engine';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import {
+  type Benchmark,
+  type BenchResult,
+  baselineRow,
+  measuredRow,
+  percentile,
+  seededRandom,
+  type Timing,
+  time,
+} from './lib.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,6 +42,20 @@ const HTTP_RUNS = 50;
 const BROWSER_LOADS = 5;
 const SERVER_BAR_MS = 50;
 const PAINT_BAR_MS = 200;
+/** As in apps/web/e2e/harness.ts. */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const WEB_DIST_DIR = path.join(repoRoot, 'apps', 'web', 'dist');
+const UI_TIMEOUT_MS = 30_000;
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
@@ -182,26 +210,42 @@ export function generatePair(nodeCount = NODES, seed = SEED): Pair {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A minimal tRPC-over-HTTP caller (superjson envelope), since @swarm/client does not resolve from
-// the root; plain fetch also keeps client-side overhead out of the figure.
+// Browser
 
-async function trpc<T>(
-  base: string,
-  procedure: string,
-  input: unknown,
-  options: { token?: string; mutation?: boolean } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const envelope = JSON.stringify({ json: input });
-  const response = options.mutation
-    ? await fetch(`${base}/trpc/${procedure}`, { method: 'POST', headers, body: envelope })
-    : await fetch(`${base}/trpc/${procedure}?input=${encodeURIComponent(envelope)}`, { headers });
-  const body = (await response.json()) as { result?: { data?: { json?: T } }; error?: unknown };
-  if (!response.ok || !body.result) {
-    throw new Error(`${procedure} failed (${response.status}): ${JSON.stringify(body.error ?? body)}`);
+/**
+ * Loads `url` in a fresh page of `browser`'s context `loads + 1` times (the first untimed) and
+ * returns, per load, the page's own `performance.now()` (ms since its navigation start) at the
+ * first animation frame where `ready` holds.
+ */
+async function timeLoads(
+  newPage: () => Promise<Page>,
+  url: string,
+  ready: string,
+  loads: number,
+): Promise<Timing> {
+  const samples: number[] = [];
+  for (let i = 0; i <= loads; i++) {
+    const page = await newPage();
+    try {
+      await page.goto(url, { waitUntil: 'commit' });
+      const handle = await page.waitForFunction(`(${ready}) ? performance.now() : false`, undefined, {
+        polling: 'raf',
+        timeout: UI_TIMEOUT_MS,
+      });
+      const at = (await handle.jsonValue()) as number;
+      if (i > 0) samples.push(at);
+    } finally {
+      await page.close();
+    }
   }
-  return body.result.data?.json as T;
+  const sorted = [...samples].sort((x, y) => x - y);
+  return { samples, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
+/** A DOM expression: how many `data-testid=testId` elements sit inside `within` (or anywhere). */
+function countOf(testId: string, within?: string): string {
+  const selector = `${within ? `[data-testid="${within}"] ` : ''}[data-testid="${testId}"]`;
+  return `document.querySelectorAll('${selector}').length`;
 }
 
 function packageVersion(file: string): string {
@@ -228,6 +272,7 @@ export const b9: Benchmark = {
     const versions: Record<string, string> = {
       node: process.version,
       jsondiffpatch: packageVersion('packages/engine/node_modules/jsondiffpatch/package.json'),
+      'playwright-core': packageVersion('node_modules/playwright-core/package.json'),
     };
 
     // 1. In process.
@@ -255,48 +300,29 @@ export const b9: Benchmark = {
         { server_version: string },
       ];
       versions.postgres = server_version;
-      const server = await startApiServer({ databaseUrl: database.url, port: 0, logLevel: 'silent' });
+      const webBuilt = existsSync(path.join(WEB_DIST_DIR, 'index.html'));
+      const server = await startApiServer({
+        databaseUrl: database.url,
+        port: 0,
+        logLevel: 'silent',
+        ...(webBuilt ? { webDistDir: WEB_DIST_DIR } : {}),
+      });
       closeServer = () => server.close();
       const base = server.url;
 
-      const { token } = await trpc<{ token: string }>(
-        base,
-        'auth.signup',
-        { email: `bench-${Date.now()}@example.com`, password: 'correct horse battery' },
-        { mutation: true },
-      );
-      const workflow = await trpc<{ id: string }>(
-        base,
-        'workflows.create',
-        { name: 'B9 500 nodes', definition: v1 },
-        { token, mutation: true },
-      );
-      const first = await trpc<{ id: string }>(
-        base,
-        'versions.create',
-        { workflowId: workflow.id, commitMessage: 'v1' },
-        { token, mutation: true },
-      );
-      await trpc(base, 'workflows.update', { id: workflow.id, definition: v2 }, { token, mutation: true });
-      const second = await trpc<{ id: string }>(
-        base,
-        'versions.create',
-        { workflowId: workflow.id, commitMessage: 'v2' },
-        { token, mutation: true },
-      );
-      const get = await time(
-        () => trpc(base, 'workflows.get', { id: workflow.id }, { token }),
-        HTTP_RUNS,
-        10,
-      );
+      const anonymous = createSwarmClient({ url: base });
+      const { token } = await anonymous.auth.signup.mutate({
+        email: `bench-${Date.now()}@example.com`,
+        password: 'correct horse battery',
+      });
+      const swarm = createSwarmClient({ url: base, token });
+      const workflow = await swarm.workflows.create.mutate({ name: 'B9 500 nodes', definition: v1 });
+      const first = await swarm.versions.create.mutate({ workflowId: workflow.id, commitMessage: 'v1' });
+      await swarm.workflows.update.mutate({ id: workflow.id, definition: v2 });
+      const second = await swarm.versions.create.mutate({ workflowId: workflow.id, commitMessage: 'v2' });
+      const get = await time(() => swarm.workflows.get.query({ id: workflow.id }), HTTP_RUNS, 10);
       const apiCompare = await time(
-        () =>
-          trpc(
-            base,
-            'versions.compare',
-            { workflowId: workflow.id, from: first.id, to: second.id },
-            { token },
-          ),
+        () => swarm.versions.compare.query({ workflowId: workflow.id, from: first.id, to: second.id }),
         HTTP_RUNS,
         10,
       );
@@ -307,24 +333,52 @@ export const b9: Benchmark = {
       );
 
       // 3. Browser.
-      const webDist = path.join(repoRoot, 'apps', 'web', 'dist', 'index.html');
-      // What an `import` from here would find (ESM resolution: no NODE_PATH, no hidden pnpm hoisting).
-      let playwright: string | null = null;
-      try {
-        playwright = import.meta.resolve('playwright-core');
-      } catch {
-        playwright = null;
-      }
-      if (!playwright) {
+      if (!webBuilt) {
         notes.push(
-          `browser part skipped: playwright-core does not resolve from bench/ (only apps/web depends on it); paint bar ≤ ${PAINT_BAR_MS} ms not measured`,
+          `browser part skipped: the web is not built (${path.relative(repoRoot, WEB_DIST_DIR)}/index.html missing; pnpm --filter @swarm/web build); paint bar ≤ ${PAINT_BAR_MS} ms not measured`,
         );
-      } else if (!existsSync(webDist)) {
-        notes.push('browser part skipped: the web is not built (apps/web/dist/index.html missing)');
+      } else if (!existsSync(CHROMIUM_PATH)) {
+        notes.push(`browser part skipped: no Chromium at ${CHROMIUM_PATH}; paint bar not measured`);
       } else {
-        notes.push(
-          'browser part skipped: playwright-core resolves but the browser measurement is not implemented yet',
-        );
+        let browser: Browser | undefined;
+        try {
+          browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+          versions.chromium = browser.version();
+          const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
+          // Signed in with the session token the bench already has (what the sign-in form would set).
+          await context.addCookies([
+            { name: 'swarm_session', value: token, url: base, httpOnly: true, sameSite: 'Lax' },
+          ]);
+          const newPage = () => context.newPage();
+          const fromCount = v1.nodes.length;
+          const toCount = v2.nodes.length;
+          const compareUrl = `/workflows/${workflow.id}/compare?from=${first.id}&to=${second.id}`;
+          const list = await timeLoads(newPage, '/', `${countOf('workflow-row')} >= 1`, BROWSER_LOADS);
+          const paint = await timeLoads(
+            newPage,
+            compareUrl,
+            `${countOf('canvas-node', 'compare-from')} === ${fromCount} && ${countOf('canvas-node', 'compare-to')} === ${toCount}`,
+            BROWSER_LOADS,
+          );
+          const listName = 'browser: workflow list, rows shown';
+          rows.push(baselineRow(listName, list));
+          rows.push(
+            measuredRow(
+              `browser: compare page, ${fromCount}+${toCount} nodes shown`,
+              paint,
+              { name: listName, timing: list },
+              PAINT_BAR_MS,
+            ),
+          );
+          notes.push(
+            `browser: Chromium ${browser.version()} headless (e2e harness flags), 1280×800, one signed-in context (session cookie from the sign-up token), a new page per load, ${BROWSER_LOADS} loads after 1 warm-up; ` +
+              `time = the page's performance.now() (ms since navigation start) at the first animation frame where the DOM shows all [data-testid=canvas-node] in both compare-from (${fromCount}) and compare-to (${toCount}), or ≥ 1 [data-testid=workflow-row] on /`,
+          );
+        } catch (error) {
+          notes.push(`browser part failed: ${error instanceof Error ? error.message : String(error)}`);
+        } finally {
+          await browser?.close().catch(() => {});
+        }
       }
     } finally {
       await closeServer?.().catch(() => {});
