@@ -127,38 +127,22 @@ export default function RunsListPage() {
             </select>
           </Filter>
         )}
-        <Filter label="Status" id="filter-status">
-          <select
-            id="filter-status"
-            className={inputClass}
-            value={status ?? ''}
-            onChange={(e) => setFilter('status', e.target.value)}
-            data-testid="filter-status"
-          >
-            <option value="">Any status</option>
-            {RUN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </Filter>
-        <Filter label="Trigger" id="filter-trigger">
-          <select
-            id="filter-trigger"
-            className={inputClass}
-            value={trigger ?? ''}
-            onChange={(e) => setFilter('trigger', e.target.value)}
-            data-testid="filter-trigger"
-          >
-            <option value="">Any trigger</option>
-            {RUN_TRIGGERS.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </Filter>
+        <ChoiceFilter
+          name="status"
+          label="Status"
+          anyLabel="Any status"
+          value={status}
+          choices={RUN_STATUSES}
+          onChange={setFilter}
+        />
+        <ChoiceFilter
+          name="trigger"
+          label="Trigger"
+          anyLabel="Any trigger"
+          value={trigger}
+          choices={RUN_TRIGGERS}
+          onChange={setFilter}
+        />
         {filtering ? (
           <Button
             size="sm"
@@ -260,6 +244,36 @@ function RunRow({ run, showWorkflow }: { run: RunSummary; showWorkflow: boolean 
       <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">{formatDuration(run.durationMs)}</td>
       <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">{formatDollars(run.costMicros)}</td>
     </tr>
+  );
+}
+
+/** A filter that picks one of a fixed list of values (or any), kept in the URL as `name`. */
+function ChoiceFilter(props: {
+  name: string;
+  label: string;
+  anyLabel: string;
+  value: string | undefined | null;
+  choices: readonly string[];
+  onChange: (name: string, value: string) => void;
+}) {
+  const id = `filter-${props.name}`;
+  return (
+    <Filter label={props.label} id={id}>
+      <select
+        id={id}
+        className={inputClass}
+        value={props.value ?? ''}
+        onChange={(e) => props.onChange(props.name, e.target.value)}
+        data-testid={id}
+      >
+        <option value="">{props.anyLabel}</option>
+        {props.choices.map((choice) => (
+          <option key={choice} value={choice}>
+            {choice}
+          </option>
+        ))}
+      </select>
+    </Filter>
   );
 }
 
