@@ -12,7 +12,6 @@
  */
 import {
   cancelExecution,
-  commitDraftForRun,
   createExecution,
   EXECUTION_STATUSES,
   EXECUTION_TRIGGERS,
@@ -25,19 +24,12 @@ import {
   getExecutionForRerun,
   getWorkflow,
   listExecutions,
-  MAX_CONCURRENT_RUNS,
-  resolveRunVersion,
+  runInputOf,
+  runnableDefinition,
   selectReusableSteps,
+  startRun,
 } from '@swarm/db';
-import {
-  assertRunInput,
-  DomainError,
-  findUnsafeJson,
-  invalidInput,
-  type NodeRegistry,
-  validateForRun,
-  type WorkflowDefinition,
-} from '@swarm/engine';
+import { assertRunInput, DomainError } from '@swarm/engine';
 import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';
@@ -50,59 +42,8 @@ export type RunEvent =
   | { kind: 'step'; step: ExecutionStep; costMicros: number }
   | { kind: 'status'; run: ExecutionState };
 
-/** What a version committed by `settings.autoCommitOnRun` says. */
-export const AUTO_COMMIT_MESSAGE = 'Auto-commit before run';
-
 /** A run started with a session (the web app) is `manual`; with an API token, `api`. */
 const triggerOf = (ctx: Pick<Context, 'sessionTokenHash'>) => (ctx.sessionTokenHash ? 'manual' : 'api');
-
-/**
- * The run input as stored: plain JSON (superjson may have revived Dates and the like), bounded in
- * depth and free of prototype keys.
- */
-function runInputOf(value: unknown): unknown {
-  const json: unknown = value === undefined ? {} : JSON.parse(JSON.stringify(value) ?? 'null');
-  const unsafe = findUnsafeJson(json, ['input']);
-  if (unsafe.length > 0) throw invalidInput(unsafe);
-  return json;
-}
-
-/** The definition, checked for running (node types, configs, schemas) plus its run settings. */
-function runnableDefinition(definition: unknown, registry: NodeRegistry): WorkflowDefinition {
-  const checked = validateForRun(definition, registry);
-  const limit = checked.settings?.maxConcurrentRuns;
-  if (
-    limit !== undefined &&
-    (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENT_RUNS)
-  ) {
-    throw invalidInput([
-      {
-        path: 'definition.settings.maxConcurrentRuns',
-        message: `a whole number from 1 to ${MAX_CONCURRENT_RUNS} (or leave it out for no limit)`,
-      },
-    ]);
-  }
-  return checked;
-}
-
-/**
- * The version a run pins: by id or tag; without either the draft runs (no version) — unless the
- * workflow sets `settings.autoCommitOnRun`, then a draft that differs from the head is committed
- * first ("Auto-commit before run"; only a draft that can run) and the run pins that version.
- */
-async function versionToRun(
-  ctx: Pick<Context, 'db' | 'nodeRegistry'> & { user: { id: string } },
-  workflow: { id: string; definition: WorkflowDefinition },
-  pin: { versionId?: string | undefined; versionTag?: string | undefined },
-): Promise<{ id: string; definition: WorkflowDefinition } | null> {
-  if (pin.versionId !== undefined)
-    return resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionId: pin.versionId });
-  if (pin.versionTag !== undefined)
-    return resolveRunVersion(ctx.db, ctx.user.id, workflow.id, { versionTag: pin.versionTag });
-  if (workflow.definition.settings?.autoCommitOnRun !== true) return null;
-  runnableDefinition(workflow.definition, ctx.nodeRegistry);
-  return commitDraftForRun(ctx.db, ctx.user.id, workflow.id, AUTO_COMMIT_MESSAGE);
-}
 
 export const runsRouter = {
   start: authedProcedure
@@ -114,24 +55,17 @@ export const runsRouter = {
         versionTag: z.string().trim().min(1).max(100).optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      if (input.versionId !== undefined && input.versionTag !== undefined)
-        throw invalidInput([{ path: 'versionTag', message: 'give versionId or versionTag, not both' }]);
-      const workflow = await getWorkflow(ctx.db, ctx.user.id, input.workflowId);
-      const version = await versionToRun(ctx, workflow, input);
-      const definition = runnableDefinition(version?.definition ?? workflow.definition, ctx.nodeRegistry);
-      const runInput = runInputOf(input.input);
-      assertRunInput(definition, runInput);
-      const { id: executionId } = await createExecution(ctx.db, ctx.jobs, {
+    .mutation(({ ctx, input }) =>
+      startRun(ctx.db, ctx.jobs, {
         ownerId: ctx.user.id,
-        workflowId: workflow.id,
-        versionId: version?.id ?? null,
-        definition,
-        input: runInput,
+        workflowId: input.workflowId,
+        input: input.input,
+        versionId: input.versionId,
+        versionTag: input.versionTag,
         trigger: triggerOf(ctx),
-      });
-      return { executionId };
-    }),
+        registry: ctx.nodeRegistry,
+      }),
+    ),
 
   list: authedProcedure
     .input(

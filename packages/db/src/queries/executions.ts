@@ -122,6 +122,11 @@ export interface NewExecution {
   rerunFromNode?: string | null | undefined;
   /** Steps of `rerunOf` copied into the new run as already done (no provider calls, no cost). */
   reuseStepIds?: string[] | undefined;
+  /** A scheduled run: the occurrence (schedule_fires row) that started it, and which try this is. */
+  scheduleFireId?: string | null | undefined;
+  triggerAttempt?: number | undefined;
+  /** The run stays queued until then (a retry's backoff). */
+  startAfter?: Date | undefined;
 }
 
 /**
@@ -145,6 +150,8 @@ export async function createExecution(
         trigger: input.trigger,
         rerunOf: input.rerunOf ?? null,
         rerunFromNode: input.rerunFromNode ?? null,
+        scheduleFireId: input.scheduleFireId ?? null,
+        triggerAttempt: input.triggerAttempt ?? 1,
       })
       .returning({ id: executions.id });
     const id = row!.id;
@@ -160,7 +167,16 @@ export async function createExecution(
         where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
           and status in ('succeeded', 'skipped')`);
     }
-    await enqueueJob(jobs, tx, 'run', { executionId: id }, runJobOptions(input.workflowId, input.definition));
+    await enqueueJob(
+      jobs,
+      tx,
+      'run',
+      { executionId: id },
+      {
+        ...runJobOptions(input.workflowId, input.definition),
+        ...(input.startAfter ? { startAfter: input.startAfter } : {}),
+      },
+    );
     return { id };
   });
 }

@@ -6,9 +6,21 @@
  */
 import type { RunError, WorkflowDefinition } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { users } from './accounts.ts';
 import { createdAt, primaryId, timestampMs, updatedAt } from './columns.ts';
+import { scheduleFires } from './triggers.ts';
 import { workflowVersions } from './versions.ts';
 import { workflows } from './workflows.ts';
 
@@ -51,6 +63,12 @@ export const executions = pgTable(
     /** For re-runs: the run whose steps were reused, and the node the re-run started from. */
     rerunOf: uuid('rerun_of'),
     rerunFromNode: text('rerun_from_node'),
+    /** For scheduled runs: the occurrence that started it (see schedule_fires). */
+    scheduleFireId: uuid('schedule_fire_id').references((): AnyPgColumn => scheduleFires.id, {
+      onDelete: 'set null',
+    }),
+    /** 1 for the first run of a trigger; a retry of a failed scheduled run is 2, 3, … */
+    triggerAttempt: integer('trigger_attempt').notNull().default(1),
     /** Sum of this run's priced attempts, in micro-dollars. */
     costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
     /**
@@ -69,6 +87,10 @@ export const executions = pgTable(
     index('executions_owner_created_idx').on(t.ownerId, t.createdAt.desc(), t.id.desc()),
     index('executions_workflow_created_idx').on(t.workflowId, t.createdAt.desc(), t.id.desc()),
     index('executions_version_idx').on(t.versionId),
+    // One run per attempt of an occurrence: a retry created twice (a finish replayed) conflicts.
+    uniqueIndex('executions_schedule_fire_attempt_key')
+      .on(t.scheduleFireId, t.triggerAttempt)
+      .where(sql`${t.scheduleFireId} is not null`),
     index('executions_active_idx')
       .on(t.workflowId, t.status)
       .where(sql`${t.status} in ('queued', 'running')`),

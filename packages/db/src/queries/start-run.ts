@@ -1,0 +1,137 @@
+/**
+ * Starting a run from any trigger — the web or API (`runs.start`), a schedule, a webhook — goes
+ * through one path, so every trigger checks the same things before a run exists: the pinned version
+ * (by id or tag; or the draft, auto-committed when the workflow asks for it), the definition is
+ * runnable with this process's node types, and the input is plain, safe JSON that passes the
+ * workflow's input schema. `prepareRun` does the checks (reads only); `createExecution` writes the
+ * run and its job. Callers that write more rows in the same transaction (a webhook's log entry, a
+ * schedule's history) call the two themselves; the rest call `startRun`.
+ */
+import {
+  assertRunInput,
+  findUnsafeJson,
+  invalidInput,
+  type NodeRegistry,
+  validateForRun,
+  type WorkflowDefinition,
+} from '@swarm/engine';
+import type { DbOrTx } from '../client.ts';
+import type { JobSender } from '../jobs.ts';
+import {
+  createExecution,
+  type ExecutionTrigger,
+  MAX_CONCURRENT_RUNS,
+  type NewExecution,
+} from './executions.ts';
+import { commitDraftForRun, resolveRunVersion } from './versions.ts';
+import { getWorkflow } from './workflows.ts';
+
+/** What a version committed by `settings.autoCommitOnRun` says. */
+export const AUTO_COMMIT_MESSAGE = 'Auto-commit before run';
+
+export interface RunRequest {
+  ownerId: string;
+  workflowId: string;
+  /** The run input as received (any JSON; superjson may have revived Dates); absent = `{}`. */
+  input: unknown;
+  trigger: ExecutionTrigger;
+  /** Pin a committed version by id … */
+  versionId?: string | null | undefined;
+  /** … or by tag (`production`); neither: the draft. */
+  versionTag?: string | null | undefined;
+  /** The node types runs may use (validation of the definition). */
+  registry: NodeRegistry;
+}
+
+/** A checked run, ready for `createExecution`. */
+export interface PreparedRun {
+  ownerId: string;
+  workflowId: string;
+  versionId: string | null;
+  definition: WorkflowDefinition;
+  input: unknown;
+  trigger: ExecutionTrigger;
+}
+
+/**
+ * The run input as stored: plain JSON (superjson may have revived Dates and the like), bounded in
+ * depth and free of prototype keys.
+ */
+export function runInputOf(value: unknown): unknown {
+  const json: unknown = value === undefined ? {} : JSON.parse(JSON.stringify(value) ?? 'null');
+  const unsafe = findUnsafeJson(json, ['input']);
+  if (unsafe.length > 0) throw invalidInput(unsafe);
+  return json;
+}
+
+/** The definition, checked for running (node types, configs, schemas) plus its run settings. */
+export function runnableDefinition(definition: unknown, registry: NodeRegistry): WorkflowDefinition {
+  const checked = validateForRun(definition, registry);
+  const limit = checked.settings?.maxConcurrentRuns;
+  if (
+    limit !== undefined &&
+    (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENT_RUNS)
+  ) {
+    throw invalidInput([
+      {
+        path: 'definition.settings.maxConcurrentRuns',
+        message: `a whole number from 1 to ${MAX_CONCURRENT_RUNS} (or leave it out for no limit)`,
+      },
+    ]);
+  }
+  return checked;
+}
+
+/**
+ * The version a run pins: by id or tag; without either the draft runs (no version) — unless the
+ * workflow sets `settings.autoCommitOnRun`, then a draft that differs from the head is committed
+ * first ("Auto-commit before run"; only a draft that can run) and the run pins that version.
+ */
+async function versionToRun(
+  db: DbOrTx,
+  request: RunRequest,
+  workflow: { id: string; definition: WorkflowDefinition },
+): Promise<{ id: string; definition: WorkflowDefinition } | null> {
+  if (request.versionId != null && request.versionTag != null)
+    throw invalidInput([{ path: 'versionTag', message: 'give versionId or versionTag, not both' }]);
+  if (request.versionId != null)
+    return resolveRunVersion(db, request.ownerId, workflow.id, { versionId: request.versionId });
+  if (request.versionTag != null)
+    return resolveRunVersion(db, request.ownerId, workflow.id, { versionTag: request.versionTag });
+  if (workflow.definition.settings?.autoCommitOnRun !== true) return null;
+  runnableDefinition(workflow.definition, request.registry);
+  return commitDraftForRun(db, request.ownerId, workflow.id, AUTO_COMMIT_MESSAGE);
+}
+
+/**
+ * Every check a trigger makes before a run exists. Throws `NOT_FOUND` for a workflow or version
+ * the owner does not have and `BAD_REQUEST` (naming the paths) for a definition that cannot run or
+ * an input that fails the workflow's input schema.
+ */
+export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<PreparedRun> {
+  const workflow = await getWorkflow(db, request.ownerId, request.workflowId);
+  const version = await versionToRun(db, request, workflow);
+  const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
+  const input = runInputOf(request.input);
+  assertRunInput(definition, input);
+  return {
+    ownerId: request.ownerId,
+    workflowId: workflow.id,
+    versionId: version?.id ?? null,
+    definition,
+    input,
+    trigger: request.trigger,
+  };
+}
+
+/** `prepareRun` then `createExecution`: a checked, queued run and its job. */
+export async function startRun(
+  db: DbOrTx,
+  jobs: JobSender,
+  request: RunRequest,
+  extra: Omit<NewExecution, keyof PreparedRun> = {},
+): Promise<{ executionId: string }> {
+  const prepared = await prepareRun(db, request);
+  const { id } = await createExecution(db, jobs, { ...prepared, ...extra });
+  return { executionId: id };
+}
