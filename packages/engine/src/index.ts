@@ -26,4 +26,5 @@ export * from './transfer/layout.ts';
 export * from './transfer/remap.ts';
 export * from './transfer/zip.ts';
 export * from './validation.ts';
+export * from './webhook-curl.ts';
 export * from './workflow-validation.ts';
