@@ -15,6 +15,7 @@ export * from './queries/tags.ts';
 export * from './queries/transfer.ts';
 export * from './queries/users.ts';
 export * from './queries/versions.ts';
+export * from './queries/webhooks.ts';
 export * from './queries/workflows.ts';
 export * from './run-events.ts';
 export * from './seed.ts';

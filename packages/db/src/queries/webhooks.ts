@@ -1,0 +1,428 @@
+/**
+ * Webhooks (`workflow_webhooks`) and the log of their calls (`webhook_logs`). Secrets only pass
+ * through here as ciphertext: the API encrypts and decrypts them with the configured keyring.
+ *
+ * Accepting a call is one transaction (`acceptWebhookCall`): the log row goes in first — with the
+ * sender's `webhook-id`, guarded by the partial unique index on accepted message ids — then the run
+ * and its job, then the log row is linked to the run and the webhook's counters move. Two
+ * deliveries of one message racing each other: the second insert waits on the first's lock and
+ * then does nothing, so it returns the first run and creates nothing. A failed check rolls all of
+ * it back, so no log row claims a message id that never started a run.
+ */
+import { NotFoundError } from '@swarm/engine';
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import type { DbOrTx } from '../client.ts';
+import type { JobSender } from '../jobs.ts';
+import {
+  type WebhookAuthMode,
+  type WebhookCallSource,
+  type WebhookOutcome,
+  webhookLogs,
+  workflows,
+  workflowWebhooks,
+} from '../schema/index.ts';
+import { createExecution } from './executions.ts';
+import { prepareRun, type RunRequest } from './start-run.ts';
+
+/** What the owner may see of a webhook: everything but its secrets. */
+export interface WebhookSummary {
+  id: string;
+  workflowId: string;
+  auth: WebhookAuthMode;
+  enabled: boolean;
+  rateLimitPerHour: number;
+  ipAllowlist: string[];
+  mapping: string | null;
+  versionTag: string | null;
+  triggerCount: number;
+  lastTriggeredAt: Date | null;
+  /** While a regenerated secret's predecessor still verifies: until when. */
+  previousSecretExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A webhook as the public route reads it: with its encrypted secrets and owner. */
+export interface WebhookForCall extends WebhookSummary {
+  ownerId: string;
+  secret: string;
+  secretKeyId: string;
+  previousSecret: string | null;
+  previousSecretKeyId: string | null;
+}
+
+const summaryColumns = {
+  id: workflowWebhooks.id,
+  workflowId: workflowWebhooks.workflowId,
+  auth: workflowWebhooks.auth,
+  enabled: workflowWebhooks.enabled,
+  rateLimitPerHour: workflowWebhooks.rateLimitPerHour,
+  ipAllowlist: workflowWebhooks.ipAllowlist,
+  mapping: workflowWebhooks.mapping,
+  versionTag: workflowWebhooks.versionTag,
+  triggerCount: workflowWebhooks.triggerCount,
+  lastTriggeredAt: workflowWebhooks.lastTriggeredAt,
+  previousSecretExpiresAt: workflowWebhooks.previousSecretExpiresAt,
+  createdAt: workflowWebhooks.createdAt,
+  updatedAt: workflowWebhooks.updatedAt,
+};
+
+const callColumns = {
+  ...summaryColumns,
+  ownerId: workflowWebhooks.ownerId,
+  secret: workflowWebhooks.secret,
+  secretKeyId: workflowWebhooks.secretKeyId,
+  previousSecret: workflowWebhooks.previousSecret,
+  previousSecretKeyId: workflowWebhooks.previousSecretKeyId,
+};
+
+/** Settings the owner chooses (create and update). */
+export interface WebhookSettings {
+  enabled?: boolean | undefined;
+  rateLimitPerHour?: number | undefined;
+  ipAllowlist?: string[] | undefined;
+  mapping?: string | null | undefined;
+  versionTag?: string | null | undefined;
+}
+
+export interface EncryptedWebhookSecret {
+  secret: string;
+  keyId: string;
+}
+
+const ownedWebhook = (ownerId: string, id: string) =>
+  and(eq(workflowWebhooks.id, id), eq(workflowWebhooks.ownerId, ownerId));
+
+async function assertWorkflowOwned(db: DbOrTx, ownerId: string, workflowId: string) {
+  const [row] = await db
+    .select({ id: workflows.id })
+    .from(workflows)
+    .where(and(eq(workflows.id, workflowId), eq(workflows.ownerId, ownerId)));
+  if (!row) throw new NotFoundError('workflow');
+}
+
+/** Drops keys whose value is `undefined`, so an update only touches what was given. */
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Creates a webhook on the owner's workflow. The id is chosen by the caller because the secret's
+ * encryption binds it (a ciphertext copied onto another webhook does not decrypt).
+ */
+export async function createWebhook(
+  db: DbOrTx,
+  ownerId: string,
+  input: WebhookSettings & {
+    id: string;
+    workflowId: string;
+    auth: WebhookAuthMode;
+    secret: EncryptedWebhookSecret;
+  },
+): Promise<WebhookSummary> {
+  await assertWorkflowOwned(db, ownerId, input.workflowId);
+  const [row] = await db
+    .insert(workflowWebhooks)
+    .values({
+      id: input.id,
+      workflowId: input.workflowId,
+      ownerId,
+      auth: input.auth,
+      secret: input.secret.secret,
+      secretKeyId: input.secret.keyId,
+      ...definedOnly({
+        enabled: input.enabled,
+        rateLimitPerHour: input.rateLimitPerHour,
+        ipAllowlist: input.ipAllowlist,
+        mapping: input.mapping,
+        versionTag: input.versionTag,
+      }),
+    })
+    .returning(summaryColumns);
+  return row!;
+}
+
+/** The webhooks of one of the owner's workflows, oldest first. */
+export async function listWebhooks(
+  db: DbOrTx,
+  ownerId: string,
+  workflowId: string,
+): Promise<WebhookSummary[]> {
+  await assertWorkflowOwned(db, ownerId, workflowId);
+  return db
+    .select(summaryColumns)
+    .from(workflowWebhooks)
+    .where(and(eq(workflowWebhooks.workflowId, workflowId), eq(workflowWebhooks.ownerId, ownerId)))
+    .orderBy(workflowWebhooks.createdAt, workflowWebhooks.id);
+}
+
+export async function getWebhook(db: DbOrTx, ownerId: string, id: string): Promise<WebhookSummary> {
+  const [row] = await db.select(summaryColumns).from(workflowWebhooks).where(ownedWebhook(ownerId, id));
+  if (!row) throw new NotFoundError('webhook');
+  return row;
+}
+
+/** The owner's webhook with its encrypted secrets (for "send test" and replays). */
+export async function getWebhookForCallOf(db: DbOrTx, ownerId: string, id: string): Promise<WebhookForCall> {
+  const [row] = await db.select(callColumns).from(workflowWebhooks).where(ownedWebhook(ownerId, id));
+  if (!row) throw new NotFoundError('webhook');
+  return row;
+}
+
+/**
+ * A webhook by id alone, for the public route (which then proves the caller knows its secret).
+ * Null when there is none; the route answers that exactly like a disabled one.
+ */
+export async function findWebhookForCall(db: DbOrTx, id: string): Promise<WebhookForCall | null> {
+  const [row] = await db.select(callColumns).from(workflowWebhooks).where(eq(workflowWebhooks.id, id));
+  return row ?? null;
+}
+
+export async function updateWebhook(
+  db: DbOrTx,
+  ownerId: string,
+  id: string,
+  patch: WebhookSettings,
+): Promise<WebhookSummary> {
+  const changes = definedOnly(patch);
+  const [row] = await db
+    .update(workflowWebhooks)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(ownedWebhook(ownerId, id))
+    .returning(summaryColumns);
+  if (!row) throw new NotFoundError('webhook');
+  return row;
+}
+
+export async function deleteWebhook(db: DbOrTx, ownerId: string, id: string): Promise<void> {
+  const rows = await db
+    .delete(workflowWebhooks)
+    .where(ownedWebhook(ownerId, id))
+    .returning({ id: workflowWebhooks.id });
+  if (rows.length === 0) throw new NotFoundError('webhook');
+}
+
+/**
+ * Replaces the secret. With `previousValidUntil` the old secret keeps verifying until then (senders
+ * switch over without failed calls); null makes it invalid at once. A secret still in its grace
+ * period from an earlier rotation is dropped: only one previous secret is kept.
+ */
+export async function rotateWebhookSecret(
+  db: DbOrTx,
+  ownerId: string,
+  id: string,
+  next: EncryptedWebhookSecret,
+  previousValidUntil: Date | null,
+): Promise<WebhookSummary> {
+  const keep = previousValidUntil !== null;
+  const [row] = await db
+    .update(workflowWebhooks)
+    .set({
+      // In an UPDATE the right-hand sides see the row as it was: `secret` here is the old one.
+      previousSecret: keep ? sql`${workflowWebhooks.secret}` : null,
+      previousSecretKeyId: keep ? sql`${workflowWebhooks.secretKeyId}` : null,
+      previousSecretExpiresAt: previousValidUntil,
+      secret: next.secret,
+      secretKeyId: next.keyId,
+      updatedAt: sql`now()`,
+    })
+    .where(ownedWebhook(ownerId, id))
+    .returning(summaryColumns);
+  if (!row) throw new NotFoundError('webhook');
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The call log
+// ---------------------------------------------------------------------------------------------
+
+export interface NewWebhookLog {
+  webhookId: string;
+  source?: WebhookCallSource | undefined;
+  messageId?: string | null | undefined;
+  outcome: WebhookOutcome;
+  status: number;
+  latencyMs: number;
+  ip?: string | null | undefined;
+  headers: Record<string, string>;
+  body?: string | null | undefined;
+  bodyTruncated?: boolean | undefined;
+  error?: string | null | undefined;
+  executionId?: string | null | undefined;
+  replayOf?: string | null | undefined;
+}
+
+export interface WebhookLogEntry {
+  id: string;
+  webhookId: string;
+  source: WebhookCallSource;
+  messageId: string | null;
+  outcome: WebhookOutcome;
+  status: number;
+  latencyMs: number;
+  ip: string | null;
+  headers: Record<string, string>;
+  body: string | null;
+  bodyTruncated: boolean;
+  error: string | null;
+  executionId: string | null;
+  replayOf: string | null;
+  createdAt: Date;
+}
+
+const logColumns = {
+  id: webhookLogs.id,
+  webhookId: webhookLogs.webhookId,
+  source: webhookLogs.source,
+  messageId: webhookLogs.messageId,
+  outcome: webhookLogs.outcome,
+  status: webhookLogs.status,
+  latencyMs: webhookLogs.latencyMs,
+  ip: webhookLogs.ip,
+  headers: webhookLogs.headers,
+  body: webhookLogs.body,
+  bodyTruncated: webhookLogs.bodyTruncated,
+  error: webhookLogs.error,
+  executionId: webhookLogs.executionId,
+  replayOf: webhookLogs.replayOf,
+  createdAt: webhookLogs.createdAt,
+};
+
+function logValues(entry: NewWebhookLog) {
+  return {
+    webhookId: entry.webhookId,
+    source: entry.source ?? 'http',
+    messageId: entry.messageId ?? null,
+    outcome: entry.outcome,
+    status: entry.status,
+    latencyMs: Math.max(0, Math.round(entry.latencyMs)),
+    ip: entry.ip ?? null,
+    headers: entry.headers,
+    body: entry.body ?? null,
+    bodyTruncated: entry.bodyTruncated ?? false,
+    error: entry.error ?? null,
+    executionId: entry.executionId ?? null,
+    replayOf: entry.replayOf ?? null,
+  };
+}
+
+/** Logs a call that did not start a run (rejected, limited, duplicate, invalid …). */
+export async function insertWebhookLog(db: DbOrTx, entry: NewWebhookLog): Promise<{ id: string }> {
+  const [row] = await db.insert(webhookLogs).values(logValues(entry)).returning({ id: webhookLogs.id });
+  return row!;
+}
+
+/** The latest calls of the owner's webhook, newest first. */
+export async function listWebhookLogs(
+  db: DbOrTx,
+  ownerId: string,
+  webhookId: string,
+  limit = 50,
+): Promise<WebhookLogEntry[]> {
+  await getWebhook(db, ownerId, webhookId);
+  return db
+    .select(logColumns)
+    .from(webhookLogs)
+    .where(eq(webhookLogs.webhookId, webhookId))
+    .orderBy(desc(webhookLogs.createdAt), desc(webhookLogs.id))
+    .limit(limit);
+}
+
+/** One logged call of the owner's webhooks (for a replay); NOT_FOUND for anyone else's. */
+export async function getWebhookLog(db: DbOrTx, ownerId: string, logId: string): Promise<WebhookLogEntry> {
+  const [row] = await db
+    .select(logColumns)
+    .from(webhookLogs)
+    .innerJoin(workflowWebhooks, eq(workflowWebhooks.id, webhookLogs.webhookId))
+    .where(and(eq(webhookLogs.id, logId), eq(workflowWebhooks.ownerId, ownerId)));
+  if (!row) throw new NotFoundError('webhook call');
+  return row;
+}
+
+/** The run an earlier accepted call with this `webhook-id` started (null: none, or not yet committed). */
+export async function findAcceptedWebhookCall(
+  db: DbOrTx,
+  webhookId: string,
+  messageId: string,
+): Promise<{ executionId: string | null } | null> {
+  const [row] = await db
+    .select({ executionId: webhookLogs.executionId })
+    .from(webhookLogs)
+    .where(
+      and(
+        eq(webhookLogs.webhookId, webhookId),
+        eq(webhookLogs.messageId, messageId),
+        eq(webhookLogs.outcome, 'accepted'),
+      ),
+    );
+  return row ?? null;
+}
+
+export type AcceptedWebhookCall =
+  | { duplicate: false; executionId: string; logId: string }
+  /** The message id was accepted before: its run (null if that run was since deleted). */
+  | { duplicate: true; executionId: string | null };
+
+/**
+ * Starts the run of an authenticated call in one transaction with its log row (see the header).
+ * `prepareRun` failures (input failing the schema, a missing tag …) are thrown and leave nothing.
+ */
+export async function acceptWebhookCall(
+  db: DbOrTx,
+  jobs: JobSender,
+  call: { log: Omit<NewWebhookLog, 'outcome' | 'executionId'>; run: RunRequest },
+): Promise<AcceptedWebhookCall> {
+  return db.transaction(async (tx) => {
+    const [logRow] = await tx
+      .insert(webhookLogs)
+      .values(logValues({ ...call.log, outcome: 'accepted' }))
+      .onConflictDoNothing({
+        target: [webhookLogs.webhookId, webhookLogs.messageId],
+        where: sql`outcome = 'accepted' and message_id is not null`,
+      })
+      .returning({ id: webhookLogs.id });
+    if (!logRow) {
+      const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
+      return { duplicate: true, executionId: first?.executionId ?? null };
+    }
+    const prepared = await prepareRun(tx, call.run);
+    const { id: executionId } = await createExecution(tx, jobs, prepared);
+    await tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id));
+    await tx
+      .update(workflowWebhooks)
+      .set({
+        triggerCount: sql`${workflowWebhooks.triggerCount} + 1`,
+        lastTriggeredAt: sql`now()`,
+      })
+      .where(eq(workflowWebhooks.id, call.log.webhookId));
+    return { duplicate: false, executionId, logId: logRow.id };
+  });
+}
+
+/** How long and how many logged calls maintenance keeps per webhook. */
+export const WEBHOOK_LOG_RETENTION = { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxPerWebhook: 1_000 };
+
+/**
+ * Forgets logged calls older than `maxAgeMs` and, per webhook, all but the newest `maxPerWebhook`.
+ * Accepted calls go too: after this long a sender's retry of the same message is not expected.
+ */
+export async function pruneWebhookLogs(
+  db: DbOrTx,
+  retention: { maxAgeMs: number; maxPerWebhook: number } = WEBHOOK_LOG_RETENTION,
+): Promise<number> {
+  const cutoff = new Date(Date.now() - retention.maxAgeMs);
+  const old = await db
+    .delete(webhookLogs)
+    .where(lt(webhookLogs.createdAt, cutoff))
+    .returning({ id: webhookLogs.id });
+  const excess = await db.execute<{ id: string }>(sql`
+    select id from (
+      select id, row_number() over (partition by webhook_id order by created_at desc, id desc) as n
+      from ${webhookLogs}
+    ) ranked
+    where n > ${retention.maxPerWebhook}
+    limit 50000`);
+  const ids = [...excess].map((row) => row.id);
+  if (ids.length > 0) await db.delete(webhookLogs).where(inArray(webhookLogs.id, ids));
+  return old.length + ids.length;
+}
