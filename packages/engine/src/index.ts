@@ -1,4 +1,5 @@
 export * from './compare.ts';
+export * from './cron.ts';
 export * from './definition.ts';
 export * from './errors.ts';
 export * from './executor.ts';
