@@ -85,7 +85,10 @@ export function stackSeries(points: readonly SeriesPoint[], maxSeries = 6): Stac
   for (const point of points) {
     const category = kept.has(point.key) ? point.key : OTHER;
     let row = byBucket.get(point.bucket);
-    if (!row) byBucket.set(point.bucket, (row = new Map()));
+    if (!row) {
+      row = new Map();
+      byBucket.set(point.bucket, row);
+    }
     row.set(category, (row.get(category) ?? 0) + point.costMicros);
   }
   const rows = [...byBucket.entries()].map(([bucket, costs]) => {
