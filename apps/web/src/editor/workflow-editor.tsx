@@ -36,7 +36,9 @@ import { isFinished, nodeRunStatuses, statusOfNode } from '../runs/run-state.ts'
 import { actionError, RunPageLink, RunStatusBar, useRunActions } from '../runs/run-status-bar.tsx';
 import { JsonBlock, Section, StepDetails } from '../runs/step-details.tsx';
 import { useLiveRun } from '../runs/use-live-run.ts';
+import { SchedulesPanel } from '../schedules/schedules-panel.tsx';
 import { checkValue } from '../schema-form/json-schema.ts';
+import { SchemasPanel } from '../schemas/schemas-panel.tsx';
 import { exportUrl } from '../transfer/transfer.ts';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
@@ -44,6 +46,7 @@ import { ConfirmDialog } from '../ui/dialog.tsx';
 import { TagChip } from '../ui/tag-chip.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
 import { VersionsPanel } from '../versions/versions-panel.tsx';
+import { WebhooksPanel } from '../webhooks/webhooks-panel.tsx';
 import { TagPicker } from '../workflows/tag-picker.tsx';
 import {
   edgeDefaults,
@@ -68,6 +71,14 @@ import { groupByTarget, type LocatedIssue, locateIssues } from './validation-iss
 import { NodeIssuesContext, NodeRunContext, WorkflowNodeCard } from './workflow-node.tsx';
 
 type Workflow = RouterOutputs['workflows']['get'];
+
+type SidePanel = 'schemas' | 'schedules' | 'webhooks' | 'versions';
+const SIDE_PANELS: Array<{ id: SidePanel; label: string }> = [
+  { id: 'schemas', label: 'Schemas' },
+  { id: 'schedules', label: 'Schedules' },
+  { id: 'webhooks', label: 'Webhooks' },
+  { id: 'versions', label: 'Versions' },
+];
 
 const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
 const VALIDATE_DELAY_MS = 400;
@@ -100,14 +111,16 @@ export function WorkflowEditor({
   const [nodes, setNodes, onNodesChange] = useNodesState<FlowNode>(initial.nodes);
   const [edges, setEdges, onEdgesChange] = useEdgesState<FlowEdge>(initial.edges);
   const [name, setName] = useState(workflow.name);
+  // Parts of the definition beside the graph; the schema panel edits `inputSchema`/`outputSchema`.
+  const [extras, setExtras] = useState(initial.extras);
   const [saved, setSaved] = useState(() => ({
     json: JSON.stringify(toDefinition(initial.nodes, initial.edges, initial.extras)),
     name: workflow.name,
   }));
 
   const definitionJson = useMemo(
-    () => JSON.stringify(toDefinition(nodes, edges, initial.extras)),
-    [nodes, edges, initial.extras],
+    () => JSON.stringify(toDefinition(nodes, edges, extras)),
+    [nodes, edges, extras],
   );
   const dirty = definitionJson !== saved.json || (name.trim() !== '' && name.trim() !== saved.name);
 
@@ -359,7 +372,9 @@ export function WorkflowEditor({
   const [runDialogOpen, setRunDialogOpen] = useState(false);
   const [activeRunId, setActiveRunId] = useState<string | null>(null);
   const [asideTab, setAsideTab] = useState<'step' | 'settings'>('step');
-  const [versionsOpen, setVersionsOpen] = useState(showVersions);
+  const [sidePanel, setSidePanel] = useState<SidePanel | null>(showVersions ? 'versions' : null);
+  const versionsOpen = sidePanel === 'versions';
+  const togglePanel = (panel: SidePanel) => setSidePanel((open) => (open === panel ? null : panel));
   const { run: runQuery, connection, subscription } = useLiveRun(activeRunId);
   const activeRun = activeRunId ? runQuery.data : undefined;
   const runStatuses = useMemo(() => (activeRun ? nodeRunStatuses(activeRun) : null), [activeRun]);
@@ -436,14 +451,17 @@ export function WorkflowEditor({
           >
             Export
           </a>
-          <Button
-            variant="ghost"
-            onClick={() => setVersionsOpen((open) => !open)}
-            aria-pressed={versionsOpen}
-            data-testid="versions-toggle"
-          >
-            Versions
-          </Button>
+          {SIDE_PANELS.map((panel) => (
+            <Button
+              key={panel.id}
+              variant="ghost"
+              onClick={() => togglePanel(panel.id)}
+              aria-pressed={sidePanel === panel.id}
+              data-testid={`${panel.id}-toggle`}
+            >
+              {panel.label}
+            </Button>
+          ))}
           <Button
             onClick={save}
             disabled={update.isPending || (!dirty && !update.isError)}
@@ -544,10 +562,27 @@ export function WorkflowEditor({
         </div>
 
         <aside
-          className="w-80 shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4"
-          aria-label={versionsOpen ? 'Versions' : 'Selected item'}
+          className={`${sidePanel && sidePanel !== 'versions' ? 'w-[28rem]' : 'w-80'} shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4`}
+          aria-label={SIDE_PANELS.find((panel) => panel.id === sidePanel)?.label ?? 'Selected item'}
         >
-          {versionsOpen ? (
+          {sidePanel === 'schemas' ? (
+            <SchemasPanel
+              inputSchema={extras.inputSchema}
+              outputSchema={extras.outputSchema}
+              onChange={(key, schema) =>
+                setExtras((current) => {
+                  const { [key]: _old, ...rest } = current;
+                  return schema ? { ...rest, [key]: schema } : rest;
+                })
+              }
+              issues={issues}
+              checking={checking}
+            />
+          ) : sidePanel === 'schedules' ? (
+            <SchedulesPanel workflowId={workflow.id} inputSchema={extras.inputSchema} />
+          ) : sidePanel === 'webhooks' ? (
+            <WebhooksPanel workflowId={workflow.id} inputSchema={extras.inputSchema} />
+          ) : versionsOpen ? (
             <VersionsPanel
               workflowId={workflow.id}
               dirty={dirty}
@@ -679,7 +714,7 @@ export function WorkflowEditor({
         open={runDialogOpen}
         onClose={() => setRunDialogOpen(false)}
         workflowId={workflow.id}
-        inputSchema={initial.extras.inputSchema}
+        inputSchema={extras.inputSchema}
         dirty={dirty}
         saveDraft={saveDraft}
         onStarted={showRun}
