@@ -1,4 +1,5 @@
 export * from './accounts.ts';
+export * from './analytics.ts';
 export * from './executions.ts';
 export * from './providers.ts';
 export * from './rate-limits.ts';
