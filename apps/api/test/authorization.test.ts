@@ -59,6 +59,8 @@ interface World {
     executionId: string;
     /** A's committed version, tagged `production`. */
     versionId: string;
+    /** A's (paused) cron schedule of the workflow. */
+    scheduleId: string;
   };
   b: { workflowId: string; tagId: string };
 }
@@ -148,6 +150,18 @@ const cases: Record<string, Case> = {
   },
   'versions.tag': { input: (w) => ({ versionId: w.a.versionId, tag: 'hijacked' }), expect: 'notFound' },
   'versions.untag': { input: (w) => ({ versionId: w.a.versionId, tag: 'production' }), expect: 'notFound' },
+  'schedules.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'schedules.get': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
+  'schedules.create': {
+    input: (w) => ({ workflowId: w.a.workflowId, cron: '0 9 * * *', timezone: 'UTC' }),
+    expect: 'notFound',
+  },
+  'schedules.update': { input: (w) => ({ id: w.a.scheduleId, enabled: true }), expect: 'notFound' },
+  'schedules.delete': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
+  'schedules.pause': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
+  'schedules.resume': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
+  'schedules.history': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
+  'schedules.preview': { input: () => ({ cron: '0 9 * * *', timezone: 'UTC' }), expect: 'ownView' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
@@ -198,6 +212,12 @@ async function buildWorld() {
   const aRun = await a.client.runs.start.mutate({ workflowId: aWorkflow.id, input: {} });
   const aVersion = await a.client.versions.create.mutate({ workflowId: aWorkflow.id, commitMessage: 'A v1' });
   await a.client.versions.tag.mutate({ versionId: aVersion.id, tag: 'production' });
+  const aSchedule = await a.client.schedules.create.mutate({
+    workflowId: aWorkflow.id,
+    cron: '0 9 * * *',
+    timezone: 'UTC',
+    enabled: false,
+  });
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
@@ -209,6 +229,7 @@ async function buildWorld() {
       fallbackExecutionId: aExecution!.id,
       executionId: aRun.executionId,
       versionId: aVersion.id,
+      scheduleId: aSchedule.id,
     },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };
@@ -245,6 +266,7 @@ describe('authorization sweep over every procedure', () => {
       world.a.fallbackExecutionId,
       world.a.executionId,
       world.a.versionId,
+      world.a.scheduleId,
       A_PROVIDER_KEY.slice(-4),
     ];
     const checked: string[] = [];

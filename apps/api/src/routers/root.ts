@@ -5,6 +5,7 @@ import { authRouter } from './auth.ts';
 import { nodeTypesRouter } from './node-types.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
+import { schedulesRouter } from './schedules.ts';
 import { tagsRouter } from './tags.ts';
 import { transferRouter } from './transfer.ts';
 import { versionsRouter } from './versions.ts';
@@ -22,6 +23,7 @@ export const appRouter = router({
   providers: providersRouter,
   nodeTypes: nodeTypesRouter,
   runs: runsRouter,
+  schedules: schedulesRouter,
   transfer: transferRouter,
   versions: versionsRouter,
 });
