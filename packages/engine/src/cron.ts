@@ -287,6 +287,12 @@ export function assertTimeZone(timeZone: string, path = 'timezone'): void {
   }
 }
 
+/** The runtime's spelling of a valid zone (`europe/berlin` → `Europe/Berlin`); throws like `assertTimeZone`. */
+export function canonicalTimeZone(timeZone: string, path = 'timezone'): string {
+  assertTimeZone(timeZone, path);
+  return formatterFor(timeZone).resolvedOptions().timeZone;
+}
+
 interface WallParts {
   year: number;
   month: number;
