@@ -976,7 +976,7 @@ export async function retryFailedScheduledRun(
     .innerJoin(scheduleFires, eq(scheduleFires.id, executions.scheduleFireId))
     .innerJoin(workflowSchedules, eq(workflowSchedules.id, scheduleFires.scheduleId))
     .where(eq(executions.id, options.executionId));
-  if (!row || row.status !== 'failed' || row.fireId === null) return null;
+  if (row?.status !== 'failed' || row.fireId === null) return null;
   if (row.triggerAttempt > row.retryLimit) return null;
   const triggerAttempt = row.triggerAttempt + 1;
   const startAfter = new Date(
