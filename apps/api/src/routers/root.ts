@@ -9,6 +9,7 @@ import { schedulesRouter } from './schedules.ts';
 import { tagsRouter } from './tags.ts';
 import { transferRouter } from './transfer.ts';
 import { versionsRouter } from './versions.ts';
+import { webhooksRouter } from './webhooks.ts';
 import { workflowsRouter } from './workflows.ts';
 
 export const appRouter = router({
@@ -26,6 +27,7 @@ export const appRouter = router({
   schedules: schedulesRouter,
   transfer: transferRouter,
   versions: versionsRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -24,6 +24,15 @@ import {
 import { createExecution } from './executions.ts';
 import { prepareRun, type RunRequest } from './start-run.ts';
 
+export {
+  WEBHOOK_AUTH_MODES,
+  WEBHOOK_CALL_SOURCES,
+  WEBHOOK_OUTCOMES,
+  type WebhookAuthMode,
+  type WebhookCallSource,
+  type WebhookOutcome,
+} from '../schema/index.ts';
+
 /** What the owner may see of a webhook: everything but its secrets. */
 export interface WebhookSummary {
   id: string;
@@ -370,12 +379,12 @@ export type AcceptedWebhookCall =
 export async function acceptWebhookCall(
   db: DbOrTx,
   jobs: JobSender,
-  call: { log: Omit<NewWebhookLog, 'outcome' | 'executionId'>; run: RunRequest },
+  call: { log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>; run: RunRequest },
 ): Promise<AcceptedWebhookCall> {
   return db.transaction(async (tx) => {
     const [logRow] = await tx
       .insert(webhookLogs)
-      .values(logValues({ ...call.log, outcome: 'accepted' }))
+      .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
       .onConflictDoNothing({
         target: [webhookLogs.webhookId, webhookLogs.messageId],
         where: sql`outcome = 'accepted' and message_id is not null`,

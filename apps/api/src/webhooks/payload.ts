@@ -1,0 +1,171 @@
+/**
+ * What a verified webhook body becomes, and what of a call is kept in its log.
+ *
+ * Bodies by content type (after the signature was checked over the raw bytes):
+ * - `application/json`, any `…+json`, or no content type: JSON (depth-bounded, `__proto__` /
+ *   `constructor` / `prototype` keys refused); an empty body is `{}`;
+ * - `application/x-www-form-urlencoded`: an object of the fields (a repeated field: an array);
+ * - `text/*`: `{ body: "<the text>" }`;
+ * - anything else: 415 (there is no way to hand bytes to a workflow input yet).
+ *
+ * Logs keep the headers (bounded, with `webhook-signature`, `x-webhook-signature`, `authorization`,
+ * `cookie` and the like redacted) and the first 64 KiB of the body.
+ */
+import {
+  compileExpression,
+  ExpressionError,
+  findUnsafeJson,
+  jsonTextDepth,
+  MAX_JSON_DEPTH,
+  type ValidationIssue,
+} from '@swarm/engine';
+import type { RequestHeaders } from './signature.ts';
+
+/** How much of a body a log row keeps (and a replay can resend). */
+export const WEBHOOK_LOG_BODY_BYTES = 64 * 1024;
+const MAX_LOGGED_HEADERS = 50;
+const MAX_LOGGED_HEADER_LENGTH = 1024;
+const REDACTED_HEADERS = new Set([
+  'webhook-signature',
+  'x-webhook-signature',
+  'x-hub-signature',
+  'x-hub-signature-256',
+  'stripe-signature',
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'x-api-key',
+]);
+export const REDACTED = '[redacted]';
+
+/** The headers as logged and as a mapping sees them (`$headers`): bounded, secrets redacted. */
+export function redactHeaders(headers: RequestHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  let count = 0;
+  for (const [rawName, rawValue] of Object.entries(headers)) {
+    if (rawValue === undefined) continue;
+    if (count++ >= MAX_LOGGED_HEADERS) break;
+    const name = rawName.toLowerCase();
+    const value = Array.isArray(rawValue) ? rawValue.join(', ') : rawValue;
+    out[name] = REDACTED_HEADERS.has(name) ? REDACTED : value.slice(0, MAX_LOGGED_HEADER_LENGTH);
+  }
+  return out;
+}
+
+/** The body as a log row keeps it: text up to the bound, and whether it was cut. */
+export function boundedBody(body: Buffer): { body: string | null; bodyTruncated: boolean } {
+  if (body.length === 0) return { body: null, bodyTruncated: false };
+  if (body.length <= WEBHOOK_LOG_BODY_BYTES) return { body: body.toString('utf8'), bodyTruncated: false };
+  return { body: body.subarray(0, WEBHOOK_LOG_BODY_BYTES).toString('utf8'), bodyTruncated: true };
+}
+
+/** A body the workflow cannot take: 400 (bad JSON, unsafe keys) or 415 (unsupported type). */
+export class WebhookPayloadError extends Error {
+  constructor(
+    readonly status: 400 | 415,
+    message: string,
+    readonly issues: ValidationIssue[] = [{ path: 'body', message }],
+  ) {
+    super(message);
+    this.name = 'WebhookPayloadError';
+  }
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function decodeText(body: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    throw new WebhookPayloadError(400, 'body is not valid UTF-8 text');
+  }
+}
+
+function assertSafe(value: unknown): unknown {
+  const unsafe = findUnsafeJson(value, ['body']);
+  if (unsafe.length > 0)
+    throw new WebhookPayloadError(400, `${unsafe[0]!.path}: ${unsafe[0]!.message}`, unsafe);
+  return value;
+}
+
+/** The body as a value (see the header for the rules per content type). */
+export function parseWebhookBody(body: Buffer, contentType: string | undefined): unknown {
+  const type = mediaType(contentType);
+  if (body.length === 0) return {};
+  if (type === '' || type === 'application/json' || type.endsWith('+json')) {
+    const text = decodeText(body);
+    if (jsonTextDepth(text) > MAX_JSON_DEPTH)
+      throw new WebhookPayloadError(400, `body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new WebhookPayloadError(400, 'body is not valid JSON');
+    }
+    return assertSafe(value);
+  }
+  if (type === 'application/x-www-form-urlencoded') {
+    const fields: Record<string, string | string[]> = {};
+    for (const [key, value] of new URLSearchParams(decodeText(body))) {
+      const existing = Object.hasOwn(fields, key) ? fields[key] : undefined;
+      // defineProperty: a `__proto__` field becomes an own key (then refused), never the prototype.
+      const next =
+        existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+      Object.defineProperty(fields, key, {
+        value: next,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return assertSafe(fields);
+  }
+  if (type.startsWith('text/')) return { body: decodeText(body) };
+  throw new WebhookPayloadError(
+    415,
+    `content type ${type} is not supported: send application/json, application/x-www-form-urlencoded or text/*`,
+  );
+}
+
+/**
+ * The run input from a body through the webhook's JSONata mapping (`$` = the body, `$headers` and
+ * `$query` bound), with the engine's time, depth and size limits. No mapping: the body itself.
+ */
+export async function mapWebhookInput(
+  mapping: string | null,
+  body: unknown,
+  context: { headers: Record<string, string>; query: Record<string, unknown> },
+): Promise<unknown> {
+  if (mapping === null || mapping.trim() === '') return body;
+  let expression: ReturnType<typeof compileExpression>;
+  try {
+    expression = compileExpression(mapping);
+  } catch (error) {
+    throw new WebhookPayloadError(400, `mapping: ${(error as Error).message}`, [
+      { path: 'mapping', message: (error as Error).message },
+    ]);
+  }
+  let result: unknown;
+  try {
+    result = await expression.evaluate(body, { headers: context.headers, query: context.query });
+  } catch (error) {
+    const failure = error as { code?: string; message?: string };
+    const message =
+      failure.code === 'D1012'
+        ? 'the mapping ran out of time'
+        : failure.code === 'D1011'
+          ? 'the mapping recursed too deeply'
+          : error instanceof ExpressionError
+            ? error.message
+            : `the mapping failed: ${failure.message ?? String(error)}`;
+    throw new WebhookPayloadError(400, `mapping: ${message}`, [{ path: 'mapping', message }]);
+  }
+  if (result === undefined) return {};
+  if (typeof result === 'function')
+    throw new WebhookPayloadError(400, 'mapping: returned a function, not data', [
+      { path: 'mapping', message: 'returned a function, not data' },
+    ]);
+  return JSON.parse(JSON.stringify(result) ?? 'null');
+}

@@ -1,0 +1,197 @@
+/**
+ * What happens to a webhook call once its sender is known to hold the secret (or it is the
+ * owner's "send test" or a replay): body → value → mapping → the same checks as every trigger
+ * (`prepareRun`) → run + log row in one transaction. Shared by the public route and the tRPC
+ * router, so a test or a replay goes exactly the way a real delivery would.
+ *
+ * Logging never turns a good call into a failure: log rows for calls that started nothing are
+ * written best-effort (a failure is written to the server log instead). The accepted call's row
+ * is different — it is the idempotency guard, so it is part of the run's transaction.
+ */
+import {
+  acceptWebhookCall,
+  type Db,
+  type ExecutionState,
+  FINISHED_STATUSES,
+  getExecutionState,
+  insertWebhookLog,
+  type JobSender,
+  type NewWebhookLog,
+  type RunEventFeed,
+  type WebhookCallSource,
+  type WebhookForCall,
+} from '@swarm/db';
+import { DomainError, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
+import type { Logger } from 'pino';
+import {
+  boundedBody,
+  mapWebhookInput,
+  parseWebhookBody,
+  redactHeaders,
+  WebhookPayloadError,
+} from './payload.ts';
+import { headerValue, type RequestHeaders } from './signature.ts';
+
+export interface WebhookServices {
+  db: Db;
+  jobs: JobSender;
+  nodeRegistry: NodeRegistry;
+  log: Logger;
+}
+
+/** One call to run through the pipeline. */
+export interface WebhookCall {
+  webhook: WebhookForCall;
+  source: WebhookCallSource;
+  /** The raw body, exactly as received (or as stored, for a replay). */
+  body: Buffer;
+  headers: RequestHeaders;
+  query: Record<string, unknown>;
+  /** The sender's `webhook-id`, for idempotency; null: none given. */
+  messageId: string | null;
+  ip: string | null;
+  replayOf?: string | null | undefined;
+  /** `performance.now()` when the call arrived, for the logged latency. */
+  startedAt: number;
+}
+
+export type WebhookCallResult =
+  | { kind: 'accepted'; status: 202; executionId: string }
+  | { kind: 'duplicate'; status: 200; executionId: string | null }
+  | { kind: 'invalid'; status: 400 | 415; message: string; issues: ValidationIssue[] };
+
+/** The log fields every row of this call shares. */
+export function callLogBase(call: Omit<WebhookCall, 'webhook' | 'query'> & { webhookId: string }) {
+  return {
+    webhookId: call.webhookId,
+    source: call.source,
+    messageId: call.messageId,
+    ip: call.ip,
+    headers: redactHeaders(call.headers),
+    replayOf: call.replayOf ?? null,
+    ...boundedBody(call.body),
+  };
+}
+
+/** Writes a log row for a call that started nothing; a failure goes to the server log, not the caller. */
+export async function logWebhookCall(
+  services: WebhookServices,
+  entry: Omit<NewWebhookLog, 'latencyMs'> & { startedAt: number },
+) {
+  const { startedAt, ...row } = entry;
+  try {
+    await insertWebhookLog(services.db, { ...row, latencyMs: performance.now() - startedAt });
+  } catch (err) {
+    services.log.error(
+      { err, webhookId: row.webhookId, outcome: row.outcome },
+      'webhook call could not be logged',
+    );
+  }
+}
+
+/** Mapping, checks and the run, for an authenticated call. Logs its outcome. */
+export async function runWebhookCall(
+  services: WebhookServices,
+  call: WebhookCall,
+): Promise<WebhookCallResult> {
+  const { webhook } = call;
+  const base = callLogBase({ ...call, webhookId: webhook.id });
+  const headers = redactHeaders(call.headers);
+  try {
+    const value = parseWebhookBody(call.body, headerValue(call.headers, 'content-type'));
+    const input = await mapWebhookInput(webhook.mapping, value, { headers, query: call.query });
+    const accepted = await acceptWebhookCall(services.db, services.jobs, {
+      log: { ...base, latencyMs: performance.now() - call.startedAt },
+      run: {
+        ownerId: webhook.ownerId,
+        workflowId: webhook.workflowId,
+        input,
+        trigger: 'webhook',
+        versionTag: webhook.versionTag,
+        registry: services.nodeRegistry,
+      },
+    });
+    if (accepted.duplicate) {
+      await logWebhookCall(services, {
+        ...base,
+        outcome: 'duplicate',
+        status: 200,
+        executionId: accepted.executionId,
+        startedAt: call.startedAt,
+      });
+      return { kind: 'duplicate', status: 200, executionId: accepted.executionId };
+    }
+    return { kind: 'accepted', status: 202, executionId: accepted.executionId };
+  } catch (error) {
+    const invalid =
+      error instanceof WebhookPayloadError
+        ? { status: error.status, message: error.message, issues: error.issues }
+        : error instanceof DomainError && (error.code === 'BAD_REQUEST' || error.code === 'NOT_FOUND')
+          ? {
+              status: 400 as const,
+              message: error.message,
+              issues: error.issues.length > 0 ? error.issues : [{ path: 'input', message: error.message }],
+            }
+          : null;
+    if (!invalid) {
+      await logWebhookCall(services, {
+        ...base,
+        outcome: 'error',
+        status: 500,
+        error: 'internal error (see the server log)',
+        startedAt: call.startedAt,
+      });
+      throw error;
+    }
+    await logWebhookCall(services, {
+      ...base,
+      outcome: 'invalid-input',
+      status: invalid.status,
+      error: invalid.message,
+      startedAt: call.startedAt,
+    });
+    return { kind: 'invalid', ...invalid };
+  }
+}
+
+/** How often a waiting call re-reads the run without a notice: a safety net, not the delivery path. */
+const WAIT_RECHECK_MS = 1_000;
+
+/**
+ * Waits up to `seconds` for a run to finish, woken by the process's run-event feed. Returns the
+ * finished run, or null when it is still going (the caller answers 202).
+ */
+export async function waitForRunEnd(
+  db: Db,
+  runEvents: RunEventFeed,
+  ownerId: string,
+  executionId: string,
+  seconds: number,
+): Promise<ExecutionState | null> {
+  const deadline = performance.now() + seconds * 1000;
+  let wake: (() => void) | null = null;
+  let closed = false;
+  // Subscribe before the first read: a change after it is heard, one before it is read.
+  const unsubscribe = runEvents.subscribe(executionId, (signal) => {
+    if (signal.kind === 'closed') closed = true;
+    wake?.();
+  });
+  try {
+    while (true) {
+      const state = await getExecutionState(db, ownerId, executionId);
+      if (FINISHED_STATUSES.includes(state.status)) return state;
+      const left = deadline - performance.now();
+      if (left <= 0 || closed) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, WAIT_RECHECK_MS));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } finally {
+    unsubscribe();
+  }
+}
