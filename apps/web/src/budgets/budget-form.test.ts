@@ -12,6 +12,7 @@ describe('parseThresholds', () => {
     expect(parseThresholds('101')).toEqual({ ok: false, error: '101% is outside 1–100' });
     expect(parseThresholds('50.5')).toEqual({ ok: false, error: '"50.5" is not a whole percentage' });
     expect(parseThresholds('half')).toEqual({ ok: false, error: '"half" is not a whole percentage' });
+    expect(parseThresholds('1 2 3 4 5 6 7 8 9 10 11')).toEqual({ ok: false, error: 'at most 10 thresholds' });
     expect(parseThresholds('  ')).toEqual({
       ok: false,
       error: 'enter at least one threshold, e.g. 50, 80, 100',
@@ -23,7 +24,8 @@ test('monthly limits are exact micro-dollars above zero', () => {
   expect(parseMonthlyLimit('$25.10')).toEqual({ ok: true, value: 25_100_000 });
   expect(parseMonthlyLimit('0')).toEqual({ ok: false, error: 'must be more than $0' });
   expect(parseMonthlyLimit('-5')).toEqual({ ok: false, error: 'must not be negative' });
-  expect(parseMonthlyLimit('99999999999').ok).toBe(false);
+  expect(parseMonthlyLimit('1,000,000,000').ok).toBe(true);
+  expect(parseMonthlyLimit('1000000000.01')).toEqual({ ok: false, error: 'must be at most $1,000,000,000.00' });
 });
 
 describe('budgetProgress', () => {

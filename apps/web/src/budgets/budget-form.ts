@@ -4,8 +4,10 @@
  */
 import { parseDollarsToMicros } from '../money/money.ts';
 
-/** The API's upper bound for a monthly limit ($10M), so an absurd figure is refused at the field. */
-export const MAX_MONTHLY_LIMIT_MICROS = 10_000_000 * 1_000_000;
+/** The API's upper bound for a monthly limit (a billion dollars), so a typo is refused at the field. */
+export const MAX_MONTHLY_LIMIT_MICROS = 1_000_000_000 * 1_000_000;
+/** The API keeps at most this many thresholds per budget. */
+export const MAX_THRESHOLDS = 10;
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -23,6 +25,7 @@ export function parseThresholds(text: string): Parsed<number[]> {
     if (value < 1 || value > 100) return { ok: false, error: `${value}% is outside 1–100` };
     values.add(value);
   }
+  if (values.size > MAX_THRESHOLDS) return { ok: false, error: `at most ${MAX_THRESHOLDS} thresholds` };
   return { ok: true, value: [...values].sort((a, b) => a - b) };
 }
 
