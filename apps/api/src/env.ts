@@ -53,6 +53,21 @@ export const apiEnvSchema = z
      * fallbacks), comma-separated emails. Unset: any signed-in user outside production, nobody in it.
      */
     SWARM_ADMIN_EMAILS: commaList,
+    /**
+     * The URL people and senders reach this server at (`https://swarm.example.com`), used in the
+     * webhook URLs the API shows; unset: the host each request came to.
+     */
+    SWARM_PUBLIC_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.url('must be an http(s) URL').optional(),
+    ),
+    /** Largest webhook body; bigger ones are answered 413. */
+    WEBHOOK_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(50 * 1024 * 1024)
+      .default(1024 * 1024),
     /** Third-party node type packages to load, comma-separated package names. */
     SWARM_NODE_PACKAGES: commaList,
   })

@@ -19,6 +19,8 @@ const app = await buildApiServer({
   secretKeys: createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS }),
   providerAdminEmails: providerAdminEmails(env),
   nodePackages: env.SWARM_NODE_PACKAGES,
+  publicUrl: env.SWARM_PUBLIC_URL,
+  webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

@@ -17,6 +17,7 @@ import pino, { type Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { transferRoutes } from './http/transfer-routes.ts';
+import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
 import type { Context } from './trpc.ts';
 
@@ -40,6 +41,10 @@ export interface ApiServerOptions {
   nodePackages?: readonly string[] | undefined;
   /** How node packages are imported; defaults to resolving them from the API's dependencies. */
   importNodePackage?: ((name: string) => Promise<unknown>) | undefined;
+  /** Base of the URLs shown for webhooks (SWARM_PUBLIC_URL); absent: the host the request came to. */
+  publicUrl?: string | null | undefined;
+  /** Largest webhook body (WEBHOOK_BODY_LIMIT_BYTES); default 1 MiB. */
+  webhookBodyLimitBytes?: number | undefined;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -77,6 +82,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   app.addHook('onClose', async () => queue.stop());
 
   await app.register(cookie);
+  app.decorate('swarmPublicUrl', options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null);
 
   // tRPC takes JSON bodies as raw strings; look at them once before anything parses them.
   app.addHook('preHandler', async (req, reply) => {
@@ -97,7 +103,8 @@ export async function buildApiServer(options: ApiServerOptions) {
     req.log.info(
       {
         method: req.method,
-        url: req.url.split('?')[0],
+        // A url-secret webhook's path holds its secret: never logged.
+        url: redactWebhookPath(req.url.split('?')[0] ?? ''),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime),
       },
@@ -107,6 +114,15 @@ export async function buildApiServer(options: ApiServerOptions) {
 
   app.get('/healthz', async () => ({ ok: true }));
   await app.register(transferRoutes, { db: database.db, auth, nodeRegistry });
+  await app.register(webhookRoutes, {
+    db: database.db,
+    jobs: queue.sender,
+    runEvents,
+    nodeRegistry,
+    secretKeys,
+    logger,
+    bodyLimitBytes: options.webhookBodyLimitBytes,
+  });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
@@ -170,6 +186,10 @@ export interface StartApiServerOptions {
   logger?: Logger;
   nodePackages?: string[];
   importNodePackage?: (name: string) => Promise<unknown>;
+  publicUrl?: string;
+  webhookBodyLimitBytes?: number;
+  /** Honour X-Forwarded-For for `request.ip` (tests of the IP allowlist behind a proxy). */
+  trustProxy?: boolean;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -180,7 +200,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     database,
     logger,
     bodyLimitBytes: options.bodyLimitBytes ?? 2 * 1024 * 1024,
-    trustProxy: false,
+    trustProxy: options.trustProxy ?? false,
     secureCookies: false,
     webDistDir: options.webDistDir,
     authLimits: options.authLimits,
@@ -188,6 +208,8 @@ export async function startApiServer(options: StartApiServerOptions) {
     providerAdminEmails: options.providerAdminEmails,
     nodePackages: options.nodePackages,
     importNodePackage: options.importNodePackage,
+    publicUrl: options.publicUrl,
+    webhookBodyLimitBytes: options.webhookBodyLimitBytes,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

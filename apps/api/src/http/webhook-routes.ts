@@ -1,0 +1,298 @@
+/**
+ * The public webhook endpoints: `POST /webhooks/:webhookId` (signed: Standard Webhooks or the
+ * simple `x-webhook-signature`) and `POST /webhooks/:webhookId/:secret` (url-secret mode). No
+ * session or token: the secret is the credential, and a webhook is never matched on its path
+ * alone — each mode only answers on its own route, with its proof.
+ *
+ * Order of checks, and why:
+ * 1. unknown or disabled → 404, the same body for both (a disabled call is still logged for the owner);
+ * 2. IP allowlist → 403;
+ * 3. signature / url secret → 401, no run;
+ * 4. a repeated accepted `webhook-id` → 200 with the first run (before the rate limit, so a
+ *    sender's retries of a delivered message are answered, not throttled);
+ * 5. rate limit per webhook, counted in Postgres (every API instance shares it), for authenticated
+ *    calls only (so strangers cannot exhaust it) → 429 with Retry-After;
+ * 6. body, mapping and the run checks → 400 before any run exists; else 202 `{ executionId }`,
+ *    or with `?wait=N` (1–30 s) 200 `{ executionId, status, output, error }` if the run ended by then.
+ *
+ * Bodies are read raw (a parser scoped to this plugin) so signatures are checked over the exact
+ * bytes sent; the body limit (WEBHOOK_BODY_LIMIT_BYTES) answers 413.
+ */
+import {
+  type Db,
+  findAcceptedWebhookCall,
+  findWebhookForCall,
+  hitRateLimit,
+  type JobSender,
+  type RunEventFeed,
+  type WebhookForCall,
+  type WebhookOutcome,
+} from '@swarm/db';
+import type { NodeRegistry } from '@swarm/engine';
+import type { SecretKeyring } from '@swarm/providers';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { isIpAllowed } from '../webhooks/ip-allowlist.ts';
+import {
+  callLogBase,
+  logWebhookCall,
+  runWebhookCall,
+  type WebhookServices,
+  waitForRunEnd,
+} from '../webhooks/pipeline.ts';
+import { validWebhookSecrets } from '../webhooks/secrets.ts';
+import { headerValue, verifyUrlSecret, verifyWebhookSignature } from '../webhooks/signature.ts';
+
+/** Default largest webhook body; larger ones get 413. */
+export const DEFAULT_WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
+/** The rate limit's window: limits are per hour. */
+const RATE_WINDOW_SECONDS = 3600;
+const MAX_WAIT_SECONDS = 30;
+const MAX_MESSAGE_ID_LENGTH = 256;
+const NOT_FOUND = { error: 'Not found' } as const;
+
+export interface WebhookRouteDeps {
+  db: Db;
+  jobs: JobSender;
+  runEvents: RunEventFeed;
+  nodeRegistry: NodeRegistry;
+  secretKeys: SecretKeyring | null;
+  logger: Logger;
+  bodyLimitBytes?: number | undefined;
+}
+
+const uuid = z.uuid();
+const waitQuery = z.coerce.number().int().min(1).max(MAX_WAIT_SECONDS);
+
+interface Params {
+  webhookId: string;
+  secret?: string;
+}
+
+/** Seconds until the current fixed window ends (the windows are aligned to the epoch, like `hitRateLimit`'s). */
+function retryAfterSeconds(): number {
+  const now = Date.now() / 1000;
+  return Math.max(1, Math.ceil(RATE_WINDOW_SECONDS - (now % RATE_WINDOW_SECONDS)));
+}
+
+function queryOf(req: FastifyRequest): Record<string, unknown> {
+  return { ...((req.query as Record<string, unknown> | undefined) ?? {}) };
+}
+
+export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope, deps) => {
+  const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_WEBHOOK_BODY_LIMIT_BYTES;
+  const services: WebhookServices = {
+    db: deps.db,
+    jobs: deps.jobs,
+    nodeRegistry: deps.nodeRegistry,
+    log: deps.logger.child({ component: 'webhooks' }),
+  };
+
+  // Every body stays raw bytes here, whatever its type: the signature covers exactly these bytes.
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+
+  // Too large (or unreadable) bodies fail before the handler: answer and log them here.
+  scope.setErrorHandler(async (error: FastifyError, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413) {
+      const webhookId = (req.params as Params | undefined)?.webhookId;
+      const webhook =
+        webhookId && uuid.safeParse(webhookId).success
+          ? await findWebhookForCall(deps.db, webhookId).catch(() => null)
+          : null;
+      if (webhook)
+        await logWebhookCall(services, {
+          ...callLogBase(baseOf(req, Buffer.alloc(0), webhook.id)),
+          outcome: 'too-large',
+          status: 413,
+          error: `body larger than ${bodyLimit} bytes`,
+          startedAt: performance.now() - reply.elapsedTime,
+        });
+      return reply.code(413).send({ error: `Payload too large: at most ${bodyLimit} bytes` });
+    }
+    if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+    req.log.error({ err: error }, 'webhook route failed');
+    return reply
+      .code(500)
+      .send({ error: 'Something went wrong on our side; the details are in the server log.' });
+  });
+
+  function baseOf(req: FastifyRequest, body: Buffer, webhookId: string) {
+    return {
+      webhookId,
+      source: 'http' as const,
+      body,
+      headers: req.headers,
+      messageId: null as string | null,
+      ip: req.ip,
+      startedAt: performance.now(),
+    };
+  }
+
+  async function handle(req: FastifyRequest<{ Params: Params }>, reply: FastifyReply, viaUrlSecret: boolean) {
+    const startedAt = performance.now() - reply.elapsedTime;
+    const webhookId = req.params.webhookId;
+    if (!uuid.safeParse(webhookId).success) return reply.code(404).send(NOT_FOUND);
+    const webhook = await findWebhookForCall(deps.db, webhookId);
+    if (!webhook) return reply.code(404).send(NOT_FOUND);
+
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const rawMessageId = headerValue(req.headers, 'webhook-id')?.trim() || null;
+    const base = callLogBase({ ...baseOf(req, body, webhook.id), messageId: rawMessageId });
+    const refuse = async (outcome: WebhookOutcome, status: number, answer: object, error: string) => {
+      await logWebhookCall(services, { ...base, outcome, status, error, startedAt });
+      return reply.code(status).send(answer);
+    };
+
+    if (!webhook.enabled) return refuse('disabled', 404, NOT_FOUND, 'the webhook is disabled');
+    if (!isIpAllowed(req.ip, webhook.ipAllowlist))
+      return refuse('forbidden-ip', 403, { error: 'Forbidden' }, `${req.ip} is not in the IP allowlist`);
+
+    const secrets = secretsOf(webhook);
+    if (!secrets) {
+      return refuse(
+        'error',
+        503,
+        { error: 'Webhooks are unavailable on this server right now.' },
+        'the webhook secret cannot be decrypted: SWARM_SECRET_KEY (or the key it was stored with) is not configured',
+      );
+    }
+    // Each mode answers only on its own route: a signed webhook never accepts a path secret, and a
+    // url-secret webhook never answers without one.
+    if (viaUrlSecret) {
+      if (webhook.auth !== 'url-secret' || !verifyUrlSecret(req.params.secret, secrets))
+        return refuse(
+          'rejected-signature',
+          401,
+          { error: 'Unauthorized' },
+          'wrong or missing secret in the URL',
+        );
+    } else if (webhook.auth !== 'signature') {
+      return refuse(
+        'rejected-signature',
+        401,
+        { error: 'Unauthorized' },
+        'this webhook takes its secret in the URL',
+      );
+    } else {
+      const check = verifyWebhookSignature({ headers: req.headers, body, secrets });
+      if (!check.ok)
+        return refuse(
+          'rejected-signature',
+          401,
+          { error: `Invalid signature: ${check.reason}` },
+          check.reason,
+        );
+    }
+
+    const waitRaw = queryOf(req).wait;
+    let waitSeconds: number | null = null;
+    if (waitRaw !== undefined) {
+      const parsed = waitQuery.safeParse(waitRaw);
+      if (!parsed.success) {
+        const message = `wait must be a whole number of seconds from 1 to ${MAX_WAIT_SECONDS}`;
+        return refuse(
+          'invalid-input',
+          400,
+          { error: message, issues: [{ path: 'query.wait', message }] },
+          message,
+        );
+      }
+      waitSeconds = parsed.data;
+    }
+    if (rawMessageId && rawMessageId.length > MAX_MESSAGE_ID_LENGTH) {
+      const message = `webhook-id is longer than ${MAX_MESSAGE_ID_LENGTH} characters`;
+      return refuse(
+        'invalid-input',
+        400,
+        { error: message, issues: [{ path: 'headers.webhook-id', message }] },
+        message,
+      );
+    }
+
+    if (rawMessageId) {
+      const first = await findAcceptedWebhookCall(deps.db, webhook.id, rawMessageId);
+      if (first) {
+        await logWebhookCall(services, {
+          ...base,
+          outcome: 'duplicate',
+          status: 200,
+          executionId: first.executionId,
+          startedAt,
+        });
+        return reply.code(200).send({ executionId: first.executionId, duplicate: true });
+      }
+    }
+
+    const count = await hitRateLimit(deps.db, `webhook:${webhook.id}`, RATE_WINDOW_SECONDS);
+    if (count > webhook.rateLimitPerHour) {
+      const retryAfter = retryAfterSeconds();
+      reply.header('retry-after', String(retryAfter));
+      return refuse(
+        'rate-limited',
+        429,
+        {
+          error: `Rate limit of ${webhook.rateLimitPerHour} calls per hour reached; retry in ${retryAfter} s.`,
+        },
+        `over ${webhook.rateLimitPerHour} calls this hour`,
+      );
+    }
+
+    const result = await runWebhookCall(services, {
+      webhook,
+      source: 'http',
+      body,
+      headers: req.headers,
+      query: queryOf(req),
+      messageId: rawMessageId,
+      ip: req.ip,
+      startedAt,
+    });
+    if (result.kind === 'invalid')
+      return reply.code(result.status).send({ error: result.message, issues: result.issues });
+    if (result.kind === 'duplicate')
+      return reply.code(200).send({ executionId: result.executionId, duplicate: true });
+    if (waitSeconds !== null) {
+      const finished = await waitForRunEnd(
+        deps.db,
+        deps.runEvents,
+        webhook.ownerId,
+        result.executionId,
+        waitSeconds,
+      );
+      if (finished) {
+        return reply.code(200).send({
+          executionId: result.executionId,
+          status: finished.status,
+          output: finished.output ?? null,
+          ...(finished.error ? { error: finished.error } : {}),
+        });
+      }
+    }
+    return reply.code(202).send({ executionId: result.executionId });
+  }
+
+  function secretsOf(webhook: WebhookForCall): string[] | null {
+    if (!deps.secretKeys) return null;
+    try {
+      return validWebhookSecrets(deps.secretKeys, webhook);
+    } catch (err) {
+      services.log.error({ err, webhookId: webhook.id }, 'webhook secret could not be decrypted');
+      return null;
+    }
+  }
+
+  scope.post<{ Params: Params }>('/webhooks/:webhookId', { bodyLimit }, (req, reply) =>
+    handle(req, reply, false),
+  );
+  scope.post<{ Params: Params }>('/webhooks/:webhookId/:secret', { bodyLimit }, (req, reply) =>
+    handle(req, reply, true),
+  );
+};
+
+/** The request path as logs may show it: a url-secret webhook's secret segment replaced. */
+export function redactWebhookPath(path: string): string {
+  return path.replace(/^(\/webhooks\/[^/?#]+\/)[^/?#]+/, '$1[redacted]');
+}
