@@ -4,10 +4,35 @@
  * description and next runs), and the webhook panel (the `curl` command shown on the page, run
  * exactly as shown, lands in the call log and starts a run).
  */
+import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { createWorkflow, signUp, useBrowserApp } from './harness.ts';
 
 const app = useBrowserApp({ runner: true });
+
+/** Input → output: runs finish at once, and the input comes back as the output. */
+const echoDefinition = {
+  nodes: [
+    { id: 'in', type: 'input', name: 'In', position: { x: 0, y: 100 }, config: {} },
+    { id: 'out', type: 'output', name: 'Out', position: { x: 320, y: 100 }, config: {} },
+  ],
+  edges: [{ id: 'e-in-out', source: 'in', target: 'out' }],
+  inputSchema: {
+    type: 'object',
+    properties: { topic: { type: 'string', minLength: 1 } },
+    required: ['topic'],
+  },
+};
+
+/** Creates the workflow through the same tRPC endpoint the app uses, with the page's session. */
+async function createWorkflowViaApi(page: Page, name: string): Promise<string> {
+  const response = await page.request.post('/trpc/workflows.create', {
+    data: { json: { name, definition: echoDefinition } },
+  });
+  expect(response.status()).toBe(200);
+  const body = (await response.json()) as { result: { data: { json: { id: string } } } };
+  return body.result.data.json.id;
+}
 
 describe('input schema editor', () => {
   test('a sample fails with its path, passes once fixed, and the Run dialog shows the form', async () => {
@@ -63,6 +88,69 @@ describe('input schema editor', () => {
     const dialog = page.getByTestId('run-dialog');
     await dialog.getByTestId('run-input-topic').waitFor();
     await dialog.getByTestId('run-input-count').waitFor();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('schedule panel', () => {
+  test('creates a schedule and shows its description and next 5 runs in the chosen zone', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    const workflowId = await createWorkflowViaApi(page, 'Scheduled flow');
+    await page.goto(`/workflows/${workflowId}`);
+    await page.getByTestId('canvas-node').first().waitFor();
+
+    await page.getByTestId('schedules-toggle').click();
+    await page.getByTestId('no-schedules').waitFor();
+    await page.getByTestId('new-schedule').click();
+    const form = page.getByTestId('schedule-form');
+
+    // A wrong cron is explained as it is typed, and no runs are listed for it.
+    await form.getByTestId('schedule-cron').fill('0 25 * * *');
+    await form.getByText(/25/).first().waitFor();
+    expect(await form.getByTestId('schedule-cron-description').count()).toBe(0);
+
+    await form.getByTestId('cron-preset-weekly').click();
+    await form
+      .getByTestId('schedule-cron-description')
+      .getByText(/Monday/)
+      .waitFor();
+    await form.getByTestId('schedule-timezone').fill('America/New_York');
+    // Five Mondays at 09:00 New York time (EST or EDT), once the answer for this zone is in.
+    await form.locator('[data-testid=schedule-next-runs][aria-busy=false]').waitFor();
+    const nextRuns = form.getByTestId('schedule-next-run');
+    await expect
+      .poll(async () =>
+        (await nextRuns.allTextContents()).filter((text) =>
+          /^Mon, \d{4}-\d{2}-\d{2} 09:00UTC−0[45]:00/.test(text),
+        ),
+      )
+      .toHaveLength(5);
+    expect(await nextRuns.count()).toBe(5);
+
+    // The schema form is offered for the input; the required topic is filled in.
+    await form.getByTestId('schedule-input-topic').fill('weekly digest');
+    await form.getByTestId('schedule-overlap').selectOption('queue-one');
+    await form.getByTestId('schedule-submit').click();
+
+    const item = page.getByTestId('schedule-item');
+    await item
+      .getByTestId('schedule-description')
+      .getByText(/Monday/)
+      .waitFor();
+    await item.getByText('America/New_York').waitFor();
+    await item
+      .getByTestId('schedule-next')
+      .getByText(/^Mon, .* 09:00$/)
+      .waitFor();
+    expect(await item.getAttribute('data-enabled')).toBe('true');
+
+    // Pause and resume from the list.
+    await item.getByTestId('schedule-enabled').click();
+    await page.locator('[data-testid=schedule-item][data-enabled=false]').waitFor();
+    await item.getByTestId('schedule-next').getByText('paused').waitFor();
+    await item.getByTestId('schedule-enabled').click();
+    await page.locator('[data-testid=schedule-item][data-enabled=true]').waitFor();
     expect(errors).toEqual([]);
   });
 });
