@@ -20,6 +20,8 @@ const ComparePage = lazy(() => import('./versions/compare-page.tsx'));
 const RunPage = lazy(() => import('./runs/run-page.tsx'));
 const RunsListPage = lazy(() => import('./runs/runs-list-page.tsx'));
 const ProvidersPage = lazy(() => import('./settings/providers-page.tsx'));
+const AnalyticsPage = lazy(() => import('./analytics/analytics-page.tsx'));
+const BudgetsPage = lazy(() => import('./budgets/budgets-page.tsx'));
 
 const loading = (label: string, page: ReactNode) => (
   <Suspense fallback={<PageLoading label={label} />}>{page}</Suspense>
@@ -40,6 +42,8 @@ const router = createBrowserRouter([
       { path: '/workflows/:id/runs', element: loading('Loading runs…', <RunsListPage />) },
       { path: '/runs', element: loading('Loading runs…', <RunsListPage />) },
       { path: '/runs/:id', element: loading('Loading run…', <RunPage />) },
+      { path: '/analytics', element: loading('Loading costs…', <AnalyticsPage />) },
+      { path: '/budgets', element: loading('Loading budgets…', <BudgetsPage />) },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -59,12 +59,15 @@ function nextLocalMidnight(date: Date): Date {
 
 export type RangeResult = { ok: true; range: ResolvedRange } | { ok: false; error: string };
 
+/** A preset's window, ending `now`. */
+export function presetRange(id: RangePreset, now: Date): ResolvedRange {
+  const preset = RANGE_PRESETS.find((p) => p.id === id) ?? RANGE_PRESETS[2];
+  const from = new Date(now.getTime() - preset.hours * HOUR_MS);
+  return { from, to: now, interval: intervalFor(from, now) };
+}
+
 export function resolveRange(selection: RangeSelection, now: Date): RangeResult {
-  if (selection.kind === 'preset') {
-    const preset = RANGE_PRESETS.find((p) => p.id === selection.preset) ?? RANGE_PRESETS[2];
-    const from = new Date(now.getTime() - preset.hours * HOUR_MS);
-    return { ok: true, range: { from, to: now, interval: intervalFor(from, now) } };
-  }
+  if (selection.kind === 'preset') return { ok: true, range: presetRange(selection.preset, now) };
   const from = parseLocalDay(selection.from);
   const lastDay = parseLocalDay(selection.to);
   if (!from) return { ok: false, error: 'Pick a start date' };

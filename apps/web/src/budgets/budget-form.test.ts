@@ -25,7 +25,10 @@ test('monthly limits are exact micro-dollars above zero', () => {
   expect(parseMonthlyLimit('0')).toEqual({ ok: false, error: 'must be more than $0' });
   expect(parseMonthlyLimit('-5')).toEqual({ ok: false, error: 'must not be negative' });
   expect(parseMonthlyLimit('1,000,000,000').ok).toBe(true);
-  expect(parseMonthlyLimit('1000000000.01')).toEqual({ ok: false, error: 'must be at most $1,000,000,000.00' });
+  expect(parseMonthlyLimit('1000000000.01')).toEqual({
+    ok: false,
+    error: 'must be at most $1,000,000,000.00',
+  });
 });
 
 describe('budgetProgress', () => {

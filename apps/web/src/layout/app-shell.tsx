@@ -13,6 +13,8 @@ import { PageError, PageLoading } from './page-state.tsx';
 const navLinks = [
   { to: '/', label: 'Workflows', end: true },
   { to: '/runs', label: 'Runs', end: false },
+  { to: '/analytics', label: 'Costs', end: false },
+  { to: '/budgets', label: 'Budgets', end: false },
   { to: '/tags', label: 'Tags', end: false },
   { to: '/settings/providers', label: 'Providers', end: false },
   { to: '/settings/tokens', label: 'API tokens', end: false },
