@@ -61,6 +61,8 @@ interface World {
     versionId: string;
     /** A's (paused) cron schedule of the workflow. */
     scheduleId: string;
+    /** A's monthly budget for the workflow. */
+    budgetId: string;
   };
   b: { workflowId: string; tagId: string };
 }
@@ -162,6 +164,18 @@ const cases: Record<string, Case> = {
   'schedules.resume': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
   'schedules.history': { input: (w) => ({ id: w.a.scheduleId }), expect: 'notFound' },
   'schedules.preview': { input: () => ({ cron: '0 9 * * *', timezone: 'UTC' }), expect: 'ownView' },
+  'analytics.summary': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'analytics.trends': { input: (w) => ({ interval: 'day', workflowId: w.a.workflowId }), expect: 'notFound' },
+  'analytics.expensiveWorkflows': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'analytics.usage': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'budgets.list': { input: () => undefined, expect: 'ownView' },
+  'budgets.create': {
+    input: (w) => ({ scope: w.a.workflowId, monthlyLimitMicros: 1_000_000 }),
+    expect: 'notFound',
+  },
+  'budgets.update': { input: (w) => ({ id: w.a.budgetId, monthlyLimitMicros: 1 }), expect: 'notFound' },
+  'budgets.delete': { input: (w) => ({ id: w.a.budgetId }), expect: 'notFound' },
+  'budgets.alerts': { input: () => ({}), expect: 'ownView' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
@@ -169,6 +183,9 @@ const crossCases: Record<string, Case> = {
   'tags.detach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
   // Without an execution id B sees the global breaker changes, never A's fallbacks.
   'providers.events': { input: () => ({}), expect: 'ownView' },
+  // Unfiltered, B's analytics and budgets show B's own figures only.
+  'analytics.summary': { input: () => ({}), expect: 'ownView' },
+  'analytics.expensiveWorkflows': { input: () => ({}), expect: 'ownView' },
   // B's own runs, filtered by A's workflow: nothing.
   'runs.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'ownView' },
   'runs.start': { input: (w) => ({ workflowId: w.b.workflowId, input: {} }), expect: 'ownView' },
@@ -218,6 +235,12 @@ async function buildWorld() {
     timezone: 'UTC',
     enabled: false,
   });
+  const aBudget = await a.client.budgets.create.mutate({
+    scope: aWorkflow.id,
+    monthlyLimitMicros: 5_000_000,
+    alertAt: [50],
+    blockWhenExceeded: false,
+  });
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
@@ -230,6 +253,7 @@ async function buildWorld() {
       executionId: aRun.executionId,
       versionId: aVersion.id,
       scheduleId: aSchedule.id,
+      budgetId: aBudget.id,
     },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };

@@ -3,6 +3,8 @@ export * from './embedded.ts';
 export * from './errors.ts';
 export * from './jobs.ts';
 export * from './migrate.ts';
+export * from './queries/analytics.ts';
+export * from './queries/budgets.ts';
 export * from './queries/credentials.ts';
 export * from './queries/executions.ts';
 export * from './queries/maintenance.ts';

@@ -1,7 +1,9 @@
 /** The whole tRPC API: one router per domain, composed here. */
 import { pingDatabase, queueSchemaVersion } from '@swarm/db';
 import { publicProcedure, router } from '../trpc.ts';
+import { analyticsRouter } from './analytics.ts';
 import { authRouter } from './auth.ts';
+import { budgetsRouter } from './budgets.ts';
 import { nodeTypesRouter } from './node-types.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
@@ -27,6 +29,8 @@ export const appRouter = router({
   schedules: schedulesRouter,
   transfer: transferRouter,
   versions: versionsRouter,
+  analytics: analyticsRouter,
+  budgets: budgetsRouter,
   webhooks: webhooksRouter,
 });
 
