@@ -39,6 +39,14 @@ export const runnerEnvSchema = z
      * its run resumes on another runner about 10 s (the heartbeat) plus this later.
      */
     RUNNER_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
+    /**
+     * Fire cron schedules from this runner (default true). Any number of runners may; each
+     * occurrence fires once. Set false for runners that should only execute runs.
+     */
+    RUNNER_SCHEDULER: z
+      .enum(['true', 'false', '1', '0'])
+      .transform((v) => v === 'true' || v === '1')
+      .default(true),
     /** Third-party node type packages, comma-separated; the same list the API loads. */
     SWARM_NODE_PACKAGES: commaList,
     /**

@@ -26,6 +26,7 @@ const runner = createRunner({
   runConcurrency: env.RUNNER_RUN_CONCURRENCY,
   pollSeconds: env.RUNNER_POLL_SECONDS,
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
+  scheduler: env.RUNNER_SCHEDULER,
   createLlm: (db, log) =>
     createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env) }),
 });

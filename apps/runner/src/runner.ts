@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import { type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
 import { createLlmClient } from './llm.ts';
 import { createRunService, type OwnerLlm } from './runs.ts';
+import { createScheduler, type SchedulerOptions } from './scheduler.ts';
 
 export interface RunnerOptions {
   databaseUrl: string;
@@ -49,6 +50,11 @@ export interface RunnerOptions {
   http?: HttpSettings | undefined;
   /** Replaceable for tests; defaults to the real handlers. */
   handlers?: JobHandlers;
+  /**
+   * Fire cron schedules (default true; every runner may, each occurrence fires once). Tests may pass
+   * the scheduler's clock (`now`) and its longest sleep.
+   */
+  scheduler?: boolean | Pick<SchedulerOptions, 'now' | 'maxSleepMs'> | undefined;
 }
 
 export function createRunner(options: RunnerOptions) {
@@ -79,13 +85,26 @@ export function createRunner(options: RunnerOptions) {
     onError: (err) => logger.error({ err }, 'run event listener failed'),
   });
   const llm = (options.createLlm ?? defaultLlm)(database.db, logger);
+  const registry = options.registry ?? createNodeRegistry();
+  const scheduler =
+    options.scheduler === false
+      ? null
+      : createScheduler({
+          db: database.db,
+          sql: database.sql,
+          jobs: boss,
+          registry,
+          logger: logger.child({ component: 'scheduler' }),
+          ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
+        });
   const runs = createRunService({
     db: database.db,
     events,
     jobs: boss,
     llm,
-    registry: options.registry ?? createNodeRegistry(),
+    registry,
     logger: logger.child({ component: 'runs' }),
+    onFinished: scheduler ? (executionId, status) => scheduler.runFinished(executionId, status) : undefined,
     limits: options.runLimits,
     http: options.http,
   });
@@ -144,11 +163,14 @@ export function createRunner(options: RunnerOptions) {
         // Keyed and idempotent: every runner declares the same schedule; pg-boss fires it once per tick.
         if (cron) await boss.schedule(name, cron, {}, { tz: 'UTC', key: 'catalog' });
       }
-      logger.info({ queues: jobNames, runConcurrency }, 'runner started');
+      scheduler?.start();
+      logger.info({ queues: jobNames, runConcurrency, scheduler: scheduler !== null }, 'runner started');
     },
     /** Stops taking work and waits up to `drainSeconds` for jobs in flight (runs finish). */
     async stop() {
       logger.info({ drainSeconds: options.drainSeconds }, 'runner draining');
+      // No new occurrences while draining; runs in flight still get their retries (runFinished).
+      await scheduler?.stop();
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
       await events.stop();
       await database.close();

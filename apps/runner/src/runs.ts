@@ -50,6 +50,10 @@ export interface RunServiceOptions {
   http?: HttpSettings | undefined;
   /** How long a run waiting for a concurrency slot waits before its job is tried again. */
   deferSeconds?: number | undefined;
+  /** Told after this runner recorded a run's end (the scheduler retries failed scheduled runs). */
+  onFinished?:
+    | ((executionId: string, status: 'succeeded' | 'failed' | 'cancelled') => Promise<void>)
+    | undefined;
 }
 
 /** The part of a pg-boss job the service needs. */
@@ -175,6 +179,7 @@ export function createRunService(options: RunServiceOptions) {
       }
       if (!(await finishExecution(db, fence, outcome))) throw new ClaimLostError();
       log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');
+      await options.onFinished?.(executionId, outcome.status);
       return { outcome: outcome.status };
     } catch (err) {
       if (err instanceof ClaimLostError) {

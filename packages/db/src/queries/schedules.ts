@@ -25,6 +25,7 @@ import {
   nextOccurrences,
   occurrencesBetween,
   parseCron,
+  timeZoneOffsetMinutes,
   type WorkflowDefinition,
 } from '@swarm/engine';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
@@ -565,13 +566,24 @@ function startFailure(error: unknown): string {
     : 'could not start: an internal error (details in the runner log)';
 }
 
-/** Occurrences in (from, to], the newest `MAX_FIRES_PER_CATCH_UP` of them, and how many older were left out. */
-function occurrencesToProcess(cron: string, timezone: string, from: Date, to: Date) {
+/** An instant as a wall-clock occurrence in `timezone` (for a `next_fire_at` that is not the cron's own). */
+function occurrenceAt(at: Date, timezone: string): CronOccurrence {
+  const utcOffsetMinutes = timeZoneOffsetMinutes(timezone, at);
+  const local = new Date(at.getTime() + utcOffsetMinutes * 60_000).toISOString();
+  return { at, local: `${local.slice(0, 10)} ${local.slice(11, 16)}`, utcOffsetMinutes };
+}
+
+/**
+ * The occurrences from `due` (the stored next one, always fired: an operator or test may set it by
+ * hand) up to `to`, the newest `MAX_FIRES_PER_CATCH_UP` of them, and how many older were left out.
+ */
+function occurrencesToProcess(cron: string, timezone: string, due: Date, to: Date) {
   const schedule = parseCron(cron);
-  const kept: CronOccurrence[] = [];
+  const own = nextOccurrences(schedule, timezone, new Date(due.getTime() - 1), 1)[0];
+  const kept: CronOccurrence[] = [own?.at.getTime() === due.getTime() ? own : occurrenceAt(due, timezone)];
   let dropped = 0;
   let droppedAtLeast = false;
-  let cursor = from;
+  let cursor = due;
   let scanned = 0;
   for (;;) {
     const { occurrences, more } = occurrencesBetween(schedule, timezone, cursor, to, 1000);
@@ -707,11 +719,10 @@ async function fireSchedule(
 ): Promise<FireReport[]> {
   const { now } = options;
   const due = schedule.nextFireAt!;
-  // `due` itself is an occurrence: start just before it (occurrences are from < at <= to).
   const { occurrences, dropped, droppedAtLeast } = occurrencesToProcess(
     schedule.cron,
     schedule.timezone,
-    new Date(due.getTime() - 1),
+    due,
     now,
   );
   const plans = planOccurrences(schedule, occurrences, now);

@@ -1,0 +1,191 @@
+/**
+ * The cron scheduler every runner runs: sleeps until the earliest next occurrence of any enabled
+ * schedule (by the database's clock), then fires what is due (`fireDueSchedules`), starts
+ * occurrences waiting behind a finished run (`startQueuedFires`) and creates retries a dead runner
+ * left behind (`retryMissedScheduledRuns`). Not pg-boss cron: that evaluates every ~30 s, and a
+ * schedule should start within a second of its time.
+ *
+ * Any number of runners do this at once; the queries claim each schedule with SKIP LOCKED and the
+ * unique (schedule, fire_at) key makes each occurrence fire once. Changes to schedules NOTIFY on
+ * `SCHEDULES_CHANNEL`, which wakes the loop to recompute its sleep; the sleep is capped (30 s) so a
+ * missed notice costs little. Database errors are logged and retried with backoff; `stop()` ends the
+ * loop and waits for the pass in flight.
+ */
+import {
+  type Database,
+  type Db,
+  type FireReport,
+  fireDueSchedules,
+  type JobSender,
+  retryFailedScheduledRun,
+  retryMissedScheduledRuns,
+  SCHEDULES_CHANNEL,
+  scheduleOfExecution,
+  schedulerClock,
+  startQueuedFires,
+} from '@swarm/db';
+import type { NodeRegistry } from '@swarm/engine';
+import type { Logger } from 'pino';
+
+export interface SchedulerOptions {
+  db: Db;
+  /** The postgres.js client behind `db`, for LISTEN. */
+  sql: Database['sql'];
+  jobs: JobSender;
+  registry: NodeRegistry;
+  logger: Logger;
+  /** The clock used to decide what is due; default: the database's (`now()`), so runners agree. */
+  now?: (() => Date) | undefined;
+  /** The longest sleep between passes, in ms. Default 30 s. */
+  maxSleepMs?: number | undefined;
+}
+
+/** How often the retry sweep runs at most (it is a safety net for runners that died). */
+const RETRY_SWEEP_MS = 30_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export function createScheduler(options: SchedulerOptions) {
+  const { db, jobs, registry, logger } = options;
+  const maxSleepMs = options.maxSleepMs ?? 30_000;
+  let stopped = true;
+  let loop: Promise<void> | null = null;
+  let listening: { unlisten(): Promise<void> } | null = null;
+  let wake: (() => void) | null = null;
+  let woken = false;
+  let lastSweep = 0;
+  /** The database's clock minus this machine's, as of the last pass. */
+  let offsetMs = 0;
+  const dbNow = () => options.now?.() ?? new Date(Date.now() + offsetMs);
+
+  let passErrors = 0;
+  const onError = (err: unknown, scheduleId: string) => {
+    passErrors += 1;
+    logger.error({ err, scheduleId }, 'schedule could not be processed; retried on the next pass');
+  };
+
+  function ring() {
+    woken = true;
+    wake?.();
+  }
+
+  function logFire(report: FireReport) {
+    logger.info(
+      {
+        scheduleId: report.scheduleId,
+        workflowId: report.workflowId,
+        fireAt: report.fireAt.toISOString(),
+        outcome: report.outcome,
+        latenessMs: report.latenessMs,
+        executionId: report.executionId ?? undefined,
+        reason: report.reason ?? undefined,
+      },
+      'schedule fired',
+    );
+  }
+
+  async function listen() {
+    if (listening) return;
+    try {
+      // `onlisten` runs on the first LISTEN and after every reconnect: notices may have been missed.
+      listening = await options.sql.listen(SCHEDULES_CHANNEL, ring, ring);
+    } catch (err) {
+      logger.warn({ err }, 'could not LISTEN for schedule changes; polling until it works');
+    }
+  }
+
+  /** One pass; returns how long to sleep before the next. */
+  async function pass(): Promise<number> {
+    await listen();
+    passErrors = 0;
+    const clock = await schedulerClock(db);
+    // Timers run on this machine's clock, decisions on the database's: keep the difference.
+    offsetMs = clock.now.getTime() - Date.now();
+    const now = options.now?.() ?? clock.now;
+    const fired = await fireDueSchedules(db, jobs, { now, registry, onError });
+    fired.forEach(logFire);
+    (await startQueuedFires(db, jobs, { now, registry, onError })).forEach(logFire);
+    if (Date.now() - lastSweep >= RETRY_SWEEP_MS) {
+      lastSweep = Date.now();
+      for (const retry of await retryMissedScheduledRuns(db, jobs, { now }))
+        logger.info({ ...retry }, 'scheduled run retry created (sweep)');
+    }
+    const { nextFireAt } = await schedulerClock(db);
+    if (!nextFireAt) return maxSleepMs;
+    const untilNext = nextFireAt.getTime() - dbNow().getTime();
+    // Still due after this pass: another runner holds it (SKIP LOCKED) or it failed. Don't spin.
+    if (untilNext <= 0) return passErrors > 0 ? 1000 : 50;
+    return Math.min(maxSleepMs, untilNext);
+  }
+
+  async function sleep(ms: number) {
+    if (woken || stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+  }
+
+  async function run() {
+    let failures = 0;
+    while (!stopped) {
+      woken = false;
+      let delay: number;
+      try {
+        delay = await pass();
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(failures, 10));
+        logger.error({ err, retryInMs: delay }, 'scheduler pass failed');
+      }
+      await sleep(delay);
+    }
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      loop = run();
+      logger.info('scheduler started');
+    },
+    /** Ends the loop after the pass in flight and stops listening. */
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      ring();
+      await loop;
+      loop = null;
+      await listening?.unlisten().catch((err: unknown) => logger.warn({ err }, 'unlisten failed'));
+      listening = null;
+      logger.info('scheduler stopped');
+    },
+    /** Re-evaluates now (tests; a run of a schedule finished). */
+    wake: ring,
+    /**
+     * After a scheduled run ended: a failed one gets its retry (idempotent), and an occurrence
+     * queued behind it may start. Errors are logged; the sweep and the next pass catch up.
+     */
+    async runFinished(executionId: string, status: string) {
+      try {
+        const scheduleId = await scheduleOfExecution(db, executionId);
+        if (!scheduleId) return;
+        const now = dbNow();
+        if (status === 'failed') {
+          const retry = await retryFailedScheduledRun(db, jobs, { executionId, now });
+          if (retry) logger.info({ ...retry }, 'scheduled run retry created');
+        }
+        (await startQueuedFires(db, jobs, { now, registry, onError, scheduleId })).forEach(logFire);
+      } catch (err) {
+        logger.error({ err, executionId }, 'could not follow up a finished scheduled run');
+      }
+    },
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;
