@@ -17,6 +17,7 @@ import {
 } from '@swarm/engine';
 import type { DbOrTx } from '../client.ts';
 import type { JobSender } from '../jobs.ts';
+import { assertWithinBudget } from './budgets.ts';
 import {
   createExecution,
   type ExecutionTrigger,
@@ -106,10 +107,13 @@ async function versionToRun(
 /**
  * Every check a trigger makes before a run exists. Throws `NOT_FOUND` for a workflow or version
  * the owner does not have and `BAD_REQUEST` (naming the paths) for a definition that cannot run or
- * an input that fails the workflow's input schema.
+ * an input that fails the workflow's input schema. `CONFLICT` when a blocking budget
+ * of the workflow (or the global one) is used up this month.
  */
 export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<PreparedRun> {
   const workflow = await getWorkflow(db, request.ownerId, request.workflowId);
+  // A blocking budget that is used up refuses new runs from every trigger (CONFLICT, naming it).
+  await assertWithinBudget(db, request.ownerId, workflow.id);
   const version = await versionToRun(db, request, workflow);
   const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
   const input = runInputOf(request.input);
