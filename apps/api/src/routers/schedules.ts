@@ -84,12 +84,14 @@ export const schedulesRouter = {
         cron,
         timezone,
         count: z.number().int().min(1).max(MAX_PREVIEW_COUNT).default(5),
+        /** Occurrences after this instant (default: now), e.g. to look at a DST change ahead. */
+        from: z.date().optional(),
       }),
     )
     .query(({ input }) => {
       assertTimeZone(input.timezone, 'timezone');
       const schedule = parseCron(input.cron, 'cron');
-      const occurrences = nextOccurrences(schedule, input.timezone, new Date(), input.count);
+      const occurrences = nextOccurrences(schedule, input.timezone, input.from ?? new Date(), input.count);
       return {
         description: describeCron(input.cron),
         next: occurrences.map((o) => o.at),
