@@ -30,6 +30,10 @@ export interface WorkflowVersionSummary {
   successRate: number | null;
   /** Mean duration of this version's finished runs; null before any finished. */
   avgDurationMs: number | null;
+  /** What this version's runs cost (their priced provider attempts), in micro-dollars. */
+  costMicros: number;
+  /** costMicros / runCount; null before any run. */
+  avgCostMicros: number | null;
 }
 
 export interface WorkflowVersion extends WorkflowVersionSummary {
@@ -50,8 +54,17 @@ const summaryColumns = {
   createdAt: workflowVersions.createdAt,
 };
 
-type VersionStats = Pick<WorkflowVersionSummary, 'runCount' | 'successRate' | 'avgDurationMs'>;
-const NO_RUNS: VersionStats = { runCount: 0, successRate: null, avgDurationMs: null };
+type VersionStats = Pick<
+  WorkflowVersionSummary,
+  'runCount' | 'successRate' | 'avgDurationMs' | 'costMicros' | 'avgCostMicros'
+>;
+const NO_RUNS: VersionStats = {
+  runCount: 0,
+  successRate: null,
+  avgDurationMs: null,
+  costMicros: 0,
+  avgCostMicros: null,
+};
 
 /**
  * Stats computed on read from the runs themselves (never counters kept on the version), so they are
@@ -68,6 +81,7 @@ async function statsByVersion(db: DbOrTx, versionIds: string[]): Promise<Map<str
       finished: sql<number>`(count(*) filter (where ${finished}))::int`,
       succeeded: sql<number>`(count(*) filter (where ${executions.status} = 'succeeded'))::int`,
       avgDurationMs: sql<number | null>`(avg(${executions.durationMs}) filter (where ${finished}))::float8`,
+      costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)::float8`,
     })
     .from(executions)
     .where(inArray(executions.versionId, versionIds))
@@ -77,6 +91,8 @@ async function statsByVersion(db: DbOrTx, versionIds: string[]): Promise<Map<str
       runCount: row.runCount,
       successRate: row.finished > 0 ? row.succeeded / row.finished : null,
       avgDurationMs: row.avgDurationMs === null ? null : Math.round(row.avgDurationMs),
+      costMicros: Number(row.costMicros),
+      avgCostMicros: row.runCount > 0 ? Math.round(Number(row.costMicros) / row.runCount) : null,
     });
   return map;
 }
