@@ -1,0 +1,525 @@
+/**
+ * Webhooks end to end over real HTTP: a real API server (two of them for the shared rate limit),
+ * real Postgres and queue, and an in-process runner for `?wait`. Senders sign with the
+ * `standardwebhooks` reference library or the simple hex scheme; every refusal is checked to have
+ * created no run, and the log to say what happened without secrets.
+ */
+
+import { createSwarmClient } from '@swarm/client';
+import { generateSecretKey } from '@swarm/providers';
+import pino from 'pino';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRunner } from '../../runner/src/runner.ts';
+import { startApiServer } from '../src/server.ts';
+import { useApiServer } from '../src/testing.ts';
+import { signSimpleWebhook } from '../src/webhooks/signature.ts';
+import { expectApiError } from './expect-error.ts';
+
+const secretKey = generateSecretKey();
+const BODY_LIMIT = 128 * 1024;
+// Every test signs up its own user: more than the default sign-ups per address and hour.
+const api = useApiServer({ secretKey, webhookBodyLimitBytes: BODY_LIMIT, authLimits: { signupPerIp: 1000 } });
+let runner: ReturnType<typeof createRunner> | undefined;
+
+beforeAll(async () => {
+  runner = createRunner({
+    databaseUrl: api.database.url,
+    logger: pino({ level: 'silent' }),
+    poolSize: 3,
+    drainSeconds: 1,
+    runConcurrency: 4,
+    pollSeconds: 0.5,
+    scheduler: false,
+  });
+  await runner.start();
+}, 60_000);
+
+afterAll(async () => {
+  await runner?.stop();
+});
+
+type Client = Awaited<ReturnType<typeof api.signUp>>['client'];
+
+const node = (id: string, type: string, x: number, config: object = {}) => ({
+  id,
+  type,
+  name: id,
+  position: { x, y: 0 },
+  config,
+});
+
+/** input → output, input `{ query: string }` required. */
+const echo = {
+  nodes: [node('input', 'input', 0), node('output', 'output', 200)],
+  edges: [{ id: 'e1', source: 'input', target: 'output' }],
+  inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
+};
+
+/** A run that takes a minute (mock agent with a delay). */
+const slow = {
+  nodes: [
+    node('input', 'input', 0),
+    node('wait', 'agent', 200, { role: 'waiter', provider: 'mock', model: 'delay:60000', prompt: 'x' }),
+    node('output', 'output', 400),
+  ],
+  edges: [
+    { id: 'e1', source: 'input', target: 'wait' },
+    { id: 'e2', source: 'wait', target: 'output' },
+  ],
+};
+
+async function setup(
+  options: Partial<Parameters<Client['webhooks']['create']['mutate']>[0]> = {},
+  definition: object = echo,
+) {
+  const { client } = await api.signUp();
+  const workflow = await client.workflows.create.mutate({ name: 'Hooked', definition: definition as never });
+  const webhook = await client.webhooks.create.mutate({
+    workflowId: workflow.id,
+    auth: 'signature',
+    ...options,
+  });
+  return { client, workflow, webhook };
+}
+
+async function executionCount(workflowId: string): Promise<number> {
+  const [row] = await api.database.sql<{ n: number }[]>`
+    select count(*)::int as n from executions where workflow_id = ${workflowId}`;
+  return row!.n;
+}
+
+interface Sent {
+  status: number;
+  body: Record<string, unknown>;
+  headers: Headers;
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<Sent> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {}, headers: response.headers };
+}
+
+/** Headers of a Standard Webhooks delivery, signed by the reference library. */
+function standardHeaders(secret: string, body: string, id = `msg_${crypto.randomUUID()}`, at = new Date()) {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(id, at, body),
+  };
+}
+
+describe('managing webhooks', () => {
+  it('shows the secret once, lists url and counters without it, and validates settings by path', async () => {
+    const { client, workflow, webhook } = await setup({ rateLimitPerHour: 5 });
+    expect(webhook.secret).toMatch(/^whsec_/);
+    expect(webhook.url).toBe(`${api.url}/webhooks/${webhook.id}`);
+    expect(webhook.triggerUrl).toBe(webhook.url);
+    expect(webhook).toMatchObject({ auth: 'signature', enabled: true, rateLimitPerHour: 5, triggerCount: 0 });
+
+    const { items } = await client.webhooks.list.query({ workflowId: workflow.id });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({
+      id: webhook.id,
+      url: webhook.url,
+      triggerCount: 0,
+      lastTriggeredAt: null,
+    });
+    expect(JSON.stringify(items)).not.toContain(webhook.secret);
+    const [stored] = await api.database.sql<{ secret: string }[]>`
+      select secret from workflow_webhooks where id = ${webhook.id}`;
+    expect(stored!.secret).not.toContain(webhook.secret.slice(6));
+
+    await expectApiError(
+      client.webhooks.update.mutate({ id: webhook.id, ipAllowlist: ['10.0.0.0/8', '10.0.0.0/40'] }),
+      'BAD_REQUEST',
+      { paths: ['ipAllowlist[1]'] },
+    );
+    await expectApiError(
+      client.webhooks.update.mutate({ id: webhook.id, mapping: '{ "a": ' }),
+      'BAD_REQUEST',
+      {
+        paths: ['mapping'],
+      },
+    );
+    await expectApiError(
+      client.webhooks.create.mutate({ workflowId: workflow.id, auth: 'signature', rateLimitPerHour: 0 }),
+      'BAD_REQUEST',
+      { paths: ['rateLimitPerHour'] },
+    );
+    expect((await client.webhooks.list.query({ workflowId: workflow.id })).items[0]).toMatchObject({
+      ipAllowlist: [],
+      mapping: null,
+    });
+
+    await client.webhooks.delete.mutate({ id: webhook.id });
+    expect((await client.webhooks.list.query({ workflowId: workflow.id })).items).toEqual([]);
+    expect((await post(webhook.url, '{}')).status).toBe(404);
+  });
+
+  it('refuses to create webhooks on a server without SWARM_SECRET_KEY, saying what to set', async () => {
+    const keyless = await startApiServer({ databaseUrl: api.database.url });
+    try {
+      const { client, token } = await api.signUp();
+      const workflow = await client.workflows.create.mutate({ name: 'No key' });
+      const onKeyless = createSwarmClient({ url: keyless.url, token });
+      await expectApiError(
+        onKeyless.webhooks.create.mutate({ workflowId: workflow.id, auth: 'signature' }),
+        'PRECONDITION_FAILED',
+        { message: /SWARM_SECRET_KEY/ },
+      );
+    } finally {
+      await keyless.close();
+    }
+  });
+});
+
+describe('signed calls', () => {
+  it('accepts a Standard Webhooks delivery signed by the reference library and starts a webhook run', async () => {
+    const { client, workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 'from a sender' });
+    const sent = await post(webhook.url, body, standardHeaders(webhook.secret, body));
+    expect(sent.status).toBe(202);
+    const executionId = sent.body.executionId as string;
+    const run = await client.runs.get.query({ id: executionId });
+    expect(run).toMatchObject({
+      workflowId: workflow.id,
+      trigger: 'webhook',
+      input: { query: 'from a sender' },
+    });
+    const [listed] = (await client.webhooks.list.query({ workflowId: workflow.id })).items;
+    expect(listed!.triggerCount).toBe(1);
+    expect(listed!.lastTriggeredAt).toBeInstanceOf(Date);
+  });
+
+  it('refuses tampered, wrongly signed, stale, future, unsigned and malformed calls with 401 and no run', async () => {
+    const { client, workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 'q' });
+    const now = Date.now();
+    const attempts: Array<[string, string, Record<string, string>]> = [
+      ['tampered body', JSON.stringify({ query: 'Q' }), standardHeaders(webhook.secret, body)],
+      ['wrong secret', body, standardHeaders('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', body)],
+      ['stale', body, standardHeaders(webhook.secret, body, 'msg_stale', new Date(now - 301_000))],
+      ['future', body, standardHeaders(webhook.secret, body, 'msg_future', new Date(now + 301_000))],
+      ['no signature', body, {}],
+      ['no id', body, { ...standardHeaders(webhook.secret, body), 'webhook-id': '' }],
+      ['malformed', body, { ...standardHeaders(webhook.secret, body), 'webhook-signature': 'v1,@@@' }],
+      ['simple, wrong', body, { 'x-webhook-signature': signSimpleWebhook('whsec_other', body) }],
+      ['simple, malformed', body, { 'x-webhook-signature': 'sha256=zz' }],
+    ];
+    for (const [label, sentBody, headers] of attempts) {
+      const sent = await post(webhook.url, sentBody, headers);
+      expect(sent.status, label).toBe(401);
+    }
+    expect(await executionCount(workflow.id)).toBe(0);
+    const { items } = await client.webhooks.logs.query({ id: webhook.id });
+    expect(items).toHaveLength(attempts.length);
+    expect(new Set(items.map((i) => i.outcome))).toEqual(new Set(['rejected-signature']));
+    expect(items.find((i) => i.messageId === 'msg_stale')?.error).toMatch(/300 s/);
+  });
+
+  it('answers a repeated webhook-id with the first run and starts no second one', async () => {
+    const { client, workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 'once' });
+    const headers = standardHeaders(webhook.secret, body, 'msg_repeat');
+    const first = await post(webhook.url, body, headers);
+    const again = await post(webhook.url, body, headers);
+    // Concurrent deliveries of one new message: one run between them.
+    const racing = standardHeaders(webhook.secret, body, 'msg_race');
+    const raced = await Promise.all([1, 2, 3].map(() => post(webhook.url, body, racing)));
+    expect(first.status).toBe(202);
+    expect(again).toMatchObject({
+      status: 200,
+      body: { executionId: first.body.executionId, duplicate: true },
+    });
+    expect(new Set(raced.map((r) => r.body.executionId)).size).toBe(1);
+    expect(raced.map((r) => r.status).sort()).toEqual([200, 200, 202]);
+    expect(await executionCount(workflow.id)).toBe(2);
+    const outcomes = (await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome);
+    expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(2);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(3);
+  });
+
+  it('accepts the simple hex signature, with or without sha256=', async () => {
+    const { workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 'simple' });
+    const hex = signSimpleWebhook(webhook.secret, body);
+    expect((await post(webhook.url, body, { 'x-webhook-signature': hex })).status).toBe(202);
+    expect((await post(webhook.url, body, { 'x-webhook-signature': `sha256=${hex}` })).status).toBe(202);
+    expect(await executionCount(workflow.id)).toBe(2);
+  });
+
+  it('keeps the old secret valid during the rotation grace, and not after a rotation without one', async () => {
+    const { client, webhook } = await setup();
+    const body = JSON.stringify({ query: 'rotate' });
+    const sign = (secret: string) => ({ 'x-webhook-signature': signSimpleWebhook(secret, body) });
+    const rotated = await client.webhooks.regenerateSecret.mutate({ id: webhook.id, graceSeconds: 3600 });
+    expect(rotated.secret).not.toBe(webhook.secret);
+    expect(rotated.previousSecretExpiresAt).toBeInstanceOf(Date);
+    expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(202);
+    expect((await post(webhook.url, body, sign(rotated.secret))).status).toBe(202);
+
+    const again = await client.webhooks.regenerateSecret.mutate({ id: webhook.id, graceSeconds: 0 });
+    expect((await post(webhook.url, body, sign(rotated.secret))).status).toBe(401);
+    expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(401);
+    expect((await post(webhook.url, body, sign(again.secret))).status).toBe(202);
+  });
+});
+
+describe('url-secret webhooks', () => {
+  it('take the secret as the last path segment, and only there; the secret never reaches the server log', async () => {
+    const lines: string[] = [];
+    const logged = await startApiServer({
+      databaseUrl: api.database.url,
+      secretKey,
+      logger: pino({ level: 'info' }, { write: (line: string) => void lines.push(line) }),
+    });
+    try {
+      const { workflow, webhook } = await setup({ auth: 'url-secret' });
+      expect(webhook.triggerUrl).toBe(`${webhook.url}/${webhook.secret}`);
+      const body = JSON.stringify({ query: 'no signing here' });
+      const onLogged = (url: string) => url.replace(api.url, logged.url);
+
+      expect((await post(onLogged(webhook.triggerUrl), body)).status).toBe(202);
+      expect((await post(onLogged(webhook.url), body)).status).toBe(401);
+      expect((await post(`${onLogged(webhook.url)}/whsec_wrong`, body)).status).toBe(401);
+      // Signing does not help a url-secret webhook on the signed route.
+      const signed = { 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) };
+      expect((await post(onLogged(webhook.url), body, signed)).status).toBe(401);
+      expect(await executionCount(workflow.id)).toBe(1);
+      expect(lines.join('\n')).not.toContain(webhook.secret);
+      expect(lines.join('\n')).toContain(`/webhooks/${webhook.id}/[redacted]`);
+
+      // A signature webhook never answers on the url-secret route, even with its own secret.
+      const signature = await setup();
+      const viaPath = await post(
+        `${signature.webhook.url}/${encodeURIComponent(signature.webhook.secret)}`,
+        body,
+      );
+      expect(viaPath.status).toBe(401);
+      expect(await executionCount(signature.workflow.id)).toBe(0);
+    } finally {
+      await logged.close();
+    }
+  });
+});
+
+describe('limits and access', () => {
+  it('shares the rate limit across API instances: the 4th call on another instance gets 429 with Retry-After', async () => {
+    const second = await startApiServer({ databaseUrl: api.database.url, secretKey });
+    try {
+      const { client, workflow, webhook } = await setup({ rateLimitPerHour: 3 });
+      const body = JSON.stringify({ query: 'limited' });
+      const signed = () => ({ 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) });
+      // Strangers do not use up the limit.
+      for (let i = 0; i < 3; i++)
+        expect((await post(webhook.url, body, { 'x-webhook-signature': '00' })).status).toBe(401);
+      for (let i = 0; i < 3; i++) expect((await post(webhook.url, body, signed())).status).toBe(202);
+      const limited = await post(webhook.url.replace(api.url, second.url), body, signed());
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(3600);
+      expect(await executionCount(workflow.id)).toBe(3);
+      const outcomes = (await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome);
+      expect(outcomes[0]).toBe('rate-limited');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses addresses outside the IP allowlist with 403 and admits those inside', async () => {
+    const { client, workflow, webhook } = await setup({ ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
+    const body = JSON.stringify({ query: 'from where?' });
+    const signed = { 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) };
+    expect((await post(webhook.url, body, signed)).status).toBe(403);
+    // A forged X-Forwarded-For is not believed (TRUST_PROXY is off).
+    expect((await post(webhook.url, body, { ...signed, 'x-forwarded-for': '10.1.2.3' })).status).toBe(403);
+    expect(await executionCount(workflow.id)).toBe(0);
+    await client.webhooks.update.mutate({ id: webhook.id, ipAllowlist: ['10.0.0.0/8', '127.0.0.0/8'] });
+    expect((await post(webhook.url, body, signed)).status).toBe(202);
+    const [latest, refused] = (await client.webhooks.logs.query({ id: webhook.id })).items;
+    expect(latest!.outcome).toBe('accepted');
+    expect(refused).toMatchObject({ outcome: 'forbidden-ip', status: 403, ip: '127.0.0.1' });
+  });
+
+  it('answers disabled and unknown webhooks with the same 404, logging the disabled call for the owner', async () => {
+    const { client, workflow, webhook } = await setup({ enabled: false });
+    const body = JSON.stringify({ query: 'off' });
+    const signed = { 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) };
+    const disabled = await post(webhook.url, body, signed);
+    const unknown = await post(`${api.url}/webhooks/${crypto.randomUUID()}`, body, signed);
+    const notAnId = await post(`${api.url}/webhooks/not-an-id`, body, signed);
+    expect(disabled.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(notAnId.status).toBe(404);
+    expect(disabled.body).toEqual(unknown.body);
+    expect(notAnId.body).toEqual(unknown.body);
+    expect(await executionCount(workflow.id)).toBe(0);
+    expect((await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome)).toEqual([
+      'disabled',
+    ]);
+  });
+
+  it('answers bodies over the limit with 413 and no run', async () => {
+    const { client, workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 'x'.repeat(BODY_LIMIT + 10) });
+    const sent = await post(webhook.url, body, {
+      'x-webhook-signature': signSimpleWebhook(webhook.secret, body),
+    });
+    expect(sent.status).toBe(413);
+    expect(await executionCount(workflow.id)).toBe(0);
+    expect((await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome)).toEqual([
+      'too-large',
+    ]);
+  });
+});
+
+describe('payloads and input', () => {
+  it('maps the payload to the run input with JSONata ($headers, $query)', async () => {
+    const { client, webhook } = await setup({
+      mapping: '{ "query": issue.title & " (" & $headers."x-event" & ", " & $query.from & ")" }',
+    });
+    const body = JSON.stringify({ issue: { title: 'Broken build' }, noise: true });
+    const sent = await post(`${webhook.url}?from=gh`, body, {
+      'x-event': 'issues',
+      'x-webhook-signature': signSimpleWebhook(webhook.secret, body),
+    });
+    expect(sent.status).toBe(202);
+    const run = await client.runs.get.query({ id: sent.body.executionId as string });
+    expect(run.input).toEqual({ query: 'Broken build (issues, gh)' });
+  });
+
+  it('rejects input that fails the input schema with 400 naming the path, before any run exists', async () => {
+    const { client, workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 42 });
+    const sent = await post(webhook.url, body, {
+      'x-webhook-signature': signSimpleWebhook(webhook.secret, body),
+    });
+    expect(sent.status).toBe(400);
+    expect(sent.body.issues).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'input.query' })]),
+    );
+    const unsafe = '{"__proto__":{"polluted":true},"query":"x"}';
+    const refused = await post(webhook.url, unsafe, {
+      'x-webhook-signature': signSimpleWebhook(webhook.secret, unsafe),
+    });
+    expect(refused.status).toBe(400);
+    expect(await executionCount(workflow.id)).toBe(0);
+    const [log] = (await client.webhooks.logs.query({ id: webhook.id, limit: 1 })).items;
+    expect(log).toMatchObject({ outcome: 'invalid-input', status: 400, executionId: null });
+    // A message id that failed is not taken: a corrected retry with the same id runs.
+    const fixed = JSON.stringify({ query: 'fixed' });
+    const headers = standardHeaders(webhook.secret, body, 'msg_fix');
+    expect((await post(webhook.url, body, headers)).status).toBe(400);
+    expect((await post(webhook.url, fixed, standardHeaders(webhook.secret, fixed, 'msg_fix'))).status).toBe(
+      202,
+    );
+  });
+
+  it('logs calls with signatures and cookies redacted and the body kept', async () => {
+    const { client, webhook } = await setup();
+    const body = JSON.stringify({ query: 'logged' });
+    const headers = standardHeaders(webhook.secret, body);
+    await post(webhook.url, body, { ...headers, cookie: 'swarm_session=abc', authorization: 'Bearer xyz' });
+    const [log] = (await client.webhooks.logs.query({ id: webhook.id })).items;
+    expect(log).toMatchObject({
+      source: 'http',
+      outcome: 'accepted',
+      status: 202,
+      messageId: headers['webhook-id'],
+      body,
+      bodyTruncated: false,
+      ip: '127.0.0.1',
+    });
+    expect(log!.executionId).toEqual(expect.any(String));
+    expect(log!.headers).toMatchObject({
+      'webhook-signature': '[redacted]',
+      cookie: '[redacted]',
+      authorization: '[redacted]',
+      'content-type': 'application/json',
+    });
+    expect(JSON.stringify(log)).not.toContain(headers['webhook-signature'].slice(3));
+  });
+});
+
+describe('send test and replay', () => {
+  it('runs a test payload and replays a logged call as new runs with their sources', async () => {
+    const { client, webhook } = await setup({ mapping: '{ "query": text }' });
+    const tested = await client.webhooks.test.mutate({ id: webhook.id, payload: { text: 'test button' } });
+    expect((await client.runs.get.query({ id: tested.executionId })).input).toEqual({ query: 'test button' });
+    await expectApiError(
+      client.webhooks.test.mutate({ id: webhook.id, payload: { text: 7 } }),
+      'BAD_REQUEST',
+      {
+        paths: ['input.query'],
+      },
+    );
+
+    const body = JSON.stringify({ text: 'delivered' });
+    const delivered = await post(webhook.url, body, {
+      'x-webhook-signature': signSimpleWebhook(webhook.secret, body),
+    });
+    const logs = (await client.webhooks.logs.query({ id: webhook.id })).items;
+    const original = logs.find((l) => l.executionId === delivered.body.executionId)!;
+    const replayed = await client.webhooks.replay.mutate({ logId: original.id });
+    expect(replayed.executionId).not.toBe(delivered.body.executionId);
+    expect((await client.runs.get.query({ id: replayed.executionId })).input).toEqual({ query: 'delivered' });
+
+    const after = (await client.webhooks.logs.query({ id: webhook.id })).items;
+    expect(after[0]).toMatchObject({
+      source: 'replay',
+      replayOf: original.id,
+      executionId: replayed.executionId,
+    });
+    expect(
+      after
+        .filter((l) => l.source === 'test')
+        .map((l) => l.outcome)
+        .sort(),
+    ).toEqual(['accepted', 'invalid-input']);
+  });
+
+  it('refuses to replay a call whose logged body was truncated', async () => {
+    const { client, webhook } = await setup({ mapping: '{ "query": $substring(text, 0, 5) }' });
+    const body = JSON.stringify({ text: 'y'.repeat(70 * 1024) });
+    const sent = await post(webhook.url, body, {
+      'x-webhook-signature': signSimpleWebhook(webhook.secret, body),
+    });
+    expect(sent.status).toBe(202);
+    const [log] = (await client.webhooks.logs.query({ id: webhook.id })).items;
+    expect(log!.bodyTruncated).toBe(true);
+    await expectApiError(client.webhooks.replay.mutate({ logId: log!.id }), 'BAD_REQUEST', {
+      message: /64 KiB/,
+    });
+  });
+});
+
+describe('?wait', () => {
+  it('returns the output of a run that ends in time, and falls back to 202 for a slow one', async () => {
+    const { webhook } = await setup();
+    const body = JSON.stringify({ query: 'wait for me' });
+    const sign = (b: string) => ({ 'x-webhook-signature': signSimpleWebhook(webhook.secret, b) });
+    const done = await post(`${webhook.url}?wait=5`, body, sign(body));
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({ executionId: expect.any(String), status: 'succeeded' });
+    expect(JSON.stringify(done.body.output)).toContain('wait for me');
+
+    expect((await post(`${webhook.url}?wait=0`, body, sign(body))).status).toBe(400);
+    expect((await post(`${webhook.url}?wait=31`, body, sign(body))).status).toBe(400);
+    expect((await post(`${webhook.url}?wait=soon`, body, sign(body))).status).toBe(400);
+
+    const slowHook = await setup({}, slow);
+    const slowBody = '{}';
+    const pending = await post(`${slowHook.webhook.url}?wait=1`, slowBody, {
+      'x-webhook-signature': signSimpleWebhook(slowHook.webhook.secret, slowBody),
+    });
+    expect(pending.status).toBe(202);
+    expect(pending.body).toEqual({ executionId: expect.any(String) });
+    await slowHook.client.runs.cancel.mutate({ id: pending.body.executionId as string });
+  });
+});
