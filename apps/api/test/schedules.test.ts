@@ -20,8 +20,6 @@ afterAll(async () => {
   await jobs?.stop();
 });
 
-type Client = Awaited<ReturnType<typeof api.signUp>>['client'];
-
 const definition = {
   nodes: [
     { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
@@ -143,7 +141,7 @@ describe('managing schedules', () => {
 });
 
 describe('bad input changes nothing', () => {
-  async function expectRefused(client: Client, workflowId: string, call: Promise<unknown>, paths: string[]) {
+  async function expectRefused(workflowId: string, call: Promise<unknown>, paths: string[]) {
     const before = await scheduleRows(workflowId);
     await expectApiError(call, 'BAD_REQUEST', { paths });
     expect(await scheduleRows(workflowId)).toEqual(before);
@@ -152,7 +150,7 @@ describe('bad input changes nothing', () => {
   it('names the failing field of a create or update', async () => {
     const { client, workflowId } = await userWithWorkflow();
     const base = { workflowId, cron: '0 9 * * *', timezone: 'UTC', input: { topic: 'x' } };
-    await expectRefused(client, workflowId, client.schedules.create.mutate({ ...base, cron: '0 25 * * *' }), [
+    await expectRefused(workflowId, client.schedules.create.mutate({ ...base, cron: '0 25 * * *' }), [
       'cron',
     ]);
     const badCron = await expectApiError(
@@ -161,39 +159,30 @@ describe('bad input changes nothing', () => {
     );
     expect(badCron.message).toMatch(/^cron/);
     await expectRefused(
-      client,
       workflowId,
       client.schedules.create.mutate({ ...base, timezone: 'Mars/Olympus_Mons' }),
       ['timezone'],
     );
-    await expectRefused(client, workflowId, client.schedules.create.mutate({ ...base, input: {} }), [
-      'input.topic',
-    ]);
+    await expectRefused(workflowId, client.schedules.create.mutate({ ...base, input: {} }), ['input.topic']);
     await expectRefused(
-      client,
       workflowId,
       client.schedules.create.mutate({ ...base, overlap: 'sometimes' as never }),
       ['overlap'],
     );
-    await expectRefused(client, workflowId, client.schedules.create.mutate({ ...base, retryLimit: 11 }), [
+    await expectRefused(workflowId, client.schedules.create.mutate({ ...base, retryLimit: 11 }), [
       'retryLimit',
     ]);
 
     const schedule = await client.schedules.create.mutate(base);
+    await expectRefused(workflowId, client.schedules.update.mutate({ id: schedule.id, cron: '* * *' }), [
+      'cron',
+    ]);
     await expectRefused(
-      client,
-      workflowId,
-      client.schedules.update.mutate({ id: schedule.id, cron: '* * *' }),
-      ['cron'],
-    );
-    await expectRefused(
-      client,
       workflowId,
       client.schedules.update.mutate({ id: schedule.id, timezone: 'Nowhere' }),
       ['timezone'],
     );
     await expectRefused(
-      client,
       workflowId,
       client.schedules.update.mutate({ id: schedule.id, input: { topic: 3 } }),
       ['input.topic'],
