@@ -63,6 +63,10 @@ interface World {
     scheduleId: string;
     /** A's monthly budget for the workflow. */
     budgetId: string;
+    /** A's webhook, with its secret and one logged (refused) call. */
+    webhookId: string;
+    webhookSecret: string;
+    webhookLogId: string;
   };
   b: { workflowId: string; tagId: string };
 }
@@ -176,6 +180,17 @@ const cases: Record<string, Case> = {
   'budgets.update': { input: (w) => ({ id: w.a.budgetId, monthlyLimitMicros: 1 }), expect: 'notFound' },
   'budgets.delete': { input: (w) => ({ id: w.a.budgetId }), expect: 'notFound' },
   'budgets.alerts': { input: () => ({}), expect: 'ownView' },
+  'webhooks.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'webhooks.create': {
+    input: (w) => ({ workflowId: w.a.workflowId, auth: 'signature' }),
+    expect: 'notFound',
+  },
+  'webhooks.update': { input: (w) => ({ id: w.a.webhookId, enabled: false }), expect: 'notFound' },
+  'webhooks.delete': { input: (w) => ({ id: w.a.webhookId }), expect: 'notFound' },
+  'webhooks.regenerateSecret': { input: (w) => ({ id: w.a.webhookId, graceSeconds: 0 }), expect: 'notFound' },
+  'webhooks.logs': { input: (w) => ({ id: w.a.webhookId }), expect: 'notFound' },
+  'webhooks.test': { input: (w) => ({ id: w.a.webhookId, payload: {} }), expect: 'notFound' },
+  'webhooks.replay': { input: (w) => ({ logId: w.a.webhookLogId }), expect: 'notFound' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
@@ -241,6 +256,10 @@ async function buildWorld() {
     alertAt: [50],
     blockWhenExceeded: false,
   });
+  const aWebhook = await a.client.webhooks.create.mutate({ workflowId: aWorkflow.id, auth: 'signature' });
+  // An unsigned call: logged (refused), no run.
+  await fetch(aWebhook.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const [aWebhookLog] = (await a.client.webhooks.logs.query({ id: aWebhook.id })).items;
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
@@ -254,6 +273,9 @@ async function buildWorld() {
       versionId: aVersion.id,
       scheduleId: aSchedule.id,
       budgetId: aBudget.id,
+      webhookId: aWebhook.id,
+      webhookSecret: aWebhook.secret,
+      webhookLogId: aWebhookLog!.id,
     },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };
@@ -291,6 +313,9 @@ describe('authorization sweep over every procedure', () => {
       world.a.executionId,
       world.a.versionId,
       world.a.scheduleId,
+      world.a.webhookId,
+      world.a.webhookSecret,
+      world.a.webhookLogId,
       A_PROVIDER_KEY.slice(-4),
     ];
     const checked: string[] = [];
@@ -328,5 +353,9 @@ describe('authorization sweep over every procedure', () => {
     expect((await a.client.runs.list.query({})).items.map((r) => r.id).sort()).toEqual(
       [world.a.executionId, world.a.fallbackExecutionId].sort(),
     );
+    const webhooks = await a.client.webhooks.list.query({ workflowId: world.a.workflowId });
+    expect(webhooks.items.map((h) => [h.id, h.enabled, h.previousSecretExpiresAt])).toEqual([
+      [world.a.webhookId, true, null],
+    ]);
   });
 });
