@@ -8,19 +8,33 @@
  * to decrypt) fails that attempt as `auth` with a message saying why — it never silently falls
  * back to the operator's key, which would bill the operator for the user's runs. The mock needs none.
  *
+ * Budgets: before each call the owner's blocking budgets that apply (the workflow's and the global
+ * one) reserve an estimate — the prompt's tokens at the input price plus `maxTokens` (4,096 when
+ * unset) at the output price, for the dearest model of the chain — in one conditional update; a
+ * budget without room fails the call with a message naming it. Afterwards the reservation is
+ * settled with what the attempts actually cost (see @swarm/db budgets).
+ *
  * Usage, once per process and once per run:
  *   const llm = createLlmClient({ db, logger, secretKeys, providers: llmProvidersFromEnv(env) });
  *   const client: LlmClient = llm.forOwner(execution.ownerId);
  */
 
 import { createHash } from 'node:crypto';
-import { type Db, readEncryptedCredentials } from '@swarm/db';
-import type { LlmClient } from '@swarm/engine';
+import {
+  type BudgetReservation,
+  type Db,
+  readEncryptedCredentials,
+  reserveBudgets,
+  settleBudgets,
+  workflowOfExecution,
+} from '@swarm/db';
+import type { AttemptRecord, LlmClient } from '@swarm/engine';
 import {
   type AdapterConfig,
   type BreakerOptions,
   CompletionFailedError,
   type CredentialProvider,
+  computeCost,
   createAdapters,
   createAnthropicAdapter,
   createGeminiAdapter,
@@ -32,9 +46,12 @@ import {
   createProviderEventLog,
   createProviderRouter,
   decryptCredential,
+  estimatePromptTokens,
   type FallbackPolicyInput,
   type LatencyStatsOptions,
   type MockAdapterOptions,
+  type ModelRef,
+  type PriceBook,
   type PriceBookOptions,
   type ProviderAdapter,
   ProviderConfigError,
@@ -86,6 +103,44 @@ export function llmProvidersFromEnv(env: RunnerEnv): ProviderSettings {
     gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL },
   };
 }
+
+/** What a call asks for when it sets no `maxTokens` (the adapters' own default), for estimates. */
+const DEFAULT_MAX_TOKENS_ESTIMATE = 4096;
+
+/**
+ * The most one call can cost before it is made: prompt tokens (≈ 4 characters each) at the input
+ * price plus `maxTokens` at the output price, for the dearest model of the chain. Unpriced models
+ * estimate 0 (their spend is unknown and cannot count against a budget either).
+ */
+export async function estimateCallCostMicros(
+  prices: PriceBook,
+  request: Parameters<LlmClient['complete']>[0],
+  chain: ReadonlyArray<{ provider: string; model: string }>,
+  at: Date,
+): Promise<number> {
+  const usage = {
+    inputTokens: estimatePromptTokens(request),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    outputTokens: request.maxTokens ?? DEFAULT_MAX_TOKENS_ESTIMATE,
+    reasoningTokens: 0,
+  };
+  let most = 0;
+  for (const ref of chain) {
+    // A malformed chain is the router's to report (BAD_REQUEST naming the path), not the estimate's.
+    const price = await prices.priceFor(ref as ModelRef, at).catch(() => null);
+    const { costMicros } = computeCost(usage, price);
+    if (costMicros !== null && costMicros > most) most = costMicros;
+  }
+  return most;
+}
+
+/** What a call's attempts cost (priced ones; an unknown price is not charged to budgets). */
+const pricedCost = (attempts: readonly AttemptRecord[]) =>
+  attempts.reduce(
+    (sum, a) => sum + (a.costStatus === 'priced' && a.costMicros !== null ? a.costMicros : 0),
+    0,
+  );
 
 /** Identifies a key in the adapter cache without keeping another copy of it. */
 const fingerprint = (apiKey: string) => createHash('sha256').update(apiKey).digest('base64url');
@@ -173,10 +228,51 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     };
   }
 
+  /** Which workflow a run belongs to (for its budget), remembered per run. */
+  const workflowOfRun = new Map<string, string>();
+  async function workflowOf(executionId: string): Promise<string | null> {
+    const known = workflowOfRun.get(executionId);
+    if (known) return known;
+    const workflowId = await workflowOfExecution(db, executionId);
+    if (workflowId) {
+      workflowOfRun.set(executionId, workflowId);
+      if (workflowOfRun.size > 1000) workflowOfRun.delete(workflowOfRun.keys().next().value!);
+    }
+    return workflowId;
+  }
+
+  async function reserve(
+    ownerId: string,
+    executionId: string,
+    request: Parameters<LlmClient['complete']>[0],
+    chain: ReadonlyArray<{ provider: string; model: string }>,
+  ): Promise<BudgetReservation | null> {
+    const workflowId = await workflowOf(executionId);
+    if (!workflowId) return null;
+    const estimateMicros = await estimateCallCostMicros(ports.prices, request, chain, new Date());
+    // Throws BudgetExceededError ("monthly budget of $5.00 for workflow … is exhausted"): the
+    // agent step fails with that message before any provider is called.
+    return reserveBudgets(db, { ownerId, workflowId, estimateMicros });
+  }
+
+  async function settle(reservation: BudgetReservation | null, attempts: readonly AttemptRecord[]) {
+    if (!reservation) return;
+    try {
+      await settleBudgets(db, reservation, pricedCost(attempts));
+    } catch (error) {
+      // The call's result stands; the ledger still has its cost.
+      log.error(
+        { err: error, workflowId: reservation.workflowId },
+        'could not settle the budget reservation',
+      );
+    }
+  }
+
   return {
     forOwner(ownerId) {
       return {
         async complete(request, policy, context) {
+          const reservation = await reserve(ownerId, context.executionId, request, policy.chain);
           const router = createProviderRouter({
             adapters: adaptersFor(ownerId),
             ...ports,
@@ -189,8 +285,10 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
             const { result, attempts } = await router.complete(request, policy as FallbackPolicyInput, {
               executionId: context.executionId,
             });
+            await settle(reservation, attempts);
             return { text: result.text, provider: result.provider, model: result.model, attempts };
           } catch (error) {
+            await settle(reservation, (error as { attempts?: AttemptRecord[] }).attempts ?? []);
             if (error instanceof CompletionFailedError) {
               // Already an `LlmFailure`: it carries every attempt, which may have cost money.
               log.warn(

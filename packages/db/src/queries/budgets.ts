@@ -439,3 +439,11 @@ export async function releaseBudgets(
   if (reservation.budgetIds.length === 0) return;
   await settleBudgets(db, reservation, 0, options);
 }
+
+/** The workflow a run belongs to (which budgets apply to its calls); null when the run is gone. */
+export async function workflowOfExecution(db: DbOrTx, executionId: string): Promise<string | null> {
+  const rows = await db.execute<{ workflow_id: string }>(
+    sql`select workflow_id from executions where id = ${executionId}`,
+  );
+  return rows[0]?.workflow_id ?? null;
+}
