@@ -10,6 +10,7 @@ import {
   type JobName,
   pruneExpiredAuthState,
   pruneProviderHealthBuckets,
+  pruneWebhookLogs,
 } from '@swarm/db';
 import type { Logger } from 'pino';
 import type { RunJob, RunService } from './runs.ts';
@@ -31,7 +32,9 @@ export const jobHandlers: JobHandlers = {
     const auth = await pruneExpiredAuthState(db);
     // Breakers look back a minute and routing five; a week keeps enough for the health page.
     const healthBuckets = await pruneProviderHealthBuckets(db, HEALTH_BUCKET_RETENTION_MS);
-    const pruned = { ...auth, healthBuckets };
+    // Webhook call logs: 30 days, at most the newest 1,000 per webhook.
+    const webhookLogs = await pruneWebhookLogs(db);
+    const pruned = { ...auth, healthBuckets, webhookLogs };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },
