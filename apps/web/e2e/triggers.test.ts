@@ -4,11 +4,16 @@
  * description and next runs), and the webhook panel (the `curl` command shown on the page, run
  * exactly as shown, lands in the call log and starts a run).
  */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { createWorkflow, signUp, useBrowserApp } from './harness.ts';
 
-const app = useBrowserApp({ runner: true });
+// Webhook secrets are stored encrypted: the server needs a key to offer webhooks at all.
+const app = useBrowserApp({ runner: true, secretKey: randomBytes(32).toString('base64') });
+const run = promisify(execFile);
 
 /** Input → output: runs finish at once, and the input comes back as the output. */
 const echoDefinition = {
@@ -151,6 +156,65 @@ describe('schedule panel', () => {
     await item.getByTestId('schedule-next').getByText('paused').waitFor();
     await item.getByTestId('schedule-enabled').click();
     await page.locator('[data-testid=schedule-item][data-enabled=true]').waitFor();
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('webhook panel', () => {
+  test('the curl command shown after create starts a run, logged as accepted, listed as a webhook run', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    const workflowId = await createWorkflowViaApi(page, 'Hooked flow');
+    await page.goto(`/workflows/${workflowId}`);
+    await page.getByTestId('canvas-node').first().waitFor();
+
+    await page.getByTestId('webhooks-toggle').click();
+    await page.getByTestId('no-webhooks').waitFor();
+    await page.getByTestId('new-webhook').click();
+    const form = page.getByTestId('webhook-form');
+    await form.getByTestId('webhook-auth-signature').check();
+
+    // The mapping preview runs in the page on the sample payload and checks the input schema.
+    await form.getByTestId('webhook-sample-payload').fill('{ "issue": { "title": "Login is broken" } }');
+    await form.getByTestId('webhook-mapping').fill('{ "subject": issue.title }');
+    await form.getByTestId('webhook-mapped-issues').getByText('input.topic').waitFor();
+    await form.getByTestId('webhook-mapping').fill('{ "topic": issue.title }');
+    await form.getByTestId('webhook-mapped-valid').waitFor();
+    expect(JSON.parse((await form.getByTestId('webhook-mapped-input').textContent()) ?? '')).toEqual({
+      topic: 'Login is broken',
+    });
+    await form.getByTestId('webhook-submit').click();
+
+    // The secret is shown once, with a curl command signed with it.
+    const item = page.getByTestId('webhook-item');
+    const secret = (await item.getByTestId('webhook-secret').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    const command = (await item.getByTestId('webhook-curl').textContent()) ?? '';
+    expect(command).toContain(secret);
+
+    const { stdout } = await run('bash', ['-c', command]);
+    const { executionId } = JSON.parse(stdout) as { executionId: string };
+    expect(executionId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const accepted = item.locator('[data-testid=webhook-log][data-outcome=accepted][data-source=http]');
+    await accepted.waitFor();
+    expect(await accepted.getByTestId('webhook-log-status').textContent()).toBe('202');
+
+    // Replay sends the logged body again: a second accepted call, marked as a replay.
+    await accepted.getByTestId('webhook-log-replay').click();
+    await item.locator('[data-testid=webhook-log][data-outcome=accepted][data-source=replay]').waitFor();
+
+    // Once dismissed the secret is gone from the page; the example reads it from $SECRET.
+    await item.getByTestId('webhook-secret-done').click();
+    await expect.poll(() => item.getByTestId('webhook-secret').count()).toBe(0);
+    expect(await item.getByTestId('webhook-curl').textContent()).not.toContain(secret);
+
+    await page.goto(`/workflows/${workflowId}/runs`);
+    const row = page.locator(`[data-testid=run-row][data-run-id="${executionId}"]`);
+    await row.getByText('webhook', { exact: true }).waitFor();
+    await page
+      .locator(`[data-testid=run-row][data-run-id="${executionId}"][data-status=succeeded]`)
+      .waitFor();
     expect(errors).toEqual([]);
   });
 });
