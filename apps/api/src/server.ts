@@ -16,6 +16,7 @@ import Fastify, { LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
+import { analyticsRoutes } from './http/analytics-routes.ts';
 import { transferRoutes } from './http/transfer-routes.ts';
 import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
@@ -114,6 +115,7 @@ export async function buildApiServer(options: ApiServerOptions) {
 
   app.get('/healthz', async () => ({ ok: true }));
   await app.register(transferRoutes, { db: database.db, auth, nodeRegistry });
+  await app.register(analyticsRoutes, { db: database.db, auth });
   await app.register(webhookRoutes, {
     db: database.db,
     jobs: queue.sender,
