@@ -190,6 +190,8 @@ describe('bodies, mapping and logged headers', () => {
       b: 'x',
     });
     expect(parseWebhookBody(Buffer.from('hello'), 'text/plain')).toEqual({ body: 'hello' });
+    // `curl -d '{…}'` sends JSON labelled as a form.
+    expect(parseWebhookBody(Buffer.from(' {"a":1}'), 'application/x-www-form-urlencoded')).toEqual({ a: 1 });
     expect(() => parseWebhookBody(Buffer.from('{"__proto__":{"x":1}}'), 'application/json')).toThrow(
       /__proto__/,
     );

@@ -251,7 +251,14 @@ describe('signed calls', () => {
     const hex = signSimpleWebhook(webhook.secret, body);
     expect((await post(webhook.url, body, { 'x-webhook-signature': hex })).status).toBe(202);
     expect((await post(webhook.url, body, { 'x-webhook-signature': `sha256=${hex}` })).status).toBe(202);
-    expect(await executionCount(workflow.id)).toBe(2);
+    // Raw bytes without a content type are read as JSON.
+    const bare = await fetch(webhook.url, {
+      method: 'POST',
+      headers: { 'x-webhook-signature': hex },
+      body: new TextEncoder().encode(body),
+    });
+    expect(bare.status).toBe(202);
+    expect(await executionCount(workflow.id)).toBe(3);
   });
 
   it('keeps the old secret valid during the rotation grace, and not after a rotation without one', async () => {

@@ -4,7 +4,9 @@
  * Bodies by content type (after the signature was checked over the raw bytes):
  * - `application/json`, any `…+json`, or no content type: JSON (depth-bounded, `__proto__` /
  *   `constructor` / `prototype` keys refused); an empty body is `{}`;
- * - `application/x-www-form-urlencoded`: an object of the fields (a repeated field: an array);
+ * - `application/x-www-form-urlencoded`: an object of the fields (a repeated field: an array) —
+ *   unless the body starts with `{` or `[`: that is JSON sent with `curl -d`, whose default
+ *   content type this is, and is read as JSON;
  * - `text/*`: `{ body: "<the text>" }`;
  * - anything else: 415 (there is no way to hand bytes to a workflow input yet).
  *
@@ -90,11 +92,17 @@ function assertSafe(value: unknown): unknown {
   return value;
 }
 
+function looksLikeJson(body: Buffer): boolean {
+  const first = body.toString('latin1', 0, Math.min(body.length, 64)).trimStart()[0];
+  return first === '{' || first === '[';
+}
+
 /** The body as a value (see the header for the rules per content type). */
 export function parseWebhookBody(body: Buffer, contentType: string | undefined): unknown {
   const type = mediaType(contentType);
   if (body.length === 0) return {};
-  if (type === '' || type === 'application/json' || type.endsWith('+json')) {
+  const form = type === 'application/x-www-form-urlencoded';
+  if (type === '' || type === 'application/json' || type.endsWith('+json') || (form && looksLikeJson(body))) {
     const text = decodeText(body);
     if (jsonTextDepth(text) > MAX_JSON_DEPTH)
       throw new WebhookPayloadError(400, `body is nested deeper than ${MAX_JSON_DEPTH} levels`);
@@ -106,7 +114,7 @@ export function parseWebhookBody(body: Buffer, contentType: string | undefined):
     }
     return assertSafe(value);
   }
-  if (type === 'application/x-www-form-urlencoded') {
+  if (form) {
     const fields: Record<string, string | string[]> = {};
     for (const [key, value] of new URLSearchParams(decodeText(body))) {
       const existing = Object.hasOwn(fields, key) ? fields[key] : undefined;
