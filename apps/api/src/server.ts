@@ -114,7 +114,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   });
 
   app.get('/healthz', async () => ({ ok: true }));
-  await app.register(transferRoutes, { db: database.db, auth, nodeRegistry });
+  await app.register(transferRoutes, { db: database.db, auth, nodeRegistry, secretKeys });
   await app.register(analyticsRoutes, { db: database.db, auth });
   await app.register(webhookRoutes, {
     db: database.db,

@@ -7,11 +7,13 @@ import {
 
 const strToU8 = (text: string) => new TextEncoder().encode(text);
 
+import { generateSecretKey } from '@swarm/providers';
 import { describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 
-const api = useApiServer();
+// With a secret key, so webhooks (encrypted secrets) can be created and imported.
+const api = useApiServer({ secretKey: generateSecretKey() });
 
 function everyNodeType(): WorkflowDefinition {
   return {
@@ -170,7 +172,122 @@ describe('export', () => {
       expect.objectContaining({ status: 'succeeded', trigger: 'api', costMicros: 0 }),
     ]);
     expect(doc).toMatchObject({ schedules: [], webhooks: [] });
-    expect(doc.notes?.join(' ')).toMatch(/not supported/);
+  });
+
+  it('exports schedules and webhooks without secrets; importing recreates them disabled, webhooks with new secrets', async () => {
+    const { client, token, user } = await api.signUp();
+    const { wf } = await seedWorkflow(client);
+    await client.schedules.create.mutate({
+      workflowId: wf.id,
+      cron: '0 9 * * 1-5',
+      timezone: 'Europe/Berlin',
+      input: { query: 'news' },
+      overlap: 'queue-one',
+      missed: 'all',
+      missedWindowSeconds: 3600,
+      retryLimit: 3,
+      retryDelaySeconds: 30,
+    });
+    const hook = await client.webhooks.create.mutate({
+      workflowId: wf.id,
+      auth: 'signature',
+      rateLimitPerHour: 10,
+      ipAllowlist: ['10.0.0.0/8'],
+    });
+
+    const plain = await client.transfer.export.query({ workflowId: wf.id });
+    expect(plain).not.toHaveProperty('schedules');
+    expect(plain).not.toHaveProperty('webhooks');
+
+    const res = await http(`/api/workflows/${wf.id}/export?schedules=true&webhooks=true`, { token });
+    const text = await res.text();
+    const [stored] = await api.database.sql<{ secret: string }[]>`
+      select secret from workflow_webhooks where id = ${hook.id}`;
+    for (const secret of [hook.secret, stored!.secret, hook.id]) expect(text).not.toContain(secret);
+    const doc = JSON.parse(text) as ExportDocument;
+    expect(doc.schedules).toEqual([
+      {
+        cron: '0 9 * * 1-5',
+        timezone: 'Europe/Berlin',
+        enabled: true,
+        input: { query: 'news' },
+        versionTag: null,
+        overlap: 'queue-one',
+        missed: 'all',
+        missedWindowSeconds: 3600,
+        retryLimit: 3,
+        retryDelaySeconds: 30,
+      },
+    ]);
+    expect(doc.webhooks).toEqual([
+      {
+        auth: 'signature',
+        enabled: true,
+        rateLimitPerHour: 10,
+        ipAllowlist: ['10.0.0.0/8'],
+        mapping: null,
+        versionTag: null,
+      },
+    ]);
+
+    const imported = await client.transfer.import.mutate({ document: doc, mode: 'new' });
+    const copyId = imported.workflowIds[0]!;
+    expect(imported.warnings.map((w) => w.path)).toEqual(expect.arrayContaining(['schedules', 'webhooks']));
+    const [schedule] = (await client.schedules.list.query({ workflowId: copyId })).items;
+    expect(schedule).toMatchObject({
+      cron: '0 9 * * 1-5',
+      timezone: 'Europe/Berlin',
+      enabled: false,
+      nextFireAt: null,
+      input: { query: 'news' },
+      overlap: 'queue-one',
+      missed: 'all',
+      retryLimit: 3,
+    });
+    const webhooks = await api.database.sql<
+      {
+        id: string;
+        owner_id: string;
+        enabled: boolean;
+        rate_limit_per_hour: number;
+        ip_allowlist: string[];
+        secret: string;
+      }[]
+    >`select id, owner_id, enabled, rate_limit_per_hour, ip_allowlist, secret from workflow_webhooks where workflow_id = ${copyId}`;
+    expect(webhooks).toHaveLength(1);
+    expect(webhooks[0]).toMatchObject({
+      owner_id: user.id,
+      enabled: false,
+      rate_limit_per_hour: 10,
+      ip_allowlist: ['10.0.0.0/8'],
+    });
+    expect(webhooks[0]!.secret).not.toBe(stored!.secret);
+    // The owner gets a usable secret by regenerating it.
+    const { secret } = await client.webhooks.regenerateSecret.mutate({
+      id: webhooks[0]!.id,
+      graceSeconds: 0,
+    });
+    expect(secret).toMatch(/^whsec_/);
+    // The original's schedule and webhook are untouched.
+    expect((await client.schedules.list.query({ workflowId: wf.id })).items[0]).toMatchObject({
+      enabled: true,
+    });
+  });
+
+  it('refuses an imported schedule with a bad cron, naming its path, and writes nothing', async () => {
+    const { client } = await api.signUp();
+    const { wf } = await seedWorkflow(client);
+    const doc = await client.transfer.export.query({ workflowId: wf.id, include: { schedules: true } });
+    const before = await client.workflows.list.query({});
+    await expectApiError(
+      client.transfer.import.mutate({
+        document: { ...doc, schedules: [{ cron: 'every day', timezone: 'UTC' }] } as never,
+        mode: 'new',
+      }),
+      'BAD_REQUEST',
+      { paths: ['schedules[0].cron'] },
+    );
+    expect((await client.workflows.list.query({})).items.length).toBe(before.items.length);
   });
 
   it('anonymises: no name, email or ids, references renumbered consistently', async () => {

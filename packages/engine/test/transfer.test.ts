@@ -127,12 +127,52 @@ describe('export documents', () => {
     expect(checkExportDocument(JSON.parse(JSON.stringify(doc))).valid).toBe(true);
   });
 
-  it('exports empty schedules and webhooks with a note when asked', () => {
-    const doc = buildExportDocument(source(), {
-      include: { schedules: true, webhooks: true, executions: true },
-    });
-    expect(doc).toMatchObject({ schedules: [], webhooks: [], executions: [] });
-    expect(doc.notes?.join(' ')).toMatch(/not supported/);
+  it('exports schedules and webhooks (never a secret) only when asked', () => {
+    const src = {
+      ...source(),
+      schedules: [
+        {
+          cron: '0 9 * * 1-5',
+          timezone: 'Europe/Berlin',
+          enabled: true,
+          input: { query: 'news' },
+          versionTag: 'production',
+          overlap: 'queue-one' as const,
+          missed: 'all' as const,
+          missedWindowSeconds: 3600,
+          retryLimit: 3,
+          retryDelaySeconds: 30,
+        },
+      ],
+      webhooks: [
+        {
+          auth: 'signature' as const,
+          enabled: true,
+          rateLimitPerHour: 10,
+          ipAllowlist: ['10.0.0.0/8'],
+          mapping: '{ "query": body.text }',
+          versionTag: null,
+        },
+      ],
+    };
+    expect(buildExportDocument(src)).not.toHaveProperty('schedules');
+    const doc = buildExportDocument(src, { include: { schedules: true, webhooks: true, executions: true } });
+    expect(doc).toMatchObject({ schedules: src.schedules, webhooks: src.webhooks, executions: [] });
+    expect(doc.notes?.join(' ')).toMatch(/webhook secrets are never exported/);
+    expect(parseExportDocument(JSON.parse(JSON.stringify(doc)))).toMatchObject({ schedules: src.schedules });
+  });
+
+  it('refuses schedules with a bad cron or time zone, naming the path', () => {
+    const doc = {
+      ...buildExportDocument(source()),
+      schedules: [
+        { cron: '0 9 * * *', timezone: 'UTC' },
+        { cron: '61 * * * *', timezone: 'Mars/Base' },
+      ],
+    };
+    const result = checkExportDocument(JSON.parse(JSON.stringify(doc)));
+    expect(result.valid).toBe(false);
+    expect(result.issues.map((i) => i.path).sort()).toEqual(['schedules[1].cron', 'schedules[1].timezone']);
   });
 
   it('never exports credential header values', () => {

@@ -31,11 +31,12 @@ import {
   type ValidationIssue,
   writeZip,
 } from '@swarm/engine';
+import type { SecretKeyring } from '@swarm/providers';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { requestToken } from '../auth/cookies.ts';
 import type { AuthService } from '../auth/service.ts';
-import { importWarnings } from '../routers/transfer.ts';
+import { importedWebhookSecrets, importWarnings } from '../routers/transfer.ts';
 
 /** Largest import body (a JSON document or a ZIP of them); larger bodies get 413. */
 export const IMPORT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -56,6 +57,8 @@ export interface TransferRouteDeps {
   db: Db;
   auth: AuthService;
   nodeRegistry: NodeRegistry;
+  /** Encrypts the fresh secrets of imported webhooks; without it they are not imported. */
+  secretKeys?: SecretKeyring | null | undefined;
 }
 
 const flag = z
@@ -235,7 +238,10 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteDeps> = async (scop
       const user = await authenticate(req);
       const options = parseOrThrow(importQuery, req.query, 'query');
       const documents = documentsFromBody(req.body);
-      const result = await importWorkflowDocuments(deps.db, user.id, documents, options);
+      const result = await importWorkflowDocuments(deps.db, user.id, documents, {
+        ...options,
+        newWebhookSecret: importedWebhookSecrets(deps.secretKeys),
+      });
       const prefixes = documents.length > 1 ? documents.map((_, i) => `documents[${i}]`) : [];
       return reply.send({
         ...result,

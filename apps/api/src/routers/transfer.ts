@@ -12,9 +12,12 @@ import {
   type ValidationIssue,
   validateWorkflow,
 } from '@swarm/engine';
+import type { SecretKeyring } from '@swarm/providers';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure } from '../trpc.ts';
+import { encryptWebhookSecret } from '../webhooks/secrets.ts';
+import { generateWebhookSecret } from '../webhooks/signature.ts';
 
 const id = z.uuid('not a valid id');
 
@@ -60,6 +63,16 @@ export function importWarnings(
   });
 }
 
+/**
+ * Imported webhooks get a fresh secret, encrypted with the server's keyring and shown to nobody
+ * (the owner regenerates it to see one). Without a keyring, webhooks are not imported (a warning).
+ */
+export function importedWebhookSecrets(keyring: SecretKeyring | null | undefined) {
+  if (!keyring) return undefined;
+  return ({ ownerId, id, auth }: { ownerId: string; id: string; auth: 'signature' | 'url-secret' }) =>
+    encryptWebhookSecret(keyring, ownerId, id, generateWebhookSecret(auth));
+}
+
 /** Typed for clients; checked completely by `parseExportDocument` (paths, versions, graph). */
 const document = z.custom<ExportDocumentInput>(() => true);
 
@@ -72,7 +85,10 @@ export const transferRouter = {
     .input(importOptions.extend({ document }))
     .mutation(async ({ ctx, input: { document, ...options } }) => {
       const doc = parseExportDocument(document);
-      const result = await importWorkflowDocuments(ctx.db, ctx.user.id, [doc], options);
+      const result = await importWorkflowDocuments(ctx.db, ctx.user.id, [doc], {
+        ...options,
+        newWebhookSecret: importedWebhookSecrets(ctx.secretKeys),
+      });
       return { ...result, warnings: [...importWarnings([doc], ctx.nodeRegistry), ...result.warnings] };
     }),
 } satisfies TRPCRouterRecord;

@@ -3,12 +3,17 @@
  * transfer module; this file reads and writes the rows). Everything is scoped to the owner, and an
  * import writes all of its workflows in one transaction or none of them.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   buildExportDocument,
   DomainError,
   type ExportDocument,
   type ExportOptions,
+  type ExportSchedule,
+  type ExportWebhook,
   MAX_EXPORTED_EXECUTIONS,
+  MAX_EXPORTED_TRIGGERS,
   mergeDefinitions,
   NotFoundError,
   parseWorkflowDefinition,
@@ -16,9 +21,19 @@ import {
   type ValidationIssue,
   type WorkflowDefinition,
 } from '@swarm/engine';
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
-import { executions, tags, users, workflows, workflowTags } from '../schema/index.ts';
+import {
+  executions,
+  tags,
+  users,
+  workflowSchedules,
+  workflows,
+  workflowTags,
+  workflowWebhooks,
+} from '../schema/index.ts';
+import { runInputOf } from './start-run.ts';
+import type { EncryptedWebhookSecret } from './webhooks.ts';
 import { getWorkflow, updateWorkflow } from './workflows.ts';
 
 export const IMPORT_MODES = ['new', 'merge', 'replace'] as const;
@@ -54,6 +69,41 @@ export async function exportWorkflow(
         .orderBy(desc(executions.createdAt), desc(executions.id))
         .limit(MAX_EXPORTED_EXECUTIONS)
     : [];
+  const schedules: ExportSchedule[] = options.include?.schedules
+    ? await db
+        .select({
+          cron: workflowSchedules.cron,
+          timezone: workflowSchedules.timezone,
+          enabled: workflowSchedules.enabled,
+          input: workflowSchedules.input,
+          versionTag: workflowSchedules.versionTag,
+          overlap: workflowSchedules.overlap,
+          missed: workflowSchedules.missed,
+          missedWindowSeconds: workflowSchedules.missedWindowSeconds,
+          retryLimit: workflowSchedules.retryLimit,
+          retryDelaySeconds: workflowSchedules.retryDelaySeconds,
+        })
+        .from(workflowSchedules)
+        .where(and(eq(workflowSchedules.workflowId, workflowId), eq(workflowSchedules.ownerId, ownerId)))
+        .orderBy(asc(workflowSchedules.createdAt), asc(workflowSchedules.id))
+        .limit(MAX_EXPORTED_TRIGGERS)
+    : [];
+  // Never the secret (current or previous), the URL, the log or the counters.
+  const webhooks: ExportWebhook[] = options.include?.webhooks
+    ? await db
+        .select({
+          auth: workflowWebhooks.auth,
+          enabled: workflowWebhooks.enabled,
+          rateLimitPerHour: workflowWebhooks.rateLimitPerHour,
+          ipAllowlist: workflowWebhooks.ipAllowlist,
+          mapping: workflowWebhooks.mapping,
+          versionTag: workflowWebhooks.versionTag,
+        })
+        .from(workflowWebhooks)
+        .where(and(eq(workflowWebhooks.workflowId, workflowId), eq(workflowWebhooks.ownerId, ownerId)))
+        .orderBy(asc(workflowWebhooks.createdAt), asc(workflowWebhooks.id))
+        .limit(MAX_EXPORTED_TRIGGERS)
+    : [];
   return buildExportDocument(
     {
       name: workflow.name,
@@ -70,6 +120,8 @@ export async function exportWorkflow(
         startedAt: r.startedAt?.toISOString() ?? null,
         finishedAt: r.finishedAt?.toISOString() ?? null,
       })),
+      schedules,
+      webhooks,
     },
     options,
   );
@@ -97,6 +149,85 @@ export interface ImportOptions {
   mode: ImportMode;
   onConflict?: ConflictPolicy | undefined;
   targetWorkflowId?: string | undefined;
+  /**
+   * A fresh, encrypted secret for an imported webhook (the API's keyring does this). Without it,
+   * webhooks in a document are not imported, with a warning.
+   */
+  newWebhookSecret?:
+    | ((webhook: { ownerId: string; id: string; auth: ExportWebhook['auth'] }) => EncryptedWebhookSecret)
+    | undefined;
+}
+
+/**
+ * Recreates a document's schedules and webhooks on an imported workflow — always disabled (nothing
+ * fires or accepts calls until the owner looks at it and enables it), webhooks with a new secret
+ * nobody has seen (regenerate it to get one). Existing triggers of the workflow are kept.
+ */
+async function importTriggers(
+  tx: DbOrTx,
+  ownerId: string,
+  workflowId: string,
+  doc: ExportDocument,
+  options: ImportOptions,
+  at: string,
+  warnings: ValidationIssue[],
+) {
+  for (const [i, schedule] of (doc.schedules ?? []).entries()) {
+    await tx.insert(workflowSchedules).values({
+      workflowId,
+      ownerId,
+      cron: schedule.cron.trim(),
+      timezone: schedule.timezone,
+      enabled: false,
+      input: runInputOf(schedule.input),
+      versionTag: schedule.versionTag,
+      overlap: schedule.overlap,
+      missed: schedule.missed,
+      missedWindowSeconds: schedule.missedWindowSeconds,
+      retryLimit: schedule.retryLimit,
+      retryDelaySeconds: schedule.retryDelaySeconds,
+      nextFireAt: null,
+    });
+    if (schedule.versionTag !== null)
+      warnings.push({
+        path: `${at}schedules[${i}].versionTag`,
+        message: `runs the version tagged "${schedule.versionTag}": tag a version of the imported workflow before resuming it`,
+      });
+  }
+  if ((doc.schedules?.length ?? 0) > 0)
+    warnings.push({ path: `${at}schedules`, message: 'imported paused: resume each schedule when ready' });
+
+  const webhooks = doc.webhooks ?? [];
+  if (webhooks.length === 0) return;
+  if (!options.newWebhookSecret) {
+    warnings.push({
+      path: `${at}webhooks`,
+      message: 'not imported: this server has no SWARM_SECRET_KEY to encrypt webhook secrets with',
+    });
+    return;
+  }
+  for (const webhook of webhooks) {
+    const id = randomUUID();
+    const secret = options.newWebhookSecret({ ownerId, id, auth: webhook.auth });
+    await tx.insert(workflowWebhooks).values({
+      id,
+      workflowId,
+      ownerId,
+      auth: webhook.auth,
+      secret: secret.secret,
+      secretKeyId: secret.keyId,
+      enabled: false,
+      rateLimitPerHour: webhook.rateLimitPerHour,
+      ipAllowlist: webhook.ipAllowlist,
+      mapping: webhook.mapping,
+      versionTag: webhook.versionTag,
+    });
+  }
+  warnings.push({
+    path: `${at}webhooks`,
+    message:
+      'imported disabled with new secrets: regenerate each secret to see it, give it to the sender, then enable the webhook',
+  });
 }
 
 /** Tags by name, case-insensitively: the owner's existing one, or a new one. */
@@ -155,6 +286,7 @@ export async function importWorkflowDocuments(
       }
       await updateWorkflow(tx, ownerId, target.id, { definition });
       await attachTagsByName(tx, ownerId, target.id, doc.metadata.tags);
+      await importTriggers(tx, ownerId, target.id, doc, options, '', warnings);
       return { workflowIds: [target.id], warnings };
     }
 
@@ -192,6 +324,15 @@ export async function importWorkflowDocuments(
         byName.set(finalName.toLowerCase(), id);
       }
       await attachTagsByName(tx, ownerId, id, doc.metadata.tags);
+      await importTriggers(
+        tx,
+        ownerId,
+        id,
+        doc,
+        options,
+        documents.length > 1 ? `documents[${index}].` : '',
+        warnings,
+      );
       workflowIds.push(id);
     }
     return { workflowIds, warnings };

@@ -4,7 +4,13 @@
  * Pure: the caller reads and writes the database.
  */
 import type { WorkflowDefinition, WorkflowNode } from '../definition.ts';
-import { EXPORT_FORMAT_VERSION, type ExportDocument, type ExportNode } from './format.ts';
+import {
+  EXPORT_FORMAT_VERSION,
+  type ExportDocument,
+  type ExportNode,
+  type ExportSchedule,
+  type ExportWebhook,
+} from './format.ts';
 import { layoutMissingPositions } from './layout.ts';
 import { freshIdGenerator, remapGraph } from './remap.ts';
 
@@ -23,6 +29,8 @@ export interface ExportSource {
   tags: string[];
   definition: WorkflowDefinition;
   executions?: ExportDocument['executions'];
+  schedules?: ExportSchedule[];
+  webhooks?: ExportWebhook[];
 }
 
 export interface ExportOptions {
@@ -73,8 +81,8 @@ export function buildExportDocument(source: ExportSource, options: ExportOptions
   if (anyRedacted)
     notes.push(`credential header values were replaced with "${REDACTED}"; set them again after import`);
   const include = options.include ?? {};
-  if (include.schedules || include.webhooks)
-    notes.push('schedules and webhooks are not supported by this SWARM version; exported as empty lists');
+  if (include.webhooks && (source.webhooks?.length ?? 0) > 0)
+    notes.push('webhook secrets are never exported: imported webhooks get a new secret and start disabled');
   const doc: ExportDocument = {
     version: EXPORT_FORMAT_VERSION,
     metadata: {
@@ -94,8 +102,8 @@ export function buildExportDocument(source: ExportSource, options: ExportOptions
     ...(source.definition.outputSchema && { outputSchema: source.definition.outputSchema }),
     ...(source.definition.settings && { settings: source.definition.settings }),
     ...(include.executions && { executions: source.executions ?? [] }),
-    ...(include.schedules && { schedules: [] }),
-    ...(include.webhooks && { webhooks: [] }),
+    ...(include.schedules && { schedules: source.schedules ?? [] }),
+    ...(include.webhooks && { webhooks: source.webhooks ?? [] }),
     ...(notes.length > 0 && { notes }),
   };
   return options.anonymize ? anonymizeDocument(doc) : doc;
@@ -120,8 +128,11 @@ export function anonymizeDocument(doc: ExportDocument): ExportDocument {
     >,
   }));
   const { executions: _executions, ...rest } = doc;
+  const scrub = <T>(value: T): T => JSON.parse(JSON.stringify(value).replace(EMAIL, 'user@example.com')) as T;
   return {
     ...rest,
+    ...(doc.schedules && { schedules: scrub(doc.schedules) }),
+    ...(doc.webhooks && { webhooks: scrub(doc.webhooks) }),
     metadata: {
       ...doc.metadata,
       name: 'Workflow template',

@@ -5,6 +5,7 @@
  * safe JSON, the format version, shape, then the graph's structure — every issue with its path.
  */
 import { z } from 'zod';
+import { CRON_MAX_LENGTH, checkCron, isValidTimeZone } from '../cron.ts';
 import { checkWorkflowStructure, edgeSchema, MAX_EDGES, MAX_NODES, nodeSchema } from '../definition.ts';
 import { DomainError, formatPath, type ValidationIssue } from '../errors.ts';
 import { findUnsafeJson } from '../json-safety.ts';
@@ -41,6 +42,48 @@ export const exportExecutionSchema = z.object({
   costMicros: z.number().int().nonnegative(),
 });
 
+/** Schedules and webhooks a document may carry (more is not a real workflow). */
+export const MAX_EXPORTED_TRIGGERS = 50;
+
+/**
+ * A cron schedule as exported: its plan and policies (the same names and bounds as the
+ * `workflow_schedules` table), never its history. Imported disabled.
+ */
+export const exportScheduleSchema = z.object({
+  cron: z
+    .string()
+    .max(CRON_MAX_LENGTH)
+    .superRefine((cron, ctx) => {
+      const problem = checkCron(cron);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  timezone: z
+    .string()
+    .max(64)
+    .refine(isValidTimeZone, 'unknown time zone (use an IANA name like Europe/Berlin)'),
+  enabled: z.boolean().default(true),
+  input: z.unknown().default({}),
+  versionTag: z.string().trim().min(1).max(100).nullable().default(null),
+  overlap: z.enum(['skip', 'queue-one', 'allow']).default('skip'),
+  missed: z.enum(['none', 'latest', 'all']).default('latest'),
+  missedWindowSeconds: z.number().int().min(60).max(2_678_400).default(86_400),
+  retryLimit: z.number().int().min(0).max(10).default(2),
+  retryDelaySeconds: z.number().int().min(1).max(86_400).default(60),
+});
+
+/**
+ * A webhook as exported: how it is called and what it starts — never its secret, URL, logs or
+ * counters. Imported disabled, with a fresh secret.
+ */
+export const exportWebhookSchema = z.object({
+  auth: z.enum(['signature', 'url-secret']),
+  enabled: z.boolean().default(true),
+  rateLimitPerHour: z.number().int().min(1).max(1_000_000).default(100),
+  ipAllowlist: z.array(z.string().trim().min(1).max(64)).max(100).default([]),
+  mapping: z.string().max(10_000).nullable().default(null),
+  versionTag: z.string().trim().min(1).max(100).nullable().default(null),
+});
+
 export const exportDocumentSchema = z.object({
   version: z.literal(EXPORT_FORMAT_VERSION),
   metadata: z.object({
@@ -66,18 +109,17 @@ export const exportDocumentSchema = z.object({
   outputSchema: jsonObject.optional(),
   settings: jsonObject.optional(),
   executions: z.array(exportExecutionSchema).max(MAX_EXPORTED_EXECUTIONS).optional(),
-  /**
-   * Schedules and webhooks do not exist in SWARM yet: exports asked for them carry empty arrays,
-   * and `notes` says so. Imports ignore both.
-   */
-  schedules: z.array(jsonObject).max(0, 'schedules are not supported yet').optional(),
-  webhooks: z.array(jsonObject).max(0, 'webhooks are not supported yet').optional(),
+  /** Present when the export asked for them; an import recreates them disabled. */
+  schedules: z.array(exportScheduleSchema).max(MAX_EXPORTED_TRIGGERS).optional(),
+  webhooks: z.array(exportWebhookSchema).max(MAX_EXPORTED_TRIGGERS).optional(),
   notes: z.array(z.string().max(500)).max(20).optional(),
 });
 
 export type ExportDocument = z.output<typeof exportDocumentSchema>;
 export type ExportDocumentInput = z.input<typeof exportDocumentSchema>;
 export type ExportNode = z.output<typeof exportNodeSchema>;
+export type ExportSchedule = z.output<typeof exportScheduleSchema>;
+export type ExportWebhook = z.output<typeof exportWebhookSchema>;
 
 /** The published JSON Schema of the format (what `docs/export-format.schema.json` holds). */
 export function exportFormatJsonSchema(): Record<string, unknown> {
