@@ -189,10 +189,11 @@ export default function AnalyticsPage() {
                 <StackedCostChart
                   testId="provider-model-chart"
                   series={stackSeries(
-                    data.byModel.map((row) => ({
+                    // Models without a price are listed below as counts, not stacked as $0.
+                    pricedRows(data.byModel).map((row) => ({
                       bucket: row.provider,
                       key: row.model,
-                      costMicros: row.costMicros ?? 0,
+                      costMicros: row.costMicros,
                     })),
                   )}
                 />
@@ -212,12 +213,10 @@ export default function AnalyticsPage() {
               <>
                 <CostBars
                   testId="role-bars"
-                  items={data.byAgentRole
-                    .filter((row) => row.costMicros !== null)
-                    .map((row) => ({
-                      name: row.agentRole ?? '(no role)',
-                      value: (row.costMicros ?? 0) / 1e6,
-                    }))}
+                  items={pricedRows(data.byAgentRole).map((row) => ({
+                    name: row.agentRole ?? '(no role)',
+                    value: microsToChartDollars(row.costMicros),
+                  }))}
                 />
                 <UnpricedList
                   rows={data.byAgentRole.map((row) => ({
@@ -250,12 +249,10 @@ export default function AnalyticsPage() {
             {(data) => (
               <CostBars
                 testId="workflow-bars"
-                items={data.byWorkflow
-                  .filter((row) => row.costMicros !== null)
-                  .map((row) => ({
-                    name: row.name ?? 'Deleted workflow',
-                    value: (row.costMicros ?? 0) / 1e6,
-                  }))}
+                items={pricedRows(data.byWorkflow).map((row) => ({
+                  name: row.name ?? 'Deleted workflow',
+                  value: microsToChartDollars(row.costMicros),
+                }))}
               />
             )}
           </QueryBody>
@@ -351,6 +348,13 @@ function TrendChart({ data, spansDays }: { data: Trends; spansDays: boolean }) {
       ) : null}
     </>
   );
+}
+
+/** Rows with a known cost (those whose attempts all lacked a price have `costMicros: null`). */
+function pricedRows<T extends { costMicros: number | null }>(
+  rows: readonly T[],
+): (T & { costMicros: number })[] {
+  return rows.filter((row): row is T & { costMicros: number } => row.costMicros !== null);
 }
 
 function UnpricedList({ rows }: { rows: { name: string; count: number }[] }) {

@@ -2,7 +2,10 @@
  * The dashboard's Tremor charts, each in a titled panel with its own empty state. Values are
  * plotted in dollars (a chart axis needs numbers) and labelled from whole micro-dollars.
  */
-import { BarChart, BarList } from '@tremor/react';
+// Deep imports: the package has no `sideEffects: false`, so its index would pull every Tremor
+// component (date pickers, dialogs…) into this chunk — twice the size.
+import BarChart from '@tremor/react/dist/components/chart-elements/BarChart/BarChart.js';
+import BarList from '@tremor/react/dist/components/vis-elements/BarList/BarList.js';
 import type { ReactNode } from 'react';
 import { colorsFor } from './chart-colors.ts';
 import { formatChartDollars, formatTokens, type StackedSeries } from './figures.ts';

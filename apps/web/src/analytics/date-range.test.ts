@@ -11,17 +11,22 @@ import {
 const now = new Date('2026-03-10T12:00:00Z');
 
 describe('resolveRange', () => {
-  test('presets end now and reach back their length, hourly up to three days', () => {
+  test('presets end at the next quarter hour and reach back their length, hourly up to three days', () => {
     const day = resolveRange({ kind: 'preset', preset: '24h' }, now);
     expect(day).toEqual({
       ok: true,
-      range: { from: new Date('2026-03-09T12:00:00Z'), to: now, interval: 'hour' },
+      range: {
+        from: new Date('2026-03-09T12:15:00Z'),
+        to: new Date('2026-03-10T12:15:00Z'),
+        interval: 'hour',
+      },
     });
-    const week = resolveRange({ kind: 'preset', preset: '7d' }, now);
-    expect(week.ok && week.range.from).toEqual(new Date('2026-03-03T12:00:00Z'));
+    const week = resolveRange({ kind: 'preset', preset: '7d' }, new Date('2026-03-10T12:07:30Z'));
+    expect(week.ok && week.range.to).toEqual(new Date('2026-03-10T12:15:00Z'));
+    expect(week.ok && week.range.from).toEqual(new Date('2026-03-03T12:15:00Z'));
     expect(week.ok && week.range.interval).toBe('day');
     const quarter = resolveRange({ kind: 'preset', preset: '90d' }, now);
-    expect(quarter.ok && quarter.range.from).toEqual(new Date('2025-12-10T12:00:00Z'));
+    expect(quarter.ok && quarter.range.from).toEqual(new Date('2025-12-10T12:15:00Z'));
   });
 
   test('a custom range covers whole local days, both ends included', () => {

@@ -59,11 +59,18 @@ function nextLocalMidnight(date: Date): Date {
 
 export type RangeResult = { ok: true; range: ResolvedRange } | { ok: false; error: string };
 
-/** A preset's window, ending `now`. */
+const QUARTER_MS = 15 * 60_000;
+
+/**
+ * A preset's window, ending at the next 15-minute boundary after `now`: the API counts whole
+ * 15-minute buckets and rounds `to` down, so ending at `now` itself would leave out the last few
+ * minutes' spend.
+ */
 export function presetRange(id: RangePreset, now: Date): ResolvedRange {
   const preset = RANGE_PRESETS.find((p) => p.id === id) ?? RANGE_PRESETS[2];
-  const from = new Date(now.getTime() - preset.hours * HOUR_MS);
-  return { from, to: now, interval: intervalFor(from, now) };
+  const to = new Date(Math.floor(now.getTime() / QUARTER_MS) * QUARTER_MS + QUARTER_MS);
+  const from = new Date(to.getTime() - preset.hours * HOUR_MS);
+  return { from, to, interval: intervalFor(from, to) };
 }
 
 export function resolveRange(selection: RangeSelection, now: Date): RangeResult {

@@ -1,0 +1,256 @@
+/**
+ * Costs in a real browser, on data made the real way: a price for the offline mock model, runs of
+ * a workflow on it executed by a real runner in this process (each run's agent calls cost exactly
+ * what its tokens × the price say), and one run on a mock model that has no price. The dashboard
+ * must show those totals to the micro-dollar, the unpriced attempt as a count, a drawn chart, and
+ * the workflow in the most-expensive table; a budget created in the UI shows its progress.
+ */
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { formatDollars, microsToDecimal } from '../src/money/money.ts';
+import { signUp, useBrowserApp } from './harness.ts';
+
+const app = useBrowserApp({ runner: true });
+
+/** $50,000 and $100,000 per million tokens (five and ten cents a token): a run costs dollars. */
+const INPUT_PER_MILLION = 50_000_000_000;
+const OUTPUT_PER_MILLION = 100_000_000_000;
+
+const definition = (model: string) => ({
+  nodes: [
+    { id: 'question', type: 'input', name: 'Question', position: { x: 0, y: 0 }, config: {} },
+    {
+      id: 'writer',
+      type: 'agent',
+      name: 'Writer',
+      position: { x: 300, y: 0 },
+      config: { role: 'writer', provider: 'mock', model, prompt: 'Answer: {{input.query}}' },
+    },
+    { id: 'answer', type: 'output', name: 'Answer', position: { x: 600, y: 0 }, config: {} },
+  ],
+  edges: [
+    { id: 'e1', source: 'question', target: 'writer' },
+    { id: 'e2', source: 'writer', target: 'answer' },
+  ],
+});
+
+async function trpc<T>(page: Page, kind: 'query' | 'mutation', path: string, input: unknown): Promise<T> {
+  const response =
+    kind === 'mutation'
+      ? await page.request.post(`/trpc/${path}`, { data: { json: input } })
+      : await page.request.get(`/trpc/${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`);
+  const body = (await response.json()) as { result?: { data: { json: T } }; error?: unknown };
+  if (!response.ok() || !body.result)
+    throw new Error(`${path}: ${response.status()} ${JSON.stringify(body.error)}`);
+  return body.result.data.json;
+}
+
+interface Attempt {
+  usage: { inputTokens: number; outputTokens: number } | null;
+  costMicros: number | null;
+  costStatus: string;
+}
+interface RunView {
+  status: string;
+  costMicros: number | null;
+  steps: { nodeId: string; attempts: Attempt[] }[];
+}
+
+/** Starts a run and waits (on the API, not the clock) until it has finished. */
+async function runToEnd(page: Page, workflowId: string, query: string): Promise<RunView> {
+  const { executionId: id } = await trpc<{ executionId: string }>(page, 'mutation', 'runs.start', {
+    workflowId,
+    input: { query },
+  });
+  let run: RunView | undefined;
+  await expect
+    .poll(
+      async () => {
+        run = await trpc<RunView>(page, 'query', 'runs.get', { id });
+        return run.status;
+      },
+      { timeout: 20_000 },
+    )
+    .toBe('succeeded');
+  return run as RunView;
+}
+
+/** The dashboard writes every amount with the app's money helper; the amounts come from usage × price. */
+const dollars = (micros: number) => formatDollars(micros);
+
+describe('the cost dashboard', () => {
+  test('shows the seeded totals to the cent, the unpriced attempt as a count, and draws the charts', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    await trpc(page, 'mutation', 'providers.pricing.upsert', {
+      provider: 'mock',
+      model: 'echo',
+      effectiveFrom: new Date(Date.now() - 60_000).toISOString(),
+      inputPerMillionMicros: INPUT_PER_MILLION,
+      outputPerMillionMicros: OUTPUT_PER_MILLION,
+    });
+    const priced = await trpc<{ id: string }>(page, 'mutation', 'workflows.create', {
+      name: 'Priced flow',
+      definition: definition('echo'),
+    });
+    const unpriced = await trpc<{ id: string }>(page, 'mutation', 'workflows.create', {
+      name: 'Unpriced flow',
+      definition: definition('delay:1'),
+    });
+
+    const runs = [
+      await runToEnd(page, priced.id, 'why is the sky blue'),
+      await runToEnd(page, priced.id, 'how do bees find flowers in a meadow'),
+    ];
+    // Every priced attempt costs its tokens at the price above: the known answer, from usage alone.
+    let expected = 0;
+    let inputTokens = 0;
+    for (const run of runs) {
+      const attempts = run.steps.flatMap((step) => step.attempts);
+      expect(attempts).toHaveLength(1);
+      const [attempt] = attempts as [Attempt];
+      expect(attempt.costStatus).toBe('priced');
+      const usage = attempt.usage as { inputTokens: number; outputTokens: number };
+      const cost =
+        (usage.inputTokens * INPUT_PER_MILLION + usage.outputTokens * OUTPUT_PER_MILLION) / 1_000_000;
+      expect(attempt.costMicros).toBe(cost);
+      expected += cost;
+      inputTokens += usage.inputTokens;
+    }
+    expect(expected).toBeGreaterThan(1_000_000);
+    const unpricedRun = await runToEnd(page, unpriced.id, 'no price for this one');
+    const [unpricedAttempt] = unpricedRun.steps.flatMap((s) => s.attempts);
+    expect(unpricedAttempt?.costStatus).toBe('unpriced');
+    // Unpriced attempts still used tokens: they count in the token totals.
+    inputTokens += unpricedAttempt?.usage?.inputTokens ?? 0;
+
+    await page.getByRole('link', { name: 'Costs' }).click();
+    await page.waitForURL('**/analytics');
+    for (const period of ['today', 'thisWeek', 'thisMonth', 'allTime']) {
+      const card = page.getByTestId(`total-${period}`);
+      await card.getByTestId('total-cost').getByText(dollars(expected), { exact: true }).waitFor();
+      await card
+        .getByTestId('total-unpriced')
+        .getByText('1 attempt without a price', { exact: true })
+        .waitFor();
+    }
+    const inRange = page.getByTestId('range-cost');
+    await inRange.getByTestId('figure-value').getByText(dollars(expected), { exact: true }).waitFor();
+    // Cost per successful run counts all three successful runs; the unpriced one added nothing.
+    await page
+      .getByTestId('per-run')
+      .getByTestId('figure-value')
+      .getByText(dollars(Math.round(expected / 3)), { exact: true })
+      .waitFor();
+    await page
+      .getByTestId('fallback-rate')
+      .getByTestId('figure-value')
+      .getByText('0%', { exact: true })
+      .waitFor();
+
+    // The charts are drawn: a bar with a height (today's spend) in the trend, and in the provider ×
+    // model stack; empty buckets are drawn as zero-height bars.
+    const drawnBars = '.recharts-surface .recharts-bar-rectangle rect:not([height="0"])';
+    const trendBars = page.getByTestId('trend-chart').locator(drawnBars);
+    await trendBars.first().waitFor();
+    expect(await trendBars.count()).toBe(1);
+    const stack = page.getByTestId('provider-model-chart');
+    await stack.locator(drawnBars).first().waitFor();
+    expect(await stack.getAttribute('data-series')).toBe('echo');
+    await page.getByTestId('provider-panel').getByText('mock/delay:1: 1 attempt without a price').waitFor();
+    const tokens = page.getByTestId('token-bars');
+    await tokens.getByText('Input', { exact: true }).waitFor();
+    await tokens.getByText(String(inputTokens), { exact: true }).first().waitFor();
+
+    // The most expensive workflows: ours first, at its cost; the name opens its runs.
+    const row = page.locator(`[data-testid=expensive-row][data-workflow-id="${priced.id}"]`);
+    await row.getByTestId('expensive-cost').getByText(dollars(expected), { exact: true }).waitFor();
+    await page
+      .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced.id}"]`)
+      .getByText('1 attempt without a price')
+      .waitFor();
+
+    // The CSV link carries the filters; choosing a workflow narrows everything to it.
+    await page.getByTestId('analytics-workflow').selectOption(unpriced.id);
+    await page
+      .getByTestId('range-cost')
+      .getByTestId('figure-value')
+      .getByText('—', { exact: true })
+      .waitFor();
+    expect(await page.getByTestId('export-csv').getAttribute('href')).toContain(`workflowId=${unpriced.id}`);
+    await page.getByTestId('analytics-workflow').selectOption('');
+    await row.getByTestId('expensive-link').click();
+    await page.waitForURL(`**/workflows/${priced.id}/runs`);
+    await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+
+    // A custom range that ended before today has nothing in it; a reversed one is refused in place.
+    await page.goto('/analytics?range=custom&from=2025-01-01&to=2025-01-31');
+    await page
+      .getByTestId('range-cost')
+      .getByTestId('figure-value')
+      .getByText('$0.00', { exact: true })
+      .waitFor();
+    await page.getByTestId('trend-panel').getByTestId('chart-empty').waitFor();
+    await page.getByTestId('range-to').fill('2024-12-01');
+    await page.getByTestId('range-error').getByText('The end date is before the start date').waitFor();
+    expect(errors).toEqual([]);
+
+    // A budget created in the UI shows this month's spend against its limit.
+    await page.getByRole('link', { name: 'Budgets' }).first().click();
+    await page.waitForURL('**/budgets');
+    await page.getByTestId('budgets-empty').waitFor();
+    await page.getByTestId('new-budget').click();
+    const dialog = page.getByTestId('budget-dialog');
+    await dialog.getByTestId('budget-scope-select').selectOption('global');
+    await dialog.getByTestId('budget-limit').fill(microsToDecimal(expected * 2));
+    await dialog.getByTestId('budget-thresholds').fill('50, 150');
+    await dialog.getByTestId('budget-submit').click();
+    await dialog.getByText('150% is outside 1–100').waitFor();
+    await dialog.getByTestId('budget-thresholds').fill('50, 90');
+    await dialog.getByTestId('budget-blocking-input').check();
+    await dialog.getByTestId('budget-submit').click();
+    await dialog.waitFor({ state: 'hidden' });
+
+    const budget = page.getByTestId('budget-row');
+    await budget
+      .getByTestId('budget-spent')
+      .getByText(`${dollars(expected)} of ${dollars(expected * 2)}`, { exact: false })
+      .waitFor();
+    expect(await budget.getByTestId('budget-progress').getAttribute('aria-valuenow')).toBe('50');
+    await budget.getByTestId('budget-blocking').waitFor();
+    expect(await budget.getAttribute('data-state')).toBe('warning');
+    // Reaching 50% on creation recorded that threshold's alert.
+    const alert = page.getByTestId('alert-row');
+    await alert.getByText('50%', { exact: true }).waitFor();
+    expect(await alert.count()).toBe(1);
+
+    // Editing the limit to what was spent makes it exceeded (and blocking).
+    await budget.getByTestId('edit-budget').click();
+    await dialog.getByTestId('budget-limit').fill(microsToDecimal(expected));
+    await dialog.getByTestId('budget-submit').click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.locator('[data-testid=budget-row][data-state=exceeded]').waitFor();
+    await budget.getByTestId('budget-blocked').waitFor();
+
+    await budget.getByTestId('delete-budget').click();
+    await page.getByTestId('confirm-button').click();
+    await page.getByTestId('budgets-empty').waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  test('a new account sees empty states, not zeros pretending to be data', async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    await page.goto('/analytics');
+    await page
+      .getByTestId('total-allTime')
+      .getByTestId('total-cost')
+      .getByText('$0.00', { exact: true })
+      .waitFor();
+    await page.getByTestId('trend-panel').getByTestId('chart-empty').waitFor();
+    await page.getByTestId('expensive-empty').waitFor();
+    await page.getByTestId('usage-panel').getByTestId('chart-empty').waitFor();
+    expect(await page.getByTestId('total-unpriced').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});
