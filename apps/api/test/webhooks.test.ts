@@ -428,6 +428,31 @@ describe('payloads and input', () => {
     );
   });
 
+  it('answers 409 when a blocking budget is used up, and 400 naming the tag when the pinned tag is gone', async () => {
+    const { client, workflow, webhook } = await setup();
+    const budget = await client.budgets.create.mutate({
+      scope: workflow.id,
+      monthlyLimitMicros: 1_000,
+      alertAt: [],
+      blockWhenExceeded: true,
+    });
+    await api.database.sql`update budgets set spent_micros = monthly_limit_micros where id = ${budget.id}`;
+    const body = JSON.stringify({ query: 'over budget' });
+    const sign = { 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) };
+    const blocked = await post(webhook.url, body, sign);
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error).toMatch(/budget/);
+    await client.budgets.delete.mutate({ id: budget.id });
+
+    await client.webhooks.update.mutate({ id: webhook.id, versionTag: 'production' });
+    const untagged = await post(webhook.url, body, sign);
+    expect(untagged.status).toBe(400);
+    expect(untagged.body.issues).toEqual([expect.objectContaining({ path: 'webhook.versionTag' })]);
+    expect(await executionCount(workflow.id)).toBe(0);
+    const outcomes = (await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome);
+    expect(outcomes).toEqual(['invalid-input', 'blocked']);
+  });
+
   it('logs calls with signatures and cookies redacted and the body kept', async () => {
     const { client, webhook } = await setup();
     const body = JSON.stringify({ query: 'logged' });

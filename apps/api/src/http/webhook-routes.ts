@@ -252,6 +252,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     });
     if (result.kind === 'invalid')
       return reply.code(result.status).send({ error: result.message, issues: result.issues });
+    if (result.kind === 'blocked') return reply.code(409).send({ error: result.message });
     if (result.kind === 'duplicate')
       return reply.code(200).send({ executionId: result.executionId, duplicate: true });
     if (waitSeconds !== null) {

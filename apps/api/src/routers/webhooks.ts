@@ -93,6 +93,7 @@ function services(ctx: Pick<Context, 'db' | 'jobs' | 'nodeRegistry' | 'log'>): W
 /** A test or replay that did not start a run is a BAD_REQUEST naming what failed. */
 function startedOrThrow(result: Awaited<ReturnType<typeof runWebhookCall>>) {
   if (result.kind === 'invalid') throw new DomainError('BAD_REQUEST', result.message, result.issues);
+  if (result.kind === 'blocked') throw new DomainError('CONFLICT', result.message);
   // Tests and replays carry no message id, so they are never a duplicate of an earlier call.
   if (result.executionId === null) throw new Error('a call without a message id was taken for a duplicate');
   return { executionId: result.executionId };

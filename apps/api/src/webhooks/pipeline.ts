@@ -58,7 +58,9 @@ export interface WebhookCall {
 export type WebhookCallResult =
   | { kind: 'accepted'; status: 202; executionId: string }
   | { kind: 'duplicate'; status: 200; executionId: string | null }
-  | { kind: 'invalid'; status: 400 | 415; message: string; issues: ValidationIssue[] };
+  | { kind: 'invalid'; status: 400 | 415; message: string; issues: ValidationIssue[] }
+  /** A blocking budget of the workflow is used up: no run (409, like `runs.start`'s CONFLICT). */
+  | { kind: 'blocked'; status: 409; message: string };
 
 /** The log fields every row of this call shares. */
 export function callLogBase(call: Omit<WebhookCall, 'webhook' | 'query'> & { webhookId: string }) {
@@ -123,16 +125,17 @@ export async function runWebhookCall(
     }
     return { kind: 'accepted', status: 202, executionId: accepted.executionId };
   } catch (error) {
-    const invalid =
-      error instanceof WebhookPayloadError
-        ? { status: error.status, message: error.message, issues: error.issues }
-        : error instanceof DomainError && (error.code === 'BAD_REQUEST' || error.code === 'NOT_FOUND')
-          ? {
-              status: 400 as const,
-              message: error.message,
-              issues: error.issues.length > 0 ? error.issues : [{ path: 'input', message: error.message }],
-            }
-          : null;
+    if (error instanceof DomainError && error.code === 'CONFLICT') {
+      await logWebhookCall(services, {
+        ...base,
+        outcome: 'blocked',
+        status: 409,
+        error: error.message,
+        startedAt: call.startedAt,
+      });
+      return { kind: 'blocked', status: 409, message: error.message };
+    }
+    const invalid = invalidCall(error, webhook);
     if (!invalid) {
       await logWebhookCall(services, {
         ...base,
@@ -152,6 +155,30 @@ export async function runWebhookCall(
     });
     return { kind: 'invalid', ...invalid };
   }
+}
+
+/**
+ * A call the workflow cannot take, as a 400/415 naming what failed: the body, the mapping, the
+ * input against the schema — or the webhook's own settings (its workflow or pinned tag is gone).
+ */
+function invalidCall(
+  error: unknown,
+  webhook: WebhookForCall,
+): { status: 400 | 415; message: string; issues: ValidationIssue[] } | null {
+  if (error instanceof WebhookPayloadError)
+    return { status: error.status, message: error.message, issues: error.issues };
+  if (!(error instanceof DomainError)) return null;
+  if (error.code === 'BAD_REQUEST')
+    return {
+      status: 400,
+      message: error.message,
+      issues: error.issues.length > 0 ? error.issues : [{ path: 'input', message: error.message }],
+    };
+  if (error.code === 'NOT_FOUND') {
+    const path = webhook.versionTag !== null ? 'webhook.versionTag' : 'webhook.workflowId';
+    return { status: 400, message: `${path}: ${error.message}`, issues: [{ path, message: error.message }] };
+  }
+  return null;
 }
 
 /** How often a waiting call re-reads the run without a notice: a safety net, not the delivery path. */
