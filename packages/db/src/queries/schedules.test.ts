@@ -454,7 +454,7 @@ describe('retries of failed scheduled runs', () => {
     const [cancelled, failed] = await runsOf(schedule.id);
     await finishRun(cancelled!.id, 'cancelled');
     await finishRun(failed!.id, 'failed');
-    const now = new Date(Date.now() + 1000);
+    const now = at('2026-09-02T02:05:00Z');
     expect(
       await retryFailedScheduledRun(database.db, jobs.sender, { executionId: cancelled!.id, now }),
     ).toBeNull();

@@ -43,6 +43,7 @@ import {
   workflowSchedules,
   workflows,
 } from '../schema/index.ts';
+import { assertWithinBudget } from './budgets.ts';
 import { createExecution } from './executions.ts';
 import { prepareRun, runInputOf } from './start-run.ts';
 import { resolveRunVersion } from './versions.ts';
@@ -271,13 +272,13 @@ export async function getSchedule(db: DbOrTx, ownerId: string, id: string): Prom
 async function withDetails(db: DbOrTx, rows: ScheduleRow[]): Promise<Schedule[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((row) => row.id);
+  // Per schedule, walking its (schedule_id, fire_at) index from the newest: never the whole history.
   const recent = await db.execute<{ id: string }>(sql`
-    select f.id from ${scheduleFires} f
-    join lateral (
-      select id from ${scheduleFires} r where r.schedule_id = f.schedule_id
-      order by r.fire_at desc limit ${RECENT_FIRES}
-    ) newest on newest.id = f.id
-    where f.schedule_id = any(${sql.param(ids)}::uuid[])`);
+    select newest.id from unnest(${sql.param(ids)}::uuid[]) as s(id)
+    cross join lateral (
+      select f.id from ${scheduleFires} f where f.schedule_id = s.id
+      order by f.fire_at desc limit ${RECENT_FIRES}
+    ) newest`);
   const fires = await firesWithRuns(
     db,
     recent.map((row) => row.id),
@@ -292,11 +293,13 @@ async function withDetails(db: DbOrTx, rows: ScheduleRow[]): Promise<Schedule[]>
     finished_at: string | null;
     fire_at: string;
   }>(sql`
-    select distinct on (f.schedule_id) f.schedule_id, e.id, e.status, e.trigger_attempt, e.created_at,
-      e.started_at, e.finished_at, f.fire_at
-    from ${executions} e join ${scheduleFires} f on f.id = e.schedule_fire_id
-    where f.schedule_id = any(${sql.param(ids)}::uuid[])
-    order by f.schedule_id, e.created_at desc, e.id desc`);
+    select s.id as schedule_id, last.* from unnest(${sql.param(ids)}::uuid[]) as s(id)
+    cross join lateral (
+      select e.id, e.status, e.trigger_attempt, e.created_at, e.started_at, e.finished_at, f.fire_at
+      from ${scheduleFires} f join ${executions} e on e.schedule_fire_id = f.id
+      where f.schedule_id = s.id
+      order by f.fire_at desc, e.trigger_attempt desc limit 1
+    ) last`);
   return rows.map(({ ownerId: _owner, ...row }): Schedule => {
     const last = lastRuns.find((run) => run.schedule_id === row.id);
     return {
@@ -622,10 +625,12 @@ interface ScheduleForFiring {
 }
 
 /** Runs of the schedule that are queued or running (retries waiting for their backoff included). */
-async function activeRunCount(tx: DbOrTx, scheduleId: string): Promise<number> {
+async function activeRunCount(tx: DbOrTx, schedule: { id: string; workflowId: string }): Promise<number> {
+  // From the workflow's active runs (a small partial index), not from the schedule's whole history.
   const [row] = await tx.execute<{ n: number }>(sql`
     select count(*)::int as n from ${executions} e join ${scheduleFires} f on f.id = e.schedule_fire_id
-    where f.schedule_id = ${scheduleId} and e.status in ('queued', 'running')`);
+    where e.workflow_id = ${schedule.workflowId} and e.status in ('queued', 'running')
+      and f.schedule_id = ${schedule.id}`);
   return row?.n ?? 0;
 }
 
@@ -726,7 +731,7 @@ async function fireSchedule(
     now,
   );
   const plans = planOccurrences(schedule, occurrences, now);
-  let active = await activeRunCount(tx, schedule.id);
+  let active = await activeRunCount(tx, schedule);
   let queued = await hasQueuedFire(tx, schedule.id);
   const reports: FireReport[] = [];
   let started = 0;
@@ -889,7 +894,7 @@ export async function startQueuedFires(
           .from(workflowSchedules)
           .where(and(eq(workflowSchedules.id, scheduleId), eq(workflowSchedules.enabled, true)))
           .for('update', { skipLocked: true });
-        if (!schedule || (await activeRunCount(tx, scheduleId)) > 0) return null;
+        if (!schedule || (await activeRunCount(tx, schedule)) > 0) return null;
         const [fire] = await tx
           .select({ id: scheduleFires.id, fireAt: scheduleFires.fireAt })
           .from(scheduleFires)
@@ -990,6 +995,17 @@ export async function retryFailedScheduledRun(
   if (row?.status !== 'failed' || row.fireId === null) return null;
   if (row.triggerAttempt > row.retryLimit) return null;
   const triggerAttempt = row.triggerAttempt + 1;
+  try {
+    // A retry is a new run: a used-up blocking budget refuses it like any trigger.
+    await assertWithinBudget(db, row.ownerId, row.workflowId);
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    await db
+      .update(scheduleFires)
+      .set({ reason: `retry ${triggerAttempt - 1} not started: ${error.message}`, updatedAt: sql`now()` })
+      .where(eq(scheduleFires.id, row.fireId));
+    return null;
+  }
   const startAfter = new Date(
     options.now.getTime() + retryDelayMs(row.retryDelaySeconds, row.triggerAttempt),
   );
@@ -1031,12 +1047,14 @@ export async function retryMissedScheduledRuns(
   jobs: JobSender,
   options: { now: Date; limit?: number | undefined },
 ): Promise<RetryReport[]> {
+  // From the schedules that retry, through their last day of occurrences (index on schedule_id,
+  // fire_at) to those occurrences' runs: never a scan of all executions.
   const rows = await db.execute<{ id: string }>(sql`
-    select e.id from ${executions} e
-    join ${scheduleFires} f on f.id = e.schedule_fire_id
-    join ${workflowSchedules} s on s.id = f.schedule_id
-    where e.status = 'failed' and e.trigger_attempt <= s.retry_limit
-      and e.finished_at > ${options.now.toISOString()}::timestamptz - interval '1 day'
+    select e.id from ${workflowSchedules} s
+    join ${scheduleFires} f on f.schedule_id = s.id
+      and f.fire_at > ${options.now.toISOString()}::timestamptz - interval '1 day'
+    join ${executions} e on e.schedule_fire_id = f.id
+    where s.retry_limit > 0 and e.status = 'failed' and e.trigger_attempt <= s.retry_limit
       and not exists (
         select 1 from ${executions} r
         where r.schedule_fire_id = e.schedule_fire_id and r.trigger_attempt = e.trigger_attempt + 1)
