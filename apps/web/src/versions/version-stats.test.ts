@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatDuration, formatVersionStats } from './version-stats.ts';
+import { formatDuration, formatVersionCost, formatVersionStats } from './version-stats.ts';
 
 describe('formatVersionStats', () => {
   test('says so when a version never ran', () => {
@@ -19,5 +19,20 @@ describe('formatVersionStats', () => {
   test('formats durations', () => {
     expect(formatDuration(420)).toBe('420 ms');
     expect(formatDuration(125_000)).toBe('2 min 5 s');
+  });
+});
+
+describe('formatVersionCost', () => {
+  test('total and per-run cost of a version that ran', () => {
+    expect(formatVersionCost({ runCount: 3, costMicros: 3_690_000, avgCostMicros: 1_230_000 })).toBe(
+      '$3.69 spent · $1.23 per run',
+    );
+    expect(formatVersionCost({ runCount: 2, costMicros: 0, avgCostMicros: 0 })).toBe(
+      '$0.00 spent · $0.00 per run',
+    );
+  });
+
+  test('nothing for a version that never ran', () => {
+    expect(formatVersionCost({ runCount: 0, costMicros: 0, avgCostMicros: null })).toBeNull();
   });
 });

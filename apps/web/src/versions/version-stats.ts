@@ -1,4 +1,6 @@
 /** One line of run statistics for a version: "3 runs · 67% succeeded · avg 1.2 s". */
+import { formatDollars } from '../money/money.ts';
+
 export interface VersionStats {
   runCount: number;
   successRate: number | null;
@@ -18,5 +20,20 @@ export function formatVersionStats({ runCount, successRate, avgDurationMs }: Ver
   const parts = [`${runCount} ${runCount === 1 ? 'run' : 'runs'}`];
   if (successRate !== null) parts.push(`${Math.round(successRate * 100)}% succeeded`);
   if (avgDurationMs !== null) parts.push(`avg ${formatDuration(avgDurationMs)}`);
+  return parts.join(' · ');
+}
+
+export interface VersionCost {
+  runCount: number;
+  /** What the version's runs cost (priced provider attempts), micro-dollars. */
+  costMicros: number;
+  avgCostMicros: number | null;
+}
+
+/** "$1.23 spent · $0.41 per run" beside the run stats; null for a version that never ran. */
+export function formatVersionCost({ runCount, costMicros, avgCostMicros }: VersionCost): string | null {
+  if (runCount === 0) return null;
+  const parts = [`${formatDollars(costMicros)} spent`];
+  if (avgCostMicros !== null) parts.push(`${formatDollars(avgCostMicros)} per run`);
   return parts.join(' · ');
 }

@@ -12,7 +12,7 @@ import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
 import { Field } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
-import { formatVersionStats } from './version-stats.ts';
+import { formatVersionCost, formatVersionStats } from './version-stats.ts';
 
 type Version = RouterOutputs['versions']['list']['items'][number];
 
@@ -171,6 +171,7 @@ function VersionItem({
     void addTag();
   };
   const stats = formatVersionStats(version);
+  const cost = formatVersionCost(version);
   const tagError = tagMutation.error && !moveFrom ? readApiError(tagMutation.error) : null;
 
   return (
@@ -194,6 +195,11 @@ function VersionItem({
       <p className="mt-1 text-xs text-slate-500" data-testid="version-stats">
         {stats}
       </p>
+      {cost ? (
+        <p className="text-xs text-slate-500" data-testid="version-cost">
+          {cost}
+        </p>
+      ) : null}
       <div className="mt-2 flex flex-wrap items-center gap-1" data-testid="version-tags">
         {version.tags.map((name) => (
           <span
