@@ -451,17 +451,24 @@ export function WorkflowEditor({
           >
             Export
           </a>
-          {SIDE_PANELS.map((panel) => (
-            <Button
-              key={panel.id}
-              variant="ghost"
-              onClick={() => togglePanel(panel.id)}
-              aria-pressed={sidePanel === panel.id}
-              data-testid={`${panel.id}-toggle`}
-            >
-              {panel.label}
-            </Button>
-          ))}
+          <div className="flex gap-0.5 rounded-lg bg-slate-100 p-0.5" role="group" aria-label="Side panels">
+            {SIDE_PANELS.map((panel) => (
+              <button
+                key={panel.id}
+                type="button"
+                onClick={() => togglePanel(panel.id)}
+                aria-pressed={sidePanel === panel.id}
+                data-testid={`${panel.id}-toggle`}
+                className={`rounded-md px-2.5 py-1 text-xs font-medium ${
+                  sidePanel === panel.id
+                    ? 'bg-white text-slate-900 shadow-sm'
+                    : 'text-slate-600 hover:text-slate-900'
+                }`}
+              >
+                {panel.label}
+              </button>
+            ))}
+          </div>
           <Button
             onClick={save}
             disabled={update.isPending || (!dirty && !update.isError)}

@@ -144,9 +144,15 @@ function ScheduleItem({ schedule, onEdit }: { schedule: Schedule; onEdit: () => 
         <dt className="text-slate-500">Next run</dt>
         <dd className="text-slate-800" data-testid="schedule-next">
           {schedule.nextFireAt ? (
-            <span title={schedule.nextFireAt.toISOString()}>
-              {formatInZone(schedule.nextFireAt, schedule.timezone)}
-            </span>
+            <>
+              <span title={schedule.nextFireAt.toISOString()}>
+                {formatInZone(schedule.nextFireAt, schedule.timezone)}
+              </span>
+              <span className="text-slate-400">
+                {' '}
+                · <RelativeTime date={schedule.nextFireAt} />
+              </span>
+            </>
           ) : (
             'paused'
           )}
@@ -184,7 +190,7 @@ function ScheduleItem({ schedule, onEdit }: { schedule: Schedule; onEdit: () => 
           aria-expanded={showHistory}
           data-testid="schedule-history-toggle"
         >
-          History{schedule.recent.length > 0 ? ` (${schedule.recent.length}+)` : ''}
+          History
         </Button>
         <Button
           size="sm"
