@@ -57,10 +57,11 @@ interface RunView {
 }
 
 /** Starts a run and waits (on the API, not the clock) until it has finished. */
-async function runToEnd(page: Page, workflowId: string, query: string): Promise<RunView> {
+async function runToEnd(page: Page, workflowId: string, query: string, versionId?: string): Promise<RunView> {
   const { executionId: id } = await trpc<{ executionId: string }>(page, 'mutation', 'runs.start', {
     workflowId,
     input: { query },
+    ...(versionId ? { versionId } : {}),
   });
   let run: RunView | undefined;
   await expect
@@ -98,9 +99,14 @@ describe('the cost dashboard', () => {
       definition: definition('delay:1'),
     });
 
+    // The priced runs pin a committed version, whose history then shows what they cost.
+    const version = await trpc<{ id: string }>(page, 'mutation', 'versions.create', {
+      workflowId: priced.id,
+      commitMessage: 'Priced',
+    });
     const runs = [
-      await runToEnd(page, priced.id, 'why is the sky blue'),
-      await runToEnd(page, priced.id, 'how do bees find flowers in a meadow'),
+      await runToEnd(page, priced.id, 'why is the sky blue', version.id),
+      await runToEnd(page, priced.id, 'how do bees find flowers in a meadow', version.id),
     ];
     // Every priced attempt costs its tokens at the price above: the known answer, from usage alone.
     let expected = 0;
@@ -182,6 +188,14 @@ describe('the cost dashboard', () => {
     await row.getByTestId('expensive-link').click();
     await page.waitForURL(`**/workflows/${priced.id}/runs`);
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+
+    // The version both runs pinned shows their cost in the editor's version history.
+    await page.goto(`/workflows/${priced.id}`);
+    await page.getByTestId('versions-toggle').click();
+    await page
+      .getByTestId('version-cost')
+      .getByText(`${dollars(expected)} spent · ${dollars(Math.round(expected / 2))} per run`, { exact: true })
+      .waitFor();
 
     // A custom range that ended before today has nothing in it; a reversed one is refused in place.
     await page.goto('/analytics?range=custom&from=2025-01-01&to=2025-01-31');
