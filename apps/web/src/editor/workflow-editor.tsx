@@ -27,7 +27,17 @@ import {
   useReactFlow,
   type XYPosition,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  type DragEvent,
+  lazy,
+  Suspense,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { Link, useBlocker } from 'react-router';
 import { type ApiIssue, readApiError } from '../api-error.ts';
 import { withRunColours } from '../runs/run-canvas.tsx';
@@ -36,9 +46,7 @@ import { isFinished, nodeRunStatuses, statusOfNode } from '../runs/run-state.ts'
 import { actionError, RunPageLink, RunStatusBar, useRunActions } from '../runs/run-status-bar.tsx';
 import { JsonBlock, Section, StepDetails } from '../runs/step-details.tsx';
 import { useLiveRun } from '../runs/use-live-run.ts';
-import { SchedulesPanel } from '../schedules/schedules-panel.tsx';
 import { checkValue } from '../schema-form/json-schema.ts';
-import { SchemasPanel } from '../schemas/schemas-panel.tsx';
 import { exportUrl } from '../transfer/transfer.ts';
 import { type RouterOutputs, useTRPC, useTRPCClient } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
@@ -46,7 +54,6 @@ import { ConfirmDialog } from '../ui/dialog.tsx';
 import { TagChip } from '../ui/tag-chip.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
 import { VersionsPanel } from '../versions/versions-panel.tsx';
-import { WebhooksPanel } from '../webhooks/webhooks-panel.tsx';
 import { TagPicker } from '../workflows/tag-picker.tsx';
 import {
   edgeDefaults,
@@ -81,6 +88,17 @@ const SIDE_PANELS: Array<{ id: SidePanel; label: string }> = [
 ];
 
 const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
+
+// The trigger and schema panels bring ajv, cronstrue and jsonata: loaded when first opened.
+const SchemasPanel = lazy(() =>
+  import('../schemas/schemas-panel.tsx').then((m) => ({ default: m.SchemasPanel })),
+);
+const SchedulesPanel = lazy(() =>
+  import('../schedules/schedules-panel.tsx').then((m) => ({ default: m.SchedulesPanel })),
+);
+const WebhooksPanel = lazy(() =>
+  import('../webhooks/webhooks-panel.tsx').then((m) => ({ default: m.WebhooksPanel })),
+);
 const VALIDATE_DELAY_MS = 400;
 
 interface ValidationResult {
@@ -572,148 +590,150 @@ export function WorkflowEditor({
           className={`${sidePanel && sidePanel !== 'versions' ? 'w-[28rem]' : 'w-80'} shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4`}
           aria-label={SIDE_PANELS.find((panel) => panel.id === sidePanel)?.label ?? 'Selected item'}
         >
-          {sidePanel === 'schemas' ? (
-            <SchemasPanel
-              inputSchema={extras.inputSchema}
-              outputSchema={extras.outputSchema}
-              onChange={(key, schema) =>
-                setExtras((current) => {
-                  const { [key]: _old, ...rest } = current;
-                  return schema ? { ...rest, [key]: schema } : rest;
-                })
-              }
-              issues={issues}
-              checking={checking}
-            />
-          ) : sidePanel === 'schedules' ? (
-            <SchedulesPanel workflowId={workflow.id} inputSchema={extras.inputSchema} />
-          ) : sidePanel === 'webhooks' ? (
-            <WebhooksPanel workflowId={workflow.id} inputSchema={extras.inputSchema} />
-          ) : versionsOpen ? (
-            <VersionsPanel
-              workflowId={workflow.id}
-              dirty={dirty}
-              saveDraft={saveDraft}
-              onRestored={() => {
-                // The server's draft changed: drop the canvas state and load it again.
-                setSaved({ json: definitionJson, name });
-                onReload?.();
-              }}
-            />
-          ) : (
-            <>
-              {selectedNode && activeRun && runStatusOf ? (
-                <div className="mb-4 flex gap-1 rounded-lg bg-slate-100 p-1 text-xs" role="tablist">
-                  {(['step', 'settings'] as const).map((tab) => (
-                    <button
-                      key={tab}
-                      type="button"
-                      role="tab"
-                      aria-selected={asideTab === tab}
-                      onClick={() => setAsideTab(tab)}
-                      data-testid={`aside-tab-${tab}`}
-                      className={`flex-1 rounded-md px-2 py-1 font-medium ${
-                        asideTab === tab
-                          ? 'bg-white text-slate-900 shadow-sm'
-                          : 'text-slate-600 hover:text-slate-900'
-                      }`}
-                    >
-                      {tab === 'step' ? 'Run step' : 'Settings'}
-                    </button>
-                  ))}
-                </div>
-              ) : null}
-              {selectedNode && activeRun && runStatusOf && asideTab === 'step' ? (
-                <StepDetails
-                  key={`${activeRun.id}:${selectedNode.id}`}
-                  nodeId={selectedNode.id}
-                  nodeName={nodeNames.get(selectedNode.id) ?? selectedNode.id}
-                  entry={catalog.get(selectedNode.data.nodeType)}
-                  status={runStatusOf(selectedNode.id)}
-                  step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
-                  onRerunFrom={
-                    isFinished(activeRun.status) ? () => void rerunOnDraft(selectedNode.id) : undefined
-                  }
-                  rerunning={rerun.isPending}
-                  rerunError={rerun.error ? readApiError(rerun.error).message : null}
-                  rerunHint={`Runs the current draft${dirty ? ' (saved first)' : ''}: unchanged steps before this node are reused from this run; this node and everything after it run again.`}
-                />
-              ) : selectedNode ? (
-                <NodeInspector
-                  key={selectedNode.id}
-                  node={selectedNode}
-                  issues={nodeIssues.get(selectedNode.id) ?? []}
-                  onChange={(patch) => updateNode(selectedNode.id, patch)}
-                  onDelete={() => rf.deleteElements({ nodes: [{ id: selectedNode.id }] })}
-                />
-              ) : selectedEdge ? (
-                <div className="space-y-4" data-testid="edge-inspector">
-                  <p className="text-sm font-semibold text-slate-900">Connection</p>
-                  <p className="text-sm text-slate-600">
-                    {nodeName(selectedEdge.source) ?? selectedEdge.source} →{' '}
-                    {nodeName(selectedEdge.target) ?? selectedEdge.target}
-                  </p>
-                  {(edgeIssues.get(selectedEdge.id) ?? []).map((issue) => (
-                    <p key={issue.message} className="text-xs text-rose-700">
-                      {issue.message}
+          <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>
+            {sidePanel === 'schemas' ? (
+              <SchemasPanel
+                inputSchema={extras.inputSchema}
+                outputSchema={extras.outputSchema}
+                onChange={(key, schema) =>
+                  setExtras((current) => {
+                    const { [key]: _old, ...rest } = current;
+                    return schema ? { ...rest, [key]: schema } : rest;
+                  })
+                }
+                issues={issues}
+                checking={checking}
+              />
+            ) : sidePanel === 'schedules' ? (
+              <SchedulesPanel workflowId={workflow.id} inputSchema={extras.inputSchema} />
+            ) : sidePanel === 'webhooks' ? (
+              <WebhooksPanel workflowId={workflow.id} inputSchema={extras.inputSchema} />
+            ) : versionsOpen ? (
+              <VersionsPanel
+                workflowId={workflow.id}
+                dirty={dirty}
+                saveDraft={saveDraft}
+                onRestored={() => {
+                  // The server's draft changed: drop the canvas state and load it again.
+                  setSaved({ json: definitionJson, name });
+                  onReload?.();
+                }}
+              />
+            ) : (
+              <>
+                {selectedNode && activeRun && runStatusOf ? (
+                  <div className="mb-4 flex gap-1 rounded-lg bg-slate-100 p-1 text-xs" role="tablist">
+                    {(['step', 'settings'] as const).map((tab) => (
+                      <button
+                        key={tab}
+                        type="button"
+                        role="tab"
+                        aria-selected={asideTab === tab}
+                        onClick={() => setAsideTab(tab)}
+                        data-testid={`aside-tab-${tab}`}
+                        className={`flex-1 rounded-md px-2 py-1 font-medium ${
+                          asideTab === tab
+                            ? 'bg-white text-slate-900 shadow-sm'
+                            : 'text-slate-600 hover:text-slate-900'
+                        }`}
+                      >
+                        {tab === 'step' ? 'Run step' : 'Settings'}
+                      </button>
+                    ))}
+                  </div>
+                ) : null}
+                {selectedNode && activeRun && runStatusOf && asideTab === 'step' ? (
+                  <StepDetails
+                    key={`${activeRun.id}:${selectedNode.id}`}
+                    nodeId={selectedNode.id}
+                    nodeName={nodeNames.get(selectedNode.id) ?? selectedNode.id}
+                    entry={catalog.get(selectedNode.data.nodeType)}
+                    status={runStatusOf(selectedNode.id)}
+                    step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
+                    onRerunFrom={
+                      isFinished(activeRun.status) ? () => void rerunOnDraft(selectedNode.id) : undefined
+                    }
+                    rerunning={rerun.isPending}
+                    rerunError={rerun.error ? readApiError(rerun.error).message : null}
+                    rerunHint={`Runs the current draft${dirty ? ' (saved first)' : ''}: unchanged steps before this node are reused from this run; this node and everything after it run again.`}
+                  />
+                ) : selectedNode ? (
+                  <NodeInspector
+                    key={selectedNode.id}
+                    node={selectedNode}
+                    issues={nodeIssues.get(selectedNode.id) ?? []}
+                    onChange={(patch) => updateNode(selectedNode.id, patch)}
+                    onDelete={() => rf.deleteElements({ nodes: [{ id: selectedNode.id }] })}
+                  />
+                ) : selectedEdge ? (
+                  <div className="space-y-4" data-testid="edge-inspector">
+                    <p className="text-sm font-semibold text-slate-900">Connection</p>
+                    <p className="text-sm text-slate-600">
+                      {nodeName(selectedEdge.source) ?? selectedEdge.source} →{' '}
+                      {nodeName(selectedEdge.target) ?? selectedEdge.target}
                     </p>
-                  ))}
-                  <Button
-                    className="w-full text-rose-700 hover:bg-rose-50"
-                    onClick={() => rf.deleteElements({ edges: [{ id: selectedEdge.id }] })}
-                    data-testid="delete-edge"
-                  >
-                    Delete connection
-                  </Button>
-                </div>
-              ) : activeRun ? (
-                <div className="space-y-5" data-testid="run-summary">
-                  <p className="text-sm text-slate-500">
-                    Select a node to see its step: input, output and provider calls.
-                  </p>
-                  {activeRun.error ? (
-                    <div className="rounded-lg bg-rose-50 p-3 ring-1 ring-rose-200" role="alert">
-                      <p className="font-mono text-[11px] text-rose-500">{activeRun.error.code}</p>
-                      <p className="mt-0.5 text-sm text-rose-800">{activeRun.error.message}</p>
-                    </div>
-                  ) : null}
-                  <Section title="Run output">
-                    <JsonBlock
-                      value={activeRun.output}
-                      testId="run-output"
-                      empty={isFinished(activeRun.status) ? 'No output' : 'Not finished yet'}
-                    />
-                  </Section>
-                  <Section title="Run input">
-                    <JsonBlock value={activeRun.input} testId="run-input" />
-                  </Section>
-                </div>
-              ) : (
-                <div className="text-sm text-slate-500">
-                  <p className="font-medium text-slate-700">Nothing selected</p>
-                  <p className="mt-1">Select a node to edit its name and settings.</p>
-                  <dl className="mt-6 grid grid-cols-2 gap-3">
-                    <div className="rounded-lg bg-slate-50 p-3">
-                      <dt className="text-xs text-slate-500">Nodes</dt>
-                      <dd className="text-lg font-semibold text-slate-900" data-testid="node-count">
-                        {nodes.length}
-                      </dd>
-                    </div>
-                    <div className="rounded-lg bg-slate-50 p-3">
-                      <dt className="text-xs text-slate-500">Connections</dt>
-                      <dd className="text-lg font-semibold text-slate-900" data-testid="edge-count">
-                        {edges.length}
-                      </dd>
-                    </div>
-                  </dl>
-                  <p className="mt-6 text-xs leading-5 text-slate-400">
-                    Tips: Delete or Backspace removes the selection · Ctrl/⌘+S saves · Shift-drag selects an
-                    area.
-                  </p>
-                </div>
-              )}
-            </>
-          )}
+                    {(edgeIssues.get(selectedEdge.id) ?? []).map((issue) => (
+                      <p key={issue.message} className="text-xs text-rose-700">
+                        {issue.message}
+                      </p>
+                    ))}
+                    <Button
+                      className="w-full text-rose-700 hover:bg-rose-50"
+                      onClick={() => rf.deleteElements({ edges: [{ id: selectedEdge.id }] })}
+                      data-testid="delete-edge"
+                    >
+                      Delete connection
+                    </Button>
+                  </div>
+                ) : activeRun ? (
+                  <div className="space-y-5" data-testid="run-summary">
+                    <p className="text-sm text-slate-500">
+                      Select a node to see its step: input, output and provider calls.
+                    </p>
+                    {activeRun.error ? (
+                      <div className="rounded-lg bg-rose-50 p-3 ring-1 ring-rose-200" role="alert">
+                        <p className="font-mono text-[11px] text-rose-500">{activeRun.error.code}</p>
+                        <p className="mt-0.5 text-sm text-rose-800">{activeRun.error.message}</p>
+                      </div>
+                    ) : null}
+                    <Section title="Run output">
+                      <JsonBlock
+                        value={activeRun.output}
+                        testId="run-output"
+                        empty={isFinished(activeRun.status) ? 'No output' : 'Not finished yet'}
+                      />
+                    </Section>
+                    <Section title="Run input">
+                      <JsonBlock value={activeRun.input} testId="run-input" />
+                    </Section>
+                  </div>
+                ) : (
+                  <div className="text-sm text-slate-500">
+                    <p className="font-medium text-slate-700">Nothing selected</p>
+                    <p className="mt-1">Select a node to edit its name and settings.</p>
+                    <dl className="mt-6 grid grid-cols-2 gap-3">
+                      <div className="rounded-lg bg-slate-50 p-3">
+                        <dt className="text-xs text-slate-500">Nodes</dt>
+                        <dd className="text-lg font-semibold text-slate-900" data-testid="node-count">
+                          {nodes.length}
+                        </dd>
+                      </div>
+                      <div className="rounded-lg bg-slate-50 p-3">
+                        <dt className="text-xs text-slate-500">Connections</dt>
+                        <dd className="text-lg font-semibold text-slate-900" data-testid="edge-count">
+                          {edges.length}
+                        </dd>
+                      </div>
+                    </dl>
+                    <p className="mt-6 text-xs leading-5 text-slate-400">
+                      Tips: Delete or Backspace removes the selection · Ctrl/⌘+S saves · Shift-drag selects an
+                      area.
+                    </p>
+                  </div>
+                )}
+              </>
+            )}
+          </Suspense>
         </aside>
       </div>
 
