@@ -204,8 +204,9 @@ describe('signed calls', () => {
     const attempts: Array<[string, string, Record<string, string>]> = [
       ['tampered body', JSON.stringify({ query: 'Q' }), standardHeaders(webhook.secret, body)],
       ['wrong secret', body, standardHeaders('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', body)],
-      ['stale', body, standardHeaders(webhook.secret, body, 'msg_stale', new Date(now - 301_000))],
-      ['future', body, standardHeaders(webhook.secret, body, 'msg_future', new Date(now + 301_000))],
+      // Whole seconds on the wire: a few seconds past the ±300 s window (the exact edge is unit-tested).
+      ['stale', body, standardHeaders(webhook.secret, body, 'msg_stale', new Date(now - 305_000))],
+      ['future', body, standardHeaders(webhook.secret, body, 'msg_future', new Date(now + 305_000))],
       ['no signature', body, {}],
       ['no id', body, { ...standardHeaders(webhook.secret, body), 'webhook-id': '' }],
       ['malformed', body, { ...standardHeaders(webhook.secret, body), 'webhook-signature': 'v1,@@@' }],
@@ -350,10 +351,24 @@ describe('limits and access', () => {
     // A forged X-Forwarded-For is not believed (TRUST_PROXY is off).
     expect((await post(webhook.url, body, { ...signed, 'x-forwarded-for': '10.1.2.3' })).status).toBe(403);
     expect(await executionCount(workflow.id)).toBe(0);
+    // Behind a trusted proxy (TRUST_PROXY) the forwarded client address is the one checked.
+    const proxied = await startApiServer({ databaseUrl: api.database.url, secretKey, trustProxy: true });
+    try {
+      const viaProxy = webhook.url.replace(api.url, proxied.url);
+      expect((await post(viaProxy, body, { ...signed, 'x-forwarded-for': '10.1.2.3' })).status).toBe(202);
+      expect((await post(viaProxy, body, { ...signed, 'x-forwarded-for': '192.0.2.1' })).status).toBe(403);
+    } finally {
+      await proxied.close();
+    }
+    expect(await executionCount(workflow.id)).toBe(1);
     await client.webhooks.update.mutate({ id: webhook.id, ipAllowlist: ['10.0.0.0/8', '127.0.0.0/8'] });
     expect((await post(webhook.url, body, signed)).status).toBe(202);
-    const [latest, refused] = (await client.webhooks.logs.query({ id: webhook.id })).items;
+    const [latest, refusedForwarded, acceptedForwarded, refused] = (
+      await client.webhooks.logs.query({ id: webhook.id })
+    ).items;
     expect(latest!.outcome).toBe('accepted');
+    expect(refusedForwarded).toMatchObject({ outcome: 'forbidden-ip', ip: '192.0.2.1' });
+    expect(acceptedForwarded).toMatchObject({ outcome: 'accepted', ip: '10.1.2.3' });
     expect(refused).toMatchObject({ outcome: 'forbidden-ip', status: 403, ip: '127.0.0.1' });
   });
 
