@@ -209,6 +209,37 @@ describe('webhook panel', () => {
     await expect.poll(() => item.getByTestId('webhook-secret').count()).toBe(0);
     expect(await item.getByTestId('webhook-curl').textContent()).not.toContain(secret);
 
+    // "Send test" goes through the mapping too; a payload the mapping cannot fill is refused by path.
+    await item.getByTestId('webhook-send-test').click();
+    const testDialog = page.getByTestId('webhook-test-dialog');
+    await testDialog.getByTestId('webhook-test-payload').fill('{ "issue": {} }');
+    await testDialog.getByTestId('webhook-test-submit').click();
+    await testDialog
+      .getByTestId('webhook-test-error')
+      .getByRole('listitem')
+      .filter({ hasText: 'input.topic' })
+      .waitFor();
+    await testDialog
+      .getByTestId('webhook-test-payload')
+      .fill('{ "issue": { "title": "From the test button" } }');
+    await testDialog.getByTestId('webhook-test-submit').click();
+    await testDialog.getByTestId('webhook-test-result').waitFor();
+    await testDialog.getByRole('button', { name: 'Close' }).click();
+    await item.locator('[data-testid=webhook-log][data-outcome=accepted][data-source=test]').waitFor();
+    await item.locator('[data-testid=webhook-log][data-outcome=invalid-input][data-source=test]').waitFor();
+
+    // A new secret is shown once too, and its curl command works.
+    await item.getByTestId('webhook-regenerate').click();
+    await page.getByTestId('webhook-grace').selectOption(String(3600));
+    await page.getByTestId('webhook-regenerate-confirm').click();
+    const newSecret = item.getByTestId('webhook-secret');
+    await newSecret.waitFor();
+    expect(await newSecret.textContent()).not.toBe(secret);
+    const rotated = await run('bash', ['-c', (await item.getByTestId('webhook-curl').textContent()) ?? '']);
+    expect(JSON.parse(rotated.stdout)).toEqual({ executionId: expect.any(String) });
+    await item.getByTestId('webhook-secret-done').click();
+    await item.getByText(/previous secret still works until/).waitFor();
+
     await page.goto(`/workflows/${workflowId}/runs`);
     const row = page.locator(`[data-testid=run-row][data-run-id="${executionId}"]`);
     await row.getByText('webhook', { exact: true }).waitFor();

@@ -539,7 +539,7 @@ function SendTestDialog({
         ) : null}
         {error ? (
           <div className="text-sm text-rose-600" role="alert" data-testid="webhook-test-error">
-            <p>{error.message}</p>
+            <p>{error.issues.length > 0 ? 'The call was refused:' : error.message}</p>
             {error.issues.length > 0 ? (
               <ul className="mt-1 list-disc pl-5 text-xs">
                 {error.issues.slice(0, 8).map((issue) => (
