@@ -242,7 +242,7 @@ function ScheduleHistory({ schedule }: { schedule: Schedule }) {
   );
 }
 
-function FireItem({ fire, timezone }: { fire: ScheduleFire; timezone: string }) {
+export function FireItem({ fire, timezone }: { fire: ScheduleFire; timezone: string }) {
   const style = OUTCOME_STYLES[fire.outcome];
   return (
     <li className="text-xs" data-testid="schedule-fire" data-outcome={fire.outcome}>
