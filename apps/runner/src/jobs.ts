@@ -10,6 +10,7 @@ import {
   type JobName,
   pruneExpiredAuthState,
   pruneProviderHealthBuckets,
+  pruneScheduleFires,
   pruneWebhookLogs,
 } from '@swarm/db';
 import type { Logger } from 'pino';
@@ -34,13 +35,16 @@ export const jobHandlers: JobHandlers = {
     const healthBuckets = await pruneProviderHealthBuckets(db, HEALTH_BUCKET_RETENTION_MS);
     // Webhook call logs: 30 days, at most the newest 1,000 per webhook.
     const webhookLogs = await pruneWebhookLogs(db);
-    const pruned = { ...auth, healthBuckets, webhookLogs };
+    // Schedule history: 90 days, at most the newest 1,000 per schedule (never queued or active ones).
+    const scheduleFires = await pruneScheduleFires(db);
+    const pruned = { ...auth, healthBuckets, webhookLogs, scheduleFires };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },
 
   run: (data, { runs, job }) => runs.execute({ ...job, data }),
 
+  // A scheduled run failed here gets its retry from the scheduler's sweep (within about 30 s).
   async runAbandoned({ executionId }, { db, logger }) {
     const failed = await failAbandonedExecution(db, executionId);
     logger.warn({ executionId, failed }, 'run abandoned after its retries ran out');
