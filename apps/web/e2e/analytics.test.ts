@@ -164,9 +164,11 @@ describe('the cost dashboard', () => {
     await stack.locator(drawnBars).first().waitFor();
     expect(await stack.getAttribute('data-series')).toBe('echo');
     await page.getByTestId('provider-panel').getByText('mock/delay:1: 1 attempt without a price').waitFor();
-    const tokens = page.getByTestId('token-bars');
-    await tokens.getByText('Input', { exact: true }).waitFor();
-    await tokens.getByText(String(inputTokens), { exact: true }).first().waitFor();
+    await page
+      .locator('[data-testid=token-bars] [data-testid=ranked-row][data-name=Input]')
+      .getByTestId('ranked-value')
+      .getByText(String(inputTokens), { exact: true })
+      .waitFor();
 
     // The most expensive workflows: ours first, at its cost; the name opens its runs.
     const row = page.locator(`[data-testid=expensive-row][data-workflow-id="${priced.id}"]`);
@@ -265,6 +267,15 @@ describe('the cost dashboard', () => {
     await page.getByTestId('expensive-empty').waitFor();
     await page.getByTestId('usage-panel').getByTestId('chart-empty').waitFor();
     expect(await page.getByTestId('total-unpriced').count()).toBe(0);
+
+    // Someone else's (or no) workflow in the URL: the API's NOT_FOUND is shown, with a retry.
+    await page.goto('/analytics?workflow=00000000-0000-4000-8000-000000000000');
+    await page
+      .getByTestId('analytics-page')
+      .getByRole('alert')
+      .first()
+      .getByText(/not found/i)
+      .waitFor();
     expect(errors).toEqual([]);
   });
 });

@@ -300,7 +300,7 @@ export default function AnalyticsPage() {
                           {row.runsSucceeded} / {row.runsFailed}
                         </td>
                         <td className="py-2 text-right tabular-nums" data-testid="expensive-per-run">
-                          {formatDollars(row.costPerSuccessfulRunMicros)}
+                          {row.costMicros === null ? '—' : formatDollars(row.costPerSuccessfulRunMicros)}
                         </td>
                       </tr>
                     ))}

@@ -5,7 +5,6 @@
 // Deep imports: the package has no `sideEffects: false`, so its index would pull every Tremor
 // component (date pickers, dialogs…) into this chunk — twice the size.
 import BarChart from '@tremor/react/dist/components/chart-elements/BarChart/BarChart.js';
-import BarList from '@tremor/react/dist/components/vis-elements/BarList/BarList.js';
 import type { ReactNode } from 'react';
 import { colorsFor } from './chart-colors.ts';
 import { formatChartDollars, formatTokens, type StackedSeries } from './figures.ts';
@@ -66,24 +65,64 @@ export function StackedCostChart({ series, testId }: { series: StackedSeries; te
 export interface RankedItem {
   name: string;
   value: number;
-  href?: string;
 }
 
-/** Horizontal bars of dollar amounts, largest first (agent roles, providers' totals). */
-export function CostBars({ items, testId }: { items: RankedItem[]; testId: string }) {
-  if (items.length === 0) return <EmptyChart />;
+/**
+ * Horizontal bars, largest first: a name, a bar as wide as its share of the largest, the value.
+ * (Tremor's BarList tints its bars with Tailwind 3's `bg-opacity-*`, which Tailwind 4 dropped.)
+ */
+function RankedBars({
+  items,
+  format,
+  barClass,
+  testId,
+  sort = true,
+}: {
+  items: RankedItem[];
+  format: (value: number) => string;
+  barClass: string;
+  testId: string;
+  sort?: boolean;
+}) {
+  const rows = sort ? [...items].sort((a, b) => b.value - a.value) : items;
+  const max = Math.max(0, ...rows.map((item) => item.value));
   return (
-    <div data-testid={testId}>
-      <BarList data={items} valueFormatter={formatChartDollars} color="indigo" />
-    </div>
+    <ul className="space-y-1.5" data-testid={testId}>
+      {rows.map((item) => (
+        <li
+          key={item.name}
+          className="flex items-center gap-3 text-sm"
+          data-testid="ranked-row"
+          data-name={item.name}
+        >
+          <div className="relative h-8 min-w-0 flex-1">
+            <div
+              className={`absolute inset-y-0 left-0 rounded ${barClass}`}
+              style={{ width: `${max > 0 ? (item.value / max) * 100 : 0}%` }}
+            />
+            <span className="absolute inset-y-0 left-2 flex max-w-full items-center truncate pr-2 text-slate-800">
+              {item.name}
+            </span>
+          </div>
+          <span className="w-24 shrink-0 text-right tabular-nums text-slate-700" data-testid="ranked-value">
+            {format(item.value)}
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
+/** Dollar amounts by a dimension (agent role, workflow). */
+export function CostBars({ items, testId }: { items: RankedItem[]; testId: string }) {
+  if (items.length === 0) return <EmptyChart />;
+  return <RankedBars items={items} format={formatChartDollars} barClass="bg-indigo-100" testId={testId} />;
+}
+
+/** Tokens by bucket, in the buckets' own order. */
 export function TokenBars({ items, testId }: { items: RankedItem[]; testId: string }) {
   if (items.every((item) => item.value === 0)) return <EmptyChart message="No tokens in this range" />;
   return (
-    <div data-testid={testId}>
-      <BarList data={items} valueFormatter={formatTokens} color="sky" />
-    </div>
+    <RankedBars items={items} format={formatTokens} barClass="bg-sky-100" testId={testId} sort={false} />
   );
 }

@@ -49,7 +49,7 @@ export default function BudgetsPage() {
             threshold each month; a blocking budget refuses new runs once it is used up.
           </p>
         </div>
-        <div className="flex gap-2">
+        <div className="flex items-center gap-3">
           <Link to="/analytics" className="text-sm text-slate-600 hover:text-slate-900">
             ← Costs
           </Link>
