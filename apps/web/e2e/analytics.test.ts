@@ -178,6 +178,18 @@ describe('the cost dashboard', () => {
       .getByText('1 attempt without a price')
       .waitFor();
 
+    // The CSV button downloads the same range's attempts: the seeded three, adding up to the total.
+    const csvHref = await page.getByTestId('export-csv').getAttribute('href');
+    const csv = await page.request.get(csvHref ?? '');
+    expect(csv.status()).toBe(200);
+    const [header, ...lines] = (await csv.text()).trim().split('\r\n');
+    // cost_micros is third from the end: counting from there, a quoted comma earlier cannot shift it.
+    expect((header ?? '').split(',').slice(-3)).toEqual(['cost_micros', 'cost_usd', 'cost_status']);
+    expect(lines).toHaveLength(3);
+    const costs = lines.map((line) => line.split(',').at(-3));
+    expect(costs.filter((cost) => cost === '')).toHaveLength(1);
+    expect(costs.reduce((sum, cost) => sum + Number(cost || 0), 0)).toBe(expected);
+
     // The CSV link carries the filters; choosing a workflow narrows everything to it.
     await page.getByTestId('analytics-workflow').selectOption(unpriced.id);
     await page
