@@ -469,7 +469,7 @@ export function WorkflowEditor({
           >
             Export
           </a>
-          <div className="flex gap-0.5 rounded-lg bg-slate-100 p-0.5" role="group" aria-label="Side panels">
+          <div className="flex gap-0.5 rounded-lg bg-slate-100 p-0.5">
             {SIDE_PANELS.map((panel) => (
               <button
                 key={panel.id}

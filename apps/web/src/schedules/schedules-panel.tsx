@@ -19,6 +19,7 @@ import { ConfirmDialog } from '../ui/dialog.tsx';
 import { inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
+import { VersionTagOptions } from '../versions/version-tag-options.tsx';
 import {
   checkCronText,
   draftFromSchedule,
@@ -306,11 +307,6 @@ function ScheduleForm({
   const [submitted, setSubmitted] = useState(false);
 
   const zones = useMemo(timeZoneOptions, []);
-  const versions = useQuery(trpc.versions.list.queryOptions({ workflowId, limit: 200 }));
-  const tags = useMemo(
-    () => [...new Set((versions.data?.items ?? []).flatMap((v) => v.tags))].sort(),
-    [versions.data],
-  );
 
   const cronCheck = checkCronText(draft.cron);
   const local = scheduleInput(draft);
@@ -528,11 +524,7 @@ function ScheduleForm({
           className={inputClass}
           data-testid="schedule-version-tag"
         />
-        <datalist id={ids.tags}>
-          {tags.map((tag) => (
-            <option key={tag} value={tag} />
-          ))}
-        </datalist>
+        <VersionTagOptions id={ids.tags} workflowId={workflowId} />
         <p className="mt-1 text-xs text-slate-500">
           Empty runs the draft as saved at that moment; a tag runs the version it points to.
         </p>

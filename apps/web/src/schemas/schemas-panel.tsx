@@ -212,6 +212,11 @@ function SchemaEditor({
             />
             {'error' in sample ? (
               <p className="mt-1 text-xs text-rose-600">{sample.error}</p>
+            ) : issues.length > 0 ? (
+              // A schema the server's validator refuses says nothing about the sample yet.
+              <p className="mt-1 text-xs text-slate-500" data-testid={`${testPrefix}-sample-waiting`}>
+                The sample is checked once the schema is valid.
+              </p>
             ) : check && check.issues.length > 0 ? (
               <ul
                 className="mt-1.5 space-y-0.5 rounded-lg bg-rose-50 p-2 text-xs text-rose-700 ring-1 ring-rose-200"
@@ -228,7 +233,7 @@ function SchemaEditor({
                 ✓ The sample matches the schema.
               </p>
             ) : null}
-            {check?.checker === 'basic' ? (
+            {check?.checker === 'basic' && issues.length === 0 ? (
               <p className="mt-1 text-[11px] text-slate-400">
                 Checked here with the form's rules; the server checks with the full JSON Schema validator.
               </p>

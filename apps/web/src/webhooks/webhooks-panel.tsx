@@ -19,6 +19,7 @@ import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
 import { inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
+import { VersionTagOptions } from '../versions/version-tag-options.tsx';
 import {
   AUTH_MODES,
   curlCommand,
@@ -653,7 +654,14 @@ function WebhookForm({
 }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const ids = { rate: useId(), allow: useId(), tag: useId(), mapping: useId(), sample: useId() };
+  const ids = {
+    rate: useId(),
+    allow: useId(),
+    tag: useId(),
+    tags: useId(),
+    mapping: useId(),
+    sample: useId(),
+  };
   const [draft, setDraft] = useState<WebhookDraft>(() =>
     webhook ? draftFromWebhook(webhook) : newWebhookDraft(),
   );
@@ -757,12 +765,14 @@ function WebhookForm({
         <Row label="Version" htmlFor={ids.tag} error={apiIssue('versionTag')}>
           <input
             id={ids.tag}
+            list={ids.tags}
             className={inputClass}
             value={draft.versionTag}
             placeholder="draft"
             onChange={(e) => set('versionTag', e.target.value)}
             data-testid="webhook-version-tag"
           />
+          <VersionTagOptions id={ids.tags} workflowId={workflowId} />
         </Row>
       </div>
 
