@@ -133,6 +133,18 @@ describe('schedule panel', () => {
       .toHaveLength(5);
     expect(await nextRuns.count()).toBe(5);
 
+    // 02:30 on Sundays in March: the second Sunday is the spring-forward day, when 02:30 does not
+    // exist; that occurrence is marked and runs at 03:00 instead.
+    await form.getByTestId('schedule-cron').fill('30 2 * 3 0');
+    const shifted = form
+      .getByTestId('schedule-next-run')
+      .filter({ has: page.getByTestId('schedule-dst-shift') });
+    await shifted.getByText('moved from 02:30').waitFor();
+    expect(await shifted.count()).toBe(1);
+    expect(await shifted.textContent()).toMatch(/^Sun, \d{4}-03-(0[89]|1[0-4]) 03:00UTC−04:00/);
+    await form.getByTestId('cron-preset-weekly').click();
+    await form.locator('[data-testid=schedule-next-runs][aria-busy=false]').waitFor();
+
     // The schema form is offered for the input; the required topic is filled in.
     await form.getByTestId('schedule-input-topic').fill('weekly digest');
     await form.getByTestId('schedule-overlap').selectOption('queue-one');
