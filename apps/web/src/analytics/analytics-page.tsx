@@ -5,14 +5,14 @@
  * what failures cost, the fallback rate and tokens by bucket — plus a CSV export of the same
  * rows. Loaded lazily: Tremor and Recharts stay out of the first chunk.
  */
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { PageError } from '../layout/page-state.tsx';
 import { formatDollars } from '../money/money.ts';
 import { type RouterOutputs, useTRPC } from '../trpc.ts';
-import { buttonClass } from '../ui/button.tsx';
+import { Button, buttonClass } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
 import { CostBars, Panel, StackedCostChart, TokenBars } from './cost-charts.tsx';
 import {
@@ -36,6 +36,7 @@ import { RangePicker } from './range-picker.tsx';
 
 export default function AnalyticsPage() {
   const trpc = useTRPC();
+  const queryClient = useQueryClient();
   const [params, setParams] = useSearchParams();
   const selection = rangeFromSearch(params);
   const workflowId = params.get('workflow') || undefined;
@@ -96,6 +97,17 @@ export default function AnalyticsPage() {
           </p>
         </div>
         <div className="flex gap-2">
+          <Button
+            variant="ghost"
+            onClick={() => {
+              // A preset's window ends at "now" as of when it was chosen; move it up to this minute.
+              setNow(new Date());
+              void queryClient.invalidateQueries({ queryKey: trpc.analytics.pathKey() });
+            }}
+            data-testid="analytics-refresh"
+          >
+            Refresh
+          </Button>
           <Link to="/budgets" className={buttonClass('secondary')}>
             Budgets
           </Link>
