@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { budgetProgress, parseMonthlyLimit, parseThresholds } from './budget-form.ts';
+import { budgetProgress, formErrorsFromApi, parseMonthlyLimit, parseThresholds } from './budget-form.ts';
 
 describe('parseThresholds', () => {
   test('reads whole percentages separated by commas or spaces, sorted and without repeats', () => {
@@ -46,5 +46,33 @@ describe('budgetProgress', () => {
     const over = budgetProgress(12_000_000, 3_000_000, 10_000_000, [50]);
     expect(over).toEqual({ spentPercent: 100, reservedPercent: 0, spentRatio: 1.2, state: 'exceeded' });
     expect(budgetProgress(9_000_000, 3_000_000, 10_000_000, []).reservedPercent).toBeCloseTo(10);
+  });
+});
+
+describe('formErrorsFromApi', () => {
+  test('puts each issue under its field, with its path', () => {
+    expect(
+      formErrorsFromApi(
+        [
+          { path: 'alertAt[1]', message: 'from 1 to 100' },
+          { path: 'alertAt[2]', message: 'from 1 to 100' },
+          { path: 'monthlyLimitMicros', message: 'must be more than zero' },
+          { path: 'scope', message: '"global" or a workflow id' },
+          { path: 'id', message: 'not a valid id' },
+        ],
+        'Invalid input',
+      ),
+    ).toEqual({
+      thresholds: 'alertAt[1]: from 1 to 100',
+      limit: 'monthlyLimitMicros: must be more than zero',
+      scope: 'scope: "global" or a workflow id',
+      form: 'id: not a valid id',
+    });
+  });
+
+  test('an error without issues (a conflict, a missing workflow) goes under the form', () => {
+    expect(formErrorsFromApi([], 'there is already a global budget; update it instead')).toEqual({
+      form: 'there is already a global budget; update it instead',
+    });
   });
 });

@@ -67,3 +67,33 @@ export function budgetProgress(
   const state = spentRatio >= 1 ? 'exceeded' : spentRatio * 100 >= lowest ? 'warning' : 'ok';
   return { spentPercent, reservedPercent, spentRatio, state };
 }
+
+export interface BudgetFormErrors {
+  scope?: string;
+  limit?: string;
+  thresholds?: string;
+  form?: string;
+}
+
+const FIELD_OF_PATH: Record<string, keyof BudgetFormErrors> = {
+  scope: 'scope',
+  monthlyLimitMicros: 'limit',
+  alertAt: 'thresholds',
+};
+
+/**
+ * The API's issues under the fields they concern (by the first segment of their path), each with
+ * its path so "alertAt[2]" says which threshold; an error without issues goes under the form.
+ */
+export function formErrorsFromApi(
+  issues: readonly { path: string; message: string }[],
+  message: string,
+): BudgetFormErrors {
+  const errors: BudgetFormErrors = {};
+  for (const issue of issues) {
+    const field = FIELD_OF_PATH[issue.path.split(/[.[]/)[0] ?? ''] ?? 'form';
+    errors[field] ??= `${issue.path}: ${issue.message}`;
+  }
+  if (issues.length === 0) errors.form = message;
+  return errors;
+}

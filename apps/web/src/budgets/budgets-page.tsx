@@ -6,7 +6,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { type ApiIssue, readApiError } from '../api-error.ts';
+import { readApiError } from '../api-error.ts';
 import { PageError } from '../layout/page-state.tsx';
 import { formatDollars, microsToDecimal } from '../money/money.ts';
 import { type RouterOutputs, useTRPC } from '../trpc.ts';
@@ -14,7 +14,14 @@ import { Button } from '../ui/button.tsx';
 import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
 import { Field, inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
-import { budgetProgress, formatThresholds, parseMonthlyLimit, parseThresholds } from './budget-form.ts';
+import {
+  type BudgetFormErrors,
+  budgetProgress,
+  formatThresholds,
+  formErrorsFromApi,
+  parseMonthlyLimit,
+  parseThresholds,
+} from './budget-form.ts';
 
 type Budget = RouterOutputs['budgets']['list'][number];
 
@@ -270,32 +277,6 @@ function BudgetRow({
   );
 }
 
-interface FormErrors {
-  scope?: string;
-  limit?: string;
-  thresholds?: string;
-  form?: string;
-}
-
-/** API issues to the form's fields, by the first segment of their path. */
-function errorsFromApi(issues: readonly ApiIssue[], fallback: string): FormErrors {
-  const errors: FormErrors = {};
-  for (const issue of issues) {
-    const head = issue.path.split(/[.[]/)[0];
-    const key =
-      head === 'monthlyLimitMicros'
-        ? 'limit'
-        : head === 'alertAt'
-          ? 'thresholds'
-          : head === 'scope'
-            ? 'scope'
-            : 'form';
-    errors[key] ??= `${issue.path}: ${issue.message}`;
-  }
-  if (issues.length === 0) errors.form = fallback;
-  return errors;
-}
-
 function BudgetDialog({
   budget,
   workflows,
@@ -314,7 +295,7 @@ function BudgetDialog({
   const [limit, setLimit] = useState(existing ? microsToDecimal(existing.monthlyLimitMicros) : '');
   const [thresholds, setThresholds] = useState(existing ? formatThresholds(existing.alertAt) : '50, 80, 100');
   const [blocking, setBlocking] = useState(existing?.blockWhenExceeded ?? false);
-  const [errors, setErrors] = useState<FormErrors>({});
+  const [errors, setErrors] = useState<BudgetFormErrors>({});
   const done = {
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: trpc.budgets.pathKey() });
@@ -322,7 +303,7 @@ function BudgetDialog({
     },
     onError: (error: unknown) => {
       const api = readApiError(error);
-      setErrors(errorsFromApi(api.issues, api.message));
+      setErrors(formErrorsFromApi(api.issues, api.message));
     },
   };
   const create = useMutation(trpc.budgets.create.mutationOptions(done));
@@ -333,7 +314,7 @@ function BudgetDialog({
     event.preventDefault();
     const parsedLimit = parseMonthlyLimit(limit);
     const parsedThresholds = parseThresholds(thresholds);
-    const next: FormErrors = {};
+    const next: BudgetFormErrors = {};
     if (!existing && !scope) next.scope = 'choose what the budget covers';
     if (!parsedLimit.ok) next.limit = parsedLimit.error;
     if (!parsedThresholds.ok) next.thresholds = parsedThresholds.error;
