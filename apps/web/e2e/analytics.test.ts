@@ -173,6 +173,7 @@ describe('the cost dashboard', () => {
     // The most expensive workflows: ours first, at its cost; the name opens its runs.
     const row = page.locator(`[data-testid=expensive-row][data-workflow-id="${priced.id}"]`);
     await row.getByTestId('expensive-cost').getByText(dollars(expected), { exact: true }).waitFor();
+    expect(await page.getByTestId('expensive-row').first().getAttribute('data-workflow-id')).toBe(priced.id);
     await page
       .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced.id}"]`)
       .getByText('1 attempt without a price')
