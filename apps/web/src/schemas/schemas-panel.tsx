@@ -184,7 +184,8 @@ function SchemaEditor({
         {issues.map((issue) => (
           <p
             key={`${issue.path}:${issue.message}`}
-            className="mt-1 text-xs text-rose-600"
+            // Dimmed while the server checks the latest text: it may no longer apply.
+            className={`mt-1 text-xs text-rose-600 ${checking ? 'opacity-50' : ''}`}
             data-testid={`${testPrefix}-schema-error`}
           >
             <span className="font-mono">{issue.path}</span>: {issue.message}
