@@ -7,8 +7,9 @@
  * schema/analytics.ts) rather than the ledger, so a dashboard over a million attempts reads a few
  * thousand rows (BENCH B8). Totals, trends and run outcomes come from 15-minute buckets; breakdowns
  * from daily (UTC) rows for whole days plus the ledger itself for the partial days at the ends of
- * the range. Ranges are resolved to 15-minute boundaries (`from` and `to` are rounded down) so every
- * figure of one answer covers exactly the same attempts.
+ * the range. Ranges are widened to 15-minute boundaries (`from` rounded down, `to` up; the default
+ * `to` is now, so the current quarter-hour is in) so every figure of one answer covers exactly the
+ * same attempts.
  *
  * Money is integer micro-dollars. Unpriced attempts (no known price) are counted separately and
  * never added as $0: a figure made only of unpriced attempts has `costMicros: null`.
@@ -76,10 +77,11 @@ export interface ResolvedRange {
 }
 
 const floorQuarter = (ms: number) => Math.floor(ms / QUARTER_MS) * QUARTER_MS;
+const ceilQuarter = (ms: number) => Math.ceil(ms / QUARTER_MS) * QUARTER_MS;
 
 /**
- * Checks and resolves a filter: defaults (`to` = now, `from` = 30 days earlier, UTC), rounded down
- * to 15 minutes; a reversed or over-long range is a BAD_REQUEST naming the field. A workflow filter
+ * Checks and resolves a filter: defaults (`to` = now, `from` = 30 days before `to`, UTC), widened
+ * to 15-minute boundaries; a reversed or over-long range is a BAD_REQUEST naming the field. A workflow filter
  * must name one of the caller's workflows (a deleted one still counts: its spend stays in history
  * only when unfiltered).
  */
@@ -90,7 +92,7 @@ export async function resolveAnalyticsFilter(
   options: AnalyticsOptions = {},
 ): Promise<ResolvedRange & { workflowId: string | null }> {
   const now = options.now ?? new Date();
-  const toMs = floorQuarter((filter.to ?? now).getTime());
+  const toMs = ceilQuarter((filter.to ?? now).getTime());
   const fromMs = floorQuarter(filter.from?.getTime() ?? toMs - DEFAULT_ANALYTICS_RANGE_DAYS * DAY_MS);
   if (filter.from && filter.to && filter.from.getTime() > filter.to.getTime())
     throw invalidInput([{ path: 'to', message: 'must not be before from' }]);
@@ -705,7 +707,7 @@ export async function* exportCostRows(
 ): AsyncGenerator<CostExportRow[]> {
   let after: { at: string; id: string } | null = null;
   for (;;) {
-    const rows: CostExportRow[] = await db.execute<CostExportRow & { started_at_text: string }>(sql`
+    const query = sql`
       select c.id, to_char(c.started_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as started_at,
         c.started_at::text as started_at_text, c.execution_id, c.workflow_id,
         w.name as workflow_name, e.version_id, v.number as version_number, c.node_id, c.agent_role,
@@ -719,10 +721,18 @@ export async function* exportCostRows(
       where c.owner_id = ${ownerId}
         ${range.workflowId === null ? sql`` : sql`and c.workflow_id = ${range.workflowId}`}
         and c.started_at >= ${tsParam(range.from)} and c.started_at < ${tsParam(range.to)}
-        ${after === null ? sql`` : sql`and (c.started_at, c.id) > (${after.at}::timestamptz, ${after.id}::uuid)`}
+        ${
+          after === null
+            ? sql``
+            : // The plain bound lets the (owner, started_at) index start where the last batch ended.
+              sql`and c.started_at >= ${after.at}::timestamptz
+                and (c.started_at, c.id) > (${after.at}::timestamptz, ${after.id}::uuid)`
+        }
       order by c.started_at, c.id
       limit ${batchSize}
-    `);
+    `;
+    // Served in order by the (owner | workflow, started_at, id) indexes of migration 0009.
+    const rows: CostExportRow[] = await db.execute<CostExportRow & { started_at_text: string }>(query);
     if (rows.length === 0) return;
     yield rows;
     if (rows.length < batchSize) return;
