@@ -152,10 +152,12 @@ export default function AnalyticsPage() {
         <div className="mt-6">
           <PageError message={readApiError(summary.error).message} onRetry={() => summary.refetch()} />
         </div>
-      ) : null}
-
-      <Totals summary={summary} />
-      <RangeFigures summary={summary} />
+      ) : (
+        <>
+          <Totals summary={summary} />
+          <RangeFigures summary={summary} />
+        </>
+      )}
 
       <div className="mt-6 grid gap-6">
         <Panel
@@ -200,6 +202,7 @@ export default function AnalyticsPage() {
               <>
                 <StackedCostChart
                   testId="provider-model-chart"
+                  label="Cost by provider, stacked by model"
                   series={stackSeries(
                     // Models without a price are listed below as counts, not stacked as $0.
                     pricedRows(data.byModel).map((row) => ({
@@ -354,7 +357,11 @@ function TrendChart({ data, spansDays }: { data: Trends; spansDays: boolean }) {
   const hasAny = data.points.some((point) => point.attempts > 0);
   return (
     <>
-      <StackedCostChart testId="trend-chart" series={{ rows: hasAny ? rows : [], categories: ['Cost'] }} />
+      <StackedCostChart
+        testId="trend-chart"
+        label={`Cost per ${data.interval}`}
+        series={{ rows: hasAny ? rows : [], categories: ['Cost'] }}
+      />
       {unpriced > 0 ? (
         <p className="mt-2 text-xs text-amber-700">Not plotted: {formatUnpriced(unpriced)}.</p>
       ) : null}

@@ -42,11 +42,19 @@ export function EmptyChart({ message = 'No costs in this range' }: { message?: s
   );
 }
 
-/** Cost per bucket over time, stacked by a dimension (provider, model). */
-export function StackedCostChart({ series, testId }: { series: StackedSeries; testId: string }) {
+/** One bar per `bucket` (a time bucket, a provider), stacked by category (a model), in dollars. */
+export function StackedCostChart({
+  series,
+  label,
+  testId,
+}: {
+  series: StackedSeries;
+  label: string;
+  testId: string;
+}) {
   if (series.rows.length === 0 || series.categories.length === 0) return <EmptyChart />;
   return (
-    <div data-testid={testId} data-series={series.categories.join(',')}>
+    <figure data-testid={testId} data-series={series.categories.join(',')} aria-label={label}>
       <BarChart
         className="h-64"
         data={series.rows}
@@ -58,7 +66,7 @@ export function StackedCostChart({ series, testId }: { series: StackedSeries; te
         yAxisWidth={72}
         showAnimation={false}
       />
-    </div>
+    </figure>
   );
 }
 
