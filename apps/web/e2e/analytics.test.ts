@@ -76,12 +76,29 @@ async function runToEnd(page: Page, workflowId: string, query: string, versionId
   return run as RunView;
 }
 
+/**
+ * A zone where it is about noon right now, so "today", "this week" and "this month" cannot roll
+ * over while the test runs. (Etc/GMT signs are inverted: Etc/GMT-5 is UTC+5.)
+ */
+function noonTimeZone(now = new Date()): string {
+  const offset = 12 - now.getUTCHours();
+  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+}
+
+/** The browser's time zone, which the dashboard counts days and weeks in. */
+async function useTimeZone(page: Page, timeZone: string) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Emulation.setTimezoneOverride', { timezoneId: timeZone });
+}
+
 /** The dashboard writes every amount with the app's money helper; the amounts come from usage × price. */
 const dollars = (micros: number) => formatDollars(micros);
 
 describe('the cost dashboard', () => {
   test('shows the seeded totals to the cent, the unpriced attempt as a count, and draws the charts', async () => {
     const { page, errors } = await app.newPage();
+    const timeZone = noonTimeZone();
+    await useTimeZone(page, timeZone);
     await signUp(page);
     await trpc(page, 'mutation', 'providers.pricing.upsert', {
       provider: 'mock',
@@ -132,6 +149,7 @@ describe('the cost dashboard', () => {
 
     await page.getByRole('link', { name: 'Costs' }).click();
     await page.waitForURL('**/analytics');
+    await page.getByText(`in your time zone (${timeZone})`).waitFor();
     for (const period of ['today', 'thisWeek', 'thisMonth', 'allTime']) {
       const card = page.getByTestId(`total-${period}`);
       await card.getByTestId('total-cost').getByText(dollars(expected), { exact: true }).waitFor();
