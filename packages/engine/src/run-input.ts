@@ -1,10 +1,9 @@
 /**
  * Checks run input and output against the workflow's JSON Schemas (ajv with formats). Every trigger
  * validates input before a run exists; the executor checks again, and checks the output at the end.
- * Compiled validators are cached by a hash of the schema: the same version's schema is compiled
+ * Compiled validators are cached by the schema's text: the same version's schema is compiled
  * once per process, however many runs and webhooks use it.
  */
-import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { WorkflowDefinition } from './definition.ts';
@@ -24,7 +23,8 @@ const cache = new Map<string, ValidateFunction | string>();
 
 /** A compiled validator for a schema, or the reason it does not compile. */
 export function compileJsonSchema(schema: Record<string, unknown>): ValidateFunction | string {
-  const key = createHash('sha256').update(JSON.stringify(schema)).digest('hex');
+  // The schema's own text is the key: no hashing, so this also runs in the browser (no node:crypto).
+  const key = JSON.stringify(schema);
   const hit = cache.get(key);
   if (hit !== undefined) {
     // Refresh recency so the bounded cache drops the least recently used schema first.

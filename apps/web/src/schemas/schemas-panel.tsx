@@ -234,11 +234,6 @@ function SchemaEditor({
                 ✓ The sample matches the schema.
               </p>
             ) : null}
-            {check?.checker === 'basic' && issues.length === 0 ? (
-              <p className="mt-1 text-[11px] text-slate-400">
-                Checked here with the form's rules; the server checks with the full JSON Schema validator.
-              </p>
-            ) : null}
           </div>
           {spec ? (
             <div>
