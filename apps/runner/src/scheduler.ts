@@ -43,6 +43,11 @@ export interface SchedulerOptions {
 /** How often the retry sweep runs at most (it is a safety net for runners that died). */
 const RETRY_SWEEP_MS = 30_000;
 const MAX_BACKOFF_MS = 30_000;
+/**
+ * Schedules one runner fires at once when several share a minute. Each holds a pool connection for
+ * its transaction, so this stays below the runner's pool size (RUNNER_POOL_SIZE, default 5).
+ */
+const FIRE_CONCURRENCY = 3;
 
 export function createScheduler(options: SchedulerOptions) {
   const { db, jobs, registry, logger } = options;
@@ -101,7 +106,7 @@ export function createScheduler(options: SchedulerOptions) {
     // Timers run on this machine's clock, decisions on the database's: keep the difference.
     offsetMs = clock.now.getTime() - Date.now();
     const now = options.now?.() ?? clock.now;
-    const fired = await fireDueSchedules(db, jobs, { now, registry, onError });
+    const fired = await fireDueSchedules(db, jobs, { now, registry, onError, concurrency: FIRE_CONCURRENCY });
     fired.forEach(logFire);
     (await startQueuedFires(db, jobs, { now, registry, onError })).forEach(logFire);
     if (Date.now() - lastSweep >= RETRY_SWEEP_MS) {

@@ -548,6 +548,11 @@ export interface FireOptions {
   limit?: number | undefined;
   /** Told about a schedule whose processing failed (rolled back; retried on a later tick). */
   onError?: ((error: unknown, scheduleId: string) => void) | undefined;
+  /**
+   * Schedules fired at once, each in its own transaction (so `db` must be a pool, not a
+   * transaction, when this is above 1). Default 1.
+   */
+  concurrency?: number | undefined;
 }
 
 /** `3 min`, `2 h 5 min`, `45 s`: how late an occurrence ran, for history reasons. */
@@ -818,50 +823,56 @@ export async function fireDueSchedules(
   const limit = options.limit ?? 100;
   const attempted: string[] = [];
   const reports: FireReport[] = [];
-  while (attempted.length < limit) {
-    let claimedId: string | null = null;
-    try {
-      const fired = await db.transaction(async (tx) => {
-        const [schedule] = await tx
-          .select({
-            id: workflowSchedules.id,
-            workflowId: workflowSchedules.workflowId,
-            ownerId: workflowSchedules.ownerId,
-            cron: workflowSchedules.cron,
-            timezone: workflowSchedules.timezone,
-            input: workflowSchedules.input,
-            versionTag: workflowSchedules.versionTag,
-            overlap: workflowSchedules.overlap,
-            missed: workflowSchedules.missed,
-            missedWindowSeconds: workflowSchedules.missedWindowSeconds,
-            nextFireAt: workflowSchedules.nextFireAt,
-          })
-          .from(workflowSchedules)
-          .where(
-            and(
-              eq(workflowSchedules.enabled, true),
-              sql`${workflowSchedules.nextFireAt} <= ${options.now.toISOString()}::timestamptz`,
-              attempted.length > 0
-                ? sql`${workflowSchedules.id} <> all(${sql.param(attempted)}::uuid[])`
-                : undefined,
-            ),
-          )
-          .orderBy(workflowSchedules.nextFireAt)
-          .limit(1)
-          .for('update', { skipLocked: true });
-        if (!schedule) return null;
-        claimedId = schedule.id;
-        attempted.push(schedule.id);
-        return fireSchedule(tx, jobs, schedule, options);
-      });
-      if (fired === null) break;
-      reports.push(...fired);
-    } catch (error) {
-      // Rolled back: the schedule stays due and is tried again on the next tick; the others go on.
-      if (claimedId === null) throw error;
-      options.onError?.(error, claimedId);
+  // Several transactions at once: when many schedules share a minute, firing them one after the
+  // other would make the last one late by the sum of the others (B7). Workers of one process never
+  // claim the same schedule: it is row-locked by the claimer (SKIP LOCKED) and then listed as tried.
+  async function worker() {
+    while (attempted.length < limit) {
+      let claimedId: string | null = null;
+      try {
+        const fired = await db.transaction(async (tx) => {
+          const [schedule] = await tx
+            .select({
+              id: workflowSchedules.id,
+              workflowId: workflowSchedules.workflowId,
+              ownerId: workflowSchedules.ownerId,
+              cron: workflowSchedules.cron,
+              timezone: workflowSchedules.timezone,
+              input: workflowSchedules.input,
+              versionTag: workflowSchedules.versionTag,
+              overlap: workflowSchedules.overlap,
+              missed: workflowSchedules.missed,
+              missedWindowSeconds: workflowSchedules.missedWindowSeconds,
+              nextFireAt: workflowSchedules.nextFireAt,
+            })
+            .from(workflowSchedules)
+            .where(
+              and(
+                eq(workflowSchedules.enabled, true),
+                sql`${workflowSchedules.nextFireAt} <= ${options.now.toISOString()}::timestamptz`,
+                attempted.length > 0
+                  ? sql`${workflowSchedules.id} <> all(${sql.param([...attempted])}::uuid[])`
+                  : undefined,
+              ),
+            )
+            .orderBy(workflowSchedules.nextFireAt)
+            .limit(1)
+            .for('update', { skipLocked: true });
+          if (!schedule) return null;
+          claimedId = schedule.id;
+          attempted.push(schedule.id);
+          return fireSchedule(tx, jobs, schedule, options);
+        });
+        if (fired === null) return;
+        reports.push(...fired);
+      } catch (error) {
+        // Rolled back: the schedule stays due and is tried again on the next tick; the others go on.
+        if (claimedId === null) throw error;
+        options.onError?.(error, claimedId);
+      }
     }
   }
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
   return reports;
 }
 
