@@ -7,10 +7,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { b2 } from './b2-webhook-ingest.ts';
+import { b4 } from './b4-webhook-latency.ts';
+import { b7 } from './b7-cron-precision.ts';
+import { b8 } from './b8-analytics.ts';
 import { b9 } from './b9-versions.ts';
 import type { Benchmark, BenchResult, BenchRow } from './lib.ts';
 
-const benchmarks: Benchmark[] = [b9];
+const benchmarks: Benchmark[] = [b2, b4, b7, b8, b9];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
@@ -26,14 +30,16 @@ function gitCommit(): string {
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : '—');
 
 function printTable(id: string, title: string, rows: BenchRow[]): void {
-  const header = ['measurement', 'n', 'p50 ms', 'p95 ms', 'baseline', 'ratio', 'bar', 'met'];
+  const header = ['measurement', 'n', '/s', 'p50 ms', 'p95 ms', 'p99 ms', 'baseline', 'ratio', 'bar', 'met'];
   const body = rows.map((r) => [
     r.name,
     String(r.samples),
+    r.perSecond === undefined ? '' : r.perSecond.toFixed(0),
     ms(r.p50Ms),
     ms(r.p95Ms),
+    r.p99Ms === undefined ? '' : ms(r.p99Ms),
     r.baseline ?? '(baseline)',
-    r.ratio === null ? '' : `${r.ratio.toFixed(1)}×`,
+    r.ratio === null ? '' : `${r.ratio.toFixed(2)}×`,
     r.bar ?? '',
     r.met === null ? '' : r.met ? 'yes' : 'NO',
   ]);
