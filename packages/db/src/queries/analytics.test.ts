@@ -334,7 +334,7 @@ describe('analytics summary over a range', () => {
     ]);
   });
 
-  it('gives the same answer from the ledger alone for a range inside one day', async () => {
+  it('gives the same answer from 15-minute rows alone for a range inside one day', async () => {
     const s = await analyticsSummary(
       database.db,
       owner,

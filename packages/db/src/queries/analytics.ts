@@ -6,8 +6,8 @@
  * Reads `cost_rollups` (kept by triggers in the same transaction as the ledger rows, see
  * schema/analytics.ts) rather than the ledger, so a dashboard over a million attempts reads a few
  * thousand rows (BENCH B8). Totals, trends and run outcomes come from 15-minute buckets; breakdowns
- * from daily (UTC) rows for whole days plus the ledger itself for the partial days at the ends of
- * the range. Ranges are widened to 15-minute boundaries (`from` rounded down, `to` up; the default
+ * from daily (UTC) rows for whole days plus 15-minute rows for the partial days at the ends of the
+ * range. Ranges are widened to 15-minute boundaries (`from` rounded down, `to` up; the default
  * `to` is now, so the current quarter-hour is in) so every figure of one answer covers exactly the
  * same attempts.
  *
@@ -328,45 +328,36 @@ async function rangeFigures(
 }
 
 /**
- * A breakdown's source rows: daily rollups for the whole UTC days inside the range, plus ledger
- * rows for the partial days at either end, in the same shape. `keys` are the rollup columns and
- * `rawKeys` the same values from the ledger (`c`) joined to its run (`e`).
+ * A breakdown's source rows: daily roll-ups for the whole UTC days inside the range, plus 15-minute
+ * roll-ups for the partial days at either end (migration 0010). Without a workflow filter, model
+ * and role rows are the owner-level ones (`workflow_id` null: a few per day, not one per workflow);
+ * version rows are always per workflow.
  */
 function breakdownSource(
   ownerId: string,
   range: ResolvedRange & { workflowId: string | null },
   dimension: 'version' | 'model' | 'role',
   keys: string,
-  rawKeys: string,
 ): SQL {
   const fromMs = range.from.getTime();
   const toMs = range.to.getTime();
   const firstFullDay = Math.ceil(fromMs / DAY_MS) * DAY_MS;
   const endFullDays = Math.floor(toMs / DAY_MS) * DAY_MS;
-  const rawColumns = sql.raw(`${rawKeys}, 1 as attempts, (c.cost_status = 'priced')::int as priced_attempts,
-    (c.cost_status = 'unpriced')::int as unpriced_attempts, (c.cost_status = 'no_usage')::int as no_usage_attempts,
-    coalesce(c.cost_micros, 0) as cost_micros, c.input_tokens, c.cache_read_tokens, c.cache_write_tokens,
-    c.output_tokens, c.reasoning_tokens`);
-  const rollupColumns = sql.raw(`${keys}, attempts, priced_attempts, unpriced_attempts, no_usage_attempts,
+  const scope =
+    range.workflowId !== null
+      ? sql`workflow_id = ${range.workflowId} and owner_id = ${ownerId}`
+      : dimension === 'version'
+        ? sql`owner_id = ${ownerId}`
+        : sql`owner_id = ${ownerId} and workflow_id is null`;
+  const columns = sql.raw(`${keys}, attempts, priced_attempts, unpriced_attempts, no_usage_attempts,
     cost_micros, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens`);
-  const rawFilter =
-    range.workflowId === null
-      ? sql`c.owner_id = ${ownerId}`
-      : sql`c.workflow_id = ${range.workflowId} and c.owner_id = ${ownerId}`;
-  const raw = (a: number, b: number) =>
-    sql`select ${rawColumns} from execution_costs c left join executions e on e.id = c.execution_id
-      where ${rawFilter} and c.started_at >= ${tsParam(new Date(a))} and c.started_at < ${tsParam(new Date(b))}`;
-  if (firstFullDay >= endFullDays) return raw(fromMs, toMs);
-  const rollupFilter =
-    range.workflowId === null
-      ? sql`owner_id = ${ownerId} and grain = 'day' and dimension = ${dimension}`
-      : sql`workflow_id = ${range.workflowId} and grain = 'day' and dimension = ${dimension} and owner_id = ${ownerId}`;
-  const parts = [
-    sql`select ${rollupColumns} from cost_rollups where ${rollupFilter}
-      and bucket_start >= ${tsParam(new Date(firstFullDay))} and bucket_start < ${tsParam(new Date(endFullDays))}`,
-  ];
-  if (fromMs < firstFullDay) parts.push(raw(fromMs, firstFullDay));
-  if (endFullDays < toMs) parts.push(raw(endFullDays, toMs));
+  const rowsOf = (grain: 'quarter' | 'day', a: number, b: number) =>
+    sql`select ${columns} from cost_rollups where ${scope} and grain = ${grain} and dimension = ${dimension}
+      and bucket_start >= ${tsParam(new Date(a))} and bucket_start < ${tsParam(new Date(b))}`;
+  if (firstFullDay >= endFullDays) return rowsOf('quarter', fromMs, toMs);
+  const parts = [rowsOf('day', firstFullDay, endFullDays)];
+  if (fromMs < firstFullDay) parts.push(rowsOf('quarter', fromMs, firstFullDay));
+  if (endFullDays < toMs) parts.push(rowsOf('quarter', endFullDays, toMs));
   return sql.join(parts, sql` union all `);
 }
 
@@ -430,7 +421,7 @@ async function versionBreakdown(
     }
   >(sql`
     select s.workflow_id, s.version_id, v.number, w.name, ${MEASURES}
-    from (${breakdownSource(ownerId, range, 'version', 'workflow_id, version_id', 'c.workflow_id, e.version_id')}) s
+    from (${breakdownSource(ownerId, range, 'version', 'workflow_id, version_id')}) s
     left join workflow_versions v on v.id = s.version_id
     left join workflows w on w.id = s.workflow_id
     group by s.workflow_id, s.version_id, v.number, w.name
@@ -460,7 +451,7 @@ async function modelBreakdown(
 ): Promise<{ byModel: ModelBreakdown[]; byProvider: ProviderBreakdown[] }> {
   const rows = await db.execute<RawMeasures & { provider: string; model: string }>(sql`
     select s.provider, s.model, ${MEASURES}
-    from (${breakdownSource(ownerId, range, 'model', 'provider, model', 'c.served_provider as provider, c.served_model as model')}) s
+    from (${breakdownSource(ownerId, range, 'model', 'provider, model')}) s
     group by s.provider, s.model
   `);
   const byModel = rows.map((r) => ({ provider: r.provider, model: r.model, ...detailed(r) }));
@@ -479,7 +470,7 @@ async function roleBreakdown(
 ): Promise<AgentRoleBreakdown[]> {
   const rows = await db.execute<RawMeasures & { agent_role: string | null }>(sql`
     select s.agent_role, ${MEASURES}
-    from (${breakdownSource(ownerId, range, 'role', 'agent_role', 'c.agent_role')}) s
+    from (${breakdownSource(ownerId, range, 'role', 'agent_role')}) s
     group by s.agent_role
   `);
   return rows.map((r) => ({ agentRole: r.agent_role, ...detailed(r) })).sort(byCostDesc);

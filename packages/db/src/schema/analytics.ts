@@ -9,9 +9,10 @@
  * - `quarter` (15-minute buckets; every real time zone's offset is a multiple of 15 minutes, so
  *   hours and days in any zone are whole buckets): dimension `total` (per owner) and `workflow`
  *   (per owner and workflow). Totals, trends and run outcomes come from these.
- * - `day` (UTC days): dimensions `version`, `model` and `role`, each also keyed by workflow so a
- *   workflow filter applies. Breakdowns read whole UTC days here and the partial days at the ends of
- *   a range from the ledger itself.
+ * - `day` (UTC days): dimensions `version`, `model` and `role`, each keyed by workflow so a
+ *   workflow filter applies; `model` and `role` also per owner (`workflow_id` null, migration 0010)
+ *   for unfiltered breakdowns. Breakdowns read whole UTC days here and the partial days at the ends
+ *   of a range from the same dimensions at `quarter` grain (0010).
  * `workflow_id` deliberately has no foreign key: money spent stays in the totals after a workflow
  * is deleted.
  *
@@ -50,7 +51,7 @@ export const costRollups = pgTable(
     grain: text('grain', { enum: ROLLUP_GRAINS }).notNull(),
     dimension: text('dimension', { enum: ROLLUP_DIMENSIONS }).notNull(),
     bucketStart: timestampMs('bucket_start').notNull(),
-    /** Null only on `total` rows. */
+    /** Null on `total` rows and on the owner-level `model` and `role` rows. */
     workflowId: uuid('workflow_id'),
     /** `version` rows: the run's pinned version (null = the draft). */
     versionId: uuid('version_id'),
