@@ -2,6 +2,7 @@
  * Connecting to Postgres: one postgres.js pool per process wrapped by drizzle. Everything else in
  * this package takes the resulting `Db` (or a transaction of it) as its first argument.
  */
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema/index.ts';
@@ -11,6 +12,14 @@ export type Db = PostgresJsDatabase<Schema>;
 /** A transaction handle; accepted wherever a `Db` is, so queries compose inside transactions. */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
+
+/**
+ * Runs `work` in a transaction: `db`'s own when it already is one (no savepoint — a round trip
+ * saved on hot paths like webhook ingest and schedule firing), else a new one.
+ */
+export function inTransaction<T>(db: DbOrTx, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db instanceof PgTransaction ? work(db as Tx) : db.transaction(work);
+}
 
 export interface DatabaseOptions {
   /** Pool size. Count it against the server's `max_connections` across every process. */

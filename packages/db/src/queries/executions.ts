@@ -19,7 +19,7 @@ import {
   type WorkflowDefinition,
 } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
+import { type DbOrTx, inTransaction } from '../client.ts';
 import { enqueueJob, type JobSender } from '../jobs.ts';
 import {
   type ExecutionStatus,
@@ -130,15 +130,15 @@ export interface NewExecution {
 }
 
 /**
- * Inserts a queued execution and enqueues its `run` job in one transaction: there is never a run
- * without its job or a job without its run.
+ * Inserts a queued execution and enqueues its `run` job in one transaction (the caller's, when `db`
+ * is one): there is never a run without its job or a job without its run.
  */
 export async function createExecution(
   db: DbOrTx,
   jobs: JobSender,
   input: NewExecution,
 ): Promise<{ id: string }> {
-  return db.transaction(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const [row] = await tx
       .insert(executions)
       .values({

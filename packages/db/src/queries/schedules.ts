@@ -736,8 +736,9 @@ async function fireSchedule(
     now,
   );
   const plans = planOccurrences(schedule, occurrences, now);
-  let active = await activeRunCount(tx, schedule);
-  let queued = await hasQueuedFire(tx, schedule.id);
+  // Overlap `allow` starts every occurrence whatever is running: no need to look.
+  let active = schedule.overlap === 'allow' ? 0 : await activeRunCount(tx, schedule);
+  let queued = schedule.overlap === 'queue-one' ? await hasQueuedFire(tx, schedule.id) : false;
   const reports: FireReport[] = [];
   let started = 0;
 

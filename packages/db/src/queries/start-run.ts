@@ -12,11 +12,14 @@ import {
   findUnsafeJson,
   invalidInput,
   type NodeRegistry,
+  NotFoundError,
   validateForRun,
   type WorkflowDefinition,
 } from '@swarm/engine';
+import { and, eq } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import type { JobSender } from '../jobs.ts';
+import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
 import {
   createExecution,
@@ -25,7 +28,6 @@ import {
   type NewExecution,
 } from './executions.ts';
 import { commitDraftForRun, resolveRunVersion } from './versions.ts';
-import { getWorkflow } from './workflows.ts';
 
 /** What a version committed by `settings.autoCommitOnRun` says. */
 export const AUTO_COMMIT_MESSAGE = 'Auto-commit before run';
@@ -104,6 +106,16 @@ async function versionToRun(
   return commitDraftForRun(db, request.ownerId, workflow.id, AUTO_COMMIT_MESSAGE);
 }
 
+/** The owner's workflow, just what a run needs (no tags: this is on every trigger's path). */
+async function workflowToRun(db: DbOrTx, ownerId: string, id: string) {
+  const [row] = await db
+    .select({ id: workflows.id, definition: workflows.definition })
+    .from(workflows)
+    .where(and(eq(workflows.id, id), eq(workflows.ownerId, ownerId)));
+  if (!row) throw new NotFoundError('workflow');
+  return row;
+}
+
 /**
  * Every check a trigger makes before a run exists. Throws `NOT_FOUND` for a workflow or version
  * the owner does not have and `BAD_REQUEST` (naming the paths) for a definition that cannot run or
@@ -111,7 +123,7 @@ async function versionToRun(
  * of the workflow (or the global one) is used up this month.
  */
 export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<PreparedRun> {
-  const workflow = await getWorkflow(db, request.ownerId, request.workflowId);
+  const workflow = await workflowToRun(db, request.ownerId, request.workflowId);
   // A blocking budget that is used up refuses new runs from every trigger (CONFLICT, naming it).
   await assertWithinBudget(db, request.ownerId, workflow.id);
   const version = await versionToRun(db, request, workflow);
