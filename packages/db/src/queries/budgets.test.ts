@@ -4,7 +4,7 @@
  * per threshold and month, a new month starts from zero, spend is picked up from the ledger when a
  * budget is created, and bad input is refused naming the field.
  */
-import { DomainError, sampleWorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry, DomainError, sampleWorkflowDefinition } from '@swarm/engine';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../testing/vitest.ts';
 import {
@@ -21,6 +21,7 @@ import {
   updateBudget,
   updateBudgetSchema,
 } from './budgets.ts';
+import { prepareRun } from './start-run.ts';
 import { createUser } from './users.ts';
 import { createWorkflow } from './workflows.ts';
 
@@ -225,6 +226,34 @@ describe('budget alerts', () => {
       updateBudgetSchema.parse({ id: b.id, monthlyLimitMicros: 7000 }),
     );
     await assertWithinBudget(database.db, ownerId, workflowId);
+  });
+});
+
+describe('triggers and used-up budgets', () => {
+  it('refuses new runs from every trigger once a blocking budget (workflow or global) is used up', async () => {
+    const { ownerId, workflowId } = await someWorkflow('Nightly digest');
+    const registry = createNodeRegistry();
+    const request = (trigger: 'manual' | 'api' | 'schedule' | 'webhook') =>
+      prepareRun(database.db, { ownerId, workflowId, trigger, input: { query: 'q' }, registry });
+    const global = await createBudget(
+      database.db,
+      ownerId,
+      budget({ scope: 'global', monthlyLimitMicros: 2_000_000, blockWhenExceeded: true }),
+    );
+    await request('api');
+    await database.sql`update budgets set spent_micros = 2000000 where id = ${global.id}`;
+    for (const trigger of ['manual', 'api', 'schedule', 'webhook'] as const)
+      await expect(request(trigger)).rejects.toMatchObject({
+        code: 'CONFLICT',
+        message: 'global monthly budget of $2.00 is exhausted',
+      });
+    // A non-blocking budget only watches.
+    await updateBudget(
+      database.db,
+      ownerId,
+      updateBudgetSchema.parse({ id: global.id, blockWhenExceeded: false }),
+    );
+    await request('schedule');
   });
 });
 

@@ -430,16 +430,6 @@ export async function settleBudgets(
   });
 }
 
-/** Releases a reservation whose call never happened (nothing was spent). */
-export async function releaseBudgets(
-  db: DbOrTx,
-  reservation: BudgetReservation,
-  options: { now?: Date } = {},
-) {
-  if (reservation.budgetIds.length === 0) return;
-  await settleBudgets(db, reservation, 0, options);
-}
-
 /** The workflow a run belongs to (which budgets apply to its calls); null when the run is gone. */
 export async function workflowOfExecution(db: DbOrTx, executionId: string): Promise<string | null> {
   const rows = await db.execute<{ workflow_id: string }>(
