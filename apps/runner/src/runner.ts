@@ -86,6 +86,8 @@ export function createRunner(options: RunnerOptions) {
   });
   const llm = (options.createLlm ?? defaultLlm)(database.db, logger);
   const registry = options.registry ?? createNodeRegistry();
+  /** This runner's `run` workers; the scheduler wakes them when an occurrence it armed is due. */
+  const runWorkerIds: string[] = [];
   const scheduler =
     options.scheduler === false
       ? null
@@ -95,6 +97,9 @@ export function createRunner(options: RunnerOptions) {
           jobs: boss,
           registry,
           logger: logger.child({ component: 'scheduler' }),
+          wakeRunWorkers: () => {
+            for (const id of runWorkerIds) boss.notifyWorker(id);
+          },
           ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
         });
   const runs = createRunService({
@@ -146,6 +151,7 @@ export function createRunner(options: RunnerOptions) {
           }
         },
       );
+      runWorkerIds.push(workerId);
     }
   }
 

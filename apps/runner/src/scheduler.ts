@@ -38,6 +38,13 @@ export interface SchedulerOptions {
   now?: (() => Date) | undefined;
   /** The longest sleep between passes, in ms. Default 30 s. */
   maxSleepMs?: number | undefined;
+  /** How early occurrences are armed (see `lookAheadMs` of `fireDueSchedules`). Default 2 s. */
+  armAheadMs?: number | undefined;
+  /**
+   * Wakes this runner's run workers. Called at the instant of each occurrence this runner armed:
+   * its run's job becomes available then, and idle workers would otherwise wait for their poll.
+   */
+  wakeRunWorkers?: (() => void) | undefined;
 }
 
 /** How often the retry sweep runs at most (it is a safety net for runners that died). */
@@ -48,10 +55,20 @@ const MAX_BACKOFF_MS = 30_000;
  * its transaction, so this stays below the runner's pool size (RUNNER_POOL_SIZE, default 5).
  */
 const FIRE_CONCURRENCY = 3;
+/**
+ * Occurrences are written this long before their time, their jobs held until it (`startAfter`), so
+ * however many schedules share a minute their runs start on it, not after the writes of all of
+ * them. The price: overlap is judged this much early, and a schedule paused in these last seconds
+ * still runs this occurrence.
+ */
+const ARM_AHEAD_MS = 2_000;
 
 export function createScheduler(options: SchedulerOptions) {
   const { db, jobs, registry, logger } = options;
   const maxSleepMs = options.maxSleepMs ?? 30_000;
+  const armAheadMs = options.armAheadMs ?? ARM_AHEAD_MS;
+  /** Wake-ups at the instants of armed occurrences, by instant (ms on this machine's clock). */
+  const wakeTimers = new Map<number, NodeJS.Timeout>();
   let stopped = true;
   let loop: Promise<void> | null = null;
   let listening: { unlisten(): Promise<void> } | null = null;
@@ -67,6 +84,18 @@ export function createScheduler(options: SchedulerOptions) {
     passErrors += 1;
     logger.error({ err, scheduleId }, 'schedule could not be processed; retried on the next pass');
   };
+
+  function wakeAt(localMs: number) {
+    if (!options.wakeRunWorkers || wakeTimers.has(localMs)) return;
+    const timer = setTimeout(
+      () => {
+        wakeTimers.delete(localMs);
+        options.wakeRunWorkers?.();
+      },
+      Math.max(0, localMs - Date.now()),
+    );
+    wakeTimers.set(localMs, timer);
+  }
 
   function ring() {
     woken = true;
@@ -106,8 +135,16 @@ export function createScheduler(options: SchedulerOptions) {
     // Timers run on this machine's clock, decisions on the database's: keep the difference.
     offsetMs = clock.now.getTime() - Date.now();
     const now = options.now?.() ?? clock.now;
-    const fired = await fireDueSchedules(db, jobs, { now, registry, onError, concurrency: FIRE_CONCURRENCY });
+    const fired = await fireDueSchedules(db, jobs, {
+      now,
+      registry,
+      onError,
+      concurrency: FIRE_CONCURRENCY,
+      lookAheadMs: armAheadMs,
+    });
     fired.forEach(logFire);
+    for (const report of fired)
+      if (report.executionId && report.fireAt > now) wakeAt(report.fireAt.getTime() - offsetMs);
     (await startQueuedFires(db, jobs, { now, registry, onError })).forEach(logFire);
     if (Date.now() - lastSweep >= RETRY_SWEEP_MS) {
       lastSweep = Date.now();
@@ -116,7 +153,7 @@ export function createScheduler(options: SchedulerOptions) {
     }
     const { nextFireAt } = await schedulerClock(db);
     if (!nextFireAt) return maxSleepMs;
-    const untilNext = nextFireAt.getTime() - dbNow().getTime();
+    const untilNext = nextFireAt.getTime() - armAheadMs - dbNow().getTime();
     // Still due after this pass: another runner holds it (SKIP LOCKED) or it failed. Don't spin.
     if (untilNext <= 0) return passErrors > 0 ? 1000 : 50;
     return Math.min(maxSleepMs, untilNext);
@@ -165,6 +202,8 @@ export function createScheduler(options: SchedulerOptions) {
       stopped = true;
       ring();
       await loop;
+      for (const timer of wakeTimers.values()) clearTimeout(timer);
+      wakeTimers.clear();
       loop = null;
       await listening?.unlisten().catch((err: unknown) => logger.warn({ err }, 'unlisten failed'));
       listening = null;

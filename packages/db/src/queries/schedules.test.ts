@@ -253,6 +253,37 @@ describe('overlap policies', () => {
   });
 });
 
+describe('arming ahead (look-ahead)', () => {
+  it('writes an occurrence due within the look-ahead now, its job held until the occurrence', async () => {
+    const { schedule } = await scheduled(
+      { cron: '*/5 * * * *', timezone: 'UTC' },
+      at('2026-05-01T10:00:10Z'),
+    );
+    const armedAt = at('2026-05-01T10:04:58.500Z');
+    // Nothing is due yet without a look-ahead.
+    expect(await fire(armedAt)).toEqual([]);
+    const reports = await fireDueSchedules(database.db, jobs.sender, {
+      now: armedAt,
+      registry,
+      lookAheadMs: 2000,
+    });
+    expect(reports.map((r) => [r.fireAt.toISOString(), r.outcome])).toEqual([
+      ['2026-05-01T10:05:00.000Z', 'started'],
+    ]);
+    const [run] = await runsOf(schedule.id);
+    expect(run?.status).toBe('queued');
+    const [job] = await database.sql<{ start_after: Date }[]>`
+      select start_after from pgboss.job where name = 'run' and data->>'executionId' = ${run!.id}`;
+    expect(new Date(job!.start_after).toISOString()).toBe('2026-05-01T10:05:00.000Z');
+    expect((await nextFireAt(schedule.id))?.toISOString()).toBe('2026-05-01T10:10:00.000Z');
+    // The pass at the occurrence itself finds it done: one history row, one run.
+    await fire(at('2026-05-01T10:05:00Z'));
+    expect((await fires(schedule.id)).map((f) => [f.at, f.outcome, f.runs])).toEqual([
+      ['2026-05-01T10:05:00.000Z', 'started', 1],
+    ]);
+  });
+});
+
 describe('missed runs after downtime', () => {
   // Hourly from 01:00; the scheduler comes back at 05:30 (four and a half hours late).
   const created = at('2026-06-01T00:00:30Z');

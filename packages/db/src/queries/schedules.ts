@@ -544,6 +544,13 @@ export interface FireOptions {
   /** The current time (the scheduler passes the database's clock). */
   now: Date;
   registry: NodeRegistry;
+  /**
+   * Arm occurrences due within this many ms from `now` already: their runs are written now with a
+   * job that becomes available at the occurrence (`startAfter`), so a minute shared by many
+   * schedules costs no lateness — the writes happen before it. Overlap is then judged this much
+   * early. Default 0 (only what is due).
+   */
+  lookAheadMs?: number | undefined;
   /** Schedules processed in this call at most (the scheduler calls again while it gets a full batch). */
   limit?: number | undefined;
   /** Told about a schedule whose processing failed (rolled back; retried on a later tick). */
@@ -659,6 +666,7 @@ async function startScheduledRun(
   schedule: ScheduleForFiring,
   fireId: string,
   registry: NodeRegistry,
+  startAfter?: Date | undefined,
 ): Promise<{ executionId: string } | { error: unknown }> {
   try {
     return await tx.transaction(async (sp) => {
@@ -674,6 +682,7 @@ async function startScheduledRun(
         ...prepared,
         scheduleFireId: fireId,
         triggerAttempt: 1,
+        startAfter,
       });
       return { executionId: id };
     });
@@ -717,6 +726,10 @@ function planOccurrences(schedule: ScheduleForFiring, occurrences: CronOccurrenc
   });
 }
 
+/** The latest occurrence a pass processes: `now`, plus the look-ahead when arming. */
+const horizonOf = (options: Pick<FireOptions, 'now' | 'lookAheadMs'>) =>
+  new Date(options.now.getTime() + Math.max(0, options.lookAheadMs ?? 0));
+
 /**
  * Processes one due schedule, already locked by the caller's transaction: history rows, runs, and
  * the next occurrence.
@@ -728,12 +741,13 @@ async function fireSchedule(
   options: FireOptions,
 ): Promise<FireReport[]> {
   const { now } = options;
+  const horizon = horizonOf(options);
   const due = schedule.nextFireAt!;
   const { occurrences, dropped, droppedAtLeast } = occurrencesToProcess(
     schedule.cron,
     schedule.timezone,
     due,
-    now,
+    horizon,
   );
   const plans = planOccurrences(schedule, occurrences, now);
   // Overlap `allow` starts every occurrence whatever is running: no need to look.
@@ -772,7 +786,9 @@ async function fireSchedule(
 
     let executionId: string | null = null;
     if (outcome === 'started') {
-      const result = await startScheduledRun(tx, jobs, schedule, fire.id, options.registry);
+      // An armed occurrence (look-ahead): its job becomes available at the occurrence, not before.
+      const startAfter = occurrence.at > now ? occurrence.at : undefined;
+      const result = await startScheduledRun(tx, jobs, schedule, fire.id, options.registry, startAfter);
       if ('executionId' in result) {
         executionId = result.executionId;
         active += 1;
@@ -802,7 +818,7 @@ async function fireSchedule(
   await tx
     .update(workflowSchedules)
     .set({
-      nextFireAt: nextFireAfter(schedule.cron, schedule.timezone, now),
+      nextFireAt: nextFireAfter(schedule.cron, schedule.timezone, horizon),
       ...(newest ? { lastFireAt: newest } : {}),
       runCount: sql`${workflowSchedules.runCount} + ${started}`,
       updatedAt: sql`now()`,
@@ -850,7 +866,7 @@ export async function fireDueSchedules(
             .where(
               and(
                 eq(workflowSchedules.enabled, true),
-                sql`${workflowSchedules.nextFireAt} <= ${options.now.toISOString()}::timestamptz`,
+                sql`${workflowSchedules.nextFireAt} <= ${horizonOf(options).toISOString()}::timestamptz`,
                 attempted.length > 0
                   ? sql`${workflowSchedules.id} <> all(${sql.param([...attempted])}::uuid[])`
                   : undefined,
