@@ -10,6 +10,7 @@
  * competes with ingest; the queued runs are dropped with the scratch database.
  */
 import { createHmac } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
 import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
@@ -112,6 +113,9 @@ export const b2: Benchmark = {
         ...ingestOptions,
         overallRate: Math.max(1, Math.floor(ingest.perSecond / 2)),
       });
+      // autocannon stops at its deadline with calls in flight; let them finish before closing pools
+      // (postgres.js can crash on a write it had queued when its socket is torn down mid-flight).
+      await sleep(2000);
       const [{ runs }] = (await database.sql`select count(*)::int as runs from executions`) as unknown as [
         { runs: number },
       ];
