@@ -300,7 +300,10 @@ describe('analytics summary over a range', () => {
         failed: 1,
         cancelled: 0,
         succeededCostMicros: 3032,
-        costPerSuccessfulRunMicros: 3032,
+        // E1's attempt A6 is unpriced (recorded after the run, as imports do): its cost is unknown,
+        // so it is left out of the average instead of counting as $0.
+        costPerSuccessfulRunMicros: null,
+        succeededUnpriced: 1,
       },
     });
     expect(period.fallback.fallbackRate).toBeCloseTo(1 / 6, 10);
@@ -362,6 +365,7 @@ describe('analytics summary over a range', () => {
       runsSucceeded: 0,
       runsFailed: 1,
       costPerSuccessfulRunMicros: null,
+      succeededUnpriced: 0,
     });
   });
 
@@ -483,5 +487,116 @@ describe('analytics bad input', () => {
   it("never shows another owner's spend", async () => {
     const { totals } = await analyticsSummary(database.db, other, filter({}), { now: NOW });
     expect(totals.allTime).toMatchObject({ costMicros: 999_999, attempts: 1 });
+  });
+});
+
+describe('cost per successful run', () => {
+  const DOLLARS_1_35 = 1_350_000;
+  const at = '2026-11-24T10:00:00Z';
+  const range = { from: '2026-11-24T00:00:00Z', to: NOW.toISOString() };
+  let buyer: string;
+  let workflowId: string;
+
+  /** A run the way the runner records it: attempts while running, then the final status. */
+  async function liveRun(id: string, attempts: Omit<Attempt, 'execution' | 'at'>[], costMicros: number) {
+    await database.sql`
+      insert into executions (id, workflow_id, owner_id, definition, trigger, status, input, started_at)
+      values (${id}, ${workflowId}, ${buyer}, '{"nodes":[],"edges":[]}'::jsonb, 'manual', 'running', '{}'::jsonb, ${at})`;
+    await insertAttempts(
+      workflowId,
+      attempts.map((a) => ({ ...a, execution: id, at })),
+      buyer,
+    );
+    await database.sql`
+      update executions set status = 'succeeded', cost_micros = ${costMicros}, finished_at = ${at} where id = ${id}`;
+  }
+
+  /** A run imported finished, its attempts recorded afterwards. */
+  async function importedRun(id: string, attempts: Omit<Attempt, 'execution' | 'at'>[], costMicros: number) {
+    await insertRun(id, workflowId, null, 'succeeded', at, costMicros, buyer);
+    await insertAttempts(
+      workflowId,
+      attempts.map((a) => ({ ...a, execution: id, at })),
+      buyer,
+    );
+  }
+
+  const priced = { provider: 'openai', model: 'gpt-4o', role: null, cost: DOLLARS_1_35 };
+  const unpriced = { provider: 'acme', model: 'no-price-model', role: null, cost: null };
+
+  beforeAll(async () => {
+    buyer = (await createUser(database.db, { email: 'per-run@example.com', name: 'P', passwordHash: 'x' }))
+      .id;
+    workflowId = (
+      await createWorkflow(database.db, buyer, { name: 'Per run', definition: sampleWorkflowDefinition() })
+    ).id;
+  });
+
+  async function figures() {
+    const { period } = await analyticsSummary(database.db, buyer, filter(range), { now: NOW });
+    const { items } = await expensiveWorkflows(database.db, buyer, filter(range), { now: NOW });
+    return { runs: period.runs, listed: items[0] };
+  }
+
+  it('averages fully priced successful runs only and counts the runs with an unpriced attempt apart', async () => {
+    await liveRun('00000000-0000-4000-8000-0000000000a1', [priced], DOLLARS_1_35);
+    await importedRun('00000000-0000-4000-8000-0000000000a2', [priced], DOLLARS_1_35);
+    // Priced call, then a fallback to a model without a price: its cost is unknown, not $0.
+    await liveRun('00000000-0000-4000-8000-0000000000a3', [{ ...priced, cost: 5000 }, unpriced], 5000);
+
+    const { runs, listed } = await figures();
+    expect(runs).toMatchObject({
+      succeeded: 3,
+      succeededCostMicros: 2 * DOLLARS_1_35 + 5000,
+      costPerSuccessfulRunMicros: DOLLARS_1_35,
+      succeededUnpriced: 1,
+    });
+    expect(listed).toMatchObject({
+      runsSucceeded: 3,
+      costPerSuccessfulRunMicros: DOLLARS_1_35,
+      succeededUnpriced: 1,
+    });
+  });
+
+  it('leaves out an imported run whose unpriced attempt is recorded after it succeeded, once', async () => {
+    const id = '00000000-0000-4000-8000-0000000000a4';
+    await importedRun(id, [unpriced, { ...priced, cost: 7000 }], 7000);
+    // A second unpriced attempt of the same run does not count it twice.
+    await insertAttempts(workflowId, [{ ...unpriced, execution: id, at }], buyer);
+
+    const { runs, listed } = await figures();
+    expect(runs).toMatchObject({
+      succeeded: 4,
+      costPerSuccessfulRunMicros: DOLLARS_1_35,
+      succeededUnpriced: 2,
+    });
+    expect(listed).toMatchObject({ costPerSuccessfulRunMicros: DOLLARS_1_35, succeededUnpriced: 2 });
+  });
+
+  it('keeps the roll-up equal to what the migration back-fill computes from the ledger', async () => {
+    const [fromLedger] = await database.sql`
+      select count(*)::int as runs, coalesce(sum(x.cost_micros), 0)::int as cost
+      from executions x
+      where x.owner_id = ${buyer} and x.status = 'succeeded'
+        and exists (select 1 from execution_costs c where c.execution_id = x.id and c.cost_status = 'unpriced')`;
+    const [rolledUp] = await database.sql`
+      select sum(runs_succeeded_unpriced)::int as runs, sum(succeeded_unpriced_run_cost_micros)::int as cost
+      from cost_rollups where owner_id = ${buyer} and grain = 'quarter' and dimension = 'total'`;
+    expect(rolledUp).toEqual(fromLedger);
+    expect(fromLedger).toEqual({ runs: 2, cost: 12000 });
+  });
+
+  it('has no figure when every successful run had an unpriced attempt', async () => {
+    const { period } = await analyticsSummary(
+      database.db,
+      owner,
+      filter({ from: '2026-11-25T06:00:00Z', to: NOW.toISOString(), workflowId: wf1 }),
+      { now: NOW },
+    );
+    expect(period.runs).toMatchObject({
+      succeeded: 1,
+      costPerSuccessfulRunMicros: null,
+      succeededUnpriced: 1,
+    });
   });
 });

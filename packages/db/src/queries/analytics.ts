@@ -280,8 +280,29 @@ export interface RangeFigures extends DetailedFigure {
     failed: number;
     cancelled: number;
     succeededCostMicros: number;
-    /** Average cost of a successful run; null without successful runs. */
+    /**
+     * Average cost of a fully priced successful run; null without any. Runs with an unpriced
+     * attempt are left out (their cost is unknown, never $0) and counted in `succeededUnpriced`.
+     */
     costPerSuccessfulRunMicros: number | null;
+    succeededUnpriced: number;
+  };
+}
+
+/**
+ * Cost per successful run over the fully priced ones only: a run with an unpriced attempt has an
+ * unknown cost, so it is counted apart instead of lowering the average as if it were $0.
+ */
+function costPerSuccessfulRun(r: Record<string, string | number | null | undefined>): {
+  costPerSuccessfulRunMicros: number | null;
+  succeededUnpriced: number;
+} {
+  const succeededUnpriced = num(r.runs_succeeded_unpriced);
+  const pricedRuns = num(r.runs_succeeded) - succeededUnpriced;
+  const pricedCost = num(r.succeeded_cost) - num(r.succeeded_unpriced_cost);
+  return {
+    costPerSuccessfulRunMicros: pricedRuns <= 0 ? null : Math.round(pricedCost / pricedRuns),
+    succeededUnpriced,
   };
 }
 
@@ -295,7 +316,9 @@ async function rangeFigures(
       sum(failed_attempts) as failed_attempts, sum(failed_attempt_cost_micros) as failed_attempt_cost,
       sum(fallback_attempts) as fallback_attempts, sum(retry_attempts) as retry_attempts,
       sum(runs_succeeded) as runs_succeeded, sum(runs_failed) as runs_failed, sum(runs_cancelled) as runs_cancelled,
-      sum(succeeded_run_cost_micros) as succeeded_cost, sum(failed_run_cost_micros) as failed_run_cost
+      sum(succeeded_run_cost_micros) as succeeded_cost, sum(failed_run_cost_micros) as failed_run_cost,
+      sum(runs_succeeded_unpriced) as runs_succeeded_unpriced,
+      sum(succeeded_unpriced_run_cost_micros) as succeeded_unpriced_cost
     from cost_rollups
     where ${quarterRows(ownerId, range.workflowId)}
       and bucket_start >= ${tsParam(range.from)} and bucket_start < ${tsParam(range.to)}
@@ -322,7 +345,7 @@ async function rangeFigures(
       failed: num(r.runs_failed),
       cancelled: num(r.runs_cancelled),
       succeededCostMicros: succeededCost,
-      costPerSuccessfulRunMicros: succeeded === 0 ? null : Math.round(succeededCost / succeeded),
+      ...costPerSuccessfulRun(r),
     },
   };
 }
@@ -588,7 +611,9 @@ export async function analyticsTrends(
 export interface ExpensiveWorkflow extends WorkflowBreakdown {
   runsSucceeded: number;
   runsFailed: number;
+  /** As in the summary: fully priced successful runs only; the others counted in `succeededUnpriced`. */
   costPerSuccessfulRunMicros: number | null;
+  succeededUnpriced: number;
 }
 
 /** The workflows that cost most in the range, with their run outcomes. */
@@ -605,7 +630,8 @@ export async function expensiveWorkflows(
   if (top.length > 0) {
     const rows = await db.execute<Record<string, string | number | null>>(sql`
       select workflow_id, sum(runs_succeeded) as succeeded, sum(runs_failed) as failed,
-        sum(succeeded_run_cost_micros) as succeeded_cost
+        sum(succeeded_run_cost_micros) as succeeded_cost, sum(runs_succeeded_unpriced) as runs_succeeded_unpriced,
+        sum(succeeded_unpriced_run_cost_micros) as succeeded_unpriced_cost
       from cost_rollups
       where workflow_id in (${sql.join(
         top.map((w) => sql`${w.workflowId}::uuid`),
@@ -625,7 +651,7 @@ export async function expensiveWorkflows(
         ...w,
         runsSucceeded: succeeded,
         runsFailed: num(r?.failed),
-        costPerSuccessfulRunMicros: succeeded === 0 ? null : Math.round(num(r?.succeeded_cost) / succeeded),
+        ...costPerSuccessfulRun({ ...r, runs_succeeded: succeeded }),
       };
     }),
   };

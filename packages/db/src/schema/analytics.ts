@@ -81,6 +81,14 @@ export const costRollups = pgTable(
     runsCancelled: measure('runs_cancelled'),
     succeededRunCostMicros: measure('succeeded_run_cost_micros'),
     failedRunCostMicros: measure('failed_run_cost_micros'),
+    /**
+     * Successful runs with at least one unpriced attempt, and what their priced attempts cost
+     * (migration 0011). Cost per successful run leaves them out rather than count an unknown price
+     * as $0; decided when the run succeeds, or when an unpriced attempt of an already-succeeded run
+     * is recorded (imports).
+     */
+    runsSucceededUnpriced: measure('runs_succeeded_unpriced'),
+    succeededUnpricedRunCostMicros: measure('succeeded_unpriced_run_cost_micros'),
   },
   (t) => [
     unique('cost_rollups_key')
