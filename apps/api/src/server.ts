@@ -18,6 +18,11 @@ import { requestToken } from './auth/cookies.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { analyticsRoutes } from './http/analytics-routes.ts';
 import { transferRoutes } from './http/transfer-routes.ts';
+import {
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+  sendDatabaseUnavailable,
+} from './http/unavailable.ts';
 import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
 import type { Context } from './trpc.ts';
@@ -113,6 +118,16 @@ export async function buildApiServer(options: ApiServerOptions) {
     );
   });
 
+  // Routes without an error path of their own: a database outage is a 503 to retry, not a 500.
+  app.setErrorHandler((error, req, reply) => {
+    if (isDatabaseUnavailable(error)) {
+      req.log.warn({ err: error }, 'database unavailable');
+      return sendDatabaseUnavailable(reply);
+    }
+    return reply.send(error);
+  });
+
+  // Liveness only: answers while the database is down (the `health` procedure reports it).
   app.get('/healthz', async () => ({ ok: true }));
   await app.register(transferRoutes, { db: database.db, auth, nodeRegistry, secretKeys });
   await app.register(analyticsRoutes, { db: database.db, auth });
@@ -151,8 +166,16 @@ export async function buildApiServer(options: ApiServerOptions) {
           runEvents,
         };
       },
+      // The error formatter turns a database outage into 503; tell clients when to retry.
+      responseMeta({ errors }) {
+        return errors.some(isDatabaseUnavailable)
+          ? { headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } }
+          : {};
+      },
       onError({ error, path, ctx }) {
-        if (error.code === 'INTERNAL_SERVER_ERROR') {
+        if (isDatabaseUnavailable(error)) {
+          (ctx?.log ?? logger).warn({ err: error.cause ?? error, path }, 'database unavailable');
+        } else if (error.code === 'INTERNAL_SERVER_ERROR') {
           (ctx?.log ?? logger).error({ err: error.cause ?? error, path }, 'procedure failed');
         }
       },

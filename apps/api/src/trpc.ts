@@ -12,11 +12,13 @@ import {
 } from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
 import { initTRPC, TRPCError } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { AuthService } from './auth/service.ts';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from './http/unavailable.ts';
 
 export interface Context {
   db: Db;
@@ -64,6 +66,17 @@ const t = initTRPC.context<Context>().create({
   // proxies, and a client that hears nothing for longer reconnects, resuming from its last event id.
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 30_000 } },
   errorFormatter({ shape, error }) {
+    // Postgres out of reach (restart, failover) is an outage to wait out: 503, not a 500. The
+    // Retry-After header is added by the server's responseMeta.
+    if (isDatabaseUnavailable(error)) {
+      const { stack: _stack, ...data } = shape.data;
+      return {
+        ...shape,
+        code: TRPC_ERROR_CODES_BY_KEY.SERVICE_UNAVAILABLE,
+        message: DATABASE_UNAVAILABLE_MESSAGE,
+        data: { ...data, code: 'SERVICE_UNAVAILABLE' as const, httpStatus: 503, issues: null },
+      };
+    }
     const cause = error.cause;
     const issues =
       cause instanceof ZodError

@@ -21,6 +21,7 @@ import { DomainError, type DomainErrorCode } from '@swarm/engine';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { requestToken } from '../auth/cookies.ts';
 import type { AuthService } from '../auth/service.ts';
+import { isDatabaseUnavailable, sendDatabaseUnavailable } from './unavailable.ts';
 
 const STATUS: Record<DomainErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -114,6 +115,10 @@ function sendError(req: FastifyRequest, reply: FastifyReply, error: unknown) {
     return reply
       .code(STATUS[error.code])
       .send({ error: { message: error.message, code: error.code, issues: error.issues } });
+  if (isDatabaseUnavailable(error)) {
+    req.log.warn({ err: error }, 'database unavailable');
+    return sendDatabaseUnavailable(reply);
+  }
   req.log.error({ err: error }, 'analytics export failed');
   return reply.code(500).send({
     error: {

@@ -37,6 +37,7 @@ import { z } from 'zod';
 import { requestToken } from '../auth/cookies.ts';
 import type { AuthService } from '../auth/service.ts';
 import { importedWebhookSecrets, importWarnings } from '../routers/transfer.ts';
+import { isDatabaseUnavailable, sendDatabaseUnavailable } from './unavailable.ts';
 
 /** Largest import body (a JSON document or a ZIP of them); larger bodies get 413. */
 export const IMPORT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -121,6 +122,10 @@ function sendError(req: FastifyRequest, reply: FastifyReply, error: unknown) {
     return reply
       .code(STATUS[error.code])
       .send({ error: { message: error.message, code: error.code, issues: error.issues } });
+  if (isDatabaseUnavailable(error)) {
+    req.log.warn({ err: error }, 'database unavailable');
+    return sendDatabaseUnavailable(reply);
+  }
   req.log.error({ err: error }, 'transfer route failed');
   return reply.code(500).send({
     error: {

@@ -43,6 +43,11 @@ import {
 } from '../webhooks/pipeline.ts';
 import { validWebhookSecrets } from '../webhooks/secrets.ts';
 import { headerValue, verifyUrlSecret, verifyWebhookSignature } from '../webhooks/signature.ts';
+import {
+  DATABASE_UNAVAILABLE_MESSAGE,
+  isDatabaseUnavailable,
+  sendDatabaseUnavailable,
+} from './unavailable.ts';
 
 /** Default largest webhook body; larger ones get 413. */
 export const DEFAULT_WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -113,6 +118,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       return reply.code(413).send({ error: `Payload too large: at most ${bodyLimit} bytes` });
     }
     if (status >= 400 && status < 500) return reply.code(status).send({ error: error.message });
+    if (isDatabaseUnavailable(error)) {
+      req.log.warn({ err: error }, 'database unavailable');
+      return sendDatabaseUnavailable(reply, { error: DATABASE_UNAVAILABLE_MESSAGE });
+    }
     req.log.error({ err: error }, 'webhook route failed');
     return reply
       .code(500)
