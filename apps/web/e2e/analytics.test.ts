@@ -160,11 +160,16 @@ describe('the cost dashboard', () => {
     }
     const inRange = page.getByTestId('range-cost');
     await inRange.getByTestId('figure-value').getByText(dollars(expected), { exact: true }).waitFor();
-    // Cost per successful run counts all three successful runs; the unpriced one added nothing.
-    await page
-      .getByTestId('per-run')
+    // Cost per successful run averages the two priced runs; the run with an unpriced attempt has an
+    // unknown cost, so it is left out (and said so), not averaged in as $0.
+    const perRun = page.getByTestId('per-run');
+    await perRun
       .getByTestId('figure-value')
-      .getByText(dollars(Math.round(expected / 3)), { exact: true })
+      .getByText(dollars(Math.round(expected / 2)), { exact: true })
+      .waitFor();
+    await perRun
+      .getByTestId('figure-note')
+      .getByText('3 successful runs · excludes 1 run with unpriced attempts', { exact: true })
       .waitFor();
     await page
       .getByTestId('fallback-rate')
@@ -195,6 +200,15 @@ describe('the cost dashboard', () => {
     await page
       .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced.id}"]`)
       .getByText('1 attempt without a price')
+      .waitFor();
+    await page
+      .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced.id}"]`)
+      .getByTestId('expensive-per-run-excluded')
+      .getByText('excludes 1 run with unpriced attempts', { exact: true })
+      .waitFor();
+    await row
+      .getByTestId('expensive-per-run')
+      .getByText(dollars(Math.round(expected / 2)), { exact: true })
       .waitFor();
 
     // The CSV button downloads the same range's attempts: the seeded three, adding up to the total.

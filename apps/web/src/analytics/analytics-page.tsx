@@ -27,6 +27,7 @@ import {
 } from './date-range.ts';
 import {
   csvExportHref,
+  formatExcludedUnpricedRuns,
   formatPercent,
   formatUnpriced,
   microsToChartDollars,
@@ -316,6 +317,14 @@ export default function AnalyticsPage() {
                         </td>
                         <td className="py-2 text-right tabular-nums" data-testid="expensive-per-run">
                           {row.costMicros === null ? '—' : formatDollars(row.costPerSuccessfulRunMicros)}
+                          {row.succeededUnpriced > 0 ? (
+                            <span
+                              className="block text-xs text-amber-700"
+                              data-testid="expensive-per-run-excluded"
+                            >
+                              {formatExcludedUnpricedRuns(row.succeededUnpriced)}
+                            </span>
+                          ) : null}
                         </td>
                       </tr>
                     ))}
@@ -439,7 +448,12 @@ function RangeFigures({ summary }: { summary: { data: Summary | undefined } }) {
           key: 'per-run',
           label: 'Per successful run',
           value: formatDollars(data.runs.costPerSuccessfulRunMicros),
-          note: plural(data.runs.succeeded, 'successful run'),
+          note: [
+            plural(data.runs.succeeded, 'successful run'),
+            formatExcludedUnpricedRuns(data.runs.succeededUnpriced),
+          ]
+            .filter(Boolean)
+            .join(' · '),
         },
         {
           key: 'failure-cost',
@@ -471,7 +485,11 @@ function RangeFigures({ summary }: { summary: { data: Summary | undefined } }) {
             <dd className="mt-1 text-lg font-semibold tabular-nums text-slate-900" data-testid="figure-value">
               {figure.value ?? <Placeholder />}
             </dd>
-            {figure.note ? <dd className="mt-0.5 text-xs text-slate-500">{figure.note}</dd> : null}
+            {figure.note ? (
+              <dd className="mt-0.5 text-xs text-slate-500" data-testid="figure-note">
+                {figure.note}
+              </dd>
+            ) : null}
           </div>
         ),
       )}

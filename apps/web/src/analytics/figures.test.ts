@@ -3,6 +3,7 @@ import {
   costPerRun,
   csvExportHref,
   formatChartDollars,
+  formatExcludedUnpricedRuns,
   formatPercent,
   formatTokens,
   formatUnpriced,
@@ -31,6 +32,12 @@ test('unpriced attempts are a count, never a dollar figure', () => {
   expect(formatUnpriced(0)).toBeNull();
   expect(formatUnpriced(1)).toBe('1 attempt without a price');
   expect(formatUnpriced(1234)).toBe('1,234 attempts without a price');
+});
+
+test('successful runs left out of cost per run for an unpriced attempt', () => {
+  expect(formatExcludedUnpricedRuns(0)).toBeNull();
+  expect(formatExcludedUnpricedRuns(1)).toBe('excludes 1 run with unpriced attempts');
+  expect(formatExcludedUnpricedRuns(1234)).toBe('excludes 1,234 runs with unpriced attempts');
 });
 
 test('chart values go to dollars and back to the micro-dollar', () => {

@@ -28,6 +28,15 @@ export function formatUnpriced(count: number): string | null {
   return `${whole.format(count)} ${count === 1 ? 'attempt' : 'attempts'} without a price`;
 }
 
+/**
+ * Beside cost per successful run: how many successful runs it leaves out because an attempt had no
+ * price (their cost is unknown, so averaging them in as $0 would understate it); null when none.
+ */
+export function formatExcludedUnpricedRuns(count: number): string | null {
+  if (count <= 0) return null;
+  return `excludes ${whole.format(count)} ${count === 1 ? 'run' : 'runs'} with unpriced attempts`;
+}
+
 /** For plotting only: a chart axis wants a number. */
 export const microsToChartDollars = (micros: number) => micros / MICROS_PER_DOLLAR;
 
