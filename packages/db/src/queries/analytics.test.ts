@@ -5,6 +5,8 @@
  * breakdowns that mix daily rollups with raw ledger rows at the range's ends, zero-filled trends,
  * and the bad-input cases.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { DomainError, sampleWorkflowDefinition } from '@swarm/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../testing/vitest.ts';
@@ -573,17 +575,35 @@ describe('cost per successful run', () => {
     expect(listed).toMatchObject({ costPerSuccessfulRunMicros: DOLLARS_1_35, succeededUnpriced: 2 });
   });
 
-  it('keeps the roll-up equal to what the migration back-fill computes from the ledger', async () => {
-    const [fromLedger] = await database.sql`
-      select count(*)::int as runs, coalesce(sum(x.cost_micros), 0)::int as cost
-      from executions x
-      where x.owner_id = ${buyer} and x.status = 'succeeded'
-        and exists (select 1 from execution_costs c where c.execution_id = x.id and c.cost_status = 'unpriced')`;
-    const [rolledUp] = await database.sql`
-      select sum(runs_succeeded_unpriced)::int as runs, sum(succeeded_unpriced_run_cost_micros)::int as cost
-      from cost_rollups where owner_id = ${buyer} and grain = 'quarter' and dimension = 'total'`;
-    expect(rolledUp).toEqual(fromLedger);
-    expect(fromLedger).toEqual({ runs: 2, cost: 12000 });
+  it('is what the back-fill of migration 0011 computes from the ledger, whichever was written first', async () => {
+    const migration = readFileSync(
+      fileURLToPath(new URL('../../migrations/0011_succeeded_runs_unpriced.sql', import.meta.url)),
+      'utf8',
+    );
+    const backfill = migration.split('--> statement-breakpoint').at(-1)!;
+    expect(backfill).toContain('INSERT INTO "cost_rollups"');
+    const recorded = () => database.sql`
+      select owner_id, dimension, bucket_start, workflow_id, runs_succeeded_unpriced::int as runs,
+        succeeded_unpriced_run_cost_micros::int as cost
+      from cost_rollups where runs_succeeded_unpriced > 0 or succeeded_unpriced_run_cost_micros > 0
+      order by 1, 2, 3, 4`;
+    const byTriggers = await recorded();
+    // Both owners' runs: E1 (imported, then its unpriced attempt), and this block's live run (5000)
+    // and imported one (7000), which finished in the same 15 minutes.
+    expect(
+      byTriggers.filter((r) => r.dimension === 'total').map((r) => [r.owner_id === owner, r.runs, r.cost]),
+    ).toEqual(
+      expect.arrayContaining([
+        [true, 1, 3032],
+        [false, 2, 12000],
+      ]),
+    );
+    expect(byTriggers).toHaveLength(4);
+    await database.sql.begin(async (tx) => {
+      await tx`update cost_rollups set runs_succeeded_unpriced = 0, succeeded_unpriced_run_cost_micros = 0`;
+      await tx.unsafe(backfill);
+    });
+    expect(await recorded()).toEqual(byTriggers);
   });
 
   it('has no figure when every successful run had an unpriced attempt', async () => {
