@@ -13,6 +13,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
+import postgres from 'postgres';
 // pg-boss is @swarm/db's dependency, not the root's (the lockfile is shared, so no new dependency):
 // import it through @swarm/db's link to the very copy SWARM runs.
 import { PgBoss } from '../packages/db/node_modules/pg-boss/dist/index.js';
@@ -22,113 +23,157 @@ const JOBS = Number(process.env.B1_JOBS ?? 10_000);
 const BATCH = Number(process.env.B1_BATCH ?? 500);
 const LOCAL_CONCURRENCY = 4;
 const INSERT_CHUNK = 1_000;
-const QUEUE = 'bench_b1';
 const SCHEMA = 'pgboss';
+
+export const pgBossVersion = (): string =>
+  (
+    JSON.parse(
+      readFileSync(path.join(repoRoot, 'packages/db/node_modules/pg-boss/package.json'), 'utf8'),
+    ) as {
+      version: string;
+    }
+  ).version;
+
+export interface RawPgBossFigures {
+  jobs: number;
+  completed: number;
+  handled: number;
+  insertPerSecond: number;
+  jobsPerSecond: number;
+  workMs: number;
+  settings: Record<string, unknown>;
+}
+
+/**
+ * Inserts `jobs` no-op jobs into a fresh notify queue `queue` on `databaseUrl` (which must hold
+ * SWARM's migrated `pgboss` schema), works them batched, and reports completions per second.
+ * The queue is deleted afterwards, so B3 can take this baseline on its own scratch database.
+ */
+export async function measureRawPgBoss(
+  databaseUrl: string,
+  { jobs = JOBS, batchSize = BATCH, queue = 'bench_b1' } = {},
+): Promise<RawPgBossFigures> {
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    schema: SCHEMA,
+    max: 6,
+    migrate: false,
+    supervise: false,
+    schedule: false,
+    useListenNotify: true,
+    registerInstance: false,
+  });
+  boss.on('error', (err) => console.error('B1 pg-boss error:', err));
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    await boss.start();
+    await boss.createQueue(queue, { notify: true, retryLimit: 0 });
+
+    const insertStart = performance.now();
+    for (let i = 0; i < jobs; i += INSERT_CHUNK) {
+      const n = Math.min(INSERT_CHUNK, jobs - i);
+      await boss.insert(
+        queue,
+        Array.from({ length: n }, (_, k) => ({ data: { i: i + k } })),
+      );
+    }
+    const insertMs = performance.now() - insertStart;
+
+    const completedCount = async () => {
+      const [{ n }] = (await sql.unsafe(
+        `select count(*)::int as n from ${SCHEMA}.job where name = $1 and state = 'completed'`,
+        [queue],
+      )) as unknown as [{ n: number }];
+      return n;
+    };
+
+    let handled = 0;
+    const settings = {
+      batchSize,
+      localConcurrency: LOCAL_CONCURRENCY,
+      pollingIntervalSeconds: 0.5,
+      notifyPollingIntervalSeconds: 0.5,
+      burstWhenBatchFull: true,
+    };
+    const workStart = performance.now();
+    await boss.work(queue, settings, async (batch) => {
+      handled += batch.length;
+    });
+    const deadline = Date.now() + 300_000;
+    let completed = 0;
+    while (Date.now() < deadline) {
+      completed = await completedCount();
+      if (completed >= jobs) break;
+      await sleep(20);
+    }
+    const workMs = performance.now() - workStart;
+    await boss.offWork(queue);
+    await boss.deleteQueue(queue).catch(() => {});
+    return {
+      jobs,
+      completed,
+      handled,
+      insertPerSecond: (jobs / insertMs) * 1000,
+      jobsPerSecond: (completed / workMs) * 1000,
+      workMs,
+      settings: {
+        ...settings,
+        insertChunk: INSERT_CHUNK,
+        queue: { notify: true },
+        useListenNotify: true,
+      },
+    };
+  } finally {
+    await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => {});
+    await sql.end({ timeout: 5 });
+  }
+}
+
+export const rawPgBossRowName = (batchSize: number) =>
+  `raw pg-boss no-op jobs completed (batchSize ${batchSize}, localConcurrency ${LOCAL_CONCURRENCY})`;
 
 export const b1: Benchmark = {
   id: 'B1',
   title: `raw pg-boss: ${JOBS} no-op jobs, batch insert, batched work with NOTIFY`,
   async run(): Promise<BenchResult> {
-    const versions: Record<string, string> = {};
     const pg = await findTestServer(repoRoot);
     const template = await prepareTestTemplate(pg.adminUrl);
     const database = await createTestDatabase(pg.adminUrl, template);
-    const boss = new PgBoss({
-      connectionString: database.url,
-      schema: SCHEMA,
-      max: 6,
-      migrate: false,
-      supervise: false,
-      schedule: false,
-      useListenNotify: true,
-      registerInstance: false,
-    });
-    boss.on('error', (err) => console.error('B1 pg-boss error:', err));
     try {
       const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
         { server_version: string },
       ];
-      versions.postgres = server_version;
-      versions['pg-boss'] = (
-        JSON.parse(
-          readFileSync(path.join(repoRoot, 'packages/db/node_modules/pg-boss/package.json'), 'utf8'),
-        ) as { version: string }
-      ).version;
-      await boss.start();
-      await boss.createQueue(QUEUE, { notify: true, retryLimit: 0 });
-
-      const insertStart = performance.now();
-      for (let i = 0; i < JOBS; i += INSERT_CHUNK) {
-        const n = Math.min(INSERT_CHUNK, JOBS - i);
-        await boss.insert(
-          QUEUE,
-          Array.from({ length: n }, (_, k) => ({ data: { i: i + k } })),
-        );
-      }
-      const insertMs = performance.now() - insertStart;
-
-      const completedCount = async () => {
-        const [{ n }] = (await database.sql.unsafe(
-          `select count(*)::int as n from ${SCHEMA}.job where name = $1 and state = 'completed'`,
-          [QUEUE],
-        )) as unknown as [{ n: number }];
-        return n;
-      };
-
-      let handled = 0;
-      const workStart = performance.now();
-      await boss.work(
-        QUEUE,
-        {
-          batchSize: BATCH,
-          localConcurrency: LOCAL_CONCURRENCY,
-          pollingIntervalSeconds: 0.5,
-          notifyPollingIntervalSeconds: 0.5,
-          burstWhenBatchFull: true,
-        },
-        async (jobs) => {
-          handled += jobs.length;
-        },
-      );
-      const deadline = Date.now() + 300_000;
-      let completed = 0;
-      while (Date.now() < deadline) {
-        completed = await completedCount();
-        if (completed >= JOBS) break;
-        await sleep(20);
-      }
-      const workMs = performance.now() - workStart;
-      const jobsPerSecond = (completed / workMs) * 1000;
-      const insertPerSecond = (JOBS / insertMs) * 1000;
+      const figures = await measureRawPgBoss(database.url);
       return {
-        parameters: {
-          jobs: JOBS,
-          insertChunk: INSERT_CHUNK,
-          batchSize: BATCH,
-          localConcurrency: LOCAL_CONCURRENCY,
-          queue: { notify: true },
-          useListenNotify: true,
-          burstWhenBatchFull: true,
-        },
-        versions,
+        parameters: { jobs: figures.jobs, ...figures.settings },
+        versions: { postgres: server_version, 'pg-boss': pgBossVersion() },
         rows: [
           rateRow(
             `batch insert (${INSERT_CHUNK} per call)`,
-            { perSecond: insertPerSecond, p50Ms: Number.NaN, p99Ms: Number.NaN, samples: JOBS },
+            {
+              perSecond: figures.insertPerSecond,
+              p50Ms: Number.NaN,
+              p99Ms: Number.NaN,
+              samples: figures.jobs,
+            },
             null,
           ),
           rateRow(
-            `no-op jobs completed (batchSize ${BATCH}, localConcurrency ${LOCAL_CONCURRENCY})`,
-            { perSecond: jobsPerSecond, p50Ms: Number.NaN, p99Ms: Number.NaN, samples: completed },
+            rawPgBossRowName(BATCH),
+            {
+              perSecond: figures.jobsPerSecond,
+              p50Ms: Number.NaN,
+              p99Ms: Number.NaN,
+              samples: figures.completed,
+            },
             null,
           ),
         ],
         notes: [
-          `${completed} of ${JOBS} completed in ${workMs.toFixed(0)} ms (handler saw ${handled}); completion counted from pg-boss's job table, polled every 20 ms`,
+          `${figures.completed} of ${figures.jobs} completed in ${figures.workMs.toFixed(0)} ms (handler saw ${figures.handled}); completion counted from pg-boss's job table, polled every 20 ms; jobs inserted before work started (a backlog, so every fetch is a full batch)`,
         ],
       };
     } finally {
-      await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => {});
       await database.drop().catch(() => {});
     }
   },

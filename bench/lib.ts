@@ -3,12 +3,14 @@
  * reported as a ratio to a baseline measured in the same run (see /work/shared/BENCH.md).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { createSwarmClient } from '@swarm/client';
 import postgres from 'postgres';
 
 const execFileAsync = promisify(execFile);
@@ -175,4 +177,144 @@ export async function pgbenchInsertTps(
     await sql.end({ timeout: 5 });
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// ── Shared by the end-to-end benchmarks (B3, B5, B6): a user, a workflow, runs, and the database's
+// own counters. ──
+
+/** input → agent (offline mock provider, `model` e.g. `echo` or `delay:50`) → output. */
+export function agentWorkflowDefinition(model: string) {
+  return {
+    nodes: [
+      { id: 'input', type: 'input', name: 'Input', position: { x: 0, y: 0 }, config: {} },
+      {
+        id: 'agent',
+        type: 'agent',
+        name: 'Agent',
+        position: { x: 200, y: 0 },
+        config: { role: 'echo', provider: 'mock', model, prompt: 'Q: {{input.query}}' },
+      },
+      { id: 'output', type: 'output', name: 'Output', position: { x: 400, y: 0 }, config: {} },
+    ],
+    edges: [
+      { id: 'e1', source: 'input', target: 'agent' },
+      { id: 'e2', source: 'agent', target: 'output' },
+    ],
+  };
+}
+
+/** Signs a fresh user up on `serverUrl`; returns its session token. */
+export async function signUpBenchUser(serverUrl: string, tag: string): Promise<string> {
+  const anonymous = createSwarmClient({ url: serverUrl });
+  const { token } = await anonymous.auth.signup.mutate({
+    email: `bench-${tag}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`,
+    password: 'correct horse battery',
+  });
+  return token;
+}
+
+/**
+ * Starts `total` runs of `workflowId` through the API's `runs.start`, `starters` calls in flight at
+ * once. Each starter has its own client, so tRPC's batch link never folds calls together. Returns
+ * each call's answer time (ms) and how many calls failed.
+ */
+export async function startRunsThroughApi(
+  serverUrl: string,
+  token: string,
+  workflowId: string,
+  total: number,
+  starters: number,
+): Promise<{ answerMs: number[]; failures: number; firstError: string | null; wallMs: number }> {
+  const answerMs: number[] = [];
+  let failures = 0;
+  let firstError: string | null = null;
+  let next = 0;
+  const wallStart = performance.now();
+  await Promise.all(
+    Array.from({ length: starters }, async () => {
+      const swarm = createSwarmClient({ url: serverUrl, token });
+      while (next < total) {
+        const i = next++;
+        const sentAt = performance.now();
+        try {
+          await swarm.runs.start.mutate({ workflowId, input: { query: `run ${i}` } });
+          answerMs.push(performance.now() - sentAt);
+        } catch (error) {
+          failures++;
+          firstError ??= (error as Error).message;
+        }
+      }
+    }),
+  );
+  return { answerMs, failures, firstError, wallMs: performance.now() - wallStart };
+}
+
+/**
+ * Polls `executions` every `intervalMs` until `expected` runs have finished (or `timeoutMs`
+ * passes). Returns the status counts and how many polls it made — each poll is one transaction
+ * the caller may want to subtract from a commit count.
+ */
+export async function waitForFinishedRuns(
+  sql: postgres.Sql,
+  expected: number,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<{ succeeded: number; failed: number; unfinished: number; polls: number }> {
+  const deadline = Date.now() + timeoutMs;
+  let polls = 0;
+  for (;;) {
+    polls++;
+    const [counts] = (await sql`
+      select count(*) filter (where status = 'succeeded')::int as succeeded,
+        count(*) filter (where status in ('failed', 'cancelled'))::int as failed,
+        count(*) filter (where status in ('queued', 'running'))::int as unfinished
+      from executions`) as unknown as [{ succeeded: number; failed: number; unfinished: number }];
+    if (counts.succeeded + counts.failed >= expected || Date.now() > deadline) return { ...counts, polls };
+    await sleep(intervalMs);
+  }
+}
+
+/** `pg_stat_database.xact_commit` of the connected database (one transaction itself). */
+export async function xactCommits(sql: postgres.Sql): Promise<number> {
+  const [{ commits }] = (await sql`
+    select xact_commit::bigint::text as commits from pg_stat_database where datname = current_database()`) as unknown as [
+    { commits: string },
+  ];
+  return Number(commits);
+}
+
+/**
+ * Postgres 15 backends publish their counters at most once a second while busy and within ~10 s
+ * once idle, so a commit count read right after a burst misses some of it. Waiting this long
+ * before reading makes the count complete.
+ */
+export const PG_STATS_FLUSH_MS = 11_000;
+
+/**
+ * CPU seconds (user + system) the server's backends for the connected database have used over
+ * their lifetimes, read from /proc/<pid>/stat (Postgres on this machine). Null when /proc is not
+ * readable (another machine, or no permission).
+ */
+export async function databaseBackendCpuSeconds(sql: postgres.Sql): Promise<number | null> {
+  const rows = (await sql`
+    select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`) as unknown as {
+    pid: number;
+  }[];
+  // The server must be on this machine: its backends' pids must be ours to read.
+  if (rows.length === 0 || !existsSync(`/proc/${rows[0]?.pid}/stat`)) return null;
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const { pid } of rows) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // the backend ended meanwhile
+    }
+    // Fields after the command name (in parentheses, may hold spaces): utime is the 14th field
+    // overall, stime the 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / ticksPerSecond;
 }

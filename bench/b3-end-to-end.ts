@@ -1,0 +1,178 @@
+/**
+ * B3 — end to end: runs started through the API and executed by one real runner process.
+ *
+ * Scratch database; the API in this process (`startApiServer`), one runner as a child process
+ * exactly as production starts it (default settings: `RUNNER_RUN_CONCURRENCY` 8 unless
+ * `B3_RUNNER_CONCURRENCY`). The workflow is input → agent (offline mock provider, `echo`, 0 ms) →
+ * output. `B3_RUNS` runs (default 5,000) are started with `runs.start`, `B3_STARTERS` (default 20)
+ * calls in flight at once.
+ *
+ * - runs/s: finished runs ÷ (last `finished_at` − first `created_at`), both on the database clock.
+ * - ρ_run: that ÷ raw pg-boss no-op jobs/s (B1's measurement, taken first on this same database).
+ * - Postgres commits per run: `pg_stat_database.xact_commit` delta over the run phase ÷ runs. It
+ *   counts every transaction of the database — the API's, the runner's, pg-boss's own (fetch,
+ *   complete, heartbeats, supervision) and this harness's polls (subtracted) — read after
+ *   Postgres's stats flush, minus the idle rate measured just before (polling, supervision).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startApiServer } from '@swarm/api';
+import { createSwarmClient } from '@swarm/client';
+import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
+import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { measureRawPgBoss, pgBossVersion, rawPgBossRowName } from './b1-pgboss-raw.ts';
+import {
+  agentWorkflowDefinition,
+  type Benchmark,
+  type BenchResult,
+  PG_STATS_FLUSH_MS,
+  percentile,
+  rateRow,
+  repoRoot,
+  signUpBenchUser,
+  startRunsThroughApi,
+  waitForFinishedRuns,
+  xactCommits,
+} from './lib.ts';
+
+const RUNS = Number(process.env.B3_RUNS ?? 5_000);
+const STARTERS = Number(process.env.B3_STARTERS ?? 20);
+const RUNNER_CONCURRENCY = process.env.B3_RUNNER_CONCURRENCY;
+const RHO_BAR = 0.33;
+const COMMITS_BAR = 4;
+const RATE_BAR = 200;
+
+export const b3: Benchmark = {
+  id: 'B3',
+  title: `end to end: ${RUNS} runs of input → mock agent (echo, 0 ms) → output via the API, 1 runner`,
+  async run(): Promise<BenchResult> {
+    const versions: Record<string, string> = { 'pg-boss': pgBossVersion() };
+    const pg = await findTestServer(repoRoot);
+    const template = await prepareTestTemplate(pg.adminUrl);
+    const database = await createTestDatabase(pg.adminUrl, template);
+    let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+    let runner: Awaited<ReturnType<typeof spawnRunner>> | undefined;
+    try {
+      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
+        { server_version: string },
+      ];
+      versions.postgres = server_version;
+
+      // Baseline: raw pg-boss on this database, before anything else runs on it.
+      const raw = await measureRawPgBoss(database.url);
+
+      server = await startApiServer({ databaseUrl: database.url, logLevel: 'silent' });
+      runner = await spawnRunner(database.url, {
+        RUNNER_POLL_SECONDS: '2',
+        ...(RUNNER_CONCURRENCY ? { RUNNER_RUN_CONCURRENCY: RUNNER_CONCURRENCY } : {}),
+      });
+      const token = await signUpBenchUser(server.url, 'b3');
+      const swarm = createSwarmClient({ url: server.url, token });
+      const workflow = await swarm.workflows.create.mutate({
+        name: 'B3 end to end',
+        definition: agentWorkflowDefinition('echo'),
+      });
+
+      // Idle commit rate (runner polling and supervision), which also lets setup's stats flush.
+      const idleFrom = await xactCommits(database.sql);
+      const idleStart = Date.now();
+      await sleep(PG_STATS_FLUSH_MS);
+      const before = await xactCommits(database.sql);
+      const idlePerMs = (before - idleFrom - 1) / (Date.now() - idleStart);
+
+      const phaseStart = Date.now();
+      const started = await startRunsThroughApi(server.url, token, workflow.id, RUNS, STARTERS);
+      const accepted = RUNS - started.failures;
+      const waited = await waitForFinishedRuns(database.sql, accepted, 60_000 + RUNS * 50);
+      const [span] = (await database.sql`
+        select extract(epoch from min(created_at)) * 1000 as first_created,
+          extract(epoch from max(finished_at)) * 1000 as last_finished,
+          count(*) filter (where status = 'succeeded')::int as succeeded,
+          count(*) filter (where run_attempt > 1)::int as reclaimed
+        from executions`) as unknown as [
+        { first_created: string; last_finished: string; succeeded: number; reclaimed: number },
+      ];
+      const latencies = (await database.sql`
+        select extract(epoch from finished_at - created_at) * 1000 as ms
+        from executions where status = 'succeeded' order by 1`) as unknown as { ms: string }[];
+      const phaseEnd = Date.now();
+      await sleep(PG_STATS_FLUSH_MS);
+      const after = await xactCommits(database.sql);
+      const flushWaitMs = Date.now() - phaseEnd;
+      // Harness transactions in the window: the polls, the two reads above, and this read.
+      const harness = waited.polls + 3;
+      const idleDuringFlush = idlePerMs * flushWaitMs;
+      const commits = after - before - harness - idleDuringFlush;
+      const commitsPerRun = commits / Math.max(1, span.succeeded);
+
+      const spanMs = Number(span.last_finished) - Number(span.first_created);
+      const runsPerSecond = (span.succeeded / spanMs) * 1000;
+      const rho = runsPerSecond / raw.jobsPerSecond;
+      const e2e = latencies.map((r) => Number(r.ms));
+      const answers = [...started.answerMs].sort((a, b) => a - b);
+      const rawName = rawPgBossRowName(Number(raw.settings.batchSize));
+      return {
+        parameters: {
+          runs: RUNS,
+          starters: STARTERS,
+          runners: 1,
+          runnerRunConcurrency: RUNNER_CONCURRENCY ? Number(RUNNER_CONCURRENCY) : 'default (8)',
+          model: 'mock echo (0 ms)',
+          rawPgBoss: { jobs: raw.jobs, ...raw.settings },
+        },
+        versions,
+        rows: [
+          rateRow(
+            rawName,
+            { perSecond: raw.jobsPerSecond, p50Ms: Number.NaN, p99Ms: Number.NaN, samples: raw.completed },
+            null,
+          ),
+          rateRow(
+            'runs.start answered (API, per call)',
+            {
+              perSecond: (answers.length / started.wallMs) * 1000,
+              p50Ms: percentile(answers, 50),
+              p95Ms: percentile(answers, 95),
+              p99Ms: percentile(answers, 99),
+              samples: answers.length,
+            },
+            null,
+          ),
+          rateRow(
+            'runs started → succeeded (ρ_run; latency = created → finished)',
+            {
+              perSecond: runsPerSecond,
+              p50Ms: percentile(e2e, 50),
+              p95Ms: percentile(e2e, 95),
+              p99Ms: percentile(e2e, 99),
+              samples: span.succeeded,
+            },
+            { name: rawName, perSecond: raw.jobsPerSecond },
+            {
+              text: `ρ_run ≥ ${RHO_BAR}; ≥ ${RATE_BAR} runs/s`,
+              met: rho >= RHO_BAR && runsPerSecond >= RATE_BAR,
+            },
+          ),
+          {
+            name: `Postgres commits per run = ${commitsPerRun.toFixed(2)}`,
+            samples: span.succeeded,
+            p50Ms: Number.NaN,
+            p95Ms: Number.NaN,
+            baseline: null,
+            ratio: null,
+            bar: `≤ ${COMMITS_BAR} commits per run`,
+            met: commitsPerRun <= COMMITS_BAR,
+          },
+        ],
+        notes: [
+          `ρ_run = ${rho.toFixed(3)} (${runsPerSecond.toFixed(1)} runs/s ÷ ${raw.jobsPerSecond.toFixed(0)} raw jobs/s); ${span.succeeded} succeeded of ${RUNS} started (${started.failures} start calls failed${started.firstError ? `: ${started.firstError}` : ''}; ${waited.failed} runs failed, ${waited.unfinished} unfinished at the end; ${span.reclaimed} claimed more than once); span ${spanMs.toFixed(0)} ms on the database clock, phase wall ${phaseEnd - phaseStart} ms`,
+          `commits per run = ${commitsPerRun.toFixed(2)}: xact_commit delta ${after - before} − ${harness} harness transactions − ${idleDuringFlush.toFixed(0)} idle (${(idlePerMs * 1000).toFixed(1)}/s × ${flushWaitMs} ms stats-flush wait); includes the API's, the runner's and pg-boss's own commits (job insert, fetch, complete, heartbeats, supervision)`,
+        ],
+      };
+    } finally {
+      runner?.kill('SIGTERM');
+      await runner?.exited;
+      await server?.close().catch(() => {});
+      await database.drop().catch(() => {});
+    }
+  },
+};
