@@ -1,0 +1,21 @@
+/**
+ * The shorter fault drills, at small sizes, as part of `pnpm test`: a webhook burst with replays and
+ * forgeries, and a runner frozen (SIGSTOP) past its claim then woken. The full-size drills, and the
+ * SIGKILL / SIGTERM / Postgres-restart ones, run with `pnpm drill` (SIGKILL and SIGTERM are also
+ * covered by apps/runner/test/processes.test.ts; the 503 mapping by apps/api/test/unavailable.test.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { runnerSigstop } from './runner-sigstop.ts';
+import { webhookBurst } from './webhook-burst.ts';
+
+describe('fault drills (small)', () => {
+  it('webhook burst: one run per new message, none for replays or forgeries', async () => {
+    const result = await webhookBurst.run({ requests: 200, concurrency: 20 });
+    expect(result.failures).toEqual([]);
+  }, 90_000);
+
+  it('SIGSTOP past the claim, then SIGCONT: taken over, finished once, stale writes fenced', async () => {
+    const result = await runnerSigstop.run({ runs: 4, stepMs: 2000 });
+    expect(result.failures).toEqual([]);
+  }, 120_000);
+});
