@@ -42,7 +42,8 @@ export async function findTestServer(repoRoot: string): Promise<TestServer> {
  * Name of the template for the current migrations, pg-boss version and queues: any change to them
  * means a new template.
  */
-function templateName(): string {
+/** `swarm_tpl_<hash of migrations, queue catalog and pg-boss version>`; a built one adds `_<created ms>`. */
+function templatePrefix(): string {
   const hash = createHash('sha256');
   const pgBossPackage = fileURLToPath(new URL('../../node_modules/pg-boss/package.json', import.meta.url));
   hash.update(JSON.parse(readFileSync(pgBossPackage, 'utf8')).version);
@@ -58,24 +59,35 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 
 /**
  * Makes sure the migrated template exists and clears leftovers of crashed runs. Runs once per test
- * run (vitest globalSetup); concurrent runs serialise on an advisory lock.
+ * run (vitest globalSetup); concurrent runs serialise on an advisory lock. Templates of other
+ * migration sets are dropped only once they are an hour old: another checkout (a CI clone, a
+ * branch) testing against the same server may still be cloning from one.
  */
 export async function prepareTestTemplate(adminUrl: string): Promise<string> {
-  const template = templateName();
+  const prefix = templatePrefix();
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  let template: string | undefined;
   try {
     await admin`select pg_advisory_lock(hashtext('swarm:test-template'))`;
     const existing = await admin<{ datname: string }[]>`
       select datname from pg_database where datname like 'swarm_tpl_%' or datname like ${`${TEST_DB_PREFIX}%`}`;
+    template = existing.find(
+      (row) => row.datname.startsWith(`${prefix}_`) && !row.datname.endsWith('_building'),
+    )?.datname;
     for (const { datname } of existing) {
-      const created = Number(datname.split('_')[2]);
-      const staleTest = datname.startsWith(TEST_DB_PREFIX) && Date.now() - created > STALE_AFTER_MS;
-      const oldTemplate = datname.startsWith('swarm_tpl_') && datname !== template;
-      if (staleTest || oldTemplate) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+      if (datname === template) continue;
+      // swarm_test_<created ms>_<hex>, swarm_tpl_<hash>_<created ms> (older templates had no time: 0).
+      const created =
+        Number(datname.startsWith(TEST_DB_PREFIX) ? datname.split('_')[2] : datname.split('_')[3]) || 0;
+      // Our own migration set's spare copies (an unnamed older one, an interrupted build) go at once.
+      const ours = datname.startsWith(prefix);
+      if (ours || Date.now() - created > STALE_AFTER_MS)
+        await admin.unsafe(`drop database if exists "${datname}" with (force)`);
     }
-    if (!existing.some((row) => row.datname === template)) {
+    if (!template) {
+      template = `${prefix}_${Date.now()}`;
       // Build under a temporary name and rename, so a crash never leaves a half-migrated template.
-      const building = `${template}_building`;
+      const building = `${prefix}_building`;
       await admin.unsafe(`drop database if exists "${building}" with (force)`);
       await admin.unsafe(`create database "${building}"`);
       await migrateDatabase(withDatabase(adminUrl, building));
