@@ -1,0 +1,266 @@
+/**
+ * B5 — what one step costs beyond the node's own work.
+ *
+ * Persisted: a 40-node chain (input → 38 `transform` nodes with the constant expression `1` →
+ * output; every step is persisted) run `B5_RUNS` times (default 20), one at a time, through the
+ * API and one real runner process. Per run: (run duration − Σ step durations) ÷ 40, where run
+ * duration = `finished_at − started_at` of the execution (the runner's claim to its finish) and
+ * each step's duration = its `finished_at − started_at` — all database timestamps (ms precision).
+ * Same-run baseline: one autocommit one-row INSERT on the same database (a step write can hardly
+ * cost less than one commit).
+ *
+ * Engine only (no database): `runWorkflow` in this process with in-memory hooks over chains of
+ * 100, 1,000 and 2,000 nodes — once of a do-nothing node type (`bench/noop`: the executor alone)
+ * and once of `transform` with `1` (the cheapest built-in: adds config parsing and a JSONata
+ * evaluation) — µs per node at each size, to show whether the cost is linear in graph size.
+ * Same-run baseline: the 100-node chain of the same node type.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startApiServer } from '@swarm/api';
+import { createSwarmClient } from '@swarm/client';
+import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
+import {
+  createNodeRegistry,
+  defineNode,
+  mergeNode,
+  runWorkflow,
+  type StepFinished,
+  type StepStarted,
+  workflowDefinitionSchema,
+} from '@swarm/engine';
+import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import {
+  type Benchmark,
+  type BenchResult,
+  type BenchRow,
+  percentile,
+  repoRoot,
+  signUpBenchUser,
+  time,
+} from './lib.ts';
+
+const PERSISTED_NODES = 40;
+const PERSISTED_RUNS = Number(process.env.B5_RUNS ?? 20);
+const ENGINE_SIZES = (process.env.B5_SIZES ?? '100,1000,2000').split(',').map(Number);
+const ENGINE_REPEATS = Number(process.env.B5_REPEATS ?? 5);
+const STEP_BAR_MS = 5;
+const NODE_BAR_US = 50;
+
+/** A node type that does nothing: what remains is the executor's own cost per node. */
+const noopNode = defineNode({
+  type: 'bench/noop',
+  version: 1,
+  label: 'No-op',
+  category: 'test',
+  description: 'Does nothing (benchmark)',
+  // An empty object schema, borrowed so the root needs no zod of its own.
+  configSchema: mergeNode.configSchema,
+  inputs: { min: 0 },
+  outputs: ['out'],
+  async execute() {
+    return { output: null };
+  },
+});
+
+/** input → (size − 2) `middle` nodes in a chain → output. */
+function chain(size: number, middle: { type: string; config: Record<string, unknown> }) {
+  const nodes = [
+    { id: 'input', type: 'input', name: 'Input', position: { x: 0, y: 0 }, config: {} },
+    ...Array.from({ length: size - 2 }, (_, i) => ({
+      id: `n${i + 1}`,
+      type: middle.type,
+      name: `Step ${i + 1}`,
+      position: { x: (i + 1) * 200, y: 0 },
+      config: middle.config,
+    })),
+    { id: 'output', type: 'output', name: 'Output', position: { x: (size - 1) * 200, y: 0 }, config: {} },
+  ];
+  const edges = nodes.slice(1).map((node, i) => ({ id: `e${i}`, source: nodes[i]!.id, target: node.id }));
+  return { nodes, edges };
+}
+
+const transformStep = { type: 'transform', config: { expression: '1' } };
+
+async function engineOnly(): Promise<{ rows: BenchRow[]; notes: string[] }> {
+  const registry = createNodeRegistry([noopNode]);
+  const rows: BenchRow[] = [];
+  const notes: string[] = [];
+  for (const middle of [{ type: 'bench/noop', config: {} }, transformStep]) {
+    let baseline: { name: string; usPerNode: number } | null = null;
+    for (const size of ENGINE_SIZES) {
+      const definition = workflowDefinitionSchema.parse(chain(size, middle));
+      let stepsSeen = 0;
+      let failure: string | null = null;
+      const once = async () => {
+        const started: StepStarted[] = [];
+        const finished: StepFinished[] = [];
+        const outcome = await runWorkflow({
+          definition,
+          input: {},
+          registry,
+          executionId: 'bench-b5',
+          hooks: {
+            async stepStarted(step) {
+              started.push(step);
+            },
+            async stepFinished(step) {
+              finished.push(step);
+            },
+          },
+        });
+        stepsSeen = finished.length;
+        if (outcome.status !== 'succeeded') failure ??= JSON.stringify(outcome.error);
+      };
+      const t = await time(once, ENGINE_REPEATS, 2);
+      // Per-node cost in ms, like every other row (the name spells it out in µs).
+      const perNode = t.samples.map((ms) => ms / size).sort((a, b) => a - b);
+      const msPerNode = percentile(perNode, 50);
+      const usPerNode = msPerNode * 1000;
+      const name = `engine only, ${size}-node chain of ${middle.type}: ${usPerNode.toFixed(1)} µs per node`;
+      rows.push({
+        name,
+        samples: t.samples.length,
+        p50Ms: msPerNode,
+        p95Ms: percentile(perNode, 95),
+        baseline: baseline?.name ?? null,
+        ratio: baseline ? usPerNode / baseline.usPerNode : null,
+        bar: `≤ ${NODE_BAR_US} µs per node, linear`,
+        met: usPerNode <= NODE_BAR_US,
+      });
+      notes.push(
+        `engine only ${middle.type} × ${size}: run p50 ${t.p50.toFixed(1)} ms → ${usPerNode.toFixed(1)} µs/node; ${stepsSeen} steps reported${failure ? `; FAILED: ${failure}` : ''}`,
+      );
+      baseline ??= { name, usPerNode };
+    }
+  }
+  return { rows, notes };
+}
+
+export const b5: Benchmark = {
+  id: 'B5',
+  title: `step overhead: ${PERSISTED_NODES}-node chain through a runner; engine-only µs per node`,
+  async run(): Promise<BenchResult> {
+    const versions: Record<string, string> = {};
+    const notes: string[] = [];
+    const rows: BenchRow[] = [];
+
+    // Engine first, while nothing of ours competes for the CPU.
+    const engine = await engineOnly();
+
+    const pg = await findTestServer(repoRoot);
+    const template = await prepareTestTemplate(pg.adminUrl);
+    const database = await createTestDatabase(pg.adminUrl, template);
+    let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
+    let runner: Awaited<ReturnType<typeof spawnRunner>> | undefined;
+    try {
+      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
+        { server_version: string },
+      ];
+      versions.postgres = server_version;
+
+      await database.sql`create table bench_b5_commit (id bigserial primary key, v int not null)`;
+      const commit = await time(() => database.sql`insert into bench_b5_commit (v) values (1)`, 200);
+      await database.sql`drop table bench_b5_commit`;
+      const commitName = 'one-row INSERT, autocommit (same database)';
+      rows.push({
+        name: commitName,
+        samples: commit.samples.length,
+        p50Ms: commit.p50,
+        p95Ms: commit.p95,
+        baseline: null,
+        ratio: null,
+        bar: null,
+        met: null,
+      });
+
+      server = await startApiServer({ databaseUrl: database.url, logLevel: 'silent' });
+      runner = await spawnRunner(database.url, { RUNNER_POLL_SECONDS: '2' });
+      const token = await signUpBenchUser(server.url, 'b5');
+      const swarm = createSwarmClient({ url: server.url, token });
+      const workflow = await swarm.workflows.create.mutate({
+        name: 'B5 40-step chain',
+        definition: chain(PERSISTED_NODES, transformStep),
+      });
+
+      const overheadMs: number[] = [];
+      const stepMs: number[] = [];
+      let failed = 0;
+      for (let i = 0; i < PERSISTED_RUNS + 2; i++) {
+        const { executionId: id } = await swarm.runs.start.mutate({ workflowId: workflow.id, input: {} });
+        const deadline = Date.now() + 60_000;
+        let status = 'queued';
+        while (Date.now() < deadline) {
+          const [row] = (await database.sql`select status from executions where id = ${id}`) as unknown as [
+            { status: string },
+          ];
+          status = row.status;
+          if (status !== 'queued' && status !== 'running') break;
+          await sleep(10);
+        }
+        if (status !== 'succeeded') {
+          failed++;
+          continue;
+        }
+        if (i < 2) continue; // warm-up runs
+        const [run] = (await database.sql`
+          select extract(epoch from e.finished_at - e.started_at) * 1000 as run_ms,
+            (select sum(extract(epoch from s.finished_at - s.started_at) * 1000)
+              from execution_steps s where s.execution_id = e.id) as steps_ms,
+            (select count(*)::int from execution_steps s where s.execution_id = e.id) as steps
+          from executions e where e.id = ${id}`) as unknown as [
+          { run_ms: string; steps_ms: string; steps: number },
+        ];
+        if (run.steps !== PERSISTED_NODES) notes.push(`run ${id} persisted ${run.steps} steps`);
+        overheadMs.push((Number(run.run_ms) - Number(run.steps_ms)) / PERSISTED_NODES);
+        stepMs.push(Number(run.run_ms) / PERSISTED_NODES);
+      }
+      overheadMs.sort((a, b) => a - b);
+      stepMs.sort((a, b) => a - b);
+      const overheadP50 = percentile(overheadMs, 50);
+      rows.push({
+        name: `persisted: (run − Σ node time) ÷ ${PERSISTED_NODES} steps`,
+        samples: overheadMs.length,
+        p50Ms: overheadP50,
+        p95Ms: percentile(overheadMs, 95),
+        baseline: commitName,
+        ratio: overheadP50 / commit.p50,
+        bar: `≤ ${STEP_BAR_MS} ms per persisted step`,
+        met: overheadP50 <= STEP_BAR_MS,
+      });
+      rows.push({
+        name: `persisted: run duration ÷ ${PERSISTED_NODES} steps`,
+        samples: stepMs.length,
+        p50Ms: percentile(stepMs, 50),
+        p95Ms: percentile(stepMs, 95),
+        baseline: commitName,
+        ratio: percentile(stepMs, 50) / commit.p50,
+        bar: null,
+        met: null,
+      });
+      rows.push(...engine.rows);
+      notes.push(
+        `persisted: ${PERSISTED_RUNS} measured runs one at a time (+2 warm-up), ${failed} not succeeded; step times are database timestamps at ms precision, so a sub-ms node counts as 0 or 1 ms`,
+        ...engine.notes,
+        'engine-only rows: p50/p95 columns are ms per node (whole run ÷ nodes); ratio = per-node cost ÷ the smallest chain of the same type (1.0 = linear in size)',
+      );
+      return {
+        parameters: {
+          persistedNodes: PERSISTED_NODES,
+          persistedRuns: PERSISTED_RUNS,
+          persistedNode: 'transform, expression "1"',
+          engineSizes: ENGINE_SIZES,
+          engineRepeats: ENGINE_REPEATS,
+          runnerRunConcurrency: 'default (8)',
+        },
+        versions,
+        rows,
+        notes,
+      };
+    } finally {
+      runner?.kill('SIGTERM');
+      await runner?.exited;
+      await server?.close().catch(() => {});
+      await database.drop().catch(() => {});
+    }
+  },
+};
