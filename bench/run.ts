@@ -13,12 +13,13 @@ import { b2 } from './b2-webhook-ingest.ts';
 import { b3 } from './b3-end-to-end.ts';
 import { b4 } from './b4-webhook-latency.ts';
 import { b5 } from './b5-step-overhead.ts';
+import { b6 } from './b6-scale-out.ts';
 import { b7 } from './b7-cron-precision.ts';
 import { b8 } from './b8-analytics.ts';
 import { b9 } from './b9-versions.ts';
 import type { Benchmark, BenchResult, BenchRow } from './lib.ts';
 
-const benchmarks: Benchmark[] = [b0, b1, b2, b3, b4, b5, b7, b8, b9];
+const benchmarks: Benchmark[] = [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(benchDir, '..');
