@@ -42,7 +42,7 @@ import {
 const PERSISTED_NODES = 40;
 const PERSISTED_RUNS = Number(process.env.B5_RUNS ?? 20);
 const ENGINE_SIZES = (process.env.B5_SIZES ?? '100,1000,2000').split(',').map(Number);
-const ENGINE_REPEATS = Number(process.env.B5_REPEATS ?? 5);
+const ENGINE_REPEATS = Number(process.env.B5_REPEATS ?? 5); // at least; small graphs run more often
 const STEP_BAR_MS = 5;
 const NODE_BAR_US = 50;
 
@@ -85,6 +85,12 @@ async function engineOnly(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const registry = createNodeRegistry([noopNode]);
   const rows: BenchRow[] = [];
   const notes: string[] = [];
+  // Warm the JIT on both node types first, so the first measured series is not the cold one.
+  for (const middle of [{ type: 'bench/noop', config: {} }, transformStep]) {
+    const definition = workflowDefinitionSchema.parse(chain(100, middle));
+    for (let i = 0; i < 50; i++)
+      await runWorkflow({ definition, input: {}, registry, executionId: 'warm-up' });
+  }
   for (const middle of [{ type: 'bench/noop', config: {} }, transformStep]) {
     let baseline: { name: string; usPerNode: number } | null = null;
     for (const size of ENGINE_SIZES) {
@@ -111,7 +117,9 @@ async function engineOnly(): Promise<{ rows: BenchRow[]; notes: string[] }> {
         stepsSeen = finished.length;
         if (outcome.status !== 'succeeded') failure ??= JSON.stringify(outcome.error);
       };
-      const t = await time(once, ENGINE_REPEATS, 2);
+      // Small graphs run more often, so every size gets about the same number of node executions.
+      const repeats = Math.max(ENGINE_REPEATS, Math.ceil(20_000 / size));
+      const t = await time(once, repeats, Math.ceil(repeats / 4));
       // Per-node cost in ms, like every other row (the name spells it out in µs).
       const perNode = t.samples.map((ms) => ms / size).sort((a, b) => a - b);
       const msPerNode = percentile(perNode, 50);
