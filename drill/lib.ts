@@ -82,6 +82,8 @@ export interface ApiProcess {
   url: string;
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
+  /** Output that was not a JSON log line (crashes, stack traces). */
+  stderr: string[];
   stop(): Promise<void>;
 }
 
@@ -139,6 +141,7 @@ export async function spawnApi(databaseUrl: string, env: Record<string, string> 
     url,
     child,
     logs,
+    stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

@@ -23,9 +23,18 @@ import {
 
 interface Call {
   at: number;
+  ms?: number;
   status: number;
   executionId?: string;
   retryAfter?: string | null;
+}
+
+/** Why a runner process ended: its exit, last error log line and last stderr output. */
+function describeExit(runner: RunnerProcess): string {
+  const lastError = runner.logs.findLast((l) => typeof l.level === 'number' && l.level >= 50);
+  const err = lastError?.err as { message?: string } | undefined;
+  const stderr = runner.stderr.join('').trim().split('\n').slice(0, 12).join(' / ');
+  return `pid ${runner.pid} exit ${runner.child.signalCode ?? runner.child.exitCode}, last error "${lastError?.msg ?? ''}${err?.message ? `: ${err.message}` : ''}"${stderr ? `, stderr: ${stderr.slice(0, 1500)}` : ''}`;
 }
 
 export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers: number }> = {
@@ -61,7 +70,7 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
 
       // Steady load: `callers` clients starting runs back to back; a probe of liveness and health.
       const calls: Call[] = [];
-      const probes: Array<{ at: number; healthz: number; db: boolean | null }> = [];
+      const probes: Array<{ at: number; ms: number; healthz: number; db: boolean | null }> = [];
       let loading = true;
       const apiUrl = api.url;
       const load = Array.from({ length: callers }, async () => {
@@ -75,12 +84,13 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
               signal: AbortSignal.timeout(30_000),
             });
             const body = (await response.json().catch(() => null)) as {
-              result?: { data?: { json?: { id?: string } } };
+              result?: { data?: { json?: { executionId?: string } } };
             } | null;
             calls.push({
               at,
+              ms: Date.now() - at,
               status: response.status,
-              executionId: body?.result?.data?.json?.id,
+              executionId: body?.result?.data?.json?.executionId,
               retryAfter: response.headers.get('retry-after'),
             });
           } catch {
@@ -92,17 +102,17 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
       const probe = (async () => {
         while (loading) {
           const at = Date.now();
-          const healthz = await fetch(`${apiUrl}/healthz`).then(
+          const healthz = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
             (r) => r.status,
             () => -1,
           );
-          const health = await fetch(`${apiUrl}/trpc/health`)
+          const health = await fetch(`${apiUrl}/trpc/health`, { signal: AbortSignal.timeout(5000) })
             .then((r) => r.json() as Promise<{ result?: { data?: { json?: { db?: boolean } } } }>)
             .then(
               (b) => b.result?.data?.json?.db ?? null,
               () => null,
             );
-          probes.push({ at, healthz, db: health });
+          probes.push({ at, ms: Date.now() - at, healthz, db: health });
           await sleep(250);
         }
       })();
@@ -130,6 +140,11 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
       const byStatus = new Map<number, number>();
       for (const call of calls) byStatus.set(call.status, (byStatus.get(call.status) ?? 0) + 1);
       const statuses = [...byStatus].map(([s, n]) => `${s}×${n}`).join(' ');
+      const slowest503 = Math.max(0, ...calls.filter((c) => c.status === 503).map((c) => c.ms ?? 0));
+      const slowestProbe = Math.max(
+        0,
+        ...probes.filter((p) => p.at >= stopAt && p.at < upAt).map((p) => p.ms),
+      );
       const other = calls.filter((c) => c.status !== 200 && c.status !== 503);
       checks.check(other.length === 0, `runs.start answers other than 200/503: ${statuses}`);
       const unavailable = calls.filter((c) => c.status === 503);
@@ -138,7 +153,8 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
         unavailable.every((c) => c.retryAfter),
         `${unavailable.filter((c) => !c.retryAfter).length} answers 503 without Retry-After`,
       );
-      const duringOutage = probes.filter((p) => p.at >= downAt && p.at < restartAt);
+      // From the stop request to the server being back (probes may take a while to answer then).
+      const duringOutage = probes.filter((p) => p.at >= stopAt && p.at < upAt);
       checks.check(
         duringOutage.every((p) => p.healthz === 200),
         `/healthz not 200 during the outage: ${duringOutage.filter((p) => p.healthz !== 200).length} of ${duringOutage.length}`,
@@ -160,8 +176,9 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
         return row!.open === 0;
       };
       const allDone = await waitUntil(finished, 120_000, 500);
-      const rows = await database.sql<{ id: string; status: string; run_attempt: number }[]>`
-        select id, status, run_attempt from executions`;
+      const rows = await database.sql<{ id: string; status: string; run_attempt: number; error: unknown }[]>`
+        select id, status, run_attempt, error from executions`;
+      const errorOf = new Map(rows.map((r) => [r.id, JSON.stringify(r.error)?.slice(0, 200)]));
       const statusOf = new Map(rows.map((r) => [r.id, r.status]));
       const missing = accepted.filter((id) => !statusOf.has(id));
       const notSucceeded = accepted.filter((id) => statusOf.has(id) && statusOf.get(id) !== 'succeeded');
@@ -171,18 +188,24 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
         notSucceeded.length === 0,
         `accepted runs not succeeded: ${notSucceeded.length} (${notSucceeded
           .slice(0, 3)
-          .map((id) => `${id}: ${statusOf.get(id)}`)
+          .map((id) => `${id}: ${statusOf.get(id)} ${errorOf.get(id)}`)
           .join(', ')})`,
       );
       checks.check(allDone && open.length === 0, `${open.length} runs still open 120 s after the restart`);
       const extra = rows.length - accepted.length;
       const crashed = runners.filter((r) => r.child.exitCode !== null || r.child.signalCode !== null);
-      checks.check(crashed.length === 0, `${crashed.length} runners exited during the drill`);
-      checks.check(api.child.exitCode === null, 'the API process exited during the drill');
+      checks.check(
+        crashed.length === 0,
+        `${crashed.length} runners exited during the drill: ${crashed.map(describeExit).join('; ')}`,
+      );
+      checks.check(
+        api.child.exitCode === null,
+        `the API process exited during the drill (${api.child.signalCode ?? api.child.exitCode}): ${api.stderr.join('').trim().slice(-1200)}`,
+      );
 
       const resumed = rows.filter((r) => r.run_attempt > 1).length;
       return {
-        figures: `Postgres down ${((restartAt - stopAt) / 1000).toFixed(1)} s (stop took ${((downAt - stopAt) / 1000).toFixed(1)} s, start ${((upAt - restartAt) / 1000).toFixed(1)} s); runs.start ${statuses}; first 200 ${firstOk ? ((firstOk.at - upAt) / 1000).toFixed(1) : '—'} s after start; /healthz ${duringOutage.filter((p) => p.healthz === 200).length}/${duringOutage.length} ok while down; ${accepted.length} accepted → ${accepted.length - missing.length - notSucceeded.length} succeeded, ${resumed} resumed, ${extra} unacknowledged rows`,
+        figures: `Postgres down ${((restartAt - stopAt) / 1000).toFixed(1)} s (stop took ${((downAt - stopAt) / 1000).toFixed(1)} s, start ${((upAt - restartAt) / 1000).toFixed(1)} s); runs.start ${statuses} (slowest 503 ${slowest503} ms, slowest probe while down ${slowestProbe} ms); first 200 ${firstOk ? ((firstOk.at - upAt) / 1000).toFixed(1) : '—'} s after start; /healthz ${duringOutage.filter((p) => p.healthz === 200).length}/${duringOutage.length} ok while down; health db ${probes.map((p) => (p.db === null ? '?' : p.db ? '1' : '0')).join('')}; ${accepted.length} accepted → ${accepted.length - missing.length - notSucceeded.length} succeeded, ${resumed} resumed, ${extra} unacknowledged rows`,
         failures: checks.failures,
       };
     } finally {
