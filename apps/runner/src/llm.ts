@@ -85,8 +85,11 @@ export interface LlmClientOptions {
 }
 
 export interface RunnerLlm {
-  /** The engine's `LlmClient` for one workflow owner's runs: their stored keys come first. */
-  forOwner(ownerId: string): LlmClient;
+  /**
+   * The engine's `LlmClient` for one workflow owner's runs: their stored keys come first. A caller
+   * that knows the run's workflow passes it (saves a read per call; budgets are per workflow).
+   */
+  forOwner(ownerId: string, workflowId?: string): LlmClient;
 }
 
 const SDK_ADAPTERS: Record<CredentialProvider, (config: AdapterConfig) => ProviderAdapter> = {
@@ -234,11 +237,13 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     const known = workflowOfRun.get(executionId);
     if (known) return known;
     const workflowId = await workflowOfExecution(db, executionId);
-    if (workflowId) {
-      workflowOfRun.set(executionId, workflowId);
-      if (workflowOfRun.size > 1000) workflowOfRun.delete(workflowOfRun.keys().next().value!);
-    }
+    if (workflowId) rememberWorkflow(executionId, workflowId);
     return workflowId;
+  }
+  function rememberWorkflow(executionId: string, workflowId: string) {
+    if (workflowOfRun.get(executionId) === workflowId) return;
+    workflowOfRun.set(executionId, workflowId);
+    if (workflowOfRun.size > 1000) workflowOfRun.delete(workflowOfRun.keys().next().value!);
   }
 
   async function reserve(
@@ -269,9 +274,10 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
   }
 
   return {
-    forOwner(ownerId) {
+    forOwner(ownerId, workflowId) {
       return {
         async complete(request, policy, context) {
+          if (workflowId) rememberWorkflow(context.executionId, workflowId);
           const reservation = await reserve(ownerId, context.executionId, request, policy.chain);
           const router = createProviderRouter({
             adapters: adaptersFor(ownerId),

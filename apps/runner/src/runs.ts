@@ -10,6 +10,18 @@
  * - A runner whose claim lapsed but who is still running finds its next write refused (the fence)
  *   and stops without writing anything more.
  * - A workflow at its concurrency limit gets its job deferred (re-sent a little later).
+ *
+ * Step writes are batched to keep Postgres commits (and NOTIFYs, which serialise at commit) per run
+ * low: a step's `running` marker and the result of a step without side effects (input, output,
+ * condition, merge, transform, skips) wait up to `stepFlushMs`, then go out together in one
+ * transaction with one NOTIFY; whatever is still waiting when the run ends goes into the finish
+ * transaction. A step that may have cost money or touched the world (agent, http, plugin types, any
+ * step with provider attempts) is written at once, together with everything waiting before it, and
+ * the executor starts nothing after it until that write committed — so a resumed run never repeats
+ * a paid call that finished. A quick run is therefore claim → one write per paid step → finish;
+ * live viewers see each change (merged when close together), and long steps as `running` after
+ * `stepFlushMs`. A crash loses at most the waiting side-effect-free steps; the next attempt re-runs
+ * them.
  */
 import {
   claimExecution,
@@ -19,8 +31,9 @@ import {
   isCancelRequested,
   type JobSender,
   type RunEventFeed,
-  recordStepFinished,
-  recordStepStarted,
+  type RunFence,
+  recordSteps,
+  type StepChange,
 } from '@swarm/db';
 import {
   type HttpSettings,
@@ -34,7 +47,7 @@ import type { Logger } from 'pino';
 
 /** The LLM client per workflow owner (their stored provider keys come first): `createLlmClient`. */
 export interface OwnerLlm {
-  forOwner(ownerId: string): LlmClient;
+  forOwner(ownerId: string, workflowId?: string): LlmClient;
 }
 
 export interface RunServiceOptions {
@@ -50,7 +63,12 @@ export interface RunServiceOptions {
   http?: HttpSettings | undefined;
   /** How long a run waiting for a concurrency slot waits before its job is tried again. */
   deferSeconds?: number | undefined;
-  /** Told after this runner recorded a run's end (the scheduler retries failed scheduled runs). */
+  /**
+   * How long a step change without side effects may wait to be written with later ones, in ms.
+   * Default 150; 0 writes every change at once.
+   */
+  stepFlushMs?: number | undefined;
+  /** Told after this runner recorded a scheduled run's end (the scheduler retries failed ones). */
   onFinished?:
     | ((executionId: string, status: 'succeeded' | 'failed' | 'cancelled') => Promise<void>)
     | undefined;
@@ -86,6 +104,73 @@ export class RunInterruptedError extends Error {
   }
 }
 
+/** Built-in node types that neither spend money nor touch anything outside the run. */
+const SIDE_EFFECT_FREE_NODE_TYPES: ReadonlySet<string> = new Set([
+  'input',
+  'output',
+  'condition',
+  'merge',
+  'transform',
+]);
+
+/** Whether a finished step must be durable before the run goes on (it may have cost money). */
+function mustWriteAtOnce(change: StepChange): boolean {
+  if (change.kind === 'started') return false;
+  if (change.attempts.length > 0) return true;
+  return change.status !== 'skipped' && !SIDE_EFFECT_FREE_NODE_TYPES.has(change.nodeType);
+}
+
+/**
+ * One run's step writes: changes wait up to `flushMs` (or until a change that must be durable) and
+ * then go out together. Writes happen one at a time, in order. `onWrite` sees each write's answer
+ * and throws to stop the run; a failed write in the background goes to `onBackgroundError`.
+ */
+function createStepWriter(options: {
+  db: Db;
+  fence: RunFence;
+  flushMs: number;
+  onWrite: (write: FencedWrite) => void;
+  onBackgroundError: (err: unknown) => void;
+}) {
+  let pending: StepChange[] = [];
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let writing: Promise<void> = Promise.resolve();
+
+  const clearTimer = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
+  const flush = (): Promise<void> => {
+    clearTimer();
+    writing = writing.then(async () => {
+      if (pending.length === 0) return;
+      const changes = pending;
+      pending = [];
+      options.onWrite(await recordSteps(options.db, options.fence, changes));
+    });
+    return writing;
+  };
+
+  return {
+    async add(change: StepChange) {
+      pending.push(change);
+      if (options.flushMs <= 0 || mustWriteAtOnce(change)) return flush();
+      timer ??= setTimeout(() => flush().catch(options.onBackgroundError), options.flushMs);
+    },
+    /** Waits for writes in flight and hands over what still waits (for the finish transaction). */
+    async drain(): Promise<StepChange[]> {
+      clearTimer();
+      await writing;
+      const rest = pending;
+      pending = [];
+      return rest;
+    },
+    /** Writes what waits now, if the fence still holds (a run interrupted by shutdown). */
+    flush,
+    stop: clearTimer,
+  };
+}
+
 function agentRoles(definition: WorkflowDefinition): Map<string, string> {
   const roles = new Map<string, string>();
   for (const node of definition.nodes) {
@@ -98,6 +183,7 @@ function agentRoles(definition: WorkflowDefinition): Map<string, string> {
 export function createRunService(options: RunServiceOptions) {
   const { db, logger } = options;
   const deferSeconds = options.deferSeconds ?? 2;
+  const stepFlushMs = options.stepFlushMs ?? 150;
 
   async function execute(job: RunJob): Promise<RunJobResult> {
     const { executionId } = job.data;
@@ -152,6 +238,17 @@ export function createRunService(options: RunServiceOptions) {
       if (write.cancelRequested) cancel.abort();
     };
     const roles = agentRoles(run.definition);
+    const steps = createStepWriter({
+      db,
+      fence,
+      flushMs: stepFlushMs,
+      onWrite: fenced,
+      onBackgroundError: (err) => {
+        // The run stops at once; a lost claim ends it quietly, anything else gets it retried.
+        if (!(err instanceof ClaimLostError)) log.warn({ err }, 'could not write steps');
+        lost.abort(err);
+      },
+    });
     log.info({ priorSteps: run.priorSteps.length }, 'run started');
     try {
       const outcome = await runWorkflow({
@@ -159,27 +256,30 @@ export function createRunService(options: RunServiceOptions) {
         input: run.input,
         registry: options.registry,
         executionId,
-        services: { llm: options.llm.forOwner(run.ownerId), logger: log, http: options.http },
+        services: {
+          llm: options.llm.forOwner(run.ownerId, run.workflowId),
+          logger: log,
+          http: options.http,
+        },
         priorSteps: run.priorSteps,
         signal: AbortSignal.any([cancel.signal, lost.signal]),
         limits: options.limits,
         hooks: {
-          async stepStarted(step) {
-            fenced(await recordStepStarted(db, fence, step));
-          },
-          async stepFinished(step) {
-            fenced(await recordStepFinished(db, fence, { ...step, agentRole: roles.get(step.nodeId) }));
-          },
+          stepStarted: (step) => steps.add({ kind: 'started', ...step }),
+          stepFinished: (step) => steps.add({ kind: 'finished', ...step, agentRole: roles.get(step.nodeId) }),
         },
       });
       if (lost.signal.aborted) {
         if (lost.signal.reason instanceof ClaimLostError) throw lost.signal.reason;
-        // Not a cancel: pg-boss took the job back. Failing it lets the next attempt resume the run.
+        // Not a cancel: pg-boss took the job back. Keep the steps done (if the claim still holds);
+        // failing the job lets the next attempt resume the run.
+        await steps.flush().catch(() => {});
         throw new RunInterruptedError(lost.signal.reason);
       }
-      if (!(await finishExecution(db, fence, outcome))) throw new ClaimLostError();
+      const pendingSteps = await steps.drain();
+      if (!(await finishExecution(db, fence, outcome, pendingSteps))) throw new ClaimLostError();
       log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');
-      await options.onFinished?.(executionId, outcome.status);
+      if (run.scheduled) await options.onFinished?.(executionId, outcome.status);
       return { outcome: outcome.status };
     } catch (err) {
       if (err instanceof ClaimLostError) {
@@ -188,6 +288,7 @@ export function createRunService(options: RunServiceOptions) {
       }
       throw err;
     } finally {
+      steps.stop();
       unsubscribe();
       job.signal.removeEventListener('abort', onJobAbort);
     }

@@ -200,6 +200,8 @@ export interface ClaimedRun extends RunFence {
   cancelRequested: boolean;
   /** Steps already succeeded or skipped (an earlier attempt, or reused by a re-run): not run again. */
   priorSteps: PriorStep[];
+  /** Started by a schedule occurrence (the scheduler follows up when it ends). */
+  scheduled: boolean;
 }
 
 export type ClaimResult =
@@ -272,6 +274,7 @@ export async function claimExecution(db: DbOrTx, executionId: string): Promise<C
         eventSeq: executions.eventSeq,
         ownerId: executions.ownerId,
         input: executions.input,
+        scheduleFireId: executions.scheduleFireId,
       });
     if (!claimed) return { outcome: 'finished' };
 
@@ -300,6 +303,7 @@ export async function claimExecution(db: DbOrTx, executionId: string): Promise<C
         definition: current.definition,
         input: claimed.input,
         cancelRequested: current.cancelRequestedAt !== null,
+        scheduled: claimed.scheduleFireId !== null,
         priorSteps: prior.map((step) => ({
           nodeId: step.nodeId,
           status: step.status as PriorStep['status'],
@@ -314,13 +318,16 @@ export async function claimExecution(db: DbOrTx, executionId: string): Promise<C
 /** The outcome of a fenced write: refused when the run was claimed again or is no longer running. */
 export type FencedWrite = { ok: true; cancelRequested: boolean } | { ok: false };
 
-/** Bumps the run's event sequence and running cost, if (and only if) the fence still holds. */
-async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0) {
+/**
+ * Bumps the run's event sequence (by `events`, one per change written) and running cost, if (and
+ * only if) the fence still holds.
+ */
+async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0, events = 1) {
   const [run] = await tx
     .update(executions)
     .set({
       costMicros: sql`${executions.costMicros} + ${addCostMicros}`,
-      eventSeq: sql`${executions.eventSeq} + 1`,
+      eventSeq: sql`${executions.eventSeq} + ${events}`,
       updatedAt: sql`now()`,
     })
     .where(
@@ -339,36 +346,11 @@ async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0) 
   return run ?? null;
 }
 
-/** Marks a step `running` (fenced), so live viewers see it start. */
-export async function recordStepStarted(
-  db: DbOrTx,
-  fence: RunFence,
-  step: { nodeId: string; nodeType: string; input: unknown; startedAt: Date },
-): Promise<FencedWrite> {
-  return db.transaction(async (tx) => {
-    const run = await advanceFencedRun(tx, fence);
-    if (!run) return { ok: false };
-    const values = {
-      nodeType: step.nodeType,
-      status: 'running' as const,
-      input: step.input ?? null,
-      output: null,
-      error: null,
-      branch: null,
-      runAttempt: fence.runAttempt,
-      startedAt: step.startedAt,
-      finishedAt: null,
-      durationMs: null,
-      costMicros: 0,
-      eventSeq: run.eventSeq,
-    };
-    await tx
-      .insert(executionSteps)
-      .values({ executionId: fence.executionId, nodeId: step.nodeId, ...values })
-      .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values });
-    await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'step', seq: run.eventSeq });
-    return { ok: true, cancelRequested: run.cancelRequestedAt !== null };
-  });
+export interface StartedStep {
+  nodeId: string;
+  nodeType: string;
+  input: unknown;
+  startedAt: Date;
 }
 
 export interface FinishedStep {
@@ -386,55 +368,89 @@ export interface FinishedStep {
   agentRole?: string | null | undefined;
 }
 
-/**
- * Persists a finished step, its provider attempts (the ledger rows, denormalised with workflow,
- * owner and agent role) and the run's running cost, all in one transaction and only if the fence
- * holds.
- */
-export async function recordStepFinished(
-  db: DbOrTx,
-  fence: RunFence,
-  step: FinishedStep,
-): Promise<FencedWrite> {
-  const stepCost = step.attempts.reduce(
+/** One change to a step: it started (`running`) or reached its final status. */
+export type StepChange = ({ kind: 'started' } & StartedStep) | ({ kind: 'finished' } & FinishedStep);
+
+const stepCostMicros = (step: FinishedStep) =>
+  step.attempts.reduce(
     (sum, a) => sum + (a.costStatus === 'priced' && a.costMicros !== null ? a.costMicros : 0),
     0,
   );
-  return db.transaction(async (tx) => {
-    const run = await advanceFencedRun(tx, fence, stepCost);
-    if (!run) return { ok: false };
+
+/** The run's cost added by `changes` (their priced attempts). */
+export const stepChangesCostMicros = (changes: readonly StepChange[]) =>
+  changes.reduce((sum, change) => sum + (change.kind === 'finished' ? stepCostMicros(change) : 0), 0);
+
+/**
+ * Writes `changes` in order inside `tx`, the first one getting event number `firstSeq` and each
+ * next one the number after. The caller holds the fence (and bumped the run's `event_seq` to the
+ * last number). A step that started and finished within `changes` is written once, as finished.
+ */
+async function writeStepChanges(
+  tx: DbOrTx,
+  fence: RunFence,
+  run: { workflowId: string; ownerId: string },
+  changes: readonly StepChange[],
+  firstSeq: number,
+) {
+  const finishedNodes = new Set(changes.filter((c) => c.kind === 'finished').map((c) => c.nodeId));
+  let seq = firstSeq - 1;
+  for (const change of changes) {
+    seq += 1;
+    if (change.kind === 'started') {
+      if (finishedNodes.has(change.nodeId)) continue;
+      const values = {
+        nodeType: change.nodeType,
+        status: 'running' as const,
+        input: change.input ?? null,
+        output: null,
+        error: null,
+        branch: null,
+        runAttempt: fence.runAttempt,
+        startedAt: change.startedAt,
+        finishedAt: null,
+        durationMs: null,
+        costMicros: 0,
+        eventSeq: seq,
+      };
+      await tx
+        .insert(executionSteps)
+        .values({ executionId: fence.executionId, nodeId: change.nodeId, ...values })
+        .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values });
+      continue;
+    }
     const durationMs =
-      step.startedAt === null
+      change.startedAt === null
         ? null
-        : Math.max(0, Math.round(step.finishedAt.getTime() - step.startedAt.getTime()));
+        : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime()));
     const values = {
-      nodeType: step.nodeType,
-      status: step.status,
-      input: step.input ?? null,
-      output: step.output ?? null,
-      error: step.error,
-      branch: step.branch,
+      nodeType: change.nodeType,
+      status: change.status,
+      input: change.input ?? null,
+      output: change.output ?? null,
+      error: change.error,
+      branch: change.branch,
       runAttempt: fence.runAttempt,
-      startedAt: step.startedAt,
-      finishedAt: step.finishedAt,
+      startedAt: change.startedAt,
+      finishedAt: change.finishedAt,
       durationMs,
-      costMicros: stepCost,
-      eventSeq: run.eventSeq,
+      costMicros: stepCostMicros(change),
+      eventSeq: seq,
     };
     const [row] = await tx
       .insert(executionSteps)
-      .values({ executionId: fence.executionId, nodeId: step.nodeId, ...values })
+      .values({ executionId: fence.executionId, nodeId: change.nodeId, ...values })
       .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values })
       .returning({ id: executionSteps.id });
-    if (step.attempts.length > 0) {
+    if (change.attempts.length > 0) {
       await tx.insert(executionCosts).values(
-        step.attempts.map((a) => ({
+        change.attempts.map((a) => ({
           executionId: fence.executionId,
           stepId: row!.id,
-          nodeId: step.nodeId,
+          nodeId: change.nodeId,
           workflowId: run.workflowId,
           ownerId: run.ownerId,
-          agentRole: step.agentRole ?? null,
+          agentRole: change.agentRole ?? null,
           requestedProvider: a.requestedProvider,
           requestedModel: a.requestedModel,
           servedProvider: a.servedProvider,
@@ -456,9 +472,45 @@ export async function recordStepFinished(
         })),
       );
     }
+  }
+}
+
+/**
+ * Persists step changes — starts, finished steps with their provider attempts (the ledger rows,
+ * denormalised with workflow, owner and agent role) and the run's running cost — in one
+ * transaction with one NOTIFY, and only if the fence holds. Each change gets its own event number,
+ * in order, so a batch reads exactly like the same changes written one by one.
+ */
+export async function recordSteps(
+  db: DbOrTx,
+  fence: RunFence,
+  changes: readonly StepChange[],
+): Promise<FencedWrite> {
+  return db.transaction(async (tx) => {
+    const run = await advanceFencedRun(
+      tx,
+      fence,
+      stepChangesCostMicros(changes),
+      Math.max(1, changes.length),
+    );
+    if (!run) return { ok: false };
+    await writeStepChanges(tx, fence, run, changes, run.eventSeq - changes.length + 1);
     await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'step', seq: run.eventSeq });
     return { ok: true, cancelRequested: run.cancelRequestedAt !== null };
   });
+}
+
+/** Marks a step `running` (fenced), so live viewers see it start. */
+export function recordStepStarted(db: DbOrTx, fence: RunFence, step: StartedStep): Promise<FencedWrite> {
+  return recordSteps(db, fence, [{ kind: 'started', ...step }]);
+}
+
+/**
+ * Persists a finished step, its provider attempts and the run's running cost, all in one
+ * transaction and only if the fence holds.
+ */
+export function recordStepFinished(db: DbOrTx, fence: RunFence, step: FinishedStep): Promise<FencedWrite> {
+  return recordSteps(db, fence, [{ kind: 'finished', ...step }]);
 }
 
 export interface RunOutcomeInput {
@@ -469,28 +521,39 @@ export interface RunOutcomeInput {
 
 /**
  * Ends a run: `running → succeeded | failed | cancelled` with its output or error and duration,
- * only if the fence holds. Steps still marked `running` (a branch that never reported back) are
- * closed as cancelled first, each with its own event number. Returns false when fenced out.
+ * only if the fence holds. Step changes the runner still holds (`pendingSteps`, written as
+ * `recordSteps` would) go first; then steps still marked `running` (a branch that never reported
+ * back) are closed as cancelled, each with its own event number. One transaction, one NOTIFY.
+ * Returns false when fenced out.
  */
 export async function finishExecution(
   db: DbOrTx,
   fence: RunFence,
   outcome: RunOutcomeInput,
+  pendingSteps: readonly StepChange[] = [],
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [current] = await tx
-      .select({ status: executions.status, runAttempt: executions.runAttempt, eventSeq: executions.eventSeq })
+      .select({
+        status: executions.status,
+        runAttempt: executions.runAttempt,
+        eventSeq: executions.eventSeq,
+        workflowId: executions.workflowId,
+        ownerId: executions.ownerId,
+      })
       .from(executions)
       .where(eq(executions.id, fence.executionId))
       .for('update');
     if (current?.status !== 'running' || current.runAttempt !== fence.runAttempt) return false;
 
+    if (pendingSteps.length > 0)
+      await writeStepChanges(tx, fence, current, pendingSteps, current.eventSeq + 1);
     const open = await tx
       .select({ id: executionSteps.id })
       .from(executionSteps)
       .where(and(eq(executionSteps.executionId, fence.executionId), eq(executionSteps.status, 'running')))
       .orderBy(asc(executionSteps.nodeId));
-    let seq = current.eventSeq;
+    let seq = current.eventSeq + pendingSteps.length;
     for (const step of open) {
       seq += 1;
       await tx
@@ -511,6 +574,7 @@ export async function finishExecution(
         status: outcome.status,
         output: outcome.output ?? null,
         error: outcome.error,
+        costMicros: sql`${executions.costMicros} + ${stepChangesCostMicros(pendingSteps)}`,
         finishedAt: sql`now()`,
         durationMs: sql`greatest(0, round(extract(epoch from (now() - coalesce(${executions.startedAt}, now()))) * 1000))::int`,
         eventSeq: seq,
