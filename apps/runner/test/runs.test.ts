@@ -17,6 +17,7 @@ import { createNodeRegistry, type LlmClient, sampleWorkflowDefinition } from '@s
 import { mockCallLog } from '@swarm/providers';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLlmClient } from '../src/llm.ts';
 import { createRunner } from '../src/runner.ts';
 import { createRunService } from '../src/runs.ts';
 import { agentChain, ownerWithWorkflow, startRun, waitForRun } from './fixtures.ts';
@@ -255,5 +256,94 @@ describe('the run service on its own (no queue worker)', () => {
     // Let the deferred job find nothing to do when it comes back.
     await cancelExecution(database.db, owner.ownerId, second.id);
     await events.stop();
+  });
+});
+
+describe('batched step writes', () => {
+  function service(stepFlushMs: number) {
+    const events = createRunEventFeed(database.sql);
+    const llm = createLlmClient({ db: database.db, logger, secretKeys: null, providers: {} });
+    const runs = createRunService({
+      db: database.db,
+      events,
+      jobs: jobs.boss,
+      llm,
+      registry: createNodeRegistry(),
+      logger,
+      stepFlushMs,
+    });
+    return { runs, events };
+  }
+  const job = (executionId: string) => ({
+    id: 'test-job',
+    data: { executionId },
+    signal: new AbortController().signal,
+  });
+  /** The transaction that last wrote each step row and the run row (Postgres `xmin`). */
+  const writers = async (id: string) => {
+    const steps = await database.sql<{ node_id: string; tx: string }[]>`
+      select node_id, xmin::text as tx from execution_steps where execution_id = ${id}`;
+    const [run] = await database.sql<
+      { tx: string }[]
+    >`select xmin::text as tx from executions where id = ${id}`;
+    return { run: run!.tx, ...Object.fromEntries(steps.map((s) => [s.node_id, s.tx])) } as Record<
+      string,
+      string
+    >;
+  };
+
+  it('writes a quick run in three transactions: claim, the paid step with what waited, and the finish', async () => {
+    // A flush window no run here reaches: only the paid step and the finish write.
+    const { runs, events } = service(600_000);
+    await events.start();
+    try {
+      const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
+      const noQueue = { send: async () => 'no-job' };
+      const { id } = await startRun(database.db, noQueue, owner);
+      expect(await runs.execute(job(id))).toEqual({ outcome: 'succeeded' });
+
+      const run = await getExecution(database.db, owner.ownerId, id);
+      expect(stepStatuses(run)).toEqual({ input: 'succeeded', a1: 'succeeded', output: 'succeeded' });
+      const a1 = run.steps.find((s) => s.nodeId === 'a1')!;
+      expect(a1.attempts).toHaveLength(1);
+      expect(run.costMicros).toBe(a1.costMicros);
+      const tx = await writers(id);
+      // The input step waited and went out with the agent's result, at once (before the output ran);
+      // the output step went out with the run's outcome.
+      expect(tx.input).toBe(tx.a1);
+      expect(tx.output).toBe(tx.run);
+      expect(tx.a1).not.toBe(tx.run);
+      // Event numbers still count every change, in order: input, a1 started, a1, output started,
+      // output, the outcome.
+      const seq = Object.fromEntries(run.steps.map((s) => [s.nodeId, s.eventSeq]));
+      expect([seq.a1! - seq.input!, seq.output! - seq.a1!, run.eventSeq - seq.output!]).toEqual([2, 2, 1]);
+    } finally {
+      await events.stop();
+    }
+  });
+
+  it('shows a long step as running after the flush window, with the paid steps before it already written', async () => {
+    const { runs, events } = service(50);
+    await events.start();
+    try {
+      const owner = await ownerWithWorkflow(database.db, agentChain(['echo', 'delay:600000']));
+      const noQueue = { send: async () => 'no-job' };
+      const { id } = await startRun(database.db, noQueue, owner);
+      const running = runs.execute(job(id));
+      await waitForStep(owner.ownerId, id, 'a2', 'running');
+      const midway = await getExecution(database.db, owner.ownerId, id);
+      expect(stepStatuses(midway)).toEqual({ input: 'succeeded', a1: 'succeeded', a2: 'running' });
+      expect(midway.steps.find((s) => s.nodeId === 'a1')!.attempts).toHaveLength(1);
+
+      await cancelExecution(database.db, owner.ownerId, id);
+      expect(await running).toEqual({ outcome: 'cancelled' });
+      expect(stepStatuses(await getExecution(database.db, owner.ownerId, id))).toEqual({
+        input: 'succeeded',
+        a1: 'succeeded',
+        a2: 'cancelled',
+      });
+    } finally {
+      await events.stop();
+    }
   });
 });
