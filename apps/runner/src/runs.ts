@@ -12,9 +12,10 @@
  * - A workflow at its concurrency limit gets its job deferred (re-sent a little later).
  *
  * Step writes are batched to keep Postgres commits (and NOTIFYs, which serialise at commit) per run
- * low: a step's `running` marker and the result of a step without side effects (input, output,
- * condition, merge, transform, skips) wait up to `stepFlushMs`, then go out together in one
- * transaction with one NOTIFY; whatever is still waiting when the run ends goes into the finish
+ * low: the claim sends no NOTIFY of its own (the next write's announces it); a step's `running`
+ * marker and the result of a step without side effects (input, output, condition, merge,
+ * transform, skips) wait up to `stepFlushMs`, then go out together in one transaction with one
+ * NOTIFY; whatever is still waiting when the run ends goes into the finish
  * transaction. A step that may have cost money or touched the world (agent, http, plugin types, any
  * step with provider attempts) is written at once, together with everything waiting before it, and
  * the executor starts nothing after it until that write committed — so a resumed run never repeats
@@ -187,7 +188,9 @@ export function createRunService(options: RunServiceOptions) {
 
   async function execute(job: RunJob): Promise<RunJobResult> {
     const { executionId } = job.data;
-    const claim = await claimExecution(db, executionId);
+    // With batched writes the first step write (at most `stepFlushMs` later) or the finish announces
+    // the claim to live viewers: one NOTIFY fewer per run.
+    const claim = await claimExecution(db, executionId, { notify: stepFlushMs <= 0 });
     if (claim.outcome === 'finished' || claim.outcome === 'missing') {
       logger.info({ executionId, outcome: claim.outcome }, 'run job has nothing to do');
       return { outcome: claim.outcome };

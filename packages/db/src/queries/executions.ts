@@ -217,8 +217,15 @@ export type ClaimResult =
  * `run_attempt` goes up by one and the new value is the fence for every later write. For a
  * workflow with a concurrency limit, the claim first takes the workflow's advisory lock and
  * counts the runs executing, so the limit holds across any number of runners.
+ *
+ * `notify: false` leaves out the NOTIFY: for a runner whose next write follows within moments
+ * (listeners re-read the whole state on any notice, so that write's NOTIFY announces the claim too).
  */
-export async function claimExecution(db: DbOrTx, executionId: string): Promise<ClaimResult> {
+export async function claimExecution(
+  db: DbOrTx,
+  executionId: string,
+  options: { notify?: boolean } = {},
+): Promise<ClaimResult> {
   return db.transaction(async (tx) => {
     const [current] = await tx
       .select({
@@ -292,7 +299,8 @@ export async function claimExecution(db: DbOrTx, executionId: string): Promise<C
           inArray(executionSteps.status, ['succeeded', 'skipped']),
         ),
       );
-    await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
+    if (options.notify !== false)
+      await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
     return {
       outcome: 'claimed',
       run: {
@@ -889,10 +897,15 @@ export async function getExecutionChanges(
   );
 }
 
-/** Steps in the order they ran: by start time, not-started ones last, ties by node id. */
+/**
+ * Steps in the order they ran: by start time, not-started ones last; steps started within the same
+ * millisecond (quick steps no longer wait for a write between them) by event order, then node id.
+ */
 function sortStepsForDisplay(steps: ExecutionStep[]): ExecutionStep[] {
   const key = (s: ExecutionStep) => (s.startedAt ?? s.finishedAt)?.getTime() ?? Number.POSITIVE_INFINITY;
-  return [...steps].sort((a, b) => key(a) - key(b) || a.nodeId.localeCompare(b.nodeId));
+  return [...steps].sort(
+    (a, b) => key(a) - key(b) || a.eventSeq - b.eventSeq || a.nodeId.localeCompare(b.nodeId),
+  );
 }
 
 export interface ListExecutionsOptions {
