@@ -35,6 +35,12 @@ export const runnerEnvSchema = z
     /** Idle poll interval of queue workers, in seconds; NOTIFY wakes them at once anyway. */
     RUNNER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
     /**
+     * How long a step without side effects (and a step's `running` marker) may wait to be written
+     * together with later changes, in ms; paid steps are always written at once. 0 writes each
+     * change on its own (more commits and NOTIFYs per run).
+     */
+    RUNNER_STEP_FLUSH_MS: z.coerce.number().int().min(0).max(10_000).default(150),
+    /**
      * How often queue supervision runs, in seconds. A runner that dies mid-run stops heartbeating;
      * its run resumes on another runner about 10 s (the heartbeat) plus this later.
      */

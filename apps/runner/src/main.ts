@@ -25,6 +25,7 @@ const runner = createRunner({
   drainSeconds: env.RUNNER_DRAIN_SECONDS,
   runConcurrency: env.RUNNER_RUN_CONCURRENCY,
   pollSeconds: env.RUNNER_POLL_SECONDS,
+  stepFlushMs: env.RUNNER_STEP_FLUSH_MS,
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   scheduler: env.RUNNER_SCHEDULER,
   createLlm: (db, log) =>

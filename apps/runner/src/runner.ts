@@ -37,6 +37,8 @@ export interface RunnerOptions {
   runConcurrency?: number | undefined;
   /** How often an idle worker polls when no NOTIFY woke it, in seconds (≥ 0.5). Default 2. */
   pollSeconds?: number | undefined;
+  /** How long side-effect-free step changes wait to be written together, in ms (run service). */
+  stepFlushMs?: number | undefined;
   /**
    * How often queue supervision runs, in seconds: it hands the job of a runner that stopped
    * heartbeating to another one, so a dead runner's run resumes within about the heartbeat (10 s)
@@ -112,6 +114,7 @@ export function createRunner(options: RunnerOptions) {
     onFinished: scheduler ? (executionId, status) => scheduler.runFinished(executionId, status) : undefined,
     limits: options.runLimits,
     http: options.http,
+    stepFlushMs: options.stepFlushMs,
   });
 
   async function runJob<Name extends JobName>(name: Name, job: Job<unknown>) {
