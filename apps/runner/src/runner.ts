@@ -65,7 +65,12 @@ export function createRunner(options: RunnerOptions) {
   const runConcurrency = options.runConcurrency ?? 8;
   const pollSeconds = options.pollSeconds ?? 2;
   const superviseSeconds = options.superviseSeconds ?? 10;
-  const database = connectDatabase(options.databaseUrl, { max: options.poolSize });
+  // Runner transactions only ever wait on the database, so one idle for 10 s belongs to a frozen
+  // process: the server ends it, and the runs it had locked can be taken over.
+  const database = connectDatabase(options.databaseUrl, {
+    max: options.poolSize,
+    idleInTransactionTimeoutMs: 10_000,
+  });
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
     schema: QUEUE_SCHEMA,

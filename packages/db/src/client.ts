@@ -26,6 +26,13 @@ export interface DatabaseOptions {
   max?: number;
   /** Seconds an idle connection is kept before closing. */
   idleTimeout?: number;
+  /**
+   * Milliseconds the server lets a transaction sit idle before ending it and the session. For
+   * processes whose transactions never wait on anything outside the database (the runner): a
+   * process frozen mid-transaction (SIGSTOP, a stalled VM) then stops holding row locks that
+   * another process needs to take its work over.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 export interface Database {
@@ -41,6 +48,9 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
     onnotice: () => {},
+    ...(options.idleInTransactionTimeoutMs
+      ? { connection: { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } }
+      : {}),
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
