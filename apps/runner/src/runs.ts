@@ -233,8 +233,11 @@ export function createRunService(options: RunServiceOptions) {
     if (job.signal.aborted) onJobAbort();
     else job.signal.addEventListener('abort', onJobAbort, { once: true });
 
+    /** Set once a write was refused: whatever else stopped the run, another runner owns it now. */
+    let fencedOut = false;
     const fenced = (write: FencedWrite) => {
       if (!write.ok) {
+        fencedOut = true;
         lost.abort(new ClaimLostError());
         throw new ClaimLostError();
       }
@@ -277,6 +280,7 @@ export function createRunService(options: RunServiceOptions) {
         // Not a cancel: pg-boss took the job back. Keep the steps done (if the claim still holds);
         // failing the job lets the next attempt resume the run.
         await steps.flush().catch(() => {});
+        if (fencedOut) throw new ClaimLostError();
         throw new RunInterruptedError(lost.signal.reason);
       }
       const pendingSteps = await steps.drain();
