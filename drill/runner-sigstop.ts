@@ -178,6 +178,13 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
         `the stale runner stopped ${fenced()} runs at the fence and ${interrupted()} on losing the job, of ${held.length} held; after SIGCONT it logged: ${afterWake.join(' | ').slice(0, 800)}`,
       );
 
+      // Runs whose takeover was blocked while it was frozen must still end, once, now.
+      const endedAfterWake = await waitUntil(
+        async () => (await finishedCount(database, owner.workflowId)) === runs,
+        60_000,
+        200,
+      );
+      checks.check(endedAfterWake, 'not every run ended within 60 s of SIGCONT');
       const audit = await auditRuns(database, owner);
       checkAudit(checks, audit, runs);
       const takenOver = await database.sql<{ n: number }[]>`
