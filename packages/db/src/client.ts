@@ -26,6 +26,13 @@ export interface DatabaseOptions {
   max?: number;
   /** Seconds an idle connection is kept before closing. */
   idleTimeout?: number;
+  /**
+   * The server ends a session that sits inside a transaction doing nothing for this long (ms).
+   * Our transactions never wait on anything slow, so this only fires for a process that froze
+   * mid-transaction (SIGSTOP, a VM pause): without it, its row locks would hold up the runner
+   * taking over its runs for as long as it stays frozen. Default 30 s; 0 turns it off.
+   */
+  idleInTransactionTimeoutMs?: number;
 }
 
 export interface Database {
@@ -40,6 +47,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
+    connection: { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000 },
     onnotice: () => {},
   });
   const db = drizzle(sql, { schema });
