@@ -153,7 +153,21 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
             l.msg === 'job failed' &&
             /interrupted/.test((l.err as { message?: string } | undefined)?.message ?? ''),
         ).length;
-      const heard = await waitUntil(() => fenced() + interrupted() >= held.length, 20_000, 100);
+      // A runner frozen inside a transaction finds its session ended by the server
+      // (idle_in_transaction_session_timeout): its write fails and is rolled back — also a stop.
+      const disconnected = () =>
+        woke().filter(
+          (l) =>
+            l.msg === 'job failed' &&
+            /CONNECTION_CLOSED|CONNECTION_ENDED|terminating connection/.test(
+              (l.err as { message?: string } | undefined)?.message ?? '',
+            ),
+        ).length;
+      const heard = await waitUntil(
+        () => fenced() + interrupted() + disconnected() >= held.length,
+        20_000,
+        100,
+      );
       // Give it a moment more to attempt anything else before comparing.
       await sleep(1000);
       const after = await snapshot(database, settled);
@@ -175,7 +189,7 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       );
       checks.check(
         heard,
-        `the stale runner stopped ${fenced()} runs at the fence and ${interrupted()} on losing the job, of ${held.length} held; after SIGCONT it logged: ${afterWake.join(' | ').slice(0, 800)}`,
+        `the stale runner stopped ${fenced()} runs at the fence, ${interrupted()} on losing the job and ${disconnected()} on its ended session, of ${held.length} held; after SIGCONT it logged: ${afterWake.join(' | ').slice(0, 800)}`,
       );
 
       // Runs whose takeover was blocked while it was frozen must still end, once, now.
@@ -196,7 +210,7 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       checks.check(victim.child.exitCode === null, 'the stale runner crashed instead of carrying on');
 
       return {
-        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze; on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job; ${changed.length} rows changed`,
+        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze; on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session; ${changed.length} rows changed`,
         failures: checks.failures,
       };
     } finally {
