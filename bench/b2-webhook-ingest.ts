@@ -13,11 +13,10 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
 import { generateSecretKey } from '@swarm/providers';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { type Benchmark, type BenchResult, pgbenchInsertTps, rateRow, repoRoot } from './lib.ts';
+import { type Benchmark, type BenchResult, pgbenchInsertTps, rateRow, scratchDatabase } from './lib.ts';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.B2_SECONDS ?? 10);
@@ -53,17 +52,12 @@ export const b2: Benchmark = {
   async run(): Promise<BenchResult> {
     const notes: string[] = [];
     const versions: Record<string, string> = {};
-    const pg = await findTestServer(repoRoot);
-    const template = await prepareTestTemplate(pg.adminUrl);
-    const database = await createTestDatabase(pg.adminUrl, template);
+    const { database, postgresVersion } = await scratchDatabase();
     const hello = Fastify();
     hello.get('/', async () => ({ hello: 'world' }));
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     try {
-      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
-        { server_version: string },
-      ];
-      versions.postgres = server_version;
+      versions.postgres = postgresVersion;
 
       // Baseline 1: the database's commit ceiling on this box, right now.
       const cSync32 = await pgbenchInsertTps(database.url, 32, SECONDS);

@@ -17,7 +17,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
 import { spawnRunner } from '../apps/runner/test/runner-process.ts';
 import { measureRawPgBoss, pgBossVersion, rawPgBossRowName } from './b1-pgboss-raw.ts';
 import {
@@ -27,7 +26,7 @@ import {
   PG_STATS_FLUSH_MS,
   percentile,
   rateRow,
-  repoRoot,
+  scratchDatabase,
   signUpBenchUser,
   startRunsThroughApi,
   waitForFinishedRuns,
@@ -46,16 +45,11 @@ export const b3: Benchmark = {
   title: `end to end: ${RUNS} runs of input → mock agent (echo, 0 ms) → output via the API, 1 runner`,
   async run(): Promise<BenchResult> {
     const versions: Record<string, string> = { 'pg-boss': pgBossVersion() };
-    const pg = await findTestServer(repoRoot);
-    const template = await prepareTestTemplate(pg.adminUrl);
-    const database = await createTestDatabase(pg.adminUrl, template);
+    const { database, postgresVersion } = await scratchDatabase();
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     let runner: Awaited<ReturnType<typeof spawnRunner>> | undefined;
     try {
-      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
-        { server_version: string },
-      ];
-      versions.postgres = server_version;
+      versions.postgres = postgresVersion;
 
       // Baseline: raw pg-boss on this database, before anything else runs on it.
       const raw = await measureRawPgBoss(database.url);

@@ -14,10 +14,9 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
 import { generateSecretKey } from '@swarm/providers';
 import { spawnRunner } from '../apps/runner/test/runner-process.ts';
-import { type Benchmark, type BenchResult, percentile, repoRoot } from './lib.ts';
+import { type Benchmark, type BenchResult, percentile, scratchDatabase } from './lib.ts';
 
 const RATE = Number(process.env.B4_RATE ?? 50);
 const SECONDS = Number(process.env.B4_SECONDS ?? 10);
@@ -29,16 +28,11 @@ export const b4: Benchmark = {
   title: 'webhook → succeeded latency, open loop (input → mock agent → output, 1 runner)',
   async run(): Promise<BenchResult> {
     const versions: Record<string, string> = {};
-    const pg = await findTestServer(repoRoot);
-    const template = await prepareTestTemplate(pg.adminUrl);
-    const database = await createTestDatabase(pg.adminUrl, template);
+    const { database, postgresVersion } = await scratchDatabase();
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     let runner: Awaited<ReturnType<typeof spawnRunner>> | undefined;
     try {
-      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
-        { server_version: string },
-      ];
-      versions.postgres = server_version;
+      versions.postgres = postgresVersion;
       server = await startApiServer({
         databaseUrl: database.url,
         logLevel: 'silent',

@@ -18,7 +18,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
 import {
   createNodeRegistry,
   defineNode,
@@ -34,7 +33,7 @@ import {
   type BenchResult,
   type BenchRow,
   percentile,
-  repoRoot,
+  scratchDatabase,
   signUpBenchUser,
   time,
 } from './lib.ts';
@@ -158,16 +157,11 @@ export const b5: Benchmark = {
     // Engine first, while nothing of ours competes for the CPU.
     const engine = await engineOnly();
 
-    const pg = await findTestServer(repoRoot);
-    const template = await prepareTestTemplate(pg.adminUrl);
-    const database = await createTestDatabase(pg.adminUrl, template);
+    const { database, postgresVersion } = await scratchDatabase();
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     let runner: Awaited<ReturnType<typeof spawnRunner>> | undefined;
     try {
-      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
-        { server_version: string },
-      ];
-      versions.postgres = server_version;
+      versions.postgres = postgresVersion;
 
       await database.sql`create table bench_b5_commit (id bigserial primary key, v int not null)`;
       const commit = await time(() => database.sql`insert into bench_b5_commit (v) values (1)`, 200);

@@ -11,9 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
 import { spawnRunner } from '../apps/runner/test/runner-process.ts';
-import { type Benchmark, type BenchResult, percentile, repoRoot, time } from './lib.ts';
+import { type Benchmark, type BenchResult, percentile, scratchDatabase, time } from './lib.ts';
 
 const SCHEDULES = Number(process.env.B7_SCHEDULES ?? 100);
 const MINUTES = Number(process.env.B7_MINUTES ?? 10);
@@ -25,16 +24,11 @@ export const b7: Benchmark = {
   title: `cron precision: ${SCHEDULES} every-minute schedules, ${RUNNERS} runners, one SIGKILLed midway`,
   async run(): Promise<BenchResult> {
     const versions: Record<string, string> = {};
-    const pg = await findTestServer(repoRoot);
-    const template = await prepareTestTemplate(pg.adminUrl);
-    const database = await createTestDatabase(pg.adminUrl, template);
+    const { database, postgresVersion } = await scratchDatabase();
     let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
     const runners: Awaited<ReturnType<typeof spawnRunner>>[] = [];
     try {
-      const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
-        { server_version: string },
-      ];
-      versions.postgres = server_version;
+      versions.postgres = postgresVersion;
       server = await startApiServer({ databaseUrl: database.url, logLevel: 'silent' });
       for (let i = 0; i < RUNNERS; i++) runners.push(await spawnRunner(database.url));
       const anonymous = createSwarmClient({ url: server.url });

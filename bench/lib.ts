@@ -11,6 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSwarmClient } from '@swarm/client';
+import {
+  createTestDatabase,
+  findTestServer,
+  prepareTestTemplate,
+  type TestDatabase,
+} from '@swarm/db/testing';
 import postgres from 'postgres';
 
 const execFileAsync = promisify(execFile);
@@ -317,4 +323,16 @@ export async function databaseBackendCpuSeconds(sql: postgres.Sql): Promise<numb
     ticks += Number(fields[11]) + Number(fields[12]);
   }
   return ticks / ticksPerSecond;
+}
+
+/**
+ * A fresh migrated database of its own for one benchmark (cloned from the test template on the
+ * machine's Postgres, or the embedded one), and the server's version for the report. The caller
+ * drops it (`database.drop()`) when done.
+ */
+export async function scratchDatabase(): Promise<{ database: TestDatabase; postgresVersion: string }> {
+  const pg = await findTestServer(repoRoot);
+  const database = await createTestDatabase(pg.adminUrl, await prepareTestTemplate(pg.adminUrl));
+  const [row] = (await database.sql`show server_version`) as unknown as [{ server_version: string }];
+  return { database, postgresVersion: row.server_version };
 }

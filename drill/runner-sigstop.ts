@@ -31,12 +31,17 @@ async function snapshot(database: TestDatabase, ids: string[]) {
   return new Map(rows.map((r) => [r.id, r.state]));
 }
 
-export const runnerSigstop: Drill<{ runs: number; stepMs: number }> = {
+/**
+ * `settleMs` 0 freezes the runner the moment it holds a run mid-step — possibly inside a write
+ * transaction, the harshest case; above 0 it first waits until every run it holds sits inside its
+ * agent step (no write in flight), then that long.
+ */
+export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: number }> = {
   name: 'runner-sigstop',
   proves:
     'a runner frozen past its claim is fenced off: its runs finish once elsewhere, its late writes change nothing',
-  size: { runs: 16, stepMs: 3000 },
-  async run({ runs, stepMs }) {
+  size: { runs: 16, stepMs: 3000, settleMs: 0 },
+  async run({ runs, stepMs, settleMs }) {
     const database = await scratchDatabase();
     let runners: RunnerProcess[] = [];
     try {
@@ -63,7 +68,23 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number }> = {
         30_000,
         20,
       );
+      if (settleMs > 0) {
+        // Freeze between writes: every run it holds is inside its agent step, no transaction open.
+        await waitUntil(
+          async () => {
+            const [row] = await database.sql<{ n: number }[]>`
+            select count(*)::int as n from executions e
+            where e.id in ${database.sql(startedByVictim())} and not exists (
+              select 1 from execution_steps s where s.execution_id = e.id and s.node_id = 'a1' and s.status = 'running')`;
+            return row!.n === 0;
+          },
+          30_000,
+          20,
+        );
+        await sleep(settleMs);
+      }
       victim.kill('SIGSTOP');
+      const frozenAt = Date.now();
       const held = startedByVictim().filter(
         (id) => !victim.logs.some((l) => l.msg === 'run finished' && l.executionId === id),
       );
@@ -72,34 +93,88 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number }> = {
       // The other runner takes over and finishes everything while the victim stays frozen.
       const allDone = await waitUntil(
         async () => (await finishedCount(database, owner.workflowId)) === runs,
-        90_000,
+        120_000,
         200,
       );
-      checks.check(allDone, 'not every run ended while the runner was frozen');
-      const before = await snapshot(database, held);
+      const frozenFor = (Date.now() - frozenAt) / 1000;
+      const open = await database.sql<{ id: string; status: string; run_attempt: number }[]>`
+        select id, status, run_attempt from executions
+        where workflow_id = ${owner.workflowId} and status not in ('succeeded', 'failed', 'cancelled')`;
+      checks.check(
+        allDone,
+        `not every run ended within 120 s while the runner was frozen: ${open.map((r) => `${r.id.slice(0, 8)} ${r.status} attempt ${r.run_attempt}${held.includes(r.id) ? ' (held)' : ''}`).join(', ')}`,
+      );
+      const jobStates = open.length
+        ? await database.sql<
+            {
+              id: string;
+              state: string;
+              retry_count: number;
+              heartbeat_on: string | null;
+              started_on: string | null;
+            }[]
+          >`
+            select data->>'executionId' as id, state, retry_count, heartbeat_on::text, started_on::text from pgboss.job
+            where name = 'run' and data->>'executionId' in ${database.sql(open.map((r) => r.id))}`
+        : [];
+      const sessions = open.length
+        ? await database.sql<{ pid: number; state: string; wait: string | null; query: string }[]>`
+            select pid, state, wait_event_type || ':' || wait_event as wait, left(query, 140) as query
+            from pg_stat_activity
+            where datname = current_database() and pid <> pg_backend_pid()
+              and (state like 'idle in transaction%' or wait_event_type = 'Lock')`
+        : [];
+      const otherLogs = runners[1]!.logs
+        .filter((l) => open.some((r) => r.id === l.executionId))
+        .map((l) => `${String(l.executionId).slice(0, 8)} ${l.msg}`);
+      if (open.length)
+        checks.check(
+          false,
+          `queue jobs of the open runs at ${new Date().toISOString()} (frozen at ${new Date(frozenAt).toISOString()}): ${JSON.stringify(jobStates)}; other runner's lines about them: ${otherLogs.join(' | ')}; sessions in a transaction or waiting on a lock: ${JSON.stringify(sessions)}`,
+        );
+      // Only runs already finished elsewhere can be compared: anything else may still move legitimately.
+      const settled = held.filter((id) => !open.some((r) => r.id === id));
+      const before = await snapshot(database, settled);
 
-      // Wake it: it finishes its step mid-air and tries to write; the fence refuses.
+      // Wake it: it finishes its step mid-air and tries to write, or notices it lost the job; either
+      // way it must stop without writing.
+      const logsBeforeWake = victim.logs.length;
       victim.kill('SIGCONT');
-      const heard = await waitUntil(
-        () =>
-          held.every((id) =>
-            victim.logs.some(
-              (l) =>
-                l.executionId === id &&
-                (l.msg === 'run claimed again elsewhere; this runner stopped without writing' ||
-                  l.msg === 'run finished'),
+      const woke = () => victim.logs.slice(logsBeforeWake);
+      const fenced = () =>
+        woke().filter(
+          (l) =>
+            held.includes(l.executionId as string) &&
+            l.msg === 'run claimed again elsewhere; this runner stopped without writing',
+        ).length;
+      const interrupted = () =>
+        woke().filter(
+          (l) =>
+            l.msg === 'job failed' &&
+            /interrupted/.test((l.err as { message?: string } | undefined)?.message ?? ''),
+        ).length;
+      // A runner frozen inside a transaction finds its session ended by the server
+      // (idle_in_transaction_session_timeout): its write fails and is rolled back — also a stop.
+      const disconnected = () =>
+        woke().filter(
+          (l) =>
+            l.msg === 'job failed' &&
+            /CONNECTION_CLOSED|CONNECTION_ENDED|terminating connection/.test(
+              (l.err as { message?: string } | undefined)?.message ?? '',
             ),
-          ),
+        ).length;
+      const heard = await waitUntil(
+        () => fenced() + interrupted() + disconnected() >= held.length,
         20_000,
         100,
       );
-      // Whatever it logs, give it a moment more to attempt anything else before comparing.
+      // Give it a moment more to attempt anything else before comparing.
       await sleep(1000);
-      const after = await snapshot(database, held);
-      const changed = held.filter((id) => before.get(id) !== after.get(id));
+      const after = await snapshot(database, settled);
+      const changed = settled.filter((id) => before.get(id) !== after.get(id));
       checks.check(
         changed.length === 0,
-        `runs changed by the stale runner after SIGCONT: ${changed.join(', ')}`,
+        `finished runs changed after the stale runner woke: ${changed.join(', ')}`,
       );
       const finishedByVictim = held.filter((id) =>
         victim.logs.some((l) => l.msg === 'run finished' && l.executionId === id),
@@ -108,13 +183,22 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number }> = {
         finishedByVictim.length === 0,
         `the stale runner reported finishing ${finishedByVictim.length} taken-over runs`,
       );
-      const fencedLogs = victim.logs.filter(
+      const afterWake = woke().map(
         (l) =>
-          held.includes(l.executionId as string) &&
-          l.msg === 'run claimed again elsewhere; this runner stopped without writing',
-      ).length;
-      checks.check(heard, `the stale runner logged the fence for ${fencedLogs} of ${held.length} held runs`);
+          `${l.msg}${l.executionId ? ` ${String(l.executionId).slice(0, 8)}` : ''}${(l.err as { message?: string } | undefined)?.message ? ` (${(l.err as { message: string }).message})` : ''}`,
+      );
+      checks.check(
+        heard,
+        `the stale runner stopped ${fenced()} runs at the fence, ${interrupted()} on losing the job and ${disconnected()} on its ended session, of ${held.length} held; after SIGCONT it logged: ${afterWake.join(' | ').slice(0, 800)}`,
+      );
 
+      // Runs whose takeover was blocked while it was frozen must still end, once, now.
+      const endedAfterWake = await waitUntil(
+        async () => (await finishedCount(database, owner.workflowId)) === runs,
+        60_000,
+        200,
+      );
+      checks.check(endedAfterWake, 'not every run ended within 60 s of SIGCONT');
       const audit = await auditRuns(database, owner);
       checkAudit(checks, audit, runs);
       const takenOver = await database.sql<{ n: number }[]>`
@@ -126,7 +210,7 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number }> = {
       checks.check(victim.child.exitCode === null, 'the stale runner crashed instead of carrying on');
 
       return {
-        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, ${fencedLogs} stale writes fenced, ${changed.length} rows changed after SIGCONT`,
+        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze; on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session; ${changed.length} rows changed`,
         failures: checks.failures,
       };
     } finally {

@@ -10,6 +10,7 @@ import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { generateSecretKey } from '@swarm/providers';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isDatabaseUnavailable } from '../src/http/unavailable.ts';
 import { startApiServer } from '../src/server.ts';
 
 const database = useTestDatabase();
@@ -177,5 +178,24 @@ describe('while the database is unreachable', () => {
     expect((await webhookRequest()).status).toBe(202);
     expect(await createSwarmClient({ url: api.url }).health.query()).toMatchObject({ ok: true, db: true });
     expect(await runCount()).toBe(before + 2);
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it('knows Postgres outages by code through wrappers, and not an outbound HTTP call that was refused', async () => {
+    const wrapped = (cause: object) =>
+      new Error('query failed', { cause: Object.assign(new Error('x'), cause) });
+    expect(isDatabaseUnavailable(wrapped({ code: '57P01' }))).toBe(true);
+    expect(isDatabaseUnavailable(wrapped({ code: 'CONNECTION_CLOSED' }))).toBe(true);
+    expect(isDatabaseUnavailable(wrapped({ code: '23505' }))).toBe(false);
+    expect(isDatabaseUnavailable(new Error('plain'))).toBe(false);
+    // A port nobody listens on: fetch fails with ECONNREFUSED in its cause.
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as net.AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const refused = await fetch(`http://127.0.0.1:${port}/`).catch((error: unknown) => error);
+    expect((refused as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED');
+    expect(isDatabaseUnavailable(new Error('provider call failed', { cause: refused }))).toBe(false);
   });
 });

@@ -65,12 +65,7 @@ export function createRunner(options: RunnerOptions) {
   const runConcurrency = options.runConcurrency ?? 8;
   const pollSeconds = options.pollSeconds ?? 2;
   const superviseSeconds = options.superviseSeconds ?? 10;
-  // Runner transactions only ever wait on the database, so one idle for 10 s belongs to a frozen
-  // process: the server ends it, and the runs it had locked can be taken over.
-  const database = connectDatabase(options.databaseUrl, {
-    max: options.poolSize,
-    idleInTransactionTimeoutMs: 10_000,
-  });
+  const database = connectDatabase(options.databaseUrl, { max: options.poolSize });
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
     schema: QUEUE_SCHEMA,

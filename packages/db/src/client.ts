@@ -27,10 +27,10 @@ export interface DatabaseOptions {
   /** Seconds an idle connection is kept before closing. */
   idleTimeout?: number;
   /**
-   * Milliseconds the server lets a transaction sit idle before ending it and the session. For
-   * processes whose transactions never wait on anything outside the database (the runner): a
-   * process frozen mid-transaction (SIGSTOP, a stalled VM) then stops holding row locks that
-   * another process needs to take its work over.
+   * The server ends a session that sits inside a transaction doing nothing for this long (ms).
+   * Our transactions never wait on anything slow, so this only fires for a process that froze
+   * mid-transaction (SIGSTOP, a VM pause): without it, its row locks would hold up the runner
+   * taking over its runs for as long as it stays frozen. Default 30 s; 0 turns it off.
    */
   idleInTransactionTimeoutMs?: number;
 }
@@ -47,10 +47,8 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
+    connection: { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000 },
     onnotice: () => {},
-    ...(options.idleInTransactionTimeoutMs
-      ? { connection: { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs } }
-      : {}),
   });
   const db = drizzle(sql, { schema });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };

@@ -34,6 +34,7 @@ import {
   type NodeContext,
   NodeError,
   type RunServices,
+  type UpstreamOutputs,
 } from './node-type.ts';
 import type { NodeRegistry } from './registry.ts';
 import type {
@@ -107,6 +108,56 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/**
+ * A min-heap of positions (definition or topological order), so "the next node to look at" costs
+ * log n instead of a sort or a scan of every node — what keeps a run linear in the graph's size.
+ */
+class PositionHeap {
+  private readonly items: number[] = [];
+  private readonly queued = new Set<number>();
+
+  get size() {
+    return this.items.length;
+  }
+
+  /** Adds a position (once: one already waiting is not added again). */
+  push(position: number): void {
+    if (this.queued.has(position)) return;
+    this.queued.add(position);
+    const items = this.items;
+    let i = items.push(position) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]! <= position) break;
+      items[i] = items[parent]!;
+      i = parent;
+    }
+    items[i] = position;
+  }
+
+  /** Removes and returns the smallest position. */
+  pop(): number {
+    const items = this.items;
+    const top = items[0]!;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= items.length) break;
+        const right = left + 1;
+        const child = right < items.length && items[right]! < items[left]! ? right : left;
+        if (items[child]! >= last) break;
+        items[i] = items[child]!;
+        i = child;
+      }
+      items[i] = last;
+    }
+    this.queued.delete(top);
+    return top;
+  }
+}
+
 /** Definition order, then dependencies first (Kahn's algorithm, ties broken by definition order). */
 function topologicalOrder(def: WorkflowDefinition, incoming: Map<string, WorkflowEdge[]>): WorkflowNode[] {
   const index = new Map(def.nodes.map((n, i) => [n.id, i]));
@@ -119,19 +170,46 @@ function topologicalOrder(def: WorkflowDefinition, incoming: Map<string, Workflo
     set.add(edge.target);
     outgoing.set(edge.source, set);
   }
-  const ready = def.nodes.filter((n) => remaining.get(n.id) === 0).map((n) => n.id);
+  const ready = new PositionHeap();
+  def.nodes.forEach((n, i) => {
+    if (remaining.get(n.id) === 0) ready.push(i);
+  });
   const order: WorkflowNode[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => index.get(a)! - index.get(b)!);
-    const id = ready.shift()!;
-    order.push(def.nodes[index.get(id)!]!);
-    for (const target of outgoing.get(id) ?? []) {
+  while (ready.size > 0) {
+    const node = def.nodes[ready.pop()]!;
+    order.push(node);
+    for (const target of outgoing.get(node.id) ?? []) {
       const left = remaining.get(target)! - 1;
       remaining.set(target, left);
-      if (left === 0) ready.push(target);
+      if (left === 0) ready.push(index.get(target)!);
     }
   }
   return order;
+}
+
+/**
+ * For each node, the set of its ancestors as bits over topological positions, built in one pass in
+ * topological order (a node's set is its parents' sets plus the parents). n²/8 bytes: 500 KB for
+ * the largest graph (MAX_NODES); it makes "is X upstream of Y" a bit test instead of a walk.
+ */
+function ancestorSets(
+  order: WorkflowNode[],
+  position: Map<string, number>,
+  incoming: Map<string, WorkflowEdge[]>,
+): Uint32Array[] {
+  const words = Math.ceil(order.length / 32);
+  const sets: Uint32Array[] = [];
+  for (const node of order) {
+    const bits = new Uint32Array(words);
+    for (const edge of incoming.get(node.id) ?? []) {
+      const parent = position.get(edge.source)!;
+      const parentBits = sets[parent]!;
+      for (let w = 0; w < words; w++) bits[w]! |= parentBits[w]!;
+      bits[parent >>> 5]! |= 1 << (parent & 31);
+    }
+    sets.push(bits);
+  }
+  return sets;
 }
 
 function measureOutput(output: unknown): number | string {
@@ -184,6 +262,11 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
     incoming.set(edge.target, list);
   }
   const order = topologicalOrder(def, incoming);
+  const position = new Map(order.map((n, i) => [n.id, i]));
+  const dependents = new Map<string, string[]>();
+  for (const edge of def.edges)
+    dependents.set(edge.source, [...(dependents.get(edge.source) ?? []), edge.target]);
+  const ancestors = ancestorSets(order, position, incoming);
 
   const states = new Map<string, NodeState>(def.nodes.map((n) => [n.id, { status: 'pending' }]));
   for (const prior of options.priorSteps ?? []) {
@@ -232,26 +315,52 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
     return source.branch === null || edge.sourceHandle === undefined || edge.sourceHandle === source.branch;
   };
 
-  const ancestorOutputs = (nodeId: string): Record<string, { output: unknown }> => {
-    const scope: Record<string, { output: unknown }> = {};
-    const seen = new Set<string>();
-    const stack = (incoming.get(nodeId) ?? []).map((e) => e.source);
-    while (stack.length > 0) {
-      const id = stack.pop()!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const state = states.get(id)!;
-      if (state.status === 'succeeded') scope[id] = { output: state.output };
-      for (const edge of incoming.get(id) ?? []) stack.push(edge.source);
-    }
-    return scope;
+  /**
+   * What `nodes.<id>.output` means for a step: the outputs of its succeeded ancestors. A live view
+   * (ancestors are final once a node starts, so it is the same as a snapshot) instead of a copy:
+   * building a copy of every ancestor's output for every step made long chains quadratic.
+   */
+  const upstreamOutputs = (nodeId: string): UpstreamOutputs => {
+    const bits = ancestors[position.get(nodeId)!]!;
+    const visible = (key: string | symbol): key is string => {
+      if (typeof key !== 'string') return false;
+      const at = position.get(key);
+      return (
+        at !== undefined &&
+        (bits[at >>> 5]! & (1 << (at & 31))) !== 0 &&
+        states.get(key)!.status === 'succeeded'
+      );
+    };
+    const entry = (key: string) => ({ output: (states.get(key) as { output: unknown }).output });
+    return new Proxy(Object.create(null) as UpstreamOutputs, {
+      get: (_target, key) => (visible(key) ? entry(key) : undefined),
+      has: (_target, key) => visible(key),
+      ownKeys: () => order.map((n) => n.id).filter(visible),
+      getOwnPropertyDescriptor: (_target, key) =>
+        visible(key)
+          ? { value: entry(key), enumerable: true, configurable: true, writable: false }
+          : undefined,
+      set: () => false,
+      defineProperty: () => false,
+      deleteProperty: () => false,
+    });
+  };
+
+  /** Nodes whose readiness may have changed, by topological position: all at first, then dependents. */
+  const toCheck = new PositionHeap();
+  order.forEach((_node, i) => {
+    toCheck.push(i);
+  });
+  const dependentsChanged = (nodeId: string) => {
+    for (const target of dependents.get(nodeId) ?? []) toCheck.push(position.get(target)!);
   };
 
   /** Marks newly skippable nodes (reporting them) and returns the nodes ready to start. */
   const settle = async (): Promise<string[]> => {
     const ready: string[] = [];
-    for (const node of order) {
+    while (toCheck.size > 0) {
       if (stop) return [];
+      const node = order[toCheck.pop()]!;
       if (states.get(node.id)!.status !== 'pending') continue;
       const edges = incoming.get(node.id) ?? [];
       const live = edges.map(edgeLive);
@@ -273,6 +382,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
         );
         if (!reported) return [];
         states.set(node.id, { status: 'skipped' });
+        dependentsChanged(node.id);
         continue;
       }
       ready.push(node.id);
@@ -288,7 +398,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
       const source = states.get(edge.source)!;
       if (edgeLive(edge) && source.status === 'succeeded') edgeInput[edge.source] = source.output;
     }
-    const scope: TemplateScope = { input: options.input, nodes: ancestorOutputs(node.id) };
+    const scope: TemplateScope = { input: options.input, nodes: upstreamOutputs(node.id) };
     const startedAt = new Date();
     const started = await callHook(() =>
       hooks.stepStarted?.({ nodeId: node.id, nodeType: node.type, input: edgeInput, startedAt }),
@@ -419,6 +529,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
     await callHook(() => hooks.stepFinished?.(finished));
     // Only now may dependents see it: the persisted step is never behind its inputs.
     states.set(node.id, status === 'succeeded' ? { status, output, branch } : { status });
+    dependentsChanged(node.id);
   };
 
   const running = new Map<string, Promise<string>>();
@@ -427,7 +538,11 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
       if (!stop) {
         const ready = await settle();
         for (const id of ready) {
-          if (stop || running.size >= concurrency) break;
+          if (stop || running.size >= concurrency) {
+            // Ready but not started (the run's concurrency is used up): look again next time.
+            toCheck.push(position.get(id)!);
+            continue;
+          }
           states.set(id, { status: 'running' });
           running.set(
             id,

@@ -125,6 +125,44 @@ describe('runWorkflow', () => {
     });
   });
 
+  it("shows a step exactly its succeeded ancestors' outputs as nodes (not skipped ones, not other branches)", async () => {
+    const p = probes();
+    const def = workflow(
+      [
+        { id: 'in', type: 'input' },
+        { id: 'check', type: 'condition', config: { expression: 'input.priority = "high"' } },
+        { id: 'urgent', type: 'test/probe', config: { value: 'paged' } },
+        { id: 'normal', type: 'test/probe', config: { value: 'ticket' } },
+        { id: 'side', type: 'test/probe', config: { value: 'unrelated' } },
+        { id: 'join', type: 'merge' },
+        {
+          id: 'seen',
+          type: 'transform',
+          config: { expression: '{ "keys": $sort($keys(nodes)), "normal": nodes.normal.output }' },
+        },
+        { id: 'out', type: 'output' },
+      ],
+      [
+        ['in', 'check'],
+        ['check', 'urgent', 'true'],
+        ['check', 'normal', 'false'],
+        ['in', 'side'],
+        ['urgent', 'join'],
+        ['normal', 'join'],
+        ['join', 'seen'],
+        ['seen', 'out'],
+      ],
+    );
+    const outcome = await run({ definition: def, input: { priority: 'low' }, registry: p.registry });
+    expect(outcome.status).toBe('succeeded');
+    expect(outcome.output).toEqual({
+      seen: {
+        keys: ['check', 'in', 'join', 'normal'],
+        normal: 'ticket',
+      },
+    });
+  });
+
   it('skips a merge whose every input was skipped, and an output behind it: the run output is null', async () => {
     const p = probes();
     const rec = recordingHooks();

@@ -98,6 +98,17 @@ export function createProviderRouter(options: ProviderRouterOptions) {
   const random = options.random ?? Math.random;
   const sleep = options.sleep ?? abortableSleep;
   const log = options.logger;
+  /**
+   * Health, breaker and event writes are bookkeeping: when they fail (the database is restarting),
+   * the call's answer — tokens already paid for — must still reach the step, so log and go on.
+   */
+  const bookkeeping = async (what: string, write: () => Promise<unknown>) => {
+    try {
+      await write();
+    } catch (err) {
+      log?.warn({ err }, `provider ${what} not recorded`);
+    }
+  };
 
   /** The chain, extended by model-map equivalents, each model once, filtered and ordered. */
   async function planCandidates(policy: FallbackPolicy, request: CompletionRequest): Promise<ModelRef[]> {
@@ -276,12 +287,14 @@ export function createProviderRouter(options: ProviderRouterOptions) {
         const outcome = await attempt(ref, reason, request, timeoutMs);
         attempts.push(outcome.attempt);
         const errorClass = outcome.attempt.errorClass;
-        await options.breakers.record(ref, {
-          ok: outcome.result !== undefined,
-          errorClass,
-          latencyMs: outcome.attempt.latencyMs,
-          probe: probe && retry === 0,
-        });
+        await bookkeeping('breaker and health', () =>
+          options.breakers.record(ref, {
+            ok: outcome.result !== undefined,
+            errorClass,
+            latencyMs: outcome.attempt.latencyMs,
+            probe: probe && retry === 0,
+          }),
+        );
         if (outcome.result) return { result: outcome.result };
 
         const cls = errorClass ?? 'unknown';
@@ -320,7 +333,7 @@ export function createProviderRouter(options: ProviderRouterOptions) {
         executionId: context.executionId,
       };
       log?.info(event, 'provider fallback');
-      await options.events.record(event);
+      await bookkeeping('fallback event', () => options.events.record(event));
     };
 
     for (const [index, ref] of candidates.entries()) {

@@ -46,6 +46,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     e = (e as { cause?: unknown }).cause
   ) {
     seen.add(e);
+    // An outbound HTTP call (a provider, an http node) failing the same way is not our database.
+    if (e instanceof TypeError && e.message === 'fetch failed') return false;
     const code = (e as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     if (CONNECTION_ERROR_CODES.has(code)) return true;

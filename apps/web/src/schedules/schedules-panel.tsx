@@ -16,7 +16,7 @@ import type { JsonSchema } from '../schemas/schema-text.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
-import { inputClass } from '../ui/field.tsx';
+import { FieldRow, inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
 import { VersionTagOptions } from '../versions/version-tag-options.tsx';
@@ -387,7 +387,7 @@ function ScheduleForm({
         </div>
       </div>
 
-      <FormRow
+      <FieldRow
         label="Cron"
         htmlFor={ids.cron}
         error={shown('cron') ?? (cronCheck.ok ? undefined : cronCheck.message)}
@@ -407,9 +407,9 @@ function ScheduleForm({
             {cronCheck.description}
           </p>
         ) : null}
-      </FormRow>
+      </FieldRow>
 
-      <FormRow label="Time zone" htmlFor={ids.timezone} error={localErrors.timezone ?? apiIssue('timezone')}>
+      <FieldRow label="Time zone" htmlFor={ids.timezone} error={localErrors.timezone ?? apiIssue('timezone')}>
         <input
           id={ids.timezone}
           list={ids.zones}
@@ -424,7 +424,7 @@ function ScheduleForm({
             <option key={zone} value={zone} />
           ))}
         </datalist>
-      </FormRow>
+      </FieldRow>
 
       <div>
         <p className="mb-1.5 text-xs font-medium text-slate-600">
@@ -514,7 +514,7 @@ function ScheduleForm({
         />
       </div>
 
-      <FormRow label="Version" htmlFor={ids.tag} error={apiIssue('versionTag')}>
+      <FieldRow label="Version" htmlFor={ids.tag} error={apiIssue('versionTag')}>
         <input
           id={ids.tag}
           list={ids.tags}
@@ -528,7 +528,7 @@ function ScheduleForm({
         <p className="mt-1 text-xs text-slate-500">
           Empty runs the draft as saved at that moment; a tag runs the version it points to.
         </p>
-      </FormRow>
+      </FieldRow>
 
       <div>
         <div className="mb-1.5 flex items-center justify-between">
@@ -623,28 +623,6 @@ function ScheduleForm({
         </Button>
       </div>
     </form>
-  );
-}
-
-function FormRow({
-  label,
-  htmlFor,
-  error,
-  children,
-}: {
-  label: string;
-  htmlFor: string;
-  error: string | undefined;
-  children: ReactNode;
-}) {
-  return (
-    <div>
-      <label htmlFor={htmlFor} className="mb-1.5 block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      {children}
-      {error ? <p className="mt-1.5 text-xs text-rose-600">{error}</p> : null}
-    </div>
   );
 }
 

@@ -1,5 +1,5 @@
-/** A labelled text input with its error underneath, wired with aria attributes. */
-import { type InputHTMLAttributes, useId } from 'react';
+/** Labelled form fields with their error underneath, wired with aria attributes. */
+import { type InputHTMLAttributes, type ReactNode, useId } from 'react';
 
 export const inputClass =
   'block w-full rounded-lg border-0 bg-white px-3 py-2 text-sm text-slate-900 shadow-sm ring-1 ring-inset ring-slate-300 placeholder:text-slate-400 focus:ring-2 focus:ring-inset focus:ring-indigo-500 focus:outline-none disabled:bg-slate-50 disabled:text-slate-500';
@@ -35,6 +35,29 @@ export function Field({ label, error, hint, id, className = '', ...rest }: Field
           {hint}
         </p>
       ) : null}
+    </div>
+  );
+}
+
+/** A label, any control (given `htmlFor` as its id) and its error underneath. */
+export function FieldRow({
+  label,
+  htmlFor,
+  error,
+  children,
+}: {
+  label: string;
+  htmlFor: string;
+  error: string | undefined;
+  children: ReactNode;
+}) {
+  return (
+    <div>
+      <label htmlFor={htmlFor} className="mb-1.5 block text-sm font-medium text-slate-700">
+        {label}
+      </label>
+      {children}
+      {error ? <p className="mt-1.5 text-xs text-rose-600">{error}</p> : null}
     </div>
   );
 }

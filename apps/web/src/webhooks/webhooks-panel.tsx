@@ -8,7 +8,7 @@
  * with the `curl` example signed with them, and forgets them when dismissed.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useEffect, useId, useState } from 'react';
+import { type FormEvent, useEffect, useId, useState } from 'react';
 import { Link } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
@@ -16,7 +16,7 @@ import type { JsonSchema } from '../schemas/schema-text.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
-import { inputClass } from '../ui/field.tsx';
+import { FieldRow, inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
 import { VersionTagOptions } from '../versions/version-tag-options.tsx';
@@ -752,7 +752,7 @@ function WebhookForm({
       </fieldset>
 
       <div className="grid grid-cols-2 gap-3">
-        <Row label="Calls per hour" htmlFor={ids.rate} error={shown('rateLimitPerHour')}>
+        <FieldRow label="Calls per hour" htmlFor={ids.rate} error={shown('rateLimitPerHour')}>
           <input
             id={ids.rate}
             inputMode="numeric"
@@ -761,8 +761,8 @@ function WebhookForm({
             onChange={(e) => set('rateLimitPerHour', e.target.value)}
             data-testid="webhook-rate-limit"
           />
-        </Row>
-        <Row label="Version" htmlFor={ids.tag} error={apiIssue('versionTag')}>
+        </FieldRow>
+        <FieldRow label="Version" htmlFor={ids.tag} error={apiIssue('versionTag')}>
           <input
             id={ids.tag}
             list={ids.tags}
@@ -773,10 +773,10 @@ function WebhookForm({
             data-testid="webhook-version-tag"
           />
           <VersionTagOptions id={ids.tags} workflowId={workflowId} />
-        </Row>
+        </FieldRow>
       </div>
 
-      <Row label="Allowed IPs" htmlFor={ids.allow} error={apiIssue('ipAllowlist')}>
+      <FieldRow label="Allowed IPs" htmlFor={ids.allow} error={apiIssue('ipAllowlist')}>
         <textarea
           id={ids.allow}
           rows={2}
@@ -787,10 +787,10 @@ function WebhookForm({
           onChange={(e) => set('ipAllowlist', e.target.value)}
           data-testid="webhook-allowlist"
         />
-      </Row>
+      </FieldRow>
 
       <div className="space-y-3 rounded-lg bg-slate-50 p-3 ring-1 ring-slate-200">
-        <Row
+        <FieldRow
           label="Mapping (JSONata)"
           htmlFor={ids.mapping}
           error={localErrors.mapping ?? apiIssue('mapping')}
@@ -809,8 +809,8 @@ function WebhookForm({
             <code>$</code> is the payload; <code>$headers</code> and <code>$query</code> hold the request's
             headers and query.
           </p>
-        </Row>
-        <Row label="Sample payload" htmlFor={ids.sample} error={undefined}>
+        </FieldRow>
+        <FieldRow label="Sample payload" htmlFor={ids.sample} error={undefined}>
           <textarea
             id={ids.sample}
             rows={4}
@@ -820,7 +820,7 @@ function WebhookForm({
             onChange={(e) => setSampleText(e.target.value)}
             data-testid="webhook-sample-payload"
           />
-        </Row>
+        </FieldRow>
         <MappingPreviewView mapping={draft.mapping} payloadText={sampleText} inputSchema={inputSchema} />
       </div>
 
@@ -907,28 +907,6 @@ function MappingPreviewView({
           ) : null}
         </>
       )}
-    </div>
-  );
-}
-
-function Row({
-  label,
-  htmlFor,
-  error,
-  children,
-}: {
-  label: string;
-  htmlFor: string;
-  error: string | undefined;
-  children: ReactNode;
-}) {
-  return (
-    <div>
-      <label htmlFor={htmlFor} className="mb-1.5 block text-sm font-medium text-slate-700">
-        {label}
-      </label>
-      {children}
-      {error ? <p className="mt-1 text-xs text-rose-600">{error}</p> : null}
     </div>
   );
 }

@@ -45,20 +45,26 @@ const anthropicSucceeds = http.post(ANTHROPIC, () => {
   return sseResponse(anthropicStream as SseEvent[]);
 });
 
-function makeRouter(options: { sleeps?: number[]; random?: () => number } = {}) {
+function makeRouter(options: { sleeps?: number[]; random?: () => number; brokenBookkeeping?: boolean } = {}) {
   const db = database.db;
+  const breakers = createPostgresBreakers(db, {
+    cacheMs: 0,
+    failureThreshold: 3,
+    failureRate: 0.5,
+    coolDownMs: 60_000,
+  });
+  const lostDatabase = async () => {
+    throw new Error('write CONNECTION_CLOSED 127.0.0.1:5432');
+  };
   return createProviderRouter({
     adapters: createAdapters({ openai: { apiKey: 'sk-test' }, anthropic: { apiKey: 'sk-ant-test' } }),
     prices: createPriceBook(db, { cacheMs: 0 }),
-    breakers: createPostgresBreakers(db, {
-      cacheMs: 0,
-      failureThreshold: 3,
-      failureRate: 0.5,
-      coolDownMs: 60_000,
-    }),
+    breakers: options.brokenBookkeeping ? { ...breakers, record: lostDatabase } : breakers,
     modelMap: createModelMap(db),
     latency: createLatencyStats(db, { cacheMs: 0 }),
-    events: createProviderEventLog(db),
+    events: options.brokenBookkeeping
+      ? { ...createProviderEventLog(db), record: lostDatabase }
+      : createProviderEventLog(db),
     random: options.random ?? (() => 0.5),
     sleep: async (ms) => {
       options.sleeps?.push(ms);
@@ -92,6 +98,17 @@ async function failure(call: Promise<unknown>): Promise<CompletionFailedError> {
 }
 
 describe('fallback', () => {
+  it('still answers when health, breaker and event writes fail (the database is restarting)', async () => {
+    server.use(openaiAnswers(429, openaiErrors.rate_limit), anthropicSucceeds);
+    const { result, attempts } = await makeRouter({ brokenBookkeeping: true }).complete(
+      request,
+      openaiThenAnthropic,
+      { executionId: undefined },
+    );
+    expect(result.provider).toBe('anthropic');
+    expect(attempts.map((a) => a.errorClass)).toEqual(['rate_limit', null]);
+  });
+
   it('falls back from an OpenAI 429 to Anthropic and charges the cost to Anthropic', async () => {
     server.use(openaiAnswers(429, openaiErrors.rate_limit, { 'retry-after': '2' }), anthropicSucceeds);
     const { result, attempts } = await makeRouter().complete(request, openaiThenAnthropic, {
