@@ -104,9 +104,13 @@ describe('the runner scheduler', () => {
   });
 
   it('keeps firing other schedules when one cannot be processed', async () => {
-    const broken = await scheduleDueSoon(passThrough, 300);
-    // Not something the API allows: a cron the module cannot parse.
-    await database.sql`update workflow_schedules set cron = 'not a cron' where id = ${broken.schedule.id}`;
+    // Due in 10 minutes at first: far beyond the scheduler's look-ahead, so nothing is armed yet.
+    const broken = await scheduleDueSoon(passThrough, 600_000);
+    // Not something the API allows: a cron the module cannot parse; then due in 300 ms.
+    await database.sql`
+      update workflow_schedules set cron = 'not a cron', next_fire_at = now() + interval '300 milliseconds'
+      where id = ${broken.schedule.id}`;
+    await database.sql`select pg_notify('swarm_schedules', ${broken.schedule.id})`;
     const healthy = await scheduleDueSoon(passThrough, 800);
     await expect
       .poll(async () => (await scheduledRuns(healthy.schedule.id)).map((r) => r.status), {
