@@ -17,6 +17,7 @@ import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
 import { FieldRow, inputClass } from '../ui/field.tsx';
+import { ItemListPanel } from '../ui/item-list-panel.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
 import { VersionTagOptions } from '../versions/version-tag-options.tsx';
@@ -62,33 +63,27 @@ export function SchedulesPanel({ workflowId, inputSchema }: SchedulesPanelProps)
     );
   }
 
-  const items = schedules.data?.items ?? [];
   return (
-    <div className="space-y-4" data-testid="schedules-panel">
-      <div className="flex items-center justify-between gap-2">
-        <p className="text-sm font-semibold text-slate-900">Schedules</p>
-        <Button size="sm" variant="primary" onClick={() => setEditing('new')} data-testid="new-schedule">
-          New schedule
-        </Button>
-      </div>
-      {schedules.isPending ? (
-        <p className="text-sm text-slate-500">Loading schedules…</p>
-      ) : schedules.isError ? (
-        <p className="text-sm text-rose-700" role="alert">
-          {readApiError(schedules.error).message}
-        </p>
-      ) : items.length === 0 ? (
-        <p className="text-sm text-slate-500" data-testid="no-schedules">
-          No schedules. Add one to run this workflow on a cron, in a time zone of your choice.
-        </p>
-      ) : (
-        <ul className="space-y-3" data-testid="schedule-list">
-          {items.map((schedule) => (
-            <ScheduleItem key={schedule.id} schedule={schedule} onEdit={() => setEditing(schedule)} />
-          ))}
-        </ul>
-      )}
-    </div>
+    <ItemListPanel
+      title="Schedules"
+      newLabel="New schedule"
+      onNew={() => setEditing('new')}
+      query={schedules}
+      loadingText="Loading schedules…"
+      emptyText="No schedules. Add one to run this workflow on a cron, in a time zone of your choice."
+      testIds={{
+        panel: 'schedules-panel',
+        create: 'new-schedule',
+        empty: 'no-schedules',
+        list: 'schedule-list',
+      }}
+    >
+      {(items) =>
+        items.map((schedule) => (
+          <ScheduleItem key={schedule.id} schedule={schedule} onEdit={() => setEditing(schedule)} />
+        ))
+      }
+    </ItemListPanel>
   );
 }
 

@@ -17,6 +17,7 @@ import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
 import { FieldRow, inputClass } from '../ui/field.tsx';
+import { ItemListPanel } from '../ui/item-list-panel.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { useDebouncedValue } from '../use-debounced-value.ts';
 import { VersionTagOptions } from '../versions/version-tag-options.tsx';
@@ -77,41 +78,30 @@ export function WebhooksPanel({ workflowId, inputSchema }: WebhooksPanelProps) {
     );
   }
 
-  const items = webhooks.data?.items ?? [];
   return (
-    <div className="space-y-4" data-testid="webhooks-panel">
-      <div className="flex items-center justify-between gap-2">
-        <p className="text-sm font-semibold text-slate-900">Webhooks</p>
-        <Button size="sm" variant="primary" onClick={() => setEditing('new')} data-testid="new-webhook">
-          New webhook
-        </Button>
-      </div>
-      {webhooks.isPending ? (
-        <p className="text-sm text-slate-500">Loading webhooks…</p>
-      ) : webhooks.isError ? (
-        <p className="text-sm text-rose-700" role="alert">
-          {readApiError(webhooks.error).message}
-        </p>
-      ) : items.length === 0 ? (
-        <p className="text-sm text-slate-500" data-testid="no-webhooks">
-          No webhooks. Add one to start this workflow from another system with an HTTP POST.
-        </p>
-      ) : (
-        <ul className="space-y-3" data-testid="webhook-list">
-          {items.map((webhook) => (
-            <WebhookItem
-              key={webhook.id}
-              webhook={webhook}
-              payload={samples[webhook.id] ?? samplePayload(inputSchema)}
-              revealed={revealed?.webhookId === webhook.id ? revealed : null}
-              onReveal={setRevealed}
-              onForget={() => setRevealed(null)}
-              onEdit={() => setEditing(webhook)}
-            />
-          ))}
-        </ul>
-      )}
-    </div>
+    <ItemListPanel
+      title="Webhooks"
+      newLabel="New webhook"
+      onNew={() => setEditing('new')}
+      query={webhooks}
+      loadingText="Loading webhooks…"
+      emptyText="No webhooks. Add one to start this workflow from another system with an HTTP POST."
+      testIds={{ panel: 'webhooks-panel', create: 'new-webhook', empty: 'no-webhooks', list: 'webhook-list' }}
+    >
+      {(items) =>
+        items.map((webhook) => (
+          <WebhookItem
+            key={webhook.id}
+            webhook={webhook}
+            payload={samples[webhook.id] ?? samplePayload(inputSchema)}
+            revealed={revealed?.webhookId === webhook.id ? revealed : null}
+            onReveal={setRevealed}
+            onForget={() => setRevealed(null)}
+            onEdit={() => setEditing(webhook)}
+          />
+        ))
+      }
+    </ItemListPanel>
   );
 }
 
