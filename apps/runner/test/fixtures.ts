@@ -13,6 +13,8 @@ import {
 import type { WorkflowDefinition } from '@swarm/engine';
 import { expect } from 'vitest';
 
+export { agentChain } from './workflows.ts';
+
 let owners = 0;
 
 export async function ownerWithWorkflow(db: Db, definition: WorkflowDefinition) {
@@ -49,37 +51,4 @@ export async function waitForRun(
     .poll(async () => (await getExecution(db, owner.ownerId, id)).status, { timeout, interval: 50 })
     .toSatisfy((status: string) => statuses.includes(status));
   return getExecution(db, owner.ownerId, id);
-}
-
-/** input → one agent per model, in a chain → output. Agent ids: a1, a2, … */
-export function agentChain(models: string[], settings?: Record<string, unknown>): WorkflowDefinition {
-  const agents = models.map((model, i) => ({
-    id: `a${i + 1}`,
-    type: 'agent',
-    name: `Agent ${i + 1}`,
-    position: { x: 200 * (i + 1), y: 0 },
-    config: {
-      role: `role${i + 1}`,
-      provider: 'mock',
-      model,
-      prompt: i === 0 ? 'Q: {{input.query}}' : `After {{nodes.a${i}.output}}`,
-    },
-  }));
-  const ids = ['input', ...agents.map((a) => a.id), 'output'];
-  return {
-    nodes: [
-      { id: 'input', type: 'input', name: 'Input', position: { x: 0, y: 0 }, config: {} },
-      ...agents,
-      {
-        id: 'output',
-        type: 'output',
-        name: 'Output',
-        position: { x: 200 * (models.length + 1), y: 0 },
-        config: {},
-      },
-    ],
-    edges: ids.slice(1).map((target, i) => ({ id: `e${i}`, source: ids[i]!, target })),
-    inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
-    ...(settings ? { settings } : {}),
-  };
 }
