@@ -159,17 +159,15 @@ class PositionHeap {
 }
 
 /** Definition order, then dependencies first (Kahn's algorithm, ties broken by definition order). */
-function topologicalOrder(def: WorkflowDefinition, incoming: Map<string, WorkflowEdge[]>): WorkflowNode[] {
+function topologicalOrder(
+  def: WorkflowDefinition,
+  incoming: Map<string, WorkflowEdge[]>,
+  outgoing: Map<string, Set<string>>,
+): WorkflowNode[] {
   const index = new Map(def.nodes.map((n, i) => [n.id, i]));
   const remaining = new Map(
     def.nodes.map((n) => [n.id, new Set((incoming.get(n.id) ?? []).map((e) => e.source)).size]),
   );
-  const outgoing = new Map<string, Set<string>>();
-  for (const edge of def.edges) {
-    const set = outgoing.get(edge.source) ?? new Set<string>();
-    set.add(edge.target);
-    outgoing.set(edge.source, set);
-  }
   const ready = new PositionHeap();
   def.nodes.forEach((n, i) => {
     if (remaining.get(n.id) === 0) ready.push(i);
@@ -256,16 +254,18 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
   const nodesById = new Map(def.nodes.map((n) => [n.id, n]));
   const typeOf = new Map<string, AnyNodeType>(def.nodes.map((n) => [n.id, registry.get(n.type)!]));
   const incoming = new Map<string, WorkflowEdge[]>();
+  /** Each node's direct dependents (edge targets, once each). */
+  const dependents = new Map<string, Set<string>>();
   for (const edge of def.edges) {
     const list = incoming.get(edge.target) ?? [];
     list.push(edge);
     incoming.set(edge.target, list);
+    const targets = dependents.get(edge.source) ?? new Set<string>();
+    targets.add(edge.target);
+    dependents.set(edge.source, targets);
   }
-  const order = topologicalOrder(def, incoming);
+  const order = topologicalOrder(def, incoming, dependents);
   const position = new Map(order.map((n, i) => [n.id, i]));
-  const dependents = new Map<string, string[]>();
-  for (const edge of def.edges)
-    dependents.set(edge.source, [...(dependents.get(edge.source) ?? []), edge.target]);
   const ancestors = ancestorSets(order, position, incoming);
 
   const states = new Map<string, NodeState>(def.nodes.map((n) => [n.id, { status: 'pending' }]));
