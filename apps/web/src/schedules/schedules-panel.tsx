@@ -15,7 +15,7 @@ import { SchemaForm } from '../schema-form/schema-form.tsx';
 import type { JsonSchema } from '../schemas/schema-text.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
-import { ConfirmDialog } from '../ui/dialog.tsx';
+import { DeleteWithConfirm } from '../ui/dialog.tsx';
 import { FieldRow, inputClass } from '../ui/field.tsx';
 import { ItemListPanel } from '../ui/item-list-panel.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
@@ -91,7 +91,6 @@ function ScheduleItem({ schedule, onEdit }: { schedule: Schedule; onEdit: () => 
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [showHistory, setShowHistory] = useState(false);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.schedules.pathKey() });
   const pause = useMutation(trpc.schedules.pause.mutationOptions({ onSuccess: refresh }));
   const resume = useMutation(trpc.schedules.resume.mutationOptions({ onSuccess: refresh }));
@@ -188,31 +187,15 @@ function ScheduleItem({ schedule, onEdit }: { schedule: Schedule; onEdit: () => 
         >
           History
         </Button>
-        <Button
-          size="sm"
-          variant="ghost"
-          className="ml-auto text-rose-700 hover:bg-rose-50"
-          onClick={() => {
-            remove.reset();
-            setConfirmDelete(true);
-          }}
-          data-testid="delete-schedule"
-        >
-          Delete
-        </Button>
+        <DeleteWithConfirm
+          title="Delete this schedule?"
+          message={`“${schedule.description}” stops firing and its history is removed. Runs it started stay.`}
+          testId="delete-schedule"
+          mutation={remove}
+          onDelete={(done) => remove.mutate({ id: schedule.id }, { onSuccess: done })}
+        />
       </div>
       {showHistory ? <ScheduleHistory schedule={schedule} /> : null}
-      <ConfirmDialog
-        open={confirmDelete}
-        title="Delete this schedule?"
-        message={`“${schedule.description}” stops firing and its history is removed. Runs it started stay.`}
-        confirmLabel="Delete"
-        danger
-        busy={remove.isPending}
-        error={remove.error ? readApiError(remove.error).message : null}
-        onConfirm={() => remove.mutate({ id: schedule.id }, { onSuccess: () => setConfirmDelete(false) })}
-        onCancel={() => setConfirmDelete(false)}
-      />
     </li>
   );
 }

@@ -2,7 +2,8 @@
  * Modal dialogs on the native <dialog> element: it traps focus, closes on Escape and renders in
  * the top layer, so no portal or focus-trap library is needed.
  */
-import { type ReactNode, useEffect, useRef } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { readApiError } from '../api-error.ts';
 import { Button } from './button.tsx';
 
 interface DialogProps {
@@ -86,5 +87,53 @@ export function ConfirmDialog({
         </Button>
       </div>
     </Dialog>
+  );
+}
+
+/**
+ * A "Delete" button that asks first: the confirm dialog shows the mutation's progress and error and
+ * closes once `onDelete` reports success.
+ */
+export function DeleteWithConfirm({
+  title,
+  message,
+  testId,
+  mutation,
+  onDelete,
+}: {
+  title: string;
+  message: ReactNode;
+  testId: string;
+  mutation: { isPending: boolean; error: unknown; reset: () => void };
+  /** Starts the deletion; calls `done` when it succeeded. */
+  onDelete: (done: () => void) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <Button
+        size="sm"
+        variant="ghost"
+        className="ml-auto text-rose-700 hover:bg-rose-50"
+        onClick={() => {
+          mutation.reset();
+          setOpen(true);
+        }}
+        data-testid={testId}
+      >
+        Delete
+      </Button>
+      <ConfirmDialog
+        open={open}
+        title={title}
+        message={message}
+        confirmLabel="Delete"
+        danger
+        busy={mutation.isPending}
+        error={mutation.error ? readApiError(mutation.error).message : null}
+        onConfirm={() => onDelete(() => setOpen(false))}
+        onCancel={() => setOpen(false)}
+      />
+    </>
   );
 }

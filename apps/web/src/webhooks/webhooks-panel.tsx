@@ -15,7 +15,7 @@ import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
 import type { JsonSchema } from '../schemas/schema-text.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
-import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
+import { DeleteWithConfirm, Dialog } from '../ui/dialog.tsx';
 import { FieldRow, inputClass } from '../ui/field.tsx';
 import { ItemListPanel } from '../ui/item-list-panel.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
@@ -127,7 +127,6 @@ function WebhookItem({
   const update = useMutation(trpc.webhooks.update.mutationOptions({ onSuccess: refresh }));
   const remove = useMutation(trpc.webhooks.delete.mutationOptions({ onSuccess: refresh }));
   const [showLogs, setShowLogs] = useState(revealed !== null);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const [regenerateOpen, setRegenerateOpen] = useState(false);
   const [testOpen, setTestOpen] = useState(false);
   const curl = curlCommand({
@@ -247,18 +246,13 @@ function WebhookItem({
         >
           New secret
         </Button>
-        <Button
-          size="sm"
-          variant="ghost"
-          className="ml-auto text-rose-700 hover:bg-rose-50"
-          onClick={() => {
-            remove.reset();
-            setConfirmDelete(true);
-          }}
-          data-testid="delete-webhook"
-        >
-          Delete
-        </Button>
+        <DeleteWithConfirm
+          title="Delete this webhook?"
+          message="Calls to its URL will be refused from now on, and its call log is removed. Runs it started stay."
+          testId="delete-webhook"
+          mutation={remove}
+          onDelete={(done) => remove.mutate({ id: webhook.id }, { onSuccess: done })}
+        />
       </div>
       {showLogs ? <WebhookLogs webhookId={webhook.id} /> : null}
 
@@ -277,17 +271,6 @@ function WebhookItem({
           setRegenerateOpen(false);
           onReveal(secret);
         }}
-      />
-      <ConfirmDialog
-        open={confirmDelete}
-        title="Delete this webhook?"
-        message="Calls to its URL will be refused from now on, and its call log is removed. Runs it started stay."
-        confirmLabel="Delete"
-        danger
-        busy={remove.isPending}
-        error={remove.error ? readApiError(remove.error).message : null}
-        onConfirm={() => remove.mutate({ id: webhook.id }, { onSuccess: () => setConfirmDelete(false) })}
-        onCancel={() => setConfirmDelete(false)}
       />
     </li>
   );
