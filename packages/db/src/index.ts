@@ -1,6 +1,7 @@
 export * from './client.ts';
 export * from './embedded.ts';
 export * from './errors.ts';
+export * from './invalidation.ts';
 export * from './jobs.ts';
 export * from './migrate.ts';
 export * from './queries/analytics.ts';
@@ -21,4 +22,5 @@ export * from './queries/versions.ts';
 export * from './queries/webhooks.ts';
 export * from './queries/workflows.ts';
 export * from './run-events.ts';
+export * from './run-wakeup.ts';
 export * from './seed.ts';

@@ -1,0 +1,108 @@
+/**
+ * Caches for rarely changing rows read on hot paths (a session per API call, a user's budgets and
+ * model map per LLM call), kept correct across processes: the transaction that changes such rows
+ * calls `announceInvalidation(tx, topic, key)`, which NOTIFYs at commit, and every process's feed
+ * drops the matching entries. Each read from the database costs a commit; a cache hit costs none.
+ *
+ * Staleness is bounded three ways: a notice drops entries at once; after the listener reconnects
+ * (notices may have been missed) every cache is cleared; and every entry expires after its `ttlMs`
+ * anyway.
+ */
+import { sql } from 'drizzle-orm';
+import type postgres from 'postgres';
+import type { DbOrTx } from './client.ts';
+
+export const INVALIDATION_CHANNEL = 'swarm_invalidate';
+
+/** Every cached entry of `topic` (or only `key`'s) is dropped in every process once `tx` commits. */
+export async function announceInvalidation(tx: DbOrTx, topic: string, key?: string): Promise<void> {
+  const payload = key === undefined ? topic : `${topic}:${key}`;
+  await tx.execute(sql`select pg_notify(${INVALIDATION_CHANNEL}, ${payload})`);
+}
+
+export interface Cache<V> {
+  /** The cached value of `key`, loading it when missing or expired (concurrent misses share one load). */
+  get(key: string): Promise<V>;
+  /** Drops `key` (or everything) in this process only. */
+  invalidate(key?: string): void;
+}
+
+export interface InvalidationFeed {
+  /** Resolves once the LISTEN is in place. Until then caches load every time. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A cache of `topic` whose entries live at most `ttlMs`. */
+  cache<V>(topic: string, options: { ttlMs: number; load: (key: string) => Promise<V> }): Cache<V>;
+}
+
+interface Entry<V> {
+  value: Promise<V>;
+  expiresAt: number;
+}
+
+export function createInvalidationFeed(
+  client: postgres.Sql,
+  options: { onError?: (error: unknown) => void } = {},
+): InvalidationFeed {
+  const caches = new Map<string, Set<Cache<unknown>>>();
+  let handle: { unlisten(): Promise<void> } | null = null;
+  let listening = false;
+
+  const invalidateAll = () => {
+    for (const set of caches.values()) for (const cache of set) cache.invalidate();
+  };
+
+  return {
+    async start() {
+      if (handle) return;
+      handle = await client.listen(
+        INVALIDATION_CHANNEL,
+        (payload) => {
+          const separator = payload.indexOf(':');
+          const topic = separator < 0 ? payload : payload.slice(0, separator);
+          const key = separator < 0 ? undefined : payload.slice(separator + 1);
+          for (const cache of caches.get(topic) ?? []) cache.invalidate(key);
+        },
+        () => {
+          // First LISTEN, or a reconnect after which notices may have been missed.
+          invalidateAll();
+          listening = true;
+        },
+      );
+    },
+    async stop() {
+      const current = handle;
+      handle = null;
+      listening = false;
+      invalidateAll();
+      await current?.unlisten().catch((error: unknown) => options.onError?.(error));
+    },
+    cache<V>(topic: string, cacheOptions: { ttlMs: number; load: (key: string) => Promise<V> }): Cache<V> {
+      const entries = new Map<string, Entry<V>>();
+      const cache: Cache<V> = {
+        get(key) {
+          const now = performance.now();
+          const hit = entries.get(key);
+          if (hit && hit.expiresAt > now) return hit.value;
+          const value = cacheOptions.load(key);
+          if (!listening) return value;
+          // An invalidation while this load runs deletes the entry, so a value read before the change
+          // committed is never kept; a failed load is not kept either.
+          entries.set(key, { value, expiresAt: now + cacheOptions.ttlMs });
+          value.catch(() => {
+            if (entries.get(key)?.value === value) entries.delete(key);
+          });
+          return value;
+        },
+        invalidate(key) {
+          if (key === undefined) entries.clear();
+          else entries.delete(key);
+        },
+      };
+      let set = caches.get(topic);
+      if (!set) caches.set(topic, (set = new Set()));
+      set.add(cache as Cache<unknown>);
+      return cache;
+    },
+  };
+}
