@@ -99,8 +99,8 @@ export function createInvalidationFeed(
           else entries.delete(key);
         },
       };
-      let set = caches.get(topic);
-      if (!set) caches.set(topic, (set = new Set()));
+      const set = caches.get(topic) ?? new Set();
+      caches.set(topic, set);
       set.add(cache as Cache<unknown>);
       return cache;
     },
