@@ -1,7 +1,7 @@
 /**
- * What the runner does for each job of the catalog. The map's type makes it complete: adding a job
- * to the catalog without a handler here fails the typecheck. Handlers delegate to services and
- * packages in a line or two.
+ * What the runner does for each job of the catalog but `run` (the run dispatcher's). The map's type
+ * makes it complete: adding a job to the catalog without a handler here fails the typecheck.
+ * Handlers delegate to services and packages in a line or two.
  */
 import {
   type Db,
@@ -14,19 +14,20 @@ import {
   pruneWebhookLogs,
 } from '@swarm/db';
 import type { Logger } from 'pino';
-import type { RunJob, RunService } from './runs.ts';
 
 export interface JobContext {
   db: Db;
   logger: Logger;
-  runs: RunService;
-  /** The pg-boss job being handled (its id, abort signal and concurrency group). */
-  job: Omit<RunJob, 'data'>;
 }
+
+/** The queues these handlers serve: every one but `run`. */
+export type HandledJobName = Exclude<JobName, 'run'>;
 
 const HEALTH_BUCKET_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-export type JobHandlers = { [Name in JobName]: (data: JobData<Name>, ctx: JobContext) => Promise<unknown> };
+export type JobHandlers = {
+  [Name in HandledJobName]: (data: JobData<Name>, ctx: JobContext) => Promise<unknown>;
+};
 
 export const jobHandlers: JobHandlers = {
   async maintenance(_data, { db, logger }) {
@@ -41,8 +42,6 @@ export const jobHandlers: JobHandlers = {
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },
-
-  run: (data, { runs, job }) => runs.execute({ ...job, data }),
 
   // A scheduled run failed here gets its retry from the scheduler's sweep (within about 30 s).
   async runAbandoned({ executionId }, { db, logger }) {

@@ -1,14 +1,14 @@
 /**
- * The runner daemon: pg-boss workers for every queue of the job catalog, the catalog's cron
- * schedules, and queue supervision (expiring lapsed claims and heartbeats, archiving). Any number of
- * runners may run against one database; pg-boss hands each job to one of them and fires each cron
- * tick once.
+ * The runner daemon: the `run` queue's dispatcher (run-dispatcher.ts), pg-boss workers for every
+ * other queue of the job catalog, the catalog's cron schedules, the workflow cron scheduler, and
+ * queue supervision (expiring lapsed claims and heartbeats, archiving). Any number of runners may
+ * run against one database; pg-boss hands each job to one of them and fires each cron tick once.
  *
- * Runs: `runConcurrency` workers of batch size 1, each executing one run at a time. The `run` queue
- * NOTIFYs on insert and this instance LISTENs (`useListenNotify`), so an idle runner starts a new
- * run within milliseconds. A worker that just finished a run fetches again at once (it wakes
- * itself) instead of sleeping its polling interval, so a backlog drains at full speed; only an
- * empty fetch puts a worker back to sleep until the next NOTIFY or poll.
+ * Runs: up to `runConcurrency` at once. The dispatcher fetches and claims in one transaction,
+ * completes each job in its run's finish transaction, and wakes on the coalesced NOTIFY run
+ * creators send (`RUNS_READY_CHANNEL`), so an idle runner starts a new run within milliseconds and
+ * a busy one drains a backlog without a fetch per run. pg-boss's own LISTEN is off: no queue
+ * notifies (it would cost every listening backend a transaction per job).
  */
 import {
   connectDatabase,
@@ -18,13 +18,13 @@ import {
   jobCatalog,
   jobNames,
   QUEUE_SCHEMA,
-  RUN_GROUP_CONCURRENCY,
 } from '@swarm/db';
 import { createNodeRegistry, type HttpSettings, type NodeRegistry, type RunLimits } from '@swarm/engine';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
+import { type HandledJobName, type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
 import { createLlmClient } from './llm.ts';
+import { createRunDispatcher } from './run-dispatcher.ts';
 import { createRunService, type OwnerLlm } from './runs.ts';
 import { createScheduler, type SchedulerOptions } from './scheduler.ts';
 
@@ -35,7 +35,7 @@ export interface RunnerOptions {
   drainSeconds: number;
   /** Runs this runner executes at once. Default 8. */
   runConcurrency?: number | undefined;
-  /** How often an idle worker polls when no NOTIFY woke it, in seconds (≥ 0.5). Default 2. */
+  /** How often an idle runner looks for work when no NOTIFY woke it, in seconds (≥ 0.5). Default 2. */
   pollSeconds?: number | undefined;
   /** How long side-effect-free step changes wait to be written together, in ms (run service). */
   stepFlushMs?: number | undefined;
@@ -75,7 +75,7 @@ export function createRunner(options: RunnerOptions) {
     migrate: false,
     supervise: true,
     schedule: true,
-    useListenNotify: true,
+    useListenNotify: false,
     superviseIntervalSeconds: superviseSeconds,
     monitorIntervalSeconds: superviseSeconds,
   });
@@ -88,8 +88,9 @@ export function createRunner(options: RunnerOptions) {
   });
   const llm = (options.createLlm ?? defaultLlm)(database.db, logger);
   const registry = options.registry ?? createNodeRegistry();
-  /** This runner's `run` workers; the scheduler wakes them when an occurrence it armed is due. */
-  const runWorkerIds: string[] = [];
+  // The scheduler wakes the dispatcher when an occurrence it armed is due; the dispatcher needs the
+  // run service, which tells the scheduler when a scheduled run ended.
+  let wakeRuns = () => {};
   const scheduler =
     options.scheduler === false
       ? null
@@ -99,9 +100,7 @@ export function createRunner(options: RunnerOptions) {
           jobs: boss,
           registry,
           logger: logger.child({ component: 'scheduler' }),
-          wakeRunWorkers: () => {
-            for (const id of runWorkerIds) boss.notifyWorker(id);
-          },
+          wakeRunWorkers: () => wakeRuns(),
           ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
         });
   const runs = createRunService({
@@ -116,15 +115,22 @@ export function createRunner(options: RunnerOptions) {
     http: options.http,
     stepFlushMs: options.stepFlushMs,
   });
+  const dispatcher = createRunDispatcher({
+    database,
+    boss,
+    runs,
+    logger: logger.child({ component: 'dispatcher' }),
+    concurrency: runConcurrency,
+    pollSeconds,
+  });
+  wakeRuns = dispatcher.wake;
 
-  async function runJob<Name extends JobName>(name: Name, job: Job<unknown>) {
+  async function runJob<Name extends HandledJobName>(name: Name, job: Job<unknown>) {
     const log = logger.child({ job: name, jobId: job.id });
     const data = jobCatalog[name].schema.parse(job.data) as Parameters<JobHandlers[Name]>[0];
     const ctx: JobContext = {
       db: database.db,
       logger: log,
-      runs,
-      job: { id: job.id, signal: job.signal, groupId: job.groupId, groupTier: job.groupTier },
     };
     try {
       return await (handlers[name] as JobHandlers[Name])(data, ctx);
@@ -134,37 +140,12 @@ export function createRunner(options: RunnerOptions) {
     }
   }
 
-  async function workRuns() {
-    for (let i = 0; i < runConcurrency; i++) {
-      let workerId = '';
-      workerId = await boss.work(
-        'run',
-        {
-          batchSize: 1,
-          pollingIntervalSeconds: pollSeconds,
-          notifyPollingIntervalSeconds: pollSeconds,
-          groupConcurrency: RUN_GROUP_CONCURRENCY,
-        },
-        async ([job]) => {
-          try {
-            return job ? await runJob('run', job) : undefined;
-          } finally {
-            // Fetch again right after this job instead of sleeping: there may be a backlog.
-            boss.notifyWorker(workerId);
-          }
-        },
-      );
-      runWorkerIds.push(workerId);
-    }
-  }
-
   return {
     async start() {
       await events.start();
       await boss.start();
       for (const name of jobNames) {
-        if (name === 'run') await workRuns();
-        else
+        if (name !== 'run')
           await boss.work(name, { pollingIntervalSeconds: pollSeconds }, async ([job]) =>
             job ? runJob(name, job) : undefined,
           );
@@ -172,6 +153,7 @@ export function createRunner(options: RunnerOptions) {
         // Keyed and idempotent: every runner declares the same schedule; pg-boss fires it once per tick.
         if (cron) await boss.schedule(name, cron, {}, { tz: 'UTC', key: 'catalog' });
       }
+      await dispatcher.start();
       scheduler?.start();
       logger.info({ queues: jobNames, runConcurrency, scheduler: scheduler !== null }, 'runner started');
     },
@@ -180,6 +162,8 @@ export function createRunner(options: RunnerOptions) {
       logger.info({ drainSeconds: options.drainSeconds }, 'runner draining');
       // No new occurrences while draining; runs in flight still get their retries (runFinished).
       await scheduler?.stop();
+      // Runs first: their heartbeats and failures go through pg-boss's pool, closed by its stop.
+      await dispatcher.stop(options.drainSeconds * 1000);
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
       await events.stop();
       await database.close();

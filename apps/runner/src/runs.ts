@@ -11,22 +11,30 @@
  *   and stops without writing anything more.
  * - A workflow at its concurrency limit gets its job deferred (re-sent a little later).
  *
- * Step writes are batched to keep Postgres commits (and NOTIFYs, which serialise at commit) per run
- * low: the claim sends no NOTIFY of its own (the next write's announces it); a step's `running`
- * marker and the result of a step without side effects (input, output, condition, merge,
- * transform, skips) wait up to `stepFlushMs`, then go out together in one transaction with one
- * NOTIFY; whatever is still waiting when the run ends goes into the finish
- * transaction. A step that may have cost money or touched the world (agent, http, plugin types, any
- * step with provider attempts) is written at once, together with everything waiting before it, and
- * the executor starts nothing after it until that write committed — so a resumed run never repeats
- * a paid call that finished. A quick run is therefore claim → one write per paid step → finish;
- * live viewers see each change (merged when close together), and long steps as `running` after
- * `stepFlushMs`. A crash loses at most the waiting side-effect-free steps; the next attempt re-runs
- * them.
+ * Step writes are batched to keep Postgres commits (and NOTIFYs) per run low. A runner's dispatcher
+ * claims the runs it fetched in the fetch's own transaction (`claim` on that transaction) and
+ * completes the pg-boss job inside the transaction that records the run's end (`executeClaimed`'s
+ * `settle`),
+ * so a quick run costs: fetch + claim, the finish — and a step write only when needed:
+ * - a step's `running` marker and the result of a step without side effects (input, output,
+ *   condition, merge, transform, skips) wait up to `stepFlushMs`, then go out together in one
+ *   transaction;
+ * - the result of a step that may have cost money or touched the world (agent, http, plugin types,
+ *   any step with provider attempts) waits at most `paidFlushMs` (default 10 ms), and no further
+ *   such step starts before it is durable — so a resumed run never repeats a paid call that finished
+ *   more than `paidFlushMs` before a crash, and never one that finished before a later paid call
+ *   began;
+ * - whatever still waits when the run ends goes into the finish transaction (for input → agent →
+ *   output that is everything: claim, then finish).
+ * Live viewers see each change (merged when close together), long steps as `running` after
+ * `stepFlushMs`. A crash loses at most the waiting changes; the next attempt re-runs those steps.
  */
 import {
+  type ClaimedRun,
   claimExecution,
   type Db,
+  type DbOrTx,
+  enqueueJob,
   type FencedWrite,
   finishExecution,
   isCancelRequested,
@@ -35,6 +43,7 @@ import {
   type RunFence,
   recordSteps,
   type StepChange,
+  type Tx,
 } from '@swarm/db';
 import {
   type HttpSettings,
@@ -69,6 +78,8 @@ export interface RunServiceOptions {
    * Default 150; 0 writes every change at once.
    */
   stepFlushMs?: number | undefined;
+  /** How long the result of a step that may have cost money may wait, in ms. Default 10. */
+  paidFlushMs?: number | undefined;
   /** Told after this runner recorded a scheduled run's end (the scheduler retries failed ones). */
   onFinished?:
     | ((executionId: string, status: 'succeeded' | 'failed' | 'cancelled') => Promise<void>)
@@ -84,6 +95,11 @@ export interface RunJob {
   groupId?: string | null | undefined;
   groupTier?: string | null | undefined;
 }
+
+/** What claiming a job's run came to: a run to execute, or nothing (more) to do. */
+export type ClaimStep =
+  | { outcome: 'claimed'; run: ClaimedRun }
+  | { outcome: 'finished' | 'missing' | 'deferred' };
 
 export type RunJobResult =
   | { outcome: 'succeeded' | 'failed' | 'cancelled' }
@@ -114,32 +130,39 @@ const SIDE_EFFECT_FREE_NODE_TYPES: ReadonlySet<string> = new Set([
   'transform',
 ]);
 
-/** Whether a finished step must be durable before the run goes on (it may have cost money). */
-function mustWriteAtOnce(change: StepChange): boolean {
+/** Whether a node type may spend money or touch anything outside the run. */
+const hasEffects = (nodeType: string) => !SIDE_EFFECT_FREE_NODE_TYPES.has(nodeType);
+
+/** Whether a finished step may have cost money or touched the world (its result is precious). */
+function isPaidResult(change: StepChange): boolean {
   if (change.kind === 'started') return false;
-  if (change.attempts.length > 0) return true;
-  return change.status !== 'skipped' && !SIDE_EFFECT_FREE_NODE_TYPES.has(change.nodeType);
+  return change.attempts.length > 0 || (change.status !== 'skipped' && hasEffects(change.nodeType));
 }
 
 /**
- * One run's step writes: changes wait up to `flushMs` (or until a change that must be durable) and
- * then go out together. Writes happen one at a time, in order. `onWrite` sees each write's answer
- * and throws to stop the run; a failed write in the background goes to `onBackgroundError`.
+ * One run's step writes: changes wait up to `flushMs` (`paidMs` for a paid result) and then go out
+ * together; before a step with effects starts, everything waiting is written first when a paid
+ * result is among it. Writes happen one at a time, in order. `onWrite` sees each write's answer and
+ * throws to stop the run; a failed write in the background goes to `onBackgroundError`.
  */
 function createStepWriter(options: {
   db: Db;
   fence: RunFence;
   flushMs: number;
+  paidMs: number;
   onWrite: (write: FencedWrite) => void;
   onBackgroundError: (err: unknown) => void;
 }) {
   let pending: StepChange[] = [];
+  let paidPending = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let deadline = Number.POSITIVE_INFINITY;
   let writing: Promise<void> = Promise.resolve();
 
   const clearTimer = () => {
     if (timer) clearTimeout(timer);
     timer = null;
+    deadline = Number.POSITIVE_INFINITY;
   };
   const flush = (): Promise<void> => {
     clearTimer();
@@ -147,16 +170,29 @@ function createStepWriter(options: {
       if (pending.length === 0) return;
       const changes = pending;
       pending = [];
+      paidPending = false;
       options.onWrite(await recordSteps(options.db, options.fence, changes));
     });
     return writing;
+  };
+  const flushWithin = (ms: number) => {
+    const at = performance.now() + ms;
+    if (at >= deadline) return;
+    if (timer) clearTimeout(timer);
+    deadline = at;
+    timer = setTimeout(() => flush().catch(options.onBackgroundError), ms);
   };
 
   return {
     async add(change: StepChange) {
       pending.push(change);
-      if (options.flushMs <= 0 || mustWriteAtOnce(change)) return flush();
-      timer ??= setTimeout(() => flush().catch(options.onBackgroundError), options.flushMs);
+      if (options.flushMs <= 0) return flush();
+      // A step that may cost money starts only once every paid result before it is durable.
+      if (change.kind === 'started' && paidPending && hasEffects(change.nodeType)) return flush();
+      if (isPaidResult(change)) {
+        paidPending = true;
+        flushWithin(options.paidMs);
+      } else flushWithin(options.flushMs);
     },
     /** Waits for writes in flight and hands over what still waits (for the finish transaction). */
     async drain(): Promise<StepChange[]> {
@@ -164,6 +200,7 @@ function createStepWriter(options: {
       await writing;
       const rest = pending;
       pending = [];
+      paidPending = false;
       return rest;
     },
     /** Writes what waits now, if the fence still holds (a run interrupted by shutdown). */
@@ -185,11 +222,16 @@ export function createRunService(options: RunServiceOptions) {
   const { db, logger } = options;
   const deferSeconds = options.deferSeconds ?? 2;
   const stepFlushMs = options.stepFlushMs ?? 150;
+  const paidFlushMs = options.paidFlushMs ?? 10;
 
-  async function execute(job: RunJob): Promise<RunJobResult> {
+  /**
+   * Claims the job's run on `db` — the dispatcher's fetch transaction, or a transaction of its own.
+   * A run that is over needs nothing more; one whose workflow is at its concurrency limit gets its
+   * job sent again a little later, on the same transaction.
+   */
+  async function claim(db: DbOrTx, job: RunJob): Promise<ClaimStep> {
     const { executionId } = job.data;
-    // With batched writes the first step write (at most `stepFlushMs` later) or the finish announces
-    // the claim to live viewers: one NOTIFY fewer per run.
+    // With batched writes the first step write or the finish announces the claim to live viewers.
     const claim = await claimExecution(db, executionId, { notify: stepFlushMs <= 0 });
     if (claim.outcome === 'finished' || claim.outcome === 'missing') {
       logger.info({ executionId, outcome: claim.outcome }, 'run job has nothing to do');
@@ -197,7 +239,9 @@ export function createRunService(options: RunServiceOptions) {
     }
     if (claim.outcome === 'wait') {
       // Rare: pg-boss's group concurrency keeps most such jobs in the queue; this is the race it misses.
-      await options.jobs.send(
+      await enqueueJob(
+        options.jobs,
+        db,
         'run',
         { executionId },
         {
@@ -211,9 +255,19 @@ export function createRunService(options: RunServiceOptions) {
       );
       return { outcome: 'deferred' };
     }
+    return claim;
+  }
 
-    if (claim.outcome !== 'claimed') return { outcome: claim.outcome };
-    const run = claim.run;
+  /**
+   * Executes a claimed run to its end. `settle` runs inside the transaction that records the end
+   * (the dispatcher completes the run's job there).
+   */
+  async function executeClaimed(
+    job: RunJob,
+    run: ClaimedRun,
+    settle?: (tx: Tx) => Promise<void>,
+  ): Promise<RunJobResult> {
+    const { executionId } = run;
     const log = logger.child({ executionId, runAttempt: run.runAttempt, workflowId: run.workflowId });
     const fence = { executionId, runAttempt: run.runAttempt };
     const cancel = new AbortController();
@@ -248,6 +302,7 @@ export function createRunService(options: RunServiceOptions) {
       db,
       fence,
       flushMs: stepFlushMs,
+      paidMs: paidFlushMs,
       onWrite: fenced,
       onBackgroundError: (err) => {
         // The run stops at once; a lost claim ends it quietly, anything else gets it retried.
@@ -284,7 +339,8 @@ export function createRunService(options: RunServiceOptions) {
         throw new RunInterruptedError(lost.signal.reason);
       }
       const pendingSteps = await steps.drain();
-      if (!(await finishExecution(db, fence, outcome, pendingSteps))) throw new ClaimLostError();
+      if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settle })))
+        throw new ClaimLostError();
       log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');
       if (run.scheduled) await options.onFinished?.(executionId, outcome.status);
       return { outcome: outcome.status };
@@ -301,7 +357,13 @@ export function createRunService(options: RunServiceOptions) {
     }
   }
 
-  return { execute };
+  /** Claims and runs a job on its own (tests, and the pg-boss `work` path): two transactions. */
+  async function execute(job: RunJob): Promise<RunJobResult> {
+    const claimed = await claim(db, job);
+    return claimed.outcome === 'claimed' ? executeClaimed(job, claimed.run) : { outcome: claimed.outcome };
+  }
+
+  return { claim, executeClaimed, execute };
 }
 
 export type RunService = ReturnType<typeof createRunService>;

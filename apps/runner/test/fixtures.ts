@@ -3,6 +3,7 @@
  * job in one transaction), waiting for outcomes, and small workflows on the offline mock provider.
  */
 import {
+  announceRunsReady,
   createExecution,
   createUser,
   createWorkflow,
@@ -29,14 +30,17 @@ export async function ownerWithWorkflow(db: Db, definition: WorkflowDefinition) 
 
 export type Owner = Awaited<ReturnType<typeof ownerWithWorkflow>>;
 
-export function startRun(db: Db, jobs: JobSender, owner: Owner, input: unknown = { query: 'hello' }) {
-  return createExecution(db, jobs, {
+/** Starts a run as a trigger does: the row and its job in one transaction, then the runners woken. */
+export async function startRun(db: Db, jobs: JobSender, owner: Owner, input: unknown = { query: 'hello' }) {
+  const execution = await createExecution(db, jobs, {
     ownerId: owner.ownerId,
     workflowId: owner.workflowId,
     definition: owner.definition,
     input,
     trigger: 'api',
   });
+  await announceRunsReady(db);
+  return execution;
 }
 
 /** Waits (polling, no fixed sleeps) until the run reaches one of `statuses`, and returns it. */

@@ -23,7 +23,7 @@ import { createRunService } from '../src/runs.ts';
 import { agentChain, ownerWithWorkflow, startRun, waitForRun } from './fixtures.ts';
 
 const database = useTestDatabase();
-const logger = pino({ level: 'silent' });
+const logger = pino({ level: process.env.TEST_LOG ?? 'silent' });
 let jobs: ReturnType<typeof createJobSender>;
 let runner: ReturnType<typeof createRunner>;
 
@@ -260,7 +260,7 @@ describe('the run service on its own (no queue worker)', () => {
 });
 
 describe('batched step writes', () => {
-  function service(stepFlushMs: number) {
+  function service(stepFlushMs: number, paidFlushMs?: number) {
     const events = createRunEventFeed(database.sql);
     const llm = createLlmClient({ db: database.db, logger, secretKeys: null, providers: {} });
     const runs = createRunService({
@@ -271,6 +271,7 @@ describe('batched step writes', () => {
       registry: createNodeRegistry(),
       logger,
       stepFlushMs,
+      paidFlushMs,
     });
     return { runs, events };
   }
@@ -292,9 +293,10 @@ describe('batched step writes', () => {
     >;
   };
 
-  it('writes a quick run in three transactions: claim, the paid step with what waited, and the finish', async () => {
-    // A flush window no run here reaches: only the paid step and the finish write.
-    const { runs, events } = service(600_000);
+  it('writes a quick run in two transactions: the claim, and the finish with every step', async () => {
+    // Flush windows no run here reaches: the agent's result waits for the finish (no paid step
+    // follows it).
+    const { runs, events } = service(600_000, 600_000);
     await events.start();
     try {
       const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
@@ -308,17 +310,65 @@ describe('batched step writes', () => {
       expect(a1.attempts).toHaveLength(1);
       expect(run.costMicros).toBe(a1.costMicros);
       const tx = await writers(id);
-      // The input step waited and went out with the agent's result, at once (before the output ran);
-      // the output step went out with the run's outcome.
-      expect(tx.input).toBe(tx.a1);
-      expect(tx.output).toBe(tx.run);
-      expect(tx.a1).not.toBe(tx.run);
+      expect([tx.input, tx.a1, tx.output]).toEqual([tx.run, tx.run, tx.run]);
       // Event numbers still count every change, in order: input, a1 started, a1, output started,
       // output, the outcome.
       const seq = Object.fromEntries(run.steps.map((s) => [s.nodeId, s.eventSeq]));
       expect([seq.a1! - seq.input!, seq.output! - seq.a1!, run.eventSeq - seq.output!]).toEqual([2, 2, 1]);
     } finally {
       await events.stop();
+    }
+  });
+
+  it('makes a paid result durable before the next paid step starts, and within the paid window', async () => {
+    const { runs, events } = service(600_000, 600_000);
+    await events.start();
+    try {
+      const owner = await ownerWithWorkflow(database.db, agentChain(['echo', 'echo']));
+      const noQueue = { send: async () => 'no-job' };
+      const { id } = await startRun(database.db, noQueue, owner);
+      expect(await runs.execute(job(id))).toEqual({ outcome: 'succeeded' });
+      const tx = await writers(id);
+      // a1's result (with the input that waited) went out before a2 started; a2 with the finish.
+      expect(tx.input).toBe(tx.a1);
+      expect(tx.a1).not.toBe(tx.run);
+      expect([tx.a2, tx.output]).toEqual([tx.run, tx.run]);
+    } finally {
+      await events.stop();
+    }
+
+    // A paid result next to a long parallel step goes out within the paid window (here 0 ms), not
+    // with the finish.
+    const quick = service(600_000, 0);
+    await quick.events.start();
+    try {
+      const chain = agentChain(['echo', 'delay:600000']);
+      // input → a1 and input → a2 side by side, both → output.
+      const parallel = {
+        ...chain,
+        edges: [
+          { id: 'e0', source: 'input', target: 'a1' },
+          { id: 'e1', source: 'input', target: 'a2' },
+          { id: 'e2', source: 'a1', target: 'output' },
+          { id: 'e3', source: 'a2', target: 'output' },
+        ],
+      };
+      parallel.nodes = parallel.nodes.map((node) =>
+        node.id === 'a2' ? { ...node, config: { ...node.config, prompt: 'Q: {{input.query}}' } } : node,
+      );
+      const owner = await ownerWithWorkflow(database.db, parallel);
+      const { id } = await startRun(database.db, { send: async () => 'no-job' }, owner);
+      const running = quick.runs.execute(job(id));
+      await expect
+        .poll(async () => stepStatuses(await getExecution(database.db, owner.ownerId, id)).a1, {
+          timeout: 10_000,
+          interval: 20,
+        })
+        .toBe('succeeded');
+      await cancelExecution(database.db, owner.ownerId, id);
+      expect(await running).toEqual({ outcome: 'cancelled' });
+    } finally {
+      await quick.events.stop();
     }
   });
 

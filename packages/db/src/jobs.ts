@@ -114,7 +114,16 @@ export async function enqueueJob<Name extends JobName>(
   options: Omit<SendOptions, 'db'> = {},
 ): Promise<string> {
   const payload = jobCatalog[name].schema.parse(data) as object;
-  const id = await sender.send(name, payload, { ...options, db: fromDrizzle(tx, sql) });
+  const id = await sender.send(name, payload, { ...options, ...onTransaction(tx) });
   if (!id) throw new Error(`pg-boss did not create the ${name} job`);
   return id;
+}
+
+/**
+ * The connection option that makes a pg-boss call (`fetch`, `complete`, `send`, …) run on the
+ * caller's transaction: a runner fetches and claims runs in one transaction, and completes a run's
+ * job in the transaction that records its end.
+ */
+export function onTransaction(tx: DbOrTx) {
+  return { db: fromDrizzle(tx, sql) };
 }

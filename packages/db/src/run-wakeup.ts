@@ -24,6 +24,11 @@ export function parseRunsReady(payload: string): number {
   return Number.isSafeInteger(count) && count > 0 ? count : 1;
 }
 
+/** One NOTIFY for `count` runs, now (or at `db`'s commit when it is a transaction), uncoalesced. */
+export async function announceRunsReady(db: DbOrTx, count = 1): Promise<void> {
+  await db.execute(sql`select pg_notify(${RUNS_READY_CHANNEL}, ${String(count)})`);
+}
+
 export interface RunWakeup {
   /**
    * Call inside the transaction that creates `count` runnable runs (jobs due now). When nothing was

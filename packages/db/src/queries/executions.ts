@@ -19,7 +19,7 @@ import {
   type WorkflowDefinition,
 } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
-import { type DbOrTx, inTransaction } from '../client.ts';
+import { type DbOrTx, inTransaction, type Tx } from '../client.ts';
 import { enqueueJob, type JobSender } from '../jobs.ts';
 import {
   type ExecutionStatus,
@@ -226,7 +226,9 @@ export async function claimExecution(
   executionId: string,
   options: { notify?: boolean } = {},
 ): Promise<ClaimResult> {
-  return db.transaction(async (tx) => {
+  // Joins the caller's transaction when given one: a runner claims the runs it fetched in the
+  // fetch's own transaction (one commit for both).
+  return inTransaction(db, async (tx) => {
     const [current] = await tx
       .select({
         status: executions.status,
@@ -539,6 +541,10 @@ export async function finishExecution(
   fence: RunFence,
   outcome: RunOutcomeInput,
   pendingSteps: readonly StepChange[] = [],
+  options: {
+    /** More work for the same transaction when the fence holds (a runner completes the run's job). */
+    alsoInTransaction?: ((tx: Tx) => Promise<void>) | undefined;
+  } = {},
 ): Promise<boolean> {
   return db.transaction(async (tx) => {
     const [current] = await tx
@@ -590,6 +596,7 @@ export async function finishExecution(
       })
       .where(eq(executions.id, fence.executionId));
     await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'status', seq });
+    await options.alsoInTransaction?.(tx);
     return true;
   });
 }
