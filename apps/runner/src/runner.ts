@@ -14,7 +14,6 @@ import {
   connectDatabase,
   createRunEventFeed,
   type Db,
-  type JobName,
   jobCatalog,
   jobNames,
   QUEUE_SCHEMA,
