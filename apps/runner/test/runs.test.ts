@@ -119,6 +119,17 @@ async function waitForStep(ownerId: string, id: string, nodeId: string, status: 
 }
 
 describe('scheduling runs', () => {
+  it('completes the run job in the transaction that records the run end', async () => {
+    const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
+    const { id } = await startRun(database.db, jobs.sender, owner);
+    expect((await waitForRun(database.db, owner, id)).status).toBe('succeeded');
+    const [row] = await database.sql<{ job: string; state: string; run: string }[]>`
+      select j.xmin::text as job, j.state::text as state, e.xmin::text as run
+      from pgboss.job j join executions e on e.id = (j.data->>'executionId')::uuid
+      where j.name = 'run' and e.id = ${id}`;
+    expect(row).toEqual({ job: row!.run, state: 'completed', run: row!.run });
+  });
+
   it('keeps a workflow to its concurrency limit, running the queued runs one after another', async () => {
     const owner = await ownerWithWorkflow(database.db, agentChain(['delay:150'], { maxConcurrentRuns: 1 }));
     const ids = [];
