@@ -164,7 +164,8 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Po
         [...batch.values()].map(({ lastAt, ...entry }) => ({ ...entry, ageMs: now - lastAt })),
       );
     } catch (error) {
-      // Best effort, but a short outage loses nothing: the tallies go out with the next flush.
+      // Best effort, but a short outage loses nothing: the tallies go out with the next flush,
+      // which the next outcome schedules (not a timer of its own: the pool may be gone for good).
       for (const [key, entry] of batch) {
         const newer = pending.get(key);
         if (newer) {
@@ -174,7 +175,6 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Po
           newer.latencyCount += entry.latencyCount;
         } else pending.set(key, entry);
       }
-      scheduleFlush();
       throw error;
     }
   }
