@@ -14,15 +14,29 @@
  * budget without room fails the call with a message naming it. Afterwards the reservation is
  * settled with what the attempts actually cost (see @swarm/db budgets).
  *
+ * Bookkeeping per call costs no commit in the common case when an invalidation feed is given:
+ * which budgets an owner has, the model map and prices are cached per process and dropped when a
+ * writer announces a change; an owner with no budget that applies reserves and settles nothing (a
+ * budget created while a call is in flight gets that call's cost at settlement, but no
+ * reservation). Successes reach the health buckets in one write a second (`close()` writes the
+ * rest); failures, which may open a breaker, are written at once. Without a feed every call reads
+ * budgets (reserve and settle) and the model map, as before.
+ *
  * Usage, once per process and once per run:
- *   const llm = createLlmClient({ db, logger, secretKeys, providers: llmProvidersFromEnv(env) });
- *   const client: LlmClient = llm.forOwner(execution.ownerId);
+ *   const llm = createLlmClient({ db, logger, secretKeys, providers, invalidation: feed });
+ *   const client: LlmClient = llm.forOwner(execution.ownerId, execution.workflowId);
+ *   await llm.close(); // on shutdown, before the pool closes
  */
 
 import { createHash } from 'node:crypto';
 import {
+  BUDGETS_TOPIC,
   type BudgetReservation,
+  budgetPeriod,
+  budgetScopesApplying,
   type Db,
+  type InvalidationFeed,
+  listBudgetScopes,
   readEncryptedCredentials,
   reserveBudgets,
   settleBudgets,
@@ -82,6 +96,11 @@ export interface LlmClientOptions {
   /** For reproducible tests (jitter, load balancing, backoff waits). */
   random?: ProviderRouterOptions['random'];
   sleep?: ProviderRouterOptions['sleep'];
+  /**
+   * Caches owners' budgets, the model map and prices per process, dropped on writers' notices (the
+   * caller starts and stops the feed). Without it they are read on every call.
+   */
+  invalidation?: InvalidationFeed | undefined;
 }
 
 export interface RunnerLlm {
@@ -90,7 +109,14 @@ export interface RunnerLlm {
    * that knows the run's workflow passes it (saves a read per call; budgets are per workflow).
    */
   forOwner(ownerId: string, workflowId?: string): LlmClient;
+  /** Writes the provider health tallies still in memory. Call on shutdown, before the pool closes. */
+  close(): Promise<void>;
 }
+
+/** Health tallies (successes) are written at most this often. */
+const HEALTH_FLUSH_MS = 1_000;
+/** How long an owner's budget list is trusted without a notice (a notice drops it at once). */
+const BUDGET_SCOPES_TTL_MS = 60_000;
 
 const SDK_ADAPTERS: Record<CredentialProvider, (config: AdapterConfig) => ProviderAdapter> = {
   openai: createOpenAiAdapter,
@@ -165,14 +191,25 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     },
     { mock: options.mock },
   );
+  const { invalidation } = options;
   // Prices, breakers and latency keep short per-process caches: one instance each for all calls.
+  const breakers = createPostgresBreakers(db, {
+    healthFlushMs: HEALTH_FLUSH_MS,
+    onFlushError: (error) => log.warn({ err: error }, 'provider health not recorded; retrying'),
+    ...options.breakers,
+  });
   const ports = {
-    prices: createPriceBook(db, options.prices),
-    breakers: createPostgresBreakers(db, options.breakers),
-    modelMap: createModelMap(db),
+    prices: createPriceBook(db, { invalidation, ...options.prices }),
+    breakers,
+    modelMap: createModelMap(db, { invalidation }),
     latency: createLatencyStats(db, options.latency),
     events: createProviderEventLog(db),
   };
+  /** Each owner's budgets (scope and blocking only), when there is a feed to keep it current. */
+  const budgetScopes = invalidation?.cache(BUDGETS_TOPIC, {
+    ttlMs: BUDGET_SCOPES_TTL_MS,
+    load: (ownerId) => listBudgetScopes(db, ownerId),
+  });
 
   /** Adapters built from owners' keys, per (owner, provider), replaced when the key changes. */
   const maxOwnerAdapters = Math.max(1, options.maxOwnerAdapters ?? 500);
@@ -252,6 +289,15 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     request: Parameters<LlmClient['complete']>[0],
     chain: ReadonlyArray<{ provider: string; model: string }>,
   ): Promise<BudgetReservation | null> {
+    if (budgetScopes) {
+      const scopes = await budgetScopes.get(ownerId);
+      // The common case: an owner without budgets reserves nothing and needs no workflow lookup.
+      if (scopes.length === 0) return null;
+      const workflowId = await workflowOf(executionId);
+      if (!workflowId) return null;
+      // Non-blocking budgets only count spend: settle() adds the cost without a reservation.
+      if (!budgetScopesApplying(scopes, workflowId).some((scope) => scope.blockWhenExceeded)) return null;
+    }
     const workflowId = await workflowOf(executionId);
     if (!workflowId) return null;
     const estimateMicros = await estimateCallCostMicros(ports.prices, request, chain, new Date());
@@ -260,14 +306,39 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     return reserveBudgets(db, { ownerId, workflowId, estimateMicros });
   }
 
-  async function settle(reservation: BudgetReservation | null, attempts: readonly AttemptRecord[]) {
-    if (!reservation) return;
+  /**
+   * Without a reservation (only possible with the budget cache) the cost still goes to the budgets
+   * that apply now, blocking or not: one created while the call ran counts it. Nothing to add and
+   * nothing reserved changes nothing, so that costs no read.
+   */
+  async function unreservedSettlement(
+    ownerId: string,
+    executionId: string,
+    actualMicros: number,
+  ): Promise<BudgetReservation | null> {
+    if (!budgetScopes || actualMicros <= 0) return null;
+    const scopes = await budgetScopes.get(ownerId);
+    if (scopes.length === 0) return null;
+    const workflowId = await workflowOf(executionId);
+    if (!workflowId || budgetScopesApplying(scopes, workflowId).length === 0) return null;
+    return { ownerId, workflowId, period: budgetPeriod(new Date()), estimateMicros: 0, budgetIds: [] };
+  }
+
+  async function settle(
+    ownerId: string,
+    executionId: string,
+    reservation: BudgetReservation | null,
+    attempts: readonly AttemptRecord[],
+  ) {
+    const actualMicros = pricedCost(attempts);
+    let settling = reservation;
     try {
-      await settleBudgets(db, reservation, pricedCost(attempts));
+      settling ??= await unreservedSettlement(ownerId, executionId, actualMicros);
+      if (settling) await settleBudgets(db, settling, actualMicros);
     } catch (error) {
       // The call's result stands; the ledger still has its cost.
       log.error(
-        { err: error, workflowId: reservation.workflowId },
+        { err: error, workflowId: settling?.workflowId, executionId },
         'could not settle the budget reservation',
       );
     }
@@ -291,10 +362,15 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
             const { result, attempts } = await router.complete(request, policy as FallbackPolicyInput, {
               executionId: context.executionId,
             });
-            await settle(reservation, attempts);
+            await settle(ownerId, context.executionId, reservation, attempts);
             return { text: result.text, provider: result.provider, model: result.model, attempts };
           } catch (error) {
-            await settle(reservation, (error as { attempts?: AttemptRecord[] }).attempts ?? []);
+            await settle(
+              ownerId,
+              context.executionId,
+              reservation,
+              (error as { attempts?: AttemptRecord[] }).attempts ?? [],
+            );
             if (error instanceof CompletionFailedError) {
               // Already an `LlmFailure`: it carries every attempt, which may have cost money.
               log.warn(
@@ -313,5 +389,6 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
         },
       };
     },
+    close: () => breakers.close(),
   };
 }

@@ -40,12 +40,20 @@ interface Entry<V> {
   expiresAt: number;
 }
 
+export interface InvalidationFeedOptions {
+  onError?: ((error: unknown) => void) | undefined;
+  /** Called after a notice has dropped its entries (tests wait on it; logs may count it). */
+  onNotice?: ((topic: string, key: string | undefined) => void) | undefined;
+}
+
 export function createInvalidationFeed(
   client: postgres.Sql,
-  options: { onError?: (error: unknown) => void } = {},
+  options: InvalidationFeedOptions = {},
 ): InvalidationFeed {
   const caches = new Map<string, Set<Cache<unknown>>>();
   let handle: { unlisten(): Promise<void> } | null = null;
+  /** Between start() and stop(). postgres.js re-LISTENs after a reconnect even once we unlistened. */
+  let active = false;
   let listening = false;
 
   const invalidateAll = () => {
@@ -54,25 +62,35 @@ export function createInvalidationFeed(
 
   return {
     async start() {
-      if (handle) return;
-      handle = await client.listen(
-        INVALIDATION_CHANNEL,
-        (payload) => {
-          const separator = payload.indexOf(':');
-          const topic = separator < 0 ? payload : payload.slice(0, separator);
-          const key = separator < 0 ? undefined : payload.slice(separator + 1);
-          for (const cache of caches.get(topic) ?? []) cache.invalidate(key);
-        },
-        () => {
-          // First LISTEN, or a reconnect after which notices may have been missed.
-          invalidateAll();
-          listening = true;
-        },
-      );
+      if (active) return;
+      active = true;
+      try {
+        handle = await client.listen(
+          INVALIDATION_CHANNEL,
+          (payload) => {
+            const separator = payload.indexOf(':');
+            const topic = separator < 0 ? payload : payload.slice(0, separator);
+            const key = separator < 0 ? undefined : payload.slice(separator + 1);
+            for (const cache of caches.get(topic) ?? []) cache.invalidate(key);
+            options.onNotice?.(topic, key);
+          },
+          () => {
+            // First LISTEN, or a reconnect after which notices may have been missed. After stop(),
+            // postgres.js may still re-LISTEN on a reconnect (its unlisten forgets re-made
+            // listeners): that must not turn caching back on.
+            invalidateAll();
+            listening = active;
+          },
+        );
+      } catch (error) {
+        active = false;
+        throw error;
+      }
     },
     async stop() {
       const current = handle;
       handle = null;
+      active = false;
       listening = false;
       invalidateAll();
       await current?.unlisten().catch((error: unknown) => options.onError?.(error));

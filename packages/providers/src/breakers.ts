@@ -18,6 +18,11 @@
  * - `check` results are cached per process for `cacheMs` (default 1 s; 0 turns it off), except a
  *   granted probe, which is never cached.
  * - Every state change writes a `provider_events` row (kind `breaker`) in the same transaction.
+ * - With `healthFlushMs` set, successes are tallied in memory and written at most that often, all
+ *   models in one statement (`flush()`/`close()` write what is left). A failure or a probe outcome
+ *   writes the pending tallies at once, with itself, before the window is counted: the decision to
+ *   open sees this process's own recent outcomes. Other processes and the health page see
+ *   successes up to `healthFlushMs` late, which moves no breaker (successes never open one).
  *
  * When every candidate is refused, the router tries the one whose circuit opened longest ago:
  * `check` returns `openedAt` for that; `leastRecentlyOpened` picks it.
@@ -26,10 +31,11 @@ import {
   breakerWindowCounts,
   claimBreakerProbe,
   type Db,
+  type HealthTally,
   openBreaker,
   readBreaker,
   reclaimStaleBreakerProbe,
-  recordHealthOutcome,
+  recordHealthTallies,
   settleBreakerProbe,
 } from '@swarm/db';
 import type { BreakerDecision, CircuitBreakers } from './ports.ts';
@@ -58,6 +64,21 @@ export interface BreakerOptions {
   probeTimeoutMs?: number | undefined;
   /** How long a `check` answer is reused in this process. Default 1 s, at most 1 s; 0 disables. */
   cacheMs?: number | undefined;
+  /**
+   * Successes are written to the health buckets at most this often (ms), all models in one
+   * statement. Default 0: every outcome is written at once.
+   */
+  healthFlushMs?: number | undefined;
+  /** A background flush of the health tallies failed (they are kept for the next one). */
+  onFlushError?: ((error: unknown) => void) | undefined;
+}
+
+/** Breakers that may hold health tallies in memory: the owner calls `close()` on shutdown. */
+export interface PostgresBreakers extends CircuitBreakers {
+  /** Writes the pending health tallies now. */
+  flush(): Promise<void>;
+  /** Writes the pending tallies; from then on every outcome is written at once. */
+  close(): Promise<void>;
 }
 
 export const DEFAULT_BREAKER_OPTIONS = {
@@ -67,13 +88,14 @@ export const DEFAULT_BREAKER_OPTIONS = {
   coolDownMs: 30_000,
   probeTimeoutMs: 120_000,
   cacheMs: 1_000,
-} as const satisfies Required<BreakerOptions>;
+  healthFlushMs: 0,
+} as const satisfies Required<Omit<BreakerOptions, 'onFlushError'>>;
 
 const CLOSED: BreakerDecision = { allowed: true, probe: false, state: 'closed', openedAt: null };
 
 const keyOf = (ref: ModelRef) => `${ref.provider}\u0000${ref.model}`;
 
-export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): CircuitBreakers {
+export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): PostgresBreakers {
   const settings = {
     windowMs: options.windowMs ?? DEFAULT_BREAKER_OPTIONS.windowMs,
     failureThreshold: options.failureThreshold ?? DEFAULT_BREAKER_OPTIONS.failureThreshold,
@@ -91,6 +113,81 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Ci
   const decisions = new Map<string, { until: number; decision: BreakerDecision }>();
   /** Breaker version of each probe this process was granted, to settle it with compare-and-set. */
   const probes = new Map<string, number>();
+
+  const healthFlushMs = Math.max(0, options.healthFlushMs ?? DEFAULT_BREAKER_OPTIONS.healthFlushMs);
+  let closed = false;
+  /** Outcomes not yet written, per model and local minute (so a tally never spans two buckets). */
+  let pending = new Map<string, HealthTally & { lastAt: number }>();
+  let flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function tally(ref: ModelRef, outcome: { ok: boolean; latencyMs: number }) {
+    const key = `${keyOf(ref)}\u0000${Math.floor(Date.now() / 60_000)}`;
+    const entry = pending.get(key) ?? {
+      provider: ref.provider,
+      model: ref.model,
+      ageMs: 0,
+      successes: 0,
+      failures: 0,
+      latencyMsSum: 0,
+      latencyCount: 0,
+      lastAt: 0,
+    };
+    if (outcome.ok) {
+      entry.successes += 1;
+      entry.latencyMsSum += Math.max(0, Math.round(outcome.latencyMs));
+      entry.latencyCount += 1;
+    } else {
+      entry.failures += 1;
+    }
+    entry.lastAt = performance.now();
+    pending.set(key, entry);
+  }
+
+  /** The flush under way: flushes run one after another, so a window count after one sees them all. */
+  let writing: Promise<void> = Promise.resolve();
+  function flushHealth(): Promise<void> {
+    if (flushTimer) clearTimeout(flushTimer);
+    flushTimer = null;
+    const run = writing.then(writePending);
+    writing = run.catch(() => {});
+    return run;
+  }
+
+  async function writePending(): Promise<void> {
+    if (pending.size === 0) return;
+    const batch = pending;
+    pending = new Map();
+    const now = performance.now();
+    try {
+      await recordHealthTallies(
+        db,
+        [...batch.values()].map(({ lastAt, ...entry }) => ({ ...entry, ageMs: now - lastAt })),
+      );
+    } catch (error) {
+      // Best effort, but a short outage loses nothing: the tallies go out with the next flush,
+      // which the next outcome schedules (not a timer of its own: the pool may be gone for good).
+      for (const [key, entry] of batch) {
+        const newer = pending.get(key);
+        if (newer) {
+          newer.successes += entry.successes;
+          newer.failures += entry.failures;
+          newer.latencyMsSum += entry.latencyMsSum;
+          newer.latencyCount += entry.latencyCount;
+        } else pending.set(key, entry);
+      }
+      throw error;
+    }
+  }
+
+  function scheduleFlush() {
+    if (flushTimer || closed || pending.size === 0) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = null;
+      flushHealth().catch((error: unknown) => options.onFlushError?.(error));
+    }, healthFlushMs);
+    // Pending tallies must not keep a process alive; close() writes them on a clean shutdown.
+    flushTimer.unref?.();
+  }
 
   function remember(key: string, decision: BreakerDecision): BreakerDecision {
     if (cacheMs > 0) decisions.set(key, { until: performance.now() + cacheMs, decision });
@@ -126,7 +223,11 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Ci
     async record(ref, outcome) {
       const key = keyOf(ref);
       const counted = outcome.ok || !NOT_COUNTED_ERROR_CLASSES.has(outcome.errorClass ?? 'unknown');
-      if (counted) await recordHealthOutcome(db, ref, { ok: outcome.ok, latencyMs: outcome.latencyMs });
+      if (counted) {
+        tally(ref, outcome);
+        if (outcome.ok && !outcome.probe && healthFlushMs > 0 && !closed) scheduleFlush();
+        else await flushHealth();
+      }
 
       if (outcome.probe) {
         const version = probes.get(key);
@@ -157,6 +258,13 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Ci
         });
         if (opened) decisions.delete(key);
       }
+    },
+
+    flush: flushHealth,
+
+    async close() {
+      closed = true;
+      await flushHealth();
     },
   };
 }

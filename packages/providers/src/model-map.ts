@@ -2,7 +2,15 @@
  * The editable cross-provider model map (`model_map`): which models stand in for one another when
  * a fallback crosses providers, in preference order.
  */
-import { type Db, type DbOrTx, listModelMap, modelEquivalents, replaceModelEquivalents } from '@swarm/db';
+import {
+  type Db,
+  type DbOrTx,
+  type InvalidationFeed,
+  listModelMap,
+  MODEL_MAP_TOPIC,
+  modelEquivalents,
+  replaceModelEquivalents,
+} from '@swarm/db';
 import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
 import type { ModelMap } from './ports.ts';
@@ -13,11 +21,31 @@ const toRef = (row: { provider: string; model: string }): ModelRef => ({
   model: row.model,
 });
 
-export function createModelMap(db: Db): ModelMap {
+export interface ModelMapOptions {
+  /**
+   * Keeps each model's equivalents per process, dropped when a writer announces a change of the map
+   * or of an alias. Without it, every lookup reads the table.
+   */
+  invalidation?: InvalidationFeed | undefined;
+  /** How long a cached answer lives even without a notice. Default 10 minutes. */
+  cacheMs?: number | undefined;
+}
+
+export function createModelMap(db: Db, options: ModelMapOptions = {}): ModelMap {
+  const load = async (key: string) => {
+    const [provider = '', model = ''] = key.split('\u0000');
+    const rows = await modelEquivalents(db, { provider, model });
+    return rows.map(toRef);
+  };
+  const cache = options.invalidation?.cache(MODEL_MAP_TOPIC, {
+    ttlMs: Math.max(0, options.cacheMs ?? 10 * 60_000),
+    load,
+  });
   return {
     async equivalents(ref) {
-      const rows = await modelEquivalents(db, ref);
-      return rows.map(toRef);
+      const key = `${ref.provider}\u0000${ref.model}`;
+      // A copy: callers may not change what other calls get from the cache.
+      return [...(await (cache ? cache.get(key) : load(key)))];
     },
   };
 }

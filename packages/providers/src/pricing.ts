@@ -5,8 +5,10 @@
 import {
   type Db,
   type DbOrTx,
+  type InvalidationFeed,
   insertPrice,
   type ModelAlias,
+  PRICES_TOPIC,
   type PriceRow,
   priceHistory,
   upsertModelAlias,
@@ -36,7 +38,8 @@ function toPrice(row: PriceRow): Price {
 
 /**
  * Bumped whenever this process changes prices or aliases; every price book drops its cache when it
- * sees a new generation. Other processes pick changes up when their cache entries expire.
+ * sees a new generation. Other processes pick changes up from the invalidation feed when they have
+ * one (the writers announce `PRICES_TOPIC`), else when their cache entries expire.
  */
 let priceGeneration = 0;
 
@@ -45,26 +48,57 @@ export function invalidatePriceCaches(): void {
 }
 
 export interface PriceBookOptions {
-  /** How long a model's price history is reused before it is read again. At most 60 s. */
+  /**
+   * How long a model's price history is reused before it is read again. Default and most: 60 s, or
+   * 10 minutes with an invalidation feed (which drops entries when another process changes prices).
+   */
   cacheMs?: number | undefined;
+  invalidation?: InvalidationFeed | undefined;
 }
 
+const loadHistory = async (db: Db, ref: ModelRef): Promise<Price[]> => {
+  const loaded = await priceHistory(db, ref);
+  // Newest first, so the first row not after `at` is the one in effect.
+  return loaded.prices.map(toPrice);
+};
+
 export function createPriceBook(db: Db, options: PriceBookOptions = {}): PriceBook {
+  let seenGeneration = priceGeneration;
+  const sameProcessChange = () => {
+    if (seenGeneration === priceGeneration) return false;
+    seenGeneration = priceGeneration;
+    return true;
+  };
+
+  const feed = options.invalidation;
+  if (feed) {
+    const most = 10 * 60_000;
+    const cache = feed.cache(PRICES_TOPIC, {
+      ttlMs: Math.min(Math.max(options.cacheMs ?? most, 0), most),
+      load: (key) => {
+        const [provider = '', model = ''] = key.split('\u0000');
+        return loadHistory(db, { provider: provider as ProviderId, model });
+      },
+    });
+    return {
+      async priceFor(ref, at) {
+        // The notice of this process's own change arrives a moment later; don't wait for it.
+        if (sameProcessChange()) cache.invalidate();
+        const prices = await cache.get(`${ref.provider}\u0000${ref.model}`);
+        return prices.find((price) => price.effectiveFrom.getTime() <= at.getTime()) ?? null;
+      },
+    };
+  }
+
   const cacheMs = Math.min(Math.max(options.cacheMs ?? 60_000, 0), 60_000);
   const cache = new Map<string, { loadedAt: number; prices: Price[] }>();
-  let seenGeneration = priceGeneration;
 
   async function history(ref: ModelRef): Promise<Price[]> {
-    if (seenGeneration !== priceGeneration) {
-      cache.clear();
-      seenGeneration = priceGeneration;
-    }
+    if (sameProcessChange()) cache.clear();
     const key = `${ref.provider}\u0000${ref.model}`;
     const hit = cache.get(key);
     if (hit && performance.now() - hit.loadedAt < cacheMs) return hit.prices;
-    const loaded = await priceHistory(db, ref);
-    // Newest first, so the first row not after `at` is the one in effect.
-    const prices = loaded.prices.map(toPrice);
+    const prices = await loadHistory(db, ref);
     if (cacheMs > 0) cache.set(key, { loadedAt: performance.now(), prices });
     return prices;
   }

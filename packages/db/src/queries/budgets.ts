@@ -11,6 +11,10 @@
  * cost (to every budget that applies, blocking or not), recording each alert threshold crossed —
  * once per budget, month and threshold (a unique key).
  *
+ * Which budgets an owner has changes rarely, so callers may cache `listBudgetScopes` per owner on
+ * an invalidation feed: every write here that creates, changes or deletes a budget announces
+ * `BUDGETS_TOPIC` with the owner's id in its transaction.
+ *
  * The row carries its `period`; the first write of a new month resets spent and reserved, so no
  * job is needed at month end. Spend counts from the ledger for the month when a budget is created,
  * then from settlements.
@@ -19,6 +23,7 @@ import { ConflictError, DomainError, NotFoundError } from '@swarm/engine';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { DbOrTx } from '../client.ts';
+import { announceInvalidation } from '../invalidation.ts';
 import { budgetAlerts, budgets } from '../schema/index.ts';
 
 /** A billion dollars a month: anything above is a typo. */
@@ -166,6 +171,31 @@ async function recordBudgetAlerts(db: DbOrTx, budgetIds: readonly string[]): Pro
   `);
 }
 
+/** Invalidation topic of an owner's budgets (key: the owner id); see `listBudgetScopes`. */
+export const BUDGETS_TOPIC = 'budgets';
+
+/** What a budget covers, without its amounts: enough to tell whether a call must reserve or settle. */
+export interface BudgetScope {
+  id: string;
+  /** Null: the owner's global budget. */
+  workflowId: string | null;
+  blockWhenExceeded: boolean;
+}
+
+/** Every budget of an owner, as scopes. Cacheable per owner: writers announce `BUDGETS_TOPIC`. */
+export async function listBudgetScopes(db: DbOrTx, ownerId: string): Promise<BudgetScope[]> {
+  return db
+    .select({ id: budgets.id, workflowId: budgets.workflowId, blockWhenExceeded: budgets.blockWhenExceeded })
+    .from(budgets)
+    .where(eq(budgets.ownerId, ownerId))
+    .orderBy(budgets.id);
+}
+
+/** The scopes that apply to a workflow's spend: its own budget and the owner's global one. */
+export function budgetScopesApplying(scopes: readonly BudgetScope[], workflowId: string): BudgetScope[] {
+  return scopes.filter((scope) => scope.workflowId === null || scope.workflowId === workflowId);
+}
+
 export async function createBudget(
   db: DbOrTx,
   ownerId: string,
@@ -202,6 +232,7 @@ export async function createBudget(
           : 'this workflow already has a budget; update it instead',
       );
     await recordBudgetAlerts(tx, [row.id]);
+    await announceInvalidation(tx, BUDGETS_TOPIC, ownerId);
     return getBudgetView(tx, ownerId, row.id, now);
   });
 }
@@ -222,16 +253,22 @@ export async function updateBudget(
       .returning({ id: budgets.id });
     if (!row) throw new NotFoundError('budget');
     await recordBudgetAlerts(tx, [row.id]);
+    await announceInvalidation(tx, BUDGETS_TOPIC, ownerId);
     return getBudgetView(tx, ownerId, row.id, now);
   });
 }
 
 export async function deleteBudget(db: DbOrTx, ownerId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(budgets)
-    .where(and(eq(budgets.id, id), eq(budgets.ownerId, ownerId)))
-    .returning({ id: budgets.id });
-  if (rows.length === 0) throw new NotFoundError('budget');
+  await db.transaction(async (tx) => {
+    const rows = await tx
+      .delete(budgets)
+      .where(and(eq(budgets.id, id), eq(budgets.ownerId, ownerId)))
+      .returning({ id: budgets.id });
+    if (rows.length === 0) throw new NotFoundError('budget');
+    // A budget deleted with its workflow or owner (cascade) is not announced: a cache that still
+    // lists it only makes calls reserve against nothing until its entry expires.
+    await announceInvalidation(tx, BUDGETS_TOPIC, ownerId);
+  });
 }
 
 export interface BudgetAlertView {

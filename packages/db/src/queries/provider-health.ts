@@ -35,31 +35,52 @@ export async function recordHealthOutcome(
   outcome: { ok: boolean; latencyMs: number },
 ): Promise<void> {
   const ok = outcome.ok ? 1 : 0;
-  const latency = outcome.ok ? Math.max(0, Math.round(outcome.latencyMs)) : 0;
-  await db
-    .insert(providerHealthBuckets)
-    .values({
+  await recordHealthTallies(db, [
+    {
       provider: ref.provider,
       model: ref.model,
-      bucketStart: currentBucket,
+      ageMs: 0,
       successes: ok,
       failures: 1 - ok,
-      latencyMsSum: latency,
+      latencyMsSum: outcome.ok ? Math.max(0, Math.round(outcome.latencyMs)) : 0,
       latencyCount: ok,
-    })
-    .onConflictDoUpdate({
-      target: [
-        providerHealthBuckets.provider,
-        providerHealthBuckets.model,
-        providerHealthBuckets.bucketStart,
-      ],
-      set: {
-        successes: sql`${providerHealthBuckets.successes} + ${ok}`,
-        failures: sql`${providerHealthBuckets.failures} + ${1 - ok}`,
-        latencyMsSum: sql`${providerHealthBuckets.latencyMsSum} + ${latency}`,
-        latencyCount: sql`${providerHealthBuckets.latencyCount} + ${ok}`,
-      },
-    });
+    },
+  ]);
+}
+
+/** Outcomes of one model counted in memory, `ageMs` after the last of them (which picks the bucket). */
+export interface HealthTally extends ModelKey {
+  ageMs: number;
+  successes: number;
+  failures: number;
+  /** Latency of the successes, summed. */
+  latencyMsSum: number;
+  latencyCount: number;
+}
+
+/**
+ * Adds tallies to their minute buckets in one statement: each lands in the bucket holding
+ * `now() - ageMs` by the database clock. Tallies that fall in the same bucket are summed first (one
+ * INSERT … ON CONFLICT may not touch a row twice).
+ */
+export async function recordHealthTallies(db: DbOrTx, tallies: readonly HealthTally[]): Promise<void> {
+  if (tallies.length === 0) return;
+  const rows = tallies.map(
+    (t) =>
+      sql`(${t.provider}::text, ${t.model}::text, ${Math.max(0, Math.round(t.ageMs))}::double precision, ${t.successes}::int, ${t.failures}::int, ${Math.max(0, Math.round(t.latencyMsSum))}::bigint, ${t.latencyCount}::int)`,
+  );
+  await db.execute(sql`
+    insert into ${providerHealthBuckets} (provider, model, bucket_start, successes, failures, latency_ms_sum, latency_count)
+    select provider, model, date_trunc('minute', now() - age_ms * interval '1 millisecond'),
+      sum(successes), sum(failures), sum(latency_ms_sum), sum(latency_count)
+    from (values ${sql.join(rows, sql`, `)}) as t(provider, model, age_ms, successes, failures, latency_ms_sum, latency_count)
+    group by 1, 2, 3
+    on conflict (provider, model, bucket_start) do update set
+      successes = ${providerHealthBuckets}.successes + excluded.successes,
+      failures = ${providerHealthBuckets}.failures + excluded.failures,
+      latency_ms_sum = ${providerHealthBuckets}.latency_ms_sum + excluded.latency_ms_sum,
+      latency_count = ${providerHealthBuckets}.latency_count + excluded.latency_count
+  `);
 }
 
 export interface HealthCounts {

@@ -6,7 +6,15 @@ import { ConflictError, DomainError, type ValidationIssue } from '@swarm/engine'
 import { and, asc, desc, eq, lte, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import { isUniqueViolation } from '../errors.ts';
+import { announceInvalidation } from '../invalidation.ts';
 import { modelAliases, modelMap, providerPricing } from '../schema/index.ts';
+
+/**
+ * Invalidation topics (whole-topic notices: an alias changes what many keys resolve to) announced
+ * by the writers below, for per-process caches of prices and of the model map.
+ */
+export const PRICES_TOPIC = 'prices';
+export const MODEL_MAP_TOPIC = 'model_map';
 
 export interface ModelKey {
   provider: string;
@@ -181,6 +189,7 @@ export async function insertPrices(db: DbOrTx, prices: NewPrice[]): Promise<Pric
         throw error;
       }
     }
+    await announceInvalidation(tx, PRICES_TOPIC);
     return inserted;
   });
 }
@@ -233,6 +242,9 @@ export async function upsertModelAlias(db: DbOrTx, input: ModelAlias): Promise<M
       .values({ provider: input.provider, alias, model })
       .onConflictDoUpdate({ target: [modelAliases.provider, modelAliases.alias], set: { model } })
       .returning({ provider: modelAliases.provider, alias: modelAliases.alias, model: modelAliases.model });
+    // Equivalents are looked up by canonical model, so an alias change moves model-map answers too.
+    await announceInvalidation(tx, PRICES_TOPIC);
+    await announceInvalidation(tx, MODEL_MAP_TOPIC);
     return row!;
   });
 }
@@ -299,6 +311,7 @@ export async function replaceModelEquivalents(db: DbOrTx, from: ModelKey, to: Mo
     await tx
       .delete(modelMap)
       .where(and(eq(modelMap.fromProvider, from.provider), eq(modelMap.fromModel, from.model)));
+    await announceInvalidation(tx, MODEL_MAP_TOPIC);
     if (to.length === 0) return;
     await tx.insert(modelMap).values(
       to.map((target, position) => ({

@@ -5,7 +5,7 @@
  */
 import { connectDatabase, type Database, healthCounts, listProviderEvents, readBreaker } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPostgresBreakers, leastRecentlyOpened } from '../../src/breakers.ts';
 import type { BreakerDecision, CircuitBreakers } from '../../src/ports.ts';
 import type { ErrorClass, ModelRef } from '../../src/types.ts';
@@ -238,5 +238,47 @@ describe('postgres circuit breakers', () => {
       ])?.name,
     ).toBe('2026-01-01T00:00:01Z');
     expect(leastRecentlyOpened([])).toBeNull();
+  });
+});
+
+describe('health tallies kept in memory (healthFlushMs)', () => {
+  const tallying = (healthFlushMs: number) =>
+    createPostgresBreakers(database.db, { ...options, healthFlushMs });
+
+  it('holds successes back, but writes them with the first failure so the window counts them', async () => {
+    const a = tallying(60_000);
+    const ref = freshRef();
+    for (let i = 0; i < 12; i++) await a.record(ref, success);
+    expect(await healthCounts(database.db, ref, 60_000)).toEqual({ successes: 0, failures: 0 });
+
+    // 6 failures of 18 calls (33%): closed. Had the successes stayed in memory, 5 of 5 would open it.
+    await fail(a, ref, 6);
+    expect(await healthCounts(database.db, ref, 60_000)).toEqual({ successes: 12, failures: 6 });
+    expect(await a.check(ref)).toMatchObject({ allowed: true, state: 'closed' });
+    expect(await transitions(ref)).toEqual([]);
+    await a.close();
+  });
+
+  it('writes every model in one flush, on its own timer too, and at once after close()', async () => {
+    const a = tallying(60_000);
+    const [first, second] = [freshRef(), freshRef()];
+    await a.record(first, success);
+    await a.record(second, success);
+    await a.record(second, success);
+    await a.flush();
+    expect(await healthCounts(database.db, first, 60_000)).toEqual({ successes: 1, failures: 0 });
+    expect(await healthCounts(database.db, second, 60_000)).toEqual({ successes: 2, failures: 0 });
+
+    const timed = tallying(20);
+    await timed.record(first, success);
+    await vi.waitFor(
+      async () =>
+        expect(await healthCounts(database.db, first, 60_000)).toEqual({ successes: 2, failures: 0 }),
+      { timeout: 10_000, interval: 20 },
+    );
+
+    await a.close();
+    await a.record(second, success);
+    expect(await healthCounts(database.db, second, 60_000)).toEqual({ successes: 3, failures: 0 });
   });
 });
