@@ -28,8 +28,8 @@ const runner = createRunner({
   stepFlushMs: env.RUNNER_STEP_FLUSH_MS,
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   scheduler: env.RUNNER_SCHEDULER,
-  createLlm: (db, log) =>
-    createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env) }),
+  createLlm: ({ db, logger: log, invalidation }) =>
+    createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env), invalidation }),
 });
 await runner.start();
 

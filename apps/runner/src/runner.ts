@@ -12,8 +12,10 @@
  */
 import {
   connectDatabase,
+  createInvalidationFeed,
   createRunEventFeed,
   type Db,
+  type InvalidationFeed,
   jobCatalog,
   jobNames,
   QUEUE_SCHEMA,
@@ -22,9 +24,9 @@ import { createNodeRegistry, type HttpSettings, type NodeRegistry, type RunLimit
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { type HandledJobName, type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
-import { createLlmClient } from './llm.ts';
+import { createLlmClient, type RunnerLlm } from './llm.ts';
 import { createRunDispatcher } from './run-dispatcher.ts';
-import { createRunService, type OwnerLlm } from './runs.ts';
+import { createRunService } from './runs.ts';
 import { createScheduler, type SchedulerOptions } from './scheduler.ts';
 
 export interface RunnerOptions {
@@ -45,7 +47,7 @@ export interface RunnerOptions {
    */
   superviseSeconds?: number | undefined;
   /** The LLM client runs use; defaults to one with the operator's environment keys only (none). */
-  createLlm?: ((db: Db, logger: Logger) => OwnerLlm) | undefined;
+  createLlm?: ((deps: LlmDeps) => RunnerLlm) | undefined;
   registry?: NodeRegistry | undefined;
   runLimits?: RunLimits | undefined;
   http?: HttpSettings | undefined;
@@ -85,7 +87,11 @@ export function createRunner(options: RunnerOptions) {
   const events = createRunEventFeed(database.sql, {
     onError: (err) => logger.error({ err }, 'run event listener failed'),
   });
-  const llm = (options.createLlm ?? defaultLlm)(database.db, logger);
+  // Budgets, the model map and prices are cached per process and dropped on writers' notices.
+  const invalidation = createInvalidationFeed(database.sql, {
+    onError: (err) => logger.error({ err }, 'cache invalidation listener failed'),
+  });
+  const llm = (options.createLlm ?? defaultLlm)({ db: database.db, logger, invalidation });
   const registry = options.registry ?? createNodeRegistry();
   // The scheduler wakes the dispatcher when an occurrence it armed is due; the dispatcher needs the
   // run service, which tells the scheduler when a scheduled run ended.
@@ -141,6 +147,7 @@ export function createRunner(options: RunnerOptions) {
 
   return {
     async start() {
+      await invalidation.start();
       await events.start();
       await boss.start();
       for (const name of jobNames) {
@@ -164,6 +171,8 @@ export function createRunner(options: RunnerOptions) {
       // Runs first: their heartbeats and failures go through pg-boss's pool, closed by its stop.
       await dispatcher.stop(options.drainSeconds * 1000);
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
+      await llm.close();
+      await invalidation.stop();
       await events.stop();
       await database.close();
       logger.info('runner stopped');
@@ -171,6 +180,13 @@ export function createRunner(options: RunnerOptions) {
   };
 }
 
-function defaultLlm(db: Db, logger: Logger): OwnerLlm {
-  return createLlmClient({ db, logger, secretKeys: null, providers: {} });
+/** What the runner hands its LLM client factory. */
+export interface LlmDeps {
+  db: Db;
+  logger: Logger;
+  invalidation: InvalidationFeed;
+}
+
+function defaultLlm(deps: LlmDeps): RunnerLlm {
+  return createLlmClient({ ...deps, secretKeys: null, providers: {} });
 }
