@@ -5,8 +5,10 @@
  *
  * A viewer (a `runs.events` subscription) opens a watch: a `run_watchers` row of its own, renewed
  * while it is open and deleted when it ends; a row past `expires_at` counts as gone (a viewer whose
- * process died) and maintenance prunes it (`pruneExpiredRunWatchers`). Writers send a run's event only while a live row exists
- * (`notifyRunEventIfWatched`).
+ * process died) and maintenance prunes it (`pruneExpiredRunWatchers`). Writers send a run's event
+ * only while a live row exists (`notifyRunEventIfWatched`). The row says nothing about where the
+ * viewer is: the NOTIFY reaches every listening process, so a viewer on one API instance hears a
+ * runner anywhere, and several viewers of one run each hold their own row.
  *
  * Why no change is missed. A writer updates the `executions` row (taking its row lock until commit)
  * and, in a LATER statement of the same READ COMMITTED transaction, checks for watchers. A viewer
@@ -17,6 +19,8 @@
  *   viewer's read, later still, sees the write; or
  * - the viewer's FOR SHARE came first: the writer's UPDATE waits until the viewer's row is committed,
  *   and the writer's check, a later statement with a newer snapshot, sees it and NOTIFYs.
+ * The check must be its own statement: folded into the UPDATE (a CTE), it would read the snapshot
+ * taken before the UPDATE waited, and miss the watcher it waited for.
  * A renewal that finds its row lapsed (renewals failed for a while, or a crash emptied the UNLOGGED
  * table) registers the same way and then has the viewer re-read.
  */
@@ -27,7 +31,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { type Db, type DbOrTx, inTransaction } from '../client.ts';
 import { executions, runWatchers } from '../schema/index.ts';
 
-/** A watch lives this long without renewal: three renewals may fail before notices stop. */
+/** A watch lives this long without renewal: two renewals in a row may fail before notices stop. */
 export const RUN_WATCH_TTL_MS = 90_000;
 /** How often an open watch renews its row. */
 export const RUN_WATCH_RENEW_MS = 30_000;
