@@ -131,6 +131,41 @@ describe('runs.events', () => {
     expect(resumed.events.every((e) => Number(e.id) > Number(watched.events[cut]!.id))).toBe(true);
   });
 
+  it('registers a watcher while the stream is open (so the run sends events) and removes it when the client leaves', async () => {
+    const { client } = await api.signUp();
+    // As above: a blocker holds the workflow's only slot, so the watched run is queued while we subscribe.
+    const workflow = await client.workflows.create.mutate({ name: 'Long', definition: chain([600_000], 1) });
+    const blocker = await client.runs.start.mutate({ workflowId: workflow.id, input: { n: 4 } });
+    await expect
+      .poll(async () => (await client.runs.get.query({ id: blocker.executionId })).status, {
+        timeout: 15_000,
+      })
+      .toBe('running');
+    const { executionId } = await client.runs.start.mutate({ workflowId: workflow.id, input: { n: 5 } });
+    const watchers = async () =>
+      (await api.database.sql`select 1 from run_watchers where execution_id = ${executionId}`).length;
+
+    const first = watch(client, { id: executionId });
+    const second = watch(client, { id: executionId });
+    await expect.poll(() => [first.events.length, second.events.length], { timeout: 10_000 }).toEqual([1, 1]);
+    expect(await watchers()).toBe(2);
+    expect(first.events[0]!.data).toMatchObject({ kind: 'snapshot', run: { status: 'queued' } });
+
+    // The run starts while watched: its claim and first step reach both open streams.
+    await client.runs.cancel.mutate({ id: blocker.executionId });
+    for (const stream of [first, second])
+      await expect
+        .poll(() => stream.events.map(describeEvent), { timeout: 15_000 })
+        .toEqual(expect.arrayContaining(['status:running', 'a1:running']));
+
+    first.unsubscribe();
+    await expect.poll(watchers, { timeout: 10_000 }).toBe(1);
+    await client.runs.cancel.mutate({ id: executionId });
+    await second.done;
+    expect(second.events.at(-1)!.data).toMatchObject({ kind: 'status', run: { status: 'cancelled' } });
+    await expect.poll(watchers, { timeout: 10_000 }).toBe(0);
+  });
+
   it('answers a finished run with its snapshot and ends', async () => {
     const { client } = await api.signUp();
     const workflow = await client.workflows.create.mutate({ name: 'Done', definition: chain([0]) });

@@ -9,6 +9,7 @@ import {
   type JobData,
   type JobName,
   pruneExpiredAuthState,
+  pruneExpiredRunWatchers,
   pruneProviderHealthBuckets,
   pruneScheduleFires,
   pruneWebhookLogs,
@@ -38,7 +39,9 @@ export const jobHandlers: JobHandlers = {
     const webhookLogs = await pruneWebhookLogs(db);
     // Schedule history: 90 days, at most the newest 1,000 per schedule (never queued or active ones).
     const scheduleFires = await pruneScheduleFires(db);
-    const pruned = { ...auth, healthBuckets, webhookLogs, scheduleFires };
+    // Live viewers that went away without saying so (writers already ignore their expired rows).
+    const runWatchers = await pruneExpiredRunWatchers(db);
+    const pruned = { ...auth, healthBuckets, webhookLogs, scheduleFires, runWatchers };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },

@@ -49,7 +49,7 @@ describe('runner', () => {
     ]);
   });
 
-  it('runs an enqueued maintenance job: expired sessions, old rate-limit windows and health buckets go, live ones stay', async () => {
+  it('runs an enqueued maintenance job: expired sessions, old rate-limit windows, health buckets and run watchers go, live ones stay', async () => {
     const sql = database.sql;
     const [user] = await sql<{ id: string }[]>`
       insert into users (email, password_hash) values ('m@example.com', 'x') returning id`;
@@ -62,6 +62,13 @@ describe('runner', () => {
     await sql`insert into provider_health_buckets (provider, model, bucket_start, successes) values
       ('mock', 'echo', now() - interval '8 days', 1),
       ('mock', 'echo', date_trunc('minute', now()), 1)`;
+    const [run] = await sql<{ id: string }[]>`
+      with w as (insert into workflows (owner_id, name, definition) values (${user!.id}, 'w', '{}') returning id)
+      insert into executions (workflow_id, owner_id, definition, trigger, input)
+      select id, ${user!.id}, '{}', 'api', 'null' from w returning id`;
+    await sql`insert into run_watchers (execution_id, watcher_id, expires_at) values
+      (${run!.id}, gen_random_uuid(), now() - interval '1 second'),
+      (${run!.id}, '00000000-0000-4000-8000-000000000001', now() + interval '90 seconds')`;
 
     const jobId = await sender.send('maintenance', {});
     expect(jobId).toBeTruthy();
@@ -74,6 +81,9 @@ describe('runner', () => {
     );
     expect((await sql`select key from rate_limit_counters`).map((r) => r.key)).toEqual(['login:new']);
     expect(await sql`select 1 from provider_health_buckets`).toHaveLength(1);
+    expect((await sql`select watcher_id from run_watchers`).map((r) => r.watcher_id)).toEqual([
+      '00000000-0000-4000-8000-000000000001',
+    ]);
   });
 
   it('fails a job whose payload does not match the catalog schema', async () => {

@@ -13,6 +13,7 @@ export * from './queries/provider-dashboard.ts';
 export * from './queries/provider-health.ts';
 export * from './queries/providers.ts';
 export * from './queries/rate-limits.ts';
+export * from './queries/run-watchers.ts';
 export * from './queries/schedules.ts';
 export * from './queries/start-run.ts';
 export * from './queries/tags.ts';

@@ -4,7 +4,8 @@
  * watch live (`events`, a subscription over SSE).
  *
  * `events` first sends the run as it is (`snapshot`), then each step change (`step`) and status
- * change (`status`) as runners commit them, in any process: runners NOTIFY, this process LISTENs
+ * change (`status`) as runners commit them, in any process: runners NOTIFY (only for runs with a
+ * registered watcher: each subscription registers one while it is open), this process LISTENs
  * once (`ctx.runEvents`) and each subscription re-reads what changed after the last event it sent.
  * Event ids are the run's event numbers (`tracked()`), so a reconnecting client that sends its
  * last id gets what changed since (each step as it is now) and nothing twice. Changes that land
@@ -24,6 +25,8 @@ import {
   getExecutionForRerun,
   getWorkflow,
   listExecutions,
+  openRunWatch,
+  type RunWatch,
   runInputOf,
   runnableDefinition,
   selectReusableSteps,
@@ -136,21 +139,41 @@ export const runsRouter = {
   events: authedProcedure
     .input(z.object({ id, lastEventId: z.string().max(20).nullish() }))
     .subscription(async ({ ctx, input, signal }) => {
-      // Listen before the first read, so no change can fall between the two.
+      // Listen, then register as a watcher (runs nobody watches send no events), then read: in that
+      // order no change can fall between the reads and the notices (see openRunWatch).
       const doorbell = createDoorbell();
-      const unsubscribe = ctx.runEvents.subscribe(input.id, (event) =>
-        doorbell.ring(event.kind === 'closed'),
-      );
+      let watch: RunWatch | null = null;
+      const unsubscribe = ctx.runEvents.subscribe(input.id, (event) => {
+        // After the listener reconnected the watcher row may be gone too (a database restart empties
+        // the table): register again, then re-read what was missed.
+        if (event.kind === 'resync' && watch) void watch.renew().finally(() => doorbell.ring());
+        else doorbell.ring(event.kind === 'closed');
+      });
+      const stop = async () => {
+        signal?.removeEventListener('abort', onAbort);
+        unsubscribe();
+        await watch?.close();
+      };
+      // A stream abandoned before it was first read never runs its `finally`: end the watch here too.
+      const onAbort = () => void stop();
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         // Ownership is checked here, before the stream starts, so a stranger gets NOT_FOUND.
+        watch = await openRunWatch(ctx.db, {
+          executionId: input.id,
+          ownerId: ctx.user.id,
+          onLapsed: () => doorbell.ring(),
+          onError: (err) => ctx.log.warn({ err, executionId: input.id }, 'run watcher upkeep failed'),
+        });
+        if (signal?.aborted) await stop();
         const after = resumeFrom(input.lastEventId);
         const first =
           after === null
             ? ({ snapshot: await getExecution(ctx.db, ctx.user.id, input.id) } as const)
             : ({ changes: await getExecutionChanges(ctx.db, ctx.user.id, input.id, after) } as const);
-        return runEventStream(ctx, input.id, first, doorbell, signal, unsubscribe);
+        return runEventStream(ctx, input.id, first, doorbell, signal, stop);
       } catch (error) {
-        unsubscribe();
+        await stop();
         throw error;
       }
     }),
@@ -172,7 +195,7 @@ async function* runEventStream(
   first: { snapshot: ExecutionDetail } | { changes: Awaited<ReturnType<typeof getExecutionChanges>> },
   doorbell: Doorbell,
   signal: AbortSignal | undefined,
-  unsubscribe: () => void,
+  stop: () => Promise<void>,
 ) {
   const ownerId = ctx.user!.id;
   const finished = (state: ExecutionState) => FINISHED_STATUSES.includes(state.status);
@@ -236,7 +259,7 @@ async function* runEventStream(
       if (finished(now)) return;
     }
   } finally {
-    unsubscribe();
+    await stop();
   }
 }
 

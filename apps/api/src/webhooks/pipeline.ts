@@ -17,6 +17,7 @@ import {
   insertWebhookLog,
   type JobSender,
   type NewWebhookLog,
+  openRunWatch,
   type RunEventFeed,
   type WebhookCallSource,
   type WebhookForCall,
@@ -198,10 +199,21 @@ export async function waitForRunEnd(
   const deadline = performance.now() + seconds * 1000;
   let wake: (() => void) | null = null;
   let closed = false;
-  // Subscribe before the first read: a change after it is heard, one before it is read.
+  // Subscribe, then register as the run's watcher (runs nobody watches send no events), then read:
+  // a change after the registration is heard, one before it is read.
   const unsubscribe = runEvents.subscribe(executionId, (signal) => {
     if (signal.kind === 'closed') closed = true;
     wake?.();
+  });
+  const watch = await openRunWatch(db, {
+    executionId,
+    ownerId,
+    onLapsed: () => wake?.(),
+    // A failed renewal or removal costs at most a re-read a second later (below); the row expires.
+    onError: () => {},
+  }).catch((error: unknown) => {
+    unsubscribe();
+    throw error;
   });
   try {
     while (true) {
@@ -220,5 +232,6 @@ export async function waitForRunEnd(
     }
   } finally {
     unsubscribe();
+    await watch.close();
   }
 }

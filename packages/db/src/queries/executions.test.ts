@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type AttemptRecord, sampleWorkflowDefinition, type WorkflowDefinition } from '@swarm/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobSender } from '../jobs.ts';
@@ -17,6 +18,7 @@ import {
   recordSteps,
   selectReusableSteps,
 } from './executions.ts';
+import { registerRunWatcher } from './run-watchers.ts';
 import { createUser } from './users.ts';
 import { createWorkflow } from './workflows.ts';
 
@@ -549,6 +551,13 @@ describe('run events', () => {
       const other = await startRun(owner);
       const seen: RunEventSignal[] = [];
       const unsubscribe = feed.subscribe(id, (notice) => seen.push(notice));
+      // Both runs are watched (events go out only for watched runs: run-watchers.test.ts).
+      for (const executionId of [id, other.id])
+        await registerRunWatcher(database.db, {
+          executionId,
+          ownerId: owner.ownerId,
+          watcherId: randomUUID(),
+        });
       const run = await claimed(id);
       await claimed(other.id);
       await recordStepStarted(database.db, run, {

@@ -30,6 +30,7 @@ import {
   type StepStatus,
   workflows,
 } from '../schema/index.ts';
+import { notifyRunEventIfWatched } from './run-watchers.ts';
 
 export {
   EXECUTION_STATUSES,
@@ -63,8 +64,17 @@ export function parseRunEventNotice(payload: string): RunEventNotice | null {
   }
 }
 
+/**
+ * Sends a run event. Every call site runs it AFTER the statement of its transaction that updated the
+ * run's `executions` row (holding the row lock until commit): that order is what lets live viewers
+ * register without missing a change (see run-watchers.ts), so keep it. Status and step events go
+ * only to runs somebody watches; `cancel` always goes out, since the runner executing the run
+ * listens for it without registering.
+ */
 async function notifyRunEvent(tx: DbOrTx, notice: RunEventNotice) {
-  await tx.execute(sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${JSON.stringify(notice)})`);
+  const payload = JSON.stringify(notice);
+  if (notice.kind === 'cancel') await tx.execute(sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${payload})`);
+  else await notifyRunEventIfWatched(tx, RUN_EVENTS_CHANNEL, notice.executionId, payload);
 }
 
 export const FINISHED_STATUSES: readonly ExecutionStatus[] = ['succeeded', 'failed', 'cancelled'];

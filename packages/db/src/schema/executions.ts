@@ -14,6 +14,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
   uuid,
@@ -128,6 +129,25 @@ export const executionSteps = pgTable(
     eventSeq: integer('event_seq').notNull().default(0),
   },
   (t) => [uniqueIndex('execution_steps_node_key').on(t.executionId, t.nodeId)],
+);
+
+/**
+ * Who is watching a run live right now: one row per open `runs.events` subscription (each viewer its
+ * own `watcher_id`), renewed while the subscription is open. Run events are NOTIFYed only for runs
+ * with a live row here (see `notifyRunEvent`); expired rows are ignored and pruned by maintenance.
+ * The migration creates it UNLOGGED: rows live for minutes and a crash that empties the table only
+ * makes open viewers register again (they do on the listener's resync and at every renewal).
+ */
+export const runWatchers = pgTable(
+  'run_watchers',
+  {
+    executionId: uuid('execution_id')
+      .notNull()
+      .references(() => executions.id, { onDelete: 'cascade' }),
+    watcherId: uuid('watcher_id').notNull(),
+    expiresAt: timestampMs('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.executionId, t.watcherId] })],
 );
 
 /** The attempt ledger: one row per provider attempt, including failed, retried and fallen-back ones. */
