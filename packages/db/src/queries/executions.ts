@@ -6,8 +6,9 @@
  * Every status change is a compare-and-set from the expected status. Everything a runner writes
  * carries the `run_attempt` it claimed with and is refused once another runner has claimed the run
  * again, so a stale runner (pg-boss delivers at least once) changes nothing. Each write that a live
- * viewer should see bumps `event_seq` and sends a small NOTIFY on `RUN_EVENTS_CHANNEL` in the same
- * transaction, so listeners hear about exactly the committed changes and re-read them.
+ * viewer should see bumps `event_seq` and — when somebody watches the run (`run-watchers.ts`) —
+ * sends a small NOTIFY on `RUN_EVENTS_CHANNEL` in the same transaction, so listeners hear about
+ * exactly the committed changes and re-read them.
  */
 import {
   type AttemptRecord,
