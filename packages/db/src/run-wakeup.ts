@@ -14,7 +14,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
-import type { DbOrTx } from './client.ts';
+import type { Db, DbOrTx, Tx } from './client.ts';
 
 export const RUNS_READY_CHANNEL = 'swarm_runs_ready';
 
@@ -78,4 +78,28 @@ export function createRunWakeup(
     },
     flush: sendOwed,
   };
+}
+
+/**
+ * Runs `work` in a new transaction of `db`; `work` reports the runs it made runnable now through
+ * `runsReady` (not runs held back by a future `startAfter`). They are announced in the transaction
+ * when `wakeup` allows (no extra commit), else after the commit; nothing is announced on rollback.
+ * Without a `wakeup` runners find the runs by polling.
+ */
+export async function transactionAnnouncingRuns<T>(
+  db: Db,
+  wakeup: RunWakeup | null | undefined,
+  work: (tx: Tx, runsReady: (count?: number) => void) => Promise<T>,
+): Promise<T> {
+  let ready = 0;
+  let notified = false;
+  const result = await db.transaction(async (tx) => {
+    const value = await work(tx, (count = 1) => {
+      ready += count;
+    });
+    if (ready > 0 && wakeup) notified = await wakeup.announceInTransaction(tx, ready);
+    return value;
+  });
+  if (ready > 0 && wakeup && !notified) wakeup.announceCommitted(ready);
+  return result;
 }

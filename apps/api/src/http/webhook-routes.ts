@@ -20,11 +20,9 @@
  */
 import {
   type Db,
-  findAcceptedWebhookCall,
   findWebhookForCall,
-  hitRateLimit,
-  type JobSender,
   type RunEventFeed,
+  type RunQueue,
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
@@ -59,7 +57,7 @@ const NOT_FOUND = { error: 'Not found' } as const;
 
 export interface WebhookRouteDeps {
   db: Db;
-  jobs: JobSender;
+  runs: RunQueue;
   runEvents: RunEventFeed;
   nodeRegistry: NodeRegistry;
   secretKeys: SecretKeyring | null;
@@ -89,7 +87,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_WEBHOOK_BODY_LIMIT_BYTES;
   const services: WebhookServices = {
     db: deps.db,
-    jobs: deps.jobs,
+    runs: deps.runs,
     nodeRegistry: deps.nodeRegistry,
     log: deps.logger.child({ component: 'webhooks' }),
   };
@@ -221,22 +219,23 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       );
     }
 
-    if (rawMessageId) {
-      const first = await findAcceptedWebhookCall(deps.db, webhook.id, rawMessageId);
-      if (first) {
-        await logWebhookCall(services, {
-          ...base,
-          outcome: 'duplicate',
-          status: 200,
-          executionId: first.executionId,
-          startedAt,
-        });
-        return reply.code(200).send({ executionId: first.executionId, duplicate: true });
-      }
-    }
-
-    const count = await hitRateLimit(deps.db, `webhook:${webhook.id}`, RATE_WINDOW_SECONDS);
-    if (count > webhook.rateLimitPerHour) {
+    // The duplicate check (4), the rate limit (5) and the run (6) happen in one transaction.
+    const result = await runWebhookCall(services, {
+      webhook,
+      source: 'http',
+      body,
+      headers: req.headers,
+      query: queryOf(req),
+      messageId: rawMessageId,
+      ip: req.ip,
+      startedAt,
+      rateLimit: {
+        key: `webhook:${webhook.id}`,
+        windowSeconds: RATE_WINDOW_SECONDS,
+        limit: webhook.rateLimitPerHour,
+      },
+    });
+    if (result.kind === 'rate-limited') {
       const retryAfter = retryAfterSeconds();
       reply.header('retry-after', String(retryAfter));
       return refuse(
@@ -248,17 +247,6 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
         `over ${webhook.rateLimitPerHour} calls this hour`,
       );
     }
-
-    const result = await runWebhookCall(services, {
-      webhook,
-      source: 'http',
-      body,
-      headers: req.headers,
-      query: queryOf(req),
-      messageId: rawMessageId,
-      ip: req.ip,
-      startedAt,
-    });
     if (result.kind === 'invalid')
       return reply.code(result.status).send({ error: result.message, issues: result.issues });
     if (result.kind === 'blocked') return reply.code(409).send({ error: result.message });

@@ -11,8 +11,8 @@
  */
 import { NotFoundError } from '@swarm/engine';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
-import type { JobSender } from '../jobs.ts';
+import type { Db, DbOrTx } from '../client.ts';
+import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import {
   type WebhookAuthMode,
   type WebhookCallSource,
@@ -22,7 +22,8 @@ import {
   workflowWebhooks,
 } from '../schema/index.ts';
 import { createExecution } from './executions.ts';
-import { prepareRun, type RunRequest } from './start-run.ts';
+import { hitRateLimit } from './rate-limits.ts';
+import { prepareRun, type RunQueue, type RunRequest } from './start-run.ts';
 
 export {
   WEBHOOK_AUTH_MODES,
@@ -370,42 +371,75 @@ export async function findAcceptedWebhookCall(
 export type AcceptedWebhookCall =
   | { duplicate: false; executionId: string; logId: string }
   /** The message id was accepted before: its run (null if that run was since deleted). */
-  | { duplicate: true; executionId: string | null };
+  | { duplicate: true; executionId: string | null }
+  /** Over the rate limit: nothing was written (the caller logs the refusal). */
+  | { rateLimited: true; count: number };
+
+/** A shared fixed-window limit counted in the accepting transaction (see `hitRateLimit`). */
+export interface WebhookRateLimit {
+  key: string;
+  windowSeconds: number;
+  limit: number;
+}
+
+class OverRateLimit extends Error {
+  constructor(readonly count: number) {
+    super('over the rate limit');
+  }
+}
 
 /**
- * Starts the run of an authenticated call in one transaction with its log row (see the header).
- * `prepareRun` failures (input failing the schema, a missing tag …) are thrown and leave nothing.
+ * Starts the run of an authenticated call in one transaction with its log row (see the header),
+ * counting it against `rateLimit` there too: an accepted call is one commit. A repeated message id
+ * is answered before the limit is counted. The two hot rows every call of a webhook writes (its
+ * counter and its trigger count) are written last, so concurrent calls wait on their locks only
+ * for the commit. `prepareRun` failures (input failing the schema, a missing tag …) are thrown and
+ * leave nothing, the rate-limit hit included: the caller counts refused calls itself.
  */
 export async function acceptWebhookCall(
-  db: DbOrTx,
-  jobs: JobSender,
-  call: { log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>; run: RunRequest },
+  db: Db,
+  queue: RunQueue,
+  call: {
+    log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>;
+    run: RunRequest;
+    rateLimit?: WebhookRateLimit | undefined;
+  },
 ): Promise<AcceptedWebhookCall> {
-  return db.transaction(async (tx) => {
-    const [logRow] = await tx
-      .insert(webhookLogs)
-      .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
-      .onConflictDoNothing({
-        target: [webhookLogs.webhookId, webhookLogs.messageId],
-        where: sql`outcome = 'accepted' and message_id is not null`,
-      })
-      .returning({ id: webhookLogs.id });
-    if (!logRow) {
-      const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
-      return { duplicate: true, executionId: first?.executionId ?? null };
-    }
-    const prepared = await prepareRun(tx, call.run);
-    const { id: executionId } = await createExecution(tx, jobs, prepared);
-    await tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id));
-    await tx
-      .update(workflowWebhooks)
-      .set({
-        triggerCount: sql`${workflowWebhooks.triggerCount} + 1`,
-        lastTriggeredAt: sql`now()`,
-      })
-      .where(eq(workflowWebhooks.id, call.log.webhookId));
-    return { duplicate: false, executionId, logId: logRow.id };
-  });
+  try {
+    return await transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
+      const [logRow] = await tx
+        .insert(webhookLogs)
+        .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
+        .onConflictDoNothing({
+          target: [webhookLogs.webhookId, webhookLogs.messageId],
+          where: sql`outcome = 'accepted' and message_id is not null`,
+        })
+        .returning({ id: webhookLogs.id });
+      if (!logRow) {
+        const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
+        return { duplicate: true, executionId: first?.executionId ?? null };
+      }
+      const prepared = await prepareRun(tx, call.run);
+      const { id: executionId } = await createExecution(tx, queue.jobs, prepared);
+      await tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id));
+      if (call.rateLimit) {
+        const count = await hitRateLimit(tx, call.rateLimit.key, call.rateLimit.windowSeconds);
+        if (count > call.rateLimit.limit) throw new OverRateLimit(count);
+      }
+      await tx
+        .update(workflowWebhooks)
+        .set({
+          triggerCount: sql`${workflowWebhooks.triggerCount} + 1`,
+          lastTriggeredAt: sql`now()`,
+        })
+        .where(eq(workflowWebhooks.id, call.log.webhookId));
+      runsReady();
+      return { duplicate: false, executionId, logId: logRow.id };
+    });
+  } catch (error) {
+    if (error instanceof OverRateLimit) return { rateLimited: true, count: error.count };
+    throw error;
+  }
 }
 
 /** How long and how many logged calls maintenance keeps per webhook. */
