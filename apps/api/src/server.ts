@@ -90,7 +90,7 @@ export async function buildApiServer(options: ApiServerOptions) {
     onError: (err) => logger.error({ err }, 'run event listener failed'),
   });
   await runEvents.start();
-  // Caches of rarely changing rows (token lookups), dropped in every process by the writers.
+  // Caches of rarely changing rows (token lookups, webhooks), dropped in every process by the writers.
   const invalidations = createInvalidationFeed(database.sql, {
     onError: (err) => logger.error({ err }, 'invalidation listener failed'),
   });
@@ -163,6 +163,7 @@ export async function buildApiServer(options: ApiServerOptions) {
     db: database.db,
     runs,
     runEvents,
+    invalidations,
     nodeRegistry,
     secretKeys,
     logger,

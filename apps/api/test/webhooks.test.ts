@@ -365,6 +365,30 @@ describe('limits and access', () => {
     expect(outcomes).toEqual(['duplicate', 'rate-limited', 'rate-limited', 'invalid-input', 'accepted']);
   });
 
+  it('stops honouring a changed webhook on another instance at once (each instance caches webhooks)', async () => {
+    const second = await startApiServer({ databaseUrl: api.database.url, secretKey });
+    try {
+      const { client, workflow, webhook } = await setup();
+      const onSecond = webhook.url.replace(api.url, second.url);
+      const body = JSON.stringify({ query: 'cached' });
+      const signedWith = (secret: string) => ({ 'x-webhook-signature': signSimpleWebhook(secret, body) });
+      expect((await post(onSecond, body, signedWith(webhook.secret))).status).toBe(202);
+      // A new secret without grace: the old one fails on the other instance from now on.
+      const rotated = await client.webhooks.regenerateSecret.mutate({ id: webhook.id, graceSeconds: 0 });
+      expect((await post(onSecond, body, signedWith(webhook.secret))).status).toBe(401);
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(202);
+      await client.webhooks.update.mutate({ id: webhook.id, enabled: false });
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(404);
+      await client.webhooks.update.mutate({ id: webhook.id, enabled: true });
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(202);
+      // Deleting the workflow deletes its webhooks.
+      await client.workflows.delete.mutate({ id: workflow.id });
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(404);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses addresses outside the IP allowlist with 403 and admits those inside', async () => {
     const { client, workflow, webhook } = await setup({ ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
     const body = JSON.stringify({ query: 'from where?' });

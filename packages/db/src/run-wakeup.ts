@@ -83,23 +83,23 @@ export function createRunWakeup(
 /**
  * Runs `work` in a new transaction of `db`; `work` reports the runs it made runnable now through
  * `runsReady` (not runs held back by a future `startAfter`). They are announced in the transaction
- * when `wakeup` allows (no extra commit), else after the commit; nothing is announced on rollback.
- * Without a `wakeup` runners find the runs by polling.
+ * when `wakeup` allows (no extra commit; `runsReady` sends it at once, so `work` can call it before
+ * the statements that hold contended locks until the commit), else after the commit. Nothing is
+ * delivered on rollback. Without a `wakeup` runners find the runs by polling.
  */
 export async function transactionAnnouncingRuns<T>(
   db: Db,
   wakeup: RunWakeup | null | undefined,
-  work: (tx: Tx, runsReady: (count?: number) => void) => Promise<T>,
+  work: (tx: Tx, runsReady: (count?: number) => Promise<void>) => Promise<T>,
 ): Promise<T> {
-  let ready = 0;
-  let notified = false;
+  let owed = 0;
   const result = await db.transaction(async (tx) => {
-    const value = await work(tx, (count = 1) => {
-      ready += count;
+    owed = 0;
+    return work(tx, async (count = 1) => {
+      if (!wakeup) return;
+      if (!(await wakeup.announceInTransaction(tx, count))) owed += count;
     });
-    if (ready > 0 && wakeup) notified = await wakeup.announceInTransaction(tx, ready);
-    return value;
   });
-  if (ready > 0 && wakeup && !notified) wakeup.announceCommitted(ready);
+  if (owed > 0) wakeup?.announceCommitted(owed);
   return result;
 }

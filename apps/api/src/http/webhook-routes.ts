@@ -21,8 +21,10 @@
 import {
   type Db,
   findWebhookForCall,
+  type InvalidationFeed,
   type RunEventFeed,
   type RunQueue,
+  WEBHOOK_INVALIDATION_TOPIC,
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
@@ -53,12 +55,16 @@ export const DEFAULT_WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
 const RATE_WINDOW_SECONDS = 3600;
 const MAX_WAIT_SECONDS = 30;
 const MAX_MESSAGE_ID_LENGTH = 256;
+/** How long a webhook read for a call is reused when no change notice dropped it earlier. */
+const WEBHOOK_CACHE_TTL_MS = 30_000;
 const NOT_FOUND = { error: 'Not found' } as const;
 
 export interface WebhookRouteDeps {
   db: Db;
   runs: RunQueue;
   runEvents: RunEventFeed;
+  /** Caches webhooks between calls (writers announce changes); absent: read on every call. */
+  invalidations?: InvalidationFeed | undefined;
   nodeRegistry: NodeRegistry;
   secretKeys: SecretKeyring | null;
   logger: Logger;
@@ -91,6 +97,19 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     nodeRegistry: deps.nodeRegistry,
     log: deps.logger.child({ component: 'webhooks' }),
   };
+
+  // Every delivery needs its webhook (secrets, settings); a read per call would be a commit per call.
+  const cached = deps.invalidations?.cache(WEBHOOK_INVALIDATION_TOPIC, {
+    ttlMs: WEBHOOK_CACHE_TTL_MS,
+    load: (id) => findWebhookForCall(deps.db, id),
+  });
+  async function webhookForCall(id: string): Promise<WebhookForCall | null> {
+    if (!cached) return findWebhookForCall(deps.db, id);
+    const webhook = await cached.get(id);
+    // Unknown ids are not kept: strangers probing ids would only fill the cache.
+    if (!webhook) cached.invalidate(id);
+    return webhook;
+  }
 
   // Every body stays raw bytes here, whatever its type: the signature covers exactly these bytes.
   scope.removeAllContentTypeParsers();
@@ -142,7 +161,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     const startedAt = performance.now() - reply.elapsedTime;
     const webhookId = req.params.webhookId;
     if (!uuid.safeParse(webhookId).success) return reply.code(404).send(NOT_FOUND);
-    const webhook = await findWebhookForCall(deps.db, webhookId);
+    const webhook = await webhookForCall(webhookId);
     if (!webhook) return reply.code(404).send(NOT_FOUND);
 
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

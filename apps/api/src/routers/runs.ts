@@ -133,7 +133,7 @@ export const runsRouter = {
           rerunFromNode: input.fromNodeId ?? null,
           reuseStepIds,
         });
-        runsReady();
+        await runsReady();
         return { executionId };
       }),
     ),

@@ -160,7 +160,7 @@ export async function startRun(
   return transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
     const prepared = await prepareRun(tx, request);
     const { id } = await createExecution(tx, queue.jobs, { ...prepared, ...extra });
-    if (!extra.startAfter || extra.startAfter.getTime() <= Date.now()) runsReady();
+    if (!extra.startAfter || extra.startAfter.getTime() <= Date.now()) await runsReady();
     return { executionId: id };
   });
 }

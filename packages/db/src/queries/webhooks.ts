@@ -11,9 +11,11 @@
  */
 import { NotFoundError } from '@swarm/engine';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../client.ts';
+import { type Db, type DbOrTx, inTransaction } from '../client.ts';
+import { announceInvalidation } from '../invalidation.ts';
 import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import {
+  rateLimitCounters,
   type WebhookAuthMode,
   type WebhookCallSource,
   type WebhookOutcome,
@@ -22,7 +24,6 @@ import {
   workflowWebhooks,
 } from '../schema/index.ts';
 import { createExecution } from './executions.ts';
-import { hitRateLimit } from './rate-limits.ts';
 import { prepareRun, type RunQueue, type RunRequest } from './start-run.ts';
 
 export {
@@ -180,6 +181,13 @@ export async function getWebhookForCallOf(db: DbOrTx, ownerId: string, id: strin
 }
 
 /**
+ * The invalidation topic of webhooks cached for the public route (key: the webhook id). Every write
+ * that changes what a call is checked against (settings, secrets, deletion — the workflow's too)
+ * announces it in its transaction.
+ */
+export const WEBHOOK_INVALIDATION_TOPIC = 'webhook';
+
+/**
  * A webhook by id alone, for the public route (which then proves the caller knows its secret).
  * Null when there is none; the route answers that exactly like a disabled one.
  */
@@ -195,21 +203,27 @@ export async function updateWebhook(
   patch: WebhookSettings,
 ): Promise<WebhookSummary> {
   const changes = definedOnly(patch);
-  const [row] = await db
-    .update(workflowWebhooks)
-    .set({ ...changes, updatedAt: sql`now()` })
-    .where(ownedWebhook(ownerId, id))
-    .returning(summaryColumns);
-  if (!row) throw new NotFoundError('webhook');
-  return row;
+  return inTransaction(db, async (tx) => {
+    const [row] = await tx
+      .update(workflowWebhooks)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(ownedWebhook(ownerId, id))
+      .returning(summaryColumns);
+    if (!row) throw new NotFoundError('webhook');
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC, id);
+    return row;
+  });
 }
 
 export async function deleteWebhook(db: DbOrTx, ownerId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(workflowWebhooks)
-    .where(ownedWebhook(ownerId, id))
-    .returning({ id: workflowWebhooks.id });
-  if (rows.length === 0) throw new NotFoundError('webhook');
+  await inTransaction(db, async (tx) => {
+    const rows = await tx
+      .delete(workflowWebhooks)
+      .where(ownedWebhook(ownerId, id))
+      .returning({ id: workflowWebhooks.id });
+    if (rows.length === 0) throw new NotFoundError('webhook');
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC, id);
+  });
 }
 
 /**
@@ -225,21 +239,24 @@ export async function rotateWebhookSecret(
   previousValidUntil: Date | null,
 ): Promise<WebhookSummary> {
   const keep = previousValidUntil !== null;
-  const [row] = await db
-    .update(workflowWebhooks)
-    .set({
-      // In an UPDATE the right-hand sides see the row as it was: `secret` here is the old one.
-      previousSecret: keep ? sql`${workflowWebhooks.secret}` : null,
-      previousSecretKeyId: keep ? sql`${workflowWebhooks.secretKeyId}` : null,
-      previousSecretExpiresAt: previousValidUntil,
-      secret: next.secret,
-      secretKeyId: next.keyId,
-      updatedAt: sql`now()`,
-    })
-    .where(ownedWebhook(ownerId, id))
-    .returning(summaryColumns);
-  if (!row) throw new NotFoundError('webhook');
-  return row;
+  return inTransaction(db, async (tx) => {
+    const [row] = await tx
+      .update(workflowWebhooks)
+      .set({
+        // In an UPDATE the right-hand sides see the row as it was: `secret` here is the old one.
+        previousSecret: keep ? sql`${workflowWebhooks.secret}` : null,
+        previousSecretKeyId: keep ? sql`${workflowWebhooks.secretKeyId}` : null,
+        previousSecretExpiresAt: previousValidUntil,
+        secret: next.secret,
+        secretKeyId: next.keyId,
+        updatedAt: sql`now()`,
+      })
+      .where(ownedWebhook(ownerId, id))
+      .returning(summaryColumns);
+    if (!row) throw new NotFoundError('webhook');
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC, id);
+    return row;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,6 +406,36 @@ class OverRateLimit extends Error {
 }
 
 /**
+ * Moves the webhook's trigger count and, with a limit, counts the call in its current window (the
+ * same fixed windows as `hitRateLimit`); returns that window's count (0 without a limit). Over the
+ * limit the trigger count does not move (the caller rolls back anyway).
+ */
+async function countWebhookCall(
+  tx: DbOrTx,
+  webhookId: string,
+  rateLimit: WebhookRateLimit | undefined,
+): Promise<number> {
+  const triggered = sql`update ${workflowWebhooks} set trigger_count = trigger_count + 1, last_triggered_at = now()
+    where id = ${webhookId}`;
+  if (!rateLimit) {
+    await tx.execute(triggered);
+    return 0;
+  }
+  const [row] = await tx.execute<{ count: number }>(sql`
+    with hit as (
+      insert into ${rateLimitCounters} (key, window_start, count)
+      values (${rateLimit.key}, to_timestamp(floor(extract(epoch from now()) / ${rateLimit.windowSeconds}) * ${rateLimit.windowSeconds}), 1)
+      on conflict (key, window_start) do update set count = ${rateLimitCounters}.count + 1
+      returning count
+    ), triggered as (
+      update ${workflowWebhooks} set trigger_count = trigger_count + 1, last_triggered_at = now()
+      where id = ${webhookId} and (select count from hit) <= ${rateLimit.limit}
+    )
+    select count from hit`);
+  return row!.count;
+}
+
+/**
  * Starts the run of an authenticated call in one transaction with its log row (see the header),
  * counting it against `rateLimit` there too: an accepted call is one commit. A repeated message id
  * is answered before the limit is counted. The two hot rows every call of a webhook writes (its
@@ -422,18 +469,10 @@ export async function acceptWebhookCall(
       const prepared = await prepareRun(tx, call.run);
       const { id: executionId } = await createExecution(tx, queue.jobs, prepared);
       await tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id));
-      if (call.rateLimit) {
-        const count = await hitRateLimit(tx, call.rateLimit.key, call.rateLimit.windowSeconds);
-        if (count > call.rateLimit.limit) throw new OverRateLimit(count);
-      }
-      await tx
-        .update(workflowWebhooks)
-        .set({
-          triggerCount: sql`${workflowWebhooks.triggerCount} + 1`,
-          lastTriggeredAt: sql`now()`,
-        })
-        .where(eq(workflowWebhooks.id, call.log.webhookId));
-      runsReady();
+      await runsReady();
+      // Last, and in one statement: every call of this webhook waits for these two row locks.
+      const count = await countWebhookCall(tx, call.log.webhookId, call.rateLimit);
+      if (call.rateLimit && count > call.rateLimit.limit) throw new OverRateLimit(count);
       return { duplicate: false, executionId, logId: logRow.id };
     });
   } catch (error) {
