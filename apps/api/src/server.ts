@@ -244,11 +244,13 @@ export interface StartApiServerOptions {
   webhookBodyLimitBytes?: number;
   /** Honour X-Forwarded-For for `request.ip` (tests of the IP allowlist behind a proxy). */
   trustProxy?: boolean;
+  /** Connections in the API's pool (DATABASE_POOL_SIZE in production); default 5. */
+  databasePoolSize?: number;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
 export async function startApiServer(options: StartApiServerOptions) {
-  const database = connectDatabase(options.databaseUrl, { max: 5 });
+  const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
   const app = await buildApiServer({
     database,

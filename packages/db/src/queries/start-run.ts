@@ -127,9 +127,16 @@ async function workflowToRun(db: DbOrTx, ownerId: string, id: string) {
  * of the workflow (or the global one) is used up this month.
  */
 export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<PreparedRun> {
-  const workflow = await workflowToRun(db, request.ownerId, request.workflowId);
-  // A blocking budget that is used up refuses new runs from every trigger (CONFLICT, naming it).
-  await assertWithinBudget(db, request.ownerId, workflow.id);
+  // Both reads at once (in a transaction: pipelined, one round trip). A blocking budget that is
+  // used up refuses new runs from every trigger (CONFLICT, naming it); a missing workflow is
+  // reported first.
+  const [found, budget] = await Promise.allSettled([
+    workflowToRun(db, request.ownerId, request.workflowId),
+    assertWithinBudget(db, request.ownerId, request.workflowId),
+  ]);
+  if (found.status === 'rejected') throw found.reason;
+  if (budget.status === 'rejected') throw budget.reason;
+  const workflow = found.value;
   const version = await versionToRun(db, request, workflow);
   const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
   const input = runInputOf(request.input);

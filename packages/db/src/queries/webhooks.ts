@@ -399,6 +399,12 @@ export interface WebhookRateLimit {
   limit: number;
 }
 
+class DuplicateCall extends Error {
+  constructor(readonly executionId: string | null) {
+    super('a repeated message id');
+  }
+}
+
 class OverRateLimit extends Error {
   constructor(readonly count: number) {
     super('over the rate limit');
@@ -454,29 +460,41 @@ export async function acceptWebhookCall(
 ): Promise<AcceptedWebhookCall> {
   try {
     return await transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
-      const [logRow] = await tx
-        .insert(webhookLogs)
-        .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
-        .onConflictDoNothing({
-          target: [webhookLogs.webhookId, webhookLogs.messageId],
-          where: sql`outcome = 'accepted' and message_id is not null`,
-        })
-        .returning({ id: webhookLogs.id });
+      // The log row and the run's reads in one round trip (pipelined): the first is the
+      // duplicate guard, and a duplicate is answered whatever the reads found.
+      const [logged, checked] = await Promise.allSettled([
+        tx
+          .insert(webhookLogs)
+          .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
+          .onConflictDoNothing({
+            target: [webhookLogs.webhookId, webhookLogs.messageId],
+            where: sql`outcome = 'accepted' and message_id is not null`,
+          })
+          .returning({ id: webhookLogs.id }),
+        prepareRun(tx, call.run),
+      ]);
+      if (logged.status === 'rejected') throw logged.reason;
+      const [logRow] = logged.value;
       if (!logRow) {
         const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
-        return { duplicate: true, executionId: first?.executionId ?? null };
+        // Rolled back: the checks may have written (a draft auto-committed for the run).
+        throw new DuplicateCall(first?.executionId ?? null);
       }
-      const prepared = await prepareRun(tx, call.run);
-      const { id: executionId } = await createExecution(tx, queue.jobs, prepared);
-      await tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id));
-      await runsReady();
-      // Last, and in one statement: every call of this webhook waits for these two row locks.
-      const count = await countWebhookCall(tx, call.log.webhookId, call.rateLimit);
+      if (checked.status === 'rejected') throw checked.reason;
+      const { id: executionId } = await createExecution(tx, queue.jobs, checked.value);
+      // The rest in one more round trip: the link, the wake-up and the counters — the hot rows
+      // every call of this webhook waits for until the commit, so they come at the very end.
+      const [, , count] = await Promise.all([
+        tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id)),
+        runsReady(),
+        countWebhookCall(tx, call.log.webhookId, call.rateLimit),
+      ]);
       if (call.rateLimit && count > call.rateLimit.limit) throw new OverRateLimit(count);
       return { duplicate: false, executionId, logId: logRow.id };
     });
   } catch (error) {
     if (error instanceof OverRateLimit) return { rateLimited: true, count: error.count };
+    if (error instanceof DuplicateCall) return { duplicate: true, executionId: error.executionId };
     throw error;
   }
 }
