@@ -8,7 +8,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
-import { connectDatabase, createJobSender, createRunEventFeed, type Database } from '@swarm/db';
+import {
+  connectDatabase,
+  createInvalidationFeed,
+  createJobSender,
+  createRunEventFeed,
+  createRunWakeup,
+  type Database,
+  type RunQueue,
+} from '@swarm/db';
 import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
@@ -64,7 +72,6 @@ export async function buildApiServer(options: ApiServerOptions) {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const auth = createAuthService(database.db, { ...defaultAuthLimits, ...options.authLimits });
   const secretKeys = options.secretKeys ?? null;
   const providerAdmins = options.providerAdminEmails
     ? new Set(options.providerAdminEmails.map((email) => email.toLowerCase()))
@@ -83,9 +90,30 @@ export async function buildApiServer(options: ApiServerOptions) {
     onError: (err) => logger.error({ err }, 'run event listener failed'),
   });
   await runEvents.start();
+  // Caches of rarely changing rows (token lookups, webhooks), dropped in every process by the writers.
+  const invalidations = createInvalidationFeed(database.sql, {
+    onError: (err) => logger.error({ err }, 'invalidation listener failed'),
+  });
+  await invalidations.start();
+  const auth = createAuthService(
+    database.db,
+    { ...defaultAuthLimits, ...options.authLimits },
+    { invalidations },
+  );
+  // The `run` queue does not NOTIFY per job: runs created here wake runners through this, coalesced.
+  const runs: RunQueue = {
+    jobs: queue.sender,
+    wakeup: createRunWakeup(database.sql, {
+      onError: (err) => logger.warn({ err }, 'run wake-up failed; runners will poll'),
+    }),
+  };
   // Open subscriptions end first: a live SSE stream would otherwise hold `close` up.
   app.addHook('preClose', async () => runEvents.stop());
-  app.addHook('onClose', async () => queue.stop());
+  app.addHook('onClose', async () => {
+    await runs.wakeup?.flush();
+    await invalidations.stop();
+    await queue.stop();
+  });
 
   await app.register(cookie);
   app.decorate('swarmPublicUrl', options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null);
@@ -133,8 +161,9 @@ export async function buildApiServer(options: ApiServerOptions) {
   await app.register(analyticsRoutes, { db: database.db, auth });
   await app.register(webhookRoutes, {
     db: database.db,
-    jobs: queue.sender,
+    runs,
     runEvents,
+    invalidations,
     nodeRegistry,
     secretKeys,
     logger,
@@ -162,7 +191,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           secretKeys,
           providerAdmins,
           nodeRegistry,
-          jobs: queue.sender,
+          runs,
           runEvents,
         };
       },
@@ -215,11 +244,13 @@ export interface StartApiServerOptions {
   webhookBodyLimitBytes?: number;
   /** Honour X-Forwarded-For for `request.ip` (tests of the IP allowlist behind a proxy). */
   trustProxy?: boolean;
+  /** Connections in the API's pool (DATABASE_POOL_SIZE in production); default 5. */
+  databasePoolSize?: number;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
 export async function startApiServer(options: StartApiServerOptions) {
-  const database = connectDatabase(options.databaseUrl, { max: 5 });
+  const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
   const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
   const app = await buildApiServer({
     database,

@@ -2,7 +2,7 @@
  * tRPC setup: the request context, the one error formatter, and the procedure builders every
  * router uses. Domain errors thrown by packages become tRPC errors here and nowhere else.
  */
-import type { Database, Db, JobSender, PublicUser, RunEventFeed } from '@swarm/db';
+import type { Database, Db, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
 import {
   DomainError,
   type DomainErrorCode,
@@ -41,8 +41,8 @@ export interface Context {
   providerAdmins: ReadonlySet<string> | null;
   /** Built-in node types plus those from SWARM_NODE_PACKAGES. */
   nodeRegistry: NodeRegistry;
-  /** Enqueues jobs (runs) inside the caller's transaction. */
-  jobs: JobSender;
+  /** Where runs go: their jobs (enqueued inside the caller's transaction) and the runners' wake-up. */
+  runs: RunQueue;
   /** Live run events of this process (one LISTEN, fanned out to subscriptions). */
   runEvents: RunEventFeed;
 }

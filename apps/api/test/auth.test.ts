@@ -1,5 +1,6 @@
 import { createSwarmClient } from '@swarm/client';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startApiServer } from '../src/server.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 
@@ -160,5 +161,79 @@ describe('API tokens', () => {
       createSwarmClient({ url: api.url, token: 'garbage' }).auth.me.query(),
       'UNAUTHORIZED',
     );
+  });
+});
+
+/**
+ * Token lookups are cached per API process: a second server on the same database must still refuse
+ * a token the first one ended, on the very next request, without waiting for the cache to expire.
+ */
+describe('token lookups across API instances', () => {
+  let other: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  const onOther = (token: string) => createSwarmClient({ url: other!.url, token });
+
+  beforeAll(async () => {
+    other = await startApiServer({ databaseUrl: api.database.url });
+  });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await other?.close();
+  });
+
+  it('refuses a session on another instance as soon as it is logged out', async () => {
+    const { client, token, user } = await api.signUp();
+    // Twice: the second answer comes from the other instance's cache.
+    expect((await onOther(token).auth.me.query()).id).toBe(user.id);
+    expect((await onOther(token).auth.me.query()).id).toBe(user.id);
+    await client.auth.logout.mutate();
+    await expectApiError(onOther(token).auth.me.query(), 'UNAUTHORIZED');
+  });
+
+  it('refuses an API token on another instance as soon as it is revoked', async () => {
+    const { client } = await api.signUp();
+    const { token, apiToken } = await client.auth.createApiToken.mutate({ name: 'deploy bot' });
+    await onOther(token).workflows.list.query();
+    await onOther(token).workflows.list.query();
+    await client.auth.revokeApiToken.mutate({ id: apiToken.id });
+    await expectApiError(onOther(token).workflows.list.query(), 'UNAUTHORIZED');
+  });
+
+  it('refuses a session that expired while its lookup was cached', async () => {
+    const { token, user } = await api.signUp();
+    expect((await onOther(token).auth.me.query()).id).toBe(user.id);
+    // Only the wall clock moves: the cached entry itself is still fresh (its TTL runs on another clock).
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 31 * 86_400_000);
+      await expectApiError(onOther(token).auth.me.query(), 'UNAUTHORIZED');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('writes "last used" at most once a minute per token, decided from the value read', async () => {
+    const { client } = await api.signUp();
+    const { token, apiToken } = await client.auth.createApiToken.mutate({ name: 'poller' });
+    /** The year of `last_used_at` (null: never used). */
+    const lastUsedYear = async () => {
+      const [row] = await api.database.sql<{ year: number | null }[]>`
+        select extract(year from last_used_at)::int as year from api_tokens where id = ${apiToken.id}`;
+      return row!.year;
+    };
+    await onOther(token).workflows.list.query();
+    expect(await lastUsedYear()).toBeGreaterThan(2000);
+    // A marker older than the refresh interval: only a write would replace it.
+    await api.database.sql`update api_tokens set last_used_at = '2000-01-01' where id = ${apiToken.id}`;
+    await onOther(token).workflows.list.query();
+    expect(await lastUsedYear()).toBe(2000);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 2 * 60_000);
+      await onOther(token).workflows.list.query();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await lastUsedYear()).toBeGreaterThan(2000);
+    expect((await client.auth.listApiTokens.query())[0]!.lastUsedAt!.getUTCFullYear()).toBeGreaterThan(2000);
   });
 });

@@ -343,6 +343,52 @@ describe('limits and access', () => {
     }
   });
 
+  it('counts refused calls against the limit and answers a repeated message before the limit', async () => {
+    const { client, workflow, webhook } = await setup({ rateLimitPerHour: 2 });
+    const secondsLeft = 3600 - ((Date.now() / 1000) % 3600);
+    if (secondsLeft < 15) await new Promise((resolve) => setTimeout(resolve, secondsLeft * 1000 + 500));
+    const good = JSON.stringify({ query: 'counted' });
+    const bad = JSON.stringify({ notQuery: 1 });
+    const delivered = standardHeaders(webhook.secret, good);
+    expect((await post(webhook.url, good, delivered)).status).toBe(202);
+    // Fails the input schema: no run, but it uses up the second call of the hour.
+    expect((await post(webhook.url, bad, standardHeaders(webhook.secret, bad))).status).toBe(400);
+    // Over the limit: refused as such, whatever else is wrong with the call.
+    expect((await post(webhook.url, good, standardHeaders(webhook.secret, good))).status).toBe(429);
+    expect((await post(webhook.url, bad, standardHeaders(webhook.secret, bad))).status).toBe(429);
+    // A sender's retry of the delivered message is still answered with its run.
+    const retry = await post(webhook.url, good, delivered);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ duplicate: true });
+    expect(await executionCount(workflow.id)).toBe(1);
+    const outcomes = (await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome);
+    expect(outcomes).toEqual(['duplicate', 'rate-limited', 'rate-limited', 'invalid-input', 'accepted']);
+  });
+
+  it('stops honouring a changed webhook on another instance at once (each instance caches webhooks)', async () => {
+    const second = await startApiServer({ databaseUrl: api.database.url, secretKey });
+    try {
+      const { client, workflow, webhook } = await setup();
+      const onSecond = webhook.url.replace(api.url, second.url);
+      const body = JSON.stringify({ query: 'cached' });
+      const signedWith = (secret: string) => ({ 'x-webhook-signature': signSimpleWebhook(secret, body) });
+      expect((await post(onSecond, body, signedWith(webhook.secret))).status).toBe(202);
+      // A new secret without grace: the old one fails on the other instance from now on.
+      const rotated = await client.webhooks.regenerateSecret.mutate({ id: webhook.id, graceSeconds: 0 });
+      expect((await post(onSecond, body, signedWith(webhook.secret))).status).toBe(401);
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(202);
+      await client.webhooks.update.mutate({ id: webhook.id, enabled: false });
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(404);
+      await client.webhooks.update.mutate({ id: webhook.id, enabled: true });
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(202);
+      // Deleting the workflow deletes its webhooks.
+      await client.workflows.delete.mutate({ id: workflow.id });
+      expect((await post(onSecond, body, signedWith(rotated.secret))).status).toBe(404);
+    } finally {
+      await second.close();
+    }
+  });
+
   it('refuses addresses outside the IP allowlist with 403 and admits those inside', async () => {
     const { client, workflow, webhook } = await setup({ ipAllowlist: ['10.0.0.0/8', '2001:db8::/32'] });
     const body = JSON.stringify({ query: 'from where?' });

@@ -17,6 +17,7 @@ import {
   type FireReport,
   fireDueSchedules,
   type JobSender,
+  type RunWakeup,
   retryFailedScheduledRun,
   retryMissedScheduledRuns,
   SCHEDULES_CHANNEL,
@@ -45,6 +46,12 @@ export interface SchedulerOptions {
    * its run's job becomes available then, and idle workers would otherwise wait for their poll.
    */
   wakeRunWorkers?: (() => void) | undefined;
+  /**
+   * Announces runs this scheduler made runnable at once to every runner (the `run` queue does not
+   * NOTIFY per job). Runs held back to a later instant (armed occurrences, delayed retries) are not
+   * announced: runners find them by polling, and this runner through `wakeRunWorkers`.
+   */
+  runWakeup?: RunWakeup | undefined;
 }
 
 /** How often the retry sweep runs at most (it is a safety net for runners that died). */
@@ -97,6 +104,13 @@ export function createScheduler(options: SchedulerOptions) {
     wakeTimers.set(localMs, timer);
   }
 
+  /** After the runs' transactions committed: one coalesced wake-up for those due now. */
+  function announceReady(count: number) {
+    if (count > 0) options.runWakeup?.announceCommitted(count);
+  }
+  const startedNow = (reports: FireReport[], now: Date) =>
+    reports.filter((report) => report.executionId && report.fireAt <= now).length;
+
   function ring() {
     woken = true;
     wake?.();
@@ -143,13 +157,17 @@ export function createScheduler(options: SchedulerOptions) {
       lookAheadMs: armAheadMs,
     });
     fired.forEach(logFire);
+    announceReady(startedNow(fired, now));
     for (const report of fired)
       if (report.executionId && report.fireAt > now) wakeAt(report.fireAt.getTime() - offsetMs);
-    (await startQueuedFires(db, jobs, { now, registry, onError })).forEach(logFire);
+    const dequeued = await startQueuedFires(db, jobs, { now, registry, onError });
+    dequeued.forEach(logFire);
+    announceReady(dequeued.filter((report) => report.executionId).length);
     if (Date.now() - lastSweep >= RETRY_SWEEP_MS) {
       lastSweep = Date.now();
-      for (const retry of await retryMissedScheduledRuns(db, jobs, { now }))
-        logger.info({ ...retry }, 'scheduled run retry created (sweep)');
+      const retries = await retryMissedScheduledRuns(db, jobs, { now });
+      for (const retry of retries) logger.info({ ...retry }, 'scheduled run retry created (sweep)');
+      announceReady(retries.filter((retry) => retry.startAfter <= now).length);
     }
     const { nextFireAt } = await schedulerClock(db);
     if (!nextFireAt) return maxSleepMs;
@@ -224,7 +242,9 @@ export function createScheduler(options: SchedulerOptions) {
           const retry = await retryFailedScheduledRun(db, jobs, { executionId, now });
           if (retry) logger.info({ ...retry }, 'scheduled run retry created');
         }
-        (await startQueuedFires(db, jobs, { now, registry, onError, scheduleId })).forEach(logFire);
+        const dequeued = await startQueuedFires(db, jobs, { now, registry, onError, scheduleId });
+        dequeued.forEach(logFire);
+        announceReady(dequeued.filter((report) => report.executionId).length);
       } catch (err) {
         logger.error({ err, executionId }, 'could not follow up a finished scheduled run');
       }

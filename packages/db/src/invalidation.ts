@@ -97,11 +97,18 @@ export function createInvalidationFeed(
     },
     cache<V>(topic: string, cacheOptions: { ttlMs: number; load: (key: string) => Promise<V> }): Cache<V> {
       const entries = new Map<string, Entry<V>>();
+      let sweepAt = 0;
       const cache: Cache<V> = {
         get(key) {
           const now = performance.now();
           const hit = entries.get(key);
           if (hit && hit.expiresAt > now) return hit.value;
+          // Expired entries of keys never asked for again would stay forever (every session token
+          // ever seen): drop them all once per `ttlMs`, on a miss.
+          if (now >= sweepAt) {
+            sweepAt = now + cacheOptions.ttlMs;
+            for (const [stale, entry] of entries) if (entry.expiresAt <= now) entries.delete(stale);
+          }
           const value = cacheOptions.load(key);
           if (!listening) return value;
           // An invalidation while this load runs deletes the entry, so a value read before the change

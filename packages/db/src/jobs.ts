@@ -52,8 +52,10 @@ export const jobCatalog = {
     schema: z.object({ executionId: z.uuid() }),
     queue: {
       policy: 'standard',
-      // NOTIFY on insert wakes idle runners at once (they LISTEN); polling stays as the backstop.
-      notify: true,
+      // No NOTIFY per insert: Postgres serialises the commits of notifying transactions on one lock
+      // and signals every listening backend for each. Run creators wake runners through
+      // `createRunWakeup` (RUNS_READY_CHANNEL) instead, coalesced; polling stays as the backstop.
+      notify: false,
       retryLimit: 10,
       retryDelay: 1,
       retryBackoff: true,

@@ -14,7 +14,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
-import type { DbOrTx } from './client.ts';
+import type { Db, DbOrTx, Tx } from './client.ts';
 
 export const RUNS_READY_CHANNEL = 'swarm_runs_ready';
 
@@ -83,4 +83,28 @@ export function createRunWakeup(
     },
     flush: sendOwed,
   };
+}
+
+/**
+ * Runs `work` in a new transaction of `db`; `work` reports the runs it made runnable now through
+ * `runsReady` (not runs held back by a future `startAfter`). They are announced in the transaction
+ * when `wakeup` allows (no extra commit; `runsReady` sends it at once, so `work` can call it before
+ * the statements that hold contended locks until the commit), else after the commit. Nothing is
+ * delivered on rollback. Without a `wakeup` runners find the runs by polling.
+ */
+export async function transactionAnnouncingRuns<T>(
+  db: Db,
+  wakeup: RunWakeup | null | undefined,
+  work: (tx: Tx, runsReady: (count?: number) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  let owed = 0;
+  const result = await db.transaction(async (tx) => {
+    owed = 0;
+    return work(tx, async (count = 1) => {
+      if (!wakeup) return;
+      if (!(await wakeup.announceInTransaction(tx, count))) owed += count;
+    });
+  });
+  if (owed > 0) wakeup?.announceCommitted(owed);
+  return result;
 }

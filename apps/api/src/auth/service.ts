@@ -2,21 +2,32 @@
  * Accounts: sign-up, login (rate limited), sessions and API tokens. Routers stay thin and call
  * this; it holds the rules (email normalisation, equal answers for unknown user and wrong
  * password, token hashing).
+ *
+ * Every authenticated request resolves its token, so the lookup is cached per process (given an
+ * invalidation feed): logout and revocation announce the token hash in their transaction and every
+ * process drops it; a session's expiry is checked on each use, cached or not; entries live
+ * `tokenCacheTtlMs` at most. "Last used" is written from here, at most once a minute per token.
  */
 import {
+  AUTH_INVALIDATION_TOPIC,
   createApiToken,
   createSession,
   createUser,
   type Db,
   deleteSession,
-  findApiTokenUser,
-  findSessionUser,
+  findApiTokenGrant,
+  findSessionGrant,
   findUserForLogin,
   hitRateLimit,
+  type InvalidationFeed,
+  LAST_USED_REFRESH_MS,
   listApiTokens,
   type PublicUser,
   resetRateLimit,
   revokeApiToken,
+  type TokenGrant,
+  touchApiToken,
+  touchSession,
 } from '@swarm/db';
 import { DomainError, NotFoundError } from '@swarm/engine';
 import {
@@ -56,7 +67,47 @@ function tooMany(what: string, windowSeconds: number) {
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
-export function createAuthService(db: Db, limits: AuthLimits = defaultAuthLimits) {
+/** How long a token lookup is reused when no invalidation notice dropped it earlier. */
+export const TOKEN_CACHE_TTL_MS = 30_000;
+
+export interface AuthServiceOptions {
+  /** Caches token lookups across requests; absent: every request reads its token's row. */
+  invalidations?: InvalidationFeed | undefined;
+  tokenCacheTtlMs?: number | undefined;
+}
+
+export function createAuthService(
+  db: Db,
+  limits: AuthLimits = defaultAuthLimits,
+  options: AuthServiceOptions = {},
+) {
+  const lookup = (find: (db: Db, tokenHash: string) => Promise<TokenGrant | null>) => {
+    const load = (tokenHash: string) => find(db, tokenHash);
+    const cache = options.invalidations?.cache(AUTH_INVALIDATION_TOPIC, {
+      ttlMs: options.tokenCacheTtlMs ?? TOKEN_CACHE_TTL_MS,
+      load,
+    });
+    if (!cache) return load;
+    return async (tokenHash: string) => {
+      const grant = await cache.get(tokenHash);
+      // Unknown tokens are not kept: nobody presents a token before it exists, and random ones
+      // would only fill the cache.
+      if (!grant) cache.invalidate(tokenHash);
+      return grant;
+    };
+  };
+  const sessionGrant = lookup(findSessionGrant);
+  const apiTokenGrant = lookup(findApiTokenGrant);
+
+  /** Writes "last used" when the value read (or last written by this process) is a minute old. */
+  async function markUsed(grant: TokenGrant, touch: (db: Db, id: string) => Promise<void>) {
+    const now = Date.now();
+    if (grant.lastUsedAt !== null && now - grant.lastUsedAt.getTime() < LAST_USED_REFRESH_MS) return;
+    // Set first: concurrent requests with the same cached grant write once.
+    grant.lastUsedAt = new Date(now);
+    await touch(db, grant.id);
+  }
+
   async function startSession(user: PublicUser) {
     const token = generateToken('session');
     const expiresAt = new Date(Date.now() + limits.sessionTtlDays * 86_400_000);
@@ -103,12 +154,11 @@ export function createAuthService(db: Db, limits: AuthLimits = defaultAuthLimits
       const kind = tokenKind(token);
       if (!kind) return null;
       const tokenHash = hashToken(token);
-      if (kind === 'session') {
-        const user = await findSessionUser(db, tokenHash);
-        return user ? { user, sessionTokenHash: tokenHash } : null;
-      }
-      const user = await findApiTokenUser(db, tokenHash);
-      return user ? { user, sessionTokenHash: null } : null;
+      const grant = await (kind === 'session' ? sessionGrant : apiTokenGrant)(tokenHash);
+      // A cached session may have expired since it was read.
+      if (!grant || (grant.expiresAt !== null && grant.expiresAt.getTime() <= Date.now())) return null;
+      await markUsed(grant, kind === 'session' ? touchSession : touchApiToken);
+      return { user: grant.user, sessionTokenHash: kind === 'session' ? tokenHash : null };
     },
 
     async createApiToken(userId: string, name: string) {

@@ -20,11 +20,11 @@
  */
 import {
   type Db,
-  findAcceptedWebhookCall,
   findWebhookForCall,
-  hitRateLimit,
-  type JobSender,
+  type InvalidationFeed,
   type RunEventFeed,
+  type RunQueue,
+  WEBHOOK_INVALIDATION_TOPIC,
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
@@ -55,12 +55,16 @@ export const DEFAULT_WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
 const RATE_WINDOW_SECONDS = 3600;
 const MAX_WAIT_SECONDS = 30;
 const MAX_MESSAGE_ID_LENGTH = 256;
+/** How long a webhook read for a call is reused when no change notice dropped it earlier. */
+const WEBHOOK_CACHE_TTL_MS = 30_000;
 const NOT_FOUND = { error: 'Not found' } as const;
 
 export interface WebhookRouteDeps {
   db: Db;
-  jobs: JobSender;
+  runs: RunQueue;
   runEvents: RunEventFeed;
+  /** Caches webhooks between calls (writers announce changes); absent: read on every call. */
+  invalidations?: InvalidationFeed | undefined;
   nodeRegistry: NodeRegistry;
   secretKeys: SecretKeyring | null;
   logger: Logger;
@@ -89,10 +93,23 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_WEBHOOK_BODY_LIMIT_BYTES;
   const services: WebhookServices = {
     db: deps.db,
-    jobs: deps.jobs,
+    runs: deps.runs,
     nodeRegistry: deps.nodeRegistry,
     log: deps.logger.child({ component: 'webhooks' }),
   };
+
+  // Every delivery needs its webhook (secrets, settings); a read per call would be a commit per call.
+  const cached = deps.invalidations?.cache(WEBHOOK_INVALIDATION_TOPIC, {
+    ttlMs: WEBHOOK_CACHE_TTL_MS,
+    load: (id) => findWebhookForCall(deps.db, id),
+  });
+  async function webhookForCall(id: string): Promise<WebhookForCall | null> {
+    if (!cached) return findWebhookForCall(deps.db, id);
+    const webhook = await cached.get(id);
+    // Unknown ids are not kept: strangers probing ids would only fill the cache.
+    if (!webhook) cached.invalidate(id);
+    return webhook;
+  }
 
   // Every body stays raw bytes here, whatever its type: the signature covers exactly these bytes.
   scope.removeAllContentTypeParsers();
@@ -144,7 +161,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     const startedAt = performance.now() - reply.elapsedTime;
     const webhookId = req.params.webhookId;
     if (!uuid.safeParse(webhookId).success) return reply.code(404).send(NOT_FOUND);
-    const webhook = await findWebhookForCall(deps.db, webhookId);
+    const webhook = await webhookForCall(webhookId);
     if (!webhook) return reply.code(404).send(NOT_FOUND);
 
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -221,22 +238,23 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       );
     }
 
-    if (rawMessageId) {
-      const first = await findAcceptedWebhookCall(deps.db, webhook.id, rawMessageId);
-      if (first) {
-        await logWebhookCall(services, {
-          ...base,
-          outcome: 'duplicate',
-          status: 200,
-          executionId: first.executionId,
-          startedAt,
-        });
-        return reply.code(200).send({ executionId: first.executionId, duplicate: true });
-      }
-    }
-
-    const count = await hitRateLimit(deps.db, `webhook:${webhook.id}`, RATE_WINDOW_SECONDS);
-    if (count > webhook.rateLimitPerHour) {
+    // The duplicate check (4), the rate limit (5) and the run (6) happen in one transaction.
+    const result = await runWebhookCall(services, {
+      webhook,
+      source: 'http',
+      body,
+      headers: req.headers,
+      query: queryOf(req),
+      messageId: rawMessageId,
+      ip: req.ip,
+      startedAt,
+      rateLimit: {
+        key: `webhook:${webhook.id}`,
+        windowSeconds: RATE_WINDOW_SECONDS,
+        limit: webhook.rateLimitPerHour,
+      },
+    });
+    if (result.kind === 'rate-limited') {
       const retryAfter = retryAfterSeconds();
       reply.header('retry-after', String(retryAfter));
       return refuse(
@@ -248,17 +266,6 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
         `over ${webhook.rateLimitPerHour} calls this hour`,
       );
     }
-
-    const result = await runWebhookCall(services, {
-      webhook,
-      source: 'http',
-      body,
-      headers: req.headers,
-      query: queryOf(req),
-      messageId: rawMessageId,
-      ip: req.ip,
-      startedAt,
-    });
     if (result.kind === 'invalid')
       return reply.code(result.status).send({ error: result.message, issues: result.issues });
     if (result.kind === 'blocked') return reply.code(409).send({ error: result.message });

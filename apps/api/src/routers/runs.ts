@@ -31,6 +31,7 @@ import {
   runnableDefinition,
   selectReusableSteps,
   startRun,
+  transactionAnnouncingRuns,
 } from '@swarm/db';
 import { assertRunInput, DomainError } from '@swarm/engine';
 import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
@@ -59,7 +60,7 @@ export const runsRouter = {
       }),
     )
     .mutation(({ ctx, input }) =>
-      startRun(ctx.db, ctx.jobs, {
+      startRun(ctx.db, ctx.runs, {
         ownerId: ctx.user.id,
         workflowId: input.workflowId,
         input: input.input,
@@ -107,34 +108,38 @@ export const runsRouter = {
         input: z.unknown().optional(),
       }),
     )
-    .mutation(async ({ ctx, input }) => {
-      const source = await getExecutionForRerun(ctx.db, ctx.user.id, input.id);
-      const draft = input.version === 'draft';
-      const definition = runnableDefinition(
-        draft ? (await getWorkflow(ctx.db, ctx.user.id, source.workflowId)).definition : source.definition,
-        ctx.nodeRegistry,
-      );
-      const runInput = input.input === undefined ? source.input : runInputOf(input.input);
-      assertRunInput(definition, runInput);
-      const reuseStepIds = selectReusableSteps({
-        source,
-        target: definition,
-        fromNodeId: input.fromNodeId,
-        inputChanged: JSON.stringify(runInput) !== JSON.stringify(source.input),
-      });
-      const { id: executionId } = await createExecution(ctx.db, ctx.jobs, {
-        ownerId: ctx.user.id,
-        workflowId: source.workflowId,
-        versionId: draft ? null : source.versionId,
-        definition,
-        input: runInput,
-        trigger: triggerOf(ctx),
-        rerunOf: source.id,
-        rerunFromNode: input.fromNodeId ?? null,
-        reuseStepIds,
-      });
-      return { executionId };
-    }),
+    .mutation(({ ctx, input }) =>
+      // Reads and the new run in one transaction: one commit, and the run is made from what was read.
+      transactionAnnouncingRuns(ctx.db, ctx.runs.wakeup, async (tx, runsReady) => {
+        const source = await getExecutionForRerun(tx, ctx.user.id, input.id);
+        const draft = input.version === 'draft';
+        const definition = runnableDefinition(
+          draft ? (await getWorkflow(tx, ctx.user.id, source.workflowId)).definition : source.definition,
+          ctx.nodeRegistry,
+        );
+        const runInput = input.input === undefined ? source.input : runInputOf(input.input);
+        assertRunInput(definition, runInput);
+        const reuseStepIds = selectReusableSteps({
+          source,
+          target: definition,
+          fromNodeId: input.fromNodeId,
+          inputChanged: JSON.stringify(runInput) !== JSON.stringify(source.input),
+        });
+        const { id: executionId } = await createExecution(tx, ctx.runs.jobs, {
+          ownerId: ctx.user.id,
+          workflowId: source.workflowId,
+          versionId: draft ? null : source.versionId,
+          definition,
+          input: runInput,
+          trigger: triggerOf(ctx),
+          rerunOf: source.id,
+          rerunFromNode: input.fromNodeId ?? null,
+          reuseStepIds,
+        });
+        await runsReady();
+        return { executionId };
+      }),
+    ),
 
   events: authedProcedure
     .input(z.object({ id, lastEventId: z.string().max(20).nullish() }))

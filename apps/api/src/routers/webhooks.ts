@@ -86,14 +86,16 @@ function present(webhook: WebhookSummary, base: string) {
   return { ...webhook, url: webhookUrl(base, webhook.id) };
 }
 
-function services(ctx: Pick<Context, 'db' | 'jobs' | 'nodeRegistry' | 'log'>): WebhookServices {
-  return { db: ctx.db, jobs: ctx.jobs, nodeRegistry: ctx.nodeRegistry, log: ctx.log };
+function services(ctx: Pick<Context, 'db' | 'runs' | 'nodeRegistry' | 'log'>): WebhookServices {
+  return { db: ctx.db, runs: ctx.runs, nodeRegistry: ctx.nodeRegistry, log: ctx.log };
 }
 
 /** A test or replay that did not start a run is a BAD_REQUEST naming what failed. */
 function startedOrThrow(result: Awaited<ReturnType<typeof runWebhookCall>>) {
   if (result.kind === 'invalid') throw new DomainError('BAD_REQUEST', result.message, result.issues);
   if (result.kind === 'blocked') throw new DomainError('CONFLICT', result.message);
+  // Tests and replays are not counted against the rate limit.
+  if (result.kind === 'rate-limited') throw new Error('a test or replay was refused by the rate limit');
   // Tests and replays carry no message id, so they are never a duplicate of an earlier call.
   if (result.executionId === null) throw new Error('a call without a message id was taken for a duplicate');
   return { executionId: result.executionId };

@@ -13,14 +13,17 @@ import {
   type Db,
   type ExecutionState,
   FINISHED_STATUSES,
+  findAcceptedWebhookCall,
   getExecutionState,
+  hitRateLimit,
   insertWebhookLog,
-  type JobSender,
   type NewWebhookLog,
   openRunWatch,
   type RunEventFeed,
+  type RunQueue,
   type WebhookCallSource,
   type WebhookForCall,
+  type WebhookRateLimit,
 } from '@swarm/db';
 import { DomainError, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
 import type { Logger } from 'pino';
@@ -35,7 +38,7 @@ import { headerValue, type RequestHeaders } from './signature.ts';
 
 export interface WebhookServices {
   db: Db;
-  jobs: JobSender;
+  runs: RunQueue;
   nodeRegistry: NodeRegistry;
   log: Logger;
 }
@@ -54,6 +57,8 @@ export interface WebhookCall {
   replayOf?: string | null | undefined;
   /** `performance.now()` when the call arrived, for the logged latency. */
   startedAt: number;
+  /** Counts the call against the webhook's limit (public deliveries; not tests or replays). */
+  rateLimit?: WebhookRateLimit | undefined;
 }
 
 export type WebhookCallResult =
@@ -61,7 +66,9 @@ export type WebhookCallResult =
   | { kind: 'duplicate'; status: 200; executionId: string | null }
   | { kind: 'invalid'; status: 400 | 415; message: string; issues: ValidationIssue[] }
   /** A blocking budget of the workflow is used up: no run (409, like `runs.start`'s CONFLICT). */
-  | { kind: 'blocked'; status: 409; message: string };
+  | { kind: 'blocked'; status: 409; message: string }
+  /** Over `call.rateLimit`: no run and not logged yet (the caller answers and logs it). */
+  | { kind: 'rate-limited'; status: 429 };
 
 /** The log fields every row of this call shares. */
 export function callLogBase(call: Omit<WebhookCall, 'webhook' | 'query'> & { webhookId: string }) {
@@ -92,7 +99,15 @@ export async function logWebhookCall(
   }
 }
 
-/** Mapping, checks and the run, for an authenticated call. Logs its outcome. */
+/**
+ * Mapping, checks and the run, for an authenticated call. Logs its outcome, except a call over the
+ * rate limit (the caller answers those with its own headers).
+ *
+ * An accepted call is one transaction (`acceptWebhookCall`: duplicate check, run, log row, rate
+ * limit). A call that starts nothing is still counted against the limit, and a call over the limit
+ * is refused as such whatever else is wrong with it; a repeated message id is answered as a
+ * duplicate before either.
+ */
 export async function runWebhookCall(
   services: WebhookServices,
   call: WebhookCall,
@@ -103,7 +118,7 @@ export async function runWebhookCall(
   try {
     const value = parseWebhookBody(call.body, headerValue(call.headers, 'content-type'));
     const input = await mapWebhookInput(webhook.mapping, value, { headers, query: call.query });
-    const accepted = await acceptWebhookCall(services.db, services.jobs, {
+    const accepted = await acceptWebhookCall(services.db, services.runs, {
       log: { ...base, latencyMs: performance.now() - call.startedAt },
       run: {
         ownerId: webhook.ownerId,
@@ -113,19 +128,23 @@ export async function runWebhookCall(
         versionTag: webhook.versionTag,
         registry: services.nodeRegistry,
       },
+      rateLimit: call.rateLimit,
     });
-    if (accepted.duplicate) {
-      await logWebhookCall(services, {
-        ...base,
-        outcome: 'duplicate',
-        status: 200,
-        executionId: accepted.executionId,
-        startedAt: call.startedAt,
-      });
-      return { kind: 'duplicate', status: 200, executionId: accepted.executionId };
-    }
+    if ('rateLimited' in accepted) return { kind: 'rate-limited', status: 429 };
+    if (accepted.duplicate) return logDuplicate(services, call, base, accepted.executionId);
     return { kind: 'accepted', status: 202, executionId: accepted.executionId };
   } catch (error) {
+    // Refused before or by the run checks: answered as a duplicate or as over the limit first, as
+    // an accepted call would have been.
+    if (call.messageId) {
+      const first = await findAcceptedWebhookCall(services.db, webhook.id, call.messageId);
+      if (first) return logDuplicate(services, call, base, first.executionId);
+    }
+    if (call.rateLimit) {
+      const { key, windowSeconds, limit } = call.rateLimit;
+      if ((await hitRateLimit(services.db, key, windowSeconds)) > limit)
+        return { kind: 'rate-limited', status: 429 };
+    }
     if (error instanceof DomainError && error.code === 'CONFLICT') {
       await logWebhookCall(services, {
         ...base,
@@ -156,6 +175,22 @@ export async function runWebhookCall(
     });
     return { kind: 'invalid', ...invalid };
   }
+}
+
+async function logDuplicate(
+  services: WebhookServices,
+  call: WebhookCall,
+  base: ReturnType<typeof callLogBase>,
+  executionId: string | null,
+): Promise<WebhookCallResult> {
+  await logWebhookCall(services, {
+    ...base,
+    outcome: 'duplicate',
+    status: 200,
+    executionId,
+    startedAt: call.startedAt,
+  });
+  return { kind: 'duplicate', status: 200, executionId };
 }
 
 /**

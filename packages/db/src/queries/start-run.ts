@@ -6,6 +6,9 @@
  * workflow's input schema. `prepareRun` does the checks (reads only); `createExecution` writes the
  * run and its job. Callers that write more rows in the same transaction (a webhook's log entry, a
  * schedule's history) call the two themselves; the rest call `startRun`.
+ *
+ * The checks' reads and the writes share one transaction: a started run costs one commit, and
+ * the budget and version it was checked against are the ones it was created under.
  */
 import {
   assertRunInput,
@@ -17,8 +20,9 @@ import {
   type WorkflowDefinition,
 } from '@swarm/engine';
 import { and, eq } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
+import type { Db, DbOrTx } from '../client.ts';
 import type { JobSender } from '../jobs.ts';
+import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
 import {
@@ -123,9 +127,16 @@ async function workflowToRun(db: DbOrTx, ownerId: string, id: string) {
  * of the workflow (or the global one) is used up this month.
  */
 export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<PreparedRun> {
-  const workflow = await workflowToRun(db, request.ownerId, request.workflowId);
-  // A blocking budget that is used up refuses new runs from every trigger (CONFLICT, naming it).
-  await assertWithinBudget(db, request.ownerId, workflow.id);
+  // Both reads at once (in a transaction: pipelined, one round trip). A blocking budget that is
+  // used up refuses new runs from every trigger (CONFLICT, naming it); a missing workflow is
+  // reported first.
+  const [found, budget] = await Promise.allSettled([
+    workflowToRun(db, request.ownerId, request.workflowId),
+    assertWithinBudget(db, request.ownerId, request.workflowId),
+  ]);
+  if (found.status === 'rejected') throw found.reason;
+  if (budget.status === 'rejected') throw budget.reason;
+  const workflow = found.value;
   const version = await versionToRun(db, request, workflow);
   const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
   const input = runInputOf(request.input);
@@ -140,14 +151,23 @@ export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<Prepa
   };
 }
 
-/** `prepareRun` then `createExecution`: a checked, queued run and its job. */
+/** Where new runs go: the queue, and what wakes runners for them (null: runners poll). */
+export interface RunQueue {
+  jobs: JobSender;
+  wakeup: RunWakeup | null;
+}
+
+/** `prepareRun` then `createExecution` in one transaction: a checked, queued run and its job. */
 export async function startRun(
-  db: DbOrTx,
-  jobs: JobSender,
+  db: Db,
+  queue: RunQueue,
   request: RunRequest,
   extra: Omit<NewExecution, keyof PreparedRun> = {},
 ): Promise<{ executionId: string }> {
-  const prepared = await prepareRun(db, request);
-  const { id } = await createExecution(db, jobs, { ...prepared, ...extra });
-  return { executionId: id };
+  return transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
+    const prepared = await prepareRun(tx, request);
+    const { id } = await createExecution(tx, queue.jobs, { ...prepared, ...extra });
+    if (!extra.startAfter || extra.startAfter.getTime() <= Date.now()) await runsReady();
+    return { executionId: id };
+  });
 }

@@ -1,8 +1,9 @@
 /** Users, sessions and API tokens. Token values never reach this layer: only their hashes. */
 import { ConflictError } from '@swarm/engine';
 import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
+import { type DbOrTx, inTransaction } from '../client.ts';
 import { isUniqueViolation } from '../errors.ts';
+import { announceInvalidation } from '../invalidation.ts';
 import { apiTokens, sessions, users } from '../schema/index.ts';
 
 export interface PublicUser {
@@ -53,28 +54,58 @@ export async function createSession(
   return row!;
 }
 
-// "Last used" is for humans reading a token list; refreshing it at most once a minute keeps every
-// authenticated request from also being a write.
-const STALE_LAST_USED = sql`now() - interval '1 minute'`;
+/**
+ * The invalidation topic of cached token lookups (key: the token hash). Whatever ends or changes
+ * what a token grants announces it in its transaction, so no API process keeps honouring it.
+ */
+export const AUTH_INVALIDATION_TOPIC = 'auth';
 
-/** Resolves a session token hash to its user; expired sessions resolve to nothing. */
-export async function findSessionUser(db: DbOrTx, tokenHash: string): Promise<PublicUser | null> {
+/**
+ * "Last used" is for humans reading a token list: refreshed at most this often, so an authenticated
+ * request is not also a write.
+ */
+export const LAST_USED_REFRESH_MS = 60_000;
+const STALE_LAST_USED = sql`now() - make_interval(secs => ${LAST_USED_REFRESH_MS / 1000})`;
+
+/** What a session or API token grants, as read once and then cached by the API. */
+export interface TokenGrant {
+  /** The session's or API token's id. */
+  id: string;
+  user: PublicUser;
+  /** Sessions end then (checked on every use, cached or not); API tokens do not expire. */
+  expiresAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+/** The live session behind a token hash; expired sessions resolve to nothing. Reads only. */
+export async function findSessionGrant(db: DbOrTx, tokenHash: string): Promise<TokenGrant | null> {
   const [row] = await db
-    .select({ ...publicUserColumns, sessionId: sessions.id })
+    .select({
+      user: publicUserColumns,
+      id: sessions.id,
+      expiresAt: sessions.expiresAt,
+      lastUsedAt: sessions.lastUsedAt,
+    })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, sql`now()`)));
-  if (!row) return null;
-  const { sessionId, ...user } = row;
+  return row ?? null;
+}
+
+/** Marks a session used now, unless another process did within `LAST_USED_REFRESH_MS`. */
+export async function touchSession(db: DbOrTx, id: string): Promise<void> {
   await db
     .update(sessions)
     .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(sessions.id, sessionId), lt(sessions.lastUsedAt, STALE_LAST_USED)));
-  return user;
+    .where(and(eq(sessions.id, id), lt(sessions.lastUsedAt, STALE_LAST_USED)));
 }
 
+/** Ends the session of a token hash, in every API process at once. */
 export async function deleteSession(db: DbOrTx, tokenHash: string): Promise<void> {
-  await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+  await inTransaction(db, async (tx) => {
+    await tx.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
+    await announceInvalidation(tx, AUTH_INVALIDATION_TOPIC, tokenHash);
+  });
 }
 
 export async function createApiToken(
@@ -102,33 +133,36 @@ export async function listApiTokens(db: DbOrTx, userId: string) {
     .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
 }
 
-/** Revokes a token the user owns; false when there is no such live token of theirs. */
+/** Revokes a token the user owns (in every API process at once); false when there is no such live token of theirs. */
 export async function revokeApiToken(db: DbOrTx, userId: string, id: string): Promise<boolean> {
-  const rows = await db
-    .update(apiTokens)
-    .set({ revokedAt: sql`now()` })
-    .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id });
-  return rows.length > 0;
+  return inTransaction(db, async (tx) => {
+    const [row] = await tx
+      .update(apiTokens)
+      .set({ revokedAt: sql`now()` })
+      .where(and(eq(apiTokens.id, id), eq(apiTokens.userId, userId), isNull(apiTokens.revokedAt)))
+      .returning({ tokenHash: apiTokens.tokenHash });
+    if (!row) return false;
+    await announceInvalidation(tx, AUTH_INVALIDATION_TOPIC, row.tokenHash);
+    return true;
+  });
 }
 
-/** Resolves a live (not revoked) API token hash to its user. */
-export async function findApiTokenUser(db: DbOrTx, tokenHash: string): Promise<PublicUser | null> {
+/** The live (not revoked) API token behind a token hash. Reads only. */
+export async function findApiTokenGrant(db: DbOrTx, tokenHash: string): Promise<TokenGrant | null> {
   const [row] = await db
-    .select({ ...publicUserColumns, tokenId: apiTokens.id })
+    .select({ user: publicUserColumns, id: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .innerJoin(users, eq(users.id, apiTokens.userId))
     .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt)));
-  if (!row) return null;
-  const { tokenId, ...user } = row;
+  return row ? { ...row, expiresAt: null } : null;
+}
+
+/** Marks an API token used now, unless another process did within `LAST_USED_REFRESH_MS`. */
+export async function touchApiToken(db: DbOrTx, id: string): Promise<void> {
   await db
     .update(apiTokens)
     .set({ lastUsedAt: sql`now()` })
     .where(
-      and(
-        eq(apiTokens.id, tokenId),
-        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, STALE_LAST_USED)),
-      ),
+      and(eq(apiTokens.id, id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, STALE_LAST_USED))),
     );
-  return user;
 }

@@ -11,9 +11,11 @@
  */
 import { NotFoundError } from '@swarm/engine';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
-import type { JobSender } from '../jobs.ts';
+import { type Db, type DbOrTx, inTransaction } from '../client.ts';
+import { announceInvalidation } from '../invalidation.ts';
+import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import {
+  rateLimitCounters,
   type WebhookAuthMode,
   type WebhookCallSource,
   type WebhookOutcome,
@@ -22,7 +24,7 @@ import {
   workflowWebhooks,
 } from '../schema/index.ts';
 import { createExecution } from './executions.ts';
-import { prepareRun, type RunRequest } from './start-run.ts';
+import { prepareRun, type RunQueue, type RunRequest } from './start-run.ts';
 
 export {
   WEBHOOK_AUTH_MODES,
@@ -179,6 +181,13 @@ export async function getWebhookForCallOf(db: DbOrTx, ownerId: string, id: strin
 }
 
 /**
+ * The invalidation topic of webhooks cached for the public route (key: the webhook id). Every write
+ * that changes what a call is checked against (settings, secrets, deletion — the workflow's too)
+ * announces it in its transaction.
+ */
+export const WEBHOOK_INVALIDATION_TOPIC = 'webhook';
+
+/**
  * A webhook by id alone, for the public route (which then proves the caller knows its secret).
  * Null when there is none; the route answers that exactly like a disabled one.
  */
@@ -194,21 +203,27 @@ export async function updateWebhook(
   patch: WebhookSettings,
 ): Promise<WebhookSummary> {
   const changes = definedOnly(patch);
-  const [row] = await db
-    .update(workflowWebhooks)
-    .set({ ...changes, updatedAt: sql`now()` })
-    .where(ownedWebhook(ownerId, id))
-    .returning(summaryColumns);
-  if (!row) throw new NotFoundError('webhook');
-  return row;
+  return inTransaction(db, async (tx) => {
+    const [row] = await tx
+      .update(workflowWebhooks)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(ownedWebhook(ownerId, id))
+      .returning(summaryColumns);
+    if (!row) throw new NotFoundError('webhook');
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC, id);
+    return row;
+  });
 }
 
 export async function deleteWebhook(db: DbOrTx, ownerId: string, id: string): Promise<void> {
-  const rows = await db
-    .delete(workflowWebhooks)
-    .where(ownedWebhook(ownerId, id))
-    .returning({ id: workflowWebhooks.id });
-  if (rows.length === 0) throw new NotFoundError('webhook');
+  await inTransaction(db, async (tx) => {
+    const rows = await tx
+      .delete(workflowWebhooks)
+      .where(ownedWebhook(ownerId, id))
+      .returning({ id: workflowWebhooks.id });
+    if (rows.length === 0) throw new NotFoundError('webhook');
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC, id);
+  });
 }
 
 /**
@@ -224,21 +239,24 @@ export async function rotateWebhookSecret(
   previousValidUntil: Date | null,
 ): Promise<WebhookSummary> {
   const keep = previousValidUntil !== null;
-  const [row] = await db
-    .update(workflowWebhooks)
-    .set({
-      // In an UPDATE the right-hand sides see the row as it was: `secret` here is the old one.
-      previousSecret: keep ? sql`${workflowWebhooks.secret}` : null,
-      previousSecretKeyId: keep ? sql`${workflowWebhooks.secretKeyId}` : null,
-      previousSecretExpiresAt: previousValidUntil,
-      secret: next.secret,
-      secretKeyId: next.keyId,
-      updatedAt: sql`now()`,
-    })
-    .where(ownedWebhook(ownerId, id))
-    .returning(summaryColumns);
-  if (!row) throw new NotFoundError('webhook');
-  return row;
+  return inTransaction(db, async (tx) => {
+    const [row] = await tx
+      .update(workflowWebhooks)
+      .set({
+        // In an UPDATE the right-hand sides see the row as it was: `secret` here is the old one.
+        previousSecret: keep ? sql`${workflowWebhooks.secret}` : null,
+        previousSecretKeyId: keep ? sql`${workflowWebhooks.secretKeyId}` : null,
+        previousSecretExpiresAt: previousValidUntil,
+        secret: next.secret,
+        secretKeyId: next.keyId,
+        updatedAt: sql`now()`,
+      })
+      .where(ownedWebhook(ownerId, id))
+      .returning(summaryColumns);
+    if (!row) throw new NotFoundError('webhook');
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC, id);
+    return row;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -370,42 +388,115 @@ export async function findAcceptedWebhookCall(
 export type AcceptedWebhookCall =
   | { duplicate: false; executionId: string; logId: string }
   /** The message id was accepted before: its run (null if that run was since deleted). */
-  | { duplicate: true; executionId: string | null };
+  | { duplicate: true; executionId: string | null }
+  /** Over the rate limit: nothing was written (the caller logs the refusal). */
+  | { rateLimited: true; count: number };
+
+/** A shared fixed-window limit counted in the accepting transaction (see `hitRateLimit`). */
+export interface WebhookRateLimit {
+  key: string;
+  windowSeconds: number;
+  limit: number;
+}
+
+class DuplicateCall extends Error {
+  constructor(readonly executionId: string | null) {
+    super('a repeated message id');
+  }
+}
+
+class OverRateLimit extends Error {
+  constructor(readonly count: number) {
+    super('over the rate limit');
+  }
+}
 
 /**
- * Starts the run of an authenticated call in one transaction with its log row (see the header).
- * `prepareRun` failures (input failing the schema, a missing tag …) are thrown and leave nothing.
+ * Moves the webhook's trigger count and, with a limit, counts the call in its current window (the
+ * same fixed windows as `hitRateLimit`); returns that window's count (0 without a limit). Over the
+ * limit the trigger count does not move (the caller rolls back anyway).
+ */
+async function countWebhookCall(
+  tx: DbOrTx,
+  webhookId: string,
+  rateLimit: WebhookRateLimit | undefined,
+): Promise<number> {
+  const triggered = sql`update ${workflowWebhooks} set trigger_count = trigger_count + 1, last_triggered_at = now()
+    where id = ${webhookId}`;
+  if (!rateLimit) {
+    await tx.execute(triggered);
+    return 0;
+  }
+  const [row] = await tx.execute<{ count: number }>(sql`
+    with hit as (
+      insert into ${rateLimitCounters} (key, window_start, count)
+      values (${rateLimit.key}, to_timestamp(floor(extract(epoch from now()) / ${rateLimit.windowSeconds}) * ${rateLimit.windowSeconds}), 1)
+      on conflict (key, window_start) do update set count = ${rateLimitCounters}.count + 1
+      returning count
+    ), triggered as (
+      update ${workflowWebhooks} set trigger_count = trigger_count + 1, last_triggered_at = now()
+      where id = ${webhookId} and (select count from hit) <= ${rateLimit.limit}
+    )
+    select count from hit`);
+  return row!.count;
+}
+
+/**
+ * Starts the run of an authenticated call in one transaction with its log row (see the header),
+ * counting it against `rateLimit` there too: an accepted call is one commit. A repeated message id
+ * is answered before the limit is counted. The two hot rows every call of a webhook writes (its
+ * counter and its trigger count) are written last, so concurrent calls wait on their locks only
+ * for the commit. `prepareRun` failures (input failing the schema, a missing tag …) are thrown and
+ * leave nothing, the rate-limit hit included: the caller counts refused calls itself.
  */
 export async function acceptWebhookCall(
-  db: DbOrTx,
-  jobs: JobSender,
-  call: { log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>; run: RunRequest },
+  db: Db,
+  queue: RunQueue,
+  call: {
+    log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>;
+    run: RunRequest;
+    rateLimit?: WebhookRateLimit | undefined;
+  },
 ): Promise<AcceptedWebhookCall> {
-  return db.transaction(async (tx) => {
-    const [logRow] = await tx
-      .insert(webhookLogs)
-      .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
-      .onConflictDoNothing({
-        target: [webhookLogs.webhookId, webhookLogs.messageId],
-        where: sql`outcome = 'accepted' and message_id is not null`,
-      })
-      .returning({ id: webhookLogs.id });
-    if (!logRow) {
-      const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
-      return { duplicate: true, executionId: first?.executionId ?? null };
-    }
-    const prepared = await prepareRun(tx, call.run);
-    const { id: executionId } = await createExecution(tx, jobs, prepared);
-    await tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id));
-    await tx
-      .update(workflowWebhooks)
-      .set({
-        triggerCount: sql`${workflowWebhooks.triggerCount} + 1`,
-        lastTriggeredAt: sql`now()`,
-      })
-      .where(eq(workflowWebhooks.id, call.log.webhookId));
-    return { duplicate: false, executionId, logId: logRow.id };
-  });
+  try {
+    return await transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
+      // The log row and the run's reads in one round trip (pipelined): the first is the
+      // duplicate guard, and a duplicate is answered whatever the reads found.
+      const [logged, checked] = await Promise.allSettled([
+        tx
+          .insert(webhookLogs)
+          .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
+          .onConflictDoNothing({
+            target: [webhookLogs.webhookId, webhookLogs.messageId],
+            where: sql`outcome = 'accepted' and message_id is not null`,
+          })
+          .returning({ id: webhookLogs.id }),
+        prepareRun(tx, call.run),
+      ]);
+      if (logged.status === 'rejected') throw logged.reason;
+      const [logRow] = logged.value;
+      if (!logRow) {
+        const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
+        // Rolled back: the checks may have written (a draft auto-committed for the run).
+        throw new DuplicateCall(first?.executionId ?? null);
+      }
+      if (checked.status === 'rejected') throw checked.reason;
+      const { id: executionId } = await createExecution(tx, queue.jobs, checked.value);
+      // The rest in one more round trip: the link, the wake-up and the counters — the hot rows
+      // every call of this webhook waits for until the commit, so they come at the very end.
+      const [, , count] = await Promise.all([
+        tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id)),
+        runsReady(),
+        countWebhookCall(tx, call.log.webhookId, call.rateLimit),
+      ]);
+      if (call.rateLimit && count > call.rateLimit.limit) throw new OverRateLimit(count);
+      return { duplicate: false, executionId, logId: logRow.id };
+    });
+  } catch (error) {
+    if (error instanceof OverRateLimit) return { rateLimited: true, count: error.count };
+    if (error instanceof DuplicateCall) return { duplicate: true, executionId: error.executionId };
+    throw error;
+  }
 }
 
 /** How long and how many logged calls maintenance keeps per webhook. */

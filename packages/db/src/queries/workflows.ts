@@ -1,9 +1,11 @@
 /** Workflows: the draft definition and its metadata, always scoped to the owner. */
 import { DomainError, NotFoundError, type WorkflowDefinition } from '@swarm/engine';
 import { and, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
-import type { DbOrTx } from '../client.ts';
+import { type DbOrTx, inTransaction } from '../client.ts';
+import { announceInvalidation } from '../invalidation.ts';
 import { workflows, workflowTags } from '../schema/index.ts';
 import { type Tag, tagsByWorkflow } from './tags.ts';
+import { WEBHOOK_INVALIDATION_TOPIC } from './webhooks.ts';
 
 export interface Workflow {
   id: string;
@@ -68,8 +70,12 @@ export async function updateWorkflow(
 }
 
 export async function deleteWorkflow(db: DbOrTx, ownerId: string, id: string): Promise<void> {
-  const rows = await db.delete(workflows).where(ownedBy(ownerId, id)).returning({ id: workflows.id });
-  if (rows.length === 0) throw new NotFoundError('workflow');
+  await inTransaction(db, async (tx) => {
+    const rows = await tx.delete(workflows).where(ownedBy(ownerId, id)).returning({ id: workflows.id });
+    if (rows.length === 0) throw new NotFoundError('workflow');
+    // Its webhooks go with it (cascade): API processes must stop answering them.
+    await announceInvalidation(tx, WEBHOOK_INVALIDATION_TOPIC);
+  });
 }
 
 /** Copies a workflow's draft, metadata and tags into a new workflow of the same owner. */
