@@ -14,6 +14,7 @@ import {
   connectDatabase,
   createInvalidationFeed,
   createRunEventFeed,
+  createRunWakeup,
   type Db,
   type InvalidationFeed,
   jobCatalog,
@@ -96,6 +97,10 @@ export function createRunner(options: RunnerOptions) {
   // The scheduler wakes the dispatcher when an occurrence it armed is due; the dispatcher needs the
   // run service, which tells the scheduler when a scheduled run ended.
   let wakeRuns = () => {};
+  // Runs a catch-up fire starts now are announced to every runner (coalesced NOTIFY).
+  const runWakeup = createRunWakeup(database.sql, {
+    onError: (err) => logger.warn({ err }, 'could not announce new runs'),
+  });
   const scheduler =
     options.scheduler === false
       ? null
@@ -106,6 +111,7 @@ export function createRunner(options: RunnerOptions) {
           registry,
           logger: logger.child({ component: 'scheduler' }),
           wakeRunWorkers: () => wakeRuns(),
+          runWakeup,
           ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
         });
   const runs = createRunService({
@@ -168,6 +174,7 @@ export function createRunner(options: RunnerOptions) {
       logger.info({ drainSeconds: options.drainSeconds }, 'runner draining');
       // No new occurrences while draining; runs in flight still get their retries (runFinished).
       await scheduler?.stop();
+      await runWakeup.flush();
       // Runs first: their heartbeats and failures go through pg-boss's pool, closed by its stop.
       await dispatcher.stop(options.drainSeconds * 1000);
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
