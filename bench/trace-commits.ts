@@ -57,6 +57,9 @@ try {
   const waited = await waitForFinishedRuns(database.sql, RUNS, 60_000, 100);
   await sleep(PG_STATS_FLUSH_MS);
   const commits = (await xactCommits(database.sql)) - commitsBefore - 1 - waited.polls;
+  const [listeners] = (await database.sql`
+    select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and query ilike 'listen%'`) as unknown as [{ n: number }];
   const apps = new Map<number, string>();
   for (const row of (await database.sql`
     select pid, application_name from pg_stat_activity where datname = current_database()`) as unknown as {
@@ -103,7 +106,7 @@ try {
   for (const [key, count] of [...transactions].sort((a, b) => b[1] - a[1]))
     console.log(`${(count / RUNS).toFixed(2).padStart(6)}  ${key}`);
   console.log(
-    `${((commits - logged) / RUNS).toFixed(2).padStart(6)}  not in the log (NOTIFY delivery to listeners, …)`,
+    `${((commits - logged) / RUNS).toFixed(2).padStart(6)}  not in the log (NOTIFY delivery to ${listeners!.n} listening sessions, …)`,
   );
 } finally {
   runner.kill('SIGTERM');
