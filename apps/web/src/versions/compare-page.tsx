@@ -20,15 +20,15 @@ import { WorkflowNodeCard } from '../editor/workflow-node.tsx';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
 import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, fittingViewport, presized } from './compare-layout.ts';
+import { compareQueries, readCompareSides } from './compare-queries.ts';
 import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
 
 const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
 
-function useSideDefinition(workflowId: string, side: string) {
-  const trpc = useTRPC();
+function useSideDefinition(queries: ReturnType<typeof compareQueries>, side: string) {
   const isDraft = side === 'draft';
-  const workflow = useQuery({ ...trpc.workflows.get.queryOptions({ id: workflowId }), enabled: isDraft });
-  const version = useQuery({ ...trpc.versions.get.queryOptions({ versionId: side }), enabled: !isDraft });
+  const workflow = useQuery({ ...queries.draft, enabled: isDraft });
+  const version = useQuery({ ...queries.version(side), enabled: !isDraft });
   const query = isDraft ? workflow : version;
   return {
     definition: query.data?.definition as WorkflowDefinition | undefined,
@@ -40,18 +40,15 @@ function useSideDefinition(workflowId: string, side: string) {
 export default function ComparePage() {
   const { id = '' } = useParams();
   const [params, setParams] = useSearchParams();
-  const from = params.get('from') ?? '';
-  const to = params.get('to') ?? 'draft';
+  const { from, to } = readCompareSides(id, params);
   const trpc = useTRPC();
+  const queries = compareQueries(trpc, { workflowId: id, from, to });
   const { list: nodeTypesQuery, catalog } = useNodeTypeCatalog();
-  const versions = useQuery(trpc.versions.list.queryOptions({ workflowId: id, limit: 200 }));
+  const versions = useQuery(queries.versions);
   const ready = from !== '' && to !== '';
-  const comparison = useQuery({
-    ...trpc.versions.compare.queryOptions({ workflowId: id, from, to }),
-    enabled: ready,
-  });
-  const fromSide = useSideDefinition(id, from);
-  const toSide = useSideDefinition(id, to);
+  const comparison = useQuery({ ...queries.comparison, enabled: ready });
+  const fromSide = useSideDefinition(queries, from);
+  const toSide = useSideDefinition(queries, to);
   const [selected, setSelected] = useState<string | null>(null);
 
   const marks = useMemo(
