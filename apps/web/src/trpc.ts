@@ -69,7 +69,10 @@ export function createQueryClient() {
 export type TrpcOptions = TRPCOptionsProxy<AppRouter>;
 
 /** Options outside React (route loaders) that share keys and cache with the components' ones. */
-export function createTrpcOptions(client: ReturnType<typeof createTrpcClient>, queryClient: QueryClient): TrpcOptions {
+export function createTrpcOptions(
+  client: ReturnType<typeof createTrpcClient>,
+  queryClient: QueryClient,
+): TrpcOptions {
   return createTRPCOptionsProxy<AppRouter>({ client, queryClient });
 }
 

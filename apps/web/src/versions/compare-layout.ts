@@ -5,7 +5,13 @@
  * it mounts every node hidden, measures all of them, and only then fits, culls and draws edges
  * (seconds for two 500-node versions). The ResizeObserver still corrects any card that differs.
  */
-import { getNodesBounds, getViewportForBounds, type NodeHandle, Position, type Viewport } from '@xyflow/react';
+import {
+  getNodesBounds,
+  getViewportForBounds,
+  type NodeHandle,
+  Position,
+  type Viewport,
+} from '@xyflow/react';
 import { type FlowNode, NODE_WIDTH } from '../editor/graph.ts';
 import type { PaletteEntry } from '../editor/node-palette.ts';
 

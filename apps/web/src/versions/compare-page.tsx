@@ -16,14 +16,14 @@ import { readApiError } from '../api-error.ts';
 import { type FlowEdge, type FlowNode, toFlow } from '../editor/graph.ts';
 import { type NodeTypeCatalog, NodeTypesContext } from '../editor/node-palette.ts';
 import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
-import { WorkflowNodeCard } from '../editor/workflow-node.tsx';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
 import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, fittingViewport, presized } from './compare-layout.ts';
-import { compareQueries, readCompareSides } from './compare-queries.ts';
 import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
+import { CompareNodeCard } from './compare-node-card.tsx';
+import { compareQueries, readCompareSides } from './compare-queries.ts';
 
-const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
+const nodeTypes: NodeTypes = { workflow: CompareNodeCard };
 
 function useSideDefinition(queries: ReturnType<typeof compareQueries>, side: string) {
   const isDraft = side === 'draft';
@@ -256,9 +256,11 @@ function SideCanvas({
       }),
       edges: flow.edges.map((edge): FlowEdge => {
         const mark = marks.edges.get(edge.id);
+        // Edges here are never clicked, so they need no wide invisible hit path each.
+        const plain = { ...edge, interactionWidth: 0 };
         return mark
-          ? { ...edge, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
-          : edge;
+          ? { ...plain, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
+          : plain;
       }),
     };
   }, [definition, marks, catalog]);
