@@ -4,9 +4,11 @@
  * Server, in process: `compareDefinitions(v1, v2)` against a JSON round-trip of both definitions
  * (the cheapest thing that touches every byte of them). Server, over HTTP: the `versions.compare`
  * tRPC call through a real API server on a scratch database against `workflows.get` of the same
- * workflow through the same server. Browser (when apps/web/dist is built): the compare page with both
- * canvases showing every node, against the workflow list showing its rows, in Debian Chromium
- * through the same server.
+ * workflow through the same server. Browser (when apps/web/dist is built): the compare page painting
+ * the diff a person came for — the change summary, and on both canvases every card in view with its
+ * diff marks and the edges between them — against the workflow list painting its rows, in Debian
+ * Chromium through the same server. (Cards outside a canvas's viewport are not required: the page
+ * may, and does, leave them out until the canvas is panned.)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';

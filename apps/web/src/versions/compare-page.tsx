@@ -290,6 +290,7 @@ function SideCanvas({
             nodesDraggable={false}
             nodesConnectable={false}
             elementsSelectable={false}
+            edgesFocusable={false}
             onNodeClick={(_, node) => onSelect(node.id)}
             onlyRenderVisibleElements
             width={pane.width}
