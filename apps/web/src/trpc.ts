@@ -7,7 +7,7 @@ import type { AppRouter } from '@swarm/api';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
-import { createTRPCContext } from '@trpc/tanstack-react-query';
+import { createTRPCContext, createTRPCOptionsProxy, type TRPCOptionsProxy } from '@trpc/tanstack-react-query';
 import superjson from 'superjson';
 import { readApiError } from './api-error.ts';
 
@@ -63,6 +63,17 @@ export function createQueryClient() {
     },
   });
   return queryClient;
+}
+
+/** Query and mutation options for every procedure, the same ones `useTRPC()` gives components. */
+export type TrpcOptions = TRPCOptionsProxy<AppRouter>;
+
+/** Options outside React (route loaders) that share keys and cache with the components' ones. */
+export function createTrpcOptions(
+  client: ReturnType<typeof createTrpcClient>,
+  queryClient: QueryClient,
+): TrpcOptions {
+  return createTRPCOptionsProxy<AppRouter>({ client, queryClient });
 }
 
 export type RouterOutputs = inferRouterOutputs<AppRouter>;

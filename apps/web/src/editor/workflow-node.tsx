@@ -34,7 +34,8 @@ function summarize(type: string, config: Record<string, unknown>): string {
   }
 }
 
-const handleClass = 'size-3! border-2! border-white! bg-slate-400! hover:bg-indigo-500!';
+/** Shared with the compare page's plain card, whose handles must sit where these do. */
+export const handleClass = 'size-3! border-2! border-white! bg-slate-400! hover:bg-indigo-500!';
 
 export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selected }: NodeProps<FlowNode>) {
   const entry = useNodeType(data.nodeType);

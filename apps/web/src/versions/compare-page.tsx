@@ -5,29 +5,30 @@
  */
 import type { WorkflowDefinition } from '@swarm/engine';
 import { useQuery } from '@tanstack/react-query';
-import { Background, BackgroundVariant, type NodeTypes, ReactFlow, ReactFlowProvider } from '@xyflow/react';
+import { Background, BackgroundVariant, type NodeTypes, ReactFlow } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { diff } from 'jsondiffpatch';
 import * as htmlFormatter from 'jsondiffpatch/formatters/html';
 import 'jsondiffpatch/formatters/styles/html.css';
-import { type ReactNode, useMemo, useState } from 'react';
+import { type ReactNode, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { type FlowEdge, type FlowNode, toFlow } from '../editor/graph.ts';
-import { NodeTypesContext } from '../editor/node-palette.ts';
+import { type NodeTypeCatalog, NodeTypesContext } from '../editor/node-palette.ts';
 import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
-import { WorkflowNodeCard } from '../editor/workflow-node.tsx';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
+import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, fittingViewport, presized } from './compare-layout.ts';
 import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
+import { CompareNodeCard } from './compare-node-card.tsx';
+import { compareQueries, readCompareSides } from './compare-queries.ts';
 
-const nodeTypes: NodeTypes = { workflow: WorkflowNodeCard };
+const nodeTypes: NodeTypes = { workflow: CompareNodeCard };
 
-function useSideDefinition(workflowId: string, side: string) {
-  const trpc = useTRPC();
+function useSideDefinition(queries: ReturnType<typeof compareQueries>, side: string) {
   const isDraft = side === 'draft';
-  const workflow = useQuery({ ...trpc.workflows.get.queryOptions({ id: workflowId }), enabled: isDraft });
-  const version = useQuery({ ...trpc.versions.get.queryOptions({ versionId: side }), enabled: !isDraft });
+  const workflow = useQuery({ ...queries.draft, enabled: isDraft });
+  const version = useQuery({ ...queries.version(side), enabled: !isDraft });
   const query = isDraft ? workflow : version;
   return {
     definition: query.data?.definition as WorkflowDefinition | undefined,
@@ -39,18 +40,15 @@ function useSideDefinition(workflowId: string, side: string) {
 export default function ComparePage() {
   const { id = '' } = useParams();
   const [params, setParams] = useSearchParams();
-  const from = params.get('from') ?? '';
-  const to = params.get('to') ?? 'draft';
+  const { from, to } = readCompareSides(id, params);
   const trpc = useTRPC();
+  const queries = compareQueries(trpc, { workflowId: id, from, to });
   const { list: nodeTypesQuery, catalog } = useNodeTypeCatalog();
-  const versions = useQuery(trpc.versions.list.queryOptions({ workflowId: id, limit: 200 }));
+  const versions = useQuery(queries.versions);
   const ready = from !== '' && to !== '';
-  const comparison = useQuery({
-    ...trpc.versions.compare.queryOptions({ workflowId: id, from, to }),
-    enabled: ready,
-  });
-  const fromSide = useSideDefinition(id, from);
-  const toSide = useSideDefinition(id, to);
+  const comparison = useQuery({ ...queries.comparison, enabled: ready });
+  const fromSide = useSideDefinition(queries, from);
+  const toSide = useSideDefinition(queries, to);
   const [selected, setSelected] = useState<string | null>(null);
 
   const marks = useMemo(
@@ -96,6 +94,7 @@ export default function ComparePage() {
               title={`From: ${fromSide.label}`}
               definition={fromSide.definition}
               marks={marks.from}
+              catalog={catalog}
               onSelect={setSelected}
               testId="compare-from"
             />
@@ -103,6 +102,7 @@ export default function ComparePage() {
               title={`To: ${toSide.label}`}
               definition={toSide.definition}
               marks={marks.to}
+              catalog={catalog}
               onSelect={setSelected}
               testId="compare-to"
             />
@@ -228,19 +228,22 @@ function SideCanvas({
   title,
   definition,
   marks,
+  catalog,
   onSelect,
   testId,
 }: {
   title: string;
   definition: WorkflowDefinition;
   marks: SideMarks;
+  catalog: NodeTypeCatalog;
   onSelect: (nodeId: string) => void;
   testId: string;
 }) {
   const { nodes, edges } = useMemo(() => {
     const flow = toFlow(definition);
     return {
-      nodes: flow.nodes.map((node): FlowNode => {
+      nodes: flow.nodes.map((flowNode): FlowNode => {
+        const node = presized(flowNode, catalog.get(flowNode.data.nodeType));
         const nodeMarks = marks.nodes.get(node.id);
         const colour = nodeColour(nodeMarks);
         return colour
@@ -253,19 +256,33 @@ function SideCanvas({
       }),
       edges: flow.edges.map((edge): FlowEdge => {
         const mark = marks.edges.get(edge.id);
+        // Edges here are never clicked, so they need no wide invisible hit path each.
+        const plain = { ...edge, interactionWidth: 0 };
         return mark
-          ? { ...edge, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
-          : edge;
+          ? { ...plain, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
+          : plain;
       }),
     };
-  }, [definition, marks]);
+  }, [definition, marks, catalog]);
+  // The pane's size, read before React Flow mounts, so its first render already has the fitted
+  // viewport and can leave out every card outside it.
+  const paneRef = useRef<HTMLDivElement>(null);
+  const [pane, setPane] = useState<{ width: number; height: number } | null>(null);
+  useLayoutEffect(() => {
+    const element = paneRef.current;
+    if (element) setPane({ width: element.clientWidth, height: element.clientHeight });
+  }, []);
+  const viewport = useMemo(
+    () => (pane ? fittingViewport(nodes, pane.width, pane.height) : null),
+    [nodes, pane],
+  );
   return (
     <section className="relative flex min-h-0 flex-col bg-white" data-testid={testId} aria-label={title}>
       <p className="truncate border-b border-slate-100 px-3 py-1.5 text-xs font-medium text-slate-600">
         {title}
       </p>
-      <div className="min-h-0 flex-1">
-        <ReactFlowProvider>
+      <div ref={paneRef} className="min-h-0 flex-1">
+        {pane && viewport ? (
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}
             edges={edges}
@@ -273,15 +290,19 @@ function SideCanvas({
             nodesDraggable={false}
             nodesConnectable={false}
             elementsSelectable={false}
+            edgesFocusable={false}
             onNodeClick={(_, node) => onSelect(node.id)}
-            fitView
-            fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
-            minZoom={0.2}
+            onlyRenderVisibleElements
+            width={pane.width}
+            height={pane.height}
+            defaultViewport={viewport}
+            minZoom={COMPARE_MIN_ZOOM}
+            maxZoom={COMPARE_MAX_ZOOM}
             aria-label={title}
           >
             <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
           </ReactFlow>
-        </ReactFlowProvider>
+        ) : null}
       </div>
     </section>
   );

@@ -5,6 +5,7 @@
  */
 import {
   keepPreviousData,
+  type QueryClient,
   useInfiniteQuery,
   useMutation,
   useQuery,
@@ -16,7 +17,7 @@ import { readApiError } from '../api-error.ts';
 import { PageError } from '../layout/page-state.tsx';
 import { ImportDialog } from '../transfer/import-dialog.tsx';
 import { bulkExport, exportUrl } from '../transfer/transfer.ts';
-import { type RouterOutputs, useTRPC } from '../trpc.ts';
+import { type RouterOutputs, type TrpcOptions, useTRPC } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { ConfirmDialog, Dialog } from '../ui/dialog.tsx';
 import { Field, inputClass } from '../ui/field.tsx';
@@ -27,6 +28,27 @@ import { TagPicker } from './tag-picker.tsx';
 
 type WorkflowItem = RouterOutputs['workflows']['list']['items'][number];
 const PAGE_SIZE = 20;
+
+function workflowListQuery(trpc: TrpcOptions, search: string, tagIds: string[]) {
+  return trpc.workflows.list.infiniteQueryOptions(
+    {
+      limit: PAGE_SIZE,
+      ...(search ? { search } : {}),
+      ...(tagIds.length > 0 ? { tagIds } : {}),
+    },
+    { getNextPageParam: (last) => last.nextCursor ?? undefined, placeholderData: keepPreviousData },
+  );
+}
+
+/**
+ * Starts the list's first page (for the URL's `q` and `tags`) and the tags, for the route's loader:
+ * they then travel with the sign-in check instead of waiting for its answer.
+ */
+export function prefetchWorkflowList(queryClient: QueryClient, trpc: TrpcOptions, params: URLSearchParams) {
+  const tagIds = (params.get('tags') ?? '').split(',').filter(Boolean);
+  void queryClient.prefetchInfiniteQuery(workflowListQuery(trpc, (params.get('q') ?? '').trim(), tagIds));
+  void queryClient.prefetchQuery(trpc.tags.list.queryOptions());
+}
 
 export function WorkflowListPage() {
   const trpc = useTRPC();
@@ -63,16 +85,7 @@ export function WorkflowListPage() {
   };
 
   const tags = useQuery(trpc.tags.list.queryOptions());
-  const list = useInfiniteQuery(
-    trpc.workflows.list.infiniteQueryOptions(
-      {
-        limit: PAGE_SIZE,
-        ...(search ? { search } : {}),
-        ...(selectedTagIds.length > 0 ? { tagIds: selectedTagIds } : {}),
-      },
-      { getNextPageParam: (last) => last.nextCursor ?? undefined, placeholderData: keepPreviousData },
-    ),
-  );
+  const list = useInfiniteQuery(workflowListQuery(trpc, search, selectedTagIds));
   const items = list.data?.pages.flatMap((page) => page.items) ?? [];
   const filtering = Boolean(search) || selectedTagIds.length > 0;
 
