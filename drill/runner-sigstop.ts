@@ -12,7 +12,10 @@ import {
   checkAudit,
   type Drill,
   finishedCount,
+  formatLockWaits,
+  lockWaits,
   ownerWithWorkflow,
+  type SessionRow,
   scratchDatabase,
   sleep,
   startRuns,
@@ -90,9 +93,30 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       );
       checks.check(held.length > 0, 'the frozen runner held no run');
 
-      // The other runner takes over and finishes everything while the victim stays frozen.
+      // The other runner takes over and finishes everything while the victim stays frozen. Every
+      // couple of seconds, look for a takeover waiting on a lock: the first sighting is kept for the
+      // report, and how long the longest wait lasted goes into the figures.
+      const lockWatch: { first: { at: string; rows: SessionRow[] } | null; longest: number } = {
+        first: null,
+        longest: 0,
+      };
+      let polls = 0;
       const allDone = await waitUntil(
-        async () => (await finishedCount(database, owner.workflowId)) === runs,
+        async () => {
+          if (polls++ % 10 === 9) {
+            const rows = await lockWaits(database);
+            const blocked = rows.filter((r) => r.blocked_by.length > 0);
+            if (blocked.length > 0) {
+              lockWatch.first ??= { at: new Date().toISOString(), rows };
+              for (const r of blocked)
+                lockWatch.longest = Math.max(
+                  lockWatch.longest,
+                  (Date.now() - Date.parse(r.state_change ?? '')) / 1000 || 0,
+                );
+            }
+          }
+          return (await finishedCount(database, owner.workflowId)) === runs;
+        },
         120_000,
         200,
       );
@@ -117,20 +141,23 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
             select data->>'executionId' as id, state, retry_count, heartbeat_on::text, started_on::text from pgboss.job
             where name = 'run' and data->>'executionId' in ${database.sql(open.map((r) => r.id))}`
         : [];
-      const sessions = open.length
-        ? await database.sql<{ pid: number; state: string; wait: string | null; query: string }[]>`
-            select pid, state, wait_event_type || ':' || wait_event as wait, left(query, 140) as query
-            from pg_stat_activity
-            where datname = current_database() and pid <> pg_backend_pid()
-              and (state like 'idle in transaction%' or wait_event_type = 'Lock')`
-        : [];
+      const stillBlocked = open.length ? await lockWaits(database) : [];
       const otherLogs = runners[1]!.logs
         .filter((l) => open.some((r) => r.id === l.executionId))
         .map((l) => `${String(l.executionId).slice(0, 8)} ${l.msg}`);
+      // Session names carry the process id (`connectDatabase`): mark the frozen runner's.
+      const marked = (text: string) =>
+        text
+          .replaceAll(`:${victim.pid}]`, `:${victim.pid} FROZEN]`)
+          .replaceAll(`:${runners[1]!.pid}]`, `:${runners[1]!.pid} other]`);
       if (open.length)
         checks.check(
           false,
-          `queue jobs of the open runs at ${new Date().toISOString()} (frozen at ${new Date(frozenAt).toISOString()}): ${JSON.stringify(jobStates)}; other runner's lines about them: ${otherLogs.join(' | ')}; sessions in a transaction or waiting on a lock: ${JSON.stringify(sessions)}`,
+          `queue jobs of the open runs at ${new Date().toISOString()} (frozen at ${new Date(frozenAt).toISOString()}): ${JSON.stringify(jobStates)}; other runner's lines about them: ${otherLogs.join(' | ')}` +
+            `\n    sessions now (victim pid ${victim.pid}):\n      ${marked(formatLockWaits(stillBlocked))}` +
+            (lockWatch.first
+              ? `\n    first lock wait seen at ${lockWatch.first.at}:\n      ${marked(formatLockWaits(lockWatch.first.rows))}`
+              : ''),
         );
       // Only runs already finished elsewhere can be compared: anything else may still move legitimately.
       const settled = held.filter((id) => !open.some((r) => r.id === id));
@@ -210,7 +237,7 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       checks.check(victim.child.exitCode === null, 'the stale runner crashed instead of carrying on');
 
       return {
-        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze; on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session; ${changed.length} rows changed`,
+        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze (longest lock wait seen ${lockWatch.longest.toFixed(0)} s); on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session; ${changed.length} rows changed`,
         failures: checks.failures,
       };
     } finally {

@@ -33,6 +33,11 @@ export interface DatabaseOptions {
    * taking over its runs for as long as it stays frozen. Default 30 s; 0 turns it off.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * How the sessions name themselves in `pg_stat_activity`; default `swarm:<process id>`, so a lock
+   * holder can be traced to its process.
+   */
+  applicationName?: string;
 }
 
 export interface Database {
@@ -47,7 +52,10 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
-    connection: { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000 },
+    connection: {
+      application_name: options.applicationName ?? `swarm:${process.pid}`,
+      idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000,
+    },
     onnotice: () => {},
   });
   const db = drizzle(sql, { schema });
