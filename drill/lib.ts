@@ -9,7 +9,14 @@ import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createExecution, createJobSender, createUser, createWorkflow, type Db } from '@swarm/db';
+import {
+  connectDatabase,
+  createExecution,
+  createJobSender,
+  createUser,
+  createWorkflow,
+  type Db,
+} from '@swarm/db';
 import {
   createTestDatabase,
   findTestServer,
@@ -59,13 +66,26 @@ export async function waitUntil(probe: () => Promise<boolean> | boolean, timeout
 
 /**
  * A fresh migrated database on the test server (DATABASE_URL's, else 127.0.0.1:5432, else an
- * embedded one), dropped by `drop()` — the same scratch databases the test suite uses.
+ * embedded one), dropped by `drop()` — the same scratch databases the test suite uses. The drill's
+ * own pool does not end stalled sessions (`connectDatabase`): that is the job of the processes under
+ * test, and a drill must not do it for them.
  */
 export async function scratchDatabase(): Promise<TestDatabase & { stopServer(): Promise<void> }> {
   const server = await findTestServer(repoRoot);
   const template = await prepareTestTemplate(server.adminUrl);
-  const database = await createTestDatabase(server.adminUrl, template);
-  return { ...database, stopServer: server.stop };
+  const created = await createTestDatabase(server.adminUrl, template);
+  await created.close();
+  const database = connectDatabase(created.url, { max: 5, idleInTransactionTimeoutMs: 0 });
+  return {
+    ...database,
+    url: created.url,
+    name: created.name,
+    async drop() {
+      await database.close();
+      await created.drop();
+    },
+    stopServer: server.stop,
+  };
 }
 
 /** A port nobody listens on right now. */

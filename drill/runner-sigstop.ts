@@ -35,9 +35,11 @@ async function snapshot(database: TestDatabase, ids: string[]) {
 }
 
 /**
- * `settleMs` 0 freezes the runner the moment it holds a run mid-step — possibly inside a write
- * transaction, the harshest case; above 0 it first waits until every run it holds sits inside its
- * agent step (no write in flight), then that long.
+ * `settleMs` 0 freezes the runner as soon as it has started a run, while it is still claiming and
+ * writing the first steps of the others — most likely inside a write transaction, even in the middle
+ * of a statement (postgres.js waits for a new statement's parameter types before sending the rest),
+ * the harshest case. Above 0 it first waits until every run it holds sits inside its agent step (no
+ * write in flight), then that long.
  */
 export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: number }> = {
   name: 'runner-sigstop',
@@ -56,21 +58,10 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       const checks = new Checks();
       await startRuns(database, owner, runs);
 
-      // Freeze the first runner once it holds runs whose agent step is under way.
       const victim = runners[0]!;
       const startedByVictim = () =>
         victim.logs.filter((l) => l.msg === 'run started').map((l) => l.executionId as string);
-      await waitUntil(() => startedByVictim().length > 0, 30_000, 20);
-      await waitUntil(
-        async () => {
-          const [row] = await database.sql<{ n: number }[]>`
-          select count(*)::int as n from execution_steps
-          where execution_id in ${database.sql(startedByVictim())} and node_id = 'a1' and status = 'running'`;
-          return row!.n > 0;
-        },
-        30_000,
-        20,
-      );
+      await waitUntil(() => startedByVictim().length > 0, 30_000, 5);
       if (settleMs > 0) {
         // Freeze between writes: every run it holds is inside its agent step, no transaction open.
         await waitUntil(
