@@ -22,6 +22,9 @@ import {
   waitUntil,
 } from './lib.ts';
 
+const errorMessage = (line: Record<string, unknown>) =>
+  (line.err as { message?: string } | undefined)?.message ?? '';
+
 /** Everything a stale write could touch, as one comparable string per run. */
 async function snapshot(database: TestDatabase, ids: string[]) {
   const rows = await database.sql<{ id: string; state: string }[]>`
@@ -171,8 +174,9 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
             l.msg === 'job failed' &&
             /interrupted/.test((l.err as { message?: string } | undefined)?.message ?? ''),
         ).length;
-      // A runner frozen inside a transaction finds its session ended by the server
-      // (idle_in_transaction_session_timeout): its write fails and is rolled back — also a stop.
+      // A runner frozen inside a transaction finds its session ended — by the server between statements
+      // (idle_in_transaction_session_timeout), by a live runner mid-statement (endStalledSessions): its
+      // write fails and is rolled back — also a stop.
       const disconnected = () =>
         woke().filter(
           (l) =>
@@ -181,6 +185,9 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
               (l.err as { message?: string } | undefined)?.message ?? '',
             ),
         ).length;
+      // Which of those sessions the server ended between statements (idle in transaction) and which
+      // a live process ended mid-statement (`endStalledSessions`: "administrator command").
+      const endedBy = (cause: RegExp) => woke().filter((l) => cause.test(errorMessage(l))).length;
       const heard = await waitUntil(
         () => fenced() + interrupted() + disconnected() >= held.length,
         20_000,
@@ -228,7 +235,7 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       checks.check(victim.child.exitCode === null, 'the stale runner crashed instead of carrying on');
 
       return {
-        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze (longest lock wait seen ${lockWatch.longest.toFixed(0)} s); on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session; ${changed.length} rows changed`,
+        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze (longest lock wait seen ${lockWatch.longest.toFixed(0)} s); on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session (${endedBy(/idle-in-transaction timeout/)} ended idle in a transaction, ${endedBy(/administrator command/)} mid-statement); ${changed.length} rows changed`,
         failures: checks.failures,
       };
     } finally {
