@@ -14,8 +14,9 @@ describe('fault drills (small)', () => {
     expect(result.failures).toEqual([]);
   }, 90_000);
 
-  // Frozen between writes (settleMs): the fencing itself. `pnpm drill runner-sigstop` also freezes
-  // it inside a write transaction, which currently blocks the takeover (see the drill's report).
+  // Frozen between writes (settleMs): the fencing itself. `pnpm drill runner-sigstop` freezes it while
+  // it writes (settleMs 0), inside transactions and often mid-statement: the takeover waits until a
+  // live process ends the stalled session (packages/db/src/client.test.ts covers that part alone).
   it('SIGSTOP past the claim, then SIGCONT: taken over, finished once, stale writes fenced', async () => {
     const result = await runnerSigstop.run({ runs: 4, stepMs: 2000, settleMs: 500 });
     expect(result.failures).toEqual([]);

@@ -9,7 +9,14 @@ import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createExecution, createJobSender, createUser, createWorkflow, type Db } from '@swarm/db';
+import {
+  connectDatabase,
+  createExecution,
+  createJobSender,
+  createUser,
+  createWorkflow,
+  type Db,
+} from '@swarm/db';
 import {
   createTestDatabase,
   findTestServer,
@@ -59,13 +66,26 @@ export async function waitUntil(probe: () => Promise<boolean> | boolean, timeout
 
 /**
  * A fresh migrated database on the test server (DATABASE_URL's, else 127.0.0.1:5432, else an
- * embedded one), dropped by `drop()` — the same scratch databases the test suite uses.
+ * embedded one), dropped by `drop()` — the same scratch databases the test suite uses. The drill's
+ * own pool does not end stalled sessions (`connectDatabase`): that is the job of the processes under
+ * test, and a drill must not do it for them.
  */
 export async function scratchDatabase(): Promise<TestDatabase & { stopServer(): Promise<void> }> {
   const server = await findTestServer(repoRoot);
   const template = await prepareTestTemplate(server.adminUrl);
-  const database = await createTestDatabase(server.adminUrl, template);
-  return { ...database, stopServer: server.stop };
+  const created = await createTestDatabase(server.adminUrl, template);
+  await created.close();
+  const database = connectDatabase(created.url, { max: 5, idleInTransactionTimeoutMs: 0 });
+  return {
+    ...database,
+    url: created.url,
+    name: created.name,
+    async drop() {
+      await database.close();
+      await created.drop();
+    },
+    stopServer: server.stop,
+  };
 }
 
 /** A port nobody listens on right now. */
@@ -265,4 +285,54 @@ export function checkAudit(checks: Checks, audit: StepAudit, expectedRuns: numbe
     audit.repeatedCalls.length === 0,
     `provider calls repeated or missing: ${few(audit.repeatedCalls)}`,
   );
+}
+
+export interface SessionRow {
+  pid: number;
+  application_name: string;
+  state: string | null;
+  wait: string | null;
+  backend_xid: string | null;
+  query: string;
+  xact_start: string | null;
+  state_change: string | null;
+  blocked_by: number[];
+  /** Locks this session waits for (not granted): `locktype relation/transactionid mode`. */
+  waiting_for: string | null;
+}
+
+/**
+ * Who waits on a lock in the drill's database and who holds them up: every session that waits on a
+ * lock, blocks one, or sits in a transaction, with its state, wait event, transaction id and
+ * `pg_blocking_pids()`. A blocked takeover explains itself with this.
+ */
+export async function lockWaits(database: TestDatabase): Promise<SessionRow[]> {
+  return database.sql<SessionRow[]>`
+    with sessions as (
+      select a.*, pg_blocking_pids(a.pid) as blocked_by from pg_stat_activity a
+      where a.datname = current_database() and a.pid <> pg_backend_pid()
+    )
+    select s.pid, s.application_name, s.state, s.wait_event_type || ':' || s.wait_event as wait,
+      s.backend_xid::text, left(s.query, 120) as query, s.xact_start::text, s.state_change::text,
+      s.blocked_by,
+      (select string_agg(concat_ws(' ', l.locktype, coalesce(l.relation::regclass::text, l.transactionid::text), l.mode), ', ')
+       from pg_locks l where l.pid = s.pid and not l.granted) as waiting_for
+    from sessions s
+    where s.wait_event_type = 'Lock' or s.xact_start is not null
+      or s.pid in (select unnest(blocked_by) from sessions)
+    order by s.pid`;
+}
+
+/** `lockWaits` as one line per session, blocked sessions first. */
+export function formatLockWaits(rows: SessionRow[]): string {
+  if (rows.length === 0) return 'no session waits on a lock or sits in a transaction';
+  const ordered = [...rows].sort((a, b) => b.blocked_by.length - a.blocked_by.length);
+  return ordered
+    .map(
+      (r) =>
+        `pid ${r.pid} [${r.application_name}] ${r.state ?? '?'}${r.wait ? ` wait ${r.wait}` : ''}` +
+        `${r.backend_xid ? ` xid ${r.backend_xid}` : ''}${r.blocked_by.length ? ` BLOCKED BY ${r.blocked_by.join(',')}` : ''}` +
+        `${r.waiting_for ? ` waiting for ${r.waiting_for}` : ''} xact since ${r.xact_start ?? '-'}, state since ${r.state_change ?? '-'}: ${r.query.replace(/\s+/g, ' ')}`,
+    )
+    .join('\n      ');
 }

@@ -12,12 +12,18 @@ import {
   checkAudit,
   type Drill,
   finishedCount,
+  formatLockWaits,
+  lockWaits,
   ownerWithWorkflow,
+  type SessionRow,
   scratchDatabase,
   sleep,
   startRuns,
   waitUntil,
 } from './lib.ts';
+
+const errorMessage = (line: Record<string, unknown>) =>
+  (line.err as { message?: string } | undefined)?.message ?? '';
 
 /** Everything a stale write could touch, as one comparable string per run. */
 async function snapshot(database: TestDatabase, ids: string[]) {
@@ -32,9 +38,11 @@ async function snapshot(database: TestDatabase, ids: string[]) {
 }
 
 /**
- * `settleMs` 0 freezes the runner the moment it holds a run mid-step — possibly inside a write
- * transaction, the harshest case; above 0 it first waits until every run it holds sits inside its
- * agent step (no write in flight), then that long.
+ * `settleMs` 0 freezes the runner as soon as it has started a run, while it is still claiming and
+ * writing the first steps of the others — most likely inside a write transaction, even in the middle
+ * of a statement (postgres.js waits for a new statement's parameter types before sending the rest),
+ * the harshest case. Above 0 it first waits until every run it holds sits inside its agent step (no
+ * write in flight), then that long.
  */
 export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: number }> = {
   name: 'runner-sigstop',
@@ -53,21 +61,10 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       const checks = new Checks();
       await startRuns(database, owner, runs);
 
-      // Freeze the first runner once it holds runs whose agent step is under way.
       const victim = runners[0]!;
       const startedByVictim = () =>
         victim.logs.filter((l) => l.msg === 'run started').map((l) => l.executionId as string);
-      await waitUntil(() => startedByVictim().length > 0, 30_000, 20);
-      await waitUntil(
-        async () => {
-          const [row] = await database.sql<{ n: number }[]>`
-          select count(*)::int as n from execution_steps
-          where execution_id in ${database.sql(startedByVictim())} and node_id = 'a1' and status = 'running'`;
-          return row!.n > 0;
-        },
-        30_000,
-        20,
-      );
+      await waitUntil(() => startedByVictim().length > 0, 30_000, 5);
       if (settleMs > 0) {
         // Freeze between writes: every run it holds is inside its agent step, no transaction open.
         await waitUntil(
@@ -90,9 +87,30 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       );
       checks.check(held.length > 0, 'the frozen runner held no run');
 
-      // The other runner takes over and finishes everything while the victim stays frozen.
+      // The other runner takes over and finishes everything while the victim stays frozen. Every
+      // couple of seconds, look for a takeover waiting on a lock: the first sighting is kept for the
+      // report, and how long the longest wait lasted goes into the figures.
+      const lockWatch: { first: { at: string; rows: SessionRow[] } | null; longest: number } = {
+        first: null,
+        longest: 0,
+      };
+      let polls = 0;
       const allDone = await waitUntil(
-        async () => (await finishedCount(database, owner.workflowId)) === runs,
+        async () => {
+          if (polls++ % 10 === 9) {
+            const rows = await lockWaits(database);
+            const blocked = rows.filter((r) => r.blocked_by.length > 0);
+            if (blocked.length > 0) {
+              lockWatch.first ??= { at: new Date().toISOString(), rows };
+              for (const r of blocked)
+                lockWatch.longest = Math.max(
+                  lockWatch.longest,
+                  (Date.now() - Date.parse(r.state_change ?? '')) / 1000 || 0,
+                );
+            }
+          }
+          return (await finishedCount(database, owner.workflowId)) === runs;
+        },
         120_000,
         200,
       );
@@ -117,20 +135,23 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
             select data->>'executionId' as id, state, retry_count, heartbeat_on::text, started_on::text from pgboss.job
             where name = 'run' and data->>'executionId' in ${database.sql(open.map((r) => r.id))}`
         : [];
-      const sessions = open.length
-        ? await database.sql<{ pid: number; state: string; wait: string | null; query: string }[]>`
-            select pid, state, wait_event_type || ':' || wait_event as wait, left(query, 140) as query
-            from pg_stat_activity
-            where datname = current_database() and pid <> pg_backend_pid()
-              and (state like 'idle in transaction%' or wait_event_type = 'Lock')`
-        : [];
+      const stillBlocked = open.length ? await lockWaits(database) : [];
       const otherLogs = runners[1]!.logs
         .filter((l) => open.some((r) => r.id === l.executionId))
         .map((l) => `${String(l.executionId).slice(0, 8)} ${l.msg}`);
+      // Session names carry the process id (`connectDatabase`): mark the frozen runner's.
+      const marked = (text: string) =>
+        text
+          .replaceAll(`:${victim.pid}]`, `:${victim.pid} FROZEN]`)
+          .replaceAll(`:${runners[1]!.pid}]`, `:${runners[1]!.pid} other]`);
       if (open.length)
         checks.check(
           false,
-          `queue jobs of the open runs at ${new Date().toISOString()} (frozen at ${new Date(frozenAt).toISOString()}): ${JSON.stringify(jobStates)}; other runner's lines about them: ${otherLogs.join(' | ')}; sessions in a transaction or waiting on a lock: ${JSON.stringify(sessions)}`,
+          `queue jobs of the open runs at ${new Date().toISOString()} (frozen at ${new Date(frozenAt).toISOString()}): ${JSON.stringify(jobStates)}; other runner's lines about them: ${otherLogs.join(' | ')}` +
+            `\n    sessions now (victim pid ${victim.pid}):\n      ${marked(formatLockWaits(stillBlocked))}` +
+            (lockWatch.first
+              ? `\n    first lock wait seen at ${lockWatch.first.at}:\n      ${marked(formatLockWaits(lockWatch.first.rows))}`
+              : ''),
         );
       // Only runs already finished elsewhere can be compared: anything else may still move legitimately.
       const settled = held.filter((id) => !open.some((r) => r.id === id));
@@ -153,8 +174,9 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
             l.msg === 'job failed' &&
             /interrupted/.test((l.err as { message?: string } | undefined)?.message ?? ''),
         ).length;
-      // A runner frozen inside a transaction finds its session ended by the server
-      // (idle_in_transaction_session_timeout): its write fails and is rolled back — also a stop.
+      // A runner frozen inside a transaction finds its session ended — by the server between statements
+      // (idle_in_transaction_session_timeout), by a live runner mid-statement (endStalledSessions): its
+      // write fails and is rolled back — also a stop.
       const disconnected = () =>
         woke().filter(
           (l) =>
@@ -163,6 +185,9 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
               (l.err as { message?: string } | undefined)?.message ?? '',
             ),
         ).length;
+      // Which of those sessions the server ended between statements (idle in transaction) and which
+      // a live process ended mid-statement (`endStalledSessions`: "administrator command").
+      const endedBy = (cause: RegExp) => woke().filter((l) => cause.test(errorMessage(l))).length;
       const heard = await waitUntil(
         () => fenced() + interrupted() + disconnected() >= held.length,
         20_000,
@@ -210,7 +235,7 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       checks.check(victim.child.exitCode === null, 'the stale runner crashed instead of carrying on');
 
       return {
-        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze; on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session; ${changed.length} rows changed`,
+        figures: `${runs} runs; froze a runner holding ${held.length}; ${audit.succeeded} succeeded, ${takenOver[0]!.n} taken over, all ended ${frozenFor.toFixed(0)} s after the freeze (longest lock wait seen ${lockWatch.longest.toFixed(0)} s); on SIGCONT ${fenced()} stopped at the write fence, ${interrupted()} on losing the job, ${disconnected()} on their ended session (${endedBy(/idle-in-transaction timeout/)} ended idle in a transaction, ${endedBy(/administrator command/)} mid-statement); ${changed.length} rows changed`,
         failures: checks.failures,
       };
     } finally {

@@ -1,6 +1,8 @@
 /**
  * Connecting to Postgres: one postgres.js pool per process wrapped by drizzle. Everything else in
- * this package takes the resulting `Db` (or a transaction of it) as its first argument.
+ * this package takes the resulting `Db` (or a transaction of it) as its first argument. The pool
+ * also keeps a frozen process (SIGSTOP, a VM pause) from holding row locks for as long as it stays
+ * frozen: see `idleInTransactionTimeoutMs` and `endStalledSessions`.
  */
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
@@ -27,12 +29,27 @@ export interface DatabaseOptions {
   /** Seconds an idle connection is kept before closing. */
   idleTimeout?: number;
   /**
-   * The server ends a session that sits inside a transaction doing nothing for this long (ms).
-   * Our transactions never wait on anything slow, so this only fires for a process that froze
-   * mid-transaction (SIGSTOP, a VM pause): without it, its row locks would hold up the runner
-   * taking over its runs for as long as it stays frozen. Default 30 s; 0 turns it off.
+   * A session whose client went silent inside a transaction is ended after this long (ms), so a
+   * process that froze mid-transaction (SIGSTOP, a VM pause) does not hold up, with its row locks,
+   * the runner taking over its runs for as long as it stays frozen. Our transactions never wait on
+   * anything slow. Two cases, because the server only covers one:
+   *
+   * - between statements (`idle in transaction`): the server's `idle_in_transaction_session_timeout`;
+   * - in the middle of a statement (`active`, waiting on `ClientRead`/`ClientWrite`): postgres.js
+   *   sends a statement new to a connection as Parse/Describe/Flush, waits for the parameter types,
+   *   then sends Bind/Execute/Sync; frozen in between, the server waits for the rest inside the
+   *   transaction, and neither that timeout nor `statement_timeout` fires there (Postgres 15/16 have
+   *   no `transaction_timeout`). `endStalledSessions` ends those, every sixth of this period, from
+   *   every process with a pool — whichever is not frozen.
+   *
+   * Default 30 s; 0 turns both off.
    */
   idleInTransactionTimeoutMs?: number;
+  /**
+   * How the sessions name themselves in `pg_stat_activity`; default `swarm:<process id>`, so a lock
+   * holder can be traced to its process.
+   */
+  applicationName?: string;
 }
 
 export interface Database {
@@ -43,15 +60,66 @@ export interface Database {
 }
 
 export function connectDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const stalledAfterMs = options.idleInTransactionTimeoutMs ?? 30_000;
   const sql = postgres(url, {
     max: options.max ?? 10,
     idle_timeout: options.idleTimeout ?? 30,
     connect_timeout: 10,
-    connection: { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs ?? 30_000 },
+    connection: {
+      application_name: options.applicationName ?? `swarm:${process.pid}`,
+      idle_in_transaction_session_timeout: stalledAfterMs,
+    },
     onnotice: () => {},
   });
   const db = drizzle(sql, { schema });
-  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+  let sweeping: Promise<unknown> = Promise.resolve();
+  const sweeper =
+    stalledAfterMs > 0
+      ? setInterval(
+          () => {
+            // A failed sweep (the server restarting) is simply tried again on the next tick.
+            sweeping = endStalledSessions(sql, stalledAfterMs).catch(() => {});
+          },
+          Math.max(stalledAfterMs / 6, 500),
+        ).unref()
+      : null;
+  return {
+    db,
+    sql,
+    close: async () => {
+      if (sweeper) clearInterval(sweeper);
+      await sweeping;
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * Ends this database's sessions (of the current role, so no extra privilege is needed) that have
+ * been stuck for `stalledForMs` in the middle of a statement, the server waiting on a client that
+ * neither sends the rest nor reads the answer: the client froze (see `idleInTransactionTimeoutMs`).
+ * Ending one rolls its transaction back and frees its locks, as `idle_in_transaction_session_timeout`
+ * would have done one message later; the frozen client finds its connection closed when it wakes.
+ * Not for pools that stream `COPY FROM STDIN` or page through cursors inside a transaction — SWARM
+ * does neither. Returns the ended sessions.
+ */
+export async function endStalledSessions(
+  sql: postgres.Sql,
+  stalledForMs: number,
+): Promise<Array<{ pid: number; applicationName: string; query: string }>> {
+  // Chosen first, ended after: in one WHERE clause the planner may call pg_terminate_backend before
+  // the other conditions have ruled a session out.
+  const ended = await sql<Array<{ pid: number; applicationName: string; query: string; ended: boolean }>>`
+    with stalled as materialized (
+      select pid, application_name, query from pg_stat_activity
+      where datname = current_database() and usename = current_user and pid <> pg_backend_pid()
+        and state = 'active' and wait_event_type = 'Client' and wait_event in ('ClientRead', 'ClientWrite')
+        and state_change < now() - make_interval(secs => ${stalledForMs / 1000})
+    )
+    select pid, application_name as "applicationName", left(query, 200) as query,
+      pg_terminate_backend(pid) as ended
+    from stalled`;
+  return ended.filter((session) => session.ended).map(({ ended: _, ...session }) => session);
 }
 
 /** True when the server answers a trivial query; used by health checks. */
