@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  announceRunsReady,
   connectDatabase,
   createExecution,
   createJobSender,
@@ -202,6 +203,8 @@ export async function startRuns(database: TestDatabase, owner: Owner, count: num
       });
       ids.push(run.id);
     }
+    // One wake-up for the lot, as a burst of API calls would coalesce into.
+    await announceRunsReady(database.db, count);
     return ids;
   } finally {
     await jobs.stop();
