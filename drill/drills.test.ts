@@ -18,7 +18,7 @@ describe('fault drills (small)', () => {
   // it writes (settleMs 0), inside transactions and often mid-statement: the takeover waits until a
   // live process ends the stalled session (packages/db/src/client.test.ts covers that part alone).
   it('SIGSTOP past the claim, then SIGCONT: taken over, finished once, stale writes fenced', async () => {
-    const result = await runnerSigstop.run({ runs: 4, stepMs: 2000, settleMs: 500 });
+    const result = await runnerSigstop.run({ runs: 4, stepMs: 5000, settleMs: 500 });
     expect(result.failures).toEqual([]);
   }, 120_000);
 });
