@@ -2,7 +2,7 @@
  * B3 — end to end: runs started through the API and executed by one real runner process.
  *
  * Scratch database; the API in this process (`startApiServer`), one runner as a child process
- * exactly as production starts it (default settings: `RUNNER_RUN_CONCURRENCY` 8 unless
+ * exactly as production starts it (default settings: `RUNNER_RUN_CONCURRENCY` 32 unless
  * `B3_RUNNER_CONCURRENCY`). The workflow is input → agent (offline mock provider, `echo`, 0 ms) →
  * output. `B3_RUNS` runs (default 5,000) are started with `runs.start`, `B3_STARTERS` (default 20)
  * calls in flight at once.

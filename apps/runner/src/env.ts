@@ -30,8 +30,8 @@ export const runnerEnvSchema = z
     RUNNER_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(5),
     /** How long SIGTERM waits for in-flight work before giving up, in seconds. */
     RUNNER_DRAIN_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-    /** Workflow runs this runner executes at once. */
-    RUNNER_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(8),
+    /** Workflow runs this runner executes at once: mostly waiting on providers, so many fit. */
+    RUNNER_RUN_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(32),
     /** Idle poll interval of queue workers, in seconds; NOTIFY wakes them at once anyway. */
     RUNNER_POLL_SECONDS: z.coerce.number().min(0.5).max(60).default(2),
     /**

@@ -35,7 +35,7 @@ export interface RunnerOptions {
   logger: Logger;
   poolSize: number;
   drainSeconds: number;
-  /** Runs this runner executes at once. Default 8. */
+  /** Runs this runner executes at once. Default 32. */
   runConcurrency?: number | undefined;
   /** How often an idle runner looks for work when no NOTIFY woke it, in seconds (≥ 0.5). Default 2. */
   pollSeconds?: number | undefined;
@@ -64,7 +64,7 @@ export interface RunnerOptions {
 export function createRunner(options: RunnerOptions) {
   const { logger } = options;
   const handlers = options.handlers ?? jobHandlers;
-  const runConcurrency = options.runConcurrency ?? 8;
+  const runConcurrency = options.runConcurrency ?? 32;
   const pollSeconds = options.pollSeconds ?? 2;
   const superviseSeconds = options.superviseSeconds ?? 10;
   const database = connectDatabase(options.databaseUrl, { max: options.poolSize });
