@@ -70,7 +70,13 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
 
       // Steady load: `callers` clients starting runs back to back; a probe of liveness and health.
       const calls: Call[] = [];
-      const probes: Array<{ at: number; ms: number; healthz: number; db: boolean | null }> = [];
+      const probes: Array<{
+        at: number;
+        ms: number;
+        healthz: number;
+        db: boolean | null;
+        status: number | string;
+      }> = [];
       let loading = true;
       const apiUrl = api.url;
       const load = Array.from({ length: callers }, async () => {
@@ -99,20 +105,29 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
           await sleep(50);
         }
       });
+      // Probes go on past the load until one that started after the restart has answered (a probe
+      // sent during the outage can take its whole 5 s timeout), for at most 20 s.
+      let upAt = Number.POSITIVE_INFINITY;
       const probe = (async () => {
-        while (loading) {
+        const answeredAfterRestart = () => probes.some((p) => p.at >= upAt && p.db !== null);
+        let probeDeadline = Number.POSITIVE_INFINITY;
+        while (loading || (!answeredAfterRestart() && Date.now() < probeDeadline)) {
+          if (!loading && probeDeadline === Number.POSITIVE_INFINITY) probeDeadline = Date.now() + 20_000;
           const at = Date.now();
           const healthz = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(5000) }).then(
             (r) => r.status,
             () => -1,
           );
-          const health = await fetch(`${apiUrl}/trpc/health`, { signal: AbortSignal.timeout(5000) })
-            .then((r) => r.json() as Promise<{ result?: { data?: { json?: { db?: boolean } } } }>)
-            .then(
-              (b) => b.result?.data?.json?.db ?? null,
-              () => null,
-            );
-          probes.push({ at, ms: Date.now() - at, healthz, db: health });
+          const health = await fetch(`${apiUrl}/trpc/health`, { signal: AbortSignal.timeout(5000) }).then(
+            async (r) => {
+              const body = (await r.json().catch(() => null)) as {
+                result?: { data?: { json?: { db?: boolean } } };
+              } | null;
+              return { status: r.status, db: body?.result?.data?.json?.db ?? null };
+            },
+            (error: unknown) => ({ status: String((error as Error).name ?? error), db: null }),
+          );
+          probes.push({ at, ms: Date.now() - at, healthz, db: health.db, status: health.status });
           await sleep(250);
         }
       })();
@@ -124,7 +139,7 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
       await sleep(outageMs);
       const restartAt = Date.now();
       server = await startEmbeddedPostgres({ dataDir, port });
-      const upAt = Date.now();
+      upAt = Date.now();
       const recovered = await waitUntil(
         () => calls.some((c) => c.at >= upAt && c.status === 200),
         60_000,
@@ -165,7 +180,10 @@ export const postgresRestart: Drill<{ outageMs: number; loadMs: number; callers:
       );
       checks.check(
         probes.some((p) => p.at >= upAt && p.db === true),
-        'the health procedure did not report db: true after the restart',
+        `the health procedure did not report db: true after the restart (answers after: ${probes
+          .filter((p) => p.at >= upAt)
+          .map((p) => `${p.status} in ${p.ms} ms`)
+          .join(', ')})`,
       );
 
       // Nothing lost: every accepted run ends, and ends well; no run anywhere is left behind.

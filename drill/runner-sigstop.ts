@@ -55,7 +55,14 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
     try {
       // Supervision every second, so the takeover comes right after the 10 s heartbeat lapses.
       runners = await Promise.all(
-        [1, 2].map(() => spawnRunner(database.url, { RUNNER_SUPERVISE_SECONDS: '1' })),
+        // Half the runs each at most: a runner fetches as many runs as it has free slots, so with
+        // more slots one runner could take every run and leave the one to be frozen with none.
+        [1, 2].map(() =>
+          spawnRunner(database.url, {
+            RUNNER_SUPERVISE_SECONDS: '1',
+            RUNNER_RUN_CONCURRENCY: String(Math.ceil(runs / 2)),
+          }),
+        ),
       );
       const owner = await ownerWithWorkflow(database.db, agentChain([`delay:${stepMs}`]));
       const checks = new Checks();

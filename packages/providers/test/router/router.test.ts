@@ -59,7 +59,7 @@ function makeRouter(options: { sleeps?: number[]; random?: () => number; brokenB
   return createProviderRouter({
     adapters: createAdapters({ openai: { apiKey: 'sk-test' }, anthropic: { apiKey: 'sk-ant-test' } }),
     prices: createPriceBook(db, { cacheMs: 0 }),
-    breakers: options.brokenBookkeeping ? { ...breakers, record: lostDatabase } : breakers,
+    breakers: options.brokenBookkeeping ? { ...breakers, check: lostDatabase, record: lostDatabase } : breakers,
     modelMap: createModelMap(db),
     latency: createLatencyStats(db, { cacheMs: 0 }),
     events: options.brokenBookkeeping
@@ -98,7 +98,7 @@ async function failure(call: Promise<unknown>): Promise<CompletionFailedError> {
 }
 
 describe('fallback', () => {
-  it('still answers when health, breaker and event writes fail (the database is restarting)', async () => {
+  it('still answers when breaker reads and health, breaker and event writes fail (the database is restarting)', async () => {
     server.use(openaiAnswers(429, openaiErrors.rate_limit), anthropicSucceeds);
     const { result, attempts } = await makeRouter({ brokenBookkeeping: true }).complete(
       request,
