@@ -212,7 +212,16 @@ export async function buildApiServer(options: ApiServerOptions) {
   });
 
   if (options.webDistDir && existsSync(path.join(options.webDistDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: path.resolve(options.webDistDir), wildcard: false });
+    await app.register(fastifyStatic, {
+      root: path.resolve(options.webDistDir),
+      wildcard: false,
+      // Vite names everything under /assets by its content hash: cache it for good, so a page load
+      // does not revalidate every chunk. index.html (and other unhashed files) revalidate.
+      setHeaders(reply, filePath) {
+        if (filePath.includes(`${path.sep}assets${path.sep}`))
+          reply.header('cache-control', 'public, max-age=31536000, immutable');
+      },
+    });
     // Client-side routes (/workflows/…) all load the single-page app.
     app.setNotFoundHandler((req, reply) => {
       const isPage = req.method === 'GET' && !/^\/(trpc|api|webhooks|healthz)(\/|$)/.test(req.url);
