@@ -402,10 +402,32 @@ const stepCostMicros = (step: FinishedStep) =>
 export const stepChangesCostMicros = (changes: readonly StepChange[]) =>
   changes.reduce((sum, change) => sum + (change.kind === 'finished' ? stepCostMicros(change) : 0), 0);
 
+/** The step columns a change sets (insert, or update of the row an earlier attempt left). */
+const STEP_CHANGE_COLUMNS = [
+  'nodeType',
+  'status',
+  'input',
+  'output',
+  'error',
+  'branch',
+  'runAttempt',
+  'startedAt',
+  'finishedAt',
+  'durationMs',
+  'costMicros',
+  'eventSeq',
+] as const;
+
+/** On conflict, every column a change sets takes the new row's value. */
+const takeNewStepValues = Object.fromEntries(
+  STEP_CHANGE_COLUMNS.map((key) => [key, sql.raw(`excluded.${executionSteps[key].name}`)]),
+);
+
 /**
- * Writes `changes` in order inside `tx`, the first one getting event number `firstSeq` and each
- * next one the number after. The caller holds the fence (and bumped the run's `event_seq` to the
- * last number). A step that started and finished within `changes` is written once, as finished.
+ * Writes `changes` inside `tx` — all step rows in one statement, all their provider attempts (the
+ * ledger) in a second — the first change getting event number `firstSeq` and each next one the
+ * number after. The caller holds the fence (and bumped the run's `event_seq` to the last number).
+ * A step that started and finished within `changes` is written once, as finished.
  */
 async function writeStepChanges(
   tx: DbOrTx,
@@ -414,13 +436,15 @@ async function writeStepChanges(
   changes: readonly StepChange[],
   firstSeq: number,
 ) {
-  const finishedNodes = new Set(changes.filter((c) => c.kind === 'finished').map((c) => c.nodeId));
-  let seq = firstSeq - 1;
-  for (const change of changes) {
-    seq += 1;
+  // One row per node, the latest change winning (a statement may not upsert a row twice).
+  const rows = new Map<string, typeof executionSteps.$inferInsert>();
+  const finished = new Map<string, FinishedStep>();
+  for (const [index, change] of changes.entries()) {
+    const eventSeq = firstSeq + index;
     if (change.kind === 'started') {
-      if (finishedNodes.has(change.nodeId)) continue;
-      const values = {
+      rows.set(change.nodeId, {
+        executionId: fence.executionId,
+        nodeId: change.nodeId,
         nodeType: change.nodeType,
         status: 'running' as const,
         input: change.input ?? null,
@@ -432,19 +456,14 @@ async function writeStepChanges(
         finishedAt: null,
         durationMs: null,
         costMicros: 0,
-        eventSeq: seq,
-      };
-      await tx
-        .insert(executionSteps)
-        .values({ executionId: fence.executionId, nodeId: change.nodeId, ...values })
-        .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values });
+        eventSeq,
+      });
       continue;
     }
-    const durationMs =
-      change.startedAt === null
-        ? null
-        : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime()));
-    const values = {
+    finished.set(change.nodeId, change);
+    rows.set(change.nodeId, {
+      executionId: fence.executionId,
+      nodeId: change.nodeId,
       nodeType: change.nodeType,
       status: change.status,
       input: change.input ?? null,
@@ -454,46 +473,54 @@ async function writeStepChanges(
       runAttempt: fence.runAttempt,
       startedAt: change.startedAt,
       finishedAt: change.finishedAt,
-      durationMs,
+      durationMs:
+        change.startedAt === null
+          ? null
+          : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime())),
       costMicros: stepCostMicros(change),
-      eventSeq: seq,
-    };
-    const [row] = await tx
-      .insert(executionSteps)
-      .values({ executionId: fence.executionId, nodeId: change.nodeId, ...values })
-      .onConflictDoUpdate({ target: [executionSteps.executionId, executionSteps.nodeId], set: values })
-      .returning({ id: executionSteps.id });
-    if (change.attempts.length > 0) {
-      await tx.insert(executionCosts).values(
-        change.attempts.map((a) => ({
-          executionId: fence.executionId,
-          stepId: row!.id,
-          nodeId: change.nodeId,
-          workflowId: run.workflowId,
-          ownerId: run.ownerId,
-          agentRole: change.agentRole ?? null,
-          requestedProvider: a.requestedProvider,
-          requestedModel: a.requestedModel,
-          servedProvider: a.servedProvider,
-          servedModel: a.servedModel,
-          reason: a.reason,
-          errorClass: a.errorClass,
-          errorMessage: a.errorMessage?.slice(0, 2000) ?? null,
-          startedAt: a.startedAt,
-          latencyMs: Math.max(0, Math.round(a.latencyMs)),
-          timeToFirstTokenMs: a.timeToFirstTokenMs === null ? null : Math.round(a.timeToFirstTokenMs),
-          inputTokens: a.usage?.inputTokens ?? 0,
-          cacheReadTokens: a.usage?.cacheReadTokens ?? 0,
-          cacheWriteTokens: a.usage?.cacheWriteTokens ?? 0,
-          outputTokens: a.usage?.outputTokens ?? 0,
-          reasoningTokens: a.usage?.reasoningTokens ?? 0,
-          priceId: a.priceId,
-          costMicros: a.costStatus === 'priced' ? a.costMicros : null,
-          costStatus: a.costStatus,
-        })),
-      );
-    }
+      eventSeq,
+    });
   }
+  if (rows.size === 0) return;
+  const written = await tx
+    .insert(executionSteps)
+    .values([...rows.values()])
+    .onConflictDoUpdate({
+      target: [executionSteps.executionId, executionSteps.nodeId],
+      set: takeNewStepValues,
+    })
+    .returning({ id: executionSteps.id, nodeId: executionSteps.nodeId });
+
+  const ledger = written.flatMap(({ id, nodeId }) => {
+    const change = finished.get(nodeId);
+    return (change?.attempts ?? []).map((a) => ({
+      executionId: fence.executionId,
+      stepId: id,
+      nodeId,
+      workflowId: run.workflowId,
+      ownerId: run.ownerId,
+      agentRole: change?.agentRole ?? null,
+      requestedProvider: a.requestedProvider,
+      requestedModel: a.requestedModel,
+      servedProvider: a.servedProvider,
+      servedModel: a.servedModel,
+      reason: a.reason,
+      errorClass: a.errorClass,
+      errorMessage: a.errorMessage?.slice(0, 2000) ?? null,
+      startedAt: a.startedAt,
+      latencyMs: Math.max(0, Math.round(a.latencyMs)),
+      timeToFirstTokenMs: a.timeToFirstTokenMs === null ? null : Math.round(a.timeToFirstTokenMs),
+      inputTokens: a.usage?.inputTokens ?? 0,
+      cacheReadTokens: a.usage?.cacheReadTokens ?? 0,
+      cacheWriteTokens: a.usage?.cacheWriteTokens ?? 0,
+      outputTokens: a.usage?.outputTokens ?? 0,
+      reasoningTokens: a.usage?.reasoningTokens ?? 0,
+      priceId: a.priceId,
+      costMicros: a.costStatus === 'priced' ? a.costMicros : null,
+      costStatus: a.costStatus,
+    }));
+  });
+  if (ledger.length > 0) await tx.insert(executionCosts).values(ledger);
 }
 
 /**
