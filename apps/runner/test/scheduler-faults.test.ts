@@ -5,10 +5,11 @@
  */
 import { connectDatabase, createJobSender, createSchedule, createUser, createWorkflow } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { createNodeRegistry, type WorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createScheduler } from '../src/scheduler.ts';
+import { passThrough } from './workflows.ts';
 
 const database = useTestDatabase();
 let pool: ReturnType<typeof connectDatabase>;
@@ -35,14 +36,6 @@ afterAll(async () => {
   await jobs?.stop();
   await pool?.close();
 });
-
-const passThrough = {
-  nodes: [
-    { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-    { id: 'output', type: 'output', name: 'Out', position: { x: 200, y: 0 }, config: {} },
-  ],
-  edges: [{ id: 'e1', source: 'input', target: 'output' }],
-} as unknown as WorkflowDefinition;
 
 let users = 0;
 async function scheduleDueSoon() {

@@ -11,11 +11,12 @@ import {
   type RunWakeup,
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { createNodeRegistry, type WorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, type Scheduler } from '../src/scheduler.ts';
 import { ownerWithWorkflow } from './fixtures.ts';
+import { passThrough } from './workflows.ts';
 
 const database = useTestDatabase();
 let jobs: ReturnType<typeof createJobSender>;
@@ -26,14 +27,6 @@ let unlisten: (() => Promise<void>) | null = null;
 const announced: number[] = [];
 /** Resolvers waiting for the next "schedule fired" log line. */
 let onFired: Array<() => void> = [];
-
-const passThrough = {
-  nodes: [
-    { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-    { id: 'output', type: 'output', name: 'Out', position: { x: 200, y: 0 }, config: {} },
-  ],
-  edges: [{ id: 'e1', source: 'input', target: 'output' }],
-} as unknown as WorkflowDefinition;
 
 beforeAll(async () => {
   jobs = createJobSender(database);

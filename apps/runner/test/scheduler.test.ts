@@ -10,6 +10,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/runner.ts';
 import { agentChain, ownerWithWorkflow } from './fixtures.ts';
+import { passThrough } from './workflows.ts';
 
 const database = useTestDatabase();
 let runner: ReturnType<typeof createRunner>;
@@ -28,14 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await runner?.stop();
 });
-
-const passThrough = {
-  nodes: [
-    { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-    { id: 'output', type: 'output', name: 'Out', position: { x: 200, y: 0 }, config: {} },
-  ],
-  edges: [{ id: 'e1', source: 'input', target: 'output' }],
-} as unknown as WorkflowDefinition;
 
 /** A schedule (hourly, so only the moment we set fires) whose next occurrence is `inMs` from the database's now. */
 async function scheduleDueSoon(

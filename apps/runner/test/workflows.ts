@@ -36,3 +36,12 @@ export function agentChain(models: string[], settings?: Record<string, unknown>)
     ...(settings ? { settings } : {}),
   };
 }
+
+/** input → output: a run with nothing to spend (schedules and triggers under test). */
+export const passThrough: WorkflowDefinition = {
+  nodes: [
+    { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
+    { id: 'output', type: 'output', name: 'Out', position: { x: 200, y: 0 }, config: {} },
+  ],
+  edges: [{ id: 'e1', source: 'input', target: 'output' }],
+} as unknown as WorkflowDefinition;
