@@ -10,6 +10,7 @@
  * sends a small NOTIFY on `RUN_EVENTS_CHANNEL` in the same transaction, so listeners hear about
  * exactly the committed changes and re-read them.
  */
+import { randomUUID } from 'node:crypto';
 import {
   type AttemptRecord,
   ConflictError,
@@ -122,6 +123,8 @@ export function runJobOptions(workflowId: string, definition: WorkflowDefinition
 // ---------------------------------------------------------------------------------------------
 
 export interface NewExecution {
+  /** Chosen by the caller when it writes rows referencing the run in the same round trip. */
+  id?: string | undefined;
   ownerId: string;
   workflowId: string;
   versionId?: string | null | undefined;
@@ -149,46 +152,72 @@ export async function createExecution(
   jobs: JobSender,
   input: NewExecution,
 ): Promise<{ id: string }> {
+  const [created] = await createExecutions(db, jobs, [input]);
+  return created!;
+}
+
+/**
+ * `createExecution` for many runs at once, in one round trip: the ids are chosen up front so the
+ * execution rows, the steps a re-run reuses and the jobs can all be sent without waiting for a
+ * `returning` (pipelined in the transaction). The ids come back in the order of `inputs`.
+ */
+export async function createExecutions(
+  db: DbOrTx,
+  jobs: JobSender,
+  inputs: NewExecution[],
+): Promise<{ id: string }[]> {
+  if (inputs.length === 0) return [];
+  const ids = inputs.map((input) => input.id ?? randomUUID());
   return inTransaction(db, async (tx) => {
-    const [row] = await tx
-      .insert(executions)
-      .values({
-        ownerId: input.ownerId,
-        workflowId: input.workflowId,
-        versionId: input.versionId ?? null,
-        definition: input.definition,
-        input: input.input ?? null,
-        trigger: input.trigger,
-        rerunOf: input.rerunOf ?? null,
-        rerunFromNode: input.rerunFromNode ?? null,
-        scheduleFireId: input.scheduleFireId ?? null,
-        triggerAttempt: input.triggerAttempt ?? 1,
-      })
-      .returning({ id: executions.id });
-    const id = row!.id;
-    const reuse = input.reuseStepIds ?? [];
-    if (reuse.length > 0) {
+    const reused = inputs.flatMap((input, i) => {
+      const reuse = input.reuseStepIds ?? [];
+      if (reuse.length === 0) return [];
       if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
-      await tx.execute(sql`
-        insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
-          reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
-        select ${id}, node_id, node_type, status, input, output, branch,
-          id, 0, started_at, finished_at, duration_ms, 0, 0
-        from ${executionSteps}
-        where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
-          and status in ('succeeded', 'skipped')`);
-    }
-    await enqueueJob(
-      jobs,
-      tx,
-      'run',
-      { executionId: id },
-      {
-        ...runJobOptions(input.workflowId, input.definition),
-        ...(input.startAfter ? { startAfter: input.startAfter } : {}),
-      },
-    );
-    return { id };
+      return [{ id: ids[i]!, rerunOf: input.rerunOf, reuse }];
+    });
+    await Promise.all([
+      tx.insert(executions).values(
+        inputs.map((input, i) => ({
+          id: ids[i]!,
+          ownerId: input.ownerId,
+          workflowId: input.workflowId,
+          versionId: input.versionId ?? null,
+          definition: input.definition,
+          input: input.input ?? null,
+          trigger: input.trigger,
+          rerunOf: input.rerunOf ?? null,
+          rerunFromNode: input.rerunFromNode ?? null,
+          scheduleFireId: input.scheduleFireId ?? null,
+          triggerAttempt: input.triggerAttempt ?? 1,
+        })),
+      ),
+      ...reused.map(({ id, rerunOf, reuse }) =>
+        tx.execute(sql`
+          insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
+            reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
+          select ${id}, node_id, node_type, status, input, output, branch,
+            id, 0, started_at, finished_at, duration_ms, 0, 0
+          from ${executionSteps}
+          where execution_id = ${rerunOf} and id = any(${sql.param(reuse)}::uuid[])
+            and status in ('succeeded', 'skipped')`),
+      ),
+      // One `send` per job rather than pg-boss's multi-row `insert`: `send` applies the queue's
+      // checks and options exactly as every other enqueue does, and in the transaction the sends
+      // share the round trip anyway.
+      ...inputs.map((input, i) =>
+        enqueueJob(
+          jobs,
+          tx,
+          'run',
+          { executionId: ids[i]! },
+          {
+            ...runJobOptions(input.workflowId, input.definition),
+            ...(input.startAfter ? { startAfter: input.startAfter } : {}),
+          },
+        ),
+      ),
+    ]);
+    return ids.map((id) => ({ id }));
   });
 }
 
