@@ -2,12 +2,14 @@
  * Webhooks (`workflow_webhooks`) and the log of their calls (`webhook_logs`). Secrets only pass
  * through here as ciphertext: the API encrypts and decrypts them with the configured keyring.
  *
- * Accepting a call is one transaction (`acceptWebhookCall`): the log row goes in first — with the
- * sender's `webhook-id`, guarded by the partial unique index on accepted message ids — then the run
- * and its job, then the log row is linked to the run and the webhook's counters move. Two
- * deliveries of one message racing each other: the second insert waits on the first's lock and
- * then does nothing, so it returns the first run and creates nothing. A failed check rolls all of
- * it back, so no log row claims a message id that never started a run.
+ * Accepting calls is one transaction for a whole batch of them (`acceptWebhookCalls`; the API
+ * batches concurrent calls, group commit): the log rows go in first — with the senders'
+ * `webhook-id`s, guarded by the partial unique index on accepted message ids — then the runs and
+ * their jobs, then the log rows are linked to the runs and the webhooks' counters move. Two
+ * deliveries of one message racing each other in different transactions: the second insert waits
+ * on the first's lock and then does nothing, so it returns the first run and creates nothing; in
+ * one batch the multi-row insert itself skips the second. A failed check rolls it back, so no log
+ * row claims a message id that never started a run.
  */
 import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '@swarm/engine';
