@@ -22,7 +22,7 @@ import {
 } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../client.ts';
-import { enqueueJob, type JobSender } from '../jobs.ts';
+import { enqueueJob, enqueueJobs, type JobBatchSender, type JobSender } from '../jobs.ts';
 import {
   type ExecutionStatus,
   type ExecutionTrigger,
@@ -152,73 +152,82 @@ export async function createExecution(
   jobs: JobSender,
   input: NewExecution,
 ): Promise<{ id: string }> {
-  const [created] = await createExecutions(db, jobs, [input]);
-  return created!;
+  // Not `createExecutions` for one: that needs pg-boss's `insert`, and callers here (schedules,
+  // the runner and its tests) hold a sender that only sends. One statement per job either way.
+  const id = input.id ?? randomUUID();
+  return inTransaction(db, async (tx) => {
+    await Promise.all([
+      tx.insert(executions).values(executionRow(input, id)),
+      copyReusedSteps(tx, id, input),
+      enqueueJob(jobs, tx, 'run', { executionId: id }, runJobOptionsFor(input)),
+    ]);
+    return { id };
+  });
 }
 
 /**
- * `createExecution` for many runs at once, in one round trip: the ids are chosen up front so the
- * execution rows, the steps a re-run reuses and the jobs can all be sent without waiting for a
- * `returning` (pipelined in the transaction). The ids come back in the order of `inputs`.
+ * `createExecution` for many runs at once, in one round trip: one multi-row insert of the runs, one
+ * of their jobs (pg-boss `insert`), pipelined with any steps re-runs reuse. The ids are chosen up
+ * front (or by the caller) so nothing waits for a `returning`; they come back in input order.
  */
 export async function createExecutions(
   db: DbOrTx,
-  jobs: JobSender,
+  jobs: JobBatchSender,
   inputs: NewExecution[],
 ): Promise<{ id: string }[]> {
   if (inputs.length === 0) return [];
   const ids = inputs.map((input) => input.id ?? randomUUID());
   return inTransaction(db, async (tx) => {
-    const reused = inputs.flatMap((input, i) => {
-      const reuse = input.reuseStepIds ?? [];
-      if (reuse.length === 0) return [];
-      if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
-      return [{ id: ids[i]!, rerunOf: input.rerunOf, reuse }];
-    });
     await Promise.all([
-      tx.insert(executions).values(
-        inputs.map((input, i) => ({
-          id: ids[i]!,
-          ownerId: input.ownerId,
-          workflowId: input.workflowId,
-          versionId: input.versionId ?? null,
-          definition: input.definition,
-          input: input.input ?? null,
-          trigger: input.trigger,
-          rerunOf: input.rerunOf ?? null,
-          rerunFromNode: input.rerunFromNode ?? null,
-          scheduleFireId: input.scheduleFireId ?? null,
-          triggerAttempt: input.triggerAttempt ?? 1,
-        })),
-      ),
-      ...reused.map(({ id, rerunOf, reuse }) =>
-        tx.execute(sql`
-          insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
-            reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
-          select ${id}, node_id, node_type, status, input, output, branch,
-            id, 0, started_at, finished_at, duration_ms, 0, 0
-          from ${executionSteps}
-          where execution_id = ${rerunOf} and id = any(${sql.param(reuse)}::uuid[])
-            and status in ('succeeded', 'skipped')`),
-      ),
-      // One `send` per job rather than pg-boss's multi-row `insert`: `send` applies the queue's
-      // checks and options exactly as every other enqueue does, and in the transaction the sends
-      // share the round trip anyway.
-      ...inputs.map((input, i) =>
-        enqueueJob(
-          jobs,
-          tx,
-          'run',
-          { executionId: ids[i]! },
-          {
-            ...runJobOptions(input.workflowId, input.definition),
-            ...(input.startAfter ? { startAfter: input.startAfter } : {}),
-          },
-        ),
+      tx.insert(executions).values(inputs.map((input, i) => executionRow(input, ids[i]!))),
+      ...inputs.map((input, i) => copyReusedSteps(tx, ids[i]!, input)),
+      enqueueJobs(
+        jobs,
+        tx,
+        'run',
+        inputs.map((input, i) => ({ data: { executionId: ids[i]! }, options: runJobOptionsFor(input) })),
       ),
     ]);
     return ids.map((id) => ({ id }));
   });
+}
+
+function executionRow(input: NewExecution, id: string) {
+  return {
+    id,
+    ownerId: input.ownerId,
+    workflowId: input.workflowId,
+    versionId: input.versionId ?? null,
+    definition: input.definition,
+    input: input.input ?? null,
+    trigger: input.trigger,
+    rerunOf: input.rerunOf ?? null,
+    rerunFromNode: input.rerunFromNode ?? null,
+    scheduleFireId: input.scheduleFireId ?? null,
+    triggerAttempt: input.triggerAttempt ?? 1,
+  };
+}
+
+function runJobOptionsFor(input: NewExecution) {
+  return {
+    ...runJobOptions(input.workflowId, input.definition),
+    ...(input.startAfter ? { startAfter: input.startAfter } : {}),
+  };
+}
+
+/** Copies the steps a re-run reuses into it (sent after the run's row, in the same round trip). */
+async function copyReusedSteps(tx: DbOrTx, id: string, input: NewExecution): Promise<void> {
+  const reuse = input.reuseStepIds ?? [];
+  if (reuse.length === 0) return;
+  if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
+  await tx.execute(sql`
+    insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
+      reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
+    select ${id}, node_id, node_type, status, input, output, branch,
+      id, 0, started_at, finished_at, duration_ms, 0, 0
+    from ${executionSteps}
+    where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
+      and status in ('succeeded', 'skipped')`);
 }
 
 // ---------------------------------------------------------------------------------------------

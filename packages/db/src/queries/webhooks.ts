@@ -27,7 +27,13 @@ import {
   workflowWebhooks,
 } from '../schema/index.ts';
 import { createExecutions } from './executions.ts';
-import { type PreparedRun, prepareRun, type RunQueue, type RunRequest } from './start-run.ts';
+import {
+  type PreparedRun,
+  prepareRunTarget,
+  type RunQueue,
+  type RunRequest,
+  withRunInput,
+} from './start-run.ts';
 
 export {
   WEBHOOK_AUTH_MODES,
@@ -520,8 +526,9 @@ async function acceptInOneTransaction(
       limited.set(rateLimit.key, group);
     }
     const limitGroups = [...limited.values()].sort((a, b) => (a.rateLimit.key < b.rateLimit.key ? -1 : 1));
-    const [checked, earlier, counts] = await Promise.all([
-      Promise.allSettled(fresh.map((i) => prepareRun(tx, calls[i]!.run))),
+    const targets = runTargetsOf(fresh.map((i) => calls[i]!.run));
+    const [checkedTargets, earlier, counts] = await Promise.all([
+      Promise.allSettled(targets.map(({ request }) => prepareRunTarget(tx, request))),
       findAcceptedWebhookCalls(
         tx,
         repeatsOfEarlier.map((i) => ({
@@ -546,6 +553,15 @@ async function acceptInOneTransaction(
         ),
       ),
     ]);
+    const checked = fresh.map((i, f): PromiseSettledResult<PreparedRun> => {
+      const target = checkedTargets[targets.findIndex((t) => t.runs.includes(f))]!;
+      if (target.status === 'rejected') return target;
+      try {
+        return { status: 'fulfilled', value: withRunInput(target.value, calls[i]!.run.input) };
+      } catch (error) {
+        return { status: 'rejected', reason: error };
+      }
+    });
     const failures = new Map<number, unknown>();
     checked.forEach((result, f) => {
       if (result.status === 'rejected') failures.set(fresh[f]!, result.reason);
@@ -637,6 +653,27 @@ async function acceptInOneTransaction(
     }
     return answers as AcceptedWebhookCall[];
   });
+}
+
+/**
+ * The distinct run targets (workflow, version, trigger) of these requests, each with the indexes of
+ * its requests: their reads and definition checks are made once per target, the input per run.
+ */
+function runTargetsOf(requests: RunRequest[]): { request: RunRequest; runs: number[] }[] {
+  const targets: { key: string; request: RunRequest; runs: number[] }[] = [];
+  requests.forEach((request, r) => {
+    const key = JSON.stringify([
+      request.ownerId,
+      request.workflowId,
+      request.versionId ?? null,
+      request.versionTag ?? null,
+      request.trigger,
+    ]);
+    const same = targets.find((t) => t.key === key && t.request.registry === request.registry);
+    if (same) same.runs.push(r);
+    else targets.push({ key, request, runs: [r] });
+  });
+  return targets;
 }
 
 /** The runs earlier accepted calls with these message ids started, in one statement. */
