@@ -156,8 +156,10 @@ export async function createExecution(
   // the runner and its tests) hold a sender that only sends. One statement per job either way.
   const id = input.id ?? randomUUID();
   return inTransaction(db, async (tx) => {
+    // Sent first (`execute` sends at once): the reused steps reference the run.
+    const inserted = tx.insert(executions).values(executionRow(input, id)).execute();
     await Promise.all([
-      tx.insert(executions).values(executionRow(input, id)),
+      inserted,
       copyReusedSteps(tx, id, input),
       enqueueJob(jobs, tx, 'run', { executionId: id }, runJobOptionsFor(input)),
     ]);
@@ -168,7 +170,9 @@ export async function createExecution(
 /**
  * `createExecution` for many runs at once, in one round trip: one multi-row insert of the runs, one
  * of their jobs (pg-boss `insert`), pipelined with any steps re-runs reuse. The ids are chosen up
- * front (or by the caller) so nothing waits for a `returning`; they come back in input order.
+ * front (or by the caller) so nothing waits for a `returning`; they come back in input order. The
+ * runs' insert is sent before this returns its promise: a caller in the same transaction may send
+ * statements referencing them right after the call, without awaiting it.
  */
 export async function createExecutions(
   db: DbOrTx,
@@ -178,8 +182,14 @@ export async function createExecutions(
   if (inputs.length === 0) return [];
   const ids = inputs.map((input) => input.id ?? randomUUID());
   return inTransaction(db, async (tx) => {
+    // Sent first and at once (`execute`), before this returns: the reused steps — and rows the caller
+    // sends in the same round trip — reference the runs.
+    const inserted = tx
+      .insert(executions)
+      .values(inputs.map((input, i) => executionRow(input, ids[i]!)))
+      .execute();
     await Promise.all([
-      tx.insert(executions).values(inputs.map((input, i) => executionRow(input, ids[i]!))),
+      inserted,
       ...inputs.map((input, i) => copyReusedSteps(tx, ids[i]!, input)),
       enqueueJobs(
         jobs,

@@ -588,7 +588,8 @@ async function acceptInOneTransaction(
       triggered.set(webhookId, (triggered.get(webhookId) ?? 0) + 1);
     }
 
-    // The writes in one last round trip, pipelined — the runs first (the log rows reference them),
+    // The writes in one last round trip, pipelined — the runs first (`createExecutions` sends their
+    // insert before it returns; the log rows reference them),
     // the hot rows at the very end so other processes' batches wait on them only for the commit.
     const executionIds = new Map(runs.map((run) => [run.call, randomUUID()]));
     await Promise.all([
