@@ -129,9 +129,9 @@ export async function logWebhookCall(
  * rate limit (the caller answers those with its own headers).
  *
  * An accepted call is one transaction (`acceptWebhookCalls`: duplicate check, run, log row, rate
- * limit), shared with concurrent calls when `services.acceptor` is set. A call that starts nothing is still counted against the limit, and a call over the limit
- * is refused as such whatever else is wrong with it; a repeated message id is answered as a
- * duplicate before either.
+ * limit), shared with concurrent calls when `services.acceptor` is set. A call that starts nothing
+ * is still counted against the limit, and a call over the limit is refused as such whatever else is
+ * wrong with it; a repeated message id is answered as a duplicate before either.
  */
 export async function runWebhookCall(
   services: WebhookServices,
