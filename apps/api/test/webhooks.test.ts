@@ -246,6 +246,41 @@ describe('signed calls', () => {
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(3);
   });
 
+  it('answers each of many concurrent calls as if it came alone (group commit): runs, replays, bad input', async () => {
+    const { client, workflow, webhook } = await setup();
+    const good = (n: number) => JSON.stringify({ query: `call ${n}` });
+    const bad = JSON.stringify({ query: 42 });
+    // 16 new messages, 4 replays of the first one and 3 with input the schema refuses, all at once.
+    const calls = [
+      ...Array.from({ length: 16 }, (_, n) => ({ body: good(n), id: `msg_many_${n}` })),
+      ...Array.from({ length: 4 }, () => ({ body: good(0), id: 'msg_many_0' })),
+      ...Array.from({ length: 3 }, (_, n) => ({ body: bad, id: `msg_bad_${n}` })),
+    ];
+    const sent = await Promise.all(
+      calls.map((call) => post(webhook.url, call.body, standardHeaders(webhook.secret, call.body, call.id))),
+    );
+    const statuses = sent.map((s) => s.status);
+    expect(statuses.slice(20)).toEqual([400, 400, 400]);
+    const forFirst = [sent[0]!, ...sent.slice(16, 20)];
+    expect(forFirst.map((s) => s.status).sort()).toEqual([200, 200, 200, 200, 202]);
+    expect(new Set(forFirst.map((s) => s.body.executionId)).size).toBe(1);
+    expect(statuses.slice(1, 16)).toEqual(Array(15).fill(202));
+    expect(await executionCount(workflow.id)).toBe(16);
+    // Each run got its own call's input.
+    const runs = await api.database.sql<{ id: string; query: string }[]>`
+      select id, input->>'query' as query from executions where workflow_id = ${workflow.id}`;
+    const inputOf = new Map(runs.map((run) => [run.id, run.query]));
+    expect(sent.slice(1, 16).map((s) => inputOf.get(s.body.executionId as string))).toEqual(
+      Array.from({ length: 15 }, (_, n) => `call ${n + 1}`),
+    );
+    const outcomes = (await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome);
+    expect(outcomes.filter((o) => o === 'accepted')).toHaveLength(16);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(4);
+    expect(outcomes.filter((o) => o === 'invalid-input')).toHaveLength(3);
+    const [listed] = (await client.webhooks.list.query({ workflowId: workflow.id })).items;
+    expect(listed!.triggerCount).toBe(16);
+  });
+
   it('accepts the simple hex signature, with or without sha256=', async () => {
     const { workflow, webhook } = await setup();
     const body = JSON.stringify({ query: 'simple' });

@@ -5,7 +5,7 @@
  * runner's handler map must cover every entry (type-checked).
  */
 import { sql } from 'drizzle-orm';
-import { fromDrizzle, PgBoss, type Queue, type SendOptions } from 'pg-boss';
+import { fromDrizzle, type JobInsert, PgBoss, type Queue, type SendOptions } from 'pg-boss';
 import { z } from 'zod';
 import type { Database, DbOrTx } from './client.ts';
 import { QUEUE_SCHEMA } from './migrate.ts';
@@ -75,6 +75,9 @@ export const jobNames = Object.keys(jobCatalog) as JobName[];
 /** What enqueueing needs from pg-boss: `send`, optionally on the caller's transaction. */
 export type JobSender = Pick<PgBoss, 'send'>;
 
+/** Enqueueing many jobs in one statement too (pg-boss `insert`). */
+export type JobBatchSender = Pick<PgBoss, 'send' | 'insert'>;
+
 /**
  * A send-only pg-boss client over the caller's pool (through pg-boss's drizzle adapter), for
  * processes that enqueue but never work (the API): no extra connections, no supervision, no cron.
@@ -96,7 +99,7 @@ export function createJobSender(
   boss.on('error', (error) => options.onError?.(error));
   return {
     boss,
-    sender: boss as JobSender,
+    sender: boss as JobBatchSender,
     start: async () => {
       await boss.start();
     },
@@ -119,6 +122,26 @@ export async function enqueueJob<Name extends JobName>(
   const id = await sender.send(name, payload, { ...options, ...onTransaction(tx) });
   if (!id) throw new Error(`pg-boss did not create the ${name} job`);
   return id;
+}
+
+/**
+ * `enqueueJob` for many jobs of one queue in one statement (pg-boss `insert`, which takes the
+ * queue's settings for what a job leaves out, as `send` does). Every payload is checked.
+ */
+export async function enqueueJobs<Name extends JobName>(
+  sender: JobBatchSender,
+  tx: DbOrTx,
+  name: Name,
+  jobs: { data: JobData<Name>; options?: Omit<JobInsert, 'id' | 'data'> }[],
+): Promise<string[]> {
+  const rows = jobs.map(({ data, options }) => ({
+    ...options,
+    data: jobCatalog[name].schema.parse(data) as object,
+  }));
+  const ids = await sender.insert(name, rows, { ...onTransaction(tx), returnId: true });
+  if (ids?.length !== jobs.length)
+    throw new Error(`pg-boss created ${ids?.length ?? 0} of ${jobs.length} ${name} jobs`);
+  return ids;
 }
 
 /**

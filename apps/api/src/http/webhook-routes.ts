@@ -36,6 +36,7 @@ import { z } from 'zod';
 import { isIpAllowed } from '../webhooks/ip-allowlist.ts';
 import {
   callLogBase,
+  createWebhookAcceptor,
   logWebhookCall,
   runWebhookCall,
   type WebhookServices,
@@ -91,11 +92,14 @@ function queryOf(req: FastifyRequest): Record<string, unknown> {
 
 export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope, deps) => {
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_WEBHOOK_BODY_LIMIT_BYTES;
+  const log = deps.logger.child({ component: 'webhooks' });
   const services: WebhookServices = {
     db: deps.db,
     runs: deps.runs,
     nodeRegistry: deps.nodeRegistry,
-    log: deps.logger.child({ component: 'webhooks' }),
+    log,
+    // Concurrent deliveries share their transactions (group commit).
+    acceptor: createWebhookAcceptor(deps.db, deps.runs, log),
   };
 
   // Every delivery needs its webhook (secrets, settings); a read per call would be a commit per call.

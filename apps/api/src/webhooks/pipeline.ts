@@ -9,7 +9,9 @@
  * is different — it is the idempotency guard, so it is part of the run's transaction.
  */
 import {
+  type AcceptedWebhookCall,
   acceptWebhookCall,
+  acceptWebhookCalls,
   type Db,
   type ExecutionState,
   FINISHED_STATUSES,
@@ -22,11 +24,13 @@ import {
   type RunEventFeed,
   type RunQueue,
   type WebhookCallSource,
+  type WebhookCallToAccept,
   type WebhookForCall,
   type WebhookRateLimit,
 } from '@swarm/db';
 import { DomainError, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
 import type { Logger } from 'pino';
+import { createGroupCommitter, type GroupCommitter } from './group-commit.ts';
 import {
   boundedBody,
   mapWebhookInput,
@@ -41,6 +45,27 @@ export interface WebhookServices {
   runs: RunQueue;
   nodeRegistry: NodeRegistry;
   log: Logger;
+  /** Accepts calls in shared transactions (`createWebhookAcceptor`); without one each call is alone. */
+  acceptor?: WebhookAcceptor | undefined;
+}
+
+export type WebhookAcceptor = GroupCommitter<WebhookCallToAccept, AcceptedWebhookCall>;
+
+/** The most calls one shared transaction accepts (bounds how long it holds the webhooks' hot rows). */
+const MAX_CALLS_PER_COMMIT = 100;
+
+/**
+ * Group commit for the public route: calls that arrive while a batch of accepted calls is being
+ * committed are accepted together in the next transaction (`acceptWebhookCalls`), each with the
+ * answer it would have got alone. The first call after a quiet moment goes at once.
+ */
+export function createWebhookAcceptor(db: Db, runs: RunQueue, log: Logger): WebhookAcceptor {
+  return createGroupCommitter({
+    commit: (calls) => acceptWebhookCalls(db, runs, calls),
+    maxBatch: MAX_CALLS_PER_COMMIT,
+    onBatchFailed: (err, size) =>
+      log.warn({ err, calls: size }, 'a batch of webhook calls failed; accepting them one by one'),
+  });
 }
 
 /** One call to run through the pipeline. */
@@ -103,10 +128,10 @@ export async function logWebhookCall(
  * Mapping, checks and the run, for an authenticated call. Logs its outcome, except a call over the
  * rate limit (the caller answers those with its own headers).
  *
- * An accepted call is one transaction (`acceptWebhookCall`: duplicate check, run, log row, rate
- * limit). A call that starts nothing is still counted against the limit, and a call over the limit
- * is refused as such whatever else is wrong with it; a repeated message id is answered as a
- * duplicate before either.
+ * An accepted call is one transaction (`acceptWebhookCalls`: duplicate check, run, log row, rate
+ * limit), shared with concurrent calls when `services.acceptor` is set. A call that starts nothing
+ * is still counted against the limit, and a call over the limit is refused as such whatever else is
+ * wrong with it; a repeated message id is answered as a duplicate before either.
  */
 export async function runWebhookCall(
   services: WebhookServices,
@@ -118,7 +143,7 @@ export async function runWebhookCall(
   try {
     const value = parseWebhookBody(call.body, headerValue(call.headers, 'content-type'));
     const input = await mapWebhookInput(webhook.mapping, value, { headers, query: call.query });
-    const accepted = await acceptWebhookCall(services.db, services.runs, {
+    const toAccept: WebhookCallToAccept = {
       log: { ...base, latencyMs: performance.now() - call.startedAt },
       run: {
         ownerId: webhook.ownerId,
@@ -129,7 +154,10 @@ export async function runWebhookCall(
         registry: services.nodeRegistry,
       },
       rateLimit: call.rateLimit,
-    });
+    };
+    const accepted = services.acceptor
+      ? await services.acceptor.submit(toAccept)
+      : await acceptWebhookCall(services.db, services.runs, toAccept);
     if ('rateLimited' in accepted) return { kind: 'rate-limited', status: 429 };
     if (accepted.duplicate) return logDuplicate(services, call, base, accepted.executionId);
     return { kind: 'accepted', status: 202, executionId: accepted.executionId };

@@ -10,6 +10,7 @@
  * sends a small NOTIFY on `RUN_EVENTS_CHANNEL` in the same transaction, so listeners hear about
  * exactly the committed changes and re-read them.
  */
+import { randomUUID } from 'node:crypto';
 import {
   type AttemptRecord,
   ConflictError,
@@ -21,7 +22,7 @@ import {
 } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../client.ts';
-import { enqueueJob, type JobSender } from '../jobs.ts';
+import { enqueueJob, enqueueJobs, type JobBatchSender, type JobSender } from '../jobs.ts';
 import {
   type ExecutionStatus,
   type ExecutionTrigger,
@@ -122,6 +123,8 @@ export function runJobOptions(workflowId: string, definition: WorkflowDefinition
 // ---------------------------------------------------------------------------------------------
 
 export interface NewExecution {
+  /** Chosen by the caller when it writes rows referencing the run in the same round trip. */
+  id?: string | undefined;
   ownerId: string;
   workflowId: string;
   versionId?: string | null | undefined;
@@ -149,47 +152,92 @@ export async function createExecution(
   jobs: JobSender,
   input: NewExecution,
 ): Promise<{ id: string }> {
+  // Not `createExecutions` for one: that needs pg-boss's `insert`, and callers here (schedules,
+  // the runner and its tests) hold a sender that only sends. One statement per job either way.
+  const id = input.id ?? randomUUID();
   return inTransaction(db, async (tx) => {
-    const [row] = await tx
-      .insert(executions)
-      .values({
-        ownerId: input.ownerId,
-        workflowId: input.workflowId,
-        versionId: input.versionId ?? null,
-        definition: input.definition,
-        input: input.input ?? null,
-        trigger: input.trigger,
-        rerunOf: input.rerunOf ?? null,
-        rerunFromNode: input.rerunFromNode ?? null,
-        scheduleFireId: input.scheduleFireId ?? null,
-        triggerAttempt: input.triggerAttempt ?? 1,
-      })
-      .returning({ id: executions.id });
-    const id = row!.id;
-    const reuse = input.reuseStepIds ?? [];
-    if (reuse.length > 0) {
-      if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
-      await tx.execute(sql`
-        insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
-          reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
-        select ${id}, node_id, node_type, status, input, output, branch,
-          id, 0, started_at, finished_at, duration_ms, 0, 0
-        from ${executionSteps}
-        where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
-          and status in ('succeeded', 'skipped')`);
-    }
-    await enqueueJob(
-      jobs,
-      tx,
-      'run',
-      { executionId: id },
-      {
-        ...runJobOptions(input.workflowId, input.definition),
-        ...(input.startAfter ? { startAfter: input.startAfter } : {}),
-      },
-    );
+    // Sent first (`execute` sends at once): the reused steps reference the run.
+    const inserted = tx.insert(executions).values(executionRow(input, id)).execute();
+    await Promise.all([
+      inserted,
+      copyReusedSteps(tx, id, input),
+      enqueueJob(jobs, tx, 'run', { executionId: id }, runJobOptionsFor(input)),
+    ]);
     return { id };
   });
+}
+
+/**
+ * `createExecution` for many runs at once, in one round trip: one multi-row insert of the runs, one
+ * of their jobs (pg-boss `insert`), pipelined with any steps re-runs reuse. The ids are chosen up
+ * front (or by the caller) so nothing waits for a `returning`; they come back in input order. The
+ * runs' insert is sent before this returns its promise: a caller in the same transaction may send
+ * statements referencing them right after the call, without awaiting it.
+ */
+export async function createExecutions(
+  db: DbOrTx,
+  jobs: JobBatchSender,
+  inputs: NewExecution[],
+): Promise<{ id: string }[]> {
+  if (inputs.length === 0) return [];
+  const ids = inputs.map((input) => input.id ?? randomUUID());
+  return inTransaction(db, async (tx) => {
+    // Sent first and at once (`execute`), before this returns: the reused steps — and rows the caller
+    // sends in the same round trip — reference the runs.
+    const inserted = tx
+      .insert(executions)
+      .values(inputs.map((input, i) => executionRow(input, ids[i]!)))
+      .execute();
+    await Promise.all([
+      inserted,
+      ...inputs.map((input, i) => copyReusedSteps(tx, ids[i]!, input)),
+      enqueueJobs(
+        jobs,
+        tx,
+        'run',
+        inputs.map((input, i) => ({ data: { executionId: ids[i]! }, options: runJobOptionsFor(input) })),
+      ),
+    ]);
+    return ids.map((id) => ({ id }));
+  });
+}
+
+function executionRow(input: NewExecution, id: string) {
+  return {
+    id,
+    ownerId: input.ownerId,
+    workflowId: input.workflowId,
+    versionId: input.versionId ?? null,
+    definition: input.definition,
+    input: input.input ?? null,
+    trigger: input.trigger,
+    rerunOf: input.rerunOf ?? null,
+    rerunFromNode: input.rerunFromNode ?? null,
+    scheduleFireId: input.scheduleFireId ?? null,
+    triggerAttempt: input.triggerAttempt ?? 1,
+  };
+}
+
+function runJobOptionsFor(input: NewExecution) {
+  return {
+    ...runJobOptions(input.workflowId, input.definition),
+    ...(input.startAfter ? { startAfter: input.startAfter } : {}),
+  };
+}
+
+/** Copies the steps a re-run reuses into it (sent after the run's row, in the same round trip). */
+async function copyReusedSteps(tx: DbOrTx, id: string, input: NewExecution): Promise<void> {
+  const reuse = input.reuseStepIds ?? [];
+  if (reuse.length === 0) return;
+  if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
+  await tx.execute(sql`
+    insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
+      reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
+    select ${id}, node_id, node_type, status, input, output, branch,
+      id, 0, started_at, finished_at, duration_ms, 0, 0
+    from ${executionSteps}
+    where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
+      and status in ('succeeded', 'skipped')`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import {
 } from '@swarm/engine';
 import { and, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../client.ts';
-import type { JobSender } from '../jobs.ts';
+import type { JobBatchSender } from '../jobs.ts';
 import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
@@ -96,7 +96,7 @@ export function runnableDefinition(definition: unknown, registry: NodeRegistry):
  */
 async function versionToRun(
   db: DbOrTx,
-  request: RunRequest,
+  request: Omit<RunRequest, 'input'>,
   workflow: { id: string; definition: WorkflowDefinition },
 ): Promise<{ id: string; definition: WorkflowDefinition } | null> {
   if (request.versionId != null && request.versionTag != null)
@@ -127,6 +127,17 @@ async function workflowToRun(db: DbOrTx, ownerId: string, id: string) {
  * of the workflow (or the global one) is used up this month.
  */
 export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<PreparedRun> {
+  return withRunInput(await prepareRunTarget(db, request), request.input);
+}
+
+/**
+ * `prepareRun` without the input: the reads and the definition's checks, which every run of the
+ * same workflow, version and trigger shares (a batch of webhook calls checks them once).
+ */
+export async function prepareRunTarget(
+  db: DbOrTx,
+  request: Omit<RunRequest, 'input'>,
+): Promise<Omit<PreparedRun, 'input'>> {
   // Both reads at once (in a transaction: pipelined, one round trip). A blocking budget that is
   // used up refuses new runs from every trigger (CONFLICT, naming it); a missing workflow is
   // reported first.
@@ -139,21 +150,25 @@ export async function prepareRun(db: DbOrTx, request: RunRequest): Promise<Prepa
   const workflow = found.value;
   const version = await versionToRun(db, request, workflow);
   const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
-  const input = runInputOf(request.input);
-  assertRunInput(definition, input);
   return {
     ownerId: request.ownerId,
     workflowId: workflow.id,
     versionId: version?.id ?? null,
     definition,
-    input,
     trigger: request.trigger,
   };
 }
 
+/** The run of `target` with `input`, checked against the workflow's input schema. */
+export function withRunInput(target: Omit<PreparedRun, 'input'>, input: unknown): PreparedRun {
+  const json = runInputOf(input);
+  assertRunInput(target.definition, json);
+  return { ...target, input: json };
+}
+
 /** Where new runs go: the queue, and what wakes runners for them (null: runners poll). */
 export interface RunQueue {
-  jobs: JobSender;
+  jobs: JobBatchSender;
   wakeup: RunWakeup | null;
 }
 

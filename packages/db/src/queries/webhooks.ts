@@ -2,13 +2,16 @@
  * Webhooks (`workflow_webhooks`) and the log of their calls (`webhook_logs`). Secrets only pass
  * through here as ciphertext: the API encrypts and decrypts them with the configured keyring.
  *
- * Accepting a call is one transaction (`acceptWebhookCall`): the log row goes in first — with the
- * sender's `webhook-id`, guarded by the partial unique index on accepted message ids — then the run
- * and its job, then the log row is linked to the run and the webhook's counters move. Two
- * deliveries of one message racing each other: the second insert waits on the first's lock and
- * then does nothing, so it returns the first run and creates nothing. A failed check rolls all of
- * it back, so no log row claims a message id that never started a run.
+ * Accepting calls is one transaction for a whole batch of them (`acceptWebhookCalls`; the API
+ * batches concurrent calls, group commit): the log rows go in first — with the senders'
+ * `webhook-id`s, guarded by the partial unique index on accepted message ids — then the runs and
+ * their jobs, then the log rows are linked to the runs and the webhooks' counters move. Two
+ * deliveries of one message racing each other in different transactions: the second insert waits
+ * on the first's lock and then does nothing, so it returns the first run and creates nothing; in
+ * one batch the multi-row insert itself skips the second. A failed check rolls it back, so no log
+ * row claims a message id that never started a run.
  */
+import { randomUUID } from 'node:crypto';
 import { NotFoundError } from '@swarm/engine';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { type Db, type DbOrTx, inTransaction } from '../client.ts';
@@ -23,8 +26,14 @@ import {
   workflows,
   workflowWebhooks,
 } from '../schema/index.ts';
-import { createExecution } from './executions.ts';
-import { prepareRun, type RunQueue, type RunRequest } from './start-run.ts';
+import { createExecutions } from './executions.ts';
+import {
+  type PreparedRun,
+  prepareRunTarget,
+  type RunQueue,
+  type RunRequest,
+  withRunInput,
+} from './start-run.ts';
 
 export {
   WEBHOOK_AUTH_MODES,
@@ -399,104 +408,307 @@ export interface WebhookRateLimit {
   limit: number;
 }
 
-class DuplicateCall extends Error {
-  constructor(readonly executionId: string | null) {
-    super('a repeated message id');
+/** One call for `acceptWebhookCalls`. */
+export interface WebhookCallToAccept {
+  log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>;
+  run: RunRequest;
+  rateLimit?: WebhookRateLimit | undefined;
+}
+
+/** Each call's answer: its `AcceptedWebhookCall`, or why it could not be accepted (see below). */
+export type WebhookCallAcceptance = PromiseSettledResult<AcceptedWebhookCall>;
+
+/** Thrown out of a batch's transaction to roll it back: these calls failed their run checks. */
+class ChecksFailed extends Error {
+  constructor(readonly failures: Map<number, unknown>) {
+    super('run checks failed');
   }
 }
 
-class OverRateLimit extends Error {
-  constructor(readonly count: number) {
-    super('over the rate limit');
+const windowStartOf = (windowSeconds: number) =>
+  sql`to_timestamp(floor(extract(epoch from now()) / ${windowSeconds}) * ${windowSeconds})`;
+
+const sameMessage = (webhookId: string, messageId: string) => `${webhookId}\n${messageId}`;
+
+/**
+ * Starts the runs of authenticated calls (one or many, typically all the calls that arrived while
+ * the previous batch committed) in one transaction with their log rows (see the header), counting
+ * them against their rate limits there too, with set-based statements: a few round trips and one
+ * commit for the whole batch. Each call gets the answer it would have got alone, in order:
+ * - a repeated message id (of an earlier call, or of a call earlier in this batch) is a duplicate
+ *   with the first call's run, answered before the limit is counted;
+ * - a call whose run checks (`prepareRun`) fail gets that error (rejected) and leaves nothing, the
+ *   rate-limit hit included (the caller counts refused calls itself): the transaction is rolled
+ *   back — the checks may have written (a draft auto-committed for the run) — and the batch runs
+ *   again without those calls;
+ * - over the limit (calls count in batch order): `rateLimited`, nothing written for it;
+ * - else a new run, with its log row linked to it.
+ * The hot rows every call of a webhook writes (its counter and its trigger count) are written once
+ * per webhook per batch, in id order so that batches of other processes cannot deadlock on them.
+ */
+export async function acceptWebhookCalls(
+  db: Db,
+  queue: RunQueue,
+  calls: WebhookCallToAccept[],
+): Promise<WebhookCallAcceptance[]> {
+  const answers = new Array<WebhookCallAcceptance | undefined>(calls.length);
+  let pending = calls.map((_, index) => index);
+  while (pending.length > 0) {
+    try {
+      const accepted = await acceptInOneTransaction(
+        db,
+        queue,
+        pending.map((index) => calls[index]!),
+      );
+      pending.forEach((index, i) => {
+        answers[index] = { status: 'fulfilled', value: accepted[i]! };
+      });
+      pending = [];
+    } catch (error) {
+      if (!(error instanceof ChecksFailed)) throw error;
+      // Each round drops at least one call, so this ends.
+      pending = pending.filter((index, i) => {
+        if (!error.failures.has(i)) return true;
+        answers[index] = { status: 'rejected', reason: error.failures.get(i) };
+        return false;
+      });
+    }
   }
+  return answers as WebhookCallAcceptance[];
+}
+
+async function acceptInOneTransaction(
+  db: Db,
+  queue: RunQueue,
+  calls: WebhookCallToAccept[],
+): Promise<AcceptedWebhookCall[]> {
+  return transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
+    // The log rows go in first: the insert that does nothing for a message id accepted before (or
+    // earlier in this very statement) is the duplicate guard. Their ids are chosen here to tell
+    // which rows went in.
+    const logIds = calls.map(() => randomUUID());
+    const inserted = await tx
+      .insert(webhookLogs)
+      .values(
+        calls.map((call, i) => ({
+          ...logValues({ ...call.log, outcome: 'accepted', status: 202 }),
+          id: logIds[i]!,
+        })),
+      )
+      .onConflictDoNothing({
+        target: [webhookLogs.webhookId, webhookLogs.messageId],
+        where: sql`outcome = 'accepted' and message_id is not null`,
+      })
+      .returning({ id: webhookLogs.id });
+    const claimed = new Set(inserted.map((row) => row.id));
+    const fresh: number[] = [];
+    const repeats: number[] = [];
+    const firstInBatch = new Map<string, number>();
+    calls.forEach((call, i) => {
+      if (!claimed.has(logIds[i]!)) repeats.push(i);
+      else {
+        fresh.push(i);
+        if (call.log.messageId) firstInBatch.set(sameMessage(call.log.webhookId, call.log.messageId), i);
+      }
+    });
+    const repeatsOfEarlier = repeats.filter(
+      (i) => !firstInBatch.has(sameMessage(calls[i]!.log.webhookId, calls[i]!.log.messageId ?? '')),
+    );
+
+    // One more round trip (pipelined): every fresh call's checks, the runs of earlier calls the
+    // repeats repeat, and the rate-limit hits of the fresh calls.
+    const limited = new Map<string, { rateLimit: WebhookRateLimit; calls: number[] }>();
+    for (const i of fresh) {
+      const rateLimit = calls[i]!.rateLimit;
+      if (!rateLimit) continue;
+      const group = limited.get(rateLimit.key) ?? { rateLimit, calls: [] };
+      group.calls.push(i);
+      limited.set(rateLimit.key, group);
+    }
+    const limitGroups = [...limited.values()].sort((a, b) => (a.rateLimit.key < b.rateLimit.key ? -1 : 1));
+    const targets = runTargetsOf(fresh.map((i) => calls[i]!.run));
+    const [checkedTargets, earlier, counts] = await Promise.all([
+      Promise.allSettled(targets.map(({ request }) => prepareRunTarget(tx, request))),
+      findAcceptedWebhookCalls(
+        tx,
+        repeatsOfEarlier.map((i) => ({
+          webhookId: calls[i]!.log.webhookId,
+          messageId: calls[i]!.log.messageId ?? '',
+        })),
+      ),
+      Promise.all(
+        limitGroups.map(({ rateLimit, calls: hits }) =>
+          tx
+            .insert(rateLimitCounters)
+            .values({
+              key: rateLimit.key,
+              windowStart: windowStartOf(rateLimit.windowSeconds),
+              count: hits.length,
+            })
+            .onConflictDoUpdate({
+              target: [rateLimitCounters.key, rateLimitCounters.windowStart],
+              set: { count: sql`${rateLimitCounters.count} + ${hits.length}` },
+            })
+            .returning({ count: rateLimitCounters.count }),
+        ),
+      ),
+    ]);
+    const checked = fresh.map((i, f): PromiseSettledResult<PreparedRun> => {
+      const target = checkedTargets[targets.findIndex((t) => t.runs.includes(f))]!;
+      if (target.status === 'rejected') return target;
+      try {
+        return { status: 'fulfilled', value: withRunInput(target.value, calls[i]!.run.input) };
+      } catch (error) {
+        return { status: 'rejected', reason: error };
+      }
+    });
+    const failures = new Map<number, unknown>();
+    checked.forEach((result, f) => {
+      if (result.status === 'rejected') failures.set(fresh[f]!, result.reason);
+    });
+    if (failures.size > 0) throw new ChecksFailed(failures);
+
+    // Over the limit, in batch order: the first calls that fit are accepted, the rest are refused
+    // and their hits taken back (a refused call does not count, as when it is alone).
+    const answers = new Array<AcceptedWebhookCall | undefined>(calls.length);
+    const corrections: { rateLimit: WebhookRateLimit; refused: number }[] = [];
+    limitGroups.forEach(({ rateLimit, calls: hits }, g) => {
+      const before = counts[g]![0]!.count - hits.length;
+      const fits = Math.max(0, Math.min(hits.length, rateLimit.limit - before));
+      for (const i of hits.slice(fits)) answers[i] = { rateLimited: true, count: before + fits + 1 };
+      if (fits < hits.length) corrections.push({ rateLimit, refused: hits.length - fits });
+    });
+    const runs = fresh.flatMap((i, f) =>
+      answers[i] ? [] : [{ call: i, prepared: (checked[f] as PromiseFulfilledResult<PreparedRun>).value }],
+    );
+    const refusedLogIds = fresh.filter((i) => answers[i]).map((i) => logIds[i]!);
+    const triggered = new Map<string, number>();
+    for (const { call } of runs) {
+      const webhookId = calls[call]!.log.webhookId;
+      triggered.set(webhookId, (triggered.get(webhookId) ?? 0) + 1);
+    }
+
+    // The writes in one last round trip, pipelined — the runs first (`createExecutions` sends their
+    // insert before it returns; the log rows reference them),
+    // the hot rows at the very end so other processes' batches wait on them only for the commit.
+    const executionIds = new Map(runs.map((run) => [run.call, randomUUID()]));
+    await Promise.all([
+      createExecutions(
+        tx,
+        queue.jobs,
+        runs.map((run) => ({ ...run.prepared, id: executionIds.get(run.call)! })),
+      ),
+      runs.length > 0
+        ? tx.execute(sql`
+            update ${webhookLogs} set execution_id = linked.execution_id
+            from unnest(${sql.param(runs.map((run) => logIds[run.call]!))}::uuid[],
+              ${sql.param(runs.map((run) => executionIds.get(run.call)!))}::uuid[]) as linked(id, execution_id)
+            where ${webhookLogs.id} = linked.id`)
+        : undefined,
+      runs.length > 0 ? runsReady(runs.length) : undefined,
+      refusedLogIds.length > 0
+        ? tx.delete(webhookLogs).where(inArray(webhookLogs.id, refusedLogIds))
+        : undefined,
+      ...corrections.map(({ rateLimit, refused }) =>
+        tx
+          .update(rateLimitCounters)
+          .set({ count: sql`${rateLimitCounters.count} - ${refused}` })
+          .where(
+            and(
+              eq(rateLimitCounters.key, rateLimit.key),
+              eq(rateLimitCounters.windowStart, windowStartOf(rateLimit.windowSeconds)),
+            ),
+          ),
+      ),
+      ...[...triggered.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([webhookId, count]) =>
+          tx
+            .update(workflowWebhooks)
+            .set({
+              triggerCount: sql`${workflowWebhooks.triggerCount} + ${count}`,
+              lastTriggeredAt: sql`now()`,
+            })
+            .where(eq(workflowWebhooks.id, webhookId)),
+        ),
+    ]);
+
+    for (const run of runs)
+      answers[run.call] = {
+        duplicate: false,
+        executionId: executionIds.get(run.call)!,
+        logId: logIds[run.call]!,
+      };
+    const earlierRuns = new Map(
+      earlier.map((row) => [sameMessage(row.webhookId, row.messageId), row.executionId]),
+    );
+    for (const i of repeats) {
+      const key = sameMessage(calls[i]!.log.webhookId, calls[i]!.log.messageId ?? '');
+      const first = firstInBatch.get(key);
+      const firstAnswer = first === undefined ? undefined : answers[first]!;
+      if (!firstAnswer) answers[i] = { duplicate: true, executionId: earlierRuns.get(key) ?? null };
+      // A repeat of a call of this batch that was over the limit would have been over it as well.
+      else if ('rateLimited' in firstAnswer) answers[i] = firstAnswer;
+      else
+        answers[i] = { duplicate: true, executionId: firstAnswer.duplicate ? null : firstAnswer.executionId };
+    }
+    return answers as AcceptedWebhookCall[];
+  });
 }
 
 /**
- * Moves the webhook's trigger count and, with a limit, counts the call in its current window (the
- * same fixed windows as `hitRateLimit`); returns that window's count (0 without a limit). Over the
- * limit the trigger count does not move (the caller rolls back anyway).
+ * The distinct run targets (workflow, version, trigger) of these requests, each with the indexes of
+ * its requests: their reads and definition checks are made once per target, the input per run.
  */
-async function countWebhookCall(
-  tx: DbOrTx,
-  webhookId: string,
-  rateLimit: WebhookRateLimit | undefined,
-): Promise<number> {
-  const triggered = sql`update ${workflowWebhooks} set trigger_count = trigger_count + 1, last_triggered_at = now()
-    where id = ${webhookId}`;
-  if (!rateLimit) {
-    await tx.execute(triggered);
-    return 0;
-  }
-  const [row] = await tx.execute<{ count: number }>(sql`
-    with hit as (
-      insert into ${rateLimitCounters} (key, window_start, count)
-      values (${rateLimit.key}, to_timestamp(floor(extract(epoch from now()) / ${rateLimit.windowSeconds}) * ${rateLimit.windowSeconds}), 1)
-      on conflict (key, window_start) do update set count = ${rateLimitCounters}.count + 1
-      returning count
-    ), triggered as (
-      update ${workflowWebhooks} set trigger_count = trigger_count + 1, last_triggered_at = now()
-      where id = ${webhookId} and (select count from hit) <= ${rateLimit.limit}
-    )
-    select count from hit`);
-  return row!.count;
+function runTargetsOf(requests: RunRequest[]): { request: RunRequest; runs: number[] }[] {
+  const targets: { key: string; request: RunRequest; runs: number[] }[] = [];
+  requests.forEach((request, r) => {
+    const key = JSON.stringify([
+      request.ownerId,
+      request.workflowId,
+      request.versionId ?? null,
+      request.versionTag ?? null,
+      request.trigger,
+    ]);
+    const same = targets.find((t) => t.key === key && t.request.registry === request.registry);
+    if (same) same.runs.push(r);
+    else targets.push({ key, request, runs: [r] });
+  });
+  return targets;
 }
 
-/**
- * Starts the run of an authenticated call in one transaction with its log row (see the header),
- * counting it against `rateLimit` there too: an accepted call is one commit. A repeated message id
- * is answered before the limit is counted. The two hot rows every call of a webhook writes (its
- * counter and its trigger count) are written last, so concurrent calls wait on their locks only
- * for the commit. `prepareRun` failures (input failing the schema, a missing tag …) are thrown and
- * leave nothing, the rate-limit hit included: the caller counts refused calls itself.
- */
+/** The runs earlier accepted calls with these message ids started, in one statement. */
+async function findAcceptedWebhookCalls(
+  db: DbOrTx,
+  messages: { webhookId: string; messageId: string }[],
+): Promise<{ webhookId: string; messageId: string; executionId: string | null }[]> {
+  if (messages.length === 0) return [];
+  return db
+    .select({
+      webhookId: webhookLogs.webhookId,
+      messageId: sql<string>`${webhookLogs.messageId}`,
+      executionId: webhookLogs.executionId,
+    })
+    .from(webhookLogs)
+    .where(
+      and(
+        eq(webhookLogs.outcome, 'accepted'),
+        sql`(${webhookLogs.webhookId}, ${webhookLogs.messageId}) in (
+          select * from unnest(${sql.param(messages.map((m) => m.webhookId))}::uuid[],
+            ${sql.param(messages.map((m) => m.messageId))}::text[]))`,
+      ),
+    );
+}
+
+/** `acceptWebhookCalls` for one call: its answer, or its checks' error thrown. */
 export async function acceptWebhookCall(
   db: Db,
   queue: RunQueue,
-  call: {
-    log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>;
-    run: RunRequest;
-    rateLimit?: WebhookRateLimit | undefined;
-  },
+  call: WebhookCallToAccept,
 ): Promise<AcceptedWebhookCall> {
-  try {
-    return await transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
-      // The log row and the run's reads in one round trip (pipelined): the first is the
-      // duplicate guard, and a duplicate is answered whatever the reads found.
-      const [logged, checked] = await Promise.allSettled([
-        tx
-          .insert(webhookLogs)
-          .values(logValues({ ...call.log, outcome: 'accepted', status: 202 }))
-          .onConflictDoNothing({
-            target: [webhookLogs.webhookId, webhookLogs.messageId],
-            where: sql`outcome = 'accepted' and message_id is not null`,
-          })
-          .returning({ id: webhookLogs.id }),
-        prepareRun(tx, call.run),
-      ]);
-      if (logged.status === 'rejected') throw logged.reason;
-      const [logRow] = logged.value;
-      if (!logRow) {
-        const first = await findAcceptedWebhookCall(tx, call.log.webhookId, call.log.messageId ?? '');
-        // Rolled back: the checks may have written (a draft auto-committed for the run).
-        throw new DuplicateCall(first?.executionId ?? null);
-      }
-      if (checked.status === 'rejected') throw checked.reason;
-      const { id: executionId } = await createExecution(tx, queue.jobs, checked.value);
-      // The rest in one more round trip: the link, the wake-up and the counters — the hot rows
-      // every call of this webhook waits for until the commit, so they come at the very end.
-      const [, , count] = await Promise.all([
-        tx.update(webhookLogs).set({ executionId }).where(eq(webhookLogs.id, logRow.id)),
-        runsReady(),
-        countWebhookCall(tx, call.log.webhookId, call.rateLimit),
-      ]);
-      if (call.rateLimit && count > call.rateLimit.limit) throw new OverRateLimit(count);
-      return { duplicate: false, executionId, logId: logRow.id };
-    });
-  } catch (error) {
-    if (error instanceof OverRateLimit) return { rateLimited: true, count: error.count };
-    if (error instanceof DuplicateCall) return { duplicate: true, executionId: error.executionId };
-    throw error;
-  }
+  const [answer] = await acceptWebhookCalls(db, queue, [call]);
+  if (answer!.status === 'rejected') throw answer!.reason;
+  return answer!.value;
 }
 
 /** How long and how many logged calls maintenance keeps per webhook. */
