@@ -341,7 +341,10 @@ export function createProviderRouter(options: ProviderRouterOptions) {
       // Circuits are a protection, not a gate: with their store unreachable (a database restart),
       // the call goes ahead as if closed rather than failing a step that could have succeeded.
       const decision = await options.breakers.check(ref).catch((err: unknown) => {
-        log?.warn({ err, provider: ref.provider, model: ref.model }, 'circuit state unavailable; calling anyway');
+        log?.warn(
+          { err, provider: ref.provider, model: ref.model },
+          'circuit state unavailable; calling anyway',
+        );
         return { allowed: true, probe: false } as const;
       });
       if (!decision.allowed) {

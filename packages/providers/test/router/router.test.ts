@@ -59,7 +59,9 @@ function makeRouter(options: { sleeps?: number[]; random?: () => number; brokenB
   return createProviderRouter({
     adapters: createAdapters({ openai: { apiKey: 'sk-test' }, anthropic: { apiKey: 'sk-ant-test' } }),
     prices: createPriceBook(db, { cacheMs: 0 }),
-    breakers: options.brokenBookkeeping ? { ...breakers, check: lostDatabase, record: lostDatabase } : breakers,
+    breakers: options.brokenBookkeeping
+      ? { ...breakers, check: lostDatabase, record: lostDatabase }
+      : breakers,
     modelMap: createModelMap(db),
     latency: createLatencyStats(db, { cacheMs: 0 }),
     events: options.brokenBookkeeping
