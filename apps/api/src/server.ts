@@ -193,6 +193,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           nodeRegistry,
           runs,
           runEvents,
+          invalidations,
         };
       },
       // The error formatter turns a database outage into 503; tell clients when to retry.

@@ -2,7 +2,7 @@
  * tRPC setup: the request context, the one error formatter, and the procedure builders every
  * router uses. Domain errors thrown by packages become tRPC errors here and nowhere else.
  */
-import type { Database, Db, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
+import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
 import {
   DomainError,
   type DomainErrorCode,
@@ -45,6 +45,8 @@ export interface Context {
   runs: RunQueue;
   /** Live run events of this process (one LISTEN, fanned out to subscriptions). */
   runEvents: RunEventFeed;
+  /** This process's caches of rarely changing rows; a mutation drops what it changed (`invalidate`). */
+  invalidations: InvalidationFeed;
 }
 
 const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPCError['code']> = {

@@ -93,20 +93,35 @@ export function createRunDispatcher(options: RunDispatcherOptions) {
       fetchAgain = false;
       const free = concurrency - held.size;
       if (free <= 0 || stopped) return;
-      let fetched: {
-        count: number;
-        claimed: { job: RunQueueJob; run: ClaimedRun; abort: AbortController }[];
-      };
-      try {
-        fetched = await fetchAndClaim(free);
-      } catch (err) {
-        // The next wake-up or poll tries again; a database outage is reported by whoever notices.
-        logger.error({ err }, 'could not fetch runs');
-        return;
-      }
-      backlog = fetched.count === free;
+      const fetched = await fetchAndClaimOrIsolate(free);
+      // Database trouble: the next wake-up or poll tries again.
+      if (!fetched) return;
+      backlog = fetched.count === free || fetched.isolated;
       for (const { job, run, abort } of fetched.claimed) start(job, run, abort);
     } while (fetchAgain || (backlog && held.size < concurrency));
+  }
+
+  /**
+   * `fetchAndClaim`, but a job whose claim always fails (a poison job) must not stop the queue
+   * behind it: when a batch fails, the jobs are taken one at a time, and a job that fails alone is
+   * set aside (failed, so pg-boss retries it with backoff and in the end dead-letters it). Null when
+   * nothing could be fetched at all (the database is down).
+   */
+  async function fetchAndClaimOrIsolate(limit: number) {
+    try {
+      return { ...(await fetchAndClaim(limit)), isolated: false };
+    } catch (err) {
+      logger.error({ err }, 'could not fetch and claim runs');
+      let cause = err;
+      if (limit > 1) {
+        try {
+          return { ...(await fetchAndClaim(1)), isolated: true };
+        } catch (alone) {
+          cause = alone;
+        }
+      }
+      return (await setAsideFirst(cause)) ? { count: 0, claimed: [], isolated: true } : null;
+    }
   }
 
   async function fetchAndClaim(limit: number) {
@@ -121,10 +136,36 @@ export function createRunDispatcher(options: RunDispatcherOptions) {
         const abort = new AbortController();
         const step = await runs.claim(tx, runJobOf(job, abort.signal));
         if (step.outcome === 'claimed') claimed.push({ job, run: step.run, abort });
-        else await boss.complete('run', attemptOf(job), { outcome: step.outcome }, onTransaction(tx));
+        // No output: pg-boss's completion through our connection takes none (it would arrive unserialised).
+        else await boss.complete('run', attemptOf(job), null, onTransaction(tx));
       }
       return { count: jobs.length, claimed };
     });
+  }
+
+  /**
+   * After the first job in line failed its claim alone: fetch it (outside a transaction with the
+   * claim) and fail it. When the database is down this fails too and nothing happens; a healthy job
+   * caught by it (a transient error) is only retried a second later.
+   */
+  async function setAsideFirst(cause: unknown): Promise<boolean> {
+    try {
+      const [job] = await boss.fetch<JobData<'run'>>('run', {
+        batchSize: 1,
+        groupConcurrency: RUN_GROUP_CONCURRENCY,
+      });
+      if (!job) return false;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      await boss.fail('run', attemptOf(job), { message: `its claim failed: ${message}` });
+      logger.warn(
+        { jobId: job.id, executionId: job.data.executionId },
+        'run job set aside after its claim failed',
+      );
+      return true;
+    } catch (err) {
+      logger.warn({ err }, 'could not set a run job aside');
+      return false;
+    }
   }
 
   function runJobOf(job: RunQueueJob, signal: AbortSignal): RunJob {

@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 /**
  * Runs through a real runner (in this process) on a real database and queue, with the real LLM
  * client and fallback router on the offline mock provider: what gets persisted, cancellation,
  * the per-workflow concurrency limit, draining a backlog, and giving up on abandoned runs.
  */
 import {
+  announceRunsReady,
   cancelExecution,
   claimExecution,
   createJobSender,
@@ -119,13 +121,33 @@ async function waitForStep(ownerId: string, id: string, nodeId: string, status: 
 }
 
 describe('scheduling runs', () => {
+  it('keeps the queue moving past jobs whose run is gone or whose claim fails', async () => {
+    // A run deleted with its workflow while queued: nothing to do, the job is completed.
+    const gone = await jobs.sender.send('run', { executionId: randomUUID() });
+    // A job no claim can handle (not a run id at all): set aside, retried later, never blocking.
+    const poison = await jobs.sender.send('run', { executionId: 'not-a-run-id' });
+    await announceRunsReady(database.db, 2);
+    const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
+    const { id } = await startRun(database.db, jobs.sender, owner);
+    expect((await waitForRun(database.db, owner, id)).status).toBe('succeeded');
+    const states = async () =>
+      Object.fromEntries(
+        (
+          await database.sql<{ id: string; state: string }[]>`
+            select id, state::text from pgboss.job where id in ${database.sql([gone!, poison!])}`
+        ).map((row) => [row.id === gone ? 'gone' : 'poison', row.state]),
+      );
+    await expect.poll(states, { timeout: 10_000, interval: 50 }).toMatchObject({ gone: 'completed' });
+    expect(['retry', 'failed']).toContain((await states()).poison);
+  });
+
   it('completes the run job in the transaction that records the run end', async () => {
     const owner = await ownerWithWorkflow(database.db, agentChain(['echo']));
     const { id } = await startRun(database.db, jobs.sender, owner);
     expect((await waitForRun(database.db, owner, id)).status).toBe('succeeded');
     const [row] = await database.sql<{ job: string; state: string; run: string }[]>`
       select j.xmin::text as job, j.state::text as state, e.xmin::text as run
-      from pgboss.job j join executions e on e.id = (j.data->>'executionId')::uuid
+      from pgboss.job j join executions e on e.id::text = j.data->>'executionId'
       where j.name = 'run' and e.id = ${id}`;
     expect(row).toEqual({ job: row!.run, state: 'completed', run: row!.run });
   });

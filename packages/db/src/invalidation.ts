@@ -31,6 +31,12 @@ export interface InvalidationFeed {
   /** Resolves once the LISTEN is in place. Until then caches load every time. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Drops `topic`'s entries (or only `key`'s) in this process now. The process that made a change
+   * calls it after the commit, so its own next read is fresh at once; other processes follow when
+   * the notice arrives (milliseconds).
+   */
+  invalidate(topic: string, key?: string): void;
   /** A cache of `topic` whose entries live at most `ttlMs`. */
   cache<V>(topic: string, options: { ttlMs: number; load: (key: string) => Promise<V> }): Cache<V>;
 }
@@ -94,6 +100,9 @@ export function createInvalidationFeed(
       listening = false;
       invalidateAll();
       await current?.unlisten().catch((error: unknown) => options.onError?.(error));
+    },
+    invalidate(topic, key) {
+      for (const cache of caches.get(topic) ?? []) cache.invalidate(key);
     },
     cache<V>(topic: string, cacheOptions: { ttlMs: number; load: (key: string) => Promise<V> }): Cache<V> {
       const entries = new Map<string, Entry<V>>();

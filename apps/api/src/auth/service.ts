@@ -146,7 +146,10 @@ export function createAuthService(
     },
 
     async logout(sessionTokenHash: string | null) {
-      if (sessionTokenHash) await deleteSession(db, sessionTokenHash);
+      if (!sessionTokenHash) return;
+      await deleteSession(db, sessionTokenHash);
+      // This process refuses it from the next request on; others when the notice arrives.
+      options.invalidations?.invalidate(AUTH_INVALIDATION_TOPIC, sessionTokenHash);
     },
 
     /** The user behind a session or API token, or null for anything unknown, expired or revoked. */
@@ -176,6 +179,8 @@ export function createAuthService(
 
     async revokeApiToken(userId: string, id: string) {
       if (!(await revokeApiToken(db, userId, id))) throw new NotFoundError('API token');
+      // The token's hash is not at hand: drop this process's cached lookups (rare, and cheap to redo).
+      options.invalidations?.invalidate(AUTH_INVALIDATION_TOPIC);
     },
   };
 }

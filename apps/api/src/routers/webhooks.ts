@@ -16,6 +16,7 @@ import {
   rotateWebhookSecret,
   updateWebhook,
   WEBHOOK_AUTH_MODES,
+  WEBHOOK_INVALIDATION_TOPIC,
   type WebhookSummary,
 } from '@swarm/db';
 import { checkExpressionSyntax, DomainError } from '@swarm/engine';
@@ -126,11 +127,13 @@ export const webhooksRouter = {
   update: authedProcedure.input(z.object({ id, ...settings })).mutation(async ({ ctx, input }) => {
     const { id: webhookId, ...patch } = input;
     const webhook = await updateWebhook(ctx.db, ctx.user.id, webhookId, patch);
+    ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC, webhookId);
     return present(webhook, publicBaseUrl(ctx.req));
   }),
 
   delete: authedProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
     await deleteWebhook(ctx.db, ctx.user.id, input.id);
+    ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC, input.id);
     return { ok: true as const };
   }),
 
@@ -161,6 +164,7 @@ export const webhooksRouter = {
         encryptWebhookSecret(ctx.secretKeys, ctx.user.id, input.id, secret),
         grace > 0 ? new Date(Date.now() + grace * 1000) : null,
       );
+      ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC, input.id);
       const base = publicBaseUrl(ctx.req);
       return {
         ...present(webhook, base),

@@ -5,6 +5,7 @@ import {
   getWorkflow,
   listWorkflows,
   updateWorkflow,
+  WEBHOOK_INVALIDATION_TOPIC,
 } from '@swarm/db';
 import {
   emptyDefinition,
@@ -80,6 +81,8 @@ export const workflowsRouter = {
 
   delete: authedProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
     await deleteWorkflow(ctx.db, ctx.user.id, input.id);
+    // Its webhooks went with it (ids unknown here): drop this process's cached webhooks.
+    ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC);
     return { ok: true };
   }),
 
