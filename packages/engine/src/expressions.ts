@@ -82,14 +82,31 @@ function limitsWith(overrides?: Partial<ExpressionLimits>): ExpressionLimits {
   return { ...DEFAULT_EXPRESSION_LIMITS, ...overrides };
 }
 
+/**
+ * Compiled expressions by limits and source, least recently used first out. Parsing and setting up
+ * jsonata's function library cost ~50 µs per expression, more than most evaluations; a workflow runs
+ * the same few expressions over and over. Sharing is safe: jsonata 2.x evaluates in a fresh frame
+ * per call, and nothing here assigns bindings or registers functions on a compiled expression.
+ */
+const compiled = new Map<string, jsonata.Expression>();
+const COMPILED_CACHE_SIZE = 500;
+
 /** Parses an expression, throwing `ExpressionError` with the position of a syntax error. */
 export function compileExpression(source: string, overrides?: Partial<ExpressionLimits>): jsonata.Expression {
   const limits = limitsWith(overrides);
   if (typeof source !== 'string' || source.trim() === '') throw new ExpressionError('expression is empty');
   if (source.length > limits.maxLength)
     throw new ExpressionError(`expression longer than ${limits.maxLength} characters`);
+  const key = `${limits.timeoutMs}/${limits.maxDepth}/${limits.maxSequence}\n${source}`;
+  const hit = compiled.get(key);
+  if (hit) {
+    compiled.delete(key);
+    compiled.set(key, hit);
+    return hit;
+  }
+  let expression: jsonata.Expression;
   try {
-    return jsonata(source, {
+    expression = jsonata(source, {
       timeout: limits.timeoutMs,
       stack: limits.maxDepth,
       sequence: limits.maxSequence,
@@ -98,6 +115,9 @@ export function compileExpression(source: string, overrides?: Partial<Expression
   } catch (err) {
     throw new ExpressionError(`invalid expression: ${describeFailure(err, limits)}`, { cause: err });
   }
+  compiled.set(key, expression);
+  if (compiled.size > COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
+  return expression;
 }
 
 /** The problem with an expression's syntax, or null (for validation: never evaluates it). */

@@ -73,6 +73,20 @@ describe('expressions', () => {
     expect(await evaluateExpression('input.missing', scope)).toBeNull();
   });
 
+  it('reuses a compiled expression safely: concurrent evaluations each see their own input', async () => {
+    // jsonata evaluates asynchronously, so the evaluations interleave on the one compiled expression.
+    const source = '($x := value; $sum([1..20]) > 0 ? $x * 2 : 0)';
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => evaluateExpression(source, { value: i })),
+    );
+    expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
+    // A different limit is a different compiled expression: its own limit applies.
+    await expect(evaluateExpression('[1..1000]', {}, { maxSequence: 10 })).rejects.toThrow(
+      /longer than 10 items/,
+    );
+    expect(await evaluateExpression('$count([1..1000])', {})).toBe(1000);
+  });
+
   it('stops endless recursion, huge sequences and overlong sources with clear expression errors', async () => {
     const tailLoop = evaluateExpression('( $f := function($x){ $f($x) }; $f(1) )', {}, { timeoutMs: 100 });
     await expect(tailLoop).rejects.toThrow(ExpressionError);
