@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type AttemptRecord, sampleWorkflowDefinition, type WorkflowDefinition } from '@swarm/engine';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobSender } from '../jobs.ts';
+import { describe, expect, it } from 'vitest';
 import { createRunEventFeed, type RunEventSignal } from '../run-events.ts';
-import { useTestDatabase } from '../testing/vitest.ts';
+import { useJobSender, useTestDatabase } from '../testing/vitest.ts';
 import {
   cancelExecution,
   claimExecution,
@@ -23,15 +22,7 @@ import { createUser } from './users.ts';
 import { createWorkflow } from './workflows.ts';
 
 const database = useTestDatabase();
-let jobs: ReturnType<typeof createJobSender>;
-
-beforeAll(async () => {
-  jobs = createJobSender(database);
-  await jobs.start();
-});
-afterAll(async () => {
-  await jobs?.stop();
-});
+const jobs = useJobSender(database);
 
 let userCount = 0;
 async function ownerWithWorkflow(definition: WorkflowDefinition = sampleWorkflowDefinition()) {

@@ -5,10 +5,10 @@
  * that cannot start, and retries of failed scheduled runs.
  */
 import { createNodeRegistry, type WorkflowDefinitionInput } from '@swarm/engine';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../client.ts';
 import { createJobSender } from '../jobs.ts';
-import { useTestDatabase } from '../testing/vitest.ts';
+import { useJobSender, useTestDatabase } from '../testing/vitest.ts';
 import { claimExecution, finishExecution } from './executions.ts';
 import {
   createSchedule,
@@ -30,15 +30,7 @@ import { createWorkflow, updateWorkflow } from './workflows.ts';
 
 const database = useTestDatabase();
 const registry = createNodeRegistry();
-let jobs: ReturnType<typeof createJobSender>;
-
-beforeAll(async () => {
-  jobs = createJobSender(database);
-  await jobs.start();
-});
-afterAll(async () => {
-  await jobs?.stop();
-});
+const jobs = useJobSender(database);
 // Every test drives its own clock: no schedule of one test may be due in the next.
 afterEach(async () => {
   await database.sql`delete from workflow_schedules`;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createNodeRegistry, NotFoundError, sampleWorkflowDefinition } from '@swarm/engine';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobSender } from '../jobs.ts';
-import { useTestDatabase } from '../testing/vitest.ts';
+import { describe, expect, it } from 'vitest';
+import { useJobSender, useTestDatabase } from '../testing/vitest.ts';
 import { createUser } from './users.ts';
 import {
   acceptWebhookCalls,
@@ -91,14 +90,7 @@ describe('pruneWebhookLogs', () => {
 
 describe('acceptWebhookCalls (group commit)', () => {
   const registry = createNodeRegistry();
-  let jobs: ReturnType<typeof createJobSender>;
-  beforeAll(async () => {
-    jobs = createJobSender(database);
-    await jobs.start();
-  });
-  afterAll(async () => {
-    await jobs?.stop();
-  });
+  const jobs = useJobSender(database);
   const accept = (calls: WebhookCallToAccept[]) =>
     acceptWebhookCalls(database.db, { jobs: jobs.sender, wakeup: null }, calls);
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, inject } from 'vitest';
 import type { TestProject } from 'vitest/node';
+import { createJobSender } from '../jobs.ts';
 import { createTestDatabase, findTestServer, prepareTestTemplate, type TestDatabase } from './index.ts';
 
 declare module 'vitest' {
@@ -38,4 +39,27 @@ export function useTestDatabase(): TestDatabase {
     await handle.drop?.();
   });
   return handle;
+}
+
+/**
+ * A send-only pg-boss client on the test file's database (`useTestDatabase()`), started before the
+ * file's tests and stopped after them. Read `sender`/`boss` inside tests and hooks.
+ */
+export function useJobSender(database: TestDatabase) {
+  let jobs: ReturnType<typeof createJobSender> | undefined;
+  beforeAll(async () => {
+    jobs = createJobSender(database);
+    await jobs.start();
+  });
+  afterAll(async () => {
+    await jobs?.stop();
+  });
+  return {
+    get sender() {
+      return jobs!.sender;
+    },
+    get boss() {
+      return jobs!.boss;
+    },
+  };
 }
