@@ -51,8 +51,7 @@ try {
   const logFrom = statSync(LOG).size;
   const commitsBefore = await xactCommits(database.sql);
   for (let i = 0; i < RUNS; i++) {
-    const run = await swarm.runs.start.mutate({ workflowId: workflow.id, input: { query: `run ${i}` } });
-    void run;
+    await swarm.runs.start.mutate({ workflowId: workflow.id, input: { query: `run ${i}` } });
   }
   const waited = await waitForFinishedRuns(database.sql, RUNS, 60_000, 100);
   await sleep(PG_STATS_FLUSH_MS);

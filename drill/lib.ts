@@ -290,6 +290,28 @@ export function checkAudit(checks: Checks, audit: StepAudit, expectedRuns: numbe
   );
 }
 
+/**
+ * Waits (up to `timeoutMs`) until all `runs` of the owner's workflow have ended, checks that they
+ * did (`late` says after what), then audits them into `checks`. Returns the audit.
+ */
+export async function checkAllEnded(
+  checks: Checks,
+  database: TestDatabase,
+  owner: Owner,
+  runs: number,
+  options: { timeoutMs: number; late: string },
+): Promise<StepAudit> {
+  const ended = await waitUntil(
+    async () => (await finishedCount(database, owner.workflowId)) === runs,
+    options.timeoutMs,
+    200,
+  );
+  checks.check(ended, `not every run ended ${options.late}`);
+  const audit = await auditRuns(database, owner);
+  checkAudit(checks, audit, runs);
+  return audit;
+}
+
 export interface SessionRow {
   pid: number;
   application_name: string;

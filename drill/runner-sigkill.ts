@@ -6,9 +6,8 @@ import type { TestDatabase } from '@swarm/db/testing';
 import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
 import {
   agentChain,
-  auditRuns,
   Checks,
-  checkAudit,
+  checkAllEnded,
   type Drill,
   finishedCount,
   ownerWithWorkflow,
@@ -56,14 +55,10 @@ export const runnerSigkill: Drill<{ runs: number; runners: number }> = {
       checks.check(signal === 'SIGKILL', `victim exited with ${signal}, not SIGKILL`);
       checks.check(held.length > 0, 'the victim held no run when killed (nothing was mid-flight)');
 
-      const allDone = await waitUntil(
-        async () => (await finishedCount(database, owner.workflowId)) === runs,
-        120_000,
-        250,
-      );
-      checks.check(allDone, 'not every run ended within 120 s of the kill');
-      const audit = await auditRuns(database, owner);
-      checkAudit(checks, audit, runs);
+      const audit = await checkAllEnded(checks, database, owner, runs, {
+        timeoutMs: 120_000,
+        late: 'within 120 s of the kill',
+      });
 
       // Finished steps of the killed attempt were kept, not redone: same row, attempt, finish time.
       const finishedAfter = new Map(

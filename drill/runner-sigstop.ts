@@ -7,9 +7,8 @@ import type { TestDatabase } from '@swarm/db/testing';
 import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
 import {
   agentChain,
-  auditRuns,
   Checks,
-  checkAudit,
+  checkAllEnded,
   type Drill,
   finishedCount,
   formatLockWaits,
@@ -225,14 +224,10 @@ export const runnerSigstop: Drill<{ runs: number; stepMs: number; settleMs: numb
       );
 
       // Runs whose takeover was blocked while it was frozen must still end, once, now.
-      const endedAfterWake = await waitUntil(
-        async () => (await finishedCount(database, owner.workflowId)) === runs,
-        60_000,
-        200,
-      );
-      checks.check(endedAfterWake, 'not every run ended within 60 s of SIGCONT');
-      const audit = await auditRuns(database, owner);
-      checkAudit(checks, audit, runs);
+      const audit = await checkAllEnded(checks, database, owner, runs, {
+        timeoutMs: 60_000,
+        late: 'within 60 s of SIGCONT',
+      });
       const takenOver = await database.sql<{ n: number }[]>`
         select count(*)::int as n from executions where id in ${database.sql(held)} and run_attempt = 2`;
       checks.check(

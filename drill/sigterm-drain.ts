@@ -5,11 +5,9 @@
 import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
 import {
   agentChain,
-  auditRuns,
   Checks,
-  checkAudit,
+  checkAllEnded,
   type Drill,
-  finishedCount,
   ownerWithWorkflow,
   scratchDatabase,
   startRuns,
@@ -57,14 +55,10 @@ export const sigtermDrain: Drill<{ runs: number; stepMs: number }> = {
         `${notLogged.length} in-flight runs without a 'run finished' line`,
       );
 
-      const allDone = await waitUntil(
-        async () => (await finishedCount(database, owner.workflowId)) === runs,
-        90_000,
-        200,
-      );
-      checks.check(allDone, 'not every run ended after the drain');
-      const audit = await auditRuns(database, owner);
-      checkAudit(checks, audit, runs);
+      const audit = await checkAllEnded(checks, database, owner, runs, {
+        timeoutMs: 90_000,
+        late: 'after the drain',
+      });
       checks.check(
         audit.resumed === 0,
         `${audit.resumed} runs needed a second attempt (abandoned by the drain)`,

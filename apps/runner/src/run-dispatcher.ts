@@ -241,10 +241,6 @@ export function createRunDispatcher(options: RunDispatcherOptions) {
     },
     /** Wakes the loop (the scheduler, when an occurrence it armed is due). */
     wake,
-    /** How many runs this runner executes right now. */
-    get running() {
-      return held.size;
-    },
     /**
      * Stops fetching and waits up to `drainMs` for runs in flight; the rest are interrupted (their
      * jobs failed, so another runner resumes them).

@@ -8,9 +8,9 @@
  * here instead, coalesced per process: the first run in a quiet period notifies inside its own
  * transaction (no extra commit; the runner wakes the moment the run is visible), and runs created
  * within the next `coalesceMs` share one trailing NOTIFY sent after their transactions committed.
- * The payload is how many runs were announced, so a runner wakes that many idle slots. A runner that
- * is busy does not need waking: it fetches again whenever a slot frees. Polling stays as the
- * fallback for a lost notice.
+ * The payload is how many runs were announced (for logs and tools; a woken runner fetches as many as
+ * it has free slots anyway). A runner that is busy does not need waking: it fetches again whenever
+ * a slot frees. Polling stays as the fallback for a lost notice.
  */
 import { sql } from 'drizzle-orm';
 import type postgres from 'postgres';
