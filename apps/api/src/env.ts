@@ -1,4 +1,5 @@
 /** The API's configuration, parsed once from the environment. Nothing else reads `process.env`. */
+import { expressionPoolEnv } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import { z } from 'zod';
 
@@ -70,6 +71,7 @@ export const apiEnvSchema = z
       .default(1024 * 1024),
     /** Third-party node type packages to load, comma-separated package names. */
     SWARM_NODE_PACKAGES: commaList,
+    ...expressionPoolEnv,
   })
   .superRefine((env, ctx) => {
     try {

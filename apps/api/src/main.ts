@@ -1,5 +1,6 @@
 /** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
 import { connectDatabase } from '@swarm/db';
+import { expressionPoolOptions } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import pino from 'pino';
 import { parseApiEnv, providerAdminEmails } from './env.ts';
@@ -21,6 +22,7 @@ const app = await buildApiServer({
   nodePackages: env.SWARM_NODE_PACKAGES,
   publicUrl: env.SWARM_PUBLIC_URL,
   webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+  expressionPool: expressionPoolOptions(env),
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

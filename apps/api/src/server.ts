@@ -17,7 +17,13 @@ import {
   type Database,
   type RunQueue,
 } from '@swarm/db';
-import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engine';
+import {
+  createExpressionPool,
+  createNodeRegistry,
+  type ExpressionPoolOptions,
+  jsonTextDepth,
+  loadNodePackages,
+} from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
@@ -59,6 +65,8 @@ export interface ApiServerOptions {
   publicUrl?: string | null | undefined;
   /** Largest webhook body (WEBHOOK_BODY_LIMIT_BYTES); default 1 MiB. */
   webhookBodyLimitBytes?: number | undefined;
+  /** The expression pool for webhook mappings and previews (EXPRESSION_* settings). */
+  expressionPool?: ExpressionPoolOptions | undefined;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -81,6 +89,10 @@ export async function buildApiServer(options: ApiServerOptions) {
       importPackage: options.importNodePackage ?? ((name) => import(name)),
     }),
   );
+
+  // Webhook mappings and previews are user JSONata: evaluated in worker processes, never here.
+  const expressions = createExpressionPool(options.expressionPool);
+  app.addHook('onClose', async () => expressions.close());
 
   // Runs are enqueued in the transaction that writes their row: pg-boss, send-only, over this pool.
   const queue = createJobSender(database, { onError: (err) => logger.error({ err }, 'queue error') });
@@ -165,6 +177,7 @@ export async function buildApiServer(options: ApiServerOptions) {
     runEvents,
     invalidations,
     nodeRegistry,
+    expressions,
     secretKeys,
     logger,
     bodyLimitBytes: options.webhookBodyLimitBytes,
@@ -191,6 +204,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           secretKeys,
           providerAdmins,
           nodeRegistry,
+          expressions,
           runs,
           runEvents,
           invalidations,

@@ -6,6 +6,7 @@ import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue
 import {
   DomainError,
   type DomainErrorCode,
+  type ExpressionEvaluator,
   formatPath,
   type NodeRegistry,
   type ValidationIssue,
@@ -41,6 +42,8 @@ export interface Context {
   providerAdmins: ReadonlySet<string> | null;
   /** Built-in node types plus those from SWARM_NODE_PACKAGES. */
   nodeRegistry: NodeRegistry;
+  /** Where user JSONata is evaluated (worker processes; never this event loop). */
+  expressions: ExpressionEvaluator;
   /** Where runs go: their jobs (enqueued inside the caller's transaction) and the runners' wake-up. */
   runs: RunQueue;
   /** Live run events of this process (one LISTEN, fanned out to subscriptions). */

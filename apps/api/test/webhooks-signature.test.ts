@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
-import { webhookCurlExample } from '@swarm/engine';
+import { sharedExpressionPool, webhookCurlExample } from '@swarm/engine';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { redactWebhookPath } from '../src/http/webhook-routes.ts';
@@ -213,8 +213,10 @@ describe('bodies, mapping and logged headers', () => {
 
   it('maps with JSONata over the body, $headers and $query, within limits', async () => {
     const context = { headers: { 'x-event': 'push' }, query: { source: 'gh' } };
+    const pool = sharedExpressionPool();
     await expect(
       mapWebhookInput(
+        pool,
         '{ "query": repository.name, "event": $headers."x-event", "from": $query.source }',
         {
           repository: { name: 'swarm' },
@@ -222,13 +224,15 @@ describe('bodies, mapping and logged headers', () => {
         context,
       ),
     ).resolves.toEqual({ query: 'swarm', event: 'push', from: 'gh' });
-    await expect(mapWebhookInput(null, { a: 1 }, context)).resolves.toEqual({ a: 1 });
-    await expect(mapWebhookInput('{ "a": ', {}, context)).rejects.toMatchObject({
+    await expect(mapWebhookInput(pool, null, { a: 1 }, context)).resolves.toEqual({ a: 1 });
+    await expect(mapWebhookInput(pool, '{ "a": ', {}, context)).rejects.toMatchObject({
       issues: [{ path: 'mapping', message: expect.stringMatching(/invalid expression/) }],
     });
-    await expect(mapWebhookInput('$error("no repository in this event")', {}, context)).rejects.toMatchObject(
-      { issues: [{ path: 'mapping', message: expect.stringMatching(/no repository/) }] },
-    );
+    await expect(
+      mapWebhookInput(pool, '$error("no repository in this event")', {}, context),
+    ).rejects.toMatchObject({
+      issues: [{ path: 'mapping', message: expect.stringMatching(/no repository/) }],
+    });
   });
 
   it('redacts signatures, authorization and cookies in logged headers', () => {

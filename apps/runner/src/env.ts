@@ -1,4 +1,5 @@
 /** The runner's configuration, parsed once from the environment. Nothing else reads `process.env`. */
+import { expressionPoolEnv } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import { z } from 'zod';
 
@@ -55,6 +56,7 @@ export const runnerEnvSchema = z
       .default(true),
     /** Third-party node type packages, comma-separated; the same list the API loads. */
     SWARM_NODE_PACKAGES: commaList,
+    ...expressionPoolEnv,
     /**
      * The `http` node refuses private, loopback and link-local addresses (after DNS resolution).
      * Self-hosters who must reach internal services allow CIDR ranges here (`10.0.0.0/8,…`), or

@@ -1,5 +1,5 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
-import { createNodeRegistry, loadNodePackages } from '@swarm/engine';
+import { createNodeRegistry, expressionPoolOptions, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
@@ -19,6 +19,7 @@ const runner = createRunner({
     allowPrivateNetworks: env.HTTP_NODE_ALLOW_PRIVATE_NETWORKS,
     allowedPrivateRanges: env.HTTP_NODE_ALLOWED_PRIVATE_RANGES,
   },
+  expressionPool: expressionPoolOptions(env),
   databaseUrl: env.DATABASE_URL,
   logger,
   poolSize: env.RUNNER_POOL_SIZE,

@@ -21,7 +21,14 @@ import {
   jobNames,
   QUEUE_SCHEMA,
 } from '@swarm/db';
-import { createNodeRegistry, type HttpSettings, type NodeRegistry, type RunLimits } from '@swarm/engine';
+import {
+  createExpressionPool,
+  createNodeRegistry,
+  type ExpressionPoolOptions,
+  type HttpSettings,
+  type NodeRegistry,
+  type RunLimits,
+} from '@swarm/engine';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import { type HandledJobName, type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
@@ -52,6 +59,8 @@ export interface RunnerOptions {
   registry?: NodeRegistry | undefined;
   runLimits?: RunLimits | undefined;
   http?: HttpSettings | undefined;
+  /** The pool evaluating `transform`/`condition` expressions (EXPRESSION_* settings). */
+  expressionPool?: ExpressionPoolOptions | undefined;
   /** Replaceable for tests; defaults to the real handlers. */
   handlers?: JobHandlers;
   /**
@@ -94,6 +103,8 @@ export function createRunner(options: RunnerOptions) {
   });
   const llm = (options.createLlm ?? defaultLlm)({ db: database.db, logger, invalidation });
   const registry = options.registry ?? createNodeRegistry();
+  // Users' JSONata runs in worker processes: one that blocks or eats memory stalls no other run.
+  const expressions = createExpressionPool(options.expressionPool);
   // The scheduler wakes the dispatcher when an occurrence it armed is due; the dispatcher needs the
   // run service, which tells the scheduler when a scheduled run ended.
   let wakeRuns = () => {};
@@ -124,6 +135,7 @@ export function createRunner(options: RunnerOptions) {
     onFinished: scheduler ? (executionId, status) => scheduler.runFinished(executionId, status) : undefined,
     limits: options.runLimits,
     http: options.http,
+    expressions,
     stepFlushMs: options.stepFlushMs,
   });
   const dispatcher = createRunDispatcher({
@@ -179,6 +191,7 @@ export function createRunner(options: RunnerOptions) {
       await dispatcher.stop(options.drainSeconds * 1000);
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
       await llm.close();
+      await expressions.close();
       await invalidation.stop();
       await events.stop();
       await database.close();

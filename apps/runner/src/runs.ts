@@ -46,6 +46,7 @@ import {
   type Tx,
 } from '@swarm/db';
 import {
+  type ExpressionEvaluator,
   type HttpSettings,
   type LlmClient,
   type NodeRegistry,
@@ -71,6 +72,8 @@ export interface RunServiceOptions {
   logger: Logger;
   limits?: RunLimits | undefined;
   http?: HttpSettings | undefined;
+  /** Where `transform`/`condition` expressions are evaluated (the runner's expression pool). */
+  expressions?: ExpressionEvaluator | undefined;
   /** How long a run waiting for a concurrency slot waits before its job is tried again. */
   deferSeconds?: number | undefined;
   /**
@@ -321,6 +324,7 @@ export function createRunService(options: RunServiceOptions) {
           llm: options.llm.forOwner(run.ownerId, run.workflowId),
           logger: log,
           http: options.http,
+          expressions: options.expressions,
         },
         priorSteps: run.priorSteps,
         signal: AbortSignal.any([cancel.signal, lost.signal]),

@@ -27,7 +27,8 @@
  */
 import type { WorkflowDefinition, WorkflowEdge, WorkflowNode } from './definition.ts';
 import { describeIssues } from './errors.ts';
-import { evaluateExpression } from './expressions.ts';
+import { sharedExpressionPool } from './expression-pool.ts';
+import { expressionReads } from './expressions.ts';
 import {
   type AnyNodeType,
   type EngineLogger,
@@ -208,6 +209,22 @@ function ancestorSets(
     sets.push(bits);
   }
   return sets;
+}
+
+/**
+ * `{ input, nodes }` as an expression reads it, with only the upstream outputs it names when it names
+ * them statically: the data goes to a worker process as JSON, and sending every ancestor's output
+ * would make each step's cost grow with the length of the graph before it.
+ */
+function expressionData(expression: string, scope: TemplateScope): unknown {
+  const reads = expressionReads(expression).nodes;
+  if (reads === 'all') return { input: scope.input, nodes: { ...scope.nodes } };
+  const nodes: Record<string, { output: unknown }> = {};
+  for (const id of reads) {
+    const entry = scope.nodes[id];
+    if (entry) nodes[id] = entry;
+  }
+  return { input: scope.input, nodes };
 }
 
 function measureOutput(output: unknown): number | string {
@@ -438,9 +455,10 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
       renderTemplate: (template) => renderTemplate(template, scope),
       renderTemplateValue: (value) => renderTemplateValue(value, scope),
       evaluateExpression: (expression, data) =>
-        evaluateExpression(
+        (services.expressions ?? sharedExpressionPool()).evaluate(
           expression,
-          data === undefined ? { input: scope.input, nodes: scope.nodes } : data,
+          data === undefined ? expressionData(expression, scope) : data,
+          { signal: stepController.signal },
         ),
     };
 

@@ -5,6 +5,12 @@
  * every evaluation runs with jsonata's guardrails (time, stack depth, sequence length) plus a length
  * limit on the source and a screen on regular expressions. Failures are `expression_error`s that
  * say which limit was hit.
+ *
+ * jsonata's time limit is checked between evaluation steps, so one builtin call (`$pad` building a
+ * 200 MB string) runs past it and blocks its thread. That is why evaluation itself happens only in
+ * the expression pool's worker threads (expression-pool.ts, which adds a hard deadline, a heap cap
+ * and size caps); this module is what those workers run. Compiling (parsing) stays in-process: it is
+ * linear in the source, which is at most `maxLength` characters.
  */
 import jsonata from 'jsonata';
 import { NodeError } from './node-type.ts';
@@ -162,20 +168,85 @@ export function expressionNodeReferences(source: string): string[] {
   return [...found];
 }
 
-/** Evaluates `source` over `data` within the limits; `undefined` (no match) comes back as `null`. */
-export async function evaluateExpression(
+export interface InThreadEvaluation {
+  limits?: Partial<ExpressionLimits> | undefined;
+  /** Extra `$name` bindings (a webhook mapping's `$headers` and `$query`). */
+  bindings?: Record<string, unknown> | undefined;
+}
+
+/**
+ * Evaluates `source` over `data` within the limits, on the calling thread; `undefined` (no match)
+ * comes back as `null`. Only expression workers call this: anywhere else, use an `ExpressionPool`.
+ */
+export async function evaluateInThisThread(
   source: string,
   data: unknown,
-  overrides?: Partial<ExpressionLimits>,
+  options: InThreadEvaluation = {},
 ): Promise<unknown> {
-  const limits = limitsWith(overrides);
+  const limits = limitsWith(options.limits);
   const expression = compileExpression(source, limits);
   try {
-    const result = await expression.evaluate(data);
+    const result = await expression.evaluate(data, options.bindings);
     return toPlainJson(result);
   } catch (err) {
+    if (err instanceof ExpressionError) throw err;
     throw new ExpressionError(`expression failed: ${describeFailure(err, limits)}`, { cause: err });
   }
+}
+
+/**
+ * What of `{ input, nodes }` an expression can read: the ids of the nodes it names statically
+ * (`nodes.<id>...`), or `all` when it may reach `nodes` dynamically (`nodes.*`, `$lookup(nodes, x)`,
+ * `$`/`$$`, `%`, `**`, `$eval`). Lets a caller send a worker only the upstream outputs it reads, so a
+ * step's cost does not grow with the number of nodes before it. Conservative: anything unclear is `all`.
+ */
+export function expressionReads(source: string): { nodes: 'all' | readonly string[] } {
+  const cached = readsCache.get(source);
+  if (cached) return cached;
+  let reads: { nodes: 'all' | readonly string[] };
+  try {
+    reads = scanReads(compileExpression(source).ast());
+  } catch {
+    reads = { nodes: 'all' };
+  }
+  readsCache.set(source, reads);
+  if (readsCache.size > COMPILED_CACHE_SIZE) readsCache.delete(readsCache.keys().next().value as string);
+  return reads;
+}
+
+const readsCache = new Map<string, { nodes: 'all' | readonly string[] }>();
+
+function scanReads(ast: jsonata.ExprNode): { nodes: 'all' | readonly string[] } {
+  const ids = new Set<string>();
+  // Name nodes that are the `<id>` or `nodes` of a static `nodes.<id>` path: not dynamic uses.
+  const accounted = new Set<object>();
+  const stack: unknown[] = [ast];
+  let visited = 0;
+  while (stack.length > 0) {
+    if (visited++ > 100_000) return { nodes: 'all' };
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    const expr = node as jsonata.ExprNode & { procedure?: jsonata.ExprNode };
+    const type = expr.type as string;
+    if (type === 'parent' || type === 'wildcard' || type === 'descendant') return { nodes: 'all' };
+    if (type === 'variable' && (expr.value === '' || expr.value === '$')) return { nodes: 'all' };
+    if (type === 'function' && expr.procedure?.value === 'eval') return { nodes: 'all' };
+    if (type === 'path' && Array.isArray(expr.steps)) {
+      const [first, second] = expr.steps;
+      if (first?.type === 'name' && first.value === 'nodes' && second?.type === 'name') {
+        ids.add(String(second.value));
+        accounted.add(first);
+      }
+    }
+    if (type === 'name' && expr.value === 'nodes' && !accounted.has(expr)) return { nodes: 'all' };
+    // Visit path steps last-pushed-first so a path is seen before its own steps.
+    for (const value of Object.values(expr)) if (value && typeof value === 'object') stack.push(value);
+  }
+  return { nodes: [...ids] };
 }
 
 /**

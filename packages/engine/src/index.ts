@@ -3,6 +3,7 @@ export * from './cron.ts';
 export * from './definition.ts';
 export * from './errors.ts';
 export * from './executor.ts';
+export * from './expression-pool.ts';
 export * from './expressions.ts';
 export * from './json-safety.ts';
 export * from './node-packages.ts';

@@ -41,9 +41,20 @@ export interface HttpSettings {
   userAgent?: string | undefined;
 }
 
+/** Evaluates user JSONata off the caller's event loop (an `ExpressionPool`). */
+export interface ExpressionEvaluator {
+  evaluate(
+    source: string,
+    data: unknown,
+    options?: { bindings?: Record<string, unknown> | undefined; signal?: AbortSignal | undefined },
+  ): Promise<unknown>;
+}
+
 /** What the runner hands the executor once per run; nodes see it as `ctx.services`. */
 export interface RunServices {
   llm?: LlmClient | undefined;
+  /** Where `transform`/`condition` expressions run; without one, the process's shared pool. */
+  expressions?: ExpressionEvaluator | undefined;
   logger?: EngineLogger | undefined;
   http?: HttpSettings | undefined;
 }
@@ -70,7 +81,10 @@ export interface NodeContext {
   renderTemplate(template: string): string;
   /** Renders every string inside a JSON value; a string that is exactly one placeholder keeps the value's type. */
   renderTemplateValue(value: unknown): unknown;
-  /** Evaluates JSONata over `{ input, nodes }` (or `data`), with the engine's time and depth limits. */
+  /**
+   * Evaluates JSONata over `{ input, nodes }` (or `data`) in the expression pool, with the engine's
+   * limits and a hard deadline; the step's abort signal stops it.
+   */
   evaluateExpression(expression: string, data?: unknown): Promise<unknown>;
 }
 
@@ -128,12 +142,12 @@ export type AnyNodeType = NodeTypeDefinition<any>;
 
 /** A coded failure a node throws on purpose; any other error becomes `node_failed`. */
 export class NodeError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  // A plain field, not a parameter property: expression workers load this file with Node's own
+  // type stripping, which takes erasable syntax only.
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.code = code;
     this.name = 'NodeError';
   }
 }

@@ -7,6 +7,14 @@
  * Missing values render as the empty string: a branch that was skipped, or an optional input field
  * left out, must not fail the run. Malformed placeholders and references to nodes that don't run
  * before the node are caught when the workflow is validated, so the only runtime surprise is "".
+ *
+ * Why templates are rendered in-process while expressions go to worker processes: rendering cannot
+ * block. Placeholders are found by one forward scan with `indexOf` (no regular expression that could
+ * backtrack), each is parsed by a sticky, anchored step pattern that never backtracks across steps,
+ * and each path step is one own-property lookup. A value is turned into text once per placeholder
+ * source (JSON of a node output the executor already capped at its size limit), and the rendered
+ * text stops at `MAX_RENDERED_LENGTH`: a 200,000-character template repeating a 1 MB output fails
+ * with an error instead of building gigabytes. So the work is linear in the template plus that cap.
  */
 import { NodeError } from './node-type.ts';
 
@@ -27,10 +35,33 @@ export interface TemplateScope {
   nodes: Readonly<Record<string, { output: unknown }>>;
 }
 
-const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 const NAME = /^[A-Za-z0-9_$-]+/;
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_TEMPLATE_LENGTH = 200_000;
+/** Longest text a template may render to (characters). */
+export const MAX_RENDERED_LENGTH = 10_000_000;
+
+/**
+ * The `{{…}}` placeholders of a template, in order: each with its inner text (trimmed) and span.
+ * Same rule as `/\{\{\s*([^{}]*?)\s*\}\}/g` — the innermost `{{` whose `}}` follows with no
+ * brace in between — found in one forward scan, so no input makes it slower than linear.
+ */
+function* placeholderSpans(template: string): Generator<{ start: number; end: number; inner: string }> {
+  let from = 0;
+  for (;;) {
+    const close = template.indexOf('}}', from);
+    if (close < 0) return;
+    // The nearest brace before this `}}` decides: a `{{` ending right there opens a placeholder.
+    let open = close - 1;
+    while (open >= from && template[open] !== '{' && template[open] !== '}') open--;
+    if (open >= from + 1 && template[open] === '{' && template[open - 1] === '{') {
+      yield { start: open - 1, end: close + 2, inner: template.slice(open + 1, close).trim() };
+      from = close + 2;
+    } else {
+      from = close + 1;
+    }
+  }
+}
 
 export class TemplateError extends NodeError {
   constructor(message: string) {
@@ -74,8 +105,8 @@ export function scanTemplate(template: string): {
     errors.push(`template longer than ${MAX_TEMPLATE_LENGTH} characters`);
     return { placeholders, errors };
   }
-  for (const match of template.matchAll(PLACEHOLDER)) {
-    const parsed = parsePlaceholder(match[1] ?? '');
+  for (const span of placeholderSpans(template)) {
+    const parsed = parsePlaceholder(span.inner);
     if (typeof parsed === 'string') errors.push(parsed);
     else placeholders.push(parsed);
   }
@@ -112,36 +143,67 @@ export function templateText(value: unknown): string {
   }
 }
 
-export function renderTemplate(template: string, scope: TemplateScope): string {
+/** Characters a render may still produce; one budget is shared by every string of a value. */
+interface RenderBudget {
+  left: number;
+}
+
+export function renderTemplate(
+  template: string,
+  scope: TemplateScope,
+  budget: RenderBudget = { left: MAX_RENDERED_LENGTH },
+): string {
   if (template.length > MAX_TEMPLATE_LENGTH)
     throw new TemplateError(`template longer than ${MAX_TEMPLATE_LENGTH} characters`);
-  return template.replace(PLACEHOLDER, (_whole, inner: string) => {
-    const parsed = parsePlaceholder(inner);
-    if (typeof parsed === 'string') throw new TemplateError(parsed);
-    return templateText(resolvePlaceholder(parsed, scope));
-  });
+  const parts: string[] = [];
+  const texts = new Map<string, string>();
+  let from = 0;
+  const add = (text: string) => {
+    budget.left -= text.length;
+    if (budget.left < 0)
+      throw new TemplateError(`templates render to more than ${MAX_RENDERED_LENGTH} characters`);
+    parts.push(text);
+  };
+  for (const span of placeholderSpans(template)) {
+    add(template.slice(from, span.start));
+    let text = texts.get(span.inner);
+    if (text === undefined) {
+      const parsed = parsePlaceholder(span.inner);
+      if (typeof parsed === 'string') throw new TemplateError(parsed);
+      text = templateText(resolvePlaceholder(parsed, scope));
+      texts.set(span.inner, text);
+    }
+    add(text);
+    from = span.end;
+  }
+  add(template.slice(from));
+  return parts.join('');
 }
 
 /**
  * Renders every string in a JSON value (an HTTP body, headers). A string that is exactly one
  * placeholder becomes the value itself, so `{"count": "{{nodes.n.output}}"}` keeps a number.
  */
-export function renderTemplateValue(value: unknown, scope: TemplateScope): unknown {
+export function renderTemplateValue(
+  value: unknown,
+  scope: TemplateScope,
+  budget: RenderBudget = { left: MAX_RENDERED_LENGTH },
+): unknown {
   if (typeof value === 'string') {
-    const only = /^\{\{\s*([^{}]*?)\s*\}\}$/.exec(value);
-    if (only) {
-      const parsed = parsePlaceholder(only[1] ?? '');
+    const first = placeholderSpans(value).next();
+    if (!first.done && first.value.start === 0 && first.value.end === value.length) {
+      const parsed = parsePlaceholder(first.value.inner);
       if (typeof parsed === 'string') throw new TemplateError(parsed);
       return resolvePlaceholder(parsed, scope) ?? null;
     }
-    return renderTemplate(value, scope);
+    return renderTemplate(value, scope, budget);
   }
-  if (Array.isArray(value)) return value.map((item) => renderTemplateValue(item, scope));
+  if (Array.isArray(value)) return value.map((item) => renderTemplateValue(item, scope, budget));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       if (FORBIDDEN.has(key)) continue;
-      out[key] = renderTemplateValue(item, scope);
+      out[key] = renderTemplateValue(item, scope, budget);
     }
     return out;
   }

@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
+  createExpressionPool,
   ExpressionError,
-  evaluateExpression,
+  type ExpressionLimits,
+  evaluateInThisThread,
   expressionNodeReferences,
+  expressionReads,
   renderTemplate,
   renderTemplateValue,
   scanTemplate,
@@ -68,6 +71,11 @@ describe('templates', () => {
 });
 
 describe('expressions', () => {
+  const pool = createExpressionPool({ workers: 2 });
+  afterAll(() => pool.close());
+  const evaluateExpression = (source: string, data: unknown, limits?: Partial<ExpressionLimits>) =>
+    pool.evaluate(source, data, { limits });
+
   it('evaluates JSONata and returns plain JSON (no match is null)', async () => {
     expect(await evaluateExpression('nodes.search.output.items.title', scope)).toEqual(['First', 'Second']);
     expect(await evaluateExpression('input.missing', scope)).toBeNull();
@@ -77,7 +85,7 @@ describe('expressions', () => {
     // jsonata evaluates asynchronously, so the evaluations interleave on the one compiled expression.
     const source = '($x := value; $sum([1..20]) > 0 ? $x * 2 : 0)';
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => evaluateExpression(source, { value: i })),
+      Array.from({ length: 50 }, (_, i) => evaluateInThisThread(source, { value: i })),
     );
     expect(results).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
     // A different limit is a different compiled expression: its own limit applies.
@@ -123,6 +131,25 @@ describe('expressions', () => {
       'a',
       'b',
     ]);
+  });
+
+  it('knows which upstream outputs an expression reads, and says "all" when it cannot tell', () => {
+    expect([...expressionReads('nodes.a.output.x & $string(nodes.b.output) & input.q').nodes].sort()).toEqual(
+      ['a', 'b'],
+    );
+    expect(expressionReads('1').nodes).toEqual([]);
+    for (const dynamic of [
+      'nodes',
+      'nodes.*.output',
+      '$lookup(nodes, "a")',
+      '$keys($$.nodes)',
+      'input.items[$.price > 1]',
+      'nodes.a.output.%.b',
+      '**.output',
+      '$eval("nodes.a.output")',
+      '*',
+    ])
+      expect(expressionReads(dynamic).nodes, dynamic).toBe('all');
   });
 
   it('has no way out to JavaScript', async () => {

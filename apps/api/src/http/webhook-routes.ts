@@ -28,7 +28,7 @@ import {
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
-import type { NodeRegistry } from '@swarm/engine';
+import type { ExpressionEvaluator, NodeRegistry } from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -67,6 +67,8 @@ export interface WebhookRouteDeps {
   /** Caches webhooks between calls (writers announce changes); absent: read on every call. */
   invalidations?: InvalidationFeed | undefined;
   nodeRegistry: NodeRegistry;
+  /** Where mappings are evaluated (the API's expression pool). */
+  expressions: ExpressionEvaluator;
   secretKeys: SecretKeyring | null;
   logger: Logger;
   bodyLimitBytes?: number | undefined;
@@ -97,6 +99,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     db: deps.db,
     runs: deps.runs,
     nodeRegistry: deps.nodeRegistry,
+    expressions: deps.expressions,
     log,
     // Concurrent deliveries share their transactions (group commit).
     acceptor: createWebhookAcceptor(deps.db, deps.runs, log),

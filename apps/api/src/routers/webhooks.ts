@@ -87,8 +87,16 @@ function present(webhook: WebhookSummary, base: string) {
   return { ...webhook, url: webhookUrl(base, webhook.id) };
 }
 
-function services(ctx: Pick<Context, 'db' | 'runs' | 'nodeRegistry' | 'log'>): WebhookServices {
-  return { db: ctx.db, runs: ctx.runs, nodeRegistry: ctx.nodeRegistry, log: ctx.log };
+function services(
+  ctx: Pick<Context, 'db' | 'runs' | 'nodeRegistry' | 'log' | 'expressions'>,
+): WebhookServices {
+  return {
+    db: ctx.db,
+    runs: ctx.runs,
+    nodeRegistry: ctx.nodeRegistry,
+    log: ctx.log,
+    expressions: ctx.expressions,
+  };
 }
 
 /** A test or replay that did not start a run is a BAD_REQUEST naming what failed. */

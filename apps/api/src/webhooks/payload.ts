@@ -14,8 +14,9 @@
  * `cookie` and the like redacted) and the first 64 KiB of the body.
  */
 import {
-  compileExpression,
+  checkExpressionSyntax,
   ExpressionError,
+  type ExpressionEvaluator,
   findUnsafeJson,
   jsonTextDepth,
   MAX_JSON_DEPTH,
@@ -139,41 +140,36 @@ export function parseWebhookBody(body: Buffer, contentType: string | undefined):
 
 /**
  * The run input from a body through the webhook's JSONata mapping (`$` = the body, `$headers` and
- * `$query` bound), with the engine's time, depth and size limits. No mapping: the body itself.
+ * `$query` bound), evaluated in the expression pool (worker processes with a hard deadline, heap and
+ * size caps: a mapping cannot stall the API). No mapping: the body itself.
  */
 export async function mapWebhookInput(
+  expressions: ExpressionEvaluator,
   mapping: string | null,
   body: unknown,
   context: { headers: Record<string, string>; query: Record<string, unknown> },
 ): Promise<unknown> {
   if (mapping === null || mapping.trim() === '') return body;
-  let expression: ReturnType<typeof compileExpression>;
-  try {
-    expression = compileExpression(mapping);
-  } catch (error) {
-    throw new WebhookPayloadError(400, `mapping: ${(error as Error).message}`, [
-      { path: 'mapping', message: (error as Error).message },
-    ]);
-  }
+  const problem = checkExpressionSyntax(mapping);
+  if (problem !== null)
+    throw new WebhookPayloadError(400, `mapping: ${problem}`, [{ path: 'mapping', message: problem }]);
   let result: unknown;
   try {
-    result = await expression.evaluate(body, { headers: context.headers, query: context.query });
+    result = await expressions.evaluate(mapping, body, {
+      bindings: { headers: context.headers, query: context.query },
+    });
   } catch (error) {
-    const failure = error as { code?: string; message?: string };
-    const message =
-      failure.code === 'D1012'
-        ? 'the mapping ran out of time'
-        : failure.code === 'D1011'
-          ? 'the mapping recursed too deeply'
-          : error instanceof ExpressionError
-            ? error.message
-            : `the mapping failed: ${failure.message ?? String(error)}`;
+    const message = mappingFailure(error);
     throw new WebhookPayloadError(400, `mapping: ${message}`, [{ path: 'mapping', message }]);
   }
-  if (result === undefined) return {};
-  if (typeof result === 'function')
-    throw new WebhookPayloadError(400, 'mapping: returned a function, not data', [
-      { path: 'mapping', message: 'returned a function, not data' },
-    ]);
-  return JSON.parse(JSON.stringify(result) ?? 'null');
+  // No match (or null) is no input fields.
+  return result === null ? {} : result;
+}
+
+/** What went wrong in a mapping, in the words a sender's log can show. */
+function mappingFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof ExpressionError
+    ? message.replace(/^expression failed: /, '')
+    : `the mapping failed: ${message}`;
 }

@@ -28,7 +28,12 @@ import {
   type WebhookForCall,
   type WebhookRateLimit,
 } from '@swarm/db';
-import { DomainError, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
+import {
+  DomainError,
+  type ExpressionEvaluator,
+  type NodeRegistry,
+  type ValidationIssue,
+} from '@swarm/engine';
 import type { Logger } from 'pino';
 import { createGroupCommitter, type GroupCommitter } from './group-commit.ts';
 import {
@@ -44,6 +49,8 @@ export interface WebhookServices {
   db: Db;
   runs: RunQueue;
   nodeRegistry: NodeRegistry;
+  /** Where mappings are evaluated (the API's expression pool). */
+  expressions: ExpressionEvaluator;
   log: Logger;
   /** Accepts calls in shared transactions (`createWebhookAcceptor`); without one each call is alone. */
   acceptor?: WebhookAcceptor | undefined;
@@ -142,7 +149,10 @@ export async function runWebhookCall(
   const headers = redactHeaders(call.headers);
   try {
     const value = parseWebhookBody(call.body, headerValue(call.headers, 'content-type'));
-    const input = await mapWebhookInput(webhook.mapping, value, { headers, query: call.query });
+    const input = await mapWebhookInput(services.expressions, webhook.mapping, value, {
+      headers,
+      query: call.query,
+    });
     const toAccept: WebhookCallToAccept = {
       log: { ...base, latencyMs: performance.now() - call.startedAt },
       run: {

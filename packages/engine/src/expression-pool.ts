@@ -1,0 +1,332 @@
+/**
+ * Where user expressions are evaluated: a bounded pool of worker processes, never the main event
+ * loop. A SWARM process serves many users; one user's expression must not be able to stall the
+ * others' runs or the API. jsonata's own time limit is cooperative (checked between evaluation
+ * steps), so a single builtin call — `$pad("", 200000000, "x")` — runs past it, blocks its thread
+ * and eats gigabytes. Here each evaluation gets:
+ * - a hard wall-clock deadline, counted from the moment a worker takes the task (a task waiting
+ *   behind others does not time out for their sake): when it passes, the caller gets its error at
+ *   once and the worker is killed (SIGKILL) and replaced;
+ * - a heap cap per worker (`--max-old-space-size`): a worker that runs out dies alone;
+ * - size caps on the data sent in and the result sent back, measured on the JSON text;
+ * - a bounded queue: when it is full the evaluation fails at once with an error that says so.
+ *
+ * Why processes and why our own pool:
+ * - Worker threads (piscina, tinypool, workerpool's thread mode) cannot contain memory: a thread's
+ *   `resourceLimits` do not stop one large allocation — `new Array(5e7).fill(1.5)`, or jsonata's
+ *   `$length` of a 200 MB string, in a thread capped at 64 MB ends in V8's fatal out-of-memory
+ *   handler, which aborts the whole process (tried on Node 24). A child process that dies takes
+ *   nothing with it.
+ * - workerpool's process mode measured ~140 µs per evaluation here (a plain IPC round trip is
+ *   ~25 µs), and its timeout first asks the worker to clean up — a worker blocked in a builtin
+ *   never answers, so it stayed alive and busy past its deadline. What is left to write is small:
+ *   one task per worker, a FIFO queue, a timer per task, replace a worker when it exits.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { ExpressionAnswer, ExpressionTask } from './expression-worker.ts';
+import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } from './expressions.ts';
+
+export interface ExpressionPoolOptions {
+  /** Most worker processes (default: the number of cores, at least 2, at most 8). */
+  workers?: number | undefined;
+  /** Evaluations that may wait for a worker before new ones are refused (default 1,000). */
+  maxQueue?: number | undefined;
+  /** Heap of one worker, in MB (V8 old generation; default 96). */
+  heapMb?: number | undefined;
+  /** Largest data an evaluation takes, as JSON bytes (default 10 MB). */
+  maxInputBytes?: number | undefined;
+  /** Largest result an evaluation gives back, as JSON bytes (default 10 MB). */
+  maxOutputBytes?: number | undefined;
+  /**
+   * Time past the expression's own `timeoutMs` before its worker is killed (default 250 ms):
+   * jsonata's cooperative check usually stops it first, with the cheaper error and no new process.
+   */
+  terminateGraceMs?: number | undefined;
+  /** Default limits for expressions evaluated here (each call may narrow them). */
+  limits?: Partial<ExpressionLimits> | undefined;
+}
+
+export interface EvaluateOptions {
+  /** Extra `$name` bindings (a webhook mapping's `$headers` and `$query`). */
+  bindings?: Record<string, unknown> | undefined;
+  limits?: Partial<ExpressionLimits> | undefined;
+  /** Stops the evaluation (and kills its worker if it is running): a cancelled step. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface ExpressionPool {
+  /** Evaluates `source` over `data`; `undefined` (no match) comes back as `null`. Throws `ExpressionError`. */
+  evaluate(source: string, data: unknown, options?: EvaluateOptions): Promise<unknown>;
+  /** Worker processes now, evaluations running and waiting, workers replaced after a kill or crash. */
+  stats(): { workers: number; busy: number; queued: number; replaced: number };
+  /** Ends the worker processes; evaluations running or waiting fail. */
+  close(): Promise<void>;
+}
+
+const MB = 1_000_000;
+/** Workers above the first are ended after this long without work. */
+const IDLE_MS = 30_000;
+const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
+
+interface Job {
+  id: number;
+  task: ExpressionTask;
+  deadlineMs: number;
+  settle(error: ExpressionError | null, answer?: ExpressionAnswer): void;
+}
+
+interface Worker {
+  child: ChildProcess;
+  job: Job | null;
+  idleTimer: NodeJS.Timeout | undefined;
+  deadline: NodeJS.Timeout | undefined;
+  /** Why we killed it, when we did (the exit handler then has nothing to explain). */
+  killed: boolean;
+}
+
+export function createExpressionPool(options: ExpressionPoolOptions = {}): ExpressionPool {
+  const maxWorkers = Math.max(1, options.workers ?? Math.min(8, Math.max(2, availableParallelism())));
+  const heapMb = options.heapMb ?? 96;
+  const maxInputBytes = options.maxInputBytes ?? 10 * MB;
+  const maxOutputBytes = options.maxOutputBytes ?? 10 * MB;
+  const terminateGraceMs = options.terminateGraceMs ?? 250;
+  const maxQueue = options.maxQueue ?? 1_000;
+  const baseLimits: ExpressionLimits = { ...DEFAULT_EXPRESSION_LIMITS, ...options.limits };
+
+  const workers = new Set<Worker>();
+  const idle: Worker[] = [];
+  const queue: Job[] = [];
+  let nextId = 1;
+  let replaced = 0;
+  let closed = false;
+
+  function spawn(): Worker {
+    const child = fork(WORKER_FILE, [], {
+      execPath: process.execPath,
+      execArgv: [`--max-old-space-size=${heapMb}`],
+      // Workers see none of the process's environment (provider keys, database URL).
+      env: {},
+      // V8's out-of-memory report goes to the worker's stderr; keep it out of the service's logs.
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+      serialization: 'json',
+    });
+    const worker: Worker = { child, job: null, idleTimer: undefined, deadline: undefined, killed: false };
+    workers.add(worker);
+    child.on('message', (message: { id: number; answer: ExpressionAnswer }) => {
+      const job = worker.job;
+      if (!job || job.id !== message.id) return;
+      clearTimeout(worker.deadline);
+      worker.job = null;
+      job.settle(null, message.answer);
+      release(worker);
+    });
+    child.on('error', () => {}); // a failed spawn also ends in 'exit'
+    child.on('exit', (_code, signal) => {
+      workers.delete(worker);
+      const at = idle.indexOf(worker);
+      if (at >= 0) idle.splice(at, 1);
+      clearTimeout(worker.deadline);
+      clearTimeout(worker.idleTimer);
+      const job = worker.job;
+      worker.job = null;
+      if (job && !worker.killed) replaced++;
+      if (job && !worker.killed)
+        job.settle(
+          new ExpressionError(
+            signal === 'SIGABRT' || signal === 'SIGKILL'
+              ? `expression used more than the ${heapMb} MB of memory an evaluation may use and was stopped`
+              : `expression evaluation failed: its worker ended (${signal ?? 'exit'})`,
+          ),
+        );
+      dispatch();
+      // Keep one worker warm, so the next evaluation does not wait for a process to boot.
+      if (!closed && workers.size === 0) release(spawn());
+    });
+    return worker;
+  }
+
+  /** Ends a worker; `evaluating` when it is ended for what it was evaluating (counted as replaced). */
+  function kill(worker: Worker, evaluating = false) {
+    if (evaluating) replaced++;
+    worker.killed = true;
+    worker.child.kill('SIGKILL');
+  }
+
+  function release(worker: Worker) {
+    if (closed) return;
+    const next = queue.shift();
+    if (next) return start(worker, next);
+    idle.push(worker);
+    // Nothing to wait for: don't keep the process alive for an idle worker.
+    worker.child.channel?.unref();
+    if (workers.size > 1)
+      worker.idleTimer = setTimeout(() => {
+        const at = idle.indexOf(worker);
+        if (at < 0 || workers.size <= 1) return;
+        idle.splice(at, 1);
+        kill(worker);
+      }, IDLE_MS).unref();
+  }
+
+  function start(worker: Worker, job: Job) {
+    clearTimeout(worker.idleTimer);
+    worker.job = job;
+    worker.child.channel?.ref();
+    worker.deadline = setTimeout(() => {
+      worker.job = null;
+      job.settle(
+        new ExpressionError(
+          `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
+        ),
+      );
+      kill(worker, true);
+    }, job.deadlineMs);
+    worker.child.send({ id: job.id, task: job.task });
+  }
+
+  function dispatch() {
+    while (!closed && queue.length > 0) {
+      const worker = idle.pop() ?? (workers.size < maxWorkers ? spawn() : undefined);
+      if (!worker) return;
+      start(worker, queue.shift()!);
+    }
+  }
+
+  function evaluate(source: string, data: unknown, evaluation: EvaluateOptions = {}): Promise<unknown> {
+    const limits: ExpressionLimits = { ...baseLimits, ...evaluation.limits };
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(data);
+    } catch (err) {
+      return Promise.reject(new ExpressionError(`expression data is not JSON: ${(err as Error).message}`));
+    }
+    text ??= 'null';
+    // A UTF-16 unit is 1 to 3 bytes: count exactly only when the length alone cannot decide.
+    if (text.length * 3 > maxInputBytes) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > maxInputBytes)
+        return Promise.reject(
+          new ExpressionError(`expression data is ${bytes} bytes, over the limit of ${maxInputBytes} bytes`),
+        );
+    }
+    if (closed) return Promise.reject(new ExpressionError('the expression pool is closed'));
+    if (evaluation.signal?.aborted) return Promise.reject(new ExpressionError('expression cancelled'));
+    if (queue.length >= maxQueue)
+      return Promise.reject(
+        new ExpressionError(
+          `too many expressions are waiting to be evaluated (${maxQueue} queued); try again shortly`,
+        ),
+      );
+
+    return new Promise((resolve, reject) => {
+      const signal = evaluation.signal;
+      const onAbort = () => {
+        const queued = queue.indexOf(job);
+        if (queued >= 0) queue.splice(queued, 1);
+        for (const worker of workers)
+          if (worker.job === job) {
+            worker.job = null;
+            kill(worker, true);
+          }
+        job.settle(new ExpressionError('expression cancelled'));
+      };
+      let settled = false;
+      const job: Job = {
+        id: nextId++,
+        task: { source, data: text, bindings: evaluation.bindings, limits, maxOutputBytes },
+        deadlineMs: limits.timeoutMs + terminateGraceMs,
+        settle(error, answer) {
+          if (settled) return;
+          settled = true;
+          signal?.removeEventListener('abort', onAbort);
+          if (error) return reject(error);
+          if (!answer || 'error' in answer) return reject(new ExpressionError(answer?.error ?? 'no answer'));
+          try {
+            resolve(JSON.parse(answer.result));
+          } catch (err) {
+            reject(new ExpressionError(`expression result is not JSON: ${(err as Error).message}`));
+          }
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      queue.push(job);
+      dispatch();
+    });
+  }
+
+  // One worker from the start: the first evaluation should not wait for a process to boot.
+  release(spawn());
+
+  return {
+    evaluate,
+    stats: () => ({
+      workers: workers.size,
+      busy: [...workers].filter((w) => w.job !== null).length,
+      queued: queue.length,
+      replaced,
+    }),
+    close: async () => {
+      closed = true;
+      for (const job of queue.splice(0)) job.settle(new ExpressionError('the expression pool is closed'));
+      const exits = [...workers].map(
+        (worker) => new Promise<void>((done) => worker.child.once('exit', () => done())),
+      );
+      for (const worker of workers) {
+        worker.job?.settle(new ExpressionError('the expression pool is closed'));
+        worker.job = null;
+        kill(worker);
+      }
+      await Promise.all(exits);
+    },
+  };
+}
+
+/**
+ * The settings every SWARM process that evaluates expressions takes (API and runner), for its
+ * `env.ts` to include: one definition of the names, defaults and bounds.
+ */
+export const expressionPoolEnv = {
+  /** Most worker processes (default: cores, 2 to 8). */
+  EXPRESSION_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** Heap of one worker in MB. */
+  EXPRESSION_HEAP_MB: z.coerce.number().int().min(16).max(8192).default(96),
+  /** Wall-clock limit of one evaluation; the worker is ended 250 ms past it. */
+  EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** Evaluations that may wait for a worker before new ones are refused. */
+  EXPRESSION_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  /** Largest data in and result out of one evaluation, as JSON bytes. */
+  EXPRESSION_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(1_000_000_000)
+    .default(10 * MB),
+};
+
+const expressionPoolEnvSchema = z.object(expressionPoolEnv);
+type ExpressionPoolEnv = z.output<typeof expressionPoolEnvSchema>;
+
+export function expressionPoolOptions(env: ExpressionPoolEnv): ExpressionPoolOptions {
+  return {
+    workers: env.EXPRESSION_WORKERS,
+    heapMb: env.EXPRESSION_HEAP_MB,
+    maxQueue: env.EXPRESSION_QUEUE_LIMIT,
+    maxInputBytes: env.EXPRESSION_MAX_BYTES,
+    maxOutputBytes: env.EXPRESSION_MAX_BYTES,
+    limits: { timeoutMs: env.EXPRESSION_TIMEOUT_MS },
+  };
+}
+
+let shared: ExpressionPool | undefined;
+
+/**
+ * One pool per process with default settings, for code that was handed none (tests, the executor
+ * without `services.expressions`). Apps create their own from configuration.
+ */
+export function sharedExpressionPool(): ExpressionPool {
+  shared ??= createExpressionPool();
+  return shared;
+}

@@ -1,0 +1,174 @@
+/**
+ * Hostile expressions in the worker-process pool: one that blocks in a single builtin call, one that
+ * eats memory, one that outlives its deadline — each fails alone with an error naming its limit,
+ * while this process's event loop keeps turning and other evaluations (and runs) carry on.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { createExpressionPool, createNodeRegistry, runWorkflow } from '../src/index.ts';
+import { recordingHooks, workflow } from './support.ts';
+
+/** The expression that froze runners and the API: one `$pad` call building a 200 MB string. */
+const BLOCKING = '$length($pad("", 200000000, "x"))';
+/** Twenty million one-character strings: far past any worker's heap. */
+const MEMORY_HUNGRY =
+  '$count($split($pad("", 20000000, "x"), "")) + $count($split($pad("", 20000000, "y"), ""))';
+const LIMIT = /ran longer than \d+ ms|more than the \d+ MB of memory/;
+
+/** Counts event-loop turns while `work` is pending: zero would mean the loop was blocked. */
+async function loopTurnsDuring<T>(
+  work: Promise<T>,
+): Promise<{ turns: number; result: PromiseSettledResult<T> }> {
+  let turns = 0;
+  let pending = true;
+  const turn = () => {
+    turns++;
+    if (pending) setImmediate(turn);
+  };
+  setImmediate(turn);
+  const [result] = await Promise.allSettled([work]);
+  pending = false;
+  return { turns, result: result! };
+}
+
+describe('expression pool', () => {
+  const pool = createExpressionPool({ workers: 2, heapMb: 64 });
+  afterAll(() => pool.close());
+
+  it('fails a blocking and a memory-hungry expression alone, while the loop and other evaluations go on', async () => {
+    for (const hostile of [BLOCKING, MEMORY_HUNGRY]) {
+      // Two workers up, so the ordinary evaluation below never waits for a process to boot.
+      await Promise.all([pool.evaluate('1', {}), pool.evaluate('2', {})]);
+      const replacedBefore = pool.stats().replaced;
+      const poisoned = pool.evaluate(hostile, {});
+      // An ordinary evaluation sent after the hostile one finishes first: another worker takes it.
+      const ordinary = await Promise.race([
+        pool.evaluate('input.n * 2', { input: { n: 21 } }).then((value) => ({ value })),
+        poisoned.then(
+          () => ({ value: 'the hostile expression finished first' }),
+          () => ({ value: 'the hostile expression failed first' }),
+        ),
+      ]);
+      expect(ordinary).toEqual({ value: 42 });
+      const { turns, result } = await loopTurnsDuring(poisoned);
+      expect(result.status).toBe('rejected');
+      expect(String((result as PromiseRejectedResult).reason.message)).toMatch(LIMIT);
+      expect(turns).toBeGreaterThan(10);
+      // Its worker was ended and the pool keeps serving.
+      expect(pool.stats().replaced).toBeGreaterThan(replacedBefore);
+      expect(await pool.evaluate('"still here"', {})).toBe('still here');
+    }
+  });
+
+  it('ends a worker that outlives the hard deadline, even inside one builtin call', async () => {
+    const strict = createExpressionPool({ workers: 1, heapMb: 512, terminateGraceMs: 0 });
+    try {
+      await expect(
+        strict.evaluate('$count($split($pad("", 5000000, "x"), ""))', {}, { limits: { timeoutMs: 20 } }),
+      ).rejects.toThrow('expression ran longer than 20 ms and was stopped (its worker was ended)');
+      expect(strict.stats().replaced).toBe(1);
+      expect(await strict.evaluate('1 + 1', {})).toBe(2);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('caps the data sent in and the result sent back', async () => {
+    const small = createExpressionPool({ workers: 1, maxInputBytes: 1_000, maxOutputBytes: 1_000 });
+    try {
+      await expect(small.evaluate('$', { text: 'x'.repeat(2_000) })).rejects.toThrow(
+        /expression data is 2\d{3} bytes, over the limit of 1000 bytes/,
+      );
+      await expect(small.evaluate('$pad("", 5000, "x")', {})).rejects.toThrow(
+        'expression result is 5002 bytes, over the limit of 1000 bytes',
+      );
+      expect(await small.evaluate('$length(text)', { text: 'x'.repeat(500) })).toBe(500);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('refuses new work with a clear error when its queue is full', async () => {
+    const tiny = createExpressionPool({ workers: 1, maxQueue: 2 });
+    try {
+      const slow = '( $f := function($x){ $f($x) }; $f(1) )';
+      const running = [1, 2, 3].map(() =>
+        tiny.evaluate(slow, {}, { limits: { timeoutMs: 200 } }).catch(String),
+      );
+      // One runs, two wait: the fourth finds the queue full.
+      await expect(tiny.evaluate('1', {})).rejects.toThrow(
+        'too many expressions are waiting to be evaluated (2 queued); try again shortly',
+      );
+      expect(await Promise.all(running)).toEqual(
+        Array(3).fill(expect.stringContaining('ran longer than 200 ms')),
+      );
+    } finally {
+      await tiny.close();
+    }
+  });
+
+  it('stops a running evaluation when its caller aborts', async () => {
+    const controller = new AbortController();
+    const running = pool.evaluate(
+      '( $f := function($x){ $f($x) }; $f(1) )',
+      {},
+      { signal: controller.signal },
+    );
+    controller.abort();
+    await expect(running).rejects.toThrow('expression cancelled');
+  });
+});
+
+describe('transform and condition steps', () => {
+  const pool = createExpressionPool({ workers: 2, heapMb: 64 });
+  afterAll(() => pool.close());
+  const registry = createNodeRegistry();
+
+  for (const [type, hostile] of [
+    ['transform', BLOCKING],
+    ['transform', MEMORY_HUNGRY],
+    ['condition', BLOCKING],
+    ['condition', MEMORY_HUNGRY],
+  ] as const) {
+    it(`a ${type} step with a hostile expression fails with the limit it hit; the run beside it succeeds`, async () => {
+      const hooks = recordingHooks();
+      const poisoned = runWorkflow({
+        executionId: 'poisoned',
+        definition: workflow(
+          [
+            { id: 'in', type: 'input' },
+            { id: 'bad', type, config: { expression: hostile } },
+            { id: 'out', type: 'output' },
+          ],
+          [['in', 'bad'], type === 'condition' ? ['bad', 'out', 'true'] : ['bad', 'out']],
+        ),
+        input: {},
+        registry,
+        services: { expressions: pool },
+        hooks: hooks.hooks,
+      });
+      const ordinary = runWorkflow({
+        executionId: 'ordinary',
+        definition: workflow(
+          [
+            { id: 'in', type: 'input' },
+            { id: 'double', type: 'transform', config: { expression: 'input.n * 2' } },
+            { id: 'out', type: 'output' },
+          ],
+          [
+            ['in', 'double'],
+            ['double', 'out'],
+          ],
+        ),
+        input: { n: 21 },
+        registry,
+        services: { expressions: pool },
+      });
+      expect(await ordinary).toEqual({ status: 'succeeded', output: { double: 42 }, error: null });
+      const outcome = await poisoned;
+      expect(outcome.status).toBe('failed');
+      expect(outcome.error).toMatchObject({ code: 'expression_error', nodeId: 'bad' });
+      expect(outcome.error?.message).toMatch(LIMIT);
+      expect(hooks.step('bad')?.status).toBe('failed');
+    });
+  }
+});
