@@ -17,7 +17,7 @@ import {
   type Database,
   type RunQueue,
 } from '@swarm/db';
-import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engine';
+import { createNodeRegistry, createSecretRedactor, jsonTextDepth, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
@@ -261,7 +261,9 @@ export interface StartApiServerOptions {
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
 export async function startApiServer(options: StartApiServerOptions) {
   const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
-  const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
+  const logger =
+    options.logger ??
+    pino({ level: options.logLevel ?? 'silent', hooks: createSecretRedactor().pinoHooks });
   const app = await buildApiServer({
     database,
     logger,

@@ -1,5 +1,5 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
-import { createNodeRegistry, loadNodePackages } from '@swarm/engine';
+import { createNodeRegistry, createSecretRedactor, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
@@ -7,7 +7,15 @@ import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
-const logger = pino({ level: env.LOG_LEVEL, base: { service: 'runner', pid: process.pid } });
+// Every log line passes the redactor: credential shapes, and the keys this process knows by value
+// (the operator's here, owners' stored keys as the LLM client decrypts them).
+const redactor = createSecretRedactor();
+redactor.remember(env.SWARM_SECRET_KEY, ...(env.SWARM_SECRET_KEYS ?? '').split(','));
+const logger = pino({
+  level: env.LOG_LEVEL,
+  base: { service: 'runner', pid: process.pid },
+  hooks: redactor.pinoHooks,
+});
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 // The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.
 const registry = createNodeRegistry(
@@ -29,7 +37,14 @@ const runner = createRunner({
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   scheduler: env.RUNNER_SCHEDULER,
   createLlm: ({ db, logger: log, invalidation }) =>
-    createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env), invalidation }),
+    createLlmClient({
+      db,
+      logger: log,
+      secretKeys,
+      providers: llmProvidersFromEnv(env),
+      invalidation,
+      redactor,
+    }),
 });
 await runner.start();
 

@@ -4,6 +4,7 @@
  * database's now(), so runners with skewed clocks still agree.
  */
 import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { redactSecretsDeep } from '@swarm/engine';
 import type { DbOrTx } from '../client.ts';
 import {
   type BreakerStateValue,
@@ -450,7 +451,8 @@ export async function insertProviderEvent(db: DbOrTx, event: NewProviderEvent): 
       model: event.model,
       errorClass: event.errorClass ?? null,
       executionId: event.executionId ?? null,
-      detail: event.detail ?? {},
+      // Details are free-form (a provider's words may end up here): credential shapes never stored.
+      detail: redactSecretsDeep(event.detail ?? {}),
     })
     .returning(eventColumns);
   return row!;
