@@ -1,17 +1,17 @@
 /** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
 import { connectDatabase } from '@swarm/db';
-import { createSecretRedactor } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
-import pino from 'pino';
 import { parseApiEnv, providerAdminEmails } from './env.ts';
+import { createApiLogger } from './logger.ts';
 import { buildApiServer } from './server.ts';
 
 const env = parseApiEnv(process.env);
-// Every log line passes the redactor: credential shapes (keys, `whsec_…`, Bearer tokens) and, by
-// value, the keys that encrypt stored secrets.
-const redactor = createSecretRedactor();
-redactor.remember(env.SWARM_SECRET_KEY, ...(env.SWARM_SECRET_KEYS ?? '').split(','));
-const logger = pino({ level: env.LOG_LEVEL, base: { service: 'api' }, hooks: redactor.pinoHooks });
+// Every log line passes the redactor (credential shapes; the secret-encryption keys by value).
+const { logger } = createApiLogger({
+  level: env.LOG_LEVEL,
+  secretKey: env.SWARM_SECRET_KEY,
+  secretKeys: env.SWARM_SECRET_KEYS,
+});
 const database = connectDatabase(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
 const app = await buildApiServer({
   database,

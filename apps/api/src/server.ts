@@ -17,7 +17,7 @@ import {
   type Database,
   type RunQueue,
 } from '@swarm/db';
-import { createNodeRegistry, createSecretRedactor, jsonTextDepth, loadNodePackages } from '@swarm/engine';
+import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
@@ -32,6 +32,7 @@ import {
   sendDatabaseUnavailable,
 } from './http/unavailable.ts';
 import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
+import { createApiLogger } from './logger.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
 import type { Context } from './trpc.ts';
 
@@ -262,8 +263,7 @@ export interface StartApiServerOptions {
 export async function startApiServer(options: StartApiServerOptions) {
   const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
   const logger =
-    options.logger ??
-    pino({ level: options.logLevel ?? 'silent', hooks: createSecretRedactor().pinoHooks });
+    options.logger ?? createApiLogger({ level: options.logLevel ?? 'silent', secretKey: options.secretKey }).logger;
   const app = await buildApiServer({
     database,
     logger,

@@ -1,20 +1,17 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
-import { createNodeRegistry, createSecretRedactor, loadNodePackages } from '@swarm/engine';
+import { createNodeRegistry, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
-import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
 import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
+import { createRunnerLogger } from './logger.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
-// Every log line passes the redactor: credential shapes, and the keys this process knows by value
-// (the operator's here, owners' stored keys as the LLM client decrypts them).
-const redactor = createSecretRedactor();
-redactor.remember(env.SWARM_SECRET_KEY, ...(env.SWARM_SECRET_KEYS ?? '').split(','));
-const logger = pino({
+// Every log line passes the redactor (credential shapes; keys this process knows, by value).
+const { logger, redactor } = createRunnerLogger({
   level: env.LOG_LEVEL,
-  base: { service: 'runner', pid: process.pid },
-  hooks: redactor.pinoHooks,
+  secretKey: env.SWARM_SECRET_KEY,
+  secretKeys: env.SWARM_SECRET_KEYS,
 });
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 // The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.

@@ -883,7 +883,8 @@ export async function getExecutionState(db: DbOrTx, ownerId: string, id: string)
     .innerJoin(workflows, eq(workflows.id, executions.workflowId))
     .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)));
   if (!row) throw new NotFoundError('run');
-  return row;
+  // Errors are redacted again on the way out: rows written before redaction existed, or by hand.
+  return { ...row, error: storableError(row.error) };
 }
 
 /** Steps of a run with their attempts, optionally only those changed after event `afterSeq`. */
@@ -940,7 +941,7 @@ export async function listExecutionSteps(
       servedModel: a.servedModel,
       reason: a.reason,
       errorClass: a.errorClass,
-      errorMessage: a.errorMessage,
+      errorMessage: a.errorMessage === null ? null : redactSecrets(a.errorMessage),
       startedAt: a.startedAt,
       latencyMs: a.latencyMs,
       timeToFirstTokenMs: a.timeToFirstTokenMs,
@@ -959,7 +960,11 @@ export async function listExecutionSteps(
     });
     byStep.set(a.stepId!, list);
   }
-  return steps.map((step) => ({ ...step, attempts: byStep.get(step.id) ?? [] }));
+  return steps.map((step) => ({
+    ...step,
+    error: storableError(step.error),
+    attempts: byStep.get(step.id) ?? [],
+  }));
 }
 
 /** One run with its steps and their attempts (the `runs.get` shape), scoped to its owner. */
@@ -1045,7 +1050,7 @@ export async function listExecutions(
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    items: page,
+    items: page.map((row) => ({ ...row, error: storableError(row.error) })),
     nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }
