@@ -21,7 +21,8 @@ import { createNodeRegistry, jsonTextDepth, loadNodePackages } from '@swarm/engi
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type pino from 'pino';
+import type { Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { analyticsRoutes } from './http/analytics-routes.ts';
@@ -263,7 +264,8 @@ export interface StartApiServerOptions {
 export async function startApiServer(options: StartApiServerOptions) {
   const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
   const logger =
-    options.logger ?? createApiLogger({ level: options.logLevel ?? 'silent', secretKey: options.secretKey }).logger;
+    options.logger ??
+    createApiLogger({ level: options.logLevel ?? 'silent', secretKey: options.secretKey }).logger;
   const app = await buildApiServer({
     database,
     logger,

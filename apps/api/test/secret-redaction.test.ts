@@ -195,7 +195,10 @@ describe('secrets echoed back by a provider or a sender', () => {
         name: 'Ask OpenAI',
         definition: agentWorkflow as never,
       });
-      const { executionId } = await who.client.runs.start.mutate({ workflowId: workflow.id, input: { q: 'hi' } });
+      const { executionId } = await who.client.runs.start.mutate({
+        workflowId: workflow.id,
+        input: { q: 'hi' },
+      });
       const done = await finished(who.client, executionId);
       expect(done.status).toBe('failed');
       runs.push({ who, executionId, workflowId: workflow.id });
@@ -222,10 +225,21 @@ describe('secrets echoed back by a provider or a sender', () => {
 
     // Webhooks: signed and url-secret; the sender echoes the secret in a header, the query and the
     // body, and the mapping copies all of it into the run.
-    const hookFlow = await stored.client.workflows.create.mutate({ name: 'Hooked', definition: echoWorkflow as never });
+    const hookFlow = await stored.client.workflows.create.mutate({
+      name: 'Hooked',
+      definition: echoWorkflow as never,
+    });
     const mapping = '{ "fromHeader": $headers."x-echo", "fromQuery": $query.echo, "body": $ }';
-    const signed = await stored.client.webhooks.create.mutate({ workflowId: hookFlow.id, auth: 'signature', mapping });
-    const byUrl = await stored.client.webhooks.create.mutate({ workflowId: hookFlow.id, auth: 'url-secret', mapping });
+    const signed = await stored.client.webhooks.create.mutate({
+      workflowId: hookFlow.id,
+      auth: 'signature',
+      mapping,
+    });
+    const byUrl = await stored.client.webhooks.create.mutate({
+      workflowId: hookFlow.id,
+      auth: 'url-secret',
+      mapping,
+    });
     const webhookSecrets = [signed.secret, byUrl.secret];
     const hookRuns: string[] = [];
     {
@@ -256,7 +270,9 @@ describe('secrets echoed back by a provider or a sender', () => {
       hookRuns.push(((await response.json()) as { executionId: string }).executionId);
     }
     // A refused call (wrong secret in the URL) is logged too.
-    expect((await fetch(`${byUrl.url}/whsec_${'x'.repeat(32)}`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await fetch(`${byUrl.url}/whsec_${'x'.repeat(32)}`, { method: 'POST', body: '{}' })).status).toBe(
+      401,
+    );
     for (const id of hookRuns) {
       const done = await finished(stored.client, id);
       expect(done.status).toBe('succeeded');
@@ -276,7 +292,10 @@ describe('secrets echoed back by a provider or a sender', () => {
       responses.push(['analytics CSV', await get('/api/analytics/export.csv', who.token)]);
       responses.push([
         'workflow export',
-        await get(`/api/workflows/${workflowId}/export?executions=true&schedules=true&webhooks=true`, who.token),
+        await get(
+          `/api/workflows/${workflowId}/export?executions=true&schedules=true&webhooks=true`,
+          who.token,
+        ),
       ]);
     }
     for (const id of hookRuns) {
@@ -295,7 +314,9 @@ describe('secrets echoed back by a provider or a sender', () => {
       expectNoCanary(where, typeof response === 'string' ? response : JSON.stringify(response), secrets);
     }
     // The provider events did record the fallback away from the failing key.
-    expect(JSON.stringify(responses.filter(([w]) => w === 'providers.events'))).toContain('"kind":"fallback"');
+    expect(JSON.stringify(responses.filter(([w]) => w === 'providers.events'))).toContain(
+      '"kind":"fallback"',
+    );
 
     // Every log line of both processes (and they did log the failures).
     await runner!.stop();
@@ -338,7 +359,9 @@ describe('secrets echoed back by a provider or a sender', () => {
     });
     const text = await get(`/api/workflows/${workflow.id}/export`, token);
     expectNoCanary('workflow export', text, [key, 'Token abc']);
-    const doc = JSON.parse(text) as { workflow: { nodes: Array<{ id: string; config: { headers?: unknown } }> } };
+    const doc = JSON.parse(text) as {
+      workflow: { nodes: Array<{ id: string; config: { headers?: unknown } }> };
+    };
     expect(doc.workflow.nodes.find((n) => n.id === 'call')!.config.headers).toEqual({
       'X-Note': 'sk-proj-[redacted]',
       Authorization: '[redacted]',

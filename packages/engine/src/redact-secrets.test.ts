@@ -19,9 +19,17 @@ describe('redactSecrets by shape', () => {
     ['OpenAI key', `Incorrect API key provided: ${OPENAI}.`, 'Incorrect API key provided: sk-[redacted].'],
     ['project key', `key ${PROJECT} is invalid`, 'key sk-proj-[redacted] is invalid'],
     ['Anthropic key', `x-api-key: ${ANTHROPIC}`, 'x-api-key: sk-ant-api03-[redacted]'],
-    ['Google key', `https://g.example/v1?key=${GOOGLE}&alt=sse`, 'https://g.example/v1?key=AIza[redacted]&alt=sse'],
+    [
+      'Google key',
+      `https://g.example/v1?key=${GOOGLE}&alt=sse`,
+      'https://g.example/v1?key=AIza[redacted]&alt=sse',
+    ],
     ['webhook secret', `secret=${WHSEC}`, 'secret=whsec_[redacted]'],
-    ['Bearer JWT', 'Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl', 'Authorization: Bearer [redacted]'],
+    [
+      'Bearer JWT',
+      'Authorization: Bearer eyJhbGciOi.eyJzdWIi.c2lnbmF0dXJl',
+      'Authorization: Bearer [redacted]',
+    ],
     ['bearer with key', `bearer ${OPENAI}`, 'bearer [redacted]'],
     ['Basic credentials', 'Authorization: Basic dXNlcjpwYXNzd29yZA==', 'Authorization: Basic [redacted]'],
     ['SWARM API token', `token swt_${'a'.repeat(43)}`, 'token swt_[redacted]'],
@@ -71,9 +79,9 @@ describe('redactSecrets by value', () => {
   });
 
   it('replaces the longest secret first and ignores short or missing ones', () => {
-    expect(redactSecrets('abcdefgh-ijkl and abcdefgh', ['abcdefgh', 'abcdefgh-ijkl', 'abc', null, undefined])).toBe(
-      `${REDACTED} and ${REDACTED}`,
-    );
+    expect(
+      redactSecrets('abcdefgh-ijkl and abcdefgh', ['abcdefgh', 'abcdefgh-ijkl', 'abc', null, undefined]),
+    ).toBe(`${REDACTED} and ${REDACTED}`);
     expect(redactSecrets('abc is fine', ['abc'])).toBe('abc is fine');
   });
 
@@ -112,7 +120,9 @@ describe('createSecretRedactor', () => {
   it('redacts what it was told and what looks like a credential; pino hooks do the same on JSON lines', () => {
     const redactor = createSecretRedactor();
     redactor.remember('operator-key-not-shaped-123', undefined, 'short');
-    expect(redactor.redact(`a operator-key-not-shaped-123 b ${OPENAI}`)).toBe(`a ${REDACTED} b sk-[redacted]`);
+    expect(redactor.redact(`a operator-key-not-shaped-123 b ${OPENAI}`)).toBe(
+      `a ${REDACTED} b sk-[redacted]`,
+    );
     expect(redactor.redact('short stays')).toBe('short stays');
     const line = `${JSON.stringify({ msg: 'x', err: { message: 'operator-key-not-shaped-123' } })}\n`;
     expect(redactor.pinoHooks.streamWrite(line)).toBe(

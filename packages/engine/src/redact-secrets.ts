@@ -33,7 +33,7 @@ export const MIN_KNOWN_SECRET_LENGTH = 8;
  */
 const EDGE = String.raw`(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=%[0-9A-Fa-f]{2}))`;
 /** Where a credential ends: not in the middle of more token characters. */
-const END = String.raw`(?![A-Za-z0-9_-])`;
+const END = '(?![A-Za-z0-9_-])';
 
 interface CredentialShape {
   /** What it is, for tests and documentation. */
@@ -50,19 +50,19 @@ const CREDENTIAL_SHAPES: readonly CredentialShape[] = [
     // OpenAI (`sk-…`, `sk-proj-…`, `sk-svcacct-…`), Anthropic (`sk-ant-api03-…`), OpenRouter and
     // most gateways: long, and with a digit somewhere (random keys always have one; words don't).
     name: 'sk- key',
-    pattern: String.raw`sk-(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{16,}`,
+    pattern: 'sk-(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{16,}',
     keep: (m) => SK_KEEP.exec(m)?.[0] ?? 'sk-',
   },
-  { name: 'Google API key', pattern: String.raw`AIza[0-9A-Za-z_-]{30,}`, keep: () => 'AIza' },
-  { name: 'webhook secret', pattern: String.raw`whsec_[A-Za-z0-9+/=_-]{16,}`, keep: () => 'whsec_' },
-  { name: 'SWARM token', pattern: String.raw`sw[st]_[A-Za-z0-9_-]{32,}`, keep: (m) => m.slice(0, 4) },
+  { name: 'Google API key', pattern: 'AIza[0-9A-Za-z_-]{30,}', keep: () => 'AIza' },
+  { name: 'webhook secret', pattern: 'whsec_[A-Za-z0-9+/=_-]{16,}', keep: () => 'whsec_' },
+  { name: 'SWARM token', pattern: 'sw[st]_[A-Za-z0-9_-]{32,}', keep: (m) => m.slice(0, 4) },
   {
     name: 'GitHub token',
-    pattern: String.raw`(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})`,
+    pattern: '(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})',
     keep: () => '',
   },
-  { name: 'Slack token', pattern: String.raw`xox[abpers]-[A-Za-z0-9-]{10,}`, keep: () => '' },
-  { name: 'AWS access key id', pattern: String.raw`(?:AKIA|ASIA)[0-9A-Z]{16}`, keep: () => '' },
+  { name: 'Slack token', pattern: 'xox[abpers]-[A-Za-z0-9-]{10,}', keep: () => '' },
+  { name: 'AWS access key id', pattern: '(?:AKIA|ASIA)[0-9A-Z]{16}', keep: () => '' },
   {
     // `Bearer <token>`: the token needs a digit or one of `._~+/=-`, so "Bearer responsibility" stays.
     name: 'Bearer token',
@@ -78,7 +78,10 @@ const CREDENTIAL_SHAPES: readonly CredentialShape[] = [
 ];
 
 /** Every shape in one pass; each alternative is a capture group so the replacement knows which. */
-const SHAPES = new RegExp(`${EDGE}(?:${CREDENTIAL_SHAPES.map((s) => `(${s.pattern})`).join('|')})${END}`, 'g');
+const SHAPES = new RegExp(
+  `${EDGE}(?:${CREDENTIAL_SHAPES.map((s) => `(${s.pattern})`).join('|')})${END}`,
+  'g',
+);
 
 function replaceShapes(text: string): string {
   return text.replace(SHAPES, (match, ...groups: unknown[]) => {

@@ -201,7 +201,9 @@ describe('export documents', () => {
     expect(exported.headers).toEqual({ 'X-Note': `sk-proj-${REDACTED}`, accept: 'json' });
     expect(exported.url).toBe(`https://api.example.com/v1?token=${REDACTED}`);
     expect(doc.workflow.nodes[1]!.config.prompt).toBe(`Use key sk-proj-${REDACTED} carefully`);
-    expect(doc.notes).toContain(`credential values were replaced with "${REDACTED}"; set them again after import`);
+    expect(doc.notes).toContain(
+      `credential values were replaced with "${REDACTED}"; set them again after import`,
+    );
     // The source definition is not changed.
     expect(call.config.headers).toEqual({ 'X-Note': key, accept: 'json' });
   });

@@ -10,7 +10,6 @@ import {
   createWebhook,
   deleteWebhook,
   getWebhookForCallOf,
-  type WebhookForCall,
   getWebhookLog,
   listWebhookLogs,
   listWebhooks,
@@ -18,6 +17,7 @@ import {
   updateWebhook,
   WEBHOOK_AUTH_MODES,
   WEBHOOK_INVALIDATION_TOPIC,
+  type WebhookForCall,
   type WebhookSummary,
 } from '@swarm/db';
 import { checkExpressionSyntax, DomainError } from '@swarm/engine';

@@ -3,8 +3,9 @@
  * compare-and-set, and the event log of fallbacks and breaker changes. Every time comes from the
  * database's now(), so runners with skewed clocks still agree.
  */
-import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+
 import { redactSecretsDeep } from '@swarm/engine';
+import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import {
   type BreakerStateValue,

@@ -4,6 +4,7 @@
  * Pure: the caller reads and writes the database.
  */
 import type { WorkflowDefinition, WorkflowNode } from '../definition.ts';
+import { REDACTED, redactSecretsDeep } from '../redact-secrets.ts';
 import {
   EXPORT_FORMAT_VERSION,
   type ExportDocument,
@@ -11,7 +12,6 @@ import {
   type ExportSchedule,
   type ExportWebhook,
 } from './format.ts';
-import { REDACTED, redactSecretsDeep } from '../redact-secrets.ts';
 import { layoutMissingPositions } from './layout.ts';
 import { freshIdGenerator, remapGraph } from './remap.ts';
 
@@ -107,7 +107,9 @@ export function buildExportDocument(source: ExportSource, options: ExportOptions
     ...(source.definition.inputSchema && { inputSchema: source.definition.inputSchema }),
     ...(source.definition.outputSchema && { outputSchema: source.definition.outputSchema }),
     ...(source.definition.settings && { settings: source.definition.settings }),
-    ...(include.executions && { executions: redactSecretsDeep(source.executions ?? [], options.knownSecrets) }),
+    ...(include.executions && {
+      executions: redactSecretsDeep(source.executions ?? [], options.knownSecrets),
+    }),
     ...(include.schedules && { schedules: redactSecretsDeep(source.schedules ?? [], options.knownSecrets) }),
     ...(include.webhooks && { webhooks: redactSecretsDeep(source.webhooks ?? [], options.knownSecrets) }),
     ...(notes.length > 0 && { notes }),

@@ -107,7 +107,9 @@ export function startAttempt(
       const failure =
         error instanceof ProviderError
           ? error
-          : (stoppedError(usage, error) ?? fromApi(error) ?? transportFailure(error, { provider, model, usage }));
+          : (stoppedError(usage, error) ??
+            fromApi(error) ??
+            transportFailure(error, { provider, model, usage }));
       return withoutSecrets(failure, secrets);
     },
     dispose() {
