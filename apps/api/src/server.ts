@@ -27,7 +27,8 @@ import {
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
-import pino, { type Logger } from 'pino';
+import type pino from 'pino';
+import type { Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { analyticsRoutes } from './http/analytics-routes.ts';
@@ -38,6 +39,7 @@ import {
   sendDatabaseUnavailable,
 } from './http/unavailable.ts';
 import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
+import { createApiLogger } from './logger.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
 import type { Context } from './trpc.ts';
 
@@ -275,7 +277,9 @@ export interface StartApiServerOptions {
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
 export async function startApiServer(options: StartApiServerOptions) {
   const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
-  const logger = options.logger ?? pino({ level: options.logLevel ?? 'silent' });
+  const logger =
+    options.logger ??
+    createApiLogger({ level: options.logLevel ?? 'silent', secretKey: options.secretKey }).logger;
   const app = await buildApiServer({
     database,
     logger,

@@ -42,7 +42,7 @@ import {
   settleBudgets,
   workflowOfExecution,
 } from '@swarm/db';
-import type { AttemptRecord, LlmClient } from '@swarm/engine';
+import type { AttemptRecord, LlmClient, SecretRedactor } from '@swarm/engine';
 import {
   type AdapterConfig,
   type BreakerOptions,
@@ -101,6 +101,12 @@ export interface LlmClientOptions {
    * caller starts and stops the feed). Without it they are read on every call.
    */
   invalidation?: InvalidationFeed | undefined;
+  /**
+   * The process's redactor (its logger's hooks use it): told every key this client sends — the
+   * operator's at start, an owner's when it is decrypted — so no log line can show one. The
+   * adapters redact the key they sent from their errors themselves.
+   */
+  redactor?: SecretRedactor | undefined;
 }
 
 export interface RunnerLlm {
@@ -175,8 +181,9 @@ const pricedCost = (attempts: readonly AttemptRecord[]) =>
 const fingerprint = (apiKey: string) => createHash('sha256').update(apiKey).digest('base64url');
 
 export function createLlmClient(options: LlmClientOptions): RunnerLlm {
-  const { db, logger } = options;
+  const { db, logger, redactor } = options;
   const log = logger.child({ component: 'llm' });
+  redactor?.remember(...Object.values(options.providers).map((settings) => settings?.apiKey));
   const adapterConfig = (provider: CredentialProvider, apiKey: string | undefined): AdapterConfig => ({
     apiKey,
     baseUrl: options.providers[provider]?.baseUrl,
@@ -254,6 +261,7 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
       } catch (error) {
         throw new ProviderConfigError(provider, 'credentials', (error as Error).message);
       }
+      redactor?.remember(apiKey);
       return ownerAdapter(ownerId, provider, apiKey);
     };
     const lazy = (provider: CredentialProvider): ProviderAdapter => ({

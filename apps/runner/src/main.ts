@@ -1,13 +1,18 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
 import { createNodeRegistry, expressionPoolOptions, loadNodePackages } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
-import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
 import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
+import { createRunnerLogger } from './logger.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
-const logger = pino({ level: env.LOG_LEVEL, base: { service: 'runner', pid: process.pid } });
+// Every log line passes the redactor (credential shapes; keys this process knows, by value).
+const { logger, redactor } = createRunnerLogger({
+  level: env.LOG_LEVEL,
+  secretKey: env.SWARM_SECRET_KEY,
+  secretKeys: env.SWARM_SECRET_KEYS,
+});
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 // The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.
 const registry = createNodeRegistry(
@@ -30,7 +35,14 @@ const runner = createRunner({
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   scheduler: env.RUNNER_SCHEDULER,
   createLlm: ({ db, logger: log, invalidation }) =>
-    createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env), invalidation }),
+    createLlmClient({
+      db,
+      logger: log,
+      secretKeys,
+      providers: llmProvidersFromEnv(env),
+      invalidation,
+      redactor,
+    }),
 });
 await runner.start();
 

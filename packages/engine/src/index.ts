@@ -16,6 +16,7 @@ export * from './nodes/merge.ts';
 export * from './nodes/output.ts';
 export * from './nodes/transform.ts';
 export * from './outbound-http.ts';
+export * from './redact-secrets.ts';
 export * from './registry.ts';
 export * from './run-contract.ts';
 export * from './run-input.ts';

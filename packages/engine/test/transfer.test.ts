@@ -14,6 +14,7 @@ import {
   mergeDefinitions,
   parseExportDocument,
   prepareImport,
+  REDACTED,
   readZipEntries,
   remapExpression,
   remapTemplate,
@@ -183,6 +184,28 @@ describe('export documents', () => {
     expect(text).not.toContain('sk-live-123');
     expect(text).not.toContain('"abc"');
     expect(text).toContain('"accept":"json"');
+  });
+
+  it('redacts credential-shaped values under any header name and anywhere in a config, and known secrets', () => {
+    const src = source();
+    const call = src.definition.nodes.find((n) => n.id === 'call')!;
+    const key = `sk-proj-${'N0te4bcdEF'.repeat(5)}`;
+    call.config.headers = { 'X-Note': key, accept: 'json' };
+    call.config.url = 'https://api.example.com/v1?token=plain-known-secret-42';
+    src.definition.nodes[1]!.config.prompt = `Use key ${key} carefully`;
+    const doc = buildExportDocument(src, { knownSecrets: ['plain-known-secret-42'] });
+    const text = JSON.stringify(doc);
+    expect(text).not.toContain(key);
+    expect(text).not.toContain('plain-known-secret-42');
+    const exported = doc.workflow.nodes.find((n) => n.id === 'call')!.config;
+    expect(exported.headers).toEqual({ 'X-Note': `sk-proj-${REDACTED}`, accept: 'json' });
+    expect(exported.url).toBe(`https://api.example.com/v1?token=${REDACTED}`);
+    expect(doc.workflow.nodes[1]!.config.prompt).toBe(`Use key sk-proj-${REDACTED} carefully`);
+    expect(doc.notes).toContain(
+      `credential values were replaced with "${REDACTED}"; set them again after import`,
+    );
+    // The source definition is not changed.
+    expect(call.config.headers).toEqual({ 'X-Note': key, accept: 'json' });
   });
 
   it('anonymises into a template: no name, author, dates or runs; ids renumbered with references', () => {

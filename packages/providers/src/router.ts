@@ -7,7 +7,7 @@
  * is a ledger record with its cost charged to the model that actually answered.
  */
 
-import { parseInput } from '@swarm/engine';
+import { parseInput, redactSecrets } from '@swarm/engine';
 import type { Logger } from 'pino';
 import { leastRecentlyOpened } from './breakers.ts';
 import { canServe } from './capabilities.ts';
@@ -207,7 +207,9 @@ export function createProviderRouter(options: ProviderRouterOptions) {
           servedProvider: ref.provider,
           servedModel: ref.model,
           errorClass,
-          errorMessage: error instanceof Error ? error.message : String(error),
+          // Adapters already redact the key they sent; this catches credential shapes from anything
+          // else (a gateway's own token, an adapter that isn't ours) before the ledger stores it.
+          errorMessage: redactSecrets(error instanceof Error ? error.message : String(error)),
           latencyMs: Math.round(performance.now() - t0),
           timeToFirstTokenMs: null,
           ...(await priced(usage, ref)),

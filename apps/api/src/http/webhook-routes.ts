@@ -173,7 +173,12 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
 
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const rawMessageId = headerValue(req.headers, 'webhook-id')?.trim() || null;
-    const base = callLogBase({ ...baseOf(req, body, webhook.id), messageId: rawMessageId });
+    const secrets = secretsOf(webhook);
+    const base = callLogBase({
+      ...baseOf(req, body, webhook.id),
+      messageId: rawMessageId,
+      secrets: secrets ?? undefined,
+    });
     const refuse = async (outcome: WebhookOutcome, status: number, answer: object, error: string) => {
       await logWebhookCall(services, { ...base, outcome, status, error, startedAt });
       return reply.code(status).send(answer);
@@ -183,7 +188,6 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     if (!isIpAllowed(req.ip, webhook.ipAllowlist))
       return refuse('forbidden-ip', 403, { error: 'Forbidden' }, `${req.ip} is not in the IP allowlist`);
 
-    const secrets = secretsOf(webhook);
     if (!secrets) {
       return refuse(
         'error',
@@ -255,6 +259,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       messageId: rawMessageId,
       ip: req.ip,
       startedAt,
+      secrets,
       rateLimit: {
         key: `webhook:${webhook.id}`,
         windowSeconds: RATE_WINDOW_SECONDS,

@@ -17,6 +17,7 @@ import {
   updateWebhook,
   WEBHOOK_AUTH_MODES,
   WEBHOOK_INVALIDATION_TOPIC,
+  type WebhookForCall,
   type WebhookSummary,
 } from '@swarm/db';
 import { checkExpressionSyntax, DomainError } from '@swarm/engine';
@@ -25,7 +26,7 @@ import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';
 import { parseCidr } from '../webhooks/ip-allowlist.ts';
 import { runWebhookCall, type WebhookServices } from '../webhooks/pipeline.ts';
-import { encryptWebhookSecret } from '../webhooks/secrets.ts';
+import { encryptWebhookSecret, validWebhookSecrets } from '../webhooks/secrets.ts';
 import { generateWebhookSecret } from '../webhooks/signature.ts';
 import { publicBaseUrl, webhookTriggerUrl, webhookUrl } from '../webhooks/url.ts';
 
@@ -97,6 +98,16 @@ function services(
     log: ctx.log,
     expressions: ctx.expressions,
   };
+}
+
+/** The webhook's secrets in clear for redaction by value; none when they can't be decrypted here. */
+function secretsForRedaction(ctx: Pick<Context, 'secretKeys'>, webhook: WebhookForCall): string[] {
+  if (!ctx.secretKeys) return [];
+  try {
+    return validWebhookSecrets(ctx.secretKeys, webhook);
+  } catch {
+    return []; // credential shapes (`whsec_…`) are still redacted
+  }
 }
 
 /** A test or replay that did not start a run is a BAD_REQUEST naming what failed. */
@@ -199,6 +210,7 @@ export const webhooksRouter = {
     const result = await runWebhookCall(services(ctx), {
       webhook,
       source: 'test',
+      secrets: secretsForRedaction(ctx, webhook),
       body,
       headers: { 'content-type': 'application/json' },
       query: {},
@@ -226,6 +238,7 @@ export const webhooksRouter = {
     const result = await runWebhookCall(services(ctx), {
       webhook,
       source: 'replay',
+      secrets: secretsForRedaction(ctx, webhook),
       body: Buffer.from(logged.body ?? '', 'utf8'),
       headers: logged.headers,
       query: {},

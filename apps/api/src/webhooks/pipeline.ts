@@ -32,6 +32,8 @@ import {
   DomainError,
   type ExpressionEvaluator,
   type NodeRegistry,
+  redactSecrets,
+  redactSecretsDeep,
   type ValidationIssue,
 } from '@swarm/engine';
 import type { Logger } from 'pino';
@@ -91,6 +93,12 @@ export interface WebhookCall {
   startedAt: number;
   /** Counts the call against the webhook's limit (public deliveries; not tests or replays). */
   rateLimit?: WebhookRateLimit | undefined;
+  /**
+   * The webhook's secrets in clear, when the caller decrypted them: replaced by value wherever the
+   * call would store or answer them (log headers and body, mapped input, error messages) — a sender
+   * may echo its secret in a header or the body, and a mapping may copy it into the run.
+   */
+  secrets?: readonly string[] | undefined;
 }
 
 export type WebhookCallResult =
@@ -104,14 +112,16 @@ export type WebhookCallResult =
 
 /** The log fields every row of this call shares. */
 export function callLogBase(call: Omit<WebhookCall, 'webhook' | 'query'> & { webhookId: string }) {
+  const { body, bodyTruncated } = boundedBody(call.body);
   return {
     webhookId: call.webhookId,
     source: call.source,
     messageId: call.messageId,
     ip: call.ip,
-    headers: redactHeaders(call.headers),
+    headers: redactSecretsDeep(redactHeaders(call.headers), call.secrets),
     replayOf: call.replayOf ?? null,
-    ...boundedBody(call.body),
+    body: body === null ? null : redactSecrets(body, call.secrets),
+    bodyTruncated,
   };
 }
 
@@ -149,10 +159,11 @@ export async function runWebhookCall(
   const headers = redactHeaders(call.headers);
   try {
     const value = parseWebhookBody(call.body, headerValue(call.headers, 'content-type'));
-    const input = await mapWebhookInput(services.expressions, webhook.mapping, value, {
-      headers,
-      query: call.query,
-    });
+    // The run keeps no secret: the webhook's own by value, anything credential-shaped by shape.
+    const input = redactSecretsDeep(
+      await mapWebhookInput(services.expressions, webhook.mapping, value, { headers, query: call.query }),
+      call.secrets,
+    );
     const toAccept: WebhookCallToAccept = {
       log: { ...base, latencyMs: performance.now() - call.startedAt },
       run: {
@@ -193,7 +204,9 @@ export async function runWebhookCall(
       });
       return { kind: 'blocked', status: 409, message: error.message };
     }
-    const invalid = invalidCall(error, webhook);
+    const refused = invalidCall(error, webhook);
+    // A mapping's error may quote the value it choked on, which may be the secret.
+    const invalid = refused && redactSecretsDeep(refused, call.secrets);
     if (!invalid) {
       await logWebhookCall(services, {
         ...base,

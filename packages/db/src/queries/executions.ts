@@ -18,6 +18,8 @@ import {
   NotFoundError,
   type PriorStep,
   type RunError,
+  redactSecrets,
+  redactSecretsDeep,
   type WorkflowDefinition,
 } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
@@ -450,6 +452,13 @@ const stepCostMicros = (step: FinishedStep) =>
 export const stepChangesCostMicros = (changes: readonly StepChange[]) =>
   changes.reduce((sum, change) => sum + (change.kind === 'finished' ? stepCostMicros(change) : 0), 0);
 
+/**
+ * A run or step error as it is stored: credential-shaped values replaced (the last line of defence —
+ * whoever raised it should already have redacted the secrets it knew by value). Errors are read by
+ * the run's viewers, exports and logs; a provider that echoes a key must not put it there.
+ */
+const storableError = (error: RunError | null): RunError | null => (error ? redactSecretsDeep(error) : null);
+
 /** The step columns a change sets (insert, or update of the row an earlier attempt left). */
 const STEP_CHANGE_COLUMNS = [
   'nodeType',
@@ -516,7 +525,7 @@ async function writeStepChanges(
       status: change.status,
       input: change.input ?? null,
       output: change.output ?? null,
-      error: change.error,
+      error: storableError(change.error),
       branch: change.branch,
       runAttempt: fence.runAttempt,
       startedAt: change.startedAt,
@@ -554,7 +563,7 @@ async function writeStepChanges(
       servedModel: a.servedModel,
       reason: a.reason,
       errorClass: a.errorClass,
-      errorMessage: a.errorMessage?.slice(0, 2000) ?? null,
+      errorMessage: a.errorMessage === null ? null : redactSecrets(a.errorMessage).slice(0, 2000),
       startedAt: a.startedAt,
       latencyMs: Math.max(0, Math.round(a.latencyMs)),
       timeToFirstTokenMs: a.timeToFirstTokenMs === null ? null : Math.round(a.timeToFirstTokenMs),
@@ -673,7 +682,7 @@ export async function finishExecution(
       .set({
         status: outcome.status,
         output: outcome.output ?? null,
-        error: outcome.error,
+        error: storableError(outcome.error),
         costMicros: sql`${executions.costMicros} + ${stepChangesCostMicros(pendingSteps)}`,
         finishedAt: sql`now()`,
         durationMs: sql`greatest(0, round(extract(epoch from (now() - coalesce(${executions.startedAt}, now()))) * 1000))::int`,
@@ -874,7 +883,8 @@ export async function getExecutionState(db: DbOrTx, ownerId: string, id: string)
     .innerJoin(workflows, eq(workflows.id, executions.workflowId))
     .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)));
   if (!row) throw new NotFoundError('run');
-  return row;
+  // Errors are redacted again on the way out: rows written before redaction existed, or by hand.
+  return { ...row, error: storableError(row.error) };
 }
 
 /** Steps of a run with their attempts, optionally only those changed after event `afterSeq`. */
@@ -931,7 +941,7 @@ export async function listExecutionSteps(
       servedModel: a.servedModel,
       reason: a.reason,
       errorClass: a.errorClass,
-      errorMessage: a.errorMessage,
+      errorMessage: a.errorMessage === null ? null : redactSecrets(a.errorMessage),
       startedAt: a.startedAt,
       latencyMs: a.latencyMs,
       timeToFirstTokenMs: a.timeToFirstTokenMs,
@@ -950,7 +960,11 @@ export async function listExecutionSteps(
     });
     byStep.set(a.stepId!, list);
   }
-  return steps.map((step) => ({ ...step, attempts: byStep.get(step.id) ?? [] }));
+  return steps.map((step) => ({
+    ...step,
+    error: storableError(step.error),
+    attempts: byStep.get(step.id) ?? [],
+  }));
 }
 
 /** One run with its steps and their attempts (the `runs.get` shape), scoped to its owner. */
@@ -1036,7 +1050,7 @@ export async function listExecutions(
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    items: page,
+    items: page.map((row) => ({ ...row, error: storableError(row.error) })),
     nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
   };
 }

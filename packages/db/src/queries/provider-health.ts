@@ -3,6 +3,8 @@
  * compare-and-set, and the event log of fallbacks and breaker changes. Every time comes from the
  * database's now(), so runners with skewed clocks still agree.
  */
+
+import { redactSecretsDeep } from '@swarm/engine';
 import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import {
@@ -450,7 +452,8 @@ export async function insertProviderEvent(db: DbOrTx, event: NewProviderEvent): 
       model: event.model,
       errorClass: event.errorClass ?? null,
       executionId: event.executionId ?? null,
-      detail: event.detail ?? {},
+      // Details are free-form (a provider's words may end up here): credential shapes never stored.
+      detail: redactSecretsDeep(event.detail ?? {}),
     })
     .returning(eventColumns);
   return row!;

@@ -12,7 +12,7 @@
  * row claims a message id that never started a run.
  */
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '@swarm/engine';
+import { NotFoundError, redactSecrets, redactSecretsDeep } from '@swarm/engine';
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { type Db, type DbOrTx, inTransaction } from '../client.ts';
 import { announceInvalidation } from '../invalidation.ts';
@@ -333,10 +333,12 @@ function logValues(entry: NewWebhookLog) {
     status: entry.status,
     latencyMs: Math.max(0, Math.round(entry.latencyMs)),
     ip: entry.ip ?? null,
-    headers: entry.headers,
-    body: entry.body ?? null,
+    // The pipeline redacts the webhook's own secret by value; credential shapes go here, whoever
+    // logs (a replay then resends the redacted body).
+    headers: redactSecretsDeep(entry.headers),
+    body: entry.body == null ? null : redactSecrets(entry.body),
     bodyTruncated: entry.bodyTruncated ?? false,
-    error: entry.error ?? null,
+    error: entry.error == null ? null : redactSecrets(entry.error),
     executionId: entry.executionId ?? null,
     replayOf: entry.replayOf ?? null,
   };

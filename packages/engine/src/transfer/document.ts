@@ -4,6 +4,7 @@
  * Pure: the caller reads and writes the database.
  */
 import type { WorkflowDefinition, WorkflowNode } from '../definition.ts';
+import { REDACTED, redactSecretsDeep } from '../redact-secrets.ts';
 import {
   EXPORT_FORMAT_VERSION,
   type ExportDocument,
@@ -17,7 +18,6 @@ import { freshIdGenerator, remapGraph } from './remap.ts';
 /** Header names whose values are credentials; their values never leave in an export. */
 const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret|password/i;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-export const REDACTED = '[redacted]';
 
 export interface ExportSource {
   name: string;
@@ -37,10 +37,12 @@ export interface ExportOptions {
   include?: { executions?: boolean; schedules?: boolean; webhooks?: boolean } | undefined;
   anonymize?: boolean | undefined;
   now?: Date;
+  /** Secrets the caller knows (e.g. the owner's stored keys), replaced wherever they appear. */
+  knownSecrets?: readonly string[] | undefined;
 }
 
-/** Credential-looking header values are replaced, so an export never carries a secret. */
-function redactSecrets(node: WorkflowNode): { node: WorkflowNode; redacted: boolean } {
+/** Header values under credential names are replaced whatever they look like. */
+function redactSecretHeaders(node: WorkflowNode): { node: WorkflowNode; redacted: boolean } {
   const headers = node.config.headers;
   if (!headers || typeof headers !== 'object' || Array.isArray(headers)) return { node, redacted: false };
   let redacted = false;
@@ -73,13 +75,17 @@ function agentsOf(nodes: readonly ExportNode[]): ExportDocument['agents'] {
 export function buildExportDocument(source: ExportSource, options: ExportOptions = {}): ExportDocument {
   const notes: string[] = [];
   let anyRedacted = false;
-  const nodes = source.definition.nodes.map((n) => {
-    const { node, redacted } = redactSecrets(n);
+  const byName = source.definition.nodes.map((n) => {
+    const { node, redacted } = redactSecretHeaders(n);
     anyRedacted ||= redacted;
     return node;
   });
+  // Then by value, anywhere in a node's config (an `X-Note: sk-…` header, a key pasted into a
+  // prompt or URL): the known secrets and every credential-shaped value.
+  const nodes = redactSecretsDeep(byName, options.knownSecrets);
+  if (nodes !== byName) anyRedacted = true;
   if (anyRedacted)
-    notes.push(`credential header values were replaced with "${REDACTED}"; set them again after import`);
+    notes.push(`credential values were replaced with "${REDACTED}"; set them again after import`);
   const include = options.include ?? {};
   if (include.webhooks && (source.webhooks?.length ?? 0) > 0)
     notes.push('webhook secrets are never exported: imported webhooks get a new secret and start disabled');
@@ -101,9 +107,11 @@ export function buildExportDocument(source: ExportSource, options: ExportOptions
     ...(source.definition.inputSchema && { inputSchema: source.definition.inputSchema }),
     ...(source.definition.outputSchema && { outputSchema: source.definition.outputSchema }),
     ...(source.definition.settings && { settings: source.definition.settings }),
-    ...(include.executions && { executions: source.executions ?? [] }),
-    ...(include.schedules && { schedules: source.schedules ?? [] }),
-    ...(include.webhooks && { webhooks: source.webhooks ?? [] }),
+    ...(include.executions && {
+      executions: redactSecretsDeep(source.executions ?? [], options.knownSecrets),
+    }),
+    ...(include.schedules && { schedules: redactSecretsDeep(source.schedules ?? [], options.knownSecrets) }),
+    ...(include.webhooks && { webhooks: redactSecretsDeep(source.webhooks ?? [], options.knownSecrets) }),
     ...(notes.length > 0 && { notes }),
   };
   return options.anonymize ? anonymizeDocument(doc) : doc;

@@ -51,7 +51,7 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
     id: 'anthropic',
     async chat(request: ChatRequest): Promise<ChatResult> {
       const sdk = client();
-      const attempt = startAttempt(request, 'anthropic');
+      const attempt = startAttempt(request, 'anthropic', [config.apiKey]);
       let startUsage: AnthropicUsageReport | null = null;
       let deltaUsage: AnthropicUsageReport | null = null;
       const usageSoFar = (): Usage | undefined =>

@@ -5,7 +5,7 @@
  * only this object can tell a `timeout` from a `cancelled` call.
  */
 import { type ChatRequest, ProviderError, type ProviderId, type Usage } from '../types.ts';
-import { providerError, transportFailure } from './errors.ts';
+import { providerError, transportFailure, withoutSecrets } from './errors.ts';
 
 export type AttemptStop = 'timeout' | 'cancelled';
 
@@ -28,7 +28,15 @@ export interface AttemptControl {
   dispose(): void;
 }
 
-export function startAttempt(request: ChatRequest, provider: ProviderId): AttemptControl {
+/**
+ * `secrets`: the key this adapter sends, redacted from every error the attempt turns into a
+ * `ProviderError` (see `withoutSecrets`).
+ */
+export function startAttempt(
+  request: ChatRequest,
+  provider: ProviderId,
+  secrets: ReadonlyArray<string | null | undefined> = [],
+): AttemptControl {
   const model = request.model;
   const started = performance.now();
   const controller = new AbortController();
@@ -96,10 +104,13 @@ export function startAttempt(request: ChatRequest, provider: ProviderId): Attemp
       if (error) throw error;
     },
     toProviderError(error, fromApi, usage) {
-      if (error instanceof ProviderError) return error;
-      return (
-        stoppedError(usage, error) ?? fromApi(error) ?? transportFailure(error, { provider, model, usage })
-      );
+      const failure =
+        error instanceof ProviderError
+          ? error
+          : (stoppedError(usage, error) ??
+            fromApi(error) ??
+            transportFailure(error, { provider, model, usage }));
+      return withoutSecrets(failure, secrets);
     },
     dispose() {
       if (timer) clearTimeout(timer);

@@ -20,6 +20,7 @@
  * usually transient, so it should be retried and counted against the provider's breaker —
  * `invalid_request` would wrongly stop fallback, and `unknown` would hide a provider fault.
  */
+import { redactSecrets } from '@swarm/engine';
 import { type ErrorClass, ProviderError, type ProviderId, type Usage } from '../types.ts';
 
 export const PROVIDER_LABELS: Record<ProviderId, string> = {
@@ -189,5 +190,34 @@ export function truncatedStream(context: {
     ...context,
     errorClass: 'server',
     detail: 'the response stream ended before the answer was complete',
+  });
+}
+
+/**
+ * The error as it may leave the adapter: the key in use (and anything credential-shaped) replaced
+ * in its message, and its cause — the SDK's error, whose message and parsed body are the
+ * provider's raw answer — swapped for a plain error with the redacted message and the same name,
+ * so a logger or anything else that walks causes can't show the key either. Providers and gateways
+ * do echo keys back ("Incorrect API key provided: sk-…").
+ */
+export function withoutSecrets(
+  error: ProviderError,
+  secrets: ReadonlyArray<string | null | undefined>,
+): ProviderError {
+  const cause = error.cause;
+  return new ProviderError({
+    provider: error.provider,
+    model: error.model,
+    errorClass: error.errorClass,
+    message: redactSecrets(error.message, secrets),
+    status: error.status,
+    retryAfterMs: error.retryAfterMs,
+    usage: error.usage,
+    cause:
+      cause instanceof Error
+        ? Object.assign(new Error(redactSecrets(cause.message, secrets)), { name: cause.name })
+        : cause === undefined
+          ? undefined
+          : redactSecrets(String(cause), secrets),
   });
 }

@@ -75,7 +75,7 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
     id: 'gemini',
     async chat(request: ChatRequest): Promise<ChatResult> {
       const ai = client();
-      const attempt = startAttempt(request, 'gemini');
+      const attempt = startAttempt(request, 'gemini', [config.apiKey]);
       let last: LastResponse | undefined;
       const baseFetch = config.fetch;
       const recordingFetch: typeof fetch = async (input, init) => {

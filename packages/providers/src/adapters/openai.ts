@@ -46,7 +46,7 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
     id: 'openai',
     async chat(request: ChatRequest): Promise<ChatResult> {
       const sdk = client();
-      const attempt = startAttempt(request, 'openai');
+      const attempt = startAttempt(request, 'openai', [config.apiKey]);
       let usageReport: OpenAiUsageReport | null = null;
       try {
         const stream = await sdk.chat.completions.create(toOpenAiParams(request), { signal: attempt.signal });

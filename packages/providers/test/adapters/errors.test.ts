@@ -1,5 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, parseDurationMs, parseRetryAfter } from '../../src/adapters/errors.ts';
+import {
+  classifyFailure,
+  parseDurationMs,
+  parseRetryAfter,
+  providerError,
+  withoutSecrets,
+} from '../../src/adapters/errors.ts';
+
+describe('withoutSecrets', () => {
+  it('redacts known secrets and credential shapes from the message and the cause, keeping the facts', () => {
+    const cause = Object.assign(new Error('401 Incorrect API key provided: gw-secret-123456'), {
+      name: 'AuthenticationError',
+    });
+    const error = providerError({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      errorClass: 'auth',
+      status: 401,
+      retryAfterMs: 5,
+      detail: `key gw-secret-123456 and sk-ant-api03-${'x1'.repeat(20)} rejected`,
+      cause,
+    });
+    const clean = withoutSecrets(error, ['gw-secret-123456']);
+    expect(clean.message).toBe(
+      'Anthropic claude-sonnet-4-5: auth 401 — key [redacted] and sk-ant-api03-[redacted] rejected',
+    );
+    expect(clean).toMatchObject({ provider: 'anthropic', errorClass: 'auth', status: 401, retryAfterMs: 5 });
+    expect(clean.cause).toBeInstanceOf(Error);
+    expect((clean.cause as Error).name).toBe('AuthenticationError');
+    expect((clean.cause as Error).message).toBe('401 Incorrect API key provided: [redacted]');
+  });
+});
 
 describe('retry hints', () => {
   const now = Date.parse('2026-11-20T12:00:00Z');

@@ -221,6 +221,33 @@ describe('openai adapter', () => {
     expect(error.message).toContain(body.error.message);
   });
 
+  it('redacts the key it sent from an error body that echoes it, in the message and the cause', async () => {
+    const key = 'not-shaped-like-a-key-but-secret';
+    server.use(
+      http.post(URL, () =>
+        HttpResponse.json(
+          {
+            error: {
+              message: `Incorrect API key provided: ${key}.`,
+              type: 'invalid_request_error',
+              code: 'invalid_api_key',
+              param: null,
+            },
+          },
+          { status: 401 },
+        ),
+      ),
+    );
+    const error = await rejection(createOpenAiAdapter({ apiKey: ` ${key}\n` }).chat(request));
+    expect(error).toMatchObject({ errorClass: 'auth', status: 401 });
+    expect(error.message).toContain('Incorrect API key provided: [redacted].');
+    const cause = error.cause as Error;
+    expect(cause.message).toContain('[redacted]');
+    expect(
+      JSON.stringify({ message: error.message, cause: cause.message, stack: error.stack }),
+    ).not.toContain(key);
+  });
+
   it('classes an error event inside a 200 stream as server, without an HTTP status', async () => {
     server.use(
       http.post(URL, () =>
