@@ -272,6 +272,7 @@ export interface StartApiServerOptions {
   trustProxy?: boolean;
   /** Connections in the API's pool (DATABASE_POOL_SIZE in production); default 5. */
   databasePoolSize?: number;
+  expressionPool?: ExpressionPoolOptions;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -294,6 +295,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     importNodePackage: options.importNodePackage,
     publicUrl: options.publicUrl,
     webhookBodyLimitBytes: options.webhookBodyLimitBytes,
+    expressionPool: options.expressionPool,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

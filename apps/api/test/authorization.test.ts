@@ -190,6 +190,7 @@ const cases: Record<string, Case> = {
   'webhooks.regenerateSecret': { input: (w) => ({ id: w.a.webhookId, graceSeconds: 0 }), expect: 'notFound' },
   'webhooks.logs': { input: (w) => ({ id: w.a.webhookId }), expect: 'notFound' },
   'webhooks.test': { input: (w) => ({ id: w.a.webhookId, payload: {} }), expect: 'notFound' },
+  'webhooks.previewMapping': { input: () => ({ mapping: '$', payload: {} }), expect: 'ownView' },
   'webhooks.replay': { input: (w) => ({ logId: w.a.webhookLogId }), expect: 'notFound' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */

@@ -25,6 +25,7 @@ import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';
 import { parseCidr } from '../webhooks/ip-allowlist.ts';
+import { mapWebhookInput, WebhookPayloadError } from '../webhooks/payload.ts';
 import { runWebhookCall, type WebhookServices } from '../webhooks/pipeline.ts';
 import { encryptWebhookSecret, validWebhookSecrets } from '../webhooks/secrets.ts';
 import { generateWebhookSecret } from '../webhooks/signature.ts';
@@ -198,6 +199,34 @@ export const webhooksRouter = {
     .query(async ({ ctx, input }) => ({
       items: await listWebhookLogs(ctx.db, ctx.user.id, input.id, input.limit ?? 50),
     })),
+
+  /**
+   * What a mapping makes of a payload, for the editor's live preview: evaluated in the expression
+   * pool with the limits a delivery gets (never in this process, never in the browser). A mutation
+   * only so a large sample payload travels in the body, not the URL; it changes nothing.
+   */
+  previewMapping: authedProcedure
+    .input(
+      z.object({
+        mapping: z.string().max(10_000, 'at most 10000 characters'),
+        payload: z.unknown(),
+        headers: z.record(z.string(), z.string()).optional(),
+        query: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      try {
+        const value = await mapWebhookInput(ctx.expressions, input.mapping, input.payload ?? null, {
+          headers: input.headers ?? {},
+          query: input.query ?? {},
+        });
+        return { input: value };
+      } catch (error) {
+        if (error instanceof WebhookPayloadError)
+          throw new DomainError('BAD_REQUEST', error.message, error.issues);
+        throw error;
+      }
+    }),
 
   /**
    * "Send test": the payload goes through the webhook's mapping, the input checks and run creation

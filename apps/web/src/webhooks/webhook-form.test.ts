@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { evaluateInThisThread } from '@swarm/engine';
 import { describe, expect, test } from 'vitest';
 import {
   curlCommand,
   newWebhookDraft,
   parseAllowlist,
-  previewMapping,
+  previewMapping as previewWith,
   webhookSettings,
 } from './webhook-form.ts';
 
@@ -72,6 +73,16 @@ describe('webhookSettings', () => {
 
 describe('previewMapping', () => {
   const schema = { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'] };
+  // What `webhooks.previewMapping` answers (the API test checks the server side): no match is {}.
+  const server = async (mapping: string, payload: unknown) => {
+    try {
+      return (await evaluateInThisThread(mapping, payload)) ?? {};
+    } catch (error) {
+      throw new Error(`mapping: ${(error as Error).message}`);
+    }
+  };
+  const previewMapping = (mapping: string, payloadText: string, inputSchema: typeof schema) =>
+    previewWith(mapping, payloadText, inputSchema, server);
   test('maps the sample and checks the result against the input schema', async () => {
     expect(await previewMapping('{"topic": issue.title}', '{"issue":{"title":"Bug"}}', schema)).toEqual({
       state: 'ok',
@@ -94,6 +105,10 @@ describe('previewMapping', () => {
   });
   test('bad payload JSON and failing mappings are told apart', async () => {
     expect((await previewMapping('', '{', schema)).state).toBe('payload-error');
-    expect((await previewMapping('$error("nope")', '{}', schema)).state).toBe('mapping-error');
+    expect(await previewMapping('$error("nope")', '{}', schema)).toEqual({
+      state: 'mapping-error',
+      message: expect.stringContaining('nope'),
+    });
+    expect((await previewMapping('{"a": ', '{}', schema)).state).toBe('mapping-error');
   });
 });

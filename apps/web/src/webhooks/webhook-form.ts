@@ -140,14 +140,19 @@ export type MappingPreview =
   | { state: 'mapping-error'; message: string }
   | { state: 'ok'; input: unknown; issues: SampleIssue[] };
 
+/** Evaluates a mapping over a payload; throws with the reason when it fails (the server does it). */
+export type MappingEvaluator = (mapping: string, payload: unknown) => Promise<unknown>;
+
 /**
  * What a call with this payload would start a run with: the mapping (`$` = the payload, `$headers`
- * and `$query` empty here) or the payload itself, and its problems under the input schema.
+ * and `$query` empty here) or the payload itself, and its problems under the input schema. The
+ * mapping is user code: `evaluate` sends it to the server's expression pool, not this tab.
  */
 export async function previewMapping(
   mapping: string,
   payloadText: string,
   inputSchema: JsonSchema | undefined,
+  evaluate: MappingEvaluator,
 ): Promise<MappingPreview> {
   let payload: unknown;
   try {
@@ -157,13 +162,13 @@ export async function previewMapping(
   }
   let input: unknown = payload;
   if (mapping.trim() !== '') {
+    const syntax = mappingSyntaxError(mapping);
+    if (syntax !== null) return { state: 'mapping-error', message: syntax };
     try {
-      const result: unknown = await compileExpression(mapping).evaluate(payload, { headers: {}, query: {} });
-      if (typeof result === 'function')
-        return { state: 'mapping-error', message: 'returned a function, not data' };
-      input = result === undefined ? {} : (JSON.parse(JSON.stringify(result) ?? 'null') as unknown);
+      input = await evaluate(mapping, payload);
     } catch (error) {
-      return { state: 'mapping-error', message: (error as { message?: string }).message ?? String(error) };
+      const message = (error as { message?: string }).message ?? String(error);
+      return { state: 'mapping-error', message: message.replace(/^mapping: /, '') };
     }
   }
   const issues = inputSchema ? checkSample(inputSchema, input, 'input').issues : [];

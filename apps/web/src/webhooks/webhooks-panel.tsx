@@ -13,7 +13,7 @@ import { Link } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
 import type { JsonSchema } from '../schemas/schema-text.ts';
-import { useTRPC } from '../trpc.ts';
+import { useTRPC, useTRPCClient } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { DeleteWithConfirm, Dialog } from '../ui/dialog.tsx';
 import { FieldRow, inputClass } from '../ui/field.tsx';
@@ -833,17 +833,20 @@ function MappingPreviewView({
   payloadText: string;
   inputSchema: JsonSchema | undefined;
 }) {
+  const client = useTRPCClient();
   const args = useDebouncedValue({ mapping, payloadText, inputSchema }, 250);
   const [preview, setPreview] = useState<MappingPreview | null>(null);
   useEffect(() => {
     let cancelled = false;
-    void previewMapping(args.mapping, args.payloadText, args.inputSchema).then((result) => {
+    const evaluate = async (source: string, payload: unknown) =>
+      (await client.webhooks.previewMapping.mutate({ mapping: source, payload })).input;
+    void previewMapping(args.mapping, args.payloadText, args.inputSchema, evaluate).then((result) => {
       if (!cancelled) setPreview(result);
     });
     return () => {
       cancelled = true;
     };
-  }, [args]);
+  }, [args, client]);
 
   return (
     <div data-testid="webhook-mapping-preview">
