@@ -24,7 +24,14 @@ import {
 import { createNodeRegistry, type HttpSettings, type NodeRegistry, type RunLimits } from '@swarm/engine';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { type HandledJobName, type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
+import {
+  type HandledJobName,
+  type JobContext,
+  type JobHandlers,
+  jobHandlers,
+  type MaintenanceSettings,
+  maintenanceSettings,
+} from './jobs.ts';
 import { createLlmClient, type RunnerLlm } from './llm.ts';
 import { createRunDispatcher } from './run-dispatcher.ts';
 import { createRunService } from './runs.ts';
@@ -54,6 +61,8 @@ export interface RunnerOptions {
   http?: HttpSettings | undefined;
   /** Replaceable for tests; defaults to the real handlers. */
   handlers?: JobHandlers;
+  /** What the hourly maintenance job keeps (defaults: see `MaintenanceSettings`). */
+  maintenance?: Partial<MaintenanceSettings> | undefined;
   /**
    * Fire cron schedules (default true; every runner may, each occurrence fires once). Tests may pass
    * the scheduler's clock (`now`) and its longest sleep.
@@ -64,6 +73,7 @@ export interface RunnerOptions {
 export function createRunner(options: RunnerOptions) {
   const { logger } = options;
   const handlers = options.handlers ?? jobHandlers;
+  const maintenance = maintenanceSettings(options.maintenance);
   const runConcurrency = options.runConcurrency ?? 32;
   const pollSeconds = options.pollSeconds ?? 2;
   const superviseSeconds = options.superviseSeconds ?? 10;
@@ -142,6 +152,7 @@ export function createRunner(options: RunnerOptions) {
     const ctx: JobContext = {
       db: database.db,
       logger: log,
+      maintenance,
     };
     try {
       return await (handlers[name] as JobHandlers[Name])(data, ctx);

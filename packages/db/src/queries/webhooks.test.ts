@@ -6,7 +6,7 @@ import { createUser } from './users.ts';
 import {
   acceptWebhookCalls,
   createWebhook,
-  findWebhookForCall,
+  findEnabledWebhookForCall,
   getWebhook,
   insertWebhookLog,
   listWebhookLogs,
@@ -43,13 +43,13 @@ describe('rotateWebhookSecret', () => {
     const { ownerId, webhook } = await ownedWebhook();
     const until = new Date(Date.now() + 60_000);
     await rotateWebhookSecret(database.db, ownerId, webhook.id, { secret: 'cipher-2', keyId: 'k1' }, until);
-    expect(await findWebhookForCall(database.db, webhook.id)).toMatchObject({
+    expect(await findEnabledWebhookForCall(database.db, webhook.id)).toMatchObject({
       secret: 'cipher-2',
       previousSecret: 'cipher-1',
       previousSecretExpiresAt: until,
     });
     await rotateWebhookSecret(database.db, ownerId, webhook.id, { secret: 'cipher-3', keyId: 'k1' }, null);
-    expect(await findWebhookForCall(database.db, webhook.id)).toMatchObject({
+    expect(await findEnabledWebhookForCall(database.db, webhook.id)).toMatchObject({
       secret: 'cipher-3',
       previousSecret: null,
       previousSecretExpiresAt: null,
@@ -101,6 +101,7 @@ describe('acceptWebhookCalls (group commit)', () => {
   ): WebhookCallToAccept {
     return {
       log: { webhookId: hook.webhook.id, messageId, latencyMs: 1, headers: {} },
+      deliveryKey: messageId,
       run: {
         ownerId: hook.ownerId,
         workflowId: extra.workflowId ?? hook.webhook.workflowId,
