@@ -57,7 +57,14 @@ export const jobHandlers: JobHandlers = {
     const scheduleFires = await pruneScheduleFires(db);
     // Live viewers that went away without saying so (writers already ignore their expired rows).
     const runWatchers = await pruneExpiredRunWatchers(db);
-    const pruned = { ...auth, healthBuckets, webhookLogs, webhookIdempotencyKeys, scheduleFires, runWatchers };
+    const pruned = {
+      ...auth,
+      healthBuckets,
+      webhookLogs,
+      webhookIdempotencyKeys,
+      scheduleFires,
+      runWatchers,
+    };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },

@@ -22,11 +22,11 @@ import { type Db, type DbOrTx, inTransaction } from '../client.ts';
 import { announceInvalidation } from '../invalidation.ts';
 import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import {
+  executions,
   rateLimitCounters,
   type WebhookAuthMode,
   type WebhookCallSource,
   type WebhookOutcome,
-  executions,
   webhookIdempotencyKeys,
   webhookLogs,
   workflows,
@@ -505,15 +505,31 @@ async function acceptInOneTransaction(
       .map((call, i) => ({ i, webhookId: call.log.webhookId, key: call.deliveryKey || null }))
       .filter((call): call is { i: number; webhookId: string; key: string } => call.key !== null)
       .sort((a, b) =>
-        a.webhookId !== b.webhookId ? (a.webhookId < b.webhookId ? -1 : 1) : a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+        a.webhookId !== b.webhookId
+          ? a.webhookId < b.webhookId
+            ? -1
+            : 1
+          : a.key < b.key
+            ? -1
+            : a.key > b.key
+              ? 1
+              : 0,
       );
     const inserted =
       keyed.length === 0
         ? []
         : await tx
             .insert(webhookIdempotencyKeys)
-            .values(keyed.map(({ i, webhookId, key }) => ({ webhookId, deliveryKey: key, executionId: runIds[i]! })))
-            .onConflictDoNothing({ target: [webhookIdempotencyKeys.webhookId, webhookIdempotencyKeys.deliveryKey] })
+            .values(
+              keyed.map(({ i, webhookId, key }) => ({
+                webhookId,
+                deliveryKey: key,
+                executionId: runIds[i]!,
+              })),
+            )
+            .onConflictDoNothing({
+              target: [webhookIdempotencyKeys.webhookId, webhookIdempotencyKeys.deliveryKey],
+            })
             .returning({ executionId: webhookIdempotencyKeys.executionId });
     const claimed = new Set(inserted.map((row) => row.executionId));
     const fresh: number[] = [];

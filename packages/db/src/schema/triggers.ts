@@ -192,9 +192,7 @@ export const webhookLogs = pgTable(
     replayOf: uuid('replay_of'),
     createdAt: createdAt(),
   },
-  (t) => [
-    index('webhook_logs_webhook_created_idx').on(t.webhookId, t.createdAt.desc()),
-  ],
+  (t) => [index('webhook_logs_webhook_created_idx').on(t.webhookId, t.createdAt.desc())],
 );
 
 /**
