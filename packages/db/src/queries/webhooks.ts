@@ -440,6 +440,12 @@ const windowStartOf = (windowSeconds: number) =>
 
 const sameDelivery = (webhookId: string, deliveryKey: string) => `${webhookId}\n${deliveryKey}`;
 
+/** One order for delivery keys in every process (code units, not the database's collation). */
+function byWebhookThenKey(a: { webhookId: string; key: string }, b: { webhookId: string; key: string }) {
+  if (a.webhookId !== b.webhookId) return a.webhookId < b.webhookId ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /**
  * Starts the runs of authenticated calls (one or many, typically all the calls that arrived while
  * the previous batch committed) in one transaction with their idempotency keys and log rows (see
@@ -504,17 +510,7 @@ async function acceptInOneTransaction(
     const keyed = calls
       .map((call, i) => ({ i, webhookId: call.log.webhookId, key: call.deliveryKey || null }))
       .filter((call): call is { i: number; webhookId: string; key: string } => call.key !== null)
-      .sort((a, b) =>
-        a.webhookId !== b.webhookId
-          ? a.webhookId < b.webhookId
-            ? -1
-            : 1
-          : a.key < b.key
-            ? -1
-            : a.key > b.key
-              ? 1
-              : 0,
-      );
+      .sort(byWebhookThenKey);
     const inserted =
       keyed.length === 0
         ? []
