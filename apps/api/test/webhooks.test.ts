@@ -6,12 +6,13 @@
  */
 
 import { createSwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { connectDatabase, pruneWebhookLogs } from '@swarm/db';
+import { createSecretKeyring, generateSecretKey } from '@swarm/providers';
 import pino from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../../runner/src/runner.ts';
-import { startApiServer } from '../src/server.ts';
+import { buildApiServer, startApiServer } from '../src/server.ts';
 import { useApiServer } from '../src/testing.ts';
 import { signSimpleWebhook } from '../src/webhooks/signature.ts';
 import { expectApiError } from './expect-error.ts';
@@ -246,6 +247,36 @@ describe('signed calls', () => {
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(3);
   });
 
+  it('still answers a repeated webhook-id with the first run after a flood of refused calls pushed its log row out and the log was pruned', async () => {
+    const { client, workflow, webhook } = await setup();
+    const body = JSON.stringify({ query: 'kept' });
+    const first = await post(webhook.url, body, standardHeaders(webhook.secret, body, 'msg_flooded'));
+    expect(first.status).toBe(202);
+    // More unsigned calls than the log keeps per webhook (1,000), a few at a time.
+    const flood = 1_050;
+    for (let sent = 0; sent < flood; sent += 25) {
+      const answers = await Promise.all(
+        Array.from({ length: Math.min(25, flood - sent) }, () => post(webhook.url, body)),
+      );
+      expect(new Set(answers.map((a) => a.status))).toEqual(new Set([401]));
+    }
+    await pruneWebhookLogs(api.database.db);
+    const [left] = await api.database.sql<{ accepted: number; rows: number }[]>`
+      select count(*) filter (where outcome = 'accepted')::int as accepted, count(*)::int as rows
+      from webhook_logs where webhook_id = ${webhook.id}`;
+    expect(left).toEqual({ accepted: 0, rows: 1_000 });
+
+    // The sender retries (signed anew, as senders do): a duplicate with the first run, no second run.
+    const retry = await post(webhook.url, body, standardHeaders(webhook.secret, body, 'msg_flooded'));
+    expect(retry).toMatchObject({
+      status: 200,
+      body: { executionId: first.body.executionId, duplicate: true },
+    });
+    expect(await executionCount(workflow.id)).toBe(1);
+    const [listed] = (await client.webhooks.list.query({ workflowId: workflow.id })).items;
+    expect(listed!.triggerCount).toBe(1);
+  }, 120_000);
+
   it('answers each of many concurrent calls as if it came alone (group commit): runs, replays, bad input', async () => {
     const { client, workflow, webhook } = await setup();
     const good = (n: number) => JSON.stringify({ query: `call ${n}` });
@@ -461,7 +492,7 @@ describe('limits and access', () => {
     expect(refused).toMatchObject({ outcome: 'forbidden-ip', status: 403, ip: '127.0.0.1' });
   });
 
-  it('answers disabled and unknown webhooks with the same 404, logging the disabled call for the owner', async () => {
+  it('answers disabled and unknown webhooks with the same 404 after the same work: one read, no log row, no log line', async () => {
     const { client, workflow, webhook } = await setup({ enabled: false });
     const body = JSON.stringify({ query: 'off' });
     const signed = { 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) };
@@ -474,9 +505,55 @@ describe('limits and access', () => {
     expect(disabled.body).toEqual(unknown.body);
     expect(notAnId.body).toEqual(unknown.body);
     expect(await executionCount(workflow.id)).toBe(0);
-    expect((await client.webhooks.logs.query({ id: webhook.id })).items.map((i) => i.outcome)).toEqual([
-      'disabled',
-    ]);
+    expect((await client.webhooks.logs.query({ id: webhook.id })).items).toEqual([]);
+
+    // The same work, not just the same bytes (timing would otherwise tell a prober which ids exist):
+    // a server of its own whose pool reports every statement and whose log lines are kept.
+    const statements: string[] = [];
+    const lines: Record<string, unknown>[] = [];
+    const database = connectDatabase(api.database.url, {
+      max: 2,
+      idleInTransactionTimeoutMs: 0,
+      onQuery: (statement) => void statements.push(statement),
+    });
+    const app = await buildApiServer({
+      database,
+      logger: pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) }),
+      bodyLimitBytes: 1024 * 1024,
+      trustProxy: false,
+      secureCookies: false,
+      secretKeys: createSecretKeyring({ current: secretKey }),
+    });
+    try {
+      const workOf = async (id: string) => {
+        statements.length = 0;
+        lines.length = 0;
+        const answer = await app.inject({
+          method: 'POST',
+          url: `/webhooks/${id}`,
+          headers: { 'content-type': 'application/json', ...signed },
+          payload: body,
+        });
+        return {
+          status: answer.statusCode,
+          body: answer.body,
+          statements: [...statements],
+          // The request line names the id and its time: what else was logged is what counts.
+          lines: lines.map(({ level, msg }) => ({ level, msg })),
+        };
+      };
+      // Twice each: a second call of a known id would be served from the cache, an unknown one not.
+      const disabledWork = [await workOf(webhook.id), await workOf(webhook.id)];
+      const unknownWork = [await workOf(crypto.randomUUID()), await workOf(crypto.randomUUID())];
+      expect(disabledWork).toEqual(unknownWork);
+      expect(disabledWork[0]!.statements).toHaveLength(1);
+      expect(disabledWork[0]!.statements[0]).toMatch(/from "workflow_webhooks"/);
+      expect(disabledWork[0]!.lines).toEqual([{ level: 30, msg: 'request' }]);
+    } finally {
+      await app.close();
+      await database.close();
+    }
+    expect((await client.webhooks.logs.query({ id: webhook.id })).items).toEqual([]);
   });
 
   it('answers bodies over the limit with 413 and no run', async () => {

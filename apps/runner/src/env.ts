@@ -54,6 +54,12 @@ export const runnerEnvSchema = z
       .enum(['true', 'false', '1', '0'])
       .transform((v) => v === 'true' || v === '1')
       .default(true),
+    /**
+     * How many days an accepted webhook call's delivery key (`webhook-id`) is remembered: a sender's
+     * retry within this is answered with the first run, a later one starts a new run. The hourly
+     * maintenance job forgets older keys; the call log's own pruning never touches them.
+     */
+    WEBHOOK_IDEMPOTENCY_DAYS: z.coerce.number().int().min(1).max(365).default(7),
     /** Third-party node type packages, comma-separated; the same list the API loads. */
     SWARM_NODE_PACKAGES: commaList,
     ...expressionPoolEnv,

@@ -12,13 +12,26 @@ import {
   pruneExpiredRunWatchers,
   pruneProviderHealthBuckets,
   pruneScheduleFires,
+  pruneWebhookIdempotencyKeys,
   pruneWebhookLogs,
+  WEBHOOK_IDEMPOTENCY_RETENTION_MS,
 } from '@swarm/db';
 import type { Logger } from 'pino';
+
+/** What the maintenance job keeps that the operator may choose (runner options, from its env). */
+export interface MaintenanceSettings {
+  /** How long accepted webhook calls' delivery keys stay duplicates (WEBHOOK_IDEMPOTENCY_DAYS). */
+  webhookIdempotencyMs: number;
+}
+
+export function maintenanceSettings(given: Partial<MaintenanceSettings> = {}): MaintenanceSettings {
+  return { webhookIdempotencyMs: given.webhookIdempotencyMs ?? WEBHOOK_IDEMPOTENCY_RETENTION_MS };
+}
 
 export interface JobContext {
   db: Db;
   logger: Logger;
+  maintenance: MaintenanceSettings;
 }
 
 /** The queues these handlers serve: every one but `run`. */
@@ -31,17 +44,27 @@ export type JobHandlers = {
 };
 
 export const jobHandlers: JobHandlers = {
-  async maintenance(_data, { db, logger }) {
+  async maintenance(_data, { db, logger, maintenance }) {
     const auth = await pruneExpiredAuthState(db);
     // Breakers look back a minute and routing five; a week keeps enough for the health page.
     const healthBuckets = await pruneProviderHealthBuckets(db, HEALTH_BUCKET_RETENTION_MS);
     // Webhook call logs: 30 days, at most the newest 1,000 per webhook.
     const webhookLogs = await pruneWebhookLogs(db);
+    // Idempotency keys of accepted webhook calls: by age alone (7 days by default), apart from the
+    // log, so a flood of refused calls cannot turn a sender's retry into a second run.
+    const webhookIdempotencyKeys = await pruneWebhookIdempotencyKeys(db, maintenance.webhookIdempotencyMs);
     // Schedule history: 90 days, at most the newest 1,000 per schedule (never queued or active ones).
     const scheduleFires = await pruneScheduleFires(db);
     // Live viewers that went away without saying so (writers already ignore their expired rows).
     const runWatchers = await pruneExpiredRunWatchers(db);
-    const pruned = { ...auth, healthBuckets, webhookLogs, scheduleFires, runWatchers };
+    const pruned = {
+      ...auth,
+      healthBuckets,
+      webhookLogs,
+      webhookIdempotencyKeys,
+      scheduleFires,
+      runWatchers,
+    };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },

@@ -34,6 +34,7 @@ const runner = createRunner({
   stepFlushMs: env.RUNNER_STEP_FLUSH_MS,
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   scheduler: env.RUNNER_SCHEDULER,
+  maintenance: { webhookIdempotencyMs: env.WEBHOOK_IDEMPOTENCY_DAYS * 24 * 60 * 60 * 1000 },
   createLlm: ({ db, logger: log, invalidation }) =>
     createLlmClient({
       db,

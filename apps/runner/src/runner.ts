@@ -31,7 +31,14 @@ import {
 } from '@swarm/engine';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
-import { type HandledJobName, type JobContext, type JobHandlers, jobHandlers } from './jobs.ts';
+import {
+  type HandledJobName,
+  type JobContext,
+  type JobHandlers,
+  jobHandlers,
+  type MaintenanceSettings,
+  maintenanceSettings,
+} from './jobs.ts';
 import { createLlmClient, type RunnerLlm } from './llm.ts';
 import { createRunDispatcher } from './run-dispatcher.ts';
 import { createRunService } from './runs.ts';
@@ -63,6 +70,8 @@ export interface RunnerOptions {
   expressionPool?: ExpressionPoolOptions | undefined;
   /** Replaceable for tests; defaults to the real handlers. */
   handlers?: JobHandlers;
+  /** What the hourly maintenance job keeps (defaults: see `MaintenanceSettings`). */
+  maintenance?: Partial<MaintenanceSettings> | undefined;
   /**
    * Fire cron schedules (default true; every runner may, each occurrence fires once). Tests may pass
    * the scheduler's clock (`now`) and its longest sleep.
@@ -73,6 +82,7 @@ export interface RunnerOptions {
 export function createRunner(options: RunnerOptions) {
   const { logger } = options;
   const handlers = options.handlers ?? jobHandlers;
+  const maintenance = maintenanceSettings(options.maintenance);
   const runConcurrency = options.runConcurrency ?? 32;
   const pollSeconds = options.pollSeconds ?? 2;
   const superviseSeconds = options.superviseSeconds ?? 10;
@@ -154,6 +164,7 @@ export function createRunner(options: RunnerOptions) {
     const ctx: JobContext = {
       db: database.db,
       logger: log,
+      maintenance,
     };
     try {
       return await (handlers[name] as JobHandlers[Name])(data, ctx);

@@ -5,7 +5,9 @@
  * alone — each mode only answers on its own route, with its proof.
  *
  * Order of checks, and why:
- * 1. unknown or disabled → 404, the same body for both (a disabled call is still logged for the owner);
+ * 1. unknown or disabled → 404, the same bytes after the same work: one read that finds no enabled
+ *    webhook, nothing cached, nothing logged — so neither the answer nor its timing tells a prober
+ *    whether the id exists (a disabled webhook's calls are therefore not in its log);
  * 2. IP allowlist → 403;
  * 3. signature / url secret → 401, no run;
  * 4. a repeated accepted `webhook-id` → 200 with the first run (before the rate limit, so a
@@ -20,7 +22,7 @@
  */
 import {
   type Db,
-  findWebhookForCall,
+  findEnabledWebhookForCall,
   type InvalidationFeed,
   type RunEventFeed,
   type RunQueue,
@@ -106,14 +108,15 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
   };
 
   // Every delivery needs its webhook (secrets, settings); a read per call would be a commit per call.
+  // Only enabled webhooks are read (and so cached): a disabled one is the same miss as an unknown id.
   const cached = deps.invalidations?.cache(WEBHOOK_INVALIDATION_TOPIC, {
     ttlMs: WEBHOOK_CACHE_TTL_MS,
-    load: (id) => findWebhookForCall(deps.db, id),
+    load: (id) => findEnabledWebhookForCall(deps.db, id),
   });
   async function webhookForCall(id: string): Promise<WebhookForCall | null> {
-    if (!cached) return findWebhookForCall(deps.db, id);
+    if (!cached) return findEnabledWebhookForCall(deps.db, id);
     const webhook = await cached.get(id);
-    // Unknown ids are not kept: strangers probing ids would only fill the cache.
+    // Misses are not kept: strangers probing ids would only fill the cache.
     if (!webhook) cached.invalidate(id);
     return webhook;
   }
@@ -129,7 +132,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       const webhookId = (req.params as Params | undefined)?.webhookId;
       const webhook =
         webhookId && uuid.safeParse(webhookId).success
-          ? await findWebhookForCall(deps.db, webhookId).catch(() => null)
+          ? await findEnabledWebhookForCall(deps.db, webhookId).catch(() => null)
           : null;
       if (webhook)
         await logWebhookCall(services, {
@@ -168,6 +171,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     const startedAt = performance.now() - reply.elapsedTime;
     const webhookId = req.params.webhookId;
     if (!uuid.safeParse(webhookId).success) return reply.code(404).send(NOT_FOUND);
+    // Unknown and disabled alike (see the header): nothing else happens for either.
     const webhook = await webhookForCall(webhookId);
     if (!webhook) return reply.code(404).send(NOT_FOUND);
 
@@ -184,7 +188,6 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       return reply.code(status).send(answer);
     };
 
-    if (!webhook.enabled) return refuse('disabled', 404, NOT_FOUND, 'the webhook is disabled');
     if (!isIpAllowed(req.ip, webhook.ipAllowlist))
       return refuse('forbidden-ip', 403, { error: 'Forbidden' }, `${req.ip} is not in the IP allowlist`);
 

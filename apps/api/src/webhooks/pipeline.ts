@@ -6,7 +6,7 @@
  *
  * Logging never turns a good call into a failure: log rows for calls that started nothing are
  * written best-effort (a failure is written to the server log instead). The accepted call's row
- * is different — it is the idempotency guard, so it is part of the run's transaction.
+ * and its idempotency key are part of the run's transaction.
  */
 import {
   type AcceptedWebhookCall,
@@ -85,7 +85,7 @@ export interface WebhookCall {
   body: Buffer;
   headers: RequestHeaders;
   query: Record<string, unknown>;
-  /** The sender's `webhook-id`, for idempotency; null: none given. */
+  /** The sender's `webhook-id`, for idempotency (and shown in the log); null: none given. */
   messageId: string | null;
   ip: string | null;
   replayOf?: string | null | undefined;
@@ -109,6 +109,14 @@ export type WebhookCallResult =
   | { kind: 'blocked'; status: 409; message: string }
   /** Over `call.rateLimit`: no run and not logged yet (the caller answers and logs it). */
   | { kind: 'rate-limited'; status: 429 };
+
+/**
+ * What identifies this delivery to its sender, for idempotency: the `webhook-id` header (Standard
+ * Webhooks senders send it with every delivery; senders of the other schemes may send one too).
+ */
+function deliveryKeyOf(call: WebhookCall): string | null {
+  return call.messageId;
+}
 
 /** The log fields every row of this call shares. */
 export function callLogBase(call: Omit<WebhookCall, 'webhook' | 'query'> & { webhookId: string }) {
@@ -148,7 +156,7 @@ export async function logWebhookCall(
  * An accepted call is one transaction (`acceptWebhookCalls`: duplicate check, run, log row, rate
  * limit), shared with concurrent calls when `services.acceptor` is set. A call that starts nothing
  * is still counted against the limit, and a call over the limit is refused as such whatever else is
- * wrong with it; a repeated message id is answered as a duplicate before either.
+ * wrong with it; a repeated delivery key is answered as a duplicate before either.
  */
 export async function runWebhookCall(
   services: WebhookServices,
@@ -174,6 +182,7 @@ export async function runWebhookCall(
         versionTag: webhook.versionTag,
         registry: services.nodeRegistry,
       },
+      deliveryKey: deliveryKeyOf(call),
       rateLimit: call.rateLimit,
     };
     const accepted = services.acceptor
@@ -185,8 +194,9 @@ export async function runWebhookCall(
   } catch (error) {
     // Refused before or by the run checks: answered as a duplicate or as over the limit first, as
     // an accepted call would have been.
-    if (call.messageId) {
-      const first = await findAcceptedWebhookCall(services.db, webhook.id, call.messageId);
+    const deliveryKey = deliveryKeyOf(call);
+    if (deliveryKey) {
+      const first = await findAcceptedWebhookCall(services.db, webhook.id, deliveryKey);
       if (first) return logDuplicate(services, call, base, first.executionId);
     }
     if (call.rateLimit) {

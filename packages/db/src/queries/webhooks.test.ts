@@ -6,12 +6,15 @@ import { createUser } from './users.ts';
 import {
   acceptWebhookCalls,
   createWebhook,
-  findWebhookForCall,
+  findAcceptedWebhookCall,
+  findEnabledWebhookForCall,
   getWebhook,
   insertWebhookLog,
   listWebhookLogs,
+  pruneWebhookIdempotencyKeys,
   pruneWebhookLogs,
   rotateWebhookSecret,
+  updateWebhook,
   type WebhookCallToAccept,
 } from './webhooks.ts';
 import { createWorkflow } from './workflows.ts';
@@ -43,17 +46,27 @@ describe('rotateWebhookSecret', () => {
     const { ownerId, webhook } = await ownedWebhook();
     const until = new Date(Date.now() + 60_000);
     await rotateWebhookSecret(database.db, ownerId, webhook.id, { secret: 'cipher-2', keyId: 'k1' }, until);
-    expect(await findWebhookForCall(database.db, webhook.id)).toMatchObject({
+    expect(await findEnabledWebhookForCall(database.db, webhook.id)).toMatchObject({
       secret: 'cipher-2',
       previousSecret: 'cipher-1',
       previousSecretExpiresAt: until,
     });
     await rotateWebhookSecret(database.db, ownerId, webhook.id, { secret: 'cipher-3', keyId: 'k1' }, null);
-    expect(await findWebhookForCall(database.db, webhook.id)).toMatchObject({
+    expect(await findEnabledWebhookForCall(database.db, webhook.id)).toMatchObject({
       secret: 'cipher-3',
       previousSecret: null,
       previousSecretExpiresAt: null,
     });
+  });
+});
+
+describe('findEnabledWebhookForCall', () => {
+  it('finds an enabled webhook and nothing for a disabled one, as for an unknown id', async () => {
+    const { ownerId, webhook } = await ownedWebhook();
+    expect(await findEnabledWebhookForCall(database.db, webhook.id)).toMatchObject({ id: webhook.id });
+    await updateWebhook(database.db, ownerId, webhook.id, { enabled: false });
+    expect(await findEnabledWebhookForCall(database.db, webhook.id)).toBeNull();
+    expect(await findEnabledWebhookForCall(database.db, randomUUID())).toBeNull();
   });
 });
 
@@ -101,6 +114,7 @@ describe('acceptWebhookCalls (group commit)', () => {
   ): WebhookCallToAccept {
     return {
       log: { webhookId: hook.webhook.id, messageId, latencyMs: 1, headers: {} },
+      deliveryKey: messageId,
       run: {
         ownerId: hook.ownerId,
         workflowId: extra.workflowId ?? hook.webhook.workflowId,
@@ -202,5 +216,115 @@ describe('acceptWebhookCalls (group commit)', () => {
       select count from rate_limit_counters where key = ${`webhook:${hook.webhook.id}`}`;
     expect(counter!.count).toBe(3);
     expect((await getWebhook(database.db, hook.ownerId, hook.webhook.id)).triggerCount).toBe(3);
+  });
+
+  const keysOf = async (webhookId: string) =>
+    (
+      await database.sql<{ key: string }[]>`
+        select delivery_key as key from webhook_idempotency_keys where webhook_id = ${webhookId}
+        order by delivery_key`
+    ).map((row) => row.key);
+
+  it("writes each keyed call's idempotency key in its run's transaction, naming the run", async () => {
+    const hook = await ownedWebhook();
+    const answers = await accept([callOf(hook, 'k1'), callOf(hook, null)]);
+    const [keyedRun, keylessRun] = executionIdsOf(answers);
+    const rows = await database.sql<
+      { key: string; execution_id: string; key_xmin: string; run_xmin: string }[]
+    >`
+      select k.delivery_key as key, k.execution_id, k.xmin::text as key_xmin, e.xmin::text as run_xmin
+      from webhook_idempotency_keys k join executions e on e.id = k.execution_id
+      where k.webhook_id = ${hook.webhook.id}`;
+    expect(rows).toEqual([
+      { key: 'k1', execution_id: keyedRun, key_xmin: rows[0]!.run_xmin, run_xmin: expect.any(String) },
+    ]);
+    expect(keylessRun).toEqual(expect.any(String));
+    expect(await findAcceptedWebhookCall(database.db, hook.webhook.id, 'k1')).toEqual({
+      executionId: keyedRun,
+    });
+  });
+
+  it('leaves no key for a call refused by its checks or over the limit: its retry may start a run', async () => {
+    const hook = await ownedWebhook();
+    await accept([callOf(hook, 'first', { limit: 2 })]);
+    const answers = await accept([
+      callOf(hook, 'bad', { limit: 2, workflowId: randomUUID() }),
+      callOf(hook, 'fits', { limit: 2 }),
+      callOf(hook, 'over', { limit: 2 }),
+    ]);
+    expect(answers.map((a) => (a.status === 'rejected' ? 'rejected' : Object.keys(a.value)[0]))).toEqual([
+      'rejected',
+      'duplicate',
+      'rateLimited',
+    ]);
+    expect(await keysOf(hook.webhook.id)).toEqual(['first', 'fits']);
+    const retried = await accept([callOf(hook, 'over', { limit: 10 }), callOf(hook, 'bad', { limit: 10 })]);
+    expect(
+      retried.map((a) => a.status === 'fulfilled' && 'duplicate' in a.value && a.value.duplicate),
+    ).toEqual([false, false]);
+  });
+
+  it('starts one run for one key delivered in racing transactions', async () => {
+    const hook = await ownedWebhook();
+    // Separate calls of acceptWebhookCalls: separate transactions, the later ones waiting on the key.
+    const answers = (await Promise.all([1, 2, 3].map(() => accept([callOf(hook, 'raced')])))).map(
+      (a) => a[0]!,
+    );
+    const ids = executionIdsOf(answers);
+    expect(new Set(ids).size).toBe(1);
+    expect(ids[0]).toEqual(expect.any(String));
+    expect(
+      answers.map((a) => a.status === 'fulfilled' && 'duplicate' in a.value && a.value.duplicate).sort(),
+    ).toEqual([false, true, true]);
+    const [counted] = await database.sql<{ runs: number }[]>`
+      select count(*)::int as runs from executions where workflow_id = ${hook.webhook.workflowId}`;
+    expect(counted!.runs).toBe(1);
+  });
+});
+
+describe('webhook idempotency keys and pruning', () => {
+  const registry = createNodeRegistry();
+  const jobs = useJobSender(database);
+
+  it('keep a delivery a duplicate after log pruning dropped its accepted call; only age removes them', async () => {
+    const hook = await ownedWebhook();
+    const call = (messageId: string): WebhookCallToAccept => ({
+      log: { webhookId: hook.webhook.id, messageId, latencyMs: 1, headers: {} },
+      deliveryKey: messageId,
+      run: {
+        ownerId: hook.ownerId,
+        workflowId: hook.webhook.workflowId,
+        input: { query: messageId },
+        trigger: 'webhook',
+        registry,
+      },
+    });
+    const accept = (messageId: string) =>
+      acceptWebhookCalls(database.db, { jobs: jobs.sender, wakeup: null }, [call(messageId)]);
+    const [first] = await accept('old');
+    const [second] = await accept('young');
+    const runOf = (answer: typeof first) =>
+      (answer as PromiseFulfilledResult<{ executionId: string }>).value.executionId;
+
+    // Pruning the log to nothing leaves the keys: both stay duplicates.
+    await pruneWebhookLogs(database.db, { maxAgeMs: 30 * 86_400_000, maxPerWebhook: 0 });
+    expect(await listWebhookLogs(database.db, hook.ownerId, hook.webhook.id)).toEqual([]);
+    expect(await accept('old')).toEqual([
+      { status: 'fulfilled', value: { duplicate: true, executionId: runOf(first) } },
+    ]);
+
+    // Keys go by age alone: 8 days old with a 7-day retention goes, a fresh one stays.
+    await database.sql`
+      update webhook_idempotency_keys set created_at = now() - interval '8 days'
+      where webhook_id = ${hook.webhook.id} and delivery_key = 'old'`;
+    const pruned = await pruneWebhookIdempotencyKeys(database.db, 7 * 86_400_000);
+    expect(pruned).toBeGreaterThanOrEqual(1);
+    expect(await findAcceptedWebhookCall(database.db, hook.webhook.id, 'old')).toBeNull();
+    expect(await findAcceptedWebhookCall(database.db, hook.webhook.id, 'young')).toEqual({
+      executionId: runOf(second),
+    });
+    // Past its retention a delivery counts as new again.
+    const [again] = await accept('old');
+    expect(again).toMatchObject({ status: 'fulfilled', value: { duplicate: false } });
   });
 });

@@ -1,15 +1,19 @@
 /**
- * Webhooks (`workflow_webhooks`) and the log of their calls (`webhook_logs`). Secrets only pass
- * through here as ciphertext: the API encrypts and decrypts them with the configured keyring.
+ * Webhooks (`workflow_webhooks`), the log of their calls (`webhook_logs`) and the idempotency keys
+ * of accepted calls (`webhook_idempotency_keys`). Secrets only pass through here as ciphertext: the
+ * API encrypts and decrypts them with the configured keyring.
  *
  * Accepting calls is one transaction for a whole batch of them (`acceptWebhookCalls`; the API
- * batches concurrent calls, group commit): the log rows go in first — with the senders'
- * `webhook-id`s, guarded by the partial unique index on accepted message ids — then the runs and
- * their jobs, then the log rows are linked to the runs and the webhooks' counters move. Two
- * deliveries of one message racing each other in different transactions: the second insert waits
- * on the first's lock and then does nothing, so it returns the first run and creates nothing; in
- * one batch the multi-row insert itself skips the second. A failed check rolls it back, so no log
- * row claims a message id that never started a run.
+ * batches concurrent calls, group commit): the idempotency keys of the calls that carry one go in
+ * first, in one multi-row insert that does nothing for a key taken before — that insert is the
+ * duplicate guard — then the runs and their jobs, the log rows (already linked to their runs) and
+ * the webhooks' counters. Two deliveries of one key racing each other in different transactions:
+ * the second insert waits on the first's lock and then does nothing, so it returns the first run
+ * and creates nothing; in one batch the multi-row insert itself skips the second. A failed check
+ * rolls it back, so no key claims a run that never started.
+ *
+ * The keys live apart from the log because the log is pruned by count whatever the outcome (a flood
+ * of refused calls pushes accepted ones out); the keys go by age only (`pruneWebhookIdempotencyKeys`).
  */
 import { randomUUID } from 'node:crypto';
 import { NotFoundError, redactSecrets, redactSecretsDeep } from '@swarm/engine';
@@ -18,10 +22,12 @@ import { type Db, type DbOrTx, inTransaction } from '../client.ts';
 import { announceInvalidation } from '../invalidation.ts';
 import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import {
+  executions,
   rateLimitCounters,
   type WebhookAuthMode,
   type WebhookCallSource,
   type WebhookOutcome,
+  webhookIdempotencyKeys,
   webhookLogs,
   workflows,
   workflowWebhooks,
@@ -197,11 +203,16 @@ export async function getWebhookForCallOf(db: DbOrTx, ownerId: string, id: strin
 export const WEBHOOK_INVALIDATION_TOPIC = 'webhook';
 
 /**
- * A webhook by id alone, for the public route (which then proves the caller knows its secret).
- * Null when there is none; the route answers that exactly like a disabled one.
+ * An enabled webhook by id alone, for the public route (which then proves the caller knows its
+ * secret). Null when there is none or it is disabled: the route must not be able to tell the two
+ * apart, so that neither its answer nor the work behind it (and so its timing) says whether an id
+ * exists — a disabled webhook is not even cached, exactly like an unknown id.
  */
-export async function findWebhookForCall(db: DbOrTx, id: string): Promise<WebhookForCall | null> {
-  const [row] = await db.select(callColumns).from(workflowWebhooks).where(eq(workflowWebhooks.id, id));
+export async function findEnabledWebhookForCall(db: DbOrTx, id: string): Promise<WebhookForCall | null> {
+  const [row] = await db
+    .select(callColumns)
+    .from(workflowWebhooks)
+    .where(and(eq(workflowWebhooks.id, id), eq(workflowWebhooks.enabled, true)));
   return row ?? null;
 }
 
@@ -377,28 +388,22 @@ export async function getWebhookLog(db: DbOrTx, ownerId: string, logId: string):
   return row;
 }
 
-/** The run an earlier accepted call with this `webhook-id` started (null: none, or not yet committed). */
+/**
+ * The run an earlier accepted call with this delivery key started: null when there is none (or not
+ * yet committed, or its key was pruned); `executionId` null when that run was since deleted.
+ */
 export async function findAcceptedWebhookCall(
   db: DbOrTx,
   webhookId: string,
-  messageId: string,
+  deliveryKey: string,
 ): Promise<{ executionId: string | null } | null> {
-  const [row] = await db
-    .select({ executionId: webhookLogs.executionId })
-    .from(webhookLogs)
-    .where(
-      and(
-        eq(webhookLogs.webhookId, webhookId),
-        eq(webhookLogs.messageId, messageId),
-        eq(webhookLogs.outcome, 'accepted'),
-      ),
-    );
-  return row ?? null;
+  const [row] = await findAcceptedWebhookCalls(db, [{ webhookId, deliveryKey }]);
+  return row ? { executionId: row.executionId } : null;
 }
 
 export type AcceptedWebhookCall =
   | { duplicate: false; executionId: string; logId: string }
-  /** The message id was accepted before: its run (null if that run was since deleted). */
+  /** The delivery key was accepted before: its run (null if that run was since deleted). */
   | { duplicate: true; executionId: string | null }
   /** Over the rate limit: nothing was written (the caller logs the refusal). */
   | { rateLimited: true; count: number };
@@ -414,6 +419,11 @@ export interface WebhookRateLimit {
 export interface WebhookCallToAccept {
   log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>;
   run: RunRequest;
+  /**
+   * What identifies this delivery to its sender (today the Standard Webhooks `webhook-id`): a call
+   * with a key accepted before for the same webhook is a duplicate. None: every call is new.
+   */
+  deliveryKey?: string | null | undefined;
   rateLimit?: WebhookRateLimit | undefined;
 }
 
@@ -430,14 +440,21 @@ class ChecksFailed extends Error {
 const windowStartOf = (windowSeconds: number) =>
   sql`to_timestamp(floor(extract(epoch from now()) / ${windowSeconds}) * ${windowSeconds})`;
 
-const sameMessage = (webhookId: string, messageId: string) => `${webhookId}\n${messageId}`;
+const sameDelivery = (webhookId: string, deliveryKey: string) => `${webhookId}\n${deliveryKey}`;
+
+/** One order for delivery keys in every process (code units, not the database's collation). */
+function byWebhookThenKey(a: { webhookId: string; key: string }, b: { webhookId: string; key: string }) {
+  if (a.webhookId !== b.webhookId) return a.webhookId < b.webhookId ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
 
 /**
  * Starts the runs of authenticated calls (one or many, typically all the calls that arrived while
- * the previous batch committed) in one transaction with their log rows (see the header), counting
- * them against their rate limits there too, with set-based statements: a few round trips and one
- * commit for the whole batch. Each call gets the answer it would have got alone, in order:
- * - a repeated message id (of an earlier call, or of a call earlier in this batch) is a duplicate
+ * the previous batch committed) in one transaction with their idempotency keys and log rows (see
+ * the header), counting them against their rate limits there too, with set-based statements: a few
+ * round trips and one commit for the whole batch. Each call gets the answer it would have got
+ * alone, in order:
+ * - a repeated delivery key (of an earlier call, or of a call earlier in this batch) is a duplicate
  *   with the first call's run, answered before the limit is counted;
  * - a call whose run checks (`prepareRun`) fail gets that error (rejected) and leaves nothing, the
  *   rate-limit hit included (the caller counts refused calls itself): the transaction is rolled
@@ -485,36 +502,47 @@ async function acceptInOneTransaction(
   calls: WebhookCallToAccept[],
 ): Promise<AcceptedWebhookCall[]> {
   return transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
-    // The log rows go in first: the insert that does nothing for a message id accepted before (or
-    // earlier in this very statement) is the duplicate guard. Their ids are chosen here to tell
-    // which rows went in.
-    const logIds = calls.map(() => randomUUID());
-    const inserted = await tx
-      .insert(webhookLogs)
-      .values(
-        calls.map((call, i) => ({
-          ...logValues({ ...call.log, outcome: 'accepted', status: 202 }),
-          id: logIds[i]!,
-        })),
-      )
-      .onConflictDoNothing({
-        target: [webhookLogs.webhookId, webhookLogs.messageId],
-        where: sql`outcome = 'accepted' and message_id is not null`,
-      })
-      .returning({ id: webhookLogs.id });
-    const claimed = new Set(inserted.map((row) => row.id));
+    // Each call's run id is chosen up front: a keyed call's key row names it, and the keys that went
+    // in (`returning`) tell which calls claimed theirs.
+    const runIds = calls.map(() => randomUUID());
+    // The keys go in first: the insert that does nothing for a key taken before (or earlier in this
+    // very statement) is the duplicate guard. In (webhook, key) order, so that two batches holding
+    // the same keys wait on each other instead of deadlocking; stable, so the first call of a
+    // batch with a key is the one that claims it.
+    const keyed = calls
+      .map((call, i) => ({ i, webhookId: call.log.webhookId, key: call.deliveryKey || null }))
+      .filter((call): call is { i: number; webhookId: string; key: string } => call.key !== null)
+      .sort(byWebhookThenKey);
+    const inserted =
+      keyed.length === 0
+        ? []
+        : await tx
+            .insert(webhookIdempotencyKeys)
+            .values(
+              keyed.map(({ i, webhookId, key }) => ({
+                webhookId,
+                deliveryKey: key,
+                executionId: runIds[i]!,
+              })),
+            )
+            .onConflictDoNothing({
+              target: [webhookIdempotencyKeys.webhookId, webhookIdempotencyKeys.deliveryKey],
+            })
+            .returning({ executionId: webhookIdempotencyKeys.executionId });
+    const claimed = new Set(inserted.map((row) => row.executionId));
     const fresh: number[] = [];
     const repeats: number[] = [];
     const firstInBatch = new Map<string, number>();
     calls.forEach((call, i) => {
-      if (!claimed.has(logIds[i]!)) repeats.push(i);
+      if (!call.deliveryKey) fresh.push(i);
+      else if (!claimed.has(runIds[i]!)) repeats.push(i);
       else {
         fresh.push(i);
-        if (call.log.messageId) firstInBatch.set(sameMessage(call.log.webhookId, call.log.messageId), i);
+        firstInBatch.set(sameDelivery(call.log.webhookId, call.deliveryKey), i);
       }
     });
     const repeatsOfEarlier = repeats.filter(
-      (i) => !firstInBatch.has(sameMessage(calls[i]!.log.webhookId, calls[i]!.log.messageId ?? '')),
+      (i) => !firstInBatch.has(sameDelivery(calls[i]!.log.webhookId, calls[i]!.deliveryKey!)),
     );
 
     // One more round trip (pipelined): every fresh call's checks, the runs of earlier calls the
@@ -535,7 +563,7 @@ async function acceptInOneTransaction(
         tx,
         repeatsOfEarlier.map((i) => ({
           webhookId: calls[i]!.log.webhookId,
-          messageId: calls[i]!.log.messageId ?? '',
+          deliveryKey: calls[i]!.deliveryKey!,
         })),
       ),
       Promise.all(
@@ -583,7 +611,8 @@ async function acceptInOneTransaction(
     const runs = fresh.flatMap((i, f) =>
       answers[i] ? [] : [{ call: i, prepared: (checked[f] as PromiseFulfilledResult<PreparedRun>).value }],
     );
-    const refusedLogIds = fresh.filter((i) => answers[i]).map((i) => logIds[i]!);
+    // A refused call's key is given back: it started nothing, so a retry must be free to.
+    const refusedKeys = fresh.filter((i) => answers[i] && calls[i]!.deliveryKey);
     const triggered = new Map<string, number>();
     for (const { call } of runs) {
       const webhookId = calls[call]!.log.webhookId;
@@ -593,23 +622,33 @@ async function acceptInOneTransaction(
     // The writes in one last round trip, pipelined — the runs first (`createExecutions` sends their
     // insert before it returns; the log rows reference them),
     // the hot rows at the very end so other processes' batches wait on them only for the commit.
-    const executionIds = new Map(runs.map((run) => [run.call, randomUUID()]));
+    const logIds = new Map(runs.map((run) => [run.call, randomUUID()]));
     await Promise.all([
       createExecutions(
         tx,
         queue.jobs,
-        runs.map((run) => ({ ...run.prepared, id: executionIds.get(run.call)! })),
+        runs.map((run) => ({ ...run.prepared, id: runIds[run.call]! })),
       ),
       runs.length > 0
-        ? tx.execute(sql`
-            update ${webhookLogs} set execution_id = linked.execution_id
-            from unnest(${sql.param(runs.map((run) => logIds[run.call]!))}::uuid[],
-              ${sql.param(runs.map((run) => executionIds.get(run.call)!))}::uuid[]) as linked(id, execution_id)
-            where ${webhookLogs.id} = linked.id`)
+        ? tx.insert(webhookLogs).values(
+            runs.map((run) => ({
+              ...logValues({
+                ...calls[run.call]!.log,
+                outcome: 'accepted',
+                status: 202,
+                executionId: runIds[run.call]!,
+              }),
+              id: logIds.get(run.call)!,
+            })),
+          )
         : undefined,
       runs.length > 0 ? runsReady(runs.length) : undefined,
-      refusedLogIds.length > 0
-        ? tx.delete(webhookLogs).where(inArray(webhookLogs.id, refusedLogIds))
+      refusedKeys.length > 0
+        ? tx.execute(sql`
+            delete from ${webhookIdempotencyKeys}
+            where (webhook_id, delivery_key) in (
+              select * from unnest(${sql.param(refusedKeys.map((i) => calls[i]!.log.webhookId))}::uuid[],
+                ${sql.param(refusedKeys.map((i) => calls[i]!.deliveryKey!))}::text[]))`)
         : undefined,
       ...corrections.map(({ rateLimit, refused }) =>
         tx
@@ -638,14 +677,14 @@ async function acceptInOneTransaction(
     for (const run of runs)
       answers[run.call] = {
         duplicate: false,
-        executionId: executionIds.get(run.call)!,
-        logId: logIds[run.call]!,
+        executionId: runIds[run.call]!,
+        logId: logIds.get(run.call)!,
       };
     const earlierRuns = new Map(
-      earlier.map((row) => [sameMessage(row.webhookId, row.messageId), row.executionId]),
+      earlier.map((row) => [sameDelivery(row.webhookId, row.deliveryKey), row.executionId]),
     );
     for (const i of repeats) {
-      const key = sameMessage(calls[i]!.log.webhookId, calls[i]!.log.messageId ?? '');
+      const key = sameDelivery(calls[i]!.log.webhookId, calls[i]!.deliveryKey!);
       const first = firstInBatch.get(key);
       const firstAnswer = first === undefined ? undefined : answers[first]!;
       if (!firstAnswer) answers[i] = { duplicate: true, executionId: earlierRuns.get(key) ?? null };
@@ -679,26 +718,27 @@ function runTargetsOf(requests: RunRequest[]): { request: RunRequest; runs: numb
   return targets;
 }
 
-/** The runs earlier accepted calls with these message ids started, in one statement. */
+/**
+ * The runs earlier accepted calls with these delivery keys started, in one statement (a run deleted
+ * since: `executionId` null).
+ */
 async function findAcceptedWebhookCalls(
   db: DbOrTx,
-  messages: { webhookId: string; messageId: string }[],
-): Promise<{ webhookId: string; messageId: string; executionId: string | null }[]> {
-  if (messages.length === 0) return [];
+  deliveries: { webhookId: string; deliveryKey: string }[],
+): Promise<{ webhookId: string; deliveryKey: string; executionId: string | null }[]> {
+  if (deliveries.length === 0) return [];
   return db
     .select({
-      webhookId: webhookLogs.webhookId,
-      messageId: sql<string>`${webhookLogs.messageId}`,
-      executionId: webhookLogs.executionId,
+      webhookId: webhookIdempotencyKeys.webhookId,
+      deliveryKey: webhookIdempotencyKeys.deliveryKey,
+      executionId: executions.id,
     })
-    .from(webhookLogs)
+    .from(webhookIdempotencyKeys)
+    .leftJoin(executions, eq(executions.id, webhookIdempotencyKeys.executionId))
     .where(
-      and(
-        eq(webhookLogs.outcome, 'accepted'),
-        sql`(${webhookLogs.webhookId}, ${webhookLogs.messageId}) in (
-          select * from unnest(${sql.param(messages.map((m) => m.webhookId))}::uuid[],
-            ${sql.param(messages.map((m) => m.messageId))}::text[]))`,
-      ),
+      sql`(${webhookIdempotencyKeys.webhookId}, ${webhookIdempotencyKeys.deliveryKey}) in (
+          select * from unnest(${sql.param(deliveries.map((d) => d.webhookId))}::uuid[],
+            ${sql.param(deliveries.map((d) => d.deliveryKey))}::text[]))`,
     );
 }
 
@@ -717,8 +757,9 @@ export async function acceptWebhookCall(
 export const WEBHOOK_LOG_RETENTION = { maxAgeMs: 30 * 24 * 60 * 60 * 1000, maxPerWebhook: 1_000 };
 
 /**
- * Forgets logged calls older than `maxAgeMs` and, per webhook, all but the newest `maxPerWebhook`.
- * Accepted calls go too: after this long a sender's retry of the same message is not expected.
+ * Forgets logged calls older than `maxAgeMs` and, per webhook, all but the newest `maxPerWebhook`,
+ * whatever their outcome. Idempotency does not depend on the log: a retry of an accepted call whose
+ * log row went is still a duplicate while its key is kept (`pruneWebhookIdempotencyKeys`).
  */
 export async function pruneWebhookLogs(
   db: DbOrTx,
@@ -739,4 +780,25 @@ export async function pruneWebhookLogs(
   const ids = [...excess].map((row) => row.id);
   if (ids.length > 0) await db.delete(webhookLogs).where(inArray(webhookLogs.id, ids));
   return old.length + ids.length;
+}
+
+/**
+ * How long an accepted call's delivery key is remembered by default: a sender's retry of it within
+ * this is answered as a duplicate, a later one starts a new run. Senders give up retrying after about
+ * a day (Svix) to three days (Stripe); a week covers them with room.
+ */
+export const WEBHOOK_IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * Forgets the delivery keys of calls accepted more than `maxAgeMs` ago (by the database clock, which
+ * stamped them), and only those. Counted, not returned: a busy week holds millions of keys.
+ */
+export async function pruneWebhookIdempotencyKeys(
+  db: DbOrTx,
+  maxAgeMs: number = WEBHOOK_IDEMPOTENCY_RETENTION_MS,
+): Promise<number> {
+  const deleted = await db.execute(sql`
+    delete from ${webhookIdempotencyKeys}
+    where ${webhookIdempotencyKeys.createdAt} < now() - make_interval(secs => ${maxAgeMs / 1000})`);
+  return deleted.count;
 }

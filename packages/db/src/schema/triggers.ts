@@ -4,7 +4,18 @@
  * `schedule` or `webhook`; a scheduled run points at the occurrence that started it.
  */
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { users } from './accounts.ts';
 import { createdAt, primaryId, timestampMs, updatedAt } from './columns.ts';
 import { executions } from './executions.ts';
@@ -143,6 +154,7 @@ export const WEBHOOK_OUTCOMES = [
   'rate-limited',
   'invalid-input',
   'too-large',
+  /** No longer written (a disabled webhook answers like an unknown id, unlogged); older rows keep it. */
   'disabled',
   'blocked',
   'error',
@@ -160,7 +172,10 @@ export const webhookLogs = pgTable(
       .notNull()
       .references(() => workflowWebhooks.id, { onDelete: 'cascade' }),
     source: text('source', { enum: WEBHOOK_CALL_SOURCES }).notNull().default('http'),
-    /** The sender's `webhook-id`: a repeat of an accepted one returns that call's execution. */
+    /**
+     * The sender's `webhook-id`, for display. Duplicates are caught by `webhook_idempotency_keys`,
+     * not here: this log is pruned by count, so it cannot be what makes a retry a duplicate.
+     */
     messageId: text('message_id'),
     outcome: text('outcome', { enum: WEBHOOK_OUTCOMES }).notNull(),
     status: integer('status').notNull(),
@@ -177,10 +192,34 @@ export const webhookLogs = pgTable(
     replayOf: uuid('replay_of'),
     createdAt: createdAt(),
   },
+  (t) => [index('webhook_logs_webhook_created_idx').on(t.webhookId, t.createdAt.desc())],
+);
+
+/**
+ * The idempotency keys of accepted calls: one row per (webhook, sender's delivery key) that started
+ * a run, written in the run's own transaction — a repeat of the key is answered with that run and
+ * starts nothing. Kept apart from the call log on purpose: the log keeps the newest 1,000 calls of
+ * any outcome per webhook, so a flood of refused calls would push an accepted call out of it and
+ * turn a sender's later retry into a second run. These rows only go by age (maintenance,
+ * WEBHOOK_IDEMPOTENCY_DAYS).
+ *
+ * `delivery_key` is whatever identifies one delivery to its sender: today the Standard Webhooks
+ * `webhook-id`; sender-specific ids (a GitHub delivery, a Stripe event id) go in the same column.
+ * `execution_id` has no foreign key: the key is inserted before its run, as the guard that a
+ * racing delivery of the same key waits on; readers treat a run deleted since as none.
+ */
+export const webhookIdempotencyKeys = pgTable(
+  'webhook_idempotency_keys',
+  {
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => workflowWebhooks.id, { onDelete: 'cascade' }),
+    deliveryKey: text('delivery_key').notNull(),
+    executionId: uuid('execution_id').notNull(),
+    createdAt: createdAt(),
+  },
   (t) => [
-    index('webhook_logs_webhook_created_idx').on(t.webhookId, t.createdAt.desc()),
-    uniqueIndex('webhook_logs_message_key')
-      .on(t.webhookId, t.messageId)
-      .where(sql`${t.outcome} = 'accepted' and ${t.messageId} is not null`),
+    primaryKey({ columns: [t.webhookId, t.deliveryKey] }),
+    index('webhook_idempotency_keys_created_idx').on(t.createdAt),
   ],
 );
