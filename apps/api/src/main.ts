@@ -21,6 +21,7 @@ const app = await buildApiServer({
   nodePackages: env.SWARM_NODE_PACKAGES,
   publicUrl: env.SWARM_PUBLIC_URL,
   webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+  allowedOrigins: env.SWARM_ALLOWED_ORIGINS,
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

@@ -23,6 +23,7 @@ import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/a
 import Fastify, { LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
+import { csrfGuard } from './auth/csrf.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { analyticsRoutes } from './http/analytics-routes.ts';
 import { transferRoutes } from './http/transfer-routes.ts';
@@ -38,6 +39,7 @@ import type { Context } from './trpc.ts';
 /** Far deeper than any honest request; stops hostile nesting before any recursive code sees it. */
 const MAX_REQUEST_JSON_DEPTH = 256;
 const PROTO_KEY = /"__proto__"\s*:/;
+const TRPC_PREFIX = '/trpc';
 
 export interface ApiServerOptions {
   database: Database;
@@ -59,6 +61,8 @@ export interface ApiServerOptions {
   publicUrl?: string | null | undefined;
   /** Largest webhook body (WEBHOOK_BODY_LIMIT_BYTES); default 1 MiB. */
   webhookBodyLimitBytes?: number | undefined;
+  /** More origins whose pages may use the session cookie (SWARM_ALLOWED_ORIGINS); see auth/csrf.ts. */
+  allowedOrigins?: readonly string[] | null | undefined;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -118,6 +122,17 @@ export async function buildApiServer(options: ApiServerOptions) {
   await app.register(cookie);
   app.decorate('swarmPublicUrl', options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null);
 
+  // Before any route is registered, so every route inherits it; it runs before bodies are read.
+  app.addHook(
+    'onRequest',
+    csrfGuard({
+      publicUrl: options.publicUrl,
+      allowedOrigins: options.allowedOrigins,
+      trpcRouter: appRouter,
+      trpcPrefix: TRPC_PREFIX,
+    }),
+  );
+
   // tRPC takes JSON bodies as raw strings; look at them once before anything parses them.
   app.addHook('preHandler', async (req, reply) => {
     if (typeof req.body !== 'string') return;
@@ -171,7 +186,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   });
 
   await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
+    prefix: TRPC_PREFIX,
     trpcOptions: {
       router: appRouter,
       async createContext({ req, res }): Promise<Context> {
@@ -256,6 +271,8 @@ export interface StartApiServerOptions {
   trustProxy?: boolean;
   /** Connections in the API's pool (DATABASE_POOL_SIZE in production); default 5. */
   databasePoolSize?: number;
+  /** SWARM_ALLOWED_ORIGINS. */
+  allowedOrigins?: string[];
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -276,6 +293,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     importNodePackage: options.importNodePackage,
     publicUrl: options.publicUrl,
     webhookBodyLimitBytes: options.webhookBodyLimitBytes,
+    allowedOrigins: options.allowedOrigins,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });
