@@ -210,7 +210,8 @@ describe('tRPC mutations signed in by the cookie', () => {
     const { cookie, userId } = await signedIn();
     const { own } = origins(api.url);
     const form = multipart({});
-    for (const headers of [{ origin: own }, {}, { 'sec-fetch-site': 'same-origin' }]) {
+    const senders: Record<string, string>[] = [{ origin: own }, {}, { 'sec-fetch-site': 'same-origin' }];
+    for (const headers of senders) {
       for (const [type, body] of [
         [form.type, form.body],
         ['text/plain', '{}'],
@@ -232,12 +233,13 @@ describe('tRPC mutations signed in by the cookie', () => {
 
   it('lets our own origin create and log out, and a tool that sends no origin headers too', async () => {
     const { own } = origins(api.url);
-    for (const headers of [
+    const senders: Record<string, string>[] = [
       { origin: own },
       { 'sec-fetch-site': 'same-origin' },
       { 'sec-fetch-site': 'none' },
       {},
-    ]) {
+    ];
+    for (const headers of senders) {
       const { cookie, userId } = await signedIn();
       const created = await send(api.url, '/trpc/workflows.create', {
         headers: { cookie, 'content-type': 'application/json', ...headers },
@@ -331,7 +333,8 @@ describe('plain HTTP routes signed in by the cookie', () => {
         expectHttpForbidden(answer, /Cross-origin request refused/);
       }
     }
-    for (const headers of [{ origin: own }, {}]) {
+    const senders: Record<string, string>[] = [{ origin: own }, {}];
+    for (const headers of senders) {
       const answer = await send(api.url, '/api/workflows/import', {
         headers: { cookie, ...headers, 'content-type': 'text/plain' },
         body: text,

@@ -1,45 +1,43 @@
 /**
  * Cross-site request forgery guard: a request the browser may have sent on its own — with our
- * session cookie attached — because some other page told it to, is refused before anything reads
+ * session cookie attached — because some other page told it to is refused before anything reads
  * its body.
  *
  * Why SameSite=Lax is not enough: it stops *cross-site* requests, but a page on another port of
  * the same host (`http://localhost:8080`) or on a sibling host (`https://blog.example.com`) is
- * *same-site*, so the browser still attaches the cookie; and a top-level form POST from anywhere
- * was only ever one browser setting away. Such pages can send, without asking us first (no CORS
- * preflight), a POST whose body is a form (`multipart/form-data`,
- * `application/x-www-form-urlencoded`), `text/plain`, or has no Content-Type at all — tRPC accepts
- * multipart for any mutation and treats a body-less POST as "no input", and the import route read
- * `text/plain` as JSON.
+ * *same-site*, so the browser still attaches the cookie; browsers that predate SameSite attach it
+ * everywhere. Such a page can send, without asking us first (no CORS preflight), a POST whose body
+ * is a form (`multipart/form-data`, `application/x-www-form-urlencoded`), `text/plain`, or has no
+ * Content-Type at all — and tRPC accepts multipart for any mutation, treats a body-less POST as
+ * "no input", and the import route reads `text/plain` as JSON.
  *
- * The rule. It applies to every request that can change state (any method but GET, HEAD and
- * OPTIONS — tRPC serves mutations only over POST) and may be authenticated by the cookie: it has
- * no `Authorization` header (with one, the cookie is never consulted, see `requestToken`; a page on
- * another origin cannot add that header without a preflight we never approve). Public webhook
- * routes (`/webhooks/…`, authenticated by their own signature or secret, never by the cookie) are
- * exempt. Such a request must
+ * The rule applies to every request that can change state (any method but GET, HEAD and OPTIONS;
+ * tRPC serves mutations only over POST) and may be authenticated by the cookie: it has no
+ * `Authorization` header (with one, the cookie is never consulted, see `requestToken`; another
+ * origin's page cannot add that header without a preflight we never approve). Public webhook routes
+ * (`/webhooks/…`: their own signature or secret, never the cookie) are exempt. Such a request must
  *   1. come from one of our own origins (scheme + host + port): its `Origin` header when present
  *      (`null` — sandboxed frames, `file:` pages — is never ours); without `Origin`,
  *      `Sec-Fetch-Site` must be `same-origin` or `none` (typed by the user); with neither header it
- *      passes this step — every browser in use sends one of them on a POST, so the sender is a
- *      script or tool that already holds the cookie and forges nothing, and step 2 still applies;
- *   2. carry a body type that no page can send across origins without a preflight: Content-Type
+ *      passes this step: current browsers send `Origin` on every cross-origin POST, so the sender
+ *      is a script or tool that holds the cookie itself and forges nothing — and step 2 still holds;
+ *   2. carry a body type no page can send across origins without a preflight: Content-Type
  *      `application/json`, or (the import route's bytes) `application/zip`,
  *      `application/x-zip-compressed`, `application/octet-stream`. Forms, `text/plain` and a
- *      missing Content-Type are refused — this alone stops form-based forgery even in an old
+ *      missing Content-Type are refused; this alone stops form-based forgery even from an old
  *      browser that sends neither header.
  * A refused request gets 403 (tRPC-shaped FORBIDDEN under /trpc) and no handler runs.
  *
- * Our own origins: the one the request was addressed to (its scheme and `Host`, or with
- * TRUST_PROXY the proxy's X-Forwarded-Proto/-Host), SWARM_PUBLIC_URL's, and SWARM_ALLOWED_ORIGINS.
- * Trusting `Host` here is sound because in a forgery the browser writes both headers: `Host` names
- * the server it is talking to (us) and `Origin` the page that made the request (the attacker's);
- * scripts can set neither, nor X-Forwarded-* without a preflight. They agree only when the page is
- * served from that very scheme, host and port. A page that makes the browser reach us under its
- * own name (DNS rebinding) matches, but then the browser holds no cookie of ours for that name.
- * Behind a TLS-terminating proxy, set SWARM_PUBLIC_URL (or TRUST_PROXY with X-Forwarded-Proto): the
- * browser's `https://` origin is otherwise compared with the `http://` the API sees. The Vite dev
- * server proxies with the browser's Host kept (`changeOrigin: false`), so dev needs no setting.
+ * Our own origins: the one the request was addressed to (its scheme and `Host`; with TRUST_PROXY
+ * the proxy's X-Forwarded-Proto/-Host), SWARM_PUBLIC_URL's, and SWARM_ALLOWED_ORIGINS. Trusting
+ * `Host` is sound here because in a forgery the browser writes both headers: `Host` names the
+ * server it is talking to (us), `Origin` the page that made the request (the attacker's); page
+ * scripts can set neither, nor X-Forwarded-* without a preflight. The two agree only when the page
+ * is served from that very scheme, host and port. A page that makes the browser reach us under its
+ * own name (DNS rebinding) does match, but the browser holds no cookie of ours for that name.
+ * Behind a TLS-terminating proxy set SWARM_PUBLIC_URL (or TRUST_PROXY with X-Forwarded-Proto):
+ * otherwise the browser's `https://` origin is compared with the `http://` the API sees. The Vite
+ * dev server proxies with the browser's Host kept (`changeOrigin: false`): dev needs no setting.
  */
 import { type AnyRouter, getErrorShape, TRPCError, transformTRPCResponse } from '@trpc/server';
 import type { TRPCErrorResponse } from '@trpc/server/rpc';
@@ -139,14 +137,16 @@ export function csrfRefusal(facts: CsrfRequestFacts, configured: ReadonlySet<str
   if (!isCsrfChecked(facts)) return null;
   const ours = new Set(configured);
   if (facts.addressedOrigin) ours.add(facts.addressedOrigin);
-  const allowedList = [...ours].join(', ') || 'none configured';
+  // Names only the origin the request was addressed to (the sender knows it already), not the
+  // configured list; it is what an operator needs to see a proxy that hides the public address.
+  const addressed = facts.addressedOrigin ?? 'unknown: no Host header';
   const useToken =
     "Requests signed in by the session cookie must come from SWARM's own pages; other apps send an API token (Authorization: Bearer …).";
 
   if (facts.origin !== undefined) {
     const origin = originOf(facts.origin);
     if (!origin || !ours.has(origin))
-      return `Cross-origin request refused: it came from ${quoted(facts.origin)}, not from this server's origin (${allowedList}). ${useToken} If SWARM is served at that address, set SWARM_PUBLIC_URL or add it to SWARM_ALLOWED_ORIGINS.`;
+      return `Cross-origin request refused: it came from ${quoted(facts.origin)}, not from the origin it was sent to (${addressed}). ${useToken} If SWARM is served at that address, set SWARM_PUBLIC_URL or add it to SWARM_ALLOWED_ORIGINS.`;
   } else if (facts.secFetchSite !== undefined) {
     const site = facts.secFetchSite.trim().toLowerCase();
     if (!TRUSTED_FETCH_SITES.has(site))
