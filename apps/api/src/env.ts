@@ -2,6 +2,7 @@
 import { expressionPoolEnv } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
 import { z } from 'zod';
+import { isBareOrigin } from './auth/csrf.ts';
 
 /** An empty variable is the same as an unset one. */
 const optionalText = z.preprocess((v) => (v === '' ? undefined : v), z.string().trim().min(1).optional());
@@ -61,6 +62,20 @@ export const apiEnvSchema = z
     SWARM_PUBLIC_URL: z.preprocess(
       (v) => (v === '' ? undefined : v),
       z.url('must be an http(s) URL').optional(),
+    ),
+    /**
+     * More origins (`scheme://host[:port]`, comma-separated) whose pages may make cookie-signed
+     * changes, besides the one each request is addressed to and SWARM_PUBLIC_URL's: a second
+     * public name, or a dev server whose proxy rewrites Host. See auth/csrf.ts.
+     */
+    SWARM_ALLOWED_ORIGINS: commaList.pipe(
+      z
+        .array(
+          z.string().refine(isBareOrigin, {
+            message: 'must be an origin: http(s)://host[:port], without a path',
+          }),
+        )
+        .optional(),
     ),
     /** Largest webhook body; bigger ones are answered 413. */
     WEBHOOK_BODY_LIMIT_BYTES: z.coerce

@@ -28,6 +28,7 @@ const app = await buildApiServer({
   publicUrl: env.SWARM_PUBLIC_URL,
   webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
   expressionPool: expressionPoolOptions(env),
+  allowedOrigins: env.SWARM_ALLOWED_ORIGINS,
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

@@ -30,6 +30,7 @@ import Fastify, { LogController } from 'fastify';
 import type pino from 'pino';
 import type { Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
+import { csrfGuard } from './auth/csrf.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { analyticsRoutes } from './http/analytics-routes.ts';
 import { transferRoutes } from './http/transfer-routes.ts';
@@ -46,6 +47,7 @@ import type { Context } from './trpc.ts';
 /** Far deeper than any honest request; stops hostile nesting before any recursive code sees it. */
 const MAX_REQUEST_JSON_DEPTH = 256;
 const PROTO_KEY = /"__proto__"\s*:/;
+const TRPC_PREFIX = '/trpc';
 
 export interface ApiServerOptions {
   database: Database;
@@ -69,6 +71,8 @@ export interface ApiServerOptions {
   webhookBodyLimitBytes?: number | undefined;
   /** The expression pool for webhook mappings and previews (EXPRESSION_* settings). */
   expressionPool?: ExpressionPoolOptions | undefined;
+  /** More origins whose pages may use the session cookie (SWARM_ALLOWED_ORIGINS); see auth/csrf.ts. */
+  allowedOrigins?: readonly string[] | null | undefined;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -132,6 +136,17 @@ export async function buildApiServer(options: ApiServerOptions) {
   await app.register(cookie);
   app.decorate('swarmPublicUrl', options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null);
 
+  // Before any route is registered, so every route inherits it; it runs before bodies are read.
+  app.addHook(
+    'onRequest',
+    csrfGuard({
+      publicUrl: options.publicUrl,
+      allowedOrigins: options.allowedOrigins,
+      trpcRouter: appRouter,
+      trpcPrefix: TRPC_PREFIX,
+    }),
+  );
+
   // tRPC takes JSON bodies as raw strings; look at them once before anything parses them.
   app.addHook('preHandler', async (req, reply) => {
     if (typeof req.body !== 'string') return;
@@ -186,7 +201,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   });
 
   await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
+    prefix: TRPC_PREFIX,
     trpcOptions: {
       router: appRouter,
       async createContext({ req, res }): Promise<Context> {
@@ -273,6 +288,8 @@ export interface StartApiServerOptions {
   /** Connections in the API's pool (DATABASE_POOL_SIZE in production); default 5. */
   databasePoolSize?: number;
   expressionPool?: ExpressionPoolOptions;
+  /** SWARM_ALLOWED_ORIGINS. */
+  allowedOrigins?: string[];
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -296,6 +313,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     publicUrl: options.publicUrl,
     webhookBodyLimitBytes: options.webhookBodyLimitBytes,
     expressionPool: options.expressionPool,
+    allowedOrigins: options.allowedOrigins,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });
