@@ -9,7 +9,11 @@
  *   once and the worker is killed (SIGKILL) and replaced;
  * - a heap cap per worker (`--max-old-space-size`): a worker that runs out dies alone;
  * - size caps on the data sent in and the result sent back, measured on the JSON text;
- * - a bounded queue: when it is full the evaluation fails at once with an error that says so.
+ * - a bounded queue: when it is full the evaluation fails at once with an error that says so;
+ * - fairness: one tenant (a workflow's owner) holds at most `maxPerTenant` workers at once, so one
+ *   user's hostile expressions wait behind each other, not in front of everyone else's;
+ * - a low CPU priority (nice 10): a worker spinning on one user's expression yields the cores to
+ *   the API, the runner and Postgres.
  *
  * Why processes and why our own pool:
  * - Worker threads (piscina, tinypool, workerpool's thread mode) cannot contain memory: a thread's
@@ -23,15 +27,20 @@
  *   one task per worker, a FIFO queue, a timer per task, replace a worker when it exits.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ExpressionAnswer, ExpressionTask } from './expression-worker.ts';
 import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } from './expressions.ts';
 
 export interface ExpressionPoolOptions {
-  /** Most worker processes (default: the number of cores, at least 2, at most 8). */
+  /**
+   * Most worker processes (default 8). They start on demand and end after 30 s idle; most
+   * evaluations take microseconds, so more workers mostly means headroom beside hostile ones.
+   */
   workers?: number | undefined;
+  /** Most workers one tenant's evaluations hold at once (default a quarter of `workers`, at least 1). */
+  maxPerTenant?: number | undefined;
   /** Evaluations that may wait for a worker before new ones are refused (default 1,000). */
   maxQueue?: number | undefined;
   /** Heap of one worker, in MB (V8 old generation; default 96). */
@@ -55,6 +64,8 @@ export interface EvaluateOptions {
   limits?: Partial<ExpressionLimits> | undefined;
   /** Stops the evaluation (and kills its worker if it is running): a cancelled step. */
   signal?: AbortSignal | undefined;
+  /** Whose expression this is (a user id): caps how many workers one tenant holds at once. */
+  tenant?: string | undefined;
 }
 
 export interface ExpressionPool {
@@ -70,9 +81,15 @@ const MB = 1_000_000;
 /** Workers above the first are ended after this long without work. */
 const IDLE_MS = 30_000;
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
+/** Higher is nicer: the kernel runs services first when a worker competes for a core. */
+const WORKER_NICENESS = 10;
 
 interface Job {
   id: number;
+  /** Null: nobody's in particular (not capped). */
+  tenant: string | null;
+  /** Handed to a worker (counts against its tenant's cap until settled). */
+  started: boolean;
   task: ExpressionTask;
   deadlineMs: number;
   settle(error: ExpressionError | null, answer?: ExpressionAnswer): void;
@@ -88,7 +105,8 @@ interface Worker {
 }
 
 export function createExpressionPool(options: ExpressionPoolOptions = {}): ExpressionPool {
-  const maxWorkers = Math.max(1, options.workers ?? Math.min(8, Math.max(2, availableParallelism())));
+  const maxWorkers = Math.max(1, options.workers ?? 8);
+  const maxPerTenant = Math.max(1, options.maxPerTenant ?? Math.floor(maxWorkers / 4));
   const heapMb = options.heapMb ?? 96;
   const maxInputBytes = options.maxInputBytes ?? 10 * MB;
   const maxOutputBytes = options.maxOutputBytes ?? 10 * MB;
@@ -99,6 +117,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   const workers = new Set<Worker>();
   const idle: Worker[] = [];
   const queue: Job[] = [];
+  /** Workers each tenant holds now. */
+  const running = new Map<string, number>();
   let nextId = 1;
   let replaced = 0;
   let closed = false;
@@ -113,6 +133,11 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       serialization: 'json',
     });
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS);
+    } catch {
+      // Not allowed here (some containers): the worker runs at normal priority.
+    }
     const worker: Worker = { child, job: null, idleTimer: undefined, deadline: undefined, killed: false };
     workers.add(worker);
     child.on('message', (message: { id: number; answer: ExpressionAnswer }) => {
@@ -155,10 +180,15 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     worker.child.kill('SIGKILL');
   }
 
+  /** The first queued job whose tenant may take another worker (its place in `queue`), or -1. */
+  function nextRunnable(): number {
+    return queue.findIndex((job) => job.tenant === null || (running.get(job.tenant) ?? 0) < maxPerTenant);
+  }
+
   function release(worker: Worker) {
     if (closed) return;
-    const next = queue.shift();
-    if (next) return start(worker, next);
+    const at = nextRunnable();
+    if (at >= 0) return start(worker, queue.splice(at, 1)[0]!);
     idle.push(worker);
     // Nothing to wait for: don't keep the process alive for an idle worker.
     worker.child.channel?.unref();
@@ -174,6 +204,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   function start(worker: Worker, job: Job) {
     clearTimeout(worker.idleTimer);
     worker.job = job;
+    job.started = true;
+    if (job.tenant !== null) running.set(job.tenant, (running.get(job.tenant) ?? 0) + 1);
     worker.child.channel?.ref();
     worker.deadline = setTimeout(() => {
       worker.job = null;
@@ -188,10 +220,12 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   }
 
   function dispatch() {
-    while (!closed && queue.length > 0) {
+    while (!closed) {
+      const at = nextRunnable();
+      if (at < 0) return;
       const worker = idle.pop() ?? (workers.size < maxWorkers ? spawn() : undefined);
       if (!worker) return;
-      start(worker, queue.shift()!);
+      start(worker, queue.splice(at, 1)[0]!);
     }
   }
 
@@ -236,11 +270,20 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       let settled = false;
       const job: Job = {
         id: nextId++,
+        tenant: evaluation.tenant ?? null,
+        started: false,
         task: { source, data: text, bindings: evaluation.bindings, limits, maxOutputBytes },
         deadlineMs: limits.timeoutMs + terminateGraceMs,
         settle(error, answer) {
           if (settled) return;
           settled = true;
+          if (job.started && job.tenant !== null) {
+            const held = (running.get(job.tenant) ?? 1) - 1;
+            if (held > 0) running.set(job.tenant, held);
+            else running.delete(job.tenant);
+            // The tenant may have work waiting that only its cap held back.
+            queueMicrotask(dispatch);
+          }
           signal?.removeEventListener('abort', onAbort);
           if (error) return reject(error);
           if (!answer || 'error' in answer) return reject(new ExpressionError(answer?.error ?? 'no answer'));
