@@ -27,6 +27,7 @@ const runner = createRunner({
   pollSeconds: env.RUNNER_POLL_SECONDS,
   stepFlushMs: env.RUNNER_STEP_FLUSH_MS,
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
+  maxRunClaims: env.RUNNER_MAX_RUN_CLAIMS,
   scheduler: env.RUNNER_SCHEDULER,
   createLlm: ({ db, logger: log, invalidation }) =>
     createLlmClient({ db, logger: log, secretKeys, providers: llmProvidersFromEnv(env), invalidation }),

@@ -44,7 +44,7 @@ import {
   workflows,
 } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-import { createExecution } from './executions.ts';
+import { createExecution, RUN_ABANDONED_CODE } from './executions.ts';
 import { prepareRun, runInputOf } from './start-run.ts';
 import { resolveRunVersion } from './versions.ts';
 
@@ -992,7 +992,8 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Retries a scheduled run that ended `failed` (never a cancelled one) while its schedule allows
+ * Retries a scheduled run that ended `failed` (never a cancelled one, nor one abandoned after too
+ * many claims — `RUN_ABANDONED_CODE`) while its schedule allows
  * more tries: a new run of the same occurrence, the same definition and input, `trigger_attempt`
  * one higher, held back by the backoff. Idempotent — the unique (occurrence, attempt) key makes a
  * replayed finish find the retry already there (null). Null too when nothing is to be retried.
@@ -1005,6 +1006,7 @@ export async function retryFailedScheduledRun(
   const [row] = await db
     .select({
       status: executions.status,
+      error: executions.error,
       ownerId: executions.ownerId,
       workflowId: executions.workflowId,
       versionId: executions.versionId,
@@ -1021,6 +1023,8 @@ export async function retryFailedScheduledRun(
     .innerJoin(workflowSchedules, eq(workflowSchedules.id, scheduleFires.scheduleId))
     .where(eq(executions.id, options.executionId));
   if (row?.status !== 'failed' || row.fireId === null) return null;
+  // Abandoned after killing or freezing runner after runner: a retry would only hand it round again.
+  if (row.error?.code === RUN_ABANDONED_CODE) return null;
   if (row.triggerAttempt > row.retryLimit) return null;
   const triggerAttempt = row.triggerAttempt + 1;
   try {
@@ -1083,6 +1087,7 @@ export async function retryMissedScheduledRuns(
       and f.fire_at > ${options.now.toISOString()}::timestamptz - interval '1 day'
     join ${executions} e on e.schedule_fire_id = f.id
     where s.retry_limit > 0 and e.status = 'failed' and e.trigger_attempt <= s.retry_limit
+      and e.error->>'code' is distinct from ${RUN_ABANDONED_CODE}
       and not exists (
         select 1 from ${executions} r
         where r.schedule_fire_id = e.schedule_fire_id and r.trigger_attempt = e.trigger_attempt + 1)
