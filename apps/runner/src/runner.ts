@@ -121,6 +121,7 @@ export function createRunner(options: RunnerOptions) {
           logger: logger.child({ component: 'scheduler' }),
           wakeRunWorkers: () => wakeRuns(),
           runWakeup,
+          maxFireClaims: maxRunClaims,
           ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
         });
   const runs = createRunService({
