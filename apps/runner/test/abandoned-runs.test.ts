@@ -248,7 +248,7 @@ describe('dead letters', () => {
         input: { query: 'hello' },
         trigger: 'api',
       });
-      const run = await waitForRun(database.db, owner, id, ['succeeded', 'failed', 'cancelled'], 60_000);
+      const run = await waitForRun(database.db, owner, id, ['succeeded', 'failed', 'cancelled'], 30_000);
       expect(run).toMatchObject({ status: 'failed', error: { code: 'runner_lost' } });
       // Two claims (the first try and its one retry), fewer than the poison bound: the dead letter
       // ended it, not the claim count.

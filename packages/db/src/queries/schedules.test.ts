@@ -587,6 +587,24 @@ describe('retries of failed scheduled runs', () => {
     expect(swept.map((r) => [r.failedExecutionId, r.triggerAttempt])).toEqual([[failed!.id, 2]]);
     expect(await retryMissedScheduledRuns(database.db, jobs.sender, { now })).toEqual([]);
   });
+
+  it('a run abandoned after too many claims (a poison run) is not retried, not even by the sweep', async () => {
+    const { schedule } = await scheduled(
+      { cron: '0 * * * *', timezone: 'UTC', retryLimit: 2 },
+      at('2026-09-03T00:00:30Z'),
+    );
+    await fire(at('2026-09-03T01:00:00Z'));
+    const [run] = await runsOf(schedule.id);
+    expect((await claimExecution(database.db, run!.id)).outcome).toBe('claimed');
+    expect(await claimExecution(database.db, run!.id, { maxClaims: 1 })).toMatchObject({
+      outcome: 'abandoned',
+      scheduled: true,
+    });
+    const now = at('2026-09-03T01:05:00Z');
+    expect(await retryFailedScheduledRun(database.db, jobs.sender, { executionId: run!.id, now })).toBeNull();
+    expect(await retryMissedScheduledRuns(database.db, jobs.sender, { now })).toEqual([]);
+    expect((await runsOf(schedule.id)).map((r) => r.status)).toEqual(['failed']);
+  });
 });
 
 describe('pause, resume and edits', () => {
