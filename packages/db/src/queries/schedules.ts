@@ -574,10 +574,12 @@ export interface FireOptions {
 
 /**
  * How long a claim keeps other runners off a schedule before its firing has locked the row. A live
- * firing takes the row lock within a round trip of its claim (and holds it to its commit); a claim
- * older than this whose firing never committed was the last act of a runner that died or froze.
+ * firing takes the row lock within a round trip of its claim (and holds it to its commit), so racing
+ * runners never count a claim that is merely in progress; a claim older than this whose firing never
+ * committed was the last act of a runner that died or froze. It is also how late, at most, an
+ * occurrence fires after its runner died mid-firing.
  */
-export const FIRE_CLAIM_LEASE_MS = 10_000;
+export const FIRE_CLAIM_LEASE_MS = 5_000;
 
 /** The claim columns after a firing committed (or an occurrence was given up): no claim. */
 const NO_FIRE_CLAIM = { fireClaims: 0, fireClaimFor: null, fireClaimedAt: null } as const;
@@ -871,13 +873,14 @@ async function abandonFiring(
   );
   const times = claims === 1 ? 'once' : `${claims} times`;
   const reason = `not started: firing it stopped its runner (or lost its claim) ${times} before it could be recorded; given up so it is not tried forever`;
+  const count = droppedAtLeast ? `more than ${dropped}` : String(dropped);
+  const firstReason =
+    dropped > 0
+      ? `${reason}; ${count} earlier occurrences since ${due.toISOString()} were not recorded (at most ${MAX_FIRES_PER_CATCH_UP} per catch-up)`
+      : reason;
   const reports: FireReport[] = [];
   for (const [index, occurrence] of occurrences.entries()) {
-    const count = droppedAtLeast ? `more than ${dropped}` : String(dropped);
-    const withDropped =
-      index === 0 && dropped > 0
-        ? `${reason}; ${count} earlier occurrences since ${due.toISOString()} were not recorded (at most ${MAX_FIRES_PER_CATCH_UP} per catch-up)`
-        : reason;
+    const withDropped = index === 0 ? firstReason : reason;
     const [fire] = await tx
       .insert(scheduleFires)
       .values({ scheduleId: schedule.id, fireAt: occurrence.at, outcome: 'failed', reason: withDropped })
