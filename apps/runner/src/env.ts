@@ -47,6 +47,13 @@ export const runnerEnvSchema = z
      */
     RUNNER_SUPERVISE_SECONDS: z.coerce.number().int().min(1).max(300).default(10),
     /**
+     * How many times a run may be claimed without finishing (its runner died, froze past the
+     * heartbeat or was drained past its grace) before the next claim fails it as abandoned instead
+     * of handing it to yet another runner. The same bound applies to a schedule occurrence whose
+     * firing never commits.
+     */
+    RUNNER_MAX_RUN_CLAIMS: z.coerce.number().int().min(1).max(100).default(3),
+    /**
      * Fire cron schedules from this runner (default true). Any number of runners may; each
      * occurrence fires once. Set false for runners that should only execute runs.
      */

@@ -33,6 +33,7 @@ const runner = createRunner({
   pollSeconds: env.RUNNER_POLL_SECONDS,
   stepFlushMs: env.RUNNER_STEP_FLUSH_MS,
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
+  maxRunClaims: env.RUNNER_MAX_RUN_CLAIMS,
   scheduler: env.RUNNER_SCHEDULER,
   maintenance: { webhookIdempotencyMs: env.WEBHOOK_IDEMPOTENCY_DAYS * 24 * 60 * 60 * 1000 },
   createLlm: ({ db, logger: log, invalidation }) =>

@@ -4,8 +4,8 @@
  *
  * - Fetch and claim in one transaction: `boss.fetch` on our transaction takes up to as many jobs as
  *   this runner has free slots, and each run is claimed (`run_attempt` bumped, its definition and
- *   prior steps read) before the same commit. Jobs whose run is over, or deferred, are completed
- *   there too.
+ *   prior steps read) before the same commit. Jobs whose run is over, deferred, or abandoned
+ *   (claimed too often without finishing: failed by the claim) are completed there too.
  * - Complete in the finish: the job is completed inside the transaction that records the run's end,
  *   so the queue and the run never disagree and no separate completion commits.
  * - Heartbeats: one `touch` for every job this runner holds, every half heartbeat. A job the touch

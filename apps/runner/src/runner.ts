@@ -61,6 +61,11 @@ export interface RunnerOptions {
    * plus this. Default 10.
    */
   superviseSeconds?: number | undefined;
+  /**
+   * Claims a run (or a schedule occurrence) may have without finishing before the next one gives up
+   * on it (`RUNNER_MAX_RUN_CLAIMS`). Default 3.
+   */
+  maxRunClaims?: number | undefined;
   /** The LLM client runs use; defaults to one with the operator's environment keys only (none). */
   createLlm?: ((deps: LlmDeps) => RunnerLlm) | undefined;
   registry?: NodeRegistry | undefined;
@@ -79,6 +84,9 @@ export interface RunnerOptions {
   scheduler?: boolean | Pick<SchedulerOptions, 'now' | 'maxSleepMs'> | undefined;
 }
 
+/** Three claims: a deploy restart and a lost machine still resume; a run that kills every runner doesn't. */
+export const DEFAULT_MAX_RUN_CLAIMS = 3;
+
 export function createRunner(options: RunnerOptions) {
   const { logger } = options;
   const handlers = options.handlers ?? jobHandlers;
@@ -86,6 +94,7 @@ export function createRunner(options: RunnerOptions) {
   const runConcurrency = options.runConcurrency ?? 32;
   const pollSeconds = options.pollSeconds ?? 2;
   const superviseSeconds = options.superviseSeconds ?? 10;
+  const maxRunClaims = options.maxRunClaims ?? DEFAULT_MAX_RUN_CLAIMS;
   const database = connectDatabase(options.databaseUrl, { max: options.poolSize });
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
@@ -133,6 +142,7 @@ export function createRunner(options: RunnerOptions) {
           logger: logger.child({ component: 'scheduler' }),
           wakeRunWorkers: () => wakeRuns(),
           runWakeup,
+          maxFireClaims: maxRunClaims,
           ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
         });
   const runs = createRunService({
@@ -147,6 +157,7 @@ export function createRunner(options: RunnerOptions) {
     http: options.http,
     expressions,
     stepFlushMs: options.stepFlushMs,
+    maxClaims: maxRunClaims,
   });
   const dispatcher = createRunDispatcher({
     database,

@@ -10,6 +10,8 @@
  * - A runner whose claim lapsed but who is still running finds its next write refused (the fence)
  *   and stops without writing anything more.
  * - A workflow at its concurrency limit gets its job deferred (re-sent a little later).
+ * - A run claimed `maxClaims` times without finishing (a poison run that kills or freezes whoever
+ *   takes it) is failed by the next claim instead of being run again.
  *
  * Step writes are batched to keep Postgres commits (and NOTIFYs) per run low. A runner's dispatcher
  * claims the runs it fetched in the fetch's own transaction (`claim` on that transaction) and
@@ -83,6 +85,12 @@ export interface RunServiceOptions {
   stepFlushMs?: number | undefined;
   /** How long the result of a step that may have cost money may wait, in ms. Default 10. */
   paidFlushMs?: number | undefined;
+  /**
+   * Claims a run may have had without finishing: the next claim fails it as abandoned instead of
+   * running it again (a run that kills or freezes its runner is not handed round the fleet). Unset:
+   * no bound (pg-boss's retry limit and the dead letter still end it).
+   */
+  maxClaims?: number | undefined;
   /** Told after this runner recorded a scheduled run's end (the scheduler retries failed ones). */
   onFinished?:
     | ((executionId: string, status: 'succeeded' | 'failed' | 'cancelled') => Promise<void>)
@@ -102,11 +110,11 @@ export interface RunJob {
 /** What claiming a job's run came to: a run to execute, or nothing (more) to do. */
 export type ClaimStep =
   | { outcome: 'claimed'; run: ClaimedRun }
-  | { outcome: 'finished' | 'missing' | 'deferred' };
+  | { outcome: 'finished' | 'missing' | 'deferred' | 'abandoned' };
 
 export type RunJobResult =
   | { outcome: 'succeeded' | 'failed' | 'cancelled' }
-  | { outcome: 'finished' | 'missing' | 'deferred' | 'superseded' };
+  | { outcome: 'finished' | 'missing' | 'deferred' | 'abandoned' | 'superseded' };
 
 /** Our claim was taken over (or the run ended elsewhere): nothing this runner writes counts any more. */
 class ClaimLostError extends Error {
@@ -235,7 +243,18 @@ export function createRunService(options: RunServiceOptions) {
   async function claim(db: DbOrTx, job: RunJob): Promise<ClaimStep> {
     const { executionId } = job.data;
     // With batched writes the first step write or the finish announces the claim to live viewers.
-    const claim = await claimExecution(db, executionId, { notify: stepFlushMs <= 0 });
+    const claim = await claimExecution(db, executionId, {
+      notify: stepFlushMs <= 0,
+      maxClaims: options.maxClaims,
+    });
+    if (claim.outcome === 'abandoned') {
+      // Failed in this transaction; its job is completed in it too. Not retried by its schedule.
+      logger.warn(
+        { executionId, claims: claim.claims, lastStep: claim.lastStep, scheduled: claim.scheduled },
+        'run abandoned: claimed too many times without finishing',
+      );
+      return { outcome: 'abandoned' };
+    }
     if (claim.outcome === 'finished' || claim.outcome === 'missing') {
       logger.info({ executionId, outcome: claim.outcome }, 'run job has nothing to do');
       return { outcome: claim.outcome };

@@ -6,7 +6,9 @@
  * schedule should start within a second of its time.
  *
  * Any number of runners do this at once; the queries claim each schedule with SKIP LOCKED and the
- * unique (schedule, fire_at) key makes each occurrence fire once. Changes to schedules NOTIFY on
+ * unique (schedule, fire_at) key makes each occurrence fire once. An occurrence whose firing keeps
+ * killing its runner is given up after `maxFireClaims` claims (recorded as failed), not retried
+ * forever. Changes to schedules NOTIFY on
  * `SCHEDULES_CHANNEL`, which wakes the loop to recompute its sleep; the sleep is capped (30 s) so a
  * missed notice costs little. Database errors are logged and retried with backoff; `stop()` ends the
  * loop and waits for the pass in flight.
@@ -52,6 +54,11 @@ export interface SchedulerOptions {
    * announced: runners find them by polling, and this runner through `wakeRunWorkers`.
    */
   runWakeup?: RunWakeup | undefined;
+  /**
+   * Claims of an occurrence whose firing never committed (its runner died or froze mid-firing)
+   * before the next claim records it as failed and moves on. Unset: no bound.
+   */
+  maxFireClaims?: number | undefined;
 }
 
 /** How often the retry sweep runs at most (it is a safety net for runners that died). */
@@ -155,6 +162,7 @@ export function createScheduler(options: SchedulerOptions) {
       onError,
       concurrency: FIRE_CONCURRENCY,
       lookAheadMs: armAheadMs,
+      maxClaims: options.maxFireClaims,
     });
     fired.forEach(logFire);
     announceReady(startedNow(fired, now));

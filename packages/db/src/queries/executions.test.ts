@@ -12,6 +12,7 @@ import {
   getExecution,
   getExecutionForRerun,
   listExecutions,
+  RUN_ABANDONED_CODE,
   recordStepFinished,
   recordStepStarted,
   recordSteps,
@@ -314,6 +315,75 @@ describe('claims and fencing', () => {
     expect(await getExecution(database.db, owner.ownerId, id)).toMatchObject({
       status: 'failed',
       error: { code: 'runner_lost' },
+    });
+  });
+});
+
+describe('runs claimed too often (poison runs)', () => {
+  const started = (nodeId: string) => ({
+    nodeId,
+    nodeType: 'agent',
+    input: null,
+    startedAt: new Date(),
+  });
+
+  it('fails the run at the claim after the last allowed one, once, however many runners race for it', async () => {
+    const owner = await ownerWithWorkflow();
+    const { id } = await startRun(owner);
+    // Three claims, each dying after starting a step (the last in "writer").
+    for (const nodeId of ['researcher', 'critic', 'writer']) {
+      const run = await claimed(id);
+      expect((await recordStepStarted(database.db, run, started(nodeId))).ok).toBe(true);
+    }
+    // Claims below the bound go on as usual (the third one above): only the fourth gives up.
+    const feed = createRunEventFeed(database.sql);
+    const heard: RunEventSignal[] = [];
+    await feed.start();
+    feed.subscribe(id, (signal) => heard.push(signal));
+    await registerRunWatcher(database.db, {
+      executionId: id,
+      ownerId: owner.ownerId,
+      watcherId: randomUUID(),
+    });
+    try {
+      const outcomes = await Promise.all(
+        [1, 2, 3, 4].map(() => claimExecution(database.db, id, { maxClaims: 3 }).then((r) => r.outcome)),
+      );
+      expect(outcomes.sort()).toEqual(['abandoned', 'finished', 'finished', 'finished']);
+      const detail = await getExecution(database.db, owner.ownerId, id);
+      expect(detail).toMatchObject({
+        status: 'failed',
+        runAttempt: 3,
+        error: {
+          code: RUN_ABANDONED_CODE,
+          nodeId: 'writer',
+          message:
+            'run abandoned: its runner stopped or lost the claim 3 times (last in step "writer"). Re-run it once the cause is fixed.',
+        },
+      });
+      // Every step left running is failed with it, each with its own event number before the run's.
+      const open = detail.steps.filter((s) => ['researcher', 'critic', 'writer'].includes(s.nodeId));
+      expect(open.map((s) => s.status)).toEqual(['failed', 'failed', 'failed']);
+      expect(new Set(open.map((s) => s.eventSeq)).size).toBe(3);
+      expect(Math.max(...open.map((s) => s.eventSeq))).toBeLessThan(detail.eventSeq);
+      await expect
+        .poll(() => heard.filter((e) => e.kind === 'status').map((e) => ('seq' in e ? e.seq : null)))
+        .toEqual([detail.eventSeq]);
+    } finally {
+      await feed.stop();
+    }
+  });
+
+  it('claims as usual below the bound, and names no step when none was recorded', async () => {
+    const owner = await ownerWithWorkflow();
+    const { id } = await startRun(owner);
+    expect((await claimExecution(database.db, id, { maxClaims: 1 })).outcome).toBe('claimed');
+    const result = await claimExecution(database.db, id, { maxClaims: 1 });
+    expect(result).toEqual({ outcome: 'abandoned', claims: 1, lastStep: null, scheduled: false });
+    expect((await getExecution(database.db, owner.ownerId, id)).error).toEqual({
+      code: RUN_ABANDONED_CODE,
+      message:
+        'run abandoned: its runner stopped or lost the claim once (before any step was recorded). Re-run it once the cause is fixed.',
     });
   });
 });

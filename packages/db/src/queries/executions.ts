@@ -267,6 +267,11 @@ export interface ClaimedRun extends RunFence {
 
 export type ClaimResult =
   | { outcome: 'claimed'; run: ClaimedRun }
+  /**
+   * The run had been claimed `maxClaims` times without finishing (its runners died or lost the
+   * claim each time): failed instead (`RUN_ABANDONED_CODE`), in the claim's transaction.
+   */
+  | { outcome: 'abandoned'; claims: number; lastStep: string | null; scheduled: boolean }
   /** Nothing to do: the run finished (a duplicate or late delivery) or was deleted with its workflow. */
   | { outcome: 'finished' | 'missing' }
   /** The workflow is at its concurrency limit; try again later. */
@@ -285,7 +290,14 @@ export type ClaimResult =
 export async function claimExecution(
   db: DbOrTx,
   executionId: string,
-  options: { notify?: boolean } = {},
+  options: {
+    notify?: boolean;
+    /**
+     * Claims a run may have had without finishing before the next one fails it instead (a poison
+     * run that kills or freezes every runner that takes it). Unset: no bound.
+     */
+    maxClaims?: number | undefined;
+  } = {},
 ): Promise<ClaimResult> {
   // Joins the caller's transaction when given one: a runner claims the runs it fetched in the
   // fetch's own transaction (one commit for both).
@@ -303,6 +315,11 @@ export async function claimExecution(
       .for('update');
     if (!current) return { outcome: 'missing' };
     if (isFinished(current.status)) return { outcome: 'finished' };
+    // Every committed claim bumped `run_attempt` and none of them finished the run: its runners died,
+    // froze past the heartbeat, were drained past their grace, or failed writing its end. Checked
+    // under the row lock taken above, so racing runners agree on who abandons it (once).
+    if (options.maxClaims !== undefined && current.runAttempt >= options.maxClaims)
+      return abandonExecution(tx, { executionId, runAttempt: current.runAttempt });
 
     const limit = runConcurrencyLimit(current.definition);
     if (limit !== null && current.cancelRequestedAt === null) {
@@ -722,6 +739,88 @@ export async function failAbandonedExecution(db: DbOrTx, executionId: string): P
     await notifyRunEvent(tx, { executionId, kind: 'status', seq: row.eventSeq });
     return true;
   });
+}
+
+/** The error code of a run failed because too many claims of it ended without finishing it. */
+export const RUN_ABANDONED_CODE = 'run_abandoned';
+
+/**
+ * Fails a run whose `runAttempt` claims all ended without finishing it, inside the caller's claim
+ * transaction (which holds its row lock): `running → failed` (compare-and-set on the attempt), the
+ * steps still marked running failed with it, one status event. The error names the claims and the
+ * step the last one was in: the newest step marked running, else the newest one started.
+ */
+async function abandonExecution(
+  tx: Tx,
+  fence: RunFence,
+): Promise<Extract<ClaimResult, { outcome: 'abandoned' }> | { outcome: 'finished' }> {
+  const [last] = await tx
+    .select({ nodeId: executionSteps.nodeId })
+    .from(executionSteps)
+    .where(
+      and(
+        eq(executionSteps.executionId, fence.executionId),
+        // Steps a re-run reused (attempt 0) were never in any of these claims.
+        gt(executionSteps.runAttempt, 0),
+        sql`(${executionSteps.status} = 'running' or ${executionSteps.startedAt} is not null)`,
+      ),
+    )
+    .orderBy(sql`(${executionSteps.status} = 'running') desc`, desc(executionSteps.eventSeq))
+    .limit(1);
+  const lastStep = last?.nodeId ?? null;
+  const times = fence.runAttempt === 1 ? 'once' : `${fence.runAttempt} times`;
+  const error: RunError = {
+    code: RUN_ABANDONED_CODE,
+    message: `run abandoned: its runner stopped or lost the claim ${times} (${
+      lastStep === null ? 'before any step was recorded' : `last in step "${lastStep}"`
+    }). Re-run it once the cause is fixed.`,
+    ...(lastStep === null ? {} : { nodeId: lastStep }),
+  };
+  const open = await tx
+    .select({ id: executionSteps.id })
+    .from(executionSteps)
+    .where(and(eq(executionSteps.executionId, fence.executionId), eq(executionSteps.status, 'running')))
+    .orderBy(asc(executionSteps.nodeId));
+  // One event number per step closed, then the run's own.
+  const [run] = await tx
+    .update(executions)
+    .set({
+      status: 'failed',
+      error,
+      finishedAt: sql`now()`,
+      durationMs: sql`case when ${executions.startedAt} is null then null else greatest(0, round(extract(epoch from (now() - ${executions.startedAt})) * 1000))::int end`,
+      eventSeq: sql`${executions.eventSeq} + ${open.length + 1}`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(executions.id, fence.executionId),
+        eq(executions.runAttempt, fence.runAttempt),
+        eq(executions.status, 'running'),
+      ),
+    )
+    .returning({ eventSeq: executions.eventSeq, scheduleFireId: executions.scheduleFireId });
+  if (!run) return { outcome: 'finished' };
+  const seq = run.eventSeq;
+  for (const [index, step] of open.entries()) {
+    await tx
+      .update(executionSteps)
+      .set({
+        status: 'failed',
+        error: { code: RUN_ABANDONED_CODE, message: 'the run was abandoned while this step was running' },
+        finishedAt: sql`now()`,
+        durationMs: sql`greatest(0, round(extract(epoch from (now() - ${executionSteps.startedAt})) * 1000))::int`,
+        eventSeq: seq - open.length + index,
+      })
+      .where(eq(executionSteps.id, step.id));
+  }
+  await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'status', seq });
+  return {
+    outcome: 'abandoned',
+    claims: fence.runAttempt,
+    lastStep,
+    scheduled: run.scheduleFireId !== null,
+  };
 }
 
 /** Whether someone asked to cancel this run (the runner checks after missing notifications). */

@@ -7,11 +7,12 @@
 import { createNodeRegistry, type WorkflowDefinitionInput } from '@swarm/engine';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../client.ts';
-import { createJobSender } from '../jobs.ts';
+import { createJobSender, type JobSender } from '../jobs.ts';
 import { useJobSender, useTestDatabase } from '../testing/vitest.ts';
 import { claimExecution, finishExecution } from './executions.ts';
 import {
   createSchedule,
+  FIRE_CLAIM_LEASE_MS,
   fireDueSchedules,
   listSchedules,
   MAX_FIRES_PER_CATCH_UP,
@@ -384,6 +385,105 @@ describe('exactly once with racing runners', () => {
   });
 });
 
+describe('firings that kill their runner', () => {
+  const claimsOf = async (scheduleId: string) => {
+    const [row] = await database.sql<{ fire_claims: number; next_fire_at: Date | null }[]>`
+      select fire_claims, next_fire_at from workflow_schedules where id = ${scheduleId}`;
+    return { claims: row!.fire_claims, next: row!.next_fire_at && new Date(row!.next_fire_at).toISOString() };
+  };
+
+  /**
+   * A runner that claims the due schedule and dies in the middle of firing it: its own connection,
+   * closed (as a killed process's socket is) while the firing's transaction is open — inside the
+   * enqueue of the occurrence's run. Postgres rolls the firing back; only the claim stays.
+   */
+  async function dyingFirer(now: Date) {
+    const pool = connectDatabase(database.url, { max: 1 });
+    let inFiring = () => {};
+    const reached = new Promise<void>((resolve) => {
+      inFiring = resolve;
+    });
+    let died = () => {};
+    const death = new Promise<void>((resolve) => {
+      died = resolve;
+    });
+    const sender: JobSender = {
+      send: (async () => {
+        inFiring();
+        await death;
+        throw new Error('the runner is gone');
+      }) as JobSender['send'],
+    };
+    const firing = fireDueSchedules(pool.db, sender, { now, registry, maxClaims: 3 }).catch(() => []);
+    await reached;
+    await pool.sql.end({ timeout: 0 });
+    died();
+    // A dead process reports nothing: what this one would have reported is not looked at.
+    await firing;
+    await pool.close().catch(() => {});
+  }
+
+  it('records an occurrence as failed after three firings that never committed, and moves on', async () => {
+    const { schedule } = await scheduled({ cron: '0 * * * *', timezone: 'UTC' }, at('2026-09-01T00:30:00Z'));
+    const due = at('2026-09-01T01:00:00Z');
+    // Each next runner finds the schedule once the last claim's lease ran out (all within the grace).
+    const tries = [0, 1, 2, 3].map((i) => new Date(due.getTime() + i * (FIRE_CLAIM_LEASE_MS + 1000)));
+    for (const [i, now] of tries.slice(0, 3).entries()) {
+      await dyingFirer(now);
+      expect(await claimsOf(schedule.id)).toEqual({ claims: i + 1, next: due.toISOString() });
+      expect(await fires(schedule.id)).toEqual([]);
+    }
+    // Within the lease of the last claim another runner leaves it alone (it might still be firing).
+    const withinLease = new Date(tries[2]!.getTime() + 1000);
+    expect(
+      await fireDueSchedules(database.db, jobs.sender, { now: withinLease, registry, maxClaims: 3 }),
+    ).toEqual([]);
+    expect((await claimsOf(schedule.id)).claims).toBe(3);
+
+    const reports = await fireDueSchedules(database.db, jobs.sender, {
+      now: tries[3]!,
+      registry,
+      maxClaims: 3,
+    });
+    expect(reports).toEqual([
+      expect.objectContaining({ scheduleId: schedule.id, fireAt: due, outcome: 'failed', executionId: null }),
+    ]);
+    const history = await fires(schedule.id);
+    expect(history).toEqual([
+      {
+        at: due.toISOString(),
+        outcome: 'failed',
+        reason:
+          'not started: firing it stopped its runner (or lost its claim) 3 times before it could be recorded; given up so it is not tried forever',
+        runs: 0,
+      },
+    ]);
+    // Moved on to the next occurrence, the count cleared; that one fires as usual.
+    expect(await claimsOf(schedule.id)).toEqual({ claims: 0, next: '2026-09-01T02:00:00.000Z' });
+    await fireDueSchedules(database.db, jobs.sender, {
+      now: at('2026-09-01T02:00:01Z'),
+      registry,
+      maxClaims: 3,
+    });
+    expect((await fires(schedule.id)).map((f) => [f.outcome, f.runs])).toEqual([
+      ['failed', 0],
+      ['started', 1],
+    ]);
+  });
+
+  it('fires an occurrence whose first firing died, on the next runner, and clears the count', async () => {
+    const { schedule } = await scheduled({ cron: '0 * * * *', timezone: 'UTC' }, at('2026-09-02T00:30:00Z'));
+    const due = at('2026-09-02T01:00:00Z');
+    await dyingFirer(due);
+    expect(await claimsOf(schedule.id)).toEqual({ claims: 1, next: due.toISOString() });
+    const later = new Date(due.getTime() + FIRE_CLAIM_LEASE_MS + 1000);
+    const reports = await fireDueSchedules(database.db, jobs.sender, { now: later, registry, maxClaims: 3 });
+    expect(reports).toEqual([expect.objectContaining({ fireAt: due, outcome: 'started' })]);
+    expect((await fires(schedule.id)).map((f) => [f.outcome, f.runs])).toEqual([['started', 1]]);
+    expect(await claimsOf(schedule.id)).toEqual({ claims: 0, next: '2026-09-02T02:00:00.000Z' });
+  });
+});
+
 describe('runs that cannot start', () => {
   it('records failed with the reason, keeps the schedule going, and does not stop other schedules', async () => {
     const created = at('2026-08-01T00:00:30Z');
@@ -486,6 +586,24 @@ describe('retries of failed scheduled runs', () => {
     const swept = await retryMissedScheduledRuns(database.db, jobs.sender, { now });
     expect(swept.map((r) => [r.failedExecutionId, r.triggerAttempt])).toEqual([[failed!.id, 2]]);
     expect(await retryMissedScheduledRuns(database.db, jobs.sender, { now })).toEqual([]);
+  });
+
+  it('a run abandoned after too many claims (a poison run) is not retried, not even by the sweep', async () => {
+    const { schedule } = await scheduled(
+      { cron: '0 * * * *', timezone: 'UTC', retryLimit: 2 },
+      at('2026-09-03T00:00:30Z'),
+    );
+    await fire(at('2026-09-03T01:00:00Z'));
+    const [run] = await runsOf(schedule.id);
+    expect((await claimExecution(database.db, run!.id)).outcome).toBe('claimed');
+    expect(await claimExecution(database.db, run!.id, { maxClaims: 1 })).toMatchObject({
+      outcome: 'abandoned',
+      scheduled: true,
+    });
+    const now = at('2026-09-03T01:05:00Z');
+    expect(await retryFailedScheduledRun(database.db, jobs.sender, { executionId: run!.id, now })).toBeNull();
+    expect(await retryMissedScheduledRuns(database.db, jobs.sender, { now })).toEqual([]);
+    expect((await runsOf(schedule.id)).map((r) => r.status)).toEqual(['failed']);
   });
 });
 

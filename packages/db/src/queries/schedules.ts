@@ -44,7 +44,7 @@ import {
   workflows,
 } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-import { createExecution } from './executions.ts';
+import { createExecution, RUN_ABANDONED_CODE } from './executions.ts';
 import { prepareRun, runInputOf } from './start-run.ts';
 import { resolveRunVersion } from './versions.ts';
 
@@ -150,7 +150,11 @@ const scheduleColumns = {
   createdAt: workflowSchedules.createdAt,
   updatedAt: workflowSchedules.updatedAt,
 };
-type ScheduleRow = typeof workflowSchedules.$inferSelect;
+/** A schedule as the owner's reads select it (`scheduleColumns`: no firing bookkeeping). */
+type ScheduleRow = Omit<
+  typeof workflowSchedules.$inferSelect,
+  'fireClaims' | 'fireClaimFor' | 'fireClaimedAt'
+>;
 
 const RECENT_FIRES = 5;
 
@@ -560,7 +564,25 @@ export interface FireOptions {
    * transaction, when this is above 1). Default 1.
    */
   concurrency?: number | undefined;
+  /**
+   * Claims an occurrence may have whose firing never committed (the runner died or froze while
+   * firing it) before the next claim records it as failed and moves the schedule on instead of
+   * trying again. Unset: no bound.
+   */
+  maxClaims?: number | undefined;
 }
+
+/**
+ * How long a claim keeps other runners off a schedule before its firing has locked the row. A live
+ * firing takes the row lock within a round trip of its claim (and holds it to its commit), so racing
+ * runners never count a claim that is merely in progress; a claim older than this whose firing never
+ * committed was the last act of a runner that died or froze. It is also how late, at most, an
+ * occurrence fires after its runner died mid-firing.
+ */
+export const FIRE_CLAIM_LEASE_MS = 5_000;
+
+/** The claim columns after a firing committed (or an occurrence was given up): no claim. */
+const NO_FIRE_CLAIM = { fireClaims: 0, fireClaimFor: null, fireClaimedAt: null } as const;
 
 /** `3 min`, `2 h 5 min`, `45 s`: how late an occurrence ran, for history reasons. */
 export function formatLateness(ms: number): string {
@@ -821,6 +843,7 @@ async function fireSchedule(
       nextFireAt: nextFireAfter(schedule.cron, schedule.timezone, horizon),
       ...(newest ? { lastFireAt: newest } : {}),
       runCount: sql`${workflowSchedules.runCount} + ${started}`,
+      ...NO_FIRE_CLAIM,
       updatedAt: sql`now()`,
     })
     .where(eq(workflowSchedules.id, schedule.id));
@@ -828,9 +851,123 @@ async function fireSchedule(
 }
 
 /**
+ * Gives up on the occurrences a firing would process (the due one, and any later ones up to the
+ * horizon) after `claims` claims of them never committed: each is recorded as failed with the
+ * reason, and the schedule moves on past them. Runs in the caller's transaction, which holds the
+ * schedule's row lock.
+ */
+async function abandonFiring(
+  tx: DbOrTx,
+  schedule: ScheduleForFiring,
+  claims: number,
+  options: FireOptions,
+): Promise<FireReport[]> {
+  const { now } = options;
+  const horizon = horizonOf(options);
+  const due = schedule.nextFireAt!;
+  const { occurrences, dropped, droppedAtLeast } = occurrencesToProcess(
+    schedule.cron,
+    schedule.timezone,
+    due,
+    horizon,
+  );
+  const times = claims === 1 ? 'once' : `${claims} times`;
+  const reason = `not started: firing it stopped its runner (or lost its claim) ${times} before it could be recorded; given up so it is not tried forever`;
+  const count = droppedAtLeast ? `more than ${dropped}` : String(dropped);
+  const firstReason =
+    dropped > 0
+      ? `${reason}; ${count} earlier occurrences since ${due.toISOString()} were not recorded (at most ${MAX_FIRES_PER_CATCH_UP} per catch-up)`
+      : reason;
+  const reports: FireReport[] = [];
+  for (const [index, occurrence] of occurrences.entries()) {
+    const withDropped = index === 0 ? firstReason : reason;
+    const [fire] = await tx
+      .insert(scheduleFires)
+      .values({ scheduleId: schedule.id, fireAt: occurrence.at, outcome: 'failed', reason: withDropped })
+      .onConflictDoNothing({ target: [scheduleFires.scheduleId, scheduleFires.fireAt] })
+      .returning({ id: scheduleFires.id });
+    if (!fire) continue;
+    reports.push({
+      scheduleId: schedule.id,
+      workflowId: schedule.workflowId,
+      fireAt: occurrence.at,
+      outcome: 'failed',
+      reason: withDropped,
+      executionId: null,
+      latenessMs: now.getTime() - occurrence.at.getTime(),
+    });
+  }
+  const newest = occurrences.at(-1)?.at;
+  await tx
+    .update(workflowSchedules)
+    .set({
+      nextFireAt: nextFireAfter(schedule.cron, schedule.timezone, horizon),
+      ...(newest ? { lastFireAt: newest } : {}),
+      ...NO_FIRE_CLAIM,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(workflowSchedules.id, schedule.id));
+  return reports;
+}
+
+/**
+ * Claims the first due schedule not yet tried by this call and not claimed by anyone within the
+ * lease, in one statement that commits on its own: the claim count of its due occurrence goes up
+ * (it starts again at 1 for a new occurrence) before any firing work, so a firing that kills its
+ * runner still leaves its count behind. Null when nothing (more) is due.
+ */
+async function claimDueSchedule(
+  db: DbOrTx,
+  options: FireOptions,
+  attempted: readonly string[],
+): Promise<{ id: string; nextFireAt: Date; claims: number } | null> {
+  const leaseCutoff = new Date(options.now.getTime() - FIRE_CLAIM_LEASE_MS).toISOString();
+  const rows = await db.execute<{ id: string; next_fire_at: string | Date; fire_claims: number }>(sql`
+    update ${workflowSchedules} s set
+      fire_claims = case when s.fire_claim_for = s.next_fire_at then s.fire_claims + 1 else 1 end,
+      fire_claim_for = s.next_fire_at,
+      fire_claimed_at = ${options.now.toISOString()}::timestamptz
+    from (
+      select id from ${workflowSchedules}
+      where enabled and next_fire_at <= ${horizonOf(options).toISOString()}::timestamptz
+        and (fire_claimed_at is null or fire_claimed_at <= ${leaseCutoff}::timestamptz)
+        ${attempted.length > 0 ? sql`and id <> all(${sql.param([...attempted])}::uuid[])` : sql``}
+      order by next_fire_at limit 1
+      for update skip locked
+    ) due
+    where s.id = due.id
+    returning s.id, s.next_fire_at, s.fire_claims`);
+  const row = rows[0];
+  return row ? { id: row.id, nextFireAt: new Date(row.next_fire_at), claims: row.fire_claims } : null;
+}
+
+/**
+ * Takes back a claim whose firing failed with an error (this runner is alive and knows it rolled
+ * back): it does not count, and the next pass may try again at once. Best effort — if this fails
+ * too, the claim counts and its lease runs out.
+ */
+async function releaseFireClaim(db: DbOrTx, claim: { id: string; nextFireAt: Date }) {
+  await db
+    .update(workflowSchedules)
+    .set({
+      fireClaims: sql`greatest(0, ${workflowSchedules.fireClaims} - 1)`,
+      fireClaimedAt: null,
+    })
+    .where(and(eq(workflowSchedules.id, claim.id), eq(workflowSchedules.fireClaimFor, claim.nextFireAt)))
+    .catch(() => {});
+}
+
+/**
  * Fires every schedule whose next occurrence is due at `now`, one transaction per schedule. Safe
  * to call from any number of runners at once: a schedule another runner is processing is skipped
- * (SKIP LOCKED) and an occurrence is recorded — and starts its run — once.
+ * (its claim's lease, then SKIP LOCKED) and an occurrence is recorded — and starts its run — once.
+ *
+ * Each firing is preceded by a claim that commits on its own and counts the claims of the due
+ * occurrence (`claimDueSchedule`). A firing that commits clears the count; a firing whose runner
+ * died or froze leaves it — its transaction rolls back, the count stays — and after `maxClaims`
+ * such claims the next one records the occurrence as failed and moves on (`abandonFiring`) instead
+ * of killing runner after runner. A firing that fails with an error takes its claim back (not
+ * counted; retried next pass, as before).
  */
 export async function fireDueSchedules(
   db: DbOrTx,
@@ -845,7 +982,9 @@ export async function fireDueSchedules(
   // claim the same schedule: it is row-locked by the claimer (SKIP LOCKED) and then listed as tried.
   async function worker() {
     while (attempted.length < limit) {
-      let claimedId: string | null = null;
+      const claim = await claimDueSchedule(db, options, attempted);
+      if (!claim) return;
+      attempted.push(claim.id);
       try {
         const fired = await db.transaction(async (tx) => {
           const [schedule] = await tx
@@ -865,27 +1004,24 @@ export async function fireDueSchedules(
             .from(workflowSchedules)
             .where(
               and(
+                eq(workflowSchedules.id, claim.id),
                 eq(workflowSchedules.enabled, true),
-                sql`${workflowSchedules.nextFireAt} <= ${horizonOf(options).toISOString()}::timestamptz`,
-                attempted.length > 0
-                  ? sql`${workflowSchedules.id} <> all(${sql.param([...attempted])}::uuid[])`
-                  : undefined,
+                // Still the occurrence claimed: not fired meanwhile by a runner that took over.
+                eq(workflowSchedules.nextFireAt, claim.nextFireAt),
               ),
             )
-            .orderBy(workflowSchedules.nextFireAt)
-            .limit(1)
             .for('update', { skipLocked: true });
-          if (!schedule) return null;
-          claimedId = schedule.id;
-          attempted.push(schedule.id);
+          if (!schedule) return [];
+          // The claims before this one all ended without their firing committing.
+          if (options.maxClaims !== undefined && claim.claims > options.maxClaims)
+            return abandonFiring(tx, schedule, claim.claims - 1, options);
           return fireSchedule(tx, jobs, schedule, options);
         });
-        if (fired === null) return;
         reports.push(...fired);
       } catch (error) {
         // Rolled back: the schedule stays due and is tried again on the next tick; the others go on.
-        if (claimedId === null) throw error;
-        options.onError?.(error, claimedId);
+        await releaseFireClaim(db, claim);
+        options.onError?.(error, claim.id);
       }
     }
   }
@@ -992,7 +1128,8 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Retries a scheduled run that ended `failed` (never a cancelled one) while its schedule allows
+ * Retries a scheduled run that ended `failed` (never a cancelled one, nor one abandoned after too
+ * many claims — `RUN_ABANDONED_CODE`) while its schedule allows
  * more tries: a new run of the same occurrence, the same definition and input, `trigger_attempt`
  * one higher, held back by the backoff. Idempotent — the unique (occurrence, attempt) key makes a
  * replayed finish find the retry already there (null). Null too when nothing is to be retried.
@@ -1005,6 +1142,7 @@ export async function retryFailedScheduledRun(
   const [row] = await db
     .select({
       status: executions.status,
+      error: executions.error,
       ownerId: executions.ownerId,
       workflowId: executions.workflowId,
       versionId: executions.versionId,
@@ -1021,6 +1159,8 @@ export async function retryFailedScheduledRun(
     .innerJoin(workflowSchedules, eq(workflowSchedules.id, scheduleFires.scheduleId))
     .where(eq(executions.id, options.executionId));
   if (row?.status !== 'failed' || row.fireId === null) return null;
+  // Abandoned after killing or freezing runner after runner: a retry would only hand it round again.
+  if (row.error?.code === RUN_ABANDONED_CODE) return null;
   if (row.triggerAttempt > row.retryLimit) return null;
   const triggerAttempt = row.triggerAttempt + 1;
   try {
@@ -1083,6 +1223,7 @@ export async function retryMissedScheduledRuns(
       and f.fire_at > ${options.now.toISOString()}::timestamptz - interval '1 day'
     join ${executions} e on e.schedule_fire_id = f.id
     where s.retry_limit > 0 and e.status = 'failed' and e.trigger_attempt <= s.retry_limit
+      and e.error->>'code' is distinct from ${RUN_ABANDONED_CODE}
       and not exists (
         select 1 from ${executions} r
         where r.schedule_fire_id = e.schedule_fire_id and r.trigger_attempt = e.trigger_attempt + 1)

@@ -69,6 +69,15 @@ export const workflowSchedules = pgTable(
     lastFireAt: timestampMs('last_fire_at'),
     /** Occurrences that started a run. */
     runCount: integer('run_count').notNull().default(0),
+    /**
+     * Claims of the occurrence at `fire_claim_for` whose firing never committed (the runner died or
+     * froze mid-firing), committed before each firing starts; the claim after the last allowed one
+     * records the occurrence as failed instead of firing it. Reset when a firing commits.
+     */
+    fireClaims: integer('fire_claims').notNull().default(0),
+    fireClaimFor: timestampMs('fire_claim_for'),
+    /** When the latest claim was taken: other runners leave the schedule alone for a lease after it. */
+    fireClaimedAt: timestampMs('fire_claimed_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
