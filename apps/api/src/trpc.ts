@@ -6,7 +6,7 @@ import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue
 import {
   DomainError,
   type DomainErrorCode,
-  type ExpressionEvaluator,
+  type ExpressionPool,
   formatPath,
   type NodeRegistry,
   type ValidationIssue,
@@ -43,7 +43,7 @@ export interface Context {
   /** Built-in node types plus those from SWARM_NODE_PACKAGES. */
   nodeRegistry: NodeRegistry;
   /** Where user JSONata is evaluated (worker processes; never this event loop). */
-  expressions: ExpressionEvaluator;
+  expressions: ExpressionPool;
   /** Where runs go: their jobs (enqueued inside the caller's transaction) and the runners' wake-up. */
   runs: RunQueue;
   /** Live run events of this process (one LISTEN, fanned out to subscriptions). */

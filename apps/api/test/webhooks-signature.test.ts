@@ -212,7 +212,7 @@ describe('bodies, mapping and logged headers', () => {
   });
 
   it('maps with JSONata over the body, $headers and $query, within limits', async () => {
-    const context = { headers: { 'x-event': 'push' }, query: { source: 'gh' } };
+    const context = { headers: { 'x-event': 'push' }, query: { source: 'gh' }, ownerId: 'owner' };
     const pool = sharedExpressionPool();
     await expect(
       mapWebhookInput(

@@ -49,6 +49,7 @@ import {
 } from '@swarm/db';
 import {
   type ExpressionEvaluator,
+  type ExpressionPool,
   type HttpSettings,
   type LlmClient,
   type NodeRegistry,
@@ -75,7 +76,7 @@ export interface RunServiceOptions {
   limits?: RunLimits | undefined;
   http?: HttpSettings | undefined;
   /** Where `transform`/`condition` expressions are evaluated (the runner's expression pool). */
-  expressions?: ExpressionEvaluator | undefined;
+  expressions?: ExpressionPool | undefined;
   /** How long a run waiting for a concurrency slot waits before its job is tried again. */
   deferSeconds?: number | undefined;
   /**
@@ -343,7 +344,7 @@ export function createRunService(options: RunServiceOptions) {
           llm: options.llm.forOwner(run.ownerId, run.workflowId),
           logger: log,
           http: options.http,
-          expressions: options.expressions,
+          expressions: options.expressions && evaluatingFor(options.expressions, run.ownerId),
         },
         priorSteps: run.priorSteps,
         signal: AbortSignal.any([cancel.signal, lost.signal]),
@@ -390,3 +391,10 @@ export function createRunService(options: RunServiceOptions) {
 }
 
 export type RunService = ReturnType<typeof createRunService>;
+
+/** The pool, with each evaluation counted against the run owner's share of its workers. */
+function evaluatingFor(pool: ExpressionPool, ownerId: string): ExpressionEvaluator {
+  return {
+    evaluate: (source, data, options) => pool.evaluate(source, data, { ...options, tenant: ownerId }),
+  };
+}

@@ -106,6 +106,27 @@ describe('expression pool', () => {
     }
   });
 
+  it("holds one tenant to its share of the workers: another tenant's evaluation does not wait behind it", async () => {
+    const fair = createExpressionPool({ workers: 2, maxPerTenant: 1 });
+    try {
+      const slow = '( $f := function($x){ $f($x) }; $f(1) )';
+      const finished: string[] = [];
+      const attacker = [1, 2, 3].map((i) =>
+        fair
+          .evaluate(slow, {}, { tenant: 'attacker', limits: { timeoutMs: 300 } })
+          .catch(() => finished.push(`attacker ${i}`)),
+      );
+      // The attacker holds one worker and queues the rest; the other tenant gets the second worker.
+      expect(await fair.evaluate('"mine"', {}, { tenant: 'bystander' })).toBe('mine');
+      finished.push('bystander');
+      await Promise.all(attacker);
+      expect(finished).toEqual(['bystander', 'attacker 1', 'attacker 2', 'attacker 3']);
+      expect(fair.stats().workers).toBeLessThanOrEqual(2);
+    } finally {
+      await fair.close();
+    }
+  });
+
   it('stops a running evaluation when its caller aborts', async () => {
     const controller = new AbortController();
     const running = pool.evaluate(

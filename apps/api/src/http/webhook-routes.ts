@@ -30,7 +30,7 @@ import {
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
-import type { ExpressionEvaluator, NodeRegistry } from '@swarm/engine';
+import type { ExpressionPool, NodeRegistry } from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -70,7 +70,7 @@ export interface WebhookRouteDeps {
   invalidations?: InvalidationFeed | undefined;
   nodeRegistry: NodeRegistry;
   /** Where mappings are evaluated (the API's expression pool). */
-  expressions: ExpressionEvaluator;
+  expressions: ExpressionPool;
   secretKeys: SecretKeyring | null;
   logger: Logger;
   bodyLimitBytes?: number | undefined;

@@ -219,6 +219,7 @@ export const webhooksRouter = {
         const value = await mapWebhookInput(ctx.expressions, input.mapping, input.payload ?? null, {
           headers: input.headers ?? {},
           query: input.query ?? {},
+          ownerId: ctx.user.id,
         });
         return { input: value };
       } catch (error) {

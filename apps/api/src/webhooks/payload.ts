@@ -16,7 +16,7 @@
 import {
   checkExpressionSyntax,
   ExpressionError,
-  type ExpressionEvaluator,
+  type ExpressionPool,
   findUnsafeJson,
   jsonTextDepth,
   MAX_JSON_DEPTH,
@@ -144,10 +144,10 @@ export function parseWebhookBody(body: Buffer, contentType: string | undefined):
  * size caps: a mapping cannot stall the API). No mapping: the body itself.
  */
 export async function mapWebhookInput(
-  expressions: ExpressionEvaluator,
+  expressions: ExpressionPool,
   mapping: string | null,
   body: unknown,
-  context: { headers: Record<string, string>; query: Record<string, unknown> },
+  context: { headers: Record<string, string>; query: Record<string, unknown>; ownerId: string },
 ): Promise<unknown> {
   if (mapping === null || mapping.trim() === '') return body;
   const problem = checkExpressionSyntax(mapping);
@@ -157,6 +157,8 @@ export async function mapWebhookInput(
   try {
     result = await expressions.evaluate(mapping, body, {
       bindings: { headers: context.headers, query: context.query },
+      // Counted against the owner's share of the pool: one user's mappings cannot hold every worker.
+      tenant: context.ownerId,
     });
   } catch (error) {
     const message = mappingFailure(error);

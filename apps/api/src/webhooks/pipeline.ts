@@ -30,7 +30,7 @@ import {
 } from '@swarm/db';
 import {
   DomainError,
-  type ExpressionEvaluator,
+  type ExpressionPool,
   type NodeRegistry,
   redactSecrets,
   redactSecretsDeep,
@@ -52,7 +52,7 @@ export interface WebhookServices {
   runs: RunQueue;
   nodeRegistry: NodeRegistry;
   /** Where mappings are evaluated (the API's expression pool). */
-  expressions: ExpressionEvaluator;
+  expressions: ExpressionPool;
   log: Logger;
   /** Accepts calls in shared transactions (`createWebhookAcceptor`); without one each call is alone. */
   acceptor?: WebhookAcceptor | undefined;
@@ -169,7 +169,11 @@ export async function runWebhookCall(
     const value = parseWebhookBody(call.body, headerValue(call.headers, 'content-type'));
     // The run keeps no secret: the webhook's own by value, anything credential-shaped by shape.
     const input = redactSecretsDeep(
-      await mapWebhookInput(services.expressions, webhook.mapping, value, { headers, query: call.query }),
+      await mapWebhookInput(services.expressions, webhook.mapping, value, {
+        headers,
+        query: call.query,
+        ownerId: webhook.ownerId,
+      }),
       call.secrets,
     );
     const toAccept: WebhookCallToAccept = {
