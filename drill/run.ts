@@ -3,6 +3,7 @@
  * table; `pnpm drill <name>` runs one. Exit code 1 when any drill fails.
  */
 import type { Drill, DrillResult } from './lib.ts';
+import { poisonExpression } from './poison-expression.ts';
 import { postgresRestart } from './postgres-restart.ts';
 import { runnerSigkill } from './runner-sigkill.ts';
 import { runnerSigstop } from './runner-sigstop.ts';
@@ -13,7 +14,14 @@ import { webhookBurst } from './webhook-burst.ts';
 const say = (text: string) => process.stdout.write(`${text}\n`);
 
 // biome-ignore lint/suspicious/noExplicitAny: each drill has its own size shape
-const drills: Drill<any>[] = [runnerSigkill, runnerSigstop, postgresRestart, webhookBurst, sigtermDrain];
+const drills: Drill<any>[] = [
+  runnerSigkill,
+  runnerSigstop,
+  postgresRestart,
+  webhookBurst,
+  sigtermDrain,
+  poisonExpression,
+];
 
 const wanted = process.argv.slice(2).filter((arg) => arg !== '--');
 const unknown = wanted.filter((name) => !drills.some((d) => d.name === name));

@@ -78,8 +78,12 @@ export interface ExpressionPool {
 }
 
 const MB = 1_000_000;
-/** Workers above the first are ended after this long without work. */
+/** Idle workers beyond the spares are ended after this long without work. */
 const IDLE_MS = 30_000;
+/** Booted workers kept idle for what arrives next. */
+const SPARE_WORKERS = 1;
+/** How long after a worker was lost to an evaluation more spares are kept (see `sparesWanted`). */
+const UNDER_ATTACK_MS = 30_000;
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
 /** Higher is nicer: the kernel runs services first when a worker competes for a core. */
 const WORKER_NICENESS = 10;
@@ -97,6 +101,8 @@ interface Job {
 
 interface Worker {
   child: ChildProcess;
+  /** Booted (it said so); only ready workers are handed jobs. */
+  ready: boolean;
   job: Job | null;
   idleTimer: NodeJS.Timeout | undefined;
   deadline: NodeJS.Timeout | undefined;
@@ -120,10 +126,13 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   /** Workers each tenant holds now. */
   const running = new Map<string, number>();
   let nextId = 1;
+  let booting = 0;
   let replaced = 0;
+  /** When a worker last died with an evaluation on it (killed at its deadline, or out of memory). */
+  let lastLossAt = Number.NEGATIVE_INFINITY;
   let closed = false;
 
-  function spawn(): Worker {
+  function spawn() {
     const child = fork(WORKER_FILE, [], {
       execPath: process.execPath,
       execArgv: [`--max-old-space-size=${heapMb}`],
@@ -138,11 +147,26 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     } catch {
       // Not allowed here (some containers): the worker runs at normal priority.
     }
-    const worker: Worker = { child, job: null, idleTimer: undefined, deadline: undefined, killed: false };
+    const worker: Worker = {
+      child,
+      ready: false,
+      job: null,
+      idleTimer: undefined,
+      deadline: undefined,
+      killed: false,
+    };
     workers.add(worker);
-    child.on('message', (message: { id: number; answer: ExpressionAnswer }) => {
+    booting++;
+    // Booting workers don't keep the process alive (a worker with a job does, see `start`).
+    child.channel?.unref();
+    child.on('message', (message: { ready?: true; id?: number; answer?: ExpressionAnswer }) => {
+      if (message.ready) {
+        worker.ready = true;
+        booting--;
+        return release(worker);
+      }
       const job = worker.job;
-      if (!job || job.id !== message.id) return;
+      if (!job || job.id !== message.id || !message.answer) return;
       clearTimeout(worker.deadline);
       worker.job = null;
       job.settle(null, message.answer);
@@ -151,14 +175,16 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     child.on('error', () => {}); // a failed spawn also ends in 'exit'
     child.on('exit', (_code, signal) => {
       workers.delete(worker);
+      if (!worker.ready) booting--;
       const at = idle.indexOf(worker);
       if (at >= 0) idle.splice(at, 1);
       clearTimeout(worker.deadline);
       clearTimeout(worker.idleTimer);
       const job = worker.job;
       worker.job = null;
-      if (job && !worker.killed) replaced++;
-      if (job && !worker.killed)
+      if (job && !worker.killed) {
+        replaced++;
+        lastLossAt = performance.now();
         job.settle(
           new ExpressionError(
             signal === 'SIGABRT' || signal === 'SIGKILL'
@@ -166,39 +192,37 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
               : `expression evaluation failed: its worker ended (${signal ?? 'exit'})`,
           ),
         );
+      }
       dispatch();
-      // Keep one worker warm, so the next evaluation does not wait for a process to boot.
-      if (!closed && workers.size === 0) release(spawn());
     });
-    return worker;
   }
 
   /** Ends a worker; `evaluating` when it is ended for what it was evaluating (counted as replaced). */
   function kill(worker: Worker, evaluating = false) {
-    if (evaluating) replaced++;
+    if (evaluating) {
+      replaced++;
+      lastLossAt = performance.now();
+    }
     worker.killed = true;
     worker.child.kill('SIGKILL');
   }
 
-  /** The first queued job whose tenant may take another worker (its place in `queue`), or -1. */
-  function nextRunnable(): number {
-    return queue.findIndex((job) => job.tenant === null || (running.get(job.tenant) ?? 0) < maxPerTenant);
-  }
+  const runnable = (job: Job) => job.tenant === null || (running.get(job.tenant) ?? 0) < maxPerTenant;
 
+  /** A booted worker with nothing to do: the next runnable job, else it waits in `idle`. */
   function release(worker: Worker) {
     if (closed) return;
-    const at = nextRunnable();
+    const at = queue.findIndex(runnable);
     if (at >= 0) return start(worker, queue.splice(at, 1)[0]!);
     idle.push(worker);
     // Nothing to wait for: don't keep the process alive for an idle worker.
     worker.child.channel?.unref();
-    if (workers.size > 1)
-      worker.idleTimer = setTimeout(() => {
-        const at = idle.indexOf(worker);
-        if (at < 0 || workers.size <= 1) return;
-        idle.splice(at, 1);
-        kill(worker);
-      }, IDLE_MS).unref();
+    worker.idleTimer = setTimeout(() => {
+      const at = idle.indexOf(worker);
+      if (at < 0 || idle.length <= sparesWanted()) return;
+      idle.splice(at, 1);
+      kill(worker);
+    }, IDLE_MS).unref();
   }
 
   function start(worker: Worker, job: Job) {
@@ -219,14 +243,23 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     worker.child.send({ id: job.id, task: job.task });
   }
 
+  /**
+   * Booted workers to keep idle. A process takes a few hundred ms to start; without booted spares,
+   * work arriving while hostile evaluations kill workers one after another would wait for a boot
+   * each time — the killing tenant's next evaluations take the spare the moment its share frees.
+   * So while workers are being lost, keep one tenant's share spare on top of the usual one.
+   */
+  function sparesWanted(): number {
+    return performance.now() - lastLossAt < UNDER_ATTACK_MS ? SPARE_WORKERS + maxPerTenant : SPARE_WORKERS;
+  }
+
+  /** Hands runnable jobs to idle workers, then boots workers for what is left plus the spares. */
   function dispatch() {
-    while (!closed) {
-      const at = nextRunnable();
-      if (at < 0) return;
-      const worker = idle.pop() ?? (workers.size < maxWorkers ? spawn() : undefined);
-      if (!worker) return;
-      start(worker, queue.splice(at, 1)[0]!);
-    }
+    if (closed) return;
+    for (let at = queue.findIndex(runnable); at >= 0 && idle.length > 0; at = queue.findIndex(runnable))
+      start(idle.pop()!, queue.splice(at, 1)[0]!);
+    const waiting = queue.filter(runnable).length;
+    while (workers.size < maxWorkers && booting < waiting + sparesWanted() - idle.length) spawn();
   }
 
   function evaluate(source: string, data: unknown, evaluation: EvaluateOptions = {}): Promise<unknown> {
@@ -300,8 +333,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     });
   }
 
-  // One worker from the start: the first evaluation should not wait for a process to boot.
-  release(spawn());
+  // A worker from the start: the first evaluation should not wait for a process to boot.
+  dispatch();
 
   return {
     evaluate,

@@ -46,3 +46,5 @@ process.on('message', async (message: { id: number; task: ExpressionTask }) => {
 });
 // The pool went away (its process ended): nothing left to do.
 process.on('disconnect', () => process.exit(0));
+// Booted: the pool hands this worker jobs from now on.
+process.send?.({ ready: true });

@@ -12,6 +12,11 @@ const BLOCKING = '$length($pad("", 200000000, "x"))';
 /** Twenty million one-character strings: far past any worker's heap. */
 const MEMORY_HUNGRY =
   '$count($split($pad("", 20000000, "x"), "")) + $count($split($pad("", 20000000, "y"), ""))';
+/** Waits for a condition the pool reaches by itself (a worker booting, a job starting). */
+async function until(condition: () => boolean) {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 const LIMIT = /ran longer than \d+ ms|more than the \d+ MB of memory/;
 
 /** Counts event-loop turns while `work` is pending: zero would mean the loop was blocked. */
@@ -91,9 +96,10 @@ describe('expression pool', () => {
     const tiny = createExpressionPool({ workers: 1, maxQueue: 2 });
     try {
       const slow = '( $f := function($x){ $f($x) }; $f(1) )';
-      const running = [1, 2, 3].map(() =>
-        tiny.evaluate(slow, {}, { limits: { timeoutMs: 200 } }).catch(String),
-      );
+      const evaluateSlow = () => tiny.evaluate(slow, {}, { limits: { timeoutMs: 200 } }).catch(String);
+      const running = [evaluateSlow()];
+      await until(() => tiny.stats().busy === 1);
+      running.push(evaluateSlow(), evaluateSlow());
       // One runs, two wait: the fourth finds the queue full.
       await expect(tiny.evaluate('1', {})).rejects.toThrow(
         'too many expressions are waiting to be evaluated (2 queued); try again shortly',
