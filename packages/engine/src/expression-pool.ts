@@ -12,8 +12,10 @@
  * - a bounded queue: when it is full the evaluation fails at once with an error that says so;
  * - fairness: one tenant (a workflow's owner) holds at most `maxPerTenant` workers at once, so one
  *   user's hostile expressions wait behind each other, not in front of everyone else's;
- * - a low CPU priority (nice 10): a worker spinning on one user's expression yields the cores to
- *   the API, the runner and Postgres.
+ * - a low CPU priority once an evaluation runs long (nice 19 after 50 ms): a worker spinning on one
+ *   user's expression yields the cores to the API, the runner, Postgres and short evaluations.
+ *   Short evaluations — nearly all of them — run at normal priority: a worker niced from the start
+ *   starves behind the services on a busy machine.
  *
  * Why processes and why our own pool:
  * - Worker threads (piscina, tinypool, workerpool's thread mode) cannot contain memory: a thread's
@@ -85,8 +87,10 @@ const SPARE_WORKERS = 1;
 /** How long after a worker was lost to an evaluation more spares are kept (see `sparesWanted`). */
 const UNDER_ATTACK_MS = 30_000;
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
-/** Higher is nicer: the kernel runs services first when a worker competes for a core. */
-const WORKER_NICENESS = 10;
+/** An evaluation running longer than this is demoted to `SLOW_NICENESS` (most take microseconds). */
+const SLOW_AFTER_MS = 50;
+/** The lowest priority: the kernel runs everything else first when such a worker competes for a core. */
+const SLOW_NICENESS = 19;
 
 interface Job {
   id: number;
@@ -106,6 +110,10 @@ interface Worker {
   job: Job | null;
   idleTimer: NodeJS.Timeout | undefined;
   deadline: NodeJS.Timeout | undefined;
+  /** Demotes the worker when its evaluation runs long. */
+  slowTimer: NodeJS.Timeout | undefined;
+  /** Running at `SLOW_NICENESS` (see `demote`). */
+  demoted: boolean;
   /** Why we killed it, when we did (the exit handler then has nothing to explain). */
   killed: boolean;
 }
@@ -142,17 +150,14 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       serialization: 'json',
     });
-    try {
-      if (child.pid !== undefined) setPriority(child.pid, WORKER_NICENESS);
-    } catch {
-      // Not allowed here (some containers): the worker runs at normal priority.
-    }
     const worker: Worker = {
       child,
       ready: false,
       job: null,
       idleTimer: undefined,
       deadline: undefined,
+      slowTimer: undefined,
+      demoted: false,
       killed: false,
     };
     workers.add(worker);
@@ -168,8 +173,14 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       const job = worker.job;
       if (!job || job.id !== message.id || !message.answer) return;
       clearTimeout(worker.deadline);
+      clearTimeout(worker.slowTimer);
       worker.job = null;
       job.settle(null, message.answer);
+      if (worker.demoted && !promote(worker)) {
+        // Stuck at low priority (raising it needs privileges): not fit for short work any more.
+        kill(worker);
+        return dispatch();
+      }
       release(worker);
     });
     child.on('error', () => {}); // a failed spawn also ends in 'exit'
@@ -180,6 +191,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       if (at >= 0) idle.splice(at, 1);
       clearTimeout(worker.deadline);
       clearTimeout(worker.idleTimer);
+      clearTimeout(worker.slowTimer);
       const job = worker.job;
       worker.job = null;
       if (job && !worker.killed) {
@@ -205,6 +217,26 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     }
     worker.killed = true;
     worker.child.kill('SIGKILL');
+  }
+
+  /** A long evaluation gives way: the services and short evaluations go first on a busy machine. */
+  function demote(worker: Worker) {
+    try {
+      if (worker.child.pid !== undefined) setPriority(worker.child.pid, SLOW_NICENESS);
+      worker.demoted = true;
+    } catch {
+      // Not allowed here (some containers): it keeps normal priority.
+    }
+  }
+
+  function promote(worker: Worker): boolean {
+    try {
+      if (worker.child.pid !== undefined) setPriority(worker.child.pid, 0);
+      worker.demoted = false;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   const runnable = (job: Job) => job.tenant === null || (running.get(job.tenant) ?? 0) < maxPerTenant;
@@ -240,6 +272,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       );
       kill(worker, true);
     }, job.deadlineMs);
+    worker.slowTimer = setTimeout(() => demote(worker), SLOW_AFTER_MS);
     worker.child.send({ id: job.id, task: job.task });
   }
 
