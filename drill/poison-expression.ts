@@ -81,14 +81,21 @@ function childPids(pid: number | undefined): number[] {
   }
 }
 
-type Size = { ordinaryPerSecond: number; seconds: number; poisonRuns: number; poisonCalls: number };
+type Size = {
+  ordinaryPerSecond: number;
+  seconds: number;
+  poisonRuns: number;
+  poisonCalls: number;
+  /** 1: the latency bars decide too (`pnpm drill`); 0: only reported (the small run in `pnpm test`). */
+  timingBars: number;
+};
 
 export const poisonExpression: Drill<Size> = {
   name: 'poison-expression',
   proves:
     "one tenant's blocking and memory-hungry expressions (runs and webhook mappings) fail alone: others' runs, /healthz and memory stay within bounds",
-  size: { ordinaryPerSecond: 20, seconds: 20, poisonRuns: 5, poisonCalls: 5 },
-  async run({ ordinaryPerSecond, seconds, poisonRuns, poisonCalls }) {
+  size: { ordinaryPerSecond: 20, seconds: 20, poisonRuns: 5, poisonCalls: 5, timingBars: 1 },
+  async run({ ordinaryPerSecond, seconds, poisonRuns, poisonCalls, timingBars }) {
     const checks = new Checks();
     const database = await scratchDatabase();
     let api: ApiProcess | undefined;
@@ -284,11 +291,13 @@ export const poisonExpression: Drill<Size> = {
       const workersPeak = Math.max(0, ...rss.map((r) => r.workers));
       const maxClaims = Math.max(0, ...hostileRows.map((r) => r.claims));
 
-      checks.check(
+      // Tests never assert timings (the suite shares a busy machine): there the bars are only reported.
+      const timed = timingBars ? checks : new Checks();
+      timed.check(
         p99During <= 3 * p99Before,
         `ordinary p99 start→succeeded ${p99During.toFixed(0)} ms under attack vs ${p99Before.toFixed(0)} ms before (> 3×)`,
       );
-      checks.check(healthP99 < 50, `/healthz p99 ${healthP99.toFixed(1)} ms under attack (≥ 50 ms)`);
+      timed.check(healthP99 < 50, `/healthz p99 ${healthP99.toFixed(1)} ms under attack (≥ 50 ms)`);
       checks.check(apiGrowth < 300, `API RSS grew ${apiGrowth.toFixed(0)} MB under attack (≥ 300 MB)`);
       checks.check(
         runnerGrowth < 300,

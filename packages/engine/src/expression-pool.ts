@@ -11,7 +11,9 @@
  * - size caps on the data sent in and the result sent back, measured on the JSON text;
  * - a bounded queue: when it is full the evaluation fails at once with an error that says so;
  * - fairness: one tenant (a workflow's owner) holds at most `maxPerTenant` workers at once, so one
- *   user's hostile expressions wait behind each other, not in front of everyone else's;
+ *   user's hostile expressions wait behind each other, not in front of everyone else's; and a tenant
+ *   whose expressions keep getting stopped at their limits is refused for a while (each stop costs
+ *   a process boot the whole machine pays for);
  * - a low CPU priority once an evaluation runs long (nice 19 after 50 ms): a worker spinning on one
  *   user's expression yields the cores to the API, the runner, Postgres and short evaluations.
  *   Short evaluations — nearly all of them — run at normal priority: a worker niced from the start
@@ -43,6 +45,11 @@ export interface ExpressionPoolOptions {
   workers?: number | undefined;
   /** Most workers one tenant's evaluations hold at once (default a quarter of `workers`, at least 1). */
   maxPerTenant?: number | undefined;
+  /**
+   * A tenant whose evaluations were stopped at their limits this many times within a minute has its
+   * next ones refused at once until the oldest of those is a minute old (default 10).
+   */
+  pauseAfterLosses?: number | undefined;
   /** Evaluations that may wait for a worker before new ones are refused (default 1,000). */
   maxQueue?: number | undefined;
   /** Heap of one worker, in MB (V8 old generation; default 96). */
@@ -84,6 +91,8 @@ const MB = 1_000_000;
 const IDLE_MS = 30_000;
 /** Booted workers kept idle for what arrives next. */
 const SPARE_WORKERS = 1;
+/** The window of `pauseAfterLosses`. */
+const LOSS_WINDOW_MS = 60_000;
 /** How long after a worker was lost to an evaluation more spares are kept (see `sparesWanted`). */
 const UNDER_ATTACK_MS = 30_000;
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
@@ -121,6 +130,7 @@ interface Worker {
 export function createExpressionPool(options: ExpressionPoolOptions = {}): ExpressionPool {
   const maxWorkers = Math.max(1, options.workers ?? 8);
   const maxPerTenant = Math.max(1, options.maxPerTenant ?? Math.floor(maxWorkers / 4));
+  const pauseAfterLosses = Math.max(1, options.pauseAfterLosses ?? 10);
   const heapMb = options.heapMb ?? 96;
   const maxInputBytes = options.maxInputBytes ?? 10 * MB;
   const maxOutputBytes = options.maxOutputBytes ?? 10 * MB;
@@ -138,6 +148,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   let replaced = 0;
   /** When a worker last died with an evaluation on it (killed at its deadline, or out of memory). */
   let lastLossAt = Number.NEGATIVE_INFINITY;
+  /** Per tenant: when its evaluations lost workers within the last minute, and the last limit hit. */
+  const losses = new Map<string, { at: number[]; last: string }>();
   let closed = false;
 
   function spawn() {
@@ -194,29 +206,56 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       clearTimeout(worker.slowTimer);
       const job = worker.job;
       worker.job = null;
-      if (job && !worker.killed) {
-        replaced++;
-        lastLossAt = performance.now();
-        job.settle(
-          new ExpressionError(
-            signal === 'SIGABRT' || signal === 'SIGKILL'
-              ? `expression used more than the ${heapMb} MB of memory an evaluation may use and was stopped`
-              : `expression evaluation failed: its worker ended (${signal ?? 'exit'})`,
-          ),
+      if (job && !worker.killed)
+        lose(
+          job,
+          signal === 'SIGABRT' || signal === 'SIGKILL'
+            ? `expression used more than the ${heapMb} MB of memory an evaluation may use and was stopped`
+            : `expression evaluation failed: its worker ended (${signal ?? 'exit'})`,
         );
-      }
       dispatch();
     });
   }
 
-  /** Ends a worker; `evaluating` when it is ended for what it was evaluating (counted as replaced). */
-  function kill(worker: Worker, evaluating = false) {
-    if (evaluating) {
-      replaced++;
-      lastLossAt = performance.now();
-    }
+  function kill(worker: Worker) {
     worker.killed = true;
     worker.child.kill('SIGKILL');
+  }
+
+  /**
+   * A worker lost to what it was evaluating (past its deadline, out of memory): the caller gets the
+   * limit it hit, the pool keeps more spares for a while, and the tenant's record grows.
+   */
+  function lose(job: Job, message: string) {
+    replaced++;
+    lastLossAt = performance.now();
+    if (job.tenant !== null) {
+      const record = losses.get(job.tenant) ?? { at: [], last: '' };
+      record.at.push(lastLossAt);
+      record.last = message;
+      losses.set(job.tenant, record);
+    }
+    job.settle(new ExpressionError(message));
+  }
+
+  /**
+   * Refuses a tenant's evaluations at once while its expressions keep hitting their limits
+   * (`pauseAfterLosses` in a minute): each loss costs a worker process and its replacement's boot,
+   * which a tenant must not be able to make the machine pay for without end.
+   */
+  function pausedFor(tenant: string | null): string | null {
+    if (tenant === null) return null;
+    const record = losses.get(tenant);
+    if (!record) return null;
+    const now = performance.now();
+    while (record.at.length > 0 && now - record.at[0]! > LOSS_WINDOW_MS) record.at.shift();
+    if (record.at.length === 0) {
+      losses.delete(tenant);
+      return null;
+    }
+    if (record.at.length < pauseAfterLosses) return null;
+    const seconds = Math.ceil((LOSS_WINDOW_MS - (now - record.at[0]!)) / 1000);
+    return `expression refused: this account's expressions were stopped at their limits ${record.at.length} times in the last minute (last: ${record.last}); new ones are refused for ${seconds} s`;
   }
 
   /** A long evaluation gives way: the services and short evaluations go first on a busy machine. */
@@ -265,12 +304,11 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     worker.child.channel?.ref();
     worker.deadline = setTimeout(() => {
       worker.job = null;
-      job.settle(
-        new ExpressionError(
-          `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
-        ),
+      kill(worker);
+      lose(
+        job,
+        `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
       );
-      kill(worker, true);
     }, job.deadlineMs);
     worker.slowTimer = setTimeout(() => demote(worker), SLOW_AFTER_MS);
     worker.child.send({ id: job.id, task: job.task });
@@ -314,6 +352,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     }
     if (closed) return Promise.reject(new ExpressionError('the expression pool is closed'));
     if (evaluation.signal?.aborted) return Promise.reject(new ExpressionError('expression cancelled'));
+    const paused = pausedFor(evaluation.tenant ?? null);
+    if (paused !== null) return Promise.reject(new ExpressionError(paused));
     if (queue.length >= maxQueue)
       return Promise.reject(
         new ExpressionError(
@@ -329,7 +369,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         for (const worker of workers)
           if (worker.job === job) {
             worker.job = null;
-            kill(worker, true);
+            replaced++;
+            kill(worker);
           }
         job.settle(new ExpressionError('expression cancelled'));
       };

@@ -133,6 +133,24 @@ describe('expression pool', () => {
     }
   });
 
+  it("refuses a tenant's evaluations for a while once they keep getting stopped at their limits", async () => {
+    const guarded = createExpressionPool({ workers: 2, pauseAfterLosses: 2, terminateGraceMs: 0 });
+    try {
+      // Each is stopped by the hard deadline (its worker ended), inside one builtin call.
+      const hard = '$count($split($pad("", 5000000, "x"), ""))';
+      for (let i = 0; i < 2; i++)
+        await expect(
+          guarded.evaluate(hard, {}, { tenant: 'looper', limits: { timeoutMs: 1 } }),
+        ).rejects.toThrow('and was stopped');
+      await expect(guarded.evaluate('1', {}, { tenant: 'looper' })).rejects.toThrow(
+        /^expression refused: this account's expressions were stopped at their limits 2 times in the last minute \(last: .*(ran longer than 1 ms|MB of memory).*\); new ones are refused for \d+ s$/,
+      );
+      expect(await guarded.evaluate('1', {}, { tenant: 'someone else' })).toBe(1);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('stops a running evaluation when its caller aborts', async () => {
     const controller = new AbortController();
     const running = pool.evaluate(
