@@ -189,8 +189,17 @@ export const poisonExpression: Drill<Size> = {
       let attacking = true;
       const hostileRuns: string[] = [];
       const hostileCalls: { status: number; body: string }[] = [];
-      const runKeeper = async (k: number) => {
+      // Each keeper starts at most one hostile run or call a second (about as long as one lasts before
+      // it is stopped): refused at once, a keeper would otherwise spin and flood the API instead.
+      const paced = async (attempt: () => Promise<void>) => {
         while (attacking) {
+          const started = Date.now();
+          await attempt();
+          await sleep(Math.max(0, 1000 - (Date.now() - started)));
+        }
+      };
+      const runKeeper = (k: number) =>
+        paced(async () => {
           const { executionId } = await attacker.runs.start.mutate({
             workflowId: hostileWorkflows[k % hostileWorkflows.length]!.id,
             input: {},
@@ -201,11 +210,10 @@ export const poisonExpression: Drill<Size> = {
             120_000,
             100,
           );
-        }
-      };
-      const callKeeper = async (k: number) => {
+        });
+      const callKeeper = (k: number) => {
         const hook = hostileHooks[k % hostileHooks.length]!;
-        while (attacking) {
+        return paced(async () => {
           const body = JSON.stringify({ k });
           const id = `msg_${crypto.randomUUID()}`;
           const at = Math.floor(Date.now() / 1000);
@@ -220,7 +228,7 @@ export const poisonExpression: Drill<Size> = {
             body,
           });
           hostileCalls.push({ status: response.status, body: await response.text() });
-        }
+        });
       };
       const attackStart = Date.now();
       const keepers = [
