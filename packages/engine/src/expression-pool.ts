@@ -47,7 +47,7 @@ export interface ExpressionPoolOptions {
   maxPerTenant?: number | undefined;
   /**
    * A tenant whose evaluations were stopped at their limits this many times within a minute has its
-   * next ones refused at once until the oldest of those is a minute old (default 10).
+   * next ones refused at once until the oldest of those is a minute old (default 5).
    */
   pauseAfterLosses?: number | undefined;
   /** Evaluations that may wait for a worker before new ones are refused (default 1,000). */
@@ -130,7 +130,7 @@ interface Worker {
 export function createExpressionPool(options: ExpressionPoolOptions = {}): ExpressionPool {
   const maxWorkers = Math.max(1, options.workers ?? 8);
   const maxPerTenant = Math.max(1, options.maxPerTenant ?? Math.floor(maxWorkers / 4));
-  const pauseAfterLosses = Math.max(1, options.pauseAfterLosses ?? 10);
+  const pauseAfterLosses = Math.max(1, options.pauseAfterLosses ?? 5);
   const heapMb = options.heapMb ?? 96;
   const maxInputBytes = options.maxInputBytes ?? 10 * MB;
   const maxOutputBytes = options.maxOutputBytes ?? 10 * MB;
