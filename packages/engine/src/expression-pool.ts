@@ -117,10 +117,10 @@ interface Worker {
   /** Booted (it said so); only ready workers are handed jobs. */
   ready: boolean;
   job: Job | null;
-  idleTimer: NodeJS.Timeout | undefined;
-  deadline: NodeJS.Timeout | undefined;
-  /** Demotes the worker when its evaluation runs long. */
-  slowTimer: NodeJS.Timeout | undefined;
+  /** When it last became idle (for the idle sweep). */
+  idleSince: number;
+  /** The running job's clock: demotes the worker when it runs long, then ends it at the deadline. */
+  timer: NodeJS.Timeout | undefined;
   /** Running at `SLOW_NICENESS` (see `demote`). */
   demoted: boolean;
   /** Why we killed it, when we did (the exit handler then has nothing to explain). */
@@ -166,15 +166,15 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       child,
       ready: false,
       job: null,
-      idleTimer: undefined,
-      deadline: undefined,
-      slowTimer: undefined,
+      idleSince: 0,
+      timer: undefined,
       demoted: false,
       killed: false,
     };
     workers.add(worker);
     booting++;
-    // Booting workers don't keep the process alive (a worker with a job does, see `start`).
+    // Workers don't keep the process alive; pending evaluations do (`keepAlive`).
+    child.unref();
     child.channel?.unref();
     child.on('message', (message: { ready?: true; id?: number; answer?: ExpressionAnswer }) => {
       if (message.ready) {
@@ -184,8 +184,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       }
       const job = worker.job;
       if (!job || job.id !== message.id || !message.answer) return;
-      clearTimeout(worker.deadline);
-      clearTimeout(worker.slowTimer);
+      clearTimeout(worker.timer);
       worker.job = null;
       job.settle(null, message.answer);
       if (worker.demoted && !promote(worker)) {
@@ -201,9 +200,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       if (!worker.ready) booting--;
       const at = idle.indexOf(worker);
       if (at >= 0) idle.splice(at, 1);
-      clearTimeout(worker.deadline);
-      clearTimeout(worker.idleTimer);
-      clearTimeout(worker.slowTimer);
+      clearTimeout(worker.timer);
       const job = worker.job;
       worker.job = null;
       if (job && !worker.killed)
@@ -286,31 +283,42 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     const at = queue.findIndex(runnable);
     if (at >= 0) return start(worker, queue.splice(at, 1)[0]!);
     idle.push(worker);
-    // Nothing to wait for: don't keep the process alive for an idle worker.
-    worker.child.channel?.unref();
-    worker.idleTimer = setTimeout(() => {
-      const at = idle.indexOf(worker);
-      if (at < 0 || idle.length <= sparesWanted()) return;
-      idle.splice(at, 1);
-      kill(worker);
-    }, IDLE_MS).unref();
+    worker.idleSince = performance.now();
   }
 
+  /** Referenced while evaluations are pending, so the process waits for them (and only then). */
+  const keepAlive = setInterval(() => {}, 2 ** 30).unref();
+  let pending = 0;
+
+  /** Ends workers idle for `IDLE_MS` beyond the spares (one timer for the pool, not one per job). */
+  const idleSweep = setInterval(() => {
+    const now = performance.now();
+    for (const worker of [...idle])
+      if (idle.length > sparesWanted() && now - worker.idleSince > IDLE_MS) {
+        idle.splice(idle.indexOf(worker), 1);
+        kill(worker);
+      }
+  }, IDLE_MS / 3).unref();
+
   function start(worker: Worker, job: Job) {
-    clearTimeout(worker.idleTimer);
     worker.job = job;
     job.started = true;
     if (job.tenant !== null) running.set(job.tenant, (running.get(job.tenant) ?? 0) + 1);
-    worker.child.channel?.ref();
-    worker.deadline = setTimeout(() => {
+    const deadline = () => {
       worker.job = null;
       kill(worker);
       lose(
         job,
         `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
       );
-    }, job.deadlineMs);
-    worker.slowTimer = setTimeout(() => demote(worker), SLOW_AFTER_MS);
+    };
+    worker.timer =
+      job.deadlineMs <= SLOW_AFTER_MS
+        ? setTimeout(deadline, job.deadlineMs)
+        : setTimeout(() => {
+            demote(worker);
+            worker.timer = setTimeout(deadline, job.deadlineMs - SLOW_AFTER_MS);
+          }, SLOW_AFTER_MS);
     worker.child.send({ id: job.id, task: job.task });
   }
 
@@ -327,14 +335,18 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   /** Hands runnable jobs to idle workers, then boots workers for what is left plus the spares. */
   function dispatch() {
     if (closed) return;
-    for (let at = queue.findIndex(runnable); at >= 0 && idle.length > 0; at = queue.findIndex(runnable))
-      start(idle.pop()!, queue.splice(at, 1)[0]!);
-    const waiting = queue.filter(runnable).length;
-    while (workers.size < maxWorkers && booting < waiting + sparesWanted() - idle.length) spawn();
+    let waiting = 0;
+    if (queue.length > 0) {
+      for (let at = queue.findIndex(runnable); at >= 0 && idle.length > 0; at = queue.findIndex(runnable))
+        start(idle.pop()!, queue.splice(at, 1)[0]!);
+      for (const job of queue) if (runnable(job)) waiting++;
+    }
+    const wanted = waiting + sparesWanted() - idle.length;
+    while (workers.size < maxWorkers && booting < wanted) spawn();
   }
 
   function evaluate(source: string, data: unknown, evaluation: EvaluateOptions = {}): Promise<unknown> {
-    const limits: ExpressionLimits = { ...baseLimits, ...evaluation.limits };
+    const limits: ExpressionLimits = evaluation.limits ? { ...baseLimits, ...evaluation.limits } : baseLimits;
     let text: string | undefined;
     try {
       text = JSON.stringify(data);
@@ -384,6 +396,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         settle(error, answer) {
           if (settled) return;
           settled = true;
+          if (--pending === 0) keepAlive.unref();
           if (job.started && job.tenant !== null) {
             const held = (running.get(job.tenant) ?? 1) - 1;
             if (held > 0) running.set(job.tenant, held);
@@ -402,6 +415,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (pending++ === 0) keepAlive.ref();
       queue.push(job);
       dispatch();
     });
@@ -420,6 +434,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     }),
     close: async () => {
       closed = true;
+      clearInterval(idleSweep);
+      clearInterval(keepAlive);
       for (const job of queue.splice(0)) job.settle(new ExpressionError('the expression pool is closed'));
       const exits = [...workers].map(
         (worker) => new Promise<void>((done) => worker.child.once('exit', () => done())),
@@ -427,6 +443,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       for (const worker of workers) {
         worker.job?.settle(new ExpressionError('the expression pool is closed'));
         worker.job = null;
+        // Wait for it: an unreferenced child would let the process end before it is reaped.
+        worker.child.ref();
         kill(worker);
       }
       await Promise.all(exits);

@@ -7,7 +7,7 @@
  * Started by Node itself, not by a bundler or tsx: this file and what it imports use erasable
  * TypeScript only (Node's type stripping).
  */
-import { type ExpressionLimits, evaluateInThisThread } from './expressions.ts';
+import { type ExpressionLimits, evaluateToJson } from './expressions.ts';
 
 export interface ExpressionTask {
   source: string;
@@ -22,12 +22,12 @@ export type ExpressionAnswer = { result: string } | { error: string };
 
 async function evaluateTask(task: ExpressionTask): Promise<ExpressionAnswer> {
   try {
-    const value = await evaluateInThisThread(task.source, JSON.parse(task.data), {
+    const result = await evaluateToJson(task.source, JSON.parse(task.data), {
       limits: task.limits,
       bindings: task.bindings,
     });
-    const result = JSON.stringify(value);
-    const bytes = Buffer.byteLength(result);
+    // A UTF-16 unit is 1 to 3 bytes: count exactly only when the length alone cannot decide.
+    const bytes = result.length * 3 > task.maxOutputBytes ? Buffer.byteLength(result) : 0;
     if (bytes > task.maxOutputBytes)
       return {
         error: `expression result is ${bytes} bytes, over the limit of ${task.maxOutputBytes} bytes`,

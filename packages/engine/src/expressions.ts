@@ -183,15 +183,25 @@ export async function evaluateInThisThread(
   data: unknown,
   options: InThreadEvaluation = {},
 ): Promise<unknown> {
+  return JSON.parse(await evaluateToJson(source, data, options));
+}
+
+/** `evaluateInThisThread`'s result as JSON text (what a worker sends back: serialised once). */
+export async function evaluateToJson(
+  source: string,
+  data: unknown,
+  options: InThreadEvaluation = {},
+): Promise<string> {
   const limits = limitsWith(options.limits);
   const expression = compileExpression(source, limits);
+  let result: unknown;
   try {
-    const result = await expression.evaluate(data, options.bindings);
-    return toPlainJson(result);
+    result = await expression.evaluate(data, options.bindings);
   } catch (err) {
     if (err instanceof ExpressionError) throw err;
     throw new ExpressionError(`expression failed: ${describeFailure(err, limits)}`, { cause: err });
   }
+  return jsonText(result);
 }
 
 /**
@@ -253,11 +263,11 @@ function scanReads(ast: jsonata.ExprNode): { nodes: 'all' | readonly string[] } 
  * JSONata results can be its internal sequences (arrays with extra flags) or functions; downstream
  * nodes and the database want plain JSON.
  */
-function toPlainJson(value: unknown): unknown {
-  if (value === undefined) return null;
+function jsonText(value: unknown): string {
+  if (value === undefined) return 'null';
   if (typeof value === 'function') throw new ExpressionError('expression returned a function, not data');
   try {
-    return JSON.parse(JSON.stringify(value) ?? 'null');
+    return JSON.stringify(value) ?? 'null';
   } catch (err) {
     throw new ExpressionError(`expression result is not JSON: ${(err as Error).message}`);
   }
