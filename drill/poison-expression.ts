@@ -67,11 +67,12 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
-/** The direct children of a process (its expression workers), Linux. */
-function childPids(pid: number | undefined): number[] {
+/** The descendants of a process (its expression workers), Linux. */
+function descendantPids(pid: number | undefined): number[] {
   if (pid === undefined) return [];
+  let children: number[] = [];
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()
       .split(/\s+/)
       .filter(Boolean)
@@ -79,6 +80,7 @@ function childPids(pid: number | undefined): number[] {
   } catch {
     return [];
   }
+  return children.flatMap((child) => [child, ...descendantPids(child)]);
 }
 
 type Size = {
@@ -154,7 +156,7 @@ export const poisonExpression: Drill<Size> = {
       })();
       const rssProbe = (async () => {
         while (probing) {
-          const pids = [...childPids(api!.child.pid), ...childPids(runner!.pid)];
+          const pids = [...descendantPids(api!.child.pid), ...descendantPids(runner!.pid)];
           rss.push({
             at: Date.now(),
             api: rssMb(api!.child.pid),
