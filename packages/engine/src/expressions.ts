@@ -56,6 +56,36 @@ class ScreenedRegExp extends RegExp {
   }
 }
 
+/** Widest `$pad` result, in characters (the one builtin whose output size is a plain number). */
+export const MAX_PAD_WIDTH = 1_000_000;
+
+const codePoints = (text: string) => Array.from(text);
+
+/**
+ * jsonata's `$pad` with its width bounded: `$pad("", 200000000, "x")` builds 200 MB in one builtin
+ * call, where no time limit can step in. Same result as jsonata's own below the bound (widths count
+ * code points; a multi-character `char` is repeated and cut; negative widths pad on the left).
+ */
+function boundedPad(text: string | undefined, width: number, char?: string): string | undefined {
+  if (text === undefined) return undefined;
+  const fill = char === undefined || char.length === 0 ? ' ' : char;
+  const wanted = Math.trunc(width);
+  if (Math.abs(wanted) > MAX_PAD_WIDTH)
+    throw new ExpressionError(
+      `expression failed: $pad to ${Math.abs(wanted)} characters is over the limit of ${MAX_PAD_WIDTH} characters`,
+    );
+  const padLength = Math.abs(wanted) - codePoints(text).length;
+  if (padLength <= 0) return text;
+  const fillPoints = codePoints(fill);
+  const padding =
+    fillPoints.length === 1 && fill.length === 1
+      ? fill.repeat(padLength)
+      : codePoints(fill.repeat(Math.ceil(padLength / fillPoints.length)))
+          .slice(0, padLength)
+          .join('');
+  return wanted > 0 ? text + padding : padding + text;
+}
+
 interface JsonataFailure {
   code?: string;
   message?: string;
@@ -92,7 +122,8 @@ function limitsWith(overrides?: Partial<ExpressionLimits>): ExpressionLimits {
  * Compiled expressions by limits and source, least recently used first out. Parsing and setting up
  * jsonata's function library cost ~50 µs per expression, more than most evaluations; a workflow runs
  * the same few expressions over and over. Sharing is safe: jsonata 2.x evaluates in a fresh frame
- * per call, and nothing here assigns bindings or registers functions on a compiled expression.
+ * per call, and nothing assigns bindings on a compiled expression (the one function registered,
+ * the bounded `$pad`, is registered once, before it is shared).
  */
 const compiled = new Map<string, jsonata.Expression>();
 const COMPILED_CACHE_SIZE = 500;
@@ -121,6 +152,8 @@ export function compileExpression(source: string, overrides?: Partial<Expression
   } catch (err) {
     throw new ExpressionError(`invalid expression: ${describeFailure(err, limits)}`, { cause: err });
   }
+  // Same signature as jsonata's own (`<s-ns?:s>`: a string or the context, a number, a string).
+  expression.registerFunction('pad', boundedPad, '<s-ns?:s>');
   compiled.set(key, expression);
   if (compiled.size > COMPILED_CACHE_SIZE) compiled.delete(compiled.keys().next().value as string);
   return expression;

@@ -8,16 +8,16 @@ import { createExpressionPool, createNodeRegistry, runWorkflow } from '../src/in
 import { recordingHooks, workflow } from './support.ts';
 
 /** The expression that froze runners and the API: one `$pad` call building a 200 MB string. */
-const BLOCKING = '$length($pad("", 200000000, "x"))';
-/** Twenty million one-character strings: far past any worker's heap. */
-const MEMORY_HUNGRY =
-  '$count($split($pad("", 20000000, "x"), "")) + $count($split($pad("", 20000000, "y"), ""))';
+const PAD_BOMB = '$length($pad("", 200000000, "x"))';
+/** One builtin call that runs for minutes in little memory (`$distinct` compares every pair). */
+const BLOCKING = '$count($distinct([1..100000].{"a": $}))';
+/** A hundred thousand distinct 1 MB strings: far past any worker's heap. */
+const MEMORY_HUNGRY = '$count([1..100000].$uppercase($pad($string($), 1000000, "x")))';
+const LIMIT = /ran longer than \d+ ms|more than the \d+ MB of memory|over the limit of \d+ characters/;
 /** Waits for a condition the pool reaches by itself (a worker booting, a job starting). */
 async function until(condition: () => boolean) {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
-
-const LIMIT = /ran longer than \d+ ms|more than the \d+ MB of memory/;
 
 /** Counts event-loop turns while `work` is pending: zero would mean the loop was blocked. */
 async function loopTurnsDuring<T>(
@@ -39,7 +39,13 @@ describe('expression pool', () => {
   const pool = createExpressionPool({ workers: 2, heapMb: 64 });
   afterAll(() => pool.close());
 
-  it('fails a blocking and a memory-hungry expression alone, while the loop and other evaluations go on', async () => {
+  it('fails the $pad bomb at once, and a blocking and a memory-hungry expression alone while the loop and other evaluations go on', async () => {
+    // The 200 MB `$pad` is refused by the bounded `$pad` itself, at once, and its worker lives on.
+    const replacedAtStart = pool.stats().replaced;
+    await expect(pool.evaluate(PAD_BOMB, {})).rejects.toThrow(
+      'expression failed: $pad to 200000000 characters is over the limit of 1000000 characters',
+    );
+    expect(pool.stats().replaced).toBe(replacedAtStart);
     for (const hostile of [BLOCKING, MEMORY_HUNGRY]) {
       // Two workers up, so the ordinary evaluation below never waits for a process to boot.
       await Promise.all([pool.evaluate('1', {}), pool.evaluate('2', {})]);
@@ -67,9 +73,9 @@ describe('expression pool', () => {
   it('ends a worker that outlives the hard deadline, even inside one builtin call', async () => {
     const strict = createExpressionPool({ workers: 1, heapMb: 512, terminateGraceMs: 0 });
     try {
-      await expect(
-        strict.evaluate('$count($split($pad("", 5000000, "x"), ""))', {}, { limits: { timeoutMs: 20 } }),
-      ).rejects.toThrow('expression ran longer than 20 ms and was stopped (its worker was ended)');
+      await expect(strict.evaluate(BLOCKING, {}, { limits: { timeoutMs: 20 } })).rejects.toThrow(
+        'expression ran longer than 20 ms and was stopped (its worker was ended)',
+      );
       expect(strict.stats().replaced).toBe(1);
       expect(await strict.evaluate('1 + 1', {})).toBe(2);
     } finally {
@@ -137,7 +143,7 @@ describe('expression pool', () => {
     const guarded = createExpressionPool({ workers: 2, pauseAfterLosses: 2, terminateGraceMs: 0 });
     try {
       // Each is stopped by the hard deadline (its worker ended), inside one builtin call.
-      const hard = '$count($split($pad("", 5000000, "x"), ""))';
+      const hard = BLOCKING;
       for (let i = 0; i < 2; i++)
         await expect(
           guarded.evaluate(hard, {}, { tenant: 'looper', limits: { timeoutMs: 1 } }),
@@ -169,8 +175,10 @@ describe('transform and condition steps', () => {
   const registry = createNodeRegistry();
 
   for (const [type, hostile] of [
+    ['transform', PAD_BOMB],
     ['transform', BLOCKING],
     ['transform', MEMORY_HUNGRY],
+    ['condition', PAD_BOMB],
     ['condition', BLOCKING],
     ['condition', MEMORY_HUNGRY],
   ] as const) {

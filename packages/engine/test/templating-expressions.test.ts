@@ -152,6 +152,24 @@ describe('expressions', () => {
       expect(expressionReads(dynamic).nodes, dynamic).toBe('all');
   });
 
+  it("bounds $pad's width and otherwise pads as jsonata does", async () => {
+    const cases: Array<[string, unknown, unknown]> = [
+      ['$pad("abc", 6, "xy")', {}, 'abcxyx'],
+      ['$pad("abc", -6, "#")', {}, '###abc'],
+      ['$pad("ab", 1)', {}, 'ab'],
+      ['$pad(x, 3)', { x: 'é' }, 'é  '],
+      ['x.$pad($, 4, "-")', { x: 'a' }, 'a---'],
+      ['$pad("💡", 3, "🙂")', {}, '💡🙂🙂'],
+      ['$pad(nothing, 3)', {}, null],
+      ['$length($pad("", 1000000, "x"))', {}, 1_000_000],
+    ];
+    for (const [source, data, expected] of cases)
+      expect(await evaluateExpression(source, data), source).toEqual(expected);
+    await expect(evaluateExpression('$pad("", -1000001)', {})).rejects.toThrow(
+      'expression failed: $pad to 1000001 characters is over the limit of 1000000 characters',
+    );
+  });
+
   it('has no way out to JavaScript', async () => {
     await expect(evaluateExpression('$eval("process")', {})).resolves.toBeNull();
     await expect(evaluateExpression('constructor', {})).resolves.toBeNull();
