@@ -40,6 +40,8 @@ async function whileInFlight<T>(hostile: Promise<T>, probe: () => Promise<unknow
   const settled = hostile.finally(() => {
     hostileDone = true;
   });
+  // Handled now (read below): it may fail while the probes are still going.
+  settled.catch(() => {});
   const answeredWhileInFlight: boolean[] = [];
   for (let i = 0; i < probes; i++) {
     await probe();

@@ -50,7 +50,13 @@ describe('expression pool', () => {
       // Two workers up, so the ordinary evaluation below never waits for a process to boot.
       await Promise.all([pool.evaluate('1', {}), pool.evaluate('2', {})]);
       const replacedBefore = pool.stats().replaced;
-      const poisoned = pool.evaluate(hostile, {});
+      // Time enough for the memory eater to reach its heap cap even on a loaded machine (where its
+      // demoted worker crawls); the blocking one is ended by the hard deadline either way.
+      const poisoned = pool.evaluate(
+        hostile,
+        {},
+        { limits: { timeoutMs: hostile === MEMORY_HUNGRY ? 20_000 : 1_000 } },
+      );
       // An ordinary evaluation sent after the hostile one finishes first: another worker takes it.
       const ordinary = await Promise.race([
         pool.evaluate('input.n * 2', { input: { n: 21 } }).then((value) => ({ value })),
