@@ -793,10 +793,7 @@ async function fireSchedule(
         : 'waiting for the previous run to finish (overlap: queue-one)';
       queued = true;
     } else outcome = 'started';
-    if (index === 0 && dropped > 0) {
-      const count = droppedAtLeast ? `more than ${dropped}` : String(dropped);
-      reason = `${reason ?? outcome}; ${count} earlier occurrences since ${due.toISOString()} were not recorded (at most ${MAX_FIRES_PER_CATCH_UP} per catch-up)`;
-    }
+    if (index === 0 && dropped > 0) reason = withDroppedNote(reason ?? outcome, due, dropped, droppedAtLeast);
 
     const [fire] = await tx
       .insert(scheduleFires)
@@ -836,18 +833,34 @@ async function fireSchedule(
     });
   }
 
-  const newest = occurrences.at(-1)?.at;
+  await advanceSchedule(tx, schedule, horizon, occurrences.at(-1)?.at, started);
+  return reports;
+}
+
+/** The reason of the first occurrence of a catch-up, saying how many before it were not recorded. */
+function withDroppedNote(reason: string, due: Date, dropped: number, atLeast: boolean): string {
+  const count = atLeast ? `more than ${dropped}` : String(dropped);
+  return `${reason}; ${count} earlier occurrences since ${due.toISOString()} were not recorded (at most ${MAX_FIRES_PER_CATCH_UP} per catch-up)`;
+}
+
+/** Moves a schedule past the occurrences a firing processed (and clears its firing claim). */
+async function advanceSchedule(
+  tx: DbOrTx,
+  schedule: ScheduleForFiring,
+  horizon: Date,
+  newest: Date | undefined,
+  started: number,
+) {
   await tx
     .update(workflowSchedules)
     .set({
       nextFireAt: nextFireAfter(schedule.cron, schedule.timezone, horizon),
       ...(newest ? { lastFireAt: newest } : {}),
-      runCount: sql`${workflowSchedules.runCount} + ${started}`,
+      ...(started > 0 ? { runCount: sql`${workflowSchedules.runCount} + ${started}` } : {}),
       ...NO_FIRE_CLAIM,
       updatedAt: sql`now()`,
     })
     .where(eq(workflowSchedules.id, schedule.id));
-  return reports;
 }
 
 /**
@@ -873,11 +886,7 @@ async function abandonFiring(
   );
   const times = claims === 1 ? 'once' : `${claims} times`;
   const reason = `not started: firing it stopped its runner (or lost its claim) ${times} before it could be recorded; given up so it is not tried forever`;
-  const count = droppedAtLeast ? `more than ${dropped}` : String(dropped);
-  const firstReason =
-    dropped > 0
-      ? `${reason}; ${count} earlier occurrences since ${due.toISOString()} were not recorded (at most ${MAX_FIRES_PER_CATCH_UP} per catch-up)`
-      : reason;
+  const firstReason = dropped > 0 ? withDroppedNote(reason, due, dropped, droppedAtLeast) : reason;
   const reports: FireReport[] = [];
   for (const [index, occurrence] of occurrences.entries()) {
     const withDropped = index === 0 ? firstReason : reason;
@@ -897,16 +906,7 @@ async function abandonFiring(
       latenessMs: now.getTime() - occurrence.at.getTime(),
     });
   }
-  const newest = occurrences.at(-1)?.at;
-  await tx
-    .update(workflowSchedules)
-    .set({
-      nextFireAt: nextFireAfter(schedule.cron, schedule.timezone, horizon),
-      ...(newest ? { lastFireAt: newest } : {}),
-      ...NO_FIRE_CLAIM,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(workflowSchedules.id, schedule.id));
+  await advanceSchedule(tx, schedule, horizon, occurrences.at(-1)?.at, 0);
   return reports;
 }
 
