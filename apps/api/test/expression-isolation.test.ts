@@ -4,10 +4,10 @@
  * while the same API process keeps answering other requests and creates no run.
  */
 import { generateSecretKey } from '@swarm/providers';
-import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
+import { standardHeaders } from './standard-webhooks.ts';
 
 /** The expression that froze runners and the API: one `$pad` call building a 200 MB string. */
 const PAD_BOMB = '$length($pad("", 200000000, "x"))';
@@ -71,16 +71,9 @@ describe('hostile expressions and the API', () => {
         mapping: hostile,
       });
       const body = JSON.stringify({ hello: 'world' });
-      const id = `msg_${crypto.randomUUID()}`;
-      const at = new Date();
       const call = fetch(webhook.url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': new Webhook(webhook.secret).sign(id, at, body),
-        },
+        headers: { 'content-type': 'application/json', ...standardHeaders(webhook.secret, body) },
         body,
       }).then(async (response) => ({ status: response.status, body: await response.json() }));
       const { result, answeredWhileInFlight } = await whileInFlight(call, healthz);

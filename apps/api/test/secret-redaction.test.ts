@@ -17,13 +17,13 @@ import { promisify } from 'node:util';
 import { createSecretKeyring, generateSecretKey } from '@swarm/providers';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmClient } from '../../runner/src/llm.ts';
 import { createRunnerLogger } from '../../runner/src/logger.ts';
 import { createRunner } from '../../runner/src/runner.ts';
 import { createApiLogger } from '../src/logger.ts';
 import { useApiServer } from '../src/testing.ts';
+import { standardHeaders } from './standard-webhooks.ts';
 
 const run = promisify(execFile);
 const canary = () => randomBytes(12).toString('hex');
@@ -244,16 +244,12 @@ describe('secrets echoed back by a provider or a sender', () => {
     const hookRuns: string[] = [];
     {
       const body = JSON.stringify({ secretCopy: signed.secret, note: `plain ${signed.secret}` });
-      const id = `msg_${crypto.randomUUID()}`;
-      const at = new Date();
       const response = await fetch(`${signed.url}?echo=${encodeURIComponent(signed.secret)}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
           'x-echo': signed.secret,
-          'webhook-id': id,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-          'webhook-signature': new Webhook(signed.secret).sign(id, at, body),
+          ...standardHeaders(signed.secret, body),
         },
         body,
       });

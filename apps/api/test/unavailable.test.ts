@@ -8,10 +8,10 @@ import net from 'node:net';
 import { createSwarmClient } from '@swarm/client';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { generateSecretKey } from '@swarm/providers';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../src/http/unavailable.ts';
 import { startApiServer } from '../src/server.ts';
+import { standardHeaders } from './standard-webhooks.ts';
 
 const database = useTestDatabase();
 
@@ -105,16 +105,9 @@ function startRunRequest() {
 
 function webhookRequest() {
   const body = JSON.stringify({ hello: 'outage' });
-  const id = `msg_${crypto.randomUUID()}`;
-  const at = new Date();
   return fetch(webhook.url, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': new Webhook(webhook.secret).sign(id, at, body),
-    },
+    headers: { 'content-type': 'application/json', ...standardHeaders(webhook.secret, body) },
     body,
   });
 }
