@@ -14,6 +14,7 @@
  */
 import jsonata from 'jsonata';
 import { NodeError } from './node-type.ts';
+import { unsafeRegExpReason } from './regex-screen.ts';
 
 export interface ExpressionLimits {
   /** Longest expression source, in characters. */
@@ -46,12 +47,8 @@ export class ExpressionError extends NodeError {
  */
 class ScreenedRegExp extends RegExp {
   constructor(pattern: string | RegExp, flags?: string) {
-    const source = typeof pattern === 'string' ? pattern : pattern.source;
-    if (source.length > 500) throw new ExpressionError('regular expression longer than 500 characters');
-    if (/\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/.test(source) || /\\\d/.test(source))
-      throw new ExpressionError(
-        `regular expression /${source}/ can take exponential time (nested quantifiers or backreferences)`,
-      );
+    const reason = unsafeRegExpReason(typeof pattern === 'string' ? pattern : pattern.source);
+    if (reason !== null) throw new ExpressionError(reason);
     super(pattern, flags);
   }
 }

@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { WorkflowDefinition } from './definition.ts';
 import { formatPath, type ValidationIssue } from './errors.ts';
+import { unsafeRegExpReason } from './regex-screen.ts';
 import { invalidInput } from './validation.ts';
 
 // ajv-formats is CommonJS with `exports.default`; depending on the loader the default import is the
@@ -15,7 +16,22 @@ import { invalidInput } from './validation.ts';
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
   addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
-const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: true });
+/** Schema `pattern`s and `patternProperties` keys are user regexes: screened like JSONata's. */
+const screenedRegExp = Object.assign(
+  (pattern: string, flags: string) => {
+    const reason = unsafeRegExpReason(pattern);
+    if (reason !== null) throw new Error(reason);
+    return new RegExp(pattern, flags);
+  },
+  { code: 'new RegExp' },
+);
+
+const ajv = new Ajv({
+  allErrors: true,
+  strict: false,
+  validateSchema: true,
+  code: { regExp: screenedRegExp },
+});
 addFormats(ajv);
 
 const CACHE_LIMIT = 500;

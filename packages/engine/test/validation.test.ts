@@ -210,4 +210,25 @@ describe('validateRunInput', () => {
     );
     expect(() => assertRunInput(def, {})).toThrow(DomainError);
   });
+
+  it('refuses schema patterns that can backtrack catastrophically, and keeps ordinary ones', () => {
+    for (const schema of [
+      { type: 'string', pattern: '^(a+)+$' },
+      { type: 'object', patternProperties: { '^(a*)*$': { type: 'string' } } },
+      { type: 'string', pattern: '(.)\\1' },
+    ]) {
+      const issues = validateRunInput(
+        { nodes: [], edges: [], inputSchema: schema },
+        'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!',
+      );
+      expect(issues).toEqual([
+        { path: 'definition.inputSchema', message: expect.stringMatching(/can take exponential time/) },
+      ]);
+    }
+    const zip = { nodes: [], edges: [], inputSchema: { type: 'string', pattern: '^[0-9]{5}$' } };
+    expect(validateRunInput(zip, '12345')).toEqual([]);
+    expect(validateRunInput(zip, '1234')).toEqual([
+      { path: 'input', message: 'must match pattern "^[0-9]{5}$"' },
+    ]);
+  });
 });
