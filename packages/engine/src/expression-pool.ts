@@ -96,6 +96,15 @@ const LOSS_WINDOW_MS = 60_000;
 /** How long after a worker was lost to an evaluation more spares are kept (see `sparesWanted`). */
 const UNDER_ATTACK_MS = 30_000;
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
+/** Workers ending before they are ready this many times in a row make the pool give up. */
+const MAX_FAILED_BOOTS = 3;
+/**
+ * The worker is TypeScript run by Node itself: on and after Node 23.6 type stripping is on by
+ * default; on the 22 line (from 22.6) it needs the flag.
+ */
+const STRIP_TYPES = (process.features as { typescript?: unknown }).typescript
+  ? []
+  : ['--experimental-strip-types'];
 /** An evaluation running longer than this is demoted to `SLOW_NICENESS` (most take microseconds). */
 const SLOW_AFTER_MS = 50;
 /** The lowest priority: the kernel runs everything else first when such a worker competes for a core. */
@@ -151,11 +160,15 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   /** Per tenant: when its evaluations lost workers within the last minute, and the last limit hit. */
   const losses = new Map<string, { at: number[]; last: string }>();
   let closed = false;
+  /** Workers that ended before they were ready, in a row. */
+  let failedBoots = 0;
+  /** Why this pool gave up starting workers (see `MAX_FAILED_BOOTS`). */
+  let broken: string | null = null;
 
   function spawn() {
     const child = fork(WORKER_FILE, [], {
       execPath: process.execPath,
-      execArgv: [`--max-old-space-size=${heapMb}`],
+      execArgv: [`--max-old-space-size=${heapMb}`, ...STRIP_TYPES],
       // Workers see none of the process's environment (provider keys, database URL).
       env: {},
       // V8's out-of-memory report goes to the worker's stderr; keep it out of the service's logs.
@@ -180,6 +193,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       if (message.ready) {
         worker.ready = true;
         booting--;
+        failedBoots = 0;
         return release(worker);
       }
       const job = worker.job;
@@ -195,9 +209,16 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       release(worker);
     });
     child.on('error', () => {}); // a failed spawn also ends in 'exit'
-    child.on('exit', (_code, signal) => {
+    child.on('exit', (code, signal) => {
       workers.delete(worker);
-      if (!worker.ready) booting--;
+      if (!worker.ready) {
+        booting--;
+        if (!worker.killed && ++failedBoots >= MAX_FAILED_BOOTS) {
+          // A worker that cannot start will not start next time either: stop, don't spawn in a loop.
+          broken = `expression workers do not start (the last one ended with ${signal ?? `code ${code}`} before it was ready)`;
+          for (const job of queue.splice(0)) job.settle(new ExpressionError(broken));
+        }
+      }
       const at = idle.indexOf(worker);
       if (at >= 0) idle.splice(at, 1);
       clearTimeout(worker.timer);
@@ -334,7 +355,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
 
   /** Hands runnable jobs to idle workers, then boots workers for what is left plus the spares. */
   function dispatch() {
-    if (closed) return;
+    if (closed || broken !== null) return;
     let waiting = 0;
     if (queue.length > 0) {
       for (let at = queue.findIndex(runnable); at >= 0 && idle.length > 0; at = queue.findIndex(runnable))
@@ -363,6 +384,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         );
     }
     if (closed) return Promise.reject(new ExpressionError('the expression pool is closed'));
+    if (broken !== null) return Promise.reject(new ExpressionError(broken));
     if (evaluation.signal?.aborted) return Promise.reject(new ExpressionError('expression cancelled'));
     const paused = pausedFor(evaluation.tenant ?? null);
     if (paused !== null) return Promise.reject(new ExpressionError(paused));

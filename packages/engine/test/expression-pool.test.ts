@@ -173,6 +173,19 @@ describe('expression pool', () => {
     }
   });
 
+  it('gives up with a clear error when its workers cannot start, instead of spawning in a loop', async () => {
+    // A 1 MB heap: Node dies while booting.
+    const broken = createExpressionPool({ workers: 2, heapMb: 1 });
+    try {
+      await expect(broken.evaluate('1', {})).rejects.toThrow(
+        /^expression workers do not start \(the last one ended with /,
+      );
+      await expect(broken.evaluate('2', {})).rejects.toThrow('expression workers do not start');
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('stops a running evaluation when its caller aborts', async () => {
     const controller = new AbortController();
     const running = pool.evaluate(
