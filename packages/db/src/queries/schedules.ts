@@ -752,6 +752,13 @@ function planOccurrences(schedule: ScheduleForFiring, occurrences: CronOccurrenc
 const horizonOf = (options: Pick<FireOptions, 'now' | 'lookAheadMs'>) =>
   new Date(options.now.getTime() + Math.max(0, options.lookAheadMs ?? 0));
 
+/** The occurrences a firing of `schedule` processes now: from its due one up to the horizon. */
+function dueOccurrences(schedule: ScheduleForFiring, options: FireOptions) {
+  const horizon = horizonOf(options);
+  const due = schedule.nextFireAt!;
+  return { horizon, due, ...occurrencesToProcess(schedule.cron, schedule.timezone, due, horizon) };
+}
+
 /**
  * Processes one due schedule, already locked by the caller's transaction: history rows, runs, and
  * the next occurrence.
@@ -763,14 +770,7 @@ async function fireSchedule(
   options: FireOptions,
 ): Promise<FireReport[]> {
   const { now } = options;
-  const horizon = horizonOf(options);
-  const due = schedule.nextFireAt!;
-  const { occurrences, dropped, droppedAtLeast } = occurrencesToProcess(
-    schedule.cron,
-    schedule.timezone,
-    due,
-    horizon,
-  );
+  const { horizon, due, occurrences, dropped, droppedAtLeast } = dueOccurrences(schedule, options);
   const plans = planOccurrences(schedule, occurrences, now);
   // Overlap `allow` starts every occurrence whatever is running: no need to look.
   let active = schedule.overlap === 'allow' ? 0 : await activeRunCount(tx, schedule);
@@ -876,14 +876,7 @@ async function abandonFiring(
   options: FireOptions,
 ): Promise<FireReport[]> {
   const { now } = options;
-  const horizon = horizonOf(options);
-  const due = schedule.nextFireAt!;
-  const { occurrences, dropped, droppedAtLeast } = occurrencesToProcess(
-    schedule.cron,
-    schedule.timezone,
-    due,
-    horizon,
-  );
+  const { horizon, due, occurrences, dropped, droppedAtLeast } = dueOccurrences(schedule, options);
   const times = claims === 1 ? 'once' : `${claims} times`;
   const reason = `not started: firing it stopped its runner (or lost its claim) ${times} before it could be recorded; given up so it is not tried forever`;
   const firstReason = dropped > 0 ? withDroppedNote(reason, due, dropped, droppedAtLeast) : reason;
