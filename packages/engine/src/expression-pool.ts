@@ -2,8 +2,9 @@
  * Where user expressions are evaluated: a bounded pool of worker processes, never the main event
  * loop. A SWARM process serves many users; one user's expression must not be able to stall the
  * others' runs or the API. jsonata's own time limit is cooperative (checked between evaluation
- * steps), so a single builtin call — `$pad("", 200000000, "x")` — runs past it, blocks its thread
- * and eats gigabytes. Here each evaluation gets:
+ * steps), so a single builtin call runs past it: `$distinct` over 100,000 objects compares every
+ * pair for minutes, and `$pad("", 200000000, "x")` built 200 MB before `$pad` was bounded
+ * (expressions.ts). Here each evaluation gets:
  * - a hard wall-clock deadline, counted from the moment a worker takes the task (a task waiting
  *   behind others does not time out for their sake): when it passes, the caller gets its error at
  *   once and the worker is killed (SIGKILL) and replaced;
@@ -39,7 +40,8 @@ import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } fro
 
 export interface ExpressionPoolOptions {
   /**
-   * Most worker processes (default 8). They start on demand and end after 30 s idle; most
+   * Most worker processes (default 8). They start on demand and, beyond a booted spare, end after
+   * 30 s idle; most
    * evaluations take microseconds, so more workers mostly means headroom beside hostile ones.
    */
   workers?: number | undefined;
