@@ -41,8 +41,8 @@ import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } fro
 export interface ExpressionPoolOptions {
   /**
    * Most worker processes (default 8). They start on demand and, beyond a booted spare, end after
-   * 30 s idle; most
-   * evaluations take microseconds, so more workers mostly means headroom beside hostile ones.
+   * 30 s idle; most evaluations take microseconds, so more workers mostly means headroom beside
+   * hostile ones.
    */
   workers?: number | undefined;
   /** Most workers one tenant's evaluations hold at once (default a quarter of `workers`, at least 1). */
