@@ -1,18 +1,21 @@
 /** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
 import { connectDatabase } from '@swarm/db';
-import { expressionPoolOptions } from '@swarm/engine';
+import { expressionPoolOptions, redactingLoggerOptions } from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
+import pino from 'pino';
 import { parseApiEnv, providerAdminEmails } from './env.ts';
-import { createApiLogger } from './logger.ts';
 import { buildApiServer } from './server.ts';
 
 const env = parseApiEnv(process.env);
 // Every log line passes the redactor (credential shapes; the secret-encryption keys by value).
-const { logger } = createApiLogger({
-  level: env.LOG_LEVEL,
-  secretKey: env.SWARM_SECRET_KEY,
-  secretKeys: env.SWARM_SECRET_KEYS,
-});
+const logger = pino(
+  redactingLoggerOptions({
+    service: 'api',
+    level: env.LOG_LEVEL,
+    secretKey: env.SWARM_SECRET_KEY,
+    secretKeys: env.SWARM_SECRET_KEYS,
+  }).options,
+);
 const database = connectDatabase(env.DATABASE_URL, { max: env.DATABASE_POOL_SIZE });
 const app = await buildApiServer({
   database,

@@ -23,12 +23,12 @@ import {
   type ExpressionPoolOptions,
   jsonTextDepth,
   loadNodePackages,
+  redactingLoggerOptions,
 } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
-import type pino from 'pino';
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { requestToken } from './auth/cookies.ts';
 import { csrfGuard } from './auth/csrf.ts';
 import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
@@ -40,7 +40,6 @@ import {
   sendDatabaseUnavailable,
 } from './http/unavailable.ts';
 import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
-import { createApiLogger } from './logger.ts';
 import { type AppRouter, appRouter } from './routers/root.ts';
 import type { Context } from './trpc.ts';
 
@@ -297,7 +296,13 @@ export async function startApiServer(options: StartApiServerOptions) {
   const database = connectDatabase(options.databaseUrl, { max: options.databasePoolSize ?? 5 });
   const logger =
     options.logger ??
-    createApiLogger({ level: options.logLevel ?? 'silent', secretKey: options.secretKey }).logger;
+    pino(
+      redactingLoggerOptions({
+        service: 'api',
+        level: options.logLevel ?? 'silent',
+        secretKey: options.secretKey,
+      }).options,
+    );
   const app = await buildApiServer({
     database,
     logger,

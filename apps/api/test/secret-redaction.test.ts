@@ -14,14 +14,14 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { redactingLoggerOptions } from '@swarm/engine';
 import { createSecretKeyring, generateSecretKey } from '@swarm/providers';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmClient } from '../../runner/src/llm.ts';
-import { createRunnerLogger } from '../../runner/src/logger.ts';
 import { createRunner } from '../../runner/src/runner.ts';
-import { createApiLogger } from '../src/logger.ts';
 import { useApiServer } from '../src/testing.ts';
 import { standardHeaders } from './standard-webhooks.ts';
 
@@ -46,7 +46,10 @@ const apiLines: string[] = [];
 const runnerLines: string[] = [];
 const api = useApiServer({
   secretKey,
-  logger: createApiLogger({ level: 'trace', secretKey }, captureLines(apiLines)).logger,
+  logger: pino(
+    redactingLoggerOptions({ service: 'api', level: 'trace', secretKey }).options,
+    captureLines(apiLines),
+  ),
 });
 
 /** What OpenAI says to a wrong key — here with the whole key, as gateways and proxies do. */
@@ -74,7 +77,8 @@ let runner: ReturnType<typeof createRunner> | undefined;
 beforeAll(async () => {
   // Only OpenAI is faked; the test's own calls to the API go through.
   openai.listen({ onUnhandledFrame: 'bypass' });
-  const { logger, redactor } = createRunnerLogger({ level: 'trace', secretKey }, captureLines(runnerLines));
+  const { options, redactor } = redactingLoggerOptions({ service: 'runner', level: 'trace', secretKey });
+  const logger = pino(options, captureLines(runnerLines));
   runner = createRunner({
     databaseUrl: api.database.url,
     logger,

@@ -1,18 +1,26 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
-import { createNodeRegistry, expressionPoolOptions, loadNodePackages } from '@swarm/engine';
+import {
+  createNodeRegistry,
+  expressionPoolOptions,
+  loadNodePackages,
+  redactingLoggerOptions,
+} from '@swarm/engine';
 import { createSecretKeyring } from '@swarm/providers';
+import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
 import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
-import { createRunnerLogger } from './logger.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
 // Every log line passes the redactor (credential shapes; keys this process knows, by value).
-const { logger, redactor } = createRunnerLogger({
+const { options: logOptions, redactor } = redactingLoggerOptions({
+  service: 'runner',
+  base: { pid: process.pid },
   level: env.LOG_LEVEL,
   secretKey: env.SWARM_SECRET_KEY,
   secretKeys: env.SWARM_SECRET_KEYS,
 });
+const logger = pino(logOptions);
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 // The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.
 const registry = createNodeRegistry(

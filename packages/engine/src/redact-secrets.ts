@@ -214,3 +214,36 @@ export function createSecretRedactor(options: { maxKnown?: number } = {}): Secre
   };
   return redactor;
 }
+
+export interface RedactingLoggerSettings {
+  /** Which process this is (`api`, `runner`): the `service` field of every line. */
+  service: string;
+  level: string;
+  /** More fields on every line (the runner's pid). */
+  base?: Record<string, unknown> | undefined;
+  /** SWARM_SECRET_KEY and SWARM_SECRET_KEYS (comma-separated), redacted by value. */
+  secretKey?: string | undefined;
+  secretKeys?: string | undefined;
+}
+
+/**
+ * pino options for a SWARM process (`pino(options)`) whose every line passes the process's redactor
+ * after serialisation — credential shapes and, by value, the keys that encrypt stored secrets and
+ * whatever the process `remember`s later — so error messages and causes are covered too, not only
+ * known field paths. A plain options object: this package does not depend on pino.
+ */
+export function redactingLoggerOptions(settings: RedactingLoggerSettings): {
+  options: { level: string; base: Record<string, unknown>; hooks: SecretRedactor['pinoHooks'] };
+  redactor: SecretRedactor;
+} {
+  const redactor = createSecretRedactor();
+  redactor.remember(settings.secretKey, ...(settings.secretKeys ?? '').split(','));
+  return {
+    options: {
+      level: settings.level,
+      base: { service: settings.service, ...settings.base },
+      hooks: redactor.pinoHooks,
+    },
+    redactor,
+  };
+}
