@@ -406,6 +406,14 @@ export async function claimExecution(
 /** The outcome of a fenced write: refused when the run was claimed again or is no longer running. */
 export type FencedWrite = { ok: true; cancelRequested: boolean } | { ok: false };
 
+/** The run is still running under the claim `fence` was taken with (the compare-and-set of every fenced write). */
+const fenceHolds = (fence: RunFence) =>
+  and(
+    eq(executions.id, fence.executionId),
+    eq(executions.runAttempt, fence.runAttempt),
+    eq(executions.status, 'running'),
+  );
+
 /**
  * Bumps the run's event sequence (by `events`, one per change written) and running cost, if (and
  * only if) the fence still holds.
@@ -418,13 +426,7 @@ async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0, 
       eventSeq: sql`${executions.eventSeq} + ${events}`,
       updatedAt: sql`now()`,
     })
-    .where(
-      and(
-        eq(executions.id, fence.executionId),
-        eq(executions.runAttempt, fence.runAttempt),
-        eq(executions.status, 'running'),
-      ),
-    )
+    .where(fenceHolds(fence))
     .returning({
       eventSeq: executions.eventSeq,
       workflowId: executions.workflowId,
@@ -792,13 +794,7 @@ async function abandonExecution(
       eventSeq: sql`${executions.eventSeq} + ${open.length + 1}`,
       updatedAt: sql`now()`,
     })
-    .where(
-      and(
-        eq(executions.id, fence.executionId),
-        eq(executions.runAttempt, fence.runAttempt),
-        eq(executions.status, 'running'),
-      ),
-    )
+    .where(fenceHolds(fence))
     .returning({ eventSeq: executions.eventSeq, scheduleFireId: executions.scheduleFireId });
   if (!run) return { outcome: 'finished' };
   const seq = run.eventSeq;
