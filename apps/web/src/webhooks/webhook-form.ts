@@ -2,9 +2,11 @@
  * The webhook panel's rules, apart from React: the form's draft and its API input, the `curl`
  * example (with the real secret while it is known, a `$SECRET` placeholder otherwise), the mapping
  * preview (the same JSONata with the same bindings the server uses, run in the browser on a sample
- * payload, then checked against the workflow's input schema), and how logged calls are shown.
+ * payload, then checked against the workflow's input schema), the sample payload they start from,
+ * and how logged calls are shown.
  */
 import { compileExpression, webhookCurlExample } from '@swarm/engine';
+import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
 import { checkSample, type JsonSchema, type SampleIssue } from '../schemas/schema-text.ts';
 import type { RouterInputs, RouterOutputs } from '../trpc.ts';
 
@@ -12,6 +14,19 @@ export type Webhook = RouterOutputs['webhooks']['list']['items'][number];
 export type WebhookLog = RouterOutputs['webhooks']['logs']['items'][number];
 export type WebhookAuth = Webhook['auth'];
 export type WebhookOutcome = WebhookLog['outcome'];
+
+/** A secret just returned by create/regenerate, for one webhook. */
+export interface RevealedSecret {
+  webhookId: string;
+  secret: string;
+  triggerUrl: string;
+}
+
+/** The sample payload used by the curl example, "send test" and the mapping preview. */
+export function samplePayload(inputSchema: JsonSchema | undefined): string {
+  const value = inputSchema ? initialValue(describeSchema(inputSchema)) : undefined;
+  return JSON.stringify(value ?? { hello: 'world' });
+}
 
 export const AUTH_MODES: ReadonlyArray<{ value: WebhookAuth; label: string; hint: string }> = [
   {
