@@ -2,7 +2,7 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { MemoryRouter } from 'react-router';
 import { expect, test } from 'vitest';
 import type { ScheduleFire } from './schedule-form.ts';
-import { FireItem } from './schedules-panel.tsx';
+import { FireItem } from './schedule-history.tsx';
 
 const at = new Date('2026-03-08T07:00:00Z');
 const fire = (patch: Partial<ScheduleFire>): ScheduleFire => ({
