@@ -49,7 +49,8 @@ export interface PropertySpec {
 
 const MAX_DEPTH = 12;
 
-const isObject = (value: unknown): value is JsonSchema =>
+/** A plain object (not an array, not null). */
+export const isObject = (value: unknown): value is JsonSchema =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
@@ -88,7 +89,7 @@ const isNullSchema = (schema: unknown) =>
   (schema.type === 'null' ||
     (Array.isArray(schema.enum) && schema.enum.length === 1 && schema.enum[0] === null));
 
-function isScalar(value: unknown): value is Scalar {
+export function isScalar(value: unknown): value is Scalar {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
@@ -345,6 +346,15 @@ export function parseScalarInput(
 export function childPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
   return parent ? `${parent}.${key}` : key;
+}
+
+/** `config.fallback[0].model` below `config` → `fallback[0].model`. */
+export function relativePath(path: string, root: string): string {
+  if (!root) return path;
+  if (path === root) return '';
+  if (path.startsWith(`${root}.`)) return path.slice(root.length + 1);
+  if (path.startsWith(`${root}[`)) return path.slice(root.length);
+  return path;
 }
 
 /** Sets `key` of an object value; `undefined` removes it. Never mutates `value`. */
