@@ -4,7 +4,8 @@
  * - relative links: the target file or folder must exist, and an `#anchor` into a markdown file
  *   must name one of its headings (GitHub's slugs);
  * - repo paths in code (`apps/…`, `packages/…`, `bench/…`, …, inline or in code blocks): the path
- *   must exist; a placeholder (`<id>`, `*`, `{a,b}`) ends the part that is checked.
+ *   must exist, from the repository root or from the file's folder (`test/…` in a package README);
+ *   a placeholder (`<id>`, `*`, `{a,b}`) ends the part that is checked.
  * Code moves often; a doc that names a file it no longer has sends readers nowhere.
  * The front door and docs/ also keep lines to 100 characters, so they read well in any viewer.
  */
@@ -138,8 +139,12 @@ describe('docs point at things that exist', () => {
     const missing: string[] = [];
     for (const { number, text, fenced } of splitLines(markdown)) {
       for (const repoPath of repoPathsIn(text, fenced)) {
-        if (!existsSync(path.join(root, literalPart(repoPath))))
-          missing.push(`${file}:${number}: ${repoPath}`);
+        // From the repository root, or (in a package README) from the package.
+        const literal = literalPart(repoPath);
+        const found = [root, path.dirname(path.join(root, file))].some((base) =>
+          existsSync(path.join(base, literal)),
+        );
+        if (!found) missing.push(`${file}:${number}: ${repoPath}`);
       }
     }
     expect(missing).toEqual([]);
