@@ -3,7 +3,7 @@
  *
  * On a scratch database (whose `pgboss` schema SWARM's migrations installed) a fresh queue
  * `bench_b1` with `notify: true` gets `B1_JOBS` (default 10,000) no-op jobs in batched `insert`
- * calls; then one pg-boss instance (`useListenNotify`) works them with the settings STACK.md
+ * calls; then one pg-boss instance (`useListenNotify`) works them with the settings that
  * measured best here: `batchSize` `B1_BATCH` (default 500), `localConcurrency` 4,
  * `burstWhenBatchFull`. Completed = rows in state `completed` (pg-boss's own completion writes,
  * not just handler returns), counted from the first `work` call until all are completed.

@@ -4,8 +4,8 @@
  * The API and one runner run as real processes' worth of work (the API in this process, the
  * runner as a child process exactly as production starts it) on a scratch database. The workflow
  * is input → agent (offline mock provider, `echo`, 0 ms) → output. Calls go out at a fixed rate
- * (`B4_RATE` per second, default 50 — BENCH.md asks for half of B3's rate; B3 lands with the
- * benchmark issue) regardless of answers (open loop), each with its own body. For each call:
+ * (`B4_RATE` per second, default 50; the bar in docs/benchmarks.md asks for half of B3's rate)
+ * regardless of answers (open loop), each with its own body. For each call:
  * webhook → succeeded = the run's `finished_at` (database clock, same machine) − the moment the
  * request was sent. Same-run baseline: the 202 answer time of the same calls (ingest alone).
  */

@@ -201,7 +201,7 @@ export const b6: Benchmark = {
       versions,
       rows,
       notes: [
-        'ratio = R(n)/R(1) at the same total concurrency (ideal: 1.0); BENCH.md efficiency R(n)/(n·R(1)) is in each row name (ideal at a fixed budget: 1/n); latency columns = claim → finish of each run',
+        'ratio = R(n)/R(1) at the same total concurrency (ideal: 1.0); the efficiency R(n)/(n·R(1)) of docs/benchmarks.md is in each row name (ideal at a fixed budget: 1/n); latency columns = claim → finish of each run',
         ...phases.map(
           (p) =>
             `n=${p.runners}: ${p.perSecond.toFixed(1)} runs/s over ${p.windowMs.toFixed(0)} ms after the last runner was up (boot spread ${p.bootSpreadMs} ms; ${p.inWindow} runs in the window); runs per runner ${p.perRunner.join('/')}; succeeded ${p.succeeded}/${RUNS} (${p.startFailures} start calls failed); duplicate starts ${p.duplicateStarts}; run_attempt > 1: ${p.reclaimed}; DB backend CPU ${p.dbCpuSeconds === null ? 'not readable' : `${p.dbCpuSeconds.toFixed(2)} s`}`,

@@ -1,6 +1,7 @@
 /**
- * B7 — cron precision: 100 every-minute schedules for `B7_MINUTES` minutes (default 10, as in
- * BENCH.md) on three runner processes, one of them killed with SIGKILL halfway through.
+ * B7 — cron precision: 100 every-minute schedules for `B7_MINUTES` minutes (default 10, as the
+ * bar in docs/benchmarks.md defines it) on three runner processes, one of them killed with
+ * SIGKILL halfway through.
  *
  * Lateness of an occurrence = the moment a runner started its run (`executions.started_at`, set by
  * the runner's claim) − the scheduled instant (`schedule_fires.fire_at`), both on the database

@@ -1,6 +1,6 @@
 /**
  * What every benchmark shares: the shape of its result, timing helpers, and percentiles. Figures are
- * reported as a ratio to a baseline measured in the same run (see /work/shared/BENCH.md).
+ * reported as a ratio to a baseline measured in the same run (see docs/benchmarks.md).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
