@@ -7,7 +7,7 @@ export * from './migrate.ts';
 export * from './queries/analytics.ts';
 export * from './queries/budgets.ts';
 export * from './queries/credentials.ts';
-export * from './queries/executions.ts';
+export * from './queries/executions/index.ts';
 export * from './queries/maintenance.ts';
 export * from './queries/provider-dashboard.ts';
 export * from './queries/provider-health.ts';

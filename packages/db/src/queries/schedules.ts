@@ -44,7 +44,7 @@ import {
   workflows,
 } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-import { createExecution, RUN_ABANDONED_CODE } from './executions.ts';
+import { createExecution, RUN_ABANDONED_CODE } from './executions/index.ts';
 import { prepareRun, runInputOf } from './start-run.ts';
 import { resolveRunVersion } from './versions.ts';
 

@@ -32,7 +32,7 @@ import {
   workflows,
   workflowWebhooks,
 } from '../schema/index.ts';
-import { createExecutions } from './executions.ts';
+import { createExecutions } from './executions/index.ts';
 import {
   type PreparedRun,
   prepareRunTarget,
