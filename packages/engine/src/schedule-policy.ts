@@ -18,15 +18,21 @@ import {
 import { DomainError } from './errors.ts';
 import { invalidInput } from './validation.ts';
 
-/** What a schedule does with an occurrence while its previous run is still active. */
+/** What to do when an occurrence comes while the schedule's previous run is still queued or running. */
 export const SCHEDULE_OVERLAP_POLICIES = ['skip', 'queue-one', 'allow'] as const;
 export type ScheduleOverlapPolicy = (typeof SCHEDULE_OVERLAP_POLICIES)[number];
-
-/** What a schedule does with occurrences nobody fired on time (no runner was up). */
+/** What to do with occurrences that passed while no runner was up (found late by the scheduler). */
 export const SCHEDULE_MISSED_POLICIES = ['none', 'latest', 'all'] as const;
 export type ScheduleMissedPolicy = (typeof SCHEDULE_MISSED_POLICIES)[number];
 
-/** What became of an occurrence (one history row each). */
+/**
+ * One history entry per occurrence, whatever became of it:
+ * - `started`: a run was created (`executions.schedule_fire_id` points here; retries add runs);
+ * - `queued`: overlap `queue-one` — held until the running one finishes, then `started`;
+ * - `skipped`: overlap (`skip`, or `queue-one` with one already waiting);
+ * - `missed`: passed while nothing ran, and the missed-runs policy did not start it;
+ * - `failed`: could not start (the workflow or pinned tag is gone or invalid, input fails the schema).
+ */
 export const SCHEDULE_FIRE_OUTCOMES = ['started', 'queued', 'skipped', 'missed', 'failed'] as const;
 export type ScheduleFireOutcome = (typeof SCHEDULE_FIRE_OUTCOMES)[number];
 

@@ -1,7 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { executions } from '../schema/index.ts';
-import { decodeKeysetCursor, encodeKeysetCursor, keysetPage, olderThanCursor } from './keyset.ts';
+import { decodeKeysetCursor, encodeKeysetCursor, keysetPage, olderThanCursor, pastKeyset } from './keyset.ts';
 
 const position = { at: new Date('2026-05-01T10:00:00.123Z'), id: '0b7c2a9e-6d7e-4c1f-9a51-8f3e2d1c0b9a' };
 
@@ -32,6 +33,16 @@ describe('keyset cursors', () => {
     const query = new PgDialect().sqlToQuery(condition);
     expect(query.sql).toBe('("executions"."created_at", "executions"."id") < ($1::timestamptz, $2::uuid)');
     expect(query.params).toEqual([position.at.toISOString(), position.id]);
+  });
+
+  it('walks oldest first past a position kept at microsecond precision', () => {
+    const condition = pastKeyset({ at: sql.raw('c.started_at'), id: sql.raw('c.id') }, 'newer', {
+      at: '2026-05-01 10:00:00.123456+00',
+      id: position.id,
+    });
+    const query = new PgDialect().sqlToQuery(condition);
+    expect(query.sql).toBe('(c.started_at, c.id) > ($1::timestamptz, $2::uuid)');
+    expect(query.params).toEqual(['2026-05-01 10:00:00.123456+00', position.id]);
   });
 });
 

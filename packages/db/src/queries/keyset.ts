@@ -1,7 +1,7 @@
 /**
- * Keyset pagination, the one way lists here page: newest first on a (time, id) key, the cursor
- * being the last row's key, so pages never overlap or skip rows however many are inserted
- * meanwhile. A list fetches `limit + 1` rows (`keysetPage` tells from the extra row whether there
+ * Keyset pagination, the one way lists here page: on a (time, id) key, the cursor being the last
+ * row's key, so pages never overlap or skip rows however many are inserted meanwhile (API lists
+ * newest first with opaque cursors; the cost export oldest first in batches). A list fetches `limit + 1` rows (`keysetPage` tells from the extra row whether there
  * is a next page). Cursors are opaque to clients; one this API did not hand out is a BAD_REQUEST.
  */
 import { DomainError } from '@swarm/engine';
@@ -35,10 +35,24 @@ export function decodeKeysetCursor(cursor: string): KeysetPosition {
   }
 }
 
+/**
+ * The rows strictly past a (time, id) position in the order a list walks: `older` for newest-first
+ * lists (`(time, id) < position`), `newer` for oldest-first batches (`>`). `at` is a timestamptz
+ * literal: a batch that read it back as text keeps Postgres' microseconds, which a Date would cut.
+ */
+export function pastKeyset(
+  columns: { at: AnyColumn | SQL; id: AnyColumn | SQL },
+  direction: 'older' | 'newer',
+  position: { at: string; id: string },
+): SQL {
+  const beyond = sql.raw(direction === 'older' ? '<' : '>');
+  return sql`(${columns.at}, ${columns.id}) ${beyond} (${position.at}::timestamptz, ${position.id}::uuid)`;
+}
+
 /** The rows after `cursor` in newest-first (time, id) order: `(time, id) < (cursor's time, id)`. */
 export function olderThanCursor(columns: { at: AnyColumn; id: AnyColumn }, cursor: string): SQL {
   const { at, id } = decodeKeysetCursor(cursor);
-  return sql`(${columns.at}, ${columns.id}) < (${at.toISOString()}::timestamptz, ${id}::uuid)`;
+  return pastKeyset(columns, 'older', { at: at.toISOString(), id });
 }
 
 /**
