@@ -101,7 +101,7 @@ describe('the missed-runs policy', () => {
   });
 
   it('an occurrence within the grace is on time, and then no late one fires under latest', () => {
-    const onTime = at(occurrences[4]!.at.getTime() + SCHEDULE_GRACE_MS);
+    const onTime = new Date(occurrences[4]!.at.getTime() + SCHEDULE_GRACE_MS);
     const plans = planOccurrences(
       { timezone: 'UTC', missed: 'latest', missedWindowSeconds: 86_400 },
       occurrences,
