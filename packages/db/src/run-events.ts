@@ -5,7 +5,7 @@
  * costs nothing but a read. After the listener reconnects, every subscriber is told to resync.
  */
 import type postgres from 'postgres';
-import { parseRunEventNotice, RUN_EVENTS_CHANNEL, type RunEventNotice } from './queries/executions.ts';
+import { parseRunEventNotice, RUN_EVENTS_CHANNEL, type RunEventNotice } from './queries/executions/index.ts';
 
 /**
  * What a watcher hears: a notice about its run; `resync` after the listener reconnected (notices

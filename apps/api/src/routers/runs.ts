@@ -29,11 +29,10 @@ import {
   type RunWatch,
   runInputOf,
   runnableDefinition,
-  selectReusableSteps,
   startRun,
   transactionAnnouncingRuns,
 } from '@swarm/db';
-import { assertRunInput, DomainError } from '@swarm/engine';
+import { assertRunInput, DomainError, selectReusableSteps } from '@swarm/engine';
 import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';

@@ -10,13 +10,19 @@ import {
   listSchedules,
   pauseSchedule,
   resumeSchedule,
-  SCHEDULE_LIMITS,
-  SCHEDULE_MISSED_POLICIES,
-  SCHEDULE_OVERLAP_POLICIES,
   scheduleHistory,
   updateSchedule,
 } from '@swarm/db';
-import { assertTimeZone, CRON_MAX_LENGTH, describeCron, nextOccurrences, parseCron } from '@swarm/engine';
+import {
+  assertTimeZone,
+  CRON_MAX_LENGTH,
+  describeCron,
+  nextOccurrences,
+  parseCron,
+  SCHEDULE_LIMITS,
+  SCHEDULE_MISSED_POLICIES,
+  SCHEDULE_OVERLAP_POLICIES,
+} from '@swarm/engine';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure } from '../trpc.ts';

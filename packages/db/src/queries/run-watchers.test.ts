@@ -24,7 +24,7 @@ import {
   recordStepFinished,
   recordStepStarted,
   recordSteps,
-} from './executions.ts';
+} from './executions/index.ts';
 import { pruneExpiredRunWatchers } from './maintenance.ts';
 import { openRunWatch, registerRunWatcher } from './run-watchers.ts';
 import { createUser } from './users.ts';

@@ -30,7 +30,7 @@ import {
   type ExecutionTrigger,
   MAX_CONCURRENT_RUNS,
   type NewExecution,
-} from './executions.ts';
+} from './executions/index.ts';
 import { commitDraftForRun, resolveRunVersion } from './versions.ts';
 
 /** What a version committed by `settings.autoCommitOnRun` says. */

@@ -33,7 +33,7 @@ import {
   workflowWebhooks,
 } from '../schema/index.ts';
 import { runInputOf } from './start-run.ts';
-import type { EncryptedWebhookSecret } from './webhooks.ts';
+import type { EncryptedWebhookSecret } from './webhooks/index.ts';
 import { getWorkflow, updateWorkflow } from './workflows.ts';
 
 export const IMPORT_MODES = ['new', 'merge', 'replace'] as const;

@@ -10,6 +10,7 @@ import { ConflictError, DomainError, NotFoundError, type WorkflowDefinition } fr
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import { executions, users, versionTags, workflows, workflowVersions } from '../schema/index.ts';
+import { invalidCursor, keysetPage } from './keyset.ts';
 
 export interface WorkflowVersionSummary {
   id: string;
@@ -161,10 +162,7 @@ export async function listVersions(
   let before: number | null = null;
   if (options.cursor) {
     before = Number(options.cursor);
-    if (!Number.isSafeInteger(before) || before < 1)
-      throw new DomainError('BAD_REQUEST', 'cursor is not one this API returned', [
-        { path: 'cursor', message: 'invalid cursor' },
-      ]);
+    if (!Number.isSafeInteger(before) || before < 1) throw invalidCursor();
   }
   const rows = await db
     .select(summaryColumns)
@@ -178,14 +176,13 @@ export async function listVersions(
     )
     .orderBy(desc(workflowVersions.number))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
+  const { page, nextCursor } = keysetPage(rows, limit, (last) => String(last.number));
   const ids = page.map((r) => r.id);
   const tags = await tagsByVersion(db, ids);
   const stats = await statsByVersion(db, ids);
-  const last = page[page.length - 1];
   return {
     items: page.map((row) => ({ ...row, tags: tags.get(row.id) ?? [], ...(stats.get(row.id) ?? NO_RUNS) })),
-    nextCursor: rows.length > limit && last ? String(last.number) : null,
+    nextCursor,
   };
 }
 

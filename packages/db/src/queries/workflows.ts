@@ -1,11 +1,12 @@
 /** Workflows: the draft definition and its metadata, always scoped to the owner. */
-import { DomainError, NotFoundError, type WorkflowDefinition } from '@swarm/engine';
+import { NotFoundError, type WorkflowDefinition } from '@swarm/engine';
 import { and, desc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction } from '../client.ts';
 import { announceInvalidation } from '../invalidation.ts';
 import { workflows, workflowTags } from '../schema/index.ts';
+import { encodeKeysetCursor, keysetPage, olderThanCursor } from './keyset.ts';
 import { type Tag, tagsByWorkflow } from './tags.ts';
-import { WEBHOOK_INVALIDATION_TOPIC } from './webhooks.ts';
+import { WEBHOOK_INVALIDATION_TOPIC } from './webhooks/index.ts';
 
 export interface Workflow {
   id: string;
@@ -132,12 +133,8 @@ export async function listWorkflows(
       sql`(select count(*) from ${workflowTags} where ${workflowTags.workflowId} = ${workflows.id} and ${inArray(workflowTags.tagId, tagIds)}) = ${tagIds.length}`,
     );
   }
-  if (options.cursor) {
-    const { updatedAt, id } = decodeCursor(options.cursor);
-    filters.push(
-      sql`(${workflows.updatedAt}, ${workflows.id}) < (${updatedAt.toISOString()}::timestamptz, ${id}::uuid)`,
-    );
-  }
+  if (options.cursor)
+    filters.push(olderThanCursor({ at: workflows.updatedAt, id: workflows.id }, options.cursor));
 
   const rows = await db
     .select(summaryColumns)
@@ -145,31 +142,12 @@ export async function listWorkflows(
     .where(and(...filters))
     .orderBy(desc(workflows.updatedAt), desc(workflows.id))
     .limit(limit + 1);
-  const page = rows.slice(0, limit);
+  const { page, nextCursor } = keysetPage(rows, limit, (last) =>
+    encodeKeysetCursor({ at: last.updatedAt, id: last.id }),
+  );
   const tags = await tagsByWorkflow(
     db,
     page.map((row) => row.id),
   );
-  const last = page[page.length - 1];
-  return {
-    items: page.map((row) => ({ ...row, tags: tags.get(row.id) ?? [] })),
-    nextCursor: rows.length > limit && last ? encodeCursor(last.updatedAt, last.id) : null,
-  };
-}
-
-function encodeCursor(updatedAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([updatedAt.toISOString(), id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
-  try {
-    const [iso, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const updatedAt = new Date(iso);
-    if (Number.isNaN(updatedAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
-    return { updatedAt, id };
-  } catch {
-    throw new DomainError('BAD_REQUEST', 'cursor is not one this API returned', [
-      { path: 'cursor', message: 'invalid cursor' },
-    ]);
-  }
+  return { items: page.map((row) => ({ ...row, tags: tags.get(row.id) ?? [] })), nextCursor };
 }

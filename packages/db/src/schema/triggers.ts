@@ -3,6 +3,7 @@
  * webhooks (with a log of every call). Runs they start are ordinary `executions` rows with trigger
  * `schedule` or `webhook`; a scheduled run points at the occurrence that started it.
  */
+import { SCHEDULE_FIRE_OUTCOMES, SCHEDULE_MISSED_POLICIES, SCHEDULE_OVERLAP_POLICIES } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import {
   boolean,
@@ -20,24 +21,6 @@ import { users } from './accounts.ts';
 import { createdAt, primaryId, timestampMs, updatedAt } from './columns.ts';
 import { executions } from './executions.ts';
 import { workflows } from './workflows.ts';
-
-/** What to do when an occurrence comes while the schedule's previous run is still queued or running. */
-export const SCHEDULE_OVERLAP_POLICIES = ['skip', 'queue-one', 'allow'] as const;
-export type ScheduleOverlapPolicy = (typeof SCHEDULE_OVERLAP_POLICIES)[number];
-/** What to do with occurrences that passed while no runner was up (found late by the scheduler). */
-export const SCHEDULE_MISSED_POLICIES = ['none', 'latest', 'all'] as const;
-export type ScheduleMissedPolicy = (typeof SCHEDULE_MISSED_POLICIES)[number];
-
-/**
- * One history entry per occurrence, whatever became of it:
- * - `started`: a run was created (`executions.schedule_fire_id` points here; retries add runs);
- * - `queued`: overlap `queue-one` — held until the running one finishes, then `started`;
- * - `skipped`: overlap (`skip`, or `queue-one` with one already waiting);
- * - `missed`: passed while nothing ran, and the missed-runs policy did not start it;
- * - `failed`: could not start (the workflow or pinned tag is gone or invalid, input fails the schema).
- */
-export const SCHEDULE_FIRE_OUTCOMES = ['started', 'queued', 'skipped', 'missed', 'failed'] as const;
-export type ScheduleFireOutcome = (typeof SCHEDULE_FIRE_OUTCOMES)[number];
 
 export const workflowSchedules = pgTable(
   'workflow_schedules',

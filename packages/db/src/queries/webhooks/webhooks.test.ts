@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createNodeRegistry, NotFoundError, sampleWorkflowDefinition } from '@swarm/engine';
 import { describe, expect, it } from 'vitest';
-import { useJobSender, useTestDatabase } from '../testing/vitest.ts';
-import { createUser } from './users.ts';
+import { useJobSender, useTestDatabase } from '../../testing/vitest.ts';
+import { createUser } from '../users.ts';
+import { createWorkflow } from '../workflows.ts';
 import {
   acceptWebhookCalls,
   createWebhook,
@@ -16,8 +17,7 @@ import {
   rotateWebhookSecret,
   updateWebhook,
   type WebhookCallToAccept,
-} from './webhooks.ts';
-import { createWorkflow } from './workflows.ts';
+} from './index.ts';
 
 const database = useTestDatabase();
 let users = 0;

@@ -1,0 +1,247 @@
+/**
+ * The runner's claim of a run — `run_attempt` goes up and becomes the fence of every later write —
+ * with the per-workflow concurrency gate, and the end of a run claimed too often without finishing.
+ */
+import type { PriorStep, RunError, WorkflowDefinition } from '@swarm/engine';
+import { and, asc, count, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
+import { executionSteps, executions } from '../../schema/index.ts';
+import { runConcurrencyLimit } from './concurrency.ts';
+import { notifyRunEvent } from './notify.ts';
+import { fenceHolds, isFinished, type RunFence } from './shared.ts';
+
+export interface ClaimedRun extends RunFence {
+  workflowId: string;
+  ownerId: string;
+  definition: WorkflowDefinition;
+  input: unknown;
+  /** Set when someone asked to cancel before this claim: the runner finishes it as cancelled. */
+  cancelRequested: boolean;
+  /** Steps already succeeded or skipped (an earlier attempt, or reused by a re-run): not run again. */
+  priorSteps: PriorStep[];
+  /** Started by a schedule occurrence (the scheduler follows up when it ends). */
+  scheduled: boolean;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; run: ClaimedRun }
+  /**
+   * The run had been claimed `maxClaims` times without finishing (its runners died or lost the
+   * claim each time): failed instead (`RUN_ABANDONED_CODE`), in the claim's transaction.
+   */
+  | { outcome: 'abandoned'; claims: number; lastStep: string | null; scheduled: boolean }
+  /** Nothing to do: the run finished (a duplicate or late delivery) or was deleted with its workflow. */
+  | { outcome: 'finished' | 'missing' }
+  /** The workflow is at its concurrency limit; try again later. */
+  | { outcome: 'wait'; running: number; limit: number };
+
+/**
+ * Claims a run for execution: `queued → running`, or `running → running` when an earlier claim
+ * lapsed (pg-boss redelivers a job only after its holder stopped heartbeating). Either way
+ * `run_attempt` goes up by one and the new value is the fence for every later write. For a
+ * workflow with a concurrency limit, the claim first takes the workflow's advisory lock and
+ * counts the runs executing, so the limit holds across any number of runners.
+ *
+ * `notify: false` leaves out the NOTIFY: for a runner whose next write follows within moments
+ * (listeners re-read the whole state on any notice, so that write's NOTIFY announces the claim too).
+ */
+export async function claimExecution(
+  db: DbOrTx,
+  executionId: string,
+  options: {
+    notify?: boolean;
+    /**
+     * Claims a run may have had without finishing before the next one fails it instead (a poison
+     * run that kills or freezes every runner that takes it). Unset: no bound.
+     */
+    maxClaims?: number | undefined;
+  } = {},
+): Promise<ClaimResult> {
+  // Joins the caller's transaction when given one: a runner claims the runs it fetched in the
+  // fetch's own transaction (one commit for both).
+  return inTransaction(db, async (tx) => {
+    const [current] = await tx
+      .select({
+        status: executions.status,
+        runAttempt: executions.runAttempt,
+        workflowId: executions.workflowId,
+        definition: executions.definition,
+        cancelRequestedAt: executions.cancelRequestedAt,
+      })
+      .from(executions)
+      .where(eq(executions.id, executionId))
+      .for('update');
+    if (!current) return { outcome: 'missing' };
+    if (isFinished(current.status)) return { outcome: 'finished' };
+    // Every committed claim bumped `run_attempt` and none of them finished the run: its runners died,
+    // froze past the heartbeat, were drained past their grace, or failed writing its end. Checked
+    // under the row lock taken above, so racing runners agree on who abandons it (once).
+    if (options.maxClaims !== undefined && current.runAttempt >= options.maxClaims)
+      return abandonExecution(tx, { executionId, runAttempt: current.runAttempt });
+
+    const limit = runConcurrencyLimit(current.definition);
+    if (limit !== null && current.cancelRequestedAt === null) {
+      await tx.execute(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`swarm:run-gate:${current.workflowId}`}, 0))`,
+      );
+      const [row] = await tx
+        .select({ n: count() })
+        .from(executions)
+        .where(
+          and(
+            eq(executions.workflowId, current.workflowId),
+            eq(executions.status, 'running'),
+            ne(executions.id, executionId),
+          ),
+        );
+      const running = row?.n ?? 0;
+      if (running >= limit) return { outcome: 'wait', running, limit };
+    }
+
+    const [claimed] = await tx
+      .update(executions)
+      .set({
+        status: 'running',
+        runAttempt: sql`${executions.runAttempt} + 1`,
+        startedAt: sql`coalesce(${executions.startedAt}, now())`,
+        eventSeq: sql`${executions.eventSeq} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(executions.id, executionId),
+          eq(executions.runAttempt, current.runAttempt),
+          inArray(executions.status, ['queued', 'running']),
+        ),
+      )
+      .returning({
+        runAttempt: executions.runAttempt,
+        eventSeq: executions.eventSeq,
+        ownerId: executions.ownerId,
+        input: executions.input,
+        scheduleFireId: executions.scheduleFireId,
+      });
+    if (!claimed) return { outcome: 'finished' };
+
+    const prior = await tx
+      .select({
+        nodeId: executionSteps.nodeId,
+        status: executionSteps.status,
+        output: executionSteps.output,
+        branch: executionSteps.branch,
+      })
+      .from(executionSteps)
+      .where(
+        and(
+          eq(executionSteps.executionId, executionId),
+          inArray(executionSteps.status, ['succeeded', 'skipped']),
+        ),
+      );
+    if (options.notify !== false)
+      await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
+    return {
+      outcome: 'claimed',
+      run: {
+        executionId,
+        runAttempt: claimed.runAttempt,
+        workflowId: current.workflowId,
+        ownerId: claimed.ownerId,
+        definition: current.definition,
+        input: claimed.input,
+        cancelRequested: current.cancelRequestedAt !== null,
+        scheduled: claimed.scheduleFireId !== null,
+        priorSteps: prior.map((step) => ({
+          nodeId: step.nodeId,
+          status: step.status as PriorStep['status'],
+          output: step.output ?? null,
+          branch: step.branch,
+        })),
+      },
+    };
+  });
+}
+
+/** The error code of a run failed because too many claims of it ended without finishing it. */
+export const RUN_ABANDONED_CODE = 'run_abandoned';
+
+/**
+ * Fails a run whose `runAttempt` claims all ended without finishing it, inside the caller's claim
+ * transaction (which holds its row lock): `running → failed` (compare-and-set on the attempt), the
+ * steps still marked running failed with it, one status event. The error names the claims and the
+ * step the last one was in: the newest step marked running, else the newest one started.
+ */
+async function abandonExecution(
+  tx: Tx,
+  fence: RunFence,
+): Promise<Extract<ClaimResult, { outcome: 'abandoned' }> | { outcome: 'finished' }> {
+  const [last] = await tx
+    .select({ nodeId: executionSteps.nodeId })
+    .from(executionSteps)
+    .where(
+      and(
+        eq(executionSteps.executionId, fence.executionId),
+        // Steps a re-run reused (attempt 0) were never in any of these claims.
+        gt(executionSteps.runAttempt, 0),
+        sql`(${executionSteps.status} = 'running' or ${executionSteps.startedAt} is not null)`,
+      ),
+    )
+    .orderBy(sql`(${executionSteps.status} = 'running') desc`, desc(executionSteps.eventSeq))
+    .limit(1);
+  const lastStep = last?.nodeId ?? null;
+  const times = fence.runAttempt === 1 ? 'once' : `${fence.runAttempt} times`;
+  const error: RunError = {
+    code: RUN_ABANDONED_CODE,
+    message: `run abandoned: its runner stopped or lost the claim ${times} (${
+      lastStep === null ? 'before any step was recorded' : `last in step "${lastStep}"`
+    }). Re-run it once the cause is fixed.`,
+    ...(lastStep === null ? {} : { nodeId: lastStep }),
+  };
+  const open = await tx
+    .select({ id: executionSteps.id })
+    .from(executionSteps)
+    .where(and(eq(executionSteps.executionId, fence.executionId), eq(executionSteps.status, 'running')))
+    .orderBy(asc(executionSteps.nodeId));
+  // One event number per step closed, then the run's own.
+  const [run] = await tx
+    .update(executions)
+    .set({
+      status: 'failed',
+      error,
+      finishedAt: sql`now()`,
+      durationMs: sql`case when ${executions.startedAt} is null then null else greatest(0, round(extract(epoch from (now() - ${executions.startedAt})) * 1000))::int end`,
+      eventSeq: sql`${executions.eventSeq} + ${open.length + 1}`,
+      updatedAt: sql`now()`,
+    })
+    .where(fenceHolds(fence))
+    .returning({ eventSeq: executions.eventSeq, scheduleFireId: executions.scheduleFireId });
+  if (!run) return { outcome: 'finished' };
+  const seq = run.eventSeq;
+  for (const [index, step] of open.entries()) {
+    await tx
+      .update(executionSteps)
+      .set({
+        status: 'failed',
+        error: { code: RUN_ABANDONED_CODE, message: 'the run was abandoned while this step was running' },
+        finishedAt: sql`now()`,
+        durationMs: sql`greatest(0, round(extract(epoch from (now() - ${executionSteps.startedAt})) * 1000))::int`,
+        eventSeq: seq - open.length + index,
+      })
+      .where(eq(executionSteps.id, step.id));
+  }
+  await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'status', seq });
+  return {
+    outcome: 'abandoned',
+    claims: fence.runAttempt,
+    lastStep,
+    scheduled: run.scheduleFireId !== null,
+  };
+}
+
+/** Whether someone asked to cancel this run (the runner checks after missing notifications). */
+export async function isCancelRequested(db: DbOrTx, executionId: string): Promise<boolean> {
+  const [row] = await db
+    .select({ at: executions.cancelRequestedAt })
+    .from(executions)
+    .where(eq(executions.id, executionId));
+  return row?.at != null;
+}

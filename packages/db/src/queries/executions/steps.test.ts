@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { finishExecution, getExecution, recordSteps } from './index.ts';
+import { attempt, finishedStep, useRunTestKit } from './test-kit.ts';
+
+const { database, ownerWithWorkflow, startRun, claimed, count } = useRunTestKit();
+
+describe('batched step writes', () => {
+  const bySeq = (steps: Array<{ nodeId: string; status: string; eventSeq: number }>, before: number) =>
+    steps.map((s) => [s.nodeId, s.status, s.eventSeq - before]).sort((a, b) => Number(a[2]) - Number(b[2]));
+  it('writes a batch of changes in one fenced transaction, each with its own event number, and folds the rest into the finish', async () => {
+    const owner = await ownerWithWorkflow();
+    const { id } = await startRun(owner);
+    const run = await claimed(id);
+    const stale = { ...run, runAttempt: run.runAttempt - 1 };
+    const researcher = finishedStep('researcher', { attempts: [attempt({ costMicros: 70 })] });
+    const started = { nodeType: 'agent', input: {}, startedAt: new Date() };
+
+    // A stale runner's batch changes nothing at all.
+    expect(
+      await recordSteps(database.db, stale, [
+        { kind: 'finished', ...finishedStep('input', { nodeType: 'input' }) },
+      ]),
+    ).toEqual({ ok: false });
+    expect(await count('execution_steps', id)).toBe(0);
+
+    const before = (await getExecution(database.db, owner.ownerId, id)).eventSeq;
+    const write = await recordSteps(database.db, run, [
+      { kind: 'finished', ...finishedStep('input', { nodeType: 'input' }) },
+      { kind: 'started', nodeId: 'researcher', ...started },
+      { kind: 'finished', ...researcher },
+      { kind: 'started', nodeId: 'critic', ...started },
+    ]);
+    expect(write).toEqual({ ok: true, cancelRequested: false });
+    let detail = await getExecution(database.db, owner.ownerId, id);
+    expect(detail.eventSeq).toBe(before + 4);
+    expect(detail.costMicros).toBe(70);
+    expect(bySeq(detail.steps, before)).toEqual([
+      ['input', 'succeeded', 1],
+      ['researcher', 'succeeded', 3],
+      ['critic', 'running', 4],
+    ]);
+    expect(await count('execution_costs', id)).toBe(1);
+
+    // What still waits when the run ends goes into the finish transaction, cost included.
+    const critic = finishedStep('critic', { attempts: [attempt({ costMicros: 30 })] });
+    expect(
+      await finishExecution(database.db, run, { status: 'succeeded', output: 'done', error: null }, [
+        { kind: 'finished', ...critic },
+        { kind: 'started', nodeId: 'merge', ...started, nodeType: 'merge' },
+      ]),
+    ).toBe(true);
+    detail = await getExecution(database.db, owner.ownerId, id);
+    expect(detail).toMatchObject({ status: 'succeeded', costMicros: 100, eventSeq: before + 8 });
+    expect(bySeq(detail.steps, before)).toEqual([
+      ['input', 'succeeded', 1],
+      ['researcher', 'succeeded', 3],
+      ['critic', 'succeeded', 5],
+      // Started but never finished: closed as cancelled with the run.
+      ['merge', 'cancelled', 7],
+    ]);
+    expect(await count('execution_costs', id)).toBe(2);
+  });
+});

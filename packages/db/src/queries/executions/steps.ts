@@ -1,0 +1,226 @@
+/**
+ * The runner's fenced step writes: steps starting and finishing, their provider attempts (the cost
+ * ledger) and the run's running cost — refused once another runner claimed the run again.
+ */
+import { type AttemptRecord, type RunError, redactSecrets } from '@swarm/engine';
+import { sql } from 'drizzle-orm';
+import type { DbOrTx } from '../../client.ts';
+import { executionCosts, executionSteps, executions, type StepStatus } from '../../schema/index.ts';
+import { notifyRunEvent } from './notify.ts';
+import { type FencedWrite, fenceHolds, type RunFence, storableError } from './shared.ts';
+
+/**
+ * Bumps the run's event sequence (by `events`, one per change written) and running cost, if (and
+ * only if) the fence still holds.
+ */
+async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0, events = 1) {
+  const [run] = await tx
+    .update(executions)
+    .set({
+      costMicros: sql`${executions.costMicros} + ${addCostMicros}`,
+      eventSeq: sql`${executions.eventSeq} + ${events}`,
+      updatedAt: sql`now()`,
+    })
+    .where(fenceHolds(fence))
+    .returning({
+      eventSeq: executions.eventSeq,
+      workflowId: executions.workflowId,
+      ownerId: executions.ownerId,
+      cancelRequestedAt: executions.cancelRequestedAt,
+    });
+  return run ?? null;
+}
+
+export interface StartedStep {
+  nodeId: string;
+  nodeType: string;
+  input: unknown;
+  startedAt: Date;
+}
+
+export interface FinishedStep {
+  nodeId: string;
+  nodeType: string;
+  status: Exclude<StepStatus, 'running'>;
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  branch: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+  attempts: AttemptRecord[];
+  /** The agent's role, copied onto its attempt rows for analytics by role. */
+  agentRole?: string | null | undefined;
+}
+
+/** One change to a step: it started (`running`) or reached its final status. */
+export type StepChange = ({ kind: 'started' } & StartedStep) | ({ kind: 'finished' } & FinishedStep);
+
+const stepCostMicros = (step: FinishedStep) =>
+  step.attempts.reduce(
+    (sum, a) => sum + (a.costStatus === 'priced' && a.costMicros !== null ? a.costMicros : 0),
+    0,
+  );
+
+/** The run's cost added by `changes` (their priced attempts). */
+export const stepChangesCostMicros = (changes: readonly StepChange[]) =>
+  changes.reduce((sum, change) => sum + (change.kind === 'finished' ? stepCostMicros(change) : 0), 0);
+
+/** The step columns a change sets (insert, or update of the row an earlier attempt left). */
+const STEP_CHANGE_COLUMNS = [
+  'nodeType',
+  'status',
+  'input',
+  'output',
+  'error',
+  'branch',
+  'runAttempt',
+  'startedAt',
+  'finishedAt',
+  'durationMs',
+  'costMicros',
+  'eventSeq',
+] as const;
+
+/** On conflict, every column a change sets takes the new row's value. */
+const takeNewStepValues = Object.fromEntries(
+  STEP_CHANGE_COLUMNS.map((key) => [key, sql.raw(`excluded.${executionSteps[key].name}`)]),
+);
+
+/**
+ * Writes `changes` inside `tx` — all step rows in one statement, all their provider attempts (the
+ * ledger) in a second — the first change getting event number `firstSeq` and each next one the
+ * number after. The caller holds the fence (and bumped the run's `event_seq` to the last number).
+ * A step that started and finished within `changes` is written once, as finished.
+ */
+export async function writeStepChanges(
+  tx: DbOrTx,
+  fence: RunFence,
+  run: { workflowId: string; ownerId: string },
+  changes: readonly StepChange[],
+  firstSeq: number,
+) {
+  // One row per node, the latest change winning (a statement may not upsert a row twice).
+  const rows = new Map<string, typeof executionSteps.$inferInsert>();
+  const finished = new Map<string, FinishedStep>();
+  for (const [index, change] of changes.entries()) {
+    const eventSeq = firstSeq + index;
+    if (change.kind === 'started') {
+      rows.set(change.nodeId, {
+        executionId: fence.executionId,
+        nodeId: change.nodeId,
+        nodeType: change.nodeType,
+        status: 'running' as const,
+        input: change.input ?? null,
+        output: null,
+        error: null,
+        branch: null,
+        runAttempt: fence.runAttempt,
+        startedAt: change.startedAt,
+        finishedAt: null,
+        durationMs: null,
+        costMicros: 0,
+        eventSeq,
+      });
+      continue;
+    }
+    finished.set(change.nodeId, change);
+    rows.set(change.nodeId, {
+      executionId: fence.executionId,
+      nodeId: change.nodeId,
+      nodeType: change.nodeType,
+      status: change.status,
+      input: change.input ?? null,
+      output: change.output ?? null,
+      error: storableError(change.error),
+      branch: change.branch,
+      runAttempt: fence.runAttempt,
+      startedAt: change.startedAt,
+      finishedAt: change.finishedAt,
+      durationMs:
+        change.startedAt === null
+          ? null
+          : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime())),
+      costMicros: stepCostMicros(change),
+      eventSeq,
+    });
+  }
+  if (rows.size === 0) return;
+  const written = await tx
+    .insert(executionSteps)
+    .values([...rows.values()])
+    .onConflictDoUpdate({
+      target: [executionSteps.executionId, executionSteps.nodeId],
+      set: takeNewStepValues,
+    })
+    .returning({ id: executionSteps.id, nodeId: executionSteps.nodeId });
+
+  const ledger = written.flatMap(({ id, nodeId }) => {
+    const change = finished.get(nodeId);
+    return (change?.attempts ?? []).map((a) => ({
+      executionId: fence.executionId,
+      stepId: id,
+      nodeId,
+      workflowId: run.workflowId,
+      ownerId: run.ownerId,
+      agentRole: change?.agentRole ?? null,
+      requestedProvider: a.requestedProvider,
+      requestedModel: a.requestedModel,
+      servedProvider: a.servedProvider,
+      servedModel: a.servedModel,
+      reason: a.reason,
+      errorClass: a.errorClass,
+      errorMessage: a.errorMessage === null ? null : redactSecrets(a.errorMessage).slice(0, 2000),
+      startedAt: a.startedAt,
+      latencyMs: Math.max(0, Math.round(a.latencyMs)),
+      timeToFirstTokenMs: a.timeToFirstTokenMs === null ? null : Math.round(a.timeToFirstTokenMs),
+      inputTokens: a.usage?.inputTokens ?? 0,
+      cacheReadTokens: a.usage?.cacheReadTokens ?? 0,
+      cacheWriteTokens: a.usage?.cacheWriteTokens ?? 0,
+      outputTokens: a.usage?.outputTokens ?? 0,
+      reasoningTokens: a.usage?.reasoningTokens ?? 0,
+      priceId: a.priceId,
+      costMicros: a.costStatus === 'priced' ? a.costMicros : null,
+      costStatus: a.costStatus,
+    }));
+  });
+  if (ledger.length > 0) await tx.insert(executionCosts).values(ledger);
+}
+
+/**
+ * Persists step changes — starts, finished steps with their provider attempts (the ledger rows,
+ * denormalised with workflow, owner and agent role) and the run's running cost — in one
+ * transaction with one NOTIFY, and only if the fence holds. Each change gets its own event number,
+ * in order, so a batch reads exactly like the same changes written one by one.
+ */
+export async function recordSteps(
+  db: DbOrTx,
+  fence: RunFence,
+  changes: readonly StepChange[],
+): Promise<FencedWrite> {
+  return db.transaction(async (tx) => {
+    const run = await advanceFencedRun(
+      tx,
+      fence,
+      stepChangesCostMicros(changes),
+      Math.max(1, changes.length),
+    );
+    if (!run) return { ok: false };
+    await writeStepChanges(tx, fence, run, changes, run.eventSeq - changes.length + 1);
+    await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'step', seq: run.eventSeq });
+    return { ok: true, cancelRequested: run.cancelRequestedAt !== null };
+  });
+}
+
+/** Marks a step `running` (fenced), so live viewers see it start. */
+export function recordStepStarted(db: DbOrTx, fence: RunFence, step: StartedStep): Promise<FencedWrite> {
+  return recordSteps(db, fence, [{ kind: 'started', ...step }]);
+}
+
+/**
+ * Persists a finished step, its provider attempts and the run's running cost, all in one
+ * transaction and only if the fence holds.
+ */
+export function recordStepFinished(db: DbOrTx, fence: RunFence, step: FinishedStep): Promise<FencedWrite> {
+  return recordSteps(db, fence, [{ kind: 'finished', ...step }]);
+}

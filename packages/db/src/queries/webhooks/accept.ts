@@ -1,0 +1,358 @@
+/**
+ * Accepting webhook calls: one transaction for a whole batch of them (`acceptWebhookCalls`; the API
+ * batches concurrent calls, group commit). The idempotency keys of the calls that carry one go in
+ * first, in one multi-row insert that does nothing for a key taken before — that insert is the
+ * duplicate guard — then the runs and their jobs, the log rows (already linked to their runs) and
+ * the webhooks' counters. Two deliveries of one key racing each other in different transactions:
+ * the second insert waits on the first's lock and then does nothing, so it returns the first run
+ * and creates nothing; in one batch the multi-row insert itself skips the second. A failed check
+ * rolls it back, so no key claims a run that never started.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../client.ts';
+import { transactionAnnouncingRuns } from '../../run-wakeup.ts';
+import {
+  rateLimitCounters,
+  webhookIdempotencyKeys,
+  webhookLogs,
+  workflowWebhooks,
+} from '../../schema/index.ts';
+import { createExecutions } from '../executions/index.ts';
+import {
+  type PreparedRun,
+  prepareRunTarget,
+  type RunQueue,
+  type RunRequest,
+  withRunInput,
+} from '../start-run.ts';
+import { logValues, type NewWebhookLog } from './calls.ts';
+import { findAcceptedWebhookCalls } from './idempotency.ts';
+
+export type AcceptedWebhookCall =
+  | { duplicate: false; executionId: string; logId: string }
+  /** The delivery key was accepted before: its run (null if that run was since deleted). */
+  | { duplicate: true; executionId: string | null }
+  /** Over the rate limit: nothing was written (the caller logs the refusal). */
+  | { rateLimited: true; count: number };
+
+/** A shared fixed-window limit counted in the accepting transaction (see `hitRateLimit`). */
+export interface WebhookRateLimit {
+  key: string;
+  windowSeconds: number;
+  limit: number;
+}
+
+/** One call for `acceptWebhookCalls`. */
+export interface WebhookCallToAccept {
+  log: Omit<NewWebhookLog, 'outcome' | 'status' | 'executionId'>;
+  run: RunRequest;
+  /**
+   * What identifies this delivery to its sender (today the Standard Webhooks `webhook-id`): a call
+   * with a key accepted before for the same webhook is a duplicate. None: every call is new.
+   */
+  deliveryKey?: string | null | undefined;
+  rateLimit?: WebhookRateLimit | undefined;
+}
+
+/** Each call's answer: its `AcceptedWebhookCall`, or why it could not be accepted (see below). */
+export type WebhookCallAcceptance = PromiseSettledResult<AcceptedWebhookCall>;
+
+/** Thrown out of a batch's transaction to roll it back: these calls failed their run checks. */
+class ChecksFailed extends Error {
+  constructor(readonly failures: Map<number, unknown>) {
+    super('run checks failed');
+  }
+}
+
+const windowStartOf = (windowSeconds: number) =>
+  sql`to_timestamp(floor(extract(epoch from now()) / ${windowSeconds}) * ${windowSeconds})`;
+
+const sameDelivery = (webhookId: string, deliveryKey: string) => `${webhookId}\n${deliveryKey}`;
+
+/** One order for delivery keys in every process (code units, not the database's collation). */
+function byWebhookThenKey(a: { webhookId: string; key: string }, b: { webhookId: string; key: string }) {
+  if (a.webhookId !== b.webhookId) return a.webhookId < b.webhookId ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/**
+ * Starts the runs of authenticated calls (one or many, typically all the calls that arrived while
+ * the previous batch committed) in one transaction with their idempotency keys and log rows (see
+ * the header), counting them against their rate limits there too, with set-based statements: a few
+ * round trips and one commit for the whole batch. Each call gets the answer it would have got
+ * alone, in order:
+ * - a repeated delivery key (of an earlier call, or of a call earlier in this batch) is a duplicate
+ *   with the first call's run, answered before the limit is counted;
+ * - a call whose run checks (`prepareRun`) fail gets that error (rejected) and leaves nothing, the
+ *   rate-limit hit included (the caller counts refused calls itself): the transaction is rolled
+ *   back — the checks may have written (a draft auto-committed for the run) — and the batch runs
+ *   again without those calls;
+ * - over the limit (calls count in batch order): `rateLimited`, nothing written for it;
+ * - else a new run, with its log row linked to it.
+ * The hot rows every call of a webhook writes (its counter and its trigger count) are written once
+ * per webhook per batch, in id order so that batches of other processes cannot deadlock on them.
+ */
+export async function acceptWebhookCalls(
+  db: Db,
+  queue: RunQueue,
+  calls: WebhookCallToAccept[],
+): Promise<WebhookCallAcceptance[]> {
+  const answers = new Array<WebhookCallAcceptance | undefined>(calls.length);
+  let pending = calls.map((_, index) => index);
+  while (pending.length > 0) {
+    try {
+      const accepted = await acceptInOneTransaction(
+        db,
+        queue,
+        pending.map((index) => calls[index]!),
+      );
+      pending.forEach((index, i) => {
+        answers[index] = { status: 'fulfilled', value: accepted[i]! };
+      });
+      pending = [];
+    } catch (error) {
+      if (!(error instanceof ChecksFailed)) throw error;
+      // Each round drops at least one call, so this ends.
+      pending = pending.filter((index, i) => {
+        if (!error.failures.has(i)) return true;
+        answers[index] = { status: 'rejected', reason: error.failures.get(i) };
+        return false;
+      });
+    }
+  }
+  return answers as WebhookCallAcceptance[];
+}
+
+async function acceptInOneTransaction(
+  db: Db,
+  queue: RunQueue,
+  calls: WebhookCallToAccept[],
+): Promise<AcceptedWebhookCall[]> {
+  return transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
+    // Each call's run id is chosen up front: a keyed call's key row names it, and the keys that went
+    // in (`returning`) tell which calls claimed theirs.
+    const runIds = calls.map(() => randomUUID());
+    // The keys go in first: the insert that does nothing for a key taken before (or earlier in this
+    // very statement) is the duplicate guard. In (webhook, key) order, so that two batches holding
+    // the same keys wait on each other instead of deadlocking; stable, so the first call of a
+    // batch with a key is the one that claims it.
+    const keyed = calls
+      .map((call, i) => ({ i, webhookId: call.log.webhookId, key: call.deliveryKey || null }))
+      .filter((call): call is { i: number; webhookId: string; key: string } => call.key !== null)
+      .sort(byWebhookThenKey);
+    const inserted =
+      keyed.length === 0
+        ? []
+        : await tx
+            .insert(webhookIdempotencyKeys)
+            .values(
+              keyed.map(({ i, webhookId, key }) => ({
+                webhookId,
+                deliveryKey: key,
+                executionId: runIds[i]!,
+              })),
+            )
+            .onConflictDoNothing({
+              target: [webhookIdempotencyKeys.webhookId, webhookIdempotencyKeys.deliveryKey],
+            })
+            .returning({ executionId: webhookIdempotencyKeys.executionId });
+    const claimed = new Set(inserted.map((row) => row.executionId));
+    const fresh: number[] = [];
+    const repeats: number[] = [];
+    const firstInBatch = new Map<string, number>();
+    calls.forEach((call, i) => {
+      if (!call.deliveryKey) fresh.push(i);
+      else if (!claimed.has(runIds[i]!)) repeats.push(i);
+      else {
+        fresh.push(i);
+        firstInBatch.set(sameDelivery(call.log.webhookId, call.deliveryKey), i);
+      }
+    });
+    const repeatsOfEarlier = repeats.filter(
+      (i) => !firstInBatch.has(sameDelivery(calls[i]!.log.webhookId, calls[i]!.deliveryKey!)),
+    );
+
+    // One more round trip (pipelined): every fresh call's checks, the runs of earlier calls the
+    // repeats repeat, and the rate-limit hits of the fresh calls.
+    const limited = new Map<string, { rateLimit: WebhookRateLimit; calls: number[] }>();
+    for (const i of fresh) {
+      const rateLimit = calls[i]!.rateLimit;
+      if (!rateLimit) continue;
+      const group = limited.get(rateLimit.key) ?? { rateLimit, calls: [] };
+      group.calls.push(i);
+      limited.set(rateLimit.key, group);
+    }
+    const limitGroups = [...limited.values()].sort((a, b) => (a.rateLimit.key < b.rateLimit.key ? -1 : 1));
+    const targets = runTargetsOf(fresh.map((i) => calls[i]!.run));
+    const [checkedTargets, earlier, counts] = await Promise.all([
+      Promise.allSettled(targets.map(({ request }) => prepareRunTarget(tx, request))),
+      findAcceptedWebhookCalls(
+        tx,
+        repeatsOfEarlier.map((i) => ({
+          webhookId: calls[i]!.log.webhookId,
+          deliveryKey: calls[i]!.deliveryKey!,
+        })),
+      ),
+      Promise.all(
+        limitGroups.map(({ rateLimit, calls: hits }) =>
+          tx
+            .insert(rateLimitCounters)
+            .values({
+              key: rateLimit.key,
+              windowStart: windowStartOf(rateLimit.windowSeconds),
+              count: hits.length,
+            })
+            .onConflictDoUpdate({
+              target: [rateLimitCounters.key, rateLimitCounters.windowStart],
+              set: { count: sql`${rateLimitCounters.count} + ${hits.length}` },
+            })
+            .returning({ count: rateLimitCounters.count }),
+        ),
+      ),
+    ]);
+    const checked = fresh.map((i, f): PromiseSettledResult<PreparedRun> => {
+      const target = checkedTargets[targets.findIndex((t) => t.runs.includes(f))]!;
+      if (target.status === 'rejected') return target;
+      try {
+        return { status: 'fulfilled', value: withRunInput(target.value, calls[i]!.run.input) };
+      } catch (error) {
+        return { status: 'rejected', reason: error };
+      }
+    });
+    const failures = new Map<number, unknown>();
+    checked.forEach((result, f) => {
+      if (result.status === 'rejected') failures.set(fresh[f]!, result.reason);
+    });
+    if (failures.size > 0) throw new ChecksFailed(failures);
+
+    // Over the limit, in batch order: the first calls that fit are accepted, the rest are refused
+    // and their hits taken back (a refused call does not count, as when it is alone).
+    const answers = new Array<AcceptedWebhookCall | undefined>(calls.length);
+    const corrections: { rateLimit: WebhookRateLimit; refused: number }[] = [];
+    limitGroups.forEach(({ rateLimit, calls: hits }, g) => {
+      const before = counts[g]![0]!.count - hits.length;
+      const fits = Math.max(0, Math.min(hits.length, rateLimit.limit - before));
+      for (const i of hits.slice(fits)) answers[i] = { rateLimited: true, count: before + fits + 1 };
+      if (fits < hits.length) corrections.push({ rateLimit, refused: hits.length - fits });
+    });
+    const runs = fresh.flatMap((i, f) =>
+      answers[i] ? [] : [{ call: i, prepared: (checked[f] as PromiseFulfilledResult<PreparedRun>).value }],
+    );
+    // A refused call's key is given back: it started nothing, so a retry must be free to.
+    const refusedKeys = fresh.filter((i) => answers[i] && calls[i]!.deliveryKey);
+    const triggered = new Map<string, number>();
+    for (const { call } of runs) {
+      const webhookId = calls[call]!.log.webhookId;
+      triggered.set(webhookId, (triggered.get(webhookId) ?? 0) + 1);
+    }
+
+    // The writes in one last round trip, pipelined — the runs first (`createExecutions` sends their
+    // insert before it returns; the log rows reference them),
+    // the hot rows at the very end so other processes' batches wait on them only for the commit.
+    const logIds = new Map(runs.map((run) => [run.call, randomUUID()]));
+    await Promise.all([
+      createExecutions(
+        tx,
+        queue.jobs,
+        runs.map((run) => ({ ...run.prepared, id: runIds[run.call]! })),
+      ),
+      runs.length > 0
+        ? tx.insert(webhookLogs).values(
+            runs.map((run) => ({
+              ...logValues({
+                ...calls[run.call]!.log,
+                outcome: 'accepted',
+                status: 202,
+                executionId: runIds[run.call]!,
+              }),
+              id: logIds.get(run.call)!,
+            })),
+          )
+        : undefined,
+      runs.length > 0 ? runsReady(runs.length) : undefined,
+      refusedKeys.length > 0
+        ? tx.execute(sql`
+            delete from ${webhookIdempotencyKeys}
+            where (webhook_id, delivery_key) in (
+              select * from unnest(${sql.param(refusedKeys.map((i) => calls[i]!.log.webhookId))}::uuid[],
+                ${sql.param(refusedKeys.map((i) => calls[i]!.deliveryKey!))}::text[]))`)
+        : undefined,
+      ...corrections.map(({ rateLimit, refused }) =>
+        tx
+          .update(rateLimitCounters)
+          .set({ count: sql`${rateLimitCounters.count} - ${refused}` })
+          .where(
+            and(
+              eq(rateLimitCounters.key, rateLimit.key),
+              eq(rateLimitCounters.windowStart, windowStartOf(rateLimit.windowSeconds)),
+            ),
+          ),
+      ),
+      ...[...triggered.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([webhookId, count]) =>
+          tx
+            .update(workflowWebhooks)
+            .set({
+              triggerCount: sql`${workflowWebhooks.triggerCount} + ${count}`,
+              lastTriggeredAt: sql`now()`,
+            })
+            .where(eq(workflowWebhooks.id, webhookId)),
+        ),
+    ]);
+
+    for (const run of runs)
+      answers[run.call] = {
+        duplicate: false,
+        executionId: runIds[run.call]!,
+        logId: logIds.get(run.call)!,
+      };
+    const earlierRuns = new Map(
+      earlier.map((row) => [sameDelivery(row.webhookId, row.deliveryKey), row.executionId]),
+    );
+    for (const i of repeats) {
+      const key = sameDelivery(calls[i]!.log.webhookId, calls[i]!.deliveryKey!);
+      const first = firstInBatch.get(key);
+      const firstAnswer = first === undefined ? undefined : answers[first]!;
+      if (!firstAnswer) answers[i] = { duplicate: true, executionId: earlierRuns.get(key) ?? null };
+      // A repeat of a call of this batch that was over the limit would have been over it as well.
+      else if ('rateLimited' in firstAnswer) answers[i] = firstAnswer;
+      else
+        answers[i] = { duplicate: true, executionId: firstAnswer.duplicate ? null : firstAnswer.executionId };
+    }
+    return answers as AcceptedWebhookCall[];
+  });
+}
+
+/**
+ * The distinct run targets (workflow, version, trigger) of these requests, each with the indexes of
+ * its requests: their reads and definition checks are made once per target, the input per run.
+ */
+function runTargetsOf(requests: RunRequest[]): { request: RunRequest; runs: number[] }[] {
+  const targets: { key: string; request: RunRequest; runs: number[] }[] = [];
+  requests.forEach((request, r) => {
+    const key = JSON.stringify([
+      request.ownerId,
+      request.workflowId,
+      request.versionId ?? null,
+      request.versionTag ?? null,
+      request.trigger,
+    ]);
+    const same = targets.find((t) => t.key === key && t.request.registry === request.registry);
+    if (same) same.runs.push(r);
+    else targets.push({ key, request, runs: [r] });
+  });
+  return targets;
+}
+
+/** `acceptWebhookCalls` for one call: its answer, or its checks' error thrown. */
+export async function acceptWebhookCall(
+  db: Db,
+  queue: RunQueue,
+  call: WebhookCallToAccept,
+): Promise<AcceptedWebhookCall> {
+  const [answer] = await acceptWebhookCalls(db, queue, [call]);
+  if (answer!.status === 'rejected') throw answer!.reason;
+  return answer!.value;
+}
