@@ -8,12 +8,12 @@
 import { createSwarmClient } from '@swarm/client';
 import { connectDatabase, pruneWebhookLogs } from '@swarm/db';
 import { createSecretKeyring, generateSecretKey } from '@swarm/providers';
+import { signSimpleWebhook } from '@swarm/webhooks';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../../runner/src/runner.ts';
 import { buildApiServer, startApiServer } from '../src/server.ts';
 import { useApiServer } from '../src/testing.ts';
-import { signSimpleWebhook } from '../src/webhooks/signature.ts';
 import { expectApiError } from './expect-error.ts';
 import { standardHeaders } from './standard-webhooks.ts';
 
