@@ -139,7 +139,7 @@ export async function post(url: string, body: string, headers: Record<string, st
 export async function awayFromRateWindowEnd(sql: ReturnType<typeof useWebhookApi>['api']['database']['sql']) {
   const secondsLeft = async () => {
     const [row] = await sql<{ left: number }[]>`
-      select (3600 - extract(epoch from clock_timestamp())::float8 % 3600) as "left"`;
+      select (3600 - mod(extract(epoch from clock_timestamp()), 3600))::float8 as "left"`;
     return row!.left;
   };
   await expect.poll(secondsLeft, { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(15);
