@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createSwarmClient, type SwarmClient } from '@swarm/client';
 import { generateSecretKey } from '@swarm/providers';
-import { signStandardWebhook } from '../apps/api/src/webhooks/signature.ts';
+import { signStandardWebhook } from '@swarm/webhooks';
 import { spawnRunner } from '../apps/runner/test/runner-process.ts';
 import {
   type ApiProcess,

@@ -6,7 +6,7 @@
  */
 import { createSwarmClient } from '@swarm/client';
 import { generateSecretKey } from '@swarm/providers';
-import { signStandardWebhook } from '../apps/api/src/webhooks/signature.ts';
+import { signStandardWebhook } from '@swarm/webhooks';
 import { type ApiProcess, Checks, type Drill, scratchDatabase, spawnApi } from './lib.ts';
 
 type Kind = 'good' | 'replay' | 'bad';

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { hashPassword } from '@swarm/api';
+import { hashPassword } from '@swarm/api-router';
 import {
   connectDatabase,
   ensureDatabase,

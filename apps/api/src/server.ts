@@ -9,6 +9,16 @@ import path from 'node:path';
 import cookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import {
+  type AppRouter,
+  type AuthLimits,
+  appRouter,
+  type Context,
+  createAuthService,
+  DATABASE_RETRY_AFTER_SECONDS,
+  defaultAuthLimits,
+  isDatabaseUnavailable,
+} from '@swarm/api-router';
+import {
   connectDatabase,
   createInvalidationFeed,
   createJobSender,
@@ -26,22 +36,16 @@ import {
   redactingLoggerOptions,
 } from '@swarm/engine';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
+import { redactWebhookPath } from '@swarm/webhooks';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import pino, { type Logger } from 'pino';
-import { requestToken } from './auth/cookies.ts';
+import { clearSessionCookie, requestToken, setSessionCookie } from './auth/cookies.ts';
 import { csrfGuard } from './auth/csrf.ts';
-import { type AuthLimits, createAuthService, defaultAuthLimits } from './auth/service.ts';
 import { analyticsRoutes } from './http/analytics-routes.ts';
 import { transferRoutes } from './http/transfer-routes.ts';
-import {
-  DATABASE_RETRY_AFTER_SECONDS,
-  isDatabaseUnavailable,
-  sendDatabaseUnavailable,
-} from './http/unavailable.ts';
-import { redactWebhookPath, webhookRoutes } from './http/webhook-routes.ts';
-import { type AppRouter, appRouter } from './routers/root.ts';
-import type { Context } from './trpc.ts';
+import { sendDatabaseUnavailable } from './http/unavailable.ts';
+import { webhookRoutes } from './http/webhook-routes.ts';
 
 /** Far deeper than any honest request; stops hostile nesting before any recursive code sees it. */
 const MAX_REQUEST_JSON_DEPTH = 256;
@@ -72,6 +76,18 @@ export interface ApiServerOptions {
   expressionPool?: ExpressionPoolOptions | undefined;
   /** More origins whose pages may use the session cookie (SWARM_ALLOWED_ORIGINS); see auth/csrf.ts. */
   allowedOrigins?: readonly string[] | null | undefined;
+  /** The clock (ms since the epoch) for webhook time limits; tests set it. Default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+/**
+ * Where the server is reached, for the URLs it shows: SWARM_PUBLIC_URL when set (behind a proxy or
+ * on a domain the API cannot see), else the request's protocol and host (which honour
+ * X-Forwarded-* only when TRUST_PROXY is on).
+ */
+function publicBaseUrlOf(req: FastifyRequest, publicUrl: string | null | undefined): string {
+  if (publicUrl) return publicUrl.replace(/\/+$/, '');
+  return `${req.protocol}://${req.host}`;
 }
 
 export async function buildApiServer(options: ApiServerOptions) {
@@ -133,7 +149,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   });
 
   await app.register(cookie);
-  app.decorate('swarmPublicUrl', options.publicUrl ? options.publicUrl.replace(/\/+$/, '') : null);
+  const now = options.now ?? Date.now;
 
   // Before any route is registered, so every route inherits it; it runs before bodies are read.
   app.addHook(
@@ -197,6 +213,7 @@ export async function buildApiServer(options: ApiServerOptions) {
     secretKeys,
     logger,
     bodyLimitBytes: options.webhookBodyLimitBytes,
+    now,
   });
 
   await app.register(fastifyTRPCPlugin, {
@@ -214,9 +231,8 @@ export async function buildApiServer(options: ApiServerOptions) {
           user: resolved?.user ?? null,
           sessionTokenHash: resolved?.sessionTokenHash ?? null,
           ip: req.ip,
-          req,
-          res,
-          secureCookies: options.secureCookies,
+          publicBaseUrl: publicBaseUrlOf(req, options.publicUrl),
+          sessionCookie: sessionCookieJar(res, options.secureCookies),
           secretKeys,
           providerAdmins,
           nodeRegistry,
@@ -224,6 +240,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           runs,
           runEvents,
           invalidations,
+          now,
         };
       },
       // The error formatter turns a database outage into 503; tell clients when to retry.
@@ -263,6 +280,14 @@ export async function buildApiServer(options: ApiServerOptions) {
   return app;
 }
 
+/** The session cookie of one response, the way this server sets it (see `auth/cookies.ts`). */
+function sessionCookieJar(res: FastifyReply, secure: boolean): Context['sessionCookie'] {
+  return {
+    set: (token, expiresAt) => setSessionCookie(res, token, expiresAt, secure),
+    clear: () => clearSessionCookie(res, secure),
+  };
+}
+
 export interface StartApiServerOptions {
   databaseUrl: string;
   host?: string;
@@ -289,6 +314,8 @@ export interface StartApiServerOptions {
   expressionPool?: ExpressionPoolOptions;
   /** SWARM_ALLOWED_ORIGINS. */
   allowedOrigins?: string[];
+  /** The clock for webhook time limits (signature timestamps, secret grace, Retry-After). */
+  now?: () => number;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -319,6 +346,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     webhookBodyLimitBytes: options.webhookBodyLimitBytes,
     expressionPool: options.expressionPool,
     allowedOrigins: options.allowedOrigins,
+    now: options.now,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

@@ -3,10 +3,11 @@
  * procedures added later are covered (or fail here until given a case) — and proves an anonymous
  * caller is refused and user B gets NOT_FOUND for user A's ids.
  */
+
+import { appRouter } from '@swarm/api-router';
 import type { SwarmClient } from '@swarm/client';
 import { generateSecretKey } from '@swarm/providers';
 import { describe, expect, it } from 'vitest';
-import { appRouter } from '../src/routers/root.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 

@@ -5,9 +5,9 @@
  * stream for a stranger.
  */
 
+import type { RunEvent } from '@swarm/api-router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killRunners, type RunnerProcess, spawnRunner } from '../../runner/test/runner-process.ts';
-import type { RunEvent } from '../src/routers/runs.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 

@@ -5,11 +5,11 @@
  * Postgres restarts — so the machine's shared server is never touched.
  */
 import net from 'node:net';
+import { isDatabaseUnavailable } from '@swarm/api-router';
 import { createSwarmClient } from '@swarm/client';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { generateSecretKey } from '@swarm/providers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable } from '../src/http/unavailable.ts';
 import { startApiServer } from '../src/server.ts';
 import { standardHeaders } from './standard-webhooks.ts';
 

@@ -3,7 +3,7 @@
  * one batched HTTP link, both to the same-origin `/trpc` endpoint so the session cookie travels
  * with them; plus the React Query client every page shares.
  */
-import type { AppRouter } from '@swarm/api';
+import type { AppRouter } from '@swarm/api-router';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpSubscriptionLink, splitLink } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';

@@ -7,7 +7,7 @@
  *   const { items } = await swarm.workflows.list.query({ search: 'brief' });
  *   swarm.runs.events.subscribe({ id }, { onData: ({ data }) => console.log(data.kind) });
  */
-import type { AppRouter } from '@swarm/api';
+import type { AppRouter } from '@swarm/api-router';
 import {
   createTRPCClient,
   httpBatchLink,

@@ -9,28 +9,17 @@
  * starts with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`.
  */
 import { Readable } from 'node:stream';
+import type { AuthService } from '@swarm/api-router';
 import {
   analyticsFilterSchema,
   type CostExportRow,
   type Db,
   exportCostRows,
-  type PublicUser,
   resolveAnalyticsFilter,
 } from '@swarm/db';
-import { DomainError, type DomainErrorCode } from '@swarm/engine';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { requestToken } from '../auth/cookies.ts';
-import type { AuthService } from '../auth/service.ts';
-import { isDatabaseUnavailable, sendDatabaseUnavailable } from './unavailable.ts';
-
-const STATUS: Record<DomainErrorCode, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  TOO_MANY_REQUESTS: 429,
-  PAYLOAD_TOO_LARGE: 413,
-};
+import { DomainError } from '@swarm/engine';
+import type { FastifyPluginAsync } from 'fastify';
+import { authenticate, sendError } from './plain-routes.ts';
 
 export interface AnalyticsRouteDeps {
   db: Db;
@@ -110,36 +99,11 @@ function csvLine(r: CostExportRow): string {
     .join(',')}\r\n`;
 }
 
-function sendError(req: FastifyRequest, reply: FastifyReply, error: unknown) {
-  if (error instanceof DomainError)
-    return reply
-      .code(STATUS[error.code])
-      .send({ error: { message: error.message, code: error.code, issues: error.issues } });
-  if (isDatabaseUnavailable(error)) {
-    req.log.warn({ err: error }, 'database unavailable');
-    return sendDatabaseUnavailable(reply);
-  }
-  req.log.error({ err: error }, 'analytics export failed');
-  return reply.code(500).send({
-    error: {
-      message: 'Something went wrong on our side; the details are in the server log.',
-      code: 'INTERNAL',
-    },
-  });
-}
-
 export const analyticsRoutes: FastifyPluginAsync<AnalyticsRouteDeps> = async (scope, deps) => {
-  async function authenticate(req: FastifyRequest): Promise<PublicUser> {
-    const token = requestToken(req);
-    const resolved = token ? await deps.auth.resolveToken(token) : null;
-    if (!resolved) throw new DomainError('UNAUTHORIZED', 'Sign in or send an API token first.');
-    return resolved.user;
-  }
-
   scope.get('/api/analytics/export.csv', async (req, reply) => {
     let stream: Readable;
     try {
-      const user = await authenticate(req);
+      const user = await authenticate(deps.auth, req);
       const parsed = analyticsFilterSchema.safeParse(req.query ?? {});
       if (!parsed.success) {
         const issues = parsed.error.issues.map((i) => ({
@@ -160,7 +124,7 @@ export const analyticsRoutes: FastifyPluginAsync<AnalyticsRouteDeps> = async (sc
       );
       stream.on('error', (error) => req.log.error({ err: error }, 'analytics export stream failed'));
     } catch (error) {
-      return sendError(req, reply, error);
+      return sendError(req, reply, error, 'analytics export failed');
     }
     const day = new Date().toISOString().slice(0, 10);
     return reply

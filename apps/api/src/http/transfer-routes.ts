@@ -8,6 +8,7 @@
  * `__proto__` guard (a preHandler on string bodies) before `JSON.parse`, ZIP entries through the
  * archive limits and the same depth check.
  */
+import { type AuthService, importedWebhookSecrets, importWarnings } from '@swarm/api-router';
 import {
   CONFLICT_POLICIES,
   type Db,
@@ -15,12 +16,10 @@ import {
   exportWorkflows,
   IMPORT_MODES,
   importWorkflowDocuments,
-  type PublicUser,
 } from '@swarm/db';
 import {
   checkExportDocument,
   DomainError,
-  type DomainErrorCode,
   type ExportDocument,
   ImportValidationError,
   isZip,
@@ -32,27 +31,15 @@ import {
   writeZip,
 } from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { requestToken } from '../auth/cookies.ts';
-import type { AuthService } from '../auth/service.ts';
-import { importedWebhookSecrets, importWarnings } from '../routers/transfer.ts';
-import { isDatabaseUnavailable, sendDatabaseUnavailable } from './unavailable.ts';
+import { authenticate, sendError } from './plain-routes.ts';
 
 /** Largest import body (a JSON document or a ZIP of them); larger bodies get 413. */
 export const IMPORT_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Most workflows one bulk export or one import may carry. */
 export const MAX_BULK_WORKFLOWS = 100;
 const MAX_JSON_DEPTH = 256;
-
-const STATUS: Record<DomainErrorCode, number> = {
-  BAD_REQUEST: 400,
-  UNAUTHORIZED: 401,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  TOO_MANY_REQUESTS: 429,
-  PAYLOAD_TOO_LARGE: 413,
-};
 
 export interface TransferRouteDeps {
   db: Db;
@@ -117,24 +104,6 @@ function parseJsonText(text: string, where: string): unknown {
   }
 }
 
-function sendError(req: FastifyRequest, reply: FastifyReply, error: unknown) {
-  if (error instanceof DomainError)
-    return reply
-      .code(STATUS[error.code])
-      .send({ error: { message: error.message, code: error.code, issues: error.issues } });
-  if (isDatabaseUnavailable(error)) {
-    req.log.warn({ err: error }, 'database unavailable');
-    return sendDatabaseUnavailable(reply);
-  }
-  req.log.error({ err: error }, 'transfer route failed');
-  return reply.code(500).send({
-    error: {
-      message: 'Something went wrong on our side; the details are in the server log.',
-      code: 'INTERNAL',
-    },
-  });
-}
-
 function attachment(name: string) {
   return `attachment; filename="${name}"`;
 }
@@ -194,16 +163,9 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteDeps> = async (scop
     (_req, body, done) => done(null, body),
   );
 
-  async function authenticate(req: FastifyRequest): Promise<PublicUser> {
-    const token = requestToken(req);
-    const resolved = token ? await deps.auth.resolveToken(token) : null;
-    if (!resolved) throw new DomainError('UNAUTHORIZED', 'Sign in or send an API token first.');
-    return resolved.user;
-  }
-
   scope.get<{ Params: { id: string } }>('/api/workflows/:id/export', async (req, reply) => {
     try {
-      const user = await authenticate(req);
+      const user = await authenticate(deps.auth, req);
       const id = parseOrThrow(z.uuid('not a valid id'), req.params.id, 'id');
       const query = parseOrThrow(exportQuery, req.query, 'query');
       const doc = await exportWorkflow(deps.db, user.id, id, {
@@ -215,13 +177,13 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteDeps> = async (scop
         .header('content-disposition', attachment(`${safeFileName(doc.metadata.name)}.json`))
         .send(JSON.stringify(doc, null, 2));
     } catch (error) {
-      return sendError(req, reply, error);
+      return sendError(req, reply, error, 'transfer route failed');
     }
   });
 
   scope.post('/api/workflows/bulk-export', async (req, reply) => {
     try {
-      const user = await authenticate(req);
+      const user = await authenticate(deps.auth, req);
       const raw = typeof req.body === 'string' ? parseJsonText(req.body, 'body') : req.body;
       const body = parseOrThrow(bulkBody, raw, 'body');
       const docs = await exportWorkflows(deps.db, user.id, body.workflowIds, {
@@ -234,13 +196,13 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteDeps> = async (scop
         .header('content-disposition', attachment('swarm-workflows.zip'))
         .send(Buffer.from(zip));
     } catch (error) {
-      return sendError(req, reply, error);
+      return sendError(req, reply, error, 'transfer route failed');
     }
   });
 
   scope.post('/api/workflows/import', { bodyLimit: IMPORT_BODY_LIMIT_BYTES }, async (req, reply) => {
     try {
-      const user = await authenticate(req);
+      const user = await authenticate(deps.auth, req);
       const options = parseOrThrow(importQuery, req.query, 'query');
       const documents = documentsFromBody(req.body);
       const result = await importWorkflowDocuments(deps.db, user.id, documents, {
@@ -253,7 +215,7 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteDeps> = async (scop
         warnings: [...importWarnings(documents, deps.nodeRegistry, prefixes), ...result.warnings],
       });
     } catch (error) {
-      return sendError(req, reply, error);
+      return sendError(req, reply, error, 'transfer route failed');
     }
   });
 };

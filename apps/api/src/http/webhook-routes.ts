@@ -20,6 +20,7 @@
  * Bodies are read raw (a parser scoped to this plugin) so signatures are checked over the exact
  * bytes sent; the body limit (WEBHOOK_BODY_LIMIT_BYTES) answers 413.
  */
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from '@swarm/api-router';
 import {
   type Db,
   findEnabledWebhookForCall,
@@ -32,25 +33,23 @@ import {
 } from '@swarm/db';
 import type { ExpressionPool, NodeRegistry } from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
-import { z } from 'zod';
-import { isIpAllowed } from '../webhooks/ip-allowlist.ts';
 import {
   callLogBase,
   createWebhookAcceptor,
+  headerValue,
+  isIpAllowed,
   logWebhookCall,
   runWebhookCall,
+  validWebhookSecrets,
+  verifyUrlSecret,
+  verifyWebhookSignature,
   type WebhookServices,
   waitForRunEnd,
-} from '../webhooks/pipeline.ts';
-import { validWebhookSecrets } from '../webhooks/secrets.ts';
-import { headerValue, verifyUrlSecret, verifyWebhookSignature } from '../webhooks/signature.ts';
-import {
-  DATABASE_UNAVAILABLE_MESSAGE,
-  isDatabaseUnavailable,
-  sendDatabaseUnavailable,
-} from './unavailable.ts';
+} from '@swarm/webhooks';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { sendDatabaseUnavailable } from './unavailable.ts';
 
 /** Default largest webhook body; larger ones get 413. */
 export const DEFAULT_WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -74,6 +73,8 @@ export interface WebhookRouteDeps {
   secretKeys: SecretKeyring | null;
   logger: Logger;
   bodyLimitBytes?: number | undefined;
+  /** The clock (ms since the epoch): signature timestamps, secret grace periods, Retry-After. */
+  now: () => number;
 }
 
 const uuid = z.uuid();
@@ -85,8 +86,8 @@ interface Params {
 }
 
 /** Seconds until the current fixed window ends (the windows are aligned to the epoch, like `hitRateLimit`'s). */
-function retryAfterSeconds(): number {
-  const now = Date.now() / 1000;
+function retryAfterSeconds(nowMs: number): number {
+  const now = nowMs / 1000;
   return Math.max(1, Math.ceil(RATE_WINDOW_SECONDS - (now % RATE_WINDOW_SECONDS)));
 }
 
@@ -217,7 +218,12 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
         'this webhook takes its secret in the URL',
       );
     } else {
-      const check = verifyWebhookSignature({ headers: req.headers, body, secrets });
+      const check = verifyWebhookSignature({
+        headers: req.headers,
+        body,
+        secrets,
+        nowSeconds: Math.floor(deps.now() / 1000),
+      });
       if (!check.ok)
         return refuse(
           'rejected-signature',
@@ -270,7 +276,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       },
     });
     if (result.kind === 'rate-limited') {
-      const retryAfter = retryAfterSeconds();
+      const retryAfter = retryAfterSeconds(deps.now());
       reply.header('retry-after', String(retryAfter));
       return refuse(
         'rate-limited',
@@ -309,7 +315,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
   function secretsOf(webhook: WebhookForCall): string[] | null {
     if (!deps.secretKeys) return null;
     try {
-      return validWebhookSecrets(deps.secretKeys, webhook);
+      return validWebhookSecrets(deps.secretKeys, webhook, new Date(deps.now()));
     } catch (err) {
       services.log.error({ err, webhookId: webhook.id }, 'webhook secret could not be decrypted');
       return null;
@@ -323,8 +329,3 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     handle(req, reply, true),
   );
 };
-
-/** The request path as logs may show it: a url-secret webhook's secret segment replaced. */
-export function redactWebhookPath(path: string): string {
-  return path.replace(/^(\/webhooks\/[^/?#]+\/)[^/?#]+/, '$1[redacted]');
-}

@@ -1,6 +1,6 @@
 /**
  * Workflow export and import (the format lives in `@swarm/engine`'s transfer module). The plain
- * HTTP downloads and uploads (`/api/workflows/...`) are in `http/transfer-routes.ts` and call the
+ * HTTP downloads and uploads (`/api/workflows/...`) are the API app's `http/transfer-routes.ts` and call the
  * same functions.
  */
 import { CONFLICT_POLICIES, exportWorkflow, IMPORT_MODES, importWorkflowDocuments } from '@swarm/db';
@@ -13,11 +13,10 @@ import {
   validateWorkflow,
 } from '@swarm/engine';
 import type { SecretKeyring } from '@swarm/providers';
+import { encryptWebhookSecret, generateWebhookSecret } from '@swarm/webhooks';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure } from '../trpc.ts';
-import { encryptWebhookSecret } from '../webhooks/secrets.ts';
-import { generateWebhookSecret } from '../webhooks/signature.ts';
 
 const id = z.uuid('not a valid id');
 

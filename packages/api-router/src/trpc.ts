@@ -1,11 +1,10 @@
 /**
  * tRPC setup: the request context, the one error formatter, and the procedure builders every
- * router uses. Domain errors thrown by packages become tRPC errors here and nowhere else.
+ * router uses. Domain errors thrown by packages become tRPC errors here (by `errors.ts`'s table).
  */
 import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
 import {
   DomainError,
-  type DomainErrorCode,
   type ExpressionPool,
   formatPath,
   type NodeRegistry,
@@ -14,12 +13,21 @@ import {
 import type { SecretKeyring } from '@swarm/providers';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { AuthService } from './auth/service.ts';
-import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from './http/unavailable.ts';
+import { DOMAIN_ERROR_ANSWERS } from './errors.ts';
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from './unavailable.ts';
+
+/**
+ * The session cookie of the response being built, as the app sets it (httpOnly, Secure in
+ * production …); the routers only say when. Null where there is no HTTP response (direct callers).
+ */
+export interface SessionCookieJar {
+  set(token: string, expiresAt: Date): void;
+  clear(): void;
+}
 
 export interface Context {
   db: Db;
@@ -30,12 +38,11 @@ export interface Context {
   user: PublicUser | null;
   /** The client's address (honours X-Forwarded-For only when TRUST_PROXY is set). */
   ip: string;
-  req: FastifyRequest | null;
-  res: FastifyReply | null;
+  /** Where this server is reached (SWARM_PUBLIC_URL, else the host of this request); webhook URLs start with it. */
+  publicBaseUrl: string;
+  sessionCookie: SessionCookieJar | null;
   /** Hash of the session token this request came with, so logout can end exactly that session. */
   sessionTokenHash: string | null;
-  /** Mark cookies Secure (production, served over HTTPS). */
-  secureCookies: boolean;
   /** Encrypts stored provider keys; null when SWARM_SECRET_KEY is not configured. */
   secretKeys: SecretKeyring | null;
   /** Lower-cased emails allowed to change pricing and the model map; null: any signed-in user. */
@@ -50,16 +57,9 @@ export interface Context {
   runEvents: RunEventFeed;
   /** This process's caches of rarely changing rows; a mutation drops what it changed (`invalidate`). */
   invalidations: InvalidationFeed;
+  /** The clock (ms since the epoch) for time limits such as a rotated secret's grace; tests set it. */
+  now: () => number;
 }
-
-const DOMAIN_TO_TRPC: Record<DomainErrorCode, TRPCError['code']> = {
-  BAD_REQUEST: 'BAD_REQUEST',
-  UNAUTHORIZED: 'UNAUTHORIZED',
-  NOT_FOUND: 'NOT_FOUND',
-  CONFLICT: 'CONFLICT',
-  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
-  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-};
 
 function zodIssues(error: ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
@@ -106,7 +106,7 @@ const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof DomainError) {
     const cause = result.error.cause;
-    throw new TRPCError({ code: DOMAIN_TO_TRPC[cause.code], message: cause.message, cause });
+    throw new TRPCError({ code: DOMAIN_ERROR_ANSWERS[cause.code].trpcCode, message: cause.message, cause });
   }
   return result;
 });

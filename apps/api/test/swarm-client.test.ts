@@ -1,7 +1,8 @@
-import { useApiServer } from '@swarm/api/testing';
+/** `@swarm/client` against a real API server: the README's usage, and how errors surface. */
+import { createSwarmClient, isSwarmError } from '@swarm/client';
 import { sampleWorkflowDefinition } from '@swarm/engine';
 import { describe, expect, it } from 'vitest';
-import { createSwarmClient, isSwarmError } from './index.ts';
+import { useApiServer } from '../src/testing.ts';
 
 const api = useApiServer();
 

@@ -9,16 +9,16 @@ import { promisify } from 'node:util';
 import { sharedExpressionPool, webhookCurlExample } from '@swarm/engine';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { redactWebhookPath } from '../src/http/webhook-routes.ts';
-import { allowlistIssues, isIpAllowed, parseCidr } from '../src/webhooks/ip-allowlist.ts';
-import { mapWebhookInput, parseWebhookBody, REDACTED, redactHeaders } from '../src/webhooks/payload.ts';
+import { allowlistIssues, isIpAllowed, parseCidr } from '../src/ip-allowlist.ts';
+import { mapWebhookInput, parseWebhookBody, REDACTED, redactHeaders } from '../src/payload.ts';
 import {
   generateWebhookSecret,
   signSimpleWebhook,
   signStandardWebhook,
   verifyUrlSecret,
   verifyWebhookSignature,
-} from '../src/webhooks/signature.ts';
+} from '../src/signature.ts';
+import { redactWebhookPath } from '../src/url.ts';
 
 const KNOWN = {
   secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',

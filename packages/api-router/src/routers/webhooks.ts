@@ -2,7 +2,7 @@
  * Webhooks of a workflow: create (the secret is shown once, here and on regenerate), list (no
  * secrets: the URL, counters, settings), update, delete, secret rotation with a grace period, the
  * call log, "send test" and replay of a logged call. Tests and replays go through the same
- * pipeline as real deliveries (`webhooks/pipeline.ts`), minus the signature: the owner is signed in.
+ * pipeline as real deliveries (`@swarm/webhooks`' `runWebhookCall`), minus the signature: the owner is signed in.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -21,15 +21,21 @@ import {
   type WebhookSummary,
 } from '@swarm/db';
 import { checkExpressionSyntax, DomainError } from '@swarm/engine';
+import {
+  encryptWebhookSecret,
+  generateWebhookSecret,
+  mapWebhookInput,
+  parseCidr,
+  runWebhookCall,
+  validWebhookSecrets,
+  WebhookPayloadError,
+  type WebhookServices,
+  webhookTriggerUrl,
+  webhookUrl,
+} from '@swarm/webhooks';
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';
-import { parseCidr } from '../webhooks/ip-allowlist.ts';
-import { mapWebhookInput, WebhookPayloadError } from '../webhooks/payload.ts';
-import { runWebhookCall, type WebhookServices } from '../webhooks/pipeline.ts';
-import { encryptWebhookSecret, validWebhookSecrets } from '../webhooks/secrets.ts';
-import { generateWebhookSecret } from '../webhooks/signature.ts';
-import { publicBaseUrl, webhookTriggerUrl, webhookUrl } from '../webhooks/url.ts';
 
 /** How long a regenerated secret's predecessor keeps working unless told otherwise. */
 export const DEFAULT_SECRET_GRACE_SECONDS = 24 * 60 * 60;
@@ -102,10 +108,10 @@ function services(
 }
 
 /** The webhook's secrets in clear for redaction by value; none when they can't be decrypted here. */
-function secretsForRedaction(ctx: Pick<Context, 'secretKeys'>, webhook: WebhookForCall): string[] {
+function secretsForRedaction(ctx: Pick<Context, 'secretKeys' | 'now'>, webhook: WebhookForCall): string[] {
   if (!ctx.secretKeys) return [];
   try {
-    return validWebhookSecrets(ctx.secretKeys, webhook);
+    return validWebhookSecrets(ctx.secretKeys, webhook, new Date(ctx.now()));
   } catch {
     return []; // credential shapes (`whsec_…`) are still redacted
   }
@@ -124,7 +130,7 @@ function startedOrThrow(result: Awaited<ReturnType<typeof runWebhookCall>>) {
 
 export const webhooksRouter = {
   list: authedProcedure.input(z.object({ workflowId: id })).query(async ({ ctx, input }) => {
-    const base = publicBaseUrl(ctx.req);
+    const base = ctx.publicBaseUrl;
     const items = await listWebhooks(ctx.db, ctx.user.id, input.workflowId);
     return { items: items.map((webhook) => present(webhook, base)) };
   }),
@@ -140,7 +146,7 @@ export const webhooksRouter = {
         id: webhookId,
         secret: encryptWebhookSecret(ctx.secretKeys, ctx.user.id, webhookId, secret),
       });
-      const base = publicBaseUrl(ctx.req);
+      const base = ctx.publicBaseUrl;
       return { ...present(webhook, base), secret, triggerUrl: webhookTriggerUrl(base, webhook, secret) };
     }),
 
@@ -148,7 +154,7 @@ export const webhooksRouter = {
     const { id: webhookId, ...patch } = input;
     const webhook = await updateWebhook(ctx.db, ctx.user.id, webhookId, patch);
     ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC, webhookId);
-    return present(webhook, publicBaseUrl(ctx.req));
+    return present(webhook, ctx.publicBaseUrl);
   }),
 
   delete: authedProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
@@ -182,10 +188,10 @@ export const webhooksRouter = {
         ctx.user.id,
         input.id,
         encryptWebhookSecret(ctx.secretKeys, ctx.user.id, input.id, secret),
-        grace > 0 ? new Date(Date.now() + grace * 1000) : null,
+        grace > 0 ? new Date(ctx.now() + grace * 1000) : null,
       );
       ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC, input.id);
-      const base = publicBaseUrl(ctx.req);
+      const base = ctx.publicBaseUrl;
       return {
         ...present(webhook, base),
         secret,

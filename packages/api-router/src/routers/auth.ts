@@ -1,6 +1,5 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
-import { clearSessionCookie, setSessionCookie } from '../auth/cookies.ts';
 import { authedProcedure, publicProcedure } from '../trpc.ts';
 
 const email = z.string().trim().max(254, 'at most 254 characters').email('not a valid email address');
@@ -17,7 +16,7 @@ export const authRouter = {
     )
     .mutation(async ({ ctx, input }) => {
       const session = await ctx.auth.signup(input, ctx.ip);
-      if (ctx.res) setSessionCookie(ctx.res, session.token, session.expiresAt, ctx.secureCookies);
+      ctx.sessionCookie?.set(session.token, session.expiresAt);
       return { user: session.user, token: session.token };
     }),
 
@@ -25,13 +24,13 @@ export const authRouter = {
     .input(z.object({ email, password: password.min(1, 'required') }))
     .mutation(async ({ ctx, input }) => {
       const session = await ctx.auth.login(input, ctx.ip);
-      if (ctx.res) setSessionCookie(ctx.res, session.token, session.expiresAt, ctx.secureCookies);
+      ctx.sessionCookie?.set(session.token, session.expiresAt);
       return { user: session.user, token: session.token };
     }),
 
   logout: authedProcedure.mutation(async ({ ctx }) => {
     await ctx.auth.logout(ctx.sessionTokenHash);
-    if (ctx.res) clearSessionCookie(ctx.res, ctx.secureCookies);
+    ctx.sessionCookie?.clear();
     return { ok: true };
   }),
 
