@@ -33,6 +33,7 @@ export interface BrowserApp {
   /**
    * A new page in its own browser context; uncaught page errors are collected in `errors`. With a
    * `session` (a signed-in context's `storageState()`), the page starts signed in as that user.
+   * Pages are closed after each test, one opened in beforeAll too: keep its session, not the page.
    */
   newPage(options?: { session?: Session }): Promise<{ page: Page; errors: Error[] }>;
 }
