@@ -6,9 +6,9 @@
  * the workflow in the most-expensive table; a budget created in the UI shows its progress.
  */
 import type { Page } from 'playwright-core';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { formatDollars, microsToDecimal } from '../src/money/money.ts';
-import { signUp, useBrowserApp } from './harness.ts';
+import { type Session, signUp, useBrowserApp } from './harness.ts';
 
 const app = useBrowserApp({ runner: true });
 
@@ -63,17 +63,15 @@ async function runToEnd(page: Page, workflowId: string, query: string, versionId
     input: { query },
     ...(versionId ? { versionId } : {}),
   });
-  let run: RunView | undefined;
-  await expect
-    .poll(
-      async () => {
-        run = await trpc<RunView>(page, 'query', 'runs.get', { id });
-        return run.status;
-      },
-      { timeout: 20_000 },
-    )
-    .toBe('succeeded');
-  return run as RunView;
+  // vi.waitFor, not expect.poll: this also runs in beforeAll, outside any test.
+  return vi.waitFor(
+    async () => {
+      const run = await trpc<RunView>(page, 'query', 'runs.get', { id });
+      if (run.status !== 'succeeded') throw new Error(`run ${id} is ${run.status}, not succeeded`);
+      return run;
+    },
+    { timeout: 20_000, interval: 50 },
+  );
 }
 
 /**
@@ -94,59 +92,96 @@ async function useTimeZone(page: Page, timeZone: string) {
 /** The dashboard writes every amount with the app's money helper; the amounts come from usage × price. */
 const dollars = (micros: number) => formatDollars(micros);
 
-describe('the cost dashboard', () => {
-  test('shows the seeded totals to the cent, the unpriced attempt as a count, and draws the charts', async () => {
-    const { page, errors } = await app.newPage();
-    const timeZone = noonTimeZone();
-    await useTimeZone(page, timeZone);
-    await signUp(page);
-    await trpc(page, 'mutation', 'providers.pricing.upsert', {
-      provider: 'mock',
-      model: 'echo',
-      effectiveFrom: new Date(Date.now() - 60_000).toISOString(),
-      inputPerMillionMicros: INPUT_PER_MILLION,
-      outputPerMillionMicros: OUTPUT_PER_MILLION,
-    });
-    const priced = await trpc<{ id: string }>(page, 'mutation', 'workflows.create', {
+interface Seeded {
+  session: Session;
+  timeZone: string;
+  priced: string;
+  unpriced: string;
+  /** What the two priced runs cost, from their usage × the price. */
+  expected: number;
+  /** Input tokens of all three runs. */
+  inputTokens: number;
+}
+
+/**
+ * Signs up and makes the data the real way: a price for `mock/echo`, two runs of a workflow on it
+ * pinned to a committed version, and one run on an unpriced model, all executed by the runner.
+ * The runs go at once (the runner takes two at a time) and are waited for on the API.
+ */
+async function seedCosts(): Promise<Seeded> {
+  const { page } = await app.newPage();
+  const timeZone = noonTimeZone();
+  await signUp(page);
+  await trpc(page, 'mutation', 'providers.pricing.upsert', {
+    provider: 'mock',
+    model: 'echo',
+    effectiveFrom: new Date(Date.now() - 60_000).toISOString(),
+    inputPerMillionMicros: INPUT_PER_MILLION,
+    outputPerMillionMicros: OUTPUT_PER_MILLION,
+  });
+  const [priced, unpriced] = await Promise.all([
+    trpc<{ id: string }>(page, 'mutation', 'workflows.create', {
       name: 'Priced flow',
       definition: definition('echo'),
-    });
-    const unpriced = await trpc<{ id: string }>(page, 'mutation', 'workflows.create', {
+    }),
+    trpc<{ id: string }>(page, 'mutation', 'workflows.create', {
       name: 'Unpriced flow',
       definition: definition('delay:1'),
-    });
+    }),
+  ]);
+  // The priced runs pin a committed version, whose history then shows what they cost.
+  const version = await trpc<{ id: string }>(page, 'mutation', 'versions.create', {
+    workflowId: priced.id,
+    commitMessage: 'Priced',
+  });
+  const [first, second, unpricedRun] = await Promise.all([
+    runToEnd(page, priced.id, 'why is the sky blue', version.id),
+    runToEnd(page, priced.id, 'how do bees find flowers in a meadow', version.id),
+    runToEnd(page, unpriced.id, 'no price for this one'),
+  ]);
+  // Every priced attempt costs its tokens at the price above: the known answer, from usage alone.
+  let expected = 0;
+  let inputTokens = 0;
+  for (const run of [first, second]) {
+    const attempts = run.steps.flatMap((step) => step.attempts);
+    expect(attempts).toHaveLength(1);
+    const [attempt] = attempts as [Attempt];
+    expect(attempt.costStatus).toBe('priced');
+    const usage = attempt.usage as { inputTokens: number; outputTokens: number };
+    const cost =
+      (usage.inputTokens * INPUT_PER_MILLION + usage.outputTokens * OUTPUT_PER_MILLION) / 1_000_000;
+    expect(attempt.costMicros).toBe(cost);
+    expected += cost;
+    inputTokens += usage.inputTokens;
+  }
+  expect(expected).toBeGreaterThan(1_000_000);
+  const [unpricedAttempt] = unpricedRun.steps.flatMap((s) => s.attempts);
+  expect(unpricedAttempt?.costStatus).toBe('unpriced');
+  // Unpriced attempts still used tokens: they count in the token totals.
+  inputTokens += unpricedAttempt?.usage?.inputTokens ?? 0;
+  const session = await page.context().storageState();
+  return { session, timeZone, priced: priced.id, unpriced: unpriced.id, expected, inputTokens };
+}
 
-    // The priced runs pin a committed version, whose history then shows what they cost.
-    const version = await trpc<{ id: string }>(page, 'mutation', 'versions.create', {
-      workflowId: priced.id,
-      commitMessage: 'Priced',
-    });
-    const runs = [
-      await runToEnd(page, priced.id, 'why is the sky blue', version.id),
-      await runToEnd(page, priced.id, 'how do bees find flowers in a meadow', version.id),
-    ];
-    // Every priced attempt costs its tokens at the price above: the known answer, from usage alone.
-    let expected = 0;
-    let inputTokens = 0;
-    for (const run of runs) {
-      const attempts = run.steps.flatMap((step) => step.attempts);
-      expect(attempts).toHaveLength(1);
-      const [attempt] = attempts as [Attempt];
-      expect(attempt.costStatus).toBe('priced');
-      const usage = attempt.usage as { inputTokens: number; outputTokens: number };
-      const cost =
-        (usage.inputTokens * INPUT_PER_MILLION + usage.outputTokens * OUTPUT_PER_MILLION) / 1_000_000;
-      expect(attempt.costMicros).toBe(cost);
-      expected += cost;
-      inputTokens += usage.inputTokens;
-    }
-    expect(expected).toBeGreaterThan(1_000_000);
-    const unpricedRun = await runToEnd(page, unpriced.id, 'no price for this one');
-    const [unpricedAttempt] = unpricedRun.steps.flatMap((s) => s.attempts);
-    expect(unpricedAttempt?.costStatus).toBe('unpriced');
-    // Unpriced attempts still used tokens: they count in the token totals.
-    inputTokens += unpricedAttempt?.usage?.inputTokens ?? 0;
+// One user's costs, seeded once; each test below checks one view of them in its own signed-in
+// page, so none of them carries the whole journey (and its seeding) inside one test's time limit.
+describe('the cost dashboard', () => {
+  let seeded: Seeded;
+  beforeAll(async () => {
+    seeded = await seedCosts();
+  });
 
+  /** A page signed in as the seeded user, in the zone where it is about noon. */
+  async function openPage() {
+    const opened = await app.newPage({ session: seeded.session });
+    await useTimeZone(opened.page, seeded.timeZone);
+    return opened;
+  }
+
+  test('shows the seeded totals to the cent, the unpriced attempt as a count, and draws the charts', async () => {
+    const { page, errors } = await openPage();
+    const { timeZone, expected, inputTokens, priced, unpriced } = seeded;
+    await page.goto('/');
     await page.getByRole('link', { name: 'Costs' }).click();
     await page.waitForURL('**/analytics');
     await page.getByText(`in your time zone (${timeZone})`).waitFor();
@@ -194,15 +229,15 @@ describe('the cost dashboard', () => {
       .waitFor();
 
     // The most expensive workflows: ours first, at its cost; the name opens its runs.
-    const row = page.locator(`[data-testid=expensive-row][data-workflow-id="${priced.id}"]`);
+    const row = page.locator(`[data-testid=expensive-row][data-workflow-id="${priced}"]`);
     await row.getByTestId('expensive-cost').getByText(dollars(expected), { exact: true }).waitFor();
-    expect(await page.getByTestId('expensive-row').first().getAttribute('data-workflow-id')).toBe(priced.id);
+    expect(await page.getByTestId('expensive-row').first().getAttribute('data-workflow-id')).toBe(priced);
     await page
-      .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced.id}"]`)
+      .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced}"]`)
       .getByText('1 attempt without a price')
       .waitFor();
     await page
-      .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced.id}"]`)
+      .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced}"]`)
       .getByTestId('expensive-per-run-excluded')
       .getByText('excludes 1 run with unpriced attempts', { exact: true })
       .waitFor();
@@ -210,7 +245,19 @@ describe('the cost dashboard', () => {
       .getByTestId('expensive-per-run')
       .getByText(dollars(Math.round(expected / 2)), { exact: true })
       .waitFor();
+    expect(errors).toEqual([]);
+  });
 
+  test('exports the range as CSV, narrows everything to one workflow, and opens its runs', async () => {
+    const { page, errors } = await openPage();
+    const { expected, priced, unpriced } = seeded;
+    await page.goto('/analytics');
+    await page
+      .getByTestId('range-cost')
+      .getByTestId('figure-value')
+      .getByText(dollars(expected), { exact: true })
+      .waitFor();
+    const row = page.locator(`[data-testid=expensive-row][data-workflow-id="${priced}"]`);
     // The CSV button downloads the same range's attempts: the seeded three, adding up to the total.
     const csvHref = await page.getByTestId('export-csv').getAttribute('href');
     const csv = await page.request.get(csvHref ?? '');
@@ -224,27 +271,34 @@ describe('the cost dashboard', () => {
     expect(costs.reduce((sum, cost) => sum + Number(cost || 0), 0)).toBe(expected);
 
     // The CSV link carries the filters; choosing a workflow narrows everything to it.
-    await page.getByTestId('analytics-workflow').selectOption(unpriced.id);
+    await page.getByTestId('analytics-workflow').selectOption(unpriced);
     await page
       .getByTestId('range-cost')
       .getByTestId('figure-value')
       .getByText('—', { exact: true })
       .waitFor();
-    expect(await page.getByTestId('export-csv').getAttribute('href')).toContain(`workflowId=${unpriced.id}`);
+    expect(await page.getByTestId('export-csv').getAttribute('href')).toContain(`workflowId=${unpriced}`);
     await page.getByTestId('analytics-workflow').selectOption('');
     await row.getByTestId('expensive-link').click();
-    await page.waitForURL(`**/workflows/${priced.id}/runs`);
+    await page.waitForURL(`**/workflows/${priced}/runs`);
     await expect.poll(() => page.getByTestId('run-row').count()).toBe(2);
+    expect(errors).toEqual([]);
+  });
 
-    // The version both runs pinned shows their cost in the editor's version history.
-    await page.goto(`/workflows/${priced.id}`);
+  test("shows what the pinned version cost in the editor's version history", async () => {
+    const { page, errors } = await openPage();
+    const { expected, priced } = seeded;
+    await page.goto(`/workflows/${priced}`);
     await page.getByTestId('versions-toggle').click();
     await page
       .getByTestId('version-cost')
       .getByText(`${dollars(expected)} spent · ${dollars(Math.round(expected / 2))} per run`, { exact: true })
       .waitFor();
+    expect(errors).toEqual([]);
+  });
 
-    // A custom range that ended before today has nothing in it; a reversed one is refused in place.
+  test('a custom range that ended before today is empty; a reversed one is refused in place', async () => {
+    const { page, errors } = await openPage();
     await page.goto('/analytics?range=custom&from=2025-01-01&to=2025-01-31');
     await page
       .getByTestId('range-cost')
@@ -255,8 +309,12 @@ describe('the cost dashboard', () => {
     await page.getByTestId('range-to').fill('2024-12-01');
     await page.getByTestId('range-error').getByText('The end date is before the start date').waitFor();
     expect(errors).toEqual([]);
+  });
 
-    // A budget created in the UI shows this month's spend against its limit.
+  test("a budget created in the UI shows this month's spend against its limit", async () => {
+    const { page, errors } = await openPage();
+    const { expected } = seeded;
+    await page.goto('/analytics');
     await page.getByRole('link', { name: 'Budgets' }).first().click();
     await page.waitForURL('**/budgets');
     await page.getByTestId('budgets-empty').waitFor();

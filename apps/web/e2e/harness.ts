@@ -30,9 +30,16 @@ export const UI_TIMEOUT_MS = 10_000;
 export interface BrowserApp {
   /** Base URL of the API + web server. */
   readonly url: string;
-  /** A new page in its own browser context; uncaught page errors are collected in `errors`. */
-  newPage(): Promise<{ page: Page; errors: Error[] }>;
+  /**
+   * A new page in its own browser context; uncaught page errors are collected in `errors`. With a
+   * `session` (a signed-in context's `storageState()`), the page starts signed in as that user.
+   * Pages are closed after each test, one opened in beforeAll too: keep its session, not the page.
+   */
+  newPage(options?: { session?: Session }): Promise<{ page: Page; errors: Error[] }>;
 }
+
+/** A signed-in browser context's cookies and storage, to open more pages as the same user. */
+export type Session = Awaited<ReturnType<BrowserContext['storageState']>>;
 
 export interface BrowserAppOptions {
   /** Start a runner in this process, so runs started in the browser execute. */
@@ -63,9 +70,13 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
 
   const app: BrowserApp & { url: string } = {
     url: '',
-    async newPage() {
-      if (!browser) throw new Error('browser not started: call newPage() inside a test');
-      const context = await browser.newContext({ baseURL: app.url, viewport: { width: 1280, height: 800 } });
+    async newPage(options = {}) {
+      if (!browser) throw new Error('browser not started: call newPage() inside a test or beforeAll');
+      const context = await browser.newContext({
+        baseURL: app.url,
+        viewport: { width: 1280, height: 800 },
+        ...(options.session ? { storageState: options.session } : {}),
+      });
       context.setDefaultTimeout(UI_TIMEOUT_MS);
       contexts.push(context);
       const page = await context.newPage();

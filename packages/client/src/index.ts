@@ -16,8 +16,8 @@ import {
   TRPCClientError,
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { EventSource } from 'eventsource';
 import superjson from 'superjson';
-import { FetchEventSource } from './event-source.ts';
 
 export interface SwarmClientOptions {
   /** Where the SWARM API is served, e.g. `http://localhost:3000` (the `/trpc` path is added). */
@@ -36,14 +36,19 @@ export function createSwarmClient(options: SwarmClientOptions) {
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        // A fetch-based EventSource everywhere: it runs on Node and can send the bearer token.
+        // The `eventsource` package everywhere, not the browser's own: it follows the SSE spec
+        // (reconnecting with Last-Event-ID, so `runs.events` resumes where it dropped), runs on
+        // Node and in browsers, and goes through a fetch of ours, which adds the bearer token.
         true: httpSubscriptionLink({
           url: `${base}/trpc`,
           transformer: superjson,
-          EventSource: FetchEventSource,
+          EventSource,
           eventSourceOptions: () => ({
-            headers: headers(),
-            ...(options.fetch ? { fetch: options.fetch } : {}),
+            fetch: (url, init) =>
+              (options.fetch ?? globalThis.fetch)(url, {
+                ...init,
+                headers: { ...init.headers, ...headers() },
+              }),
           }),
         }),
         false: httpBatchLink({
@@ -60,7 +65,6 @@ export function createSwarmClient(options: SwarmClientOptions) {
 export type SwarmClient = ReturnType<typeof createSwarmClient>;
 export type SwarmInputs = inferRouterInputs<AppRouter>;
 export type SwarmOutputs = inferRouterOutputs<AppRouter>;
-export { FetchEventSource, type FetchEventSourceInit } from './event-source.ts';
 export type { AppRouter };
 
 /** True for errors the API answered (as opposed to network failures), with its code in `data.code`. */

@@ -136,11 +136,23 @@ describe('endStalledSessions', () => {
       idleInTransactionTimeoutMs: 0,
       applicationName: 'busy',
     });
+    // Both stay as they are until the sweep is over, however slow the machine: the query until it
+    // is cancelled, the transaction until it is released (no durations for the sweep to outrun).
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const cancelSleep = () => database.sql`
+      select pg_cancel_backend(pid) from pg_stat_activity
+      where application_name = 'busy' and wait_event = 'PgSleep'`;
     try {
-      const sleeping = busy.sql`select pg_sleep(3)`.execute();
+      const sleeping = busy.sql`select pg_sleep(600)`.execute().then(
+        () => null,
+        (error: { code?: string }) => error.code,
+      );
       const idleInTransaction = busy.sql.begin(async (tx) => {
         await tx`select 1`;
-        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await released;
       });
       await Promise.all([
         sessionReaches('frozen-sweep', 'active', 'ClientRead'),
@@ -151,9 +163,16 @@ describe('endStalledSessions', () => {
       const ended = await endStalledSessions(database.sql, 0);
       expect(ended.map((session) => session.applicationName)).toEqual(['frozen-sweep']);
       await frozen.closed;
-      await Promise.all([sleeping, idleInTransaction]);
+      // Untouched by the sweep: the sleep is still running (ended now by us: query_canceled) and
+      // the transaction still commits.
+      release();
+      await cancelSleep();
+      expect(await sleeping).toBe('57014');
+      await idleInTransaction;
     } finally {
       frozen.socket.destroy();
+      release();
+      await cancelSleep();
       await busy.close();
     }
   });

@@ -5,6 +5,7 @@
  * budget is created, and bad input is refused naming the field.
  */
 import { createNodeRegistry, DomainError, sampleWorkflowDefinition } from '@swarm/engine';
+import { seededRandom, testRandom } from '@swarm/engine/testing/seeded-random';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../testing/vitest.ts';
 import {
@@ -91,7 +92,11 @@ describe('budget reservations', () => {
       budget({ scope: workflowId, monthlyLimitMicros: limit, blockWhenExceeded: true }),
     );
     let calls = 0;
-    const run = async () => {
+    // Each run draws from its own stream of the test's seed, so a failure's seed replays every run's
+    // call durations and costs (the interleaving itself still depends on the database).
+    const { seed } = testRandom();
+    const run = async (index: number) => {
+      const random = seededRandom(seed + index);
       for (;;) {
         const reservation = await reserveBudgets(database.db, {
           ownerId,
@@ -103,13 +108,14 @@ describe('budget reservations', () => {
         });
         if (!reservation) return;
         calls += 1;
-        await new Promise((r) => setTimeout(r, Math.random() * 5));
+        // The call takes a few milliseconds, so other runs reserve while this one holds its share.
+        await new Promise((r) => setTimeout(r, random.next() * 5));
         // Calls cost somewhere between a third of the estimate and 10% over it.
-        const actual = Math.round(estimate * (0.33 + Math.random() * 0.77));
+        const actual = Math.round(estimate * (0.33 + random.next() * 0.77));
         await settleBudgets(database.db, reservation, actual);
       }
     };
-    await Promise.all(Array.from({ length: 20 }, run));
+    await Promise.all(Array.from({ length: 20 }, (_, index) => run(index)));
     const [view] = (await listBudgets(database.db, ownerId)).filter((b) => b.id === created.id);
     expect(calls).toBeGreaterThan(10);
     expect(view!.reservedMicros).toBe(0);
