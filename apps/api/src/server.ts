@@ -17,15 +17,14 @@ import {
   type Database,
   type RunQueue,
 } from '@swarm/db';
+import { jsonTextDepth, redactingLoggerOptions } from '@swarm/engine';
 import {
   createExpressionPool,
   createNodeRegistry,
   type ExpressionPoolOptions,
-  jsonTextDepth,
   loadNodePackages,
-  redactingLoggerOptions,
-} from '@swarm/engine';
-import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
+} from '@swarm/engine/server';
+import { createSecretKeyring, type SecretKeyring } from '@swarm/providers/store';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { LogController } from 'fastify';
 import pino, { type Logger } from 'pino';

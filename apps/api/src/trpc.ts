@@ -6,12 +6,12 @@ import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue
 import {
   DomainError,
   type DomainErrorCode,
-  type ExpressionPool,
   formatPath,
   type NodeRegistry,
   type ValidationIssue,
 } from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import type { ExpressionPool } from '@swarm/engine/server';
+import type { SecretKeyring } from '@swarm/providers/store';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { FastifyReply, FastifyRequest } from 'fastify';

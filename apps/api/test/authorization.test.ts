@@ -4,7 +4,7 @@
  * caller is refused and user B gets NOT_FOUND for user A's ids.
  */
 import type { SwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { describe, expect, it } from 'vitest';
 import { appRouter } from '../src/routers/root.ts';
 import { useApiServer } from '../src/testing.ts';

@@ -5,8 +5,8 @@
  * stream for a stranger.
  */
 
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killRunners, type RunnerProcess, spawnRunner } from '../../runner/test/runner-process.ts';
 import type { RunEvent } from '../src/routers/runs.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';

@@ -7,7 +7,7 @@ import {
 
 const strToU8 = (text: string) => new TextEncoder().encode(text);
 
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { createSwarmClient } from '@swarm/client';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDatabaseUnavailable } from '../src/http/unavailable.ts';
 import { startApiServer } from '../src/server.ts';

@@ -7,10 +7,10 @@
 
 import { createSwarmClient } from '@swarm/client';
 import { connectDatabase, pruneWebhookLogs } from '@swarm/db';
-import { createSecretKeyring, generateSecretKey } from '@swarm/providers';
+import { createSecretKeyring, generateSecretKey } from '@swarm/providers/store';
+import { createRunner } from '@swarm/runner/testing';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRunner } from '../../runner/src/runner.ts';
 import { buildApiServer, startApiServer } from '../src/server.ts';
 import { useApiServer } from '../src/testing.ts';
 import { signSimpleWebhook } from '../src/webhooks/signature.ts';

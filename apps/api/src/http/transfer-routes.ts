@@ -31,7 +31,7 @@ import {
   type ValidationIssue,
   writeZip,
 } from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import type { SecretKeyring } from '@swarm/providers/store';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { requestToken } from '../auth/cookies.ts';

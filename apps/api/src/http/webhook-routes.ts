@@ -30,8 +30,9 @@ import {
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
-import type { ExpressionPool, NodeRegistry } from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import type { NodeRegistry } from '@swarm/engine';
+import type { ExpressionPool } from '@swarm/engine/server';
+import type { SecretKeyring } from '@swarm/providers/store';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';

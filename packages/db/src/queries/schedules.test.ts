@@ -4,7 +4,8 @@
  * rows and runs are read back. Covers DST, overlap and missed-run policies, racing firers, runs
  * that cannot start, and retries of failed scheduled runs.
  */
-import { createNodeRegistry, type WorkflowDefinitionInput } from '@swarm/engine';
+import type { WorkflowDefinitionInput } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectDatabase } from '../client.ts';
 import { createJobSender, type JobSender } from '../jobs.ts';
