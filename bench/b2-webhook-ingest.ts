@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { type Benchmark, type BenchResult, pgbenchInsertTps, rateRow, scratchDatabase } from './lib.ts';

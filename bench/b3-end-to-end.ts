@@ -17,7 +17,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { spawnRunner } from '@swarm/runner/testing';
 import { measureRawPgBoss, pgBossVersion, rawPgBossRowName } from './b1-pgboss-raw.ts';
 import {
   agentWorkflowDefinition,

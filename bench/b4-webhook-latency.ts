@@ -14,8 +14,8 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
-import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { generateSecretKey } from '@swarm/providers/store';
+import { spawnRunner } from '@swarm/runner/testing';
 import { type Benchmark, type BenchResult, percentile, scratchDatabase } from './lib.ts';
 
 const RATE = Number(process.env.B4_RATE ?? 50);

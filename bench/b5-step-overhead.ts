@@ -19,15 +19,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
 import {
-  createNodeRegistry,
   defineNode,
   mergeNode,
-  runWorkflow,
   type StepFinished,
   type StepStarted,
   workflowDefinitionSchema,
 } from '@swarm/engine';
-import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { createNodeRegistry, runWorkflow } from '@swarm/engine/server';
+import { spawnRunner } from '@swarm/runner/testing';
 import {
   type Benchmark,
   type BenchResult,

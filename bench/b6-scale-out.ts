@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
 import { createTestDatabase, findTestServer, prepareTestTemplate } from '@swarm/db/testing';
-import { type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import {
   agentWorkflowDefinition,
   type Benchmark,

@@ -12,7 +12,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { spawnRunner } from '@swarm/runner/testing';
 import { type Benchmark, type BenchResult, percentile, scratchDatabase, time } from './lib.ts';
 
 const SCHEDULES = Number(process.env.B7_SCHEDULES ?? 100);

@@ -12,7 +12,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
-import { spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { spawnRunner } from '@swarm/runner/testing';
 import {
   agentWorkflowDefinition,
   PG_STATS_FLUSH_MS,

@@ -211,7 +211,7 @@ export async function startRuns(database: TestDatabase, owner: Owner, count: num
   }
 }
 
-export { agentChain } from '../apps/runner/test/workflows.ts';
+export { agentChain } from '@swarm/runner/testing';
 
 export const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 

@@ -10,9 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSwarmClient, type SwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
+import { spawnRunner } from '@swarm/runner/testing';
 import { signStandardWebhook } from '@swarm/webhooks';
-import { spawnRunner } from '../apps/runner/test/runner-process.ts';
 import {
   type ApiProcess,
   Checks,

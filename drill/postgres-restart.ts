@@ -8,8 +8,8 @@
 import path from 'node:path';
 import { createSwarmClient } from '@swarm/client';
 import { connectDatabase, ensureDatabase, migrateDatabase, startEmbeddedPostgres } from '@swarm/db';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import postgres from 'postgres';
-import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
 import {
   type ApiProcess,
   agentChain,

@@ -3,7 +3,7 @@
  * heartbeat lapses and resume on the others from their last finished step.
  */
 import type { TestDatabase } from '@swarm/db/testing';
-import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import {
   agentChain,
   Checks,

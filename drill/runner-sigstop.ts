@@ -4,7 +4,7 @@
  * wakes up mid-step, and its writes — fenced by `run_attempt` — change nothing.
  */
 import type { TestDatabase } from '@swarm/db/testing';
-import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import {
   agentChain,
   Checks,

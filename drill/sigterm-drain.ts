@@ -2,7 +2,7 @@
  * SIGTERM a runner with runs in flight (a deploy, a scale-down): it takes no new work, finishes
  * what it holds in its first attempt, then exits 0; the other runner does the rest.
  */
-import { killRunners, type RunnerProcess, spawnRunner } from '../apps/runner/test/runner-process.ts';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import {
   agentChain,
   Checks,

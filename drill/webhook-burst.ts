@@ -5,7 +5,7 @@
  * first delivery's run and makes none; every forgery answers 401 and makes none.
  */
 import { createSwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { signStandardWebhook } from '@swarm/webhooks';
 import { type ApiProcess, Checks, type Drill, scratchDatabase, spawnApi } from './lib.ts';
 

@@ -1,6 +1,6 @@
 /** The API's configuration, parsed once from the environment. Nothing else reads `process.env`. */
-import { expressionPoolEnv } from '@swarm/engine';
-import { createSecretKeyring } from '@swarm/providers';
+import { expressionPoolEnv } from '@swarm/engine/server';
+import { createSecretKeyring } from '@swarm/providers/store';
 import { z } from 'zod';
 import { isBareOrigin } from './auth/csrf.ts';
 

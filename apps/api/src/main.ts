@@ -1,7 +1,8 @@
 /** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
 import { connectDatabase } from '@swarm/db';
-import { expressionPoolOptions, redactingLoggerOptions } from '@swarm/engine';
-import { createSecretKeyring } from '@swarm/providers';
+import { redactingLoggerOptions } from '@swarm/engine';
+import { expressionPoolOptions } from '@swarm/engine/server';
+import { createSecretKeyring } from '@swarm/providers/store';
 import pino from 'pino';
 import { parseApiEnv, providerAdminEmails } from './env.ts';
 import { buildApiServer } from './server.ts';

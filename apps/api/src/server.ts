@@ -27,15 +27,14 @@ import {
   type Database,
   type RunQueue,
 } from '@swarm/db';
+import { jsonTextDepth, redactingLoggerOptions } from '@swarm/engine';
 import {
   createExpressionPool,
   createNodeRegistry,
   type ExpressionPoolOptions,
-  jsonTextDepth,
   loadNodePackages,
-  redactingLoggerOptions,
-} from '@swarm/engine';
-import { createSecretKeyring, type SecretKeyring } from '@swarm/providers';
+} from '@swarm/engine/server';
+import { createSecretKeyring, type SecretKeyring } from '@swarm/providers/store';
 import { redactWebhookPath } from '@swarm/webhooks';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';

@@ -6,7 +6,7 @@
 
 import { appRouter } from '@swarm/api-router';
 import type { SwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';

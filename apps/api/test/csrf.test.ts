@@ -8,7 +8,7 @@
  */
 import { request } from 'node:http';
 import { createSwarmClient } from '@swarm/client';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csrfRefusal } from '../src/auth/csrf.ts';
 import { parseApiEnv } from '../src/env.ts';

@@ -3,7 +3,7 @@
  * mapping preview that block in one builtin call or eat memory fail with an error naming the limit,
  * while the same API process keeps answering other requests and creates no run.
  */
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';

@@ -2,7 +2,7 @@
  * The providers router on a server configured the strict way: no SWARM_SECRET_KEY (storing keys
  * is refused, saying what to set) and an admin list (only admins change prices and the model map).
  */
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { describe, expect, it } from 'vitest';
 import { parseApiEnv, providerAdminEmails } from '../src/env.ts';
 import { useApiServer } from '../src/testing.ts';

@@ -4,7 +4,7 @@
  * feed show the right numbers and only what the caller may see.
  */
 import { Writable } from 'node:stream';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';

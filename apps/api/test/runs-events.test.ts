@@ -6,8 +6,8 @@
  */
 
 import type { RunEvent } from '@swarm/api-router';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killRunners, type RunnerProcess, spawnRunner } from '../../runner/test/runner-process.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 

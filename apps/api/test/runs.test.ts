@@ -5,8 +5,8 @@
  */
 import { createSwarmClient } from '@swarm/client';
 import { sampleWorkflowDefinition, type WorkflowDefinitionInput } from '@swarm/engine';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killRunners, type RunnerProcess, spawnRunner } from '../../runner/test/runner-process.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 

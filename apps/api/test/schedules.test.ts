@@ -4,7 +4,7 @@
  * and nothing changed.
  */
 import { createJobSender, fireDueSchedules } from '@swarm/db';
-import { createNodeRegistry } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';

@@ -15,13 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { redactingLoggerOptions } from '@swarm/engine';
-import { createSecretKeyring, generateSecretKey } from '@swarm/providers';
+import { createSecretKeyring, generateSecretKey } from '@swarm/providers/store';
+import { createLlmClient, createRunner } from '@swarm/runner/testing';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLlmClient } from '../../runner/src/llm.ts';
-import { createRunner } from '../../runner/src/runner.ts';
 import { useApiServer } from '../src/testing.ts';
 import { standardHeaders } from './standard-webhooks.ts';
 

@@ -4,7 +4,7 @@
  * HTTP helpers for the plain export/import routes.
  */
 import type { WorkflowDefinition } from '@swarm/engine';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { useApiServer } from '../src/testing.ts';
 
 export function everyNodeType(): WorkflowDefinition {

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { isDatabaseUnavailable } from '@swarm/api-router';
 import { createSwarmClient } from '@swarm/client';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer } from '../src/server.ts';
 import { standardHeaders } from './standard-webhooks.ts';

@@ -4,8 +4,8 @@
  * comparing versions and the draft, and runs pinned to a tagged version with their stats.
  */
 import type { WorkflowDefinitionInput } from '@swarm/engine';
+import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killRunners, type RunnerProcess, spawnRunner } from '../../runner/test/runner-process.ts';
 import { useApiServer } from '../src/testing.ts';
 import { expectApiError } from './expect-error.ts';
 

@@ -5,7 +5,7 @@
  */
 
 import { connectDatabase } from '@swarm/db';
-import { createSecretKeyring } from '@swarm/providers';
+import { createSecretKeyring } from '@swarm/providers/store';
 import { signSimpleWebhook } from '@swarm/webhooks';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';

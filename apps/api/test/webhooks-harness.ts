@@ -4,10 +4,10 @@
  * optionally an in-process runner (for `?wait`), and helpers to create a hooked workflow, send raw
  * HTTP calls and count a workflow's runs.
  */
-import { generateSecretKey } from '@swarm/providers';
+import { generateSecretKey } from '@swarm/providers/store';
+import { createRunner } from '@swarm/runner/testing';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { createRunner } from '../../runner/src/runner.ts';
 import { useApiServer } from '../src/testing.ts';
 
 export const secretKey = generateSecretKey();

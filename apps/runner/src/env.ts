@@ -1,6 +1,6 @@
 /** The runner's configuration, parsed once from the environment. Nothing else reads `process.env`. */
-import { expressionPoolEnv } from '@swarm/engine';
-import { createSecretKeyring } from '@swarm/providers';
+import { expressionPoolEnv } from '@swarm/engine/server';
+import { createSecretKeyring } from '@swarm/providers/store';
 import { z } from 'zod';
 
 /** An empty variable is the same as an unset one (`OPENAI_API_KEY=` in a .env file). */

@@ -45,34 +45,36 @@ import {
 import type { AttemptRecord, LlmClient, SecretRedactor } from '@swarm/engine';
 import {
   type AdapterConfig,
-  type BreakerOptions,
   CompletionFailedError,
-  type CredentialProvider,
   computeCost,
   createAdapters,
   createAnthropicAdapter,
   createGeminiAdapter,
-  createLatencyStats,
-  createModelMap,
   createOpenAiAdapter,
-  createPostgresBreakers,
-  createPriceBook,
-  createProviderEventLog,
   createProviderRouter,
-  decryptCredential,
   estimatePromptTokens,
   type FallbackPolicyInput,
-  type LatencyStatsOptions,
   type MockAdapterOptions,
   type ModelRef,
   type PriceBook,
-  type PriceBookOptions,
   type ProviderAdapter,
   ProviderConfigError,
   type ProviderId,
   type ProviderRouterOptions,
-  type SecretKeyring,
 } from '@swarm/providers';
+import {
+  type BreakerOptions,
+  type CredentialProvider,
+  createLatencyStats,
+  createModelMap,
+  createPostgresBreakers,
+  createPriceBook,
+  createProviderEventLog,
+  decryptCredential,
+  type LatencyStatsOptions,
+  type PriceBookOptions,
+  type SecretKeyring,
+} from '@swarm/providers/store';
 import type { Logger } from 'pino';
 import type { RunnerEnv } from './env.ts';
 

@@ -1,11 +1,7 @@
 /** The runner process: parse configuration, start, and drain on SIGTERM/SIGINT. */
-import {
-  createNodeRegistry,
-  expressionPoolOptions,
-  loadNodePackages,
-  redactingLoggerOptions,
-} from '@swarm/engine';
-import { createSecretKeyring } from '@swarm/providers';
+import { redactingLoggerOptions } from '@swarm/engine';
+import { createNodeRegistry, expressionPoolOptions, loadNodePackages } from '@swarm/engine/server';
+import { createSecretKeyring } from '@swarm/providers/store';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
 import { createLlmClient, llmProvidersFromEnv } from './llm.ts';

@@ -21,14 +21,8 @@ import {
   jobNames,
   QUEUE_SCHEMA,
 } from '@swarm/db';
-import {
-  createExpressionPool,
-  createNodeRegistry,
-  type ExpressionPoolOptions,
-  type HttpSettings,
-  type NodeRegistry,
-  type RunLimits,
-} from '@swarm/engine';
+import type { HttpSettings, NodeRegistry, RunLimits } from '@swarm/engine';
+import { createExpressionPool, createNodeRegistry, type ExpressionPoolOptions } from '@swarm/engine/server';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import {

@@ -47,16 +47,15 @@ import {
   type StepChange,
   type Tx,
 } from '@swarm/db';
-import {
-  type ExpressionEvaluator,
-  type ExpressionPool,
-  type HttpSettings,
-  type LlmClient,
-  type NodeRegistry,
-  type RunLimits,
-  runWorkflow,
-  type WorkflowDefinition,
+import type {
+  ExpressionEvaluator,
+  HttpSettings,
+  LlmClient,
+  NodeRegistry,
+  RunLimits,
+  WorkflowDefinition,
 } from '@swarm/engine';
+import { type ExpressionPool, runWorkflow } from '@swarm/engine/server';
 import type { Logger } from 'pino';
 
 /** The LLM client per workflow owner (their stored provider keys come first): `createLlmClient`. */

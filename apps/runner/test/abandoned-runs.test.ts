@@ -23,7 +23,8 @@ import {
   registerRunWatcher,
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { createNodeRegistry, type LlmClient, sampleWorkflowDefinition } from '@swarm/engine';
+import { type LlmClient, sampleWorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { PgBoss, type SendOptions } from 'pg-boss';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -14,7 +14,7 @@ import {
 import type { WorkflowDefinition } from '@swarm/engine';
 import { expect } from 'vitest';
 
-export { agentChain } from './workflows.ts';
+export { agentChain } from '../src/testing/workflows.ts';
 
 let owners = 0;
 

@@ -22,7 +22,7 @@ import {
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { sampleWorkflowDefinition } from '@swarm/engine';
-import { setModelEquivalents } from '@swarm/providers';
+import { setModelEquivalents } from '@swarm/providers/store';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLlmClient, type RunnerLlm } from '../src/llm.ts';

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { listProviderEvents } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import type { LlmFailure } from '@swarm/engine';
-import { createSecretKeyring, generateSecretKey, storeCredential, upsertPrice } from '@swarm/providers';
+import { createSecretKeyring, generateSecretKey, storeCredential, upsertPrice } from '@swarm/providers/store';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseRunnerEnv } from '../src/env.ts';

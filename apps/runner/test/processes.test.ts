@@ -7,8 +7,8 @@
 import { createJobSender, getExecution } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killRunners, type RunnerProcess, spawnRunner } from '../src/testing/runner-process.ts';
 import { agentChain, ownerWithWorkflow, startRun, waitForRun } from './fixtures.ts';
-import { killRunners, type RunnerProcess, spawnRunner } from './runner-process.ts';
 
 const database = useTestDatabase();
 let jobs: ReturnType<typeof createJobSender>;

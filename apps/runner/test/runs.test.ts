@@ -15,7 +15,8 @@ import {
   listExecutions,
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { createNodeRegistry, type LlmClient, sampleWorkflowDefinition } from '@swarm/engine';
+import { type LlmClient, sampleWorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { mockCallLog } from '@swarm/providers';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -5,11 +5,11 @@
  */
 import { connectDatabase, createJobSender, createSchedule, createUser, createWorkflow } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { createNodeRegistry } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createScheduler } from '../src/scheduler.ts';
-import { passThrough } from './workflows.ts';
+import { passThrough } from '../src/testing/workflows.ts';
 
 const database = useTestDatabase();
 let pool: ReturnType<typeof connectDatabase>;

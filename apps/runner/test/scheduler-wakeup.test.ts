@@ -11,12 +11,12 @@ import {
   type RunWakeup,
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import { createNodeRegistry } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler, type Scheduler } from '../src/scheduler.ts';
+import { passThrough } from '../src/testing/workflows.ts';
 import { ownerWithWorkflow } from './fixtures.ts';
-import { passThrough } from './workflows.ts';
 
 const database = useTestDatabase();
 let jobs: ReturnType<typeof createJobSender>;

@@ -9,8 +9,8 @@ import type { WorkflowDefinition } from '@swarm/engine';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/runner.ts';
+import { passThrough } from '../src/testing/workflows.ts';
 import { agentChain, ownerWithWorkflow } from './fixtures.ts';
-import { passThrough } from './workflows.ts';
 
 const database = useTestDatabase();
 let runner: ReturnType<typeof createRunner>;

@@ -3,14 +3,9 @@
  * router uses. Domain errors thrown by packages become tRPC errors here (by `errors.ts`'s table).
  */
 import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
-import {
-  DomainError,
-  type ExpressionPool,
-  formatPath,
-  type NodeRegistry,
-  type ValidationIssue,
-} from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import { DomainError, formatPath, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
+import type { ExpressionPool } from '@swarm/engine/server';
+import type { SecretKeyring } from '@swarm/providers/store';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';

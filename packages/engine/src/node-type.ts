@@ -140,6 +140,31 @@ export interface NodeTypeDefinition<Schema extends z.ZodType = z.ZodType> {
 // biome-ignore lint/suspicious/noExplicitAny: the registry stores types with unrelated config schemas.
 export type AnyNodeType = NodeTypeDefinition<any>;
 
+/**
+ * What the palette and the config form need about one type (`nodeTypes.list`). This and
+ * `NodeRegistry` live beside the node type, not in registry.ts, so validation and browser code can
+ * name a registry without importing the built-ins (the `http` node needs Node).
+ */
+export interface NodeTypeInfo {
+  type: string;
+  version: number;
+  label: string;
+  category: string;
+  description: string;
+  inputs: { min: number; max: number | null };
+  outputs: string[];
+  defaultConfig: Record<string, unknown>;
+  /** JSON Schema (draft 2020-12) of the config as the editor sends it (defaults optional). */
+  configJsonSchema: Record<string, unknown>;
+  builtin: boolean;
+}
+
+export interface NodeRegistry {
+  get(type: string): AnyNodeType | undefined;
+  has(type: string): boolean;
+  list(): NodeTypeInfo[];
+}
+
 /** A coded failure a node throws on purpose; any other error becomes `node_failed`. */
 export class NodeError extends Error {
   // A plain field, not a parameter property: expression workers load this file with Node's own

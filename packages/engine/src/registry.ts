@@ -5,7 +5,7 @@
  * never disagree).
  */
 import { z } from 'zod';
-import { type AnyNodeType, checkNodeType } from './node-type.ts';
+import { type AnyNodeType, checkNodeType, type NodeRegistry, type NodeTypeInfo } from './node-type.ts';
 import { agentNode } from './nodes/agent.ts';
 import { conditionNode } from './nodes/condition.ts';
 import { httpNode } from './nodes/http.ts';
@@ -25,27 +25,6 @@ export const builtinNodeTypes: readonly AnyNodeType[] = [
 ];
 
 export const BUILTIN_NODE_TYPE_NAMES: ReadonlySet<string> = new Set(builtinNodeTypes.map((t) => t.type));
-
-/** What the palette and the config form need about one type (`nodeTypes.list`). */
-export interface NodeTypeInfo {
-  type: string;
-  version: number;
-  label: string;
-  category: string;
-  description: string;
-  inputs: { min: number; max: number | null };
-  outputs: string[];
-  defaultConfig: Record<string, unknown>;
-  /** JSON Schema (draft 2020-12) of the config as the editor sends it (defaults optional). */
-  configJsonSchema: Record<string, unknown>;
-  builtin: boolean;
-}
-
-export interface NodeRegistry {
-  get(type: string): AnyNodeType | undefined;
-  has(type: string): boolean;
-  list(): NodeTypeInfo[];
-}
 
 function describeType(nodeType: AnyNodeType): NodeTypeInfo {
   let configJsonSchema: Record<string, unknown>;

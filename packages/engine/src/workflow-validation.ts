@@ -11,8 +11,7 @@ import type { z } from 'zod';
 import { checkWorkflowDefinition, type WorkflowDefinition } from './definition.ts';
 import { formatPath, type ValidationIssue, WorkflowValidationError } from './errors.ts';
 import { checkExpressionSyntax, expressionNodeReferences } from './expressions.ts';
-import type { AnyNodeType } from './node-type.ts';
-import type { NodeRegistry } from './registry.ts';
+import type { AnyNodeType, NodeRegistry } from './node-type.ts';
 import { compileJsonSchema } from './run-input.ts';
 import { collectStrings, scanTemplate } from './templating.ts';
 

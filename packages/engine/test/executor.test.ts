@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createNodeRegistry,
-  type PriorStep,
-  runWorkflow,
-  sampleWorkflowDefinition,
-  validateForRun,
-} from '../src/index.ts';
+import { type PriorStep, sampleWorkflowDefinition, validateForRun } from '../src/index.ts';
+import { createNodeRegistry, runWorkflow } from '../src/server.ts';
 import { fakeLlm, probes, recordingHooks, workflow } from './support.ts';
 
 const run = (options: Omit<Parameters<typeof runWorkflow>[0], 'executionId'>) =>

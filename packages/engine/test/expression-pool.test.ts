@@ -4,7 +4,7 @@
  * while this process's event loop keeps turning and other evaluations (and runs) carry on.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { createExpressionPool, createNodeRegistry, runWorkflow } from '../src/index.ts';
+import { createExpressionPool, createNodeRegistry, runWorkflow } from '../src/server.ts';
 import { recordingHooks, workflow } from './support.ts';
 
 /** The expression that froze runners and the API: one `$pad` call building a 200 MB string. */

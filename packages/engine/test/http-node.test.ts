@@ -9,13 +9,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  blockedAddressReason,
-  createNodeRegistry,
-  type HttpSettings,
-  normalizeIpLiteral,
-  runWorkflow,
-} from '../src/index.ts';
+import type { HttpSettings } from '../src/index.ts';
+import { blockedAddressReason, createNodeRegistry, normalizeIpLiteral, runWorkflow } from '../src/server.ts';
 import { workflow } from './support.ts';
 
 let server: Server;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createNodeRegistry, runWorkflow } from '../src/index.ts';
+import { createNodeRegistry, runWorkflow } from '../src/server.ts';
 import { attempt, fakeLlm, recordingHooks, workflow } from './support.ts';
 
 const registry = createNodeRegistry();

@@ -9,14 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  createNodeRegistry,
-  defineNode,
-  loadNodePackages,
-  NodePackageError,
-  runWorkflow,
-  validateWorkflow,
-} from '../src/index.ts';
+import { defineNode, validateWorkflow } from '../src/index.ts';
+import { createNodeRegistry, loadNodePackages, NodePackageError, runWorkflow } from '../src/server.ts';
 import { recordingHooks, workflow } from './support.ts';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'slack-node');

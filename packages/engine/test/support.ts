@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import {
   type AttemptRecord,
-  createNodeRegistry,
   defineNode,
   type LlmClient,
   type StepFinished,
@@ -15,6 +14,7 @@ import {
   type WorkflowDefinitionInput,
   workflowDefinitionSchema,
 } from '../src/index.ts';
+import { createNodeRegistry } from '../src/server.ts';
 
 export function workflow(
   nodes: Array<{ id: string; type: string; config?: Record<string, unknown>; name?: string }>,

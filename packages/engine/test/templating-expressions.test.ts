@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  createExpressionPool,
   ExpressionError,
   type ExpressionLimits,
   evaluateInThisThread,
@@ -11,6 +10,7 @@ import {
   scanTemplate,
   TemplateError,
 } from '../src/index.ts';
+import { createExpressionPool } from '../src/server.ts';
 
 const scope = {
   input: { query: 'tides', n: 3, user: { name: 'Ada' }, list: ['a', 'b'], 'with space': 'yes' },

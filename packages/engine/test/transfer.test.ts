@@ -6,7 +6,6 @@ import {
   anonymizeDocument,
   buildExportDocument,
   checkExportDocument,
-  createNodeRegistry,
   DEFAULT_ZIP_LIMITS,
   DomainError,
   exportFormatJsonSchema,
@@ -23,6 +22,7 @@ import {
   type WorkflowDefinition,
   writeZip,
 } from '../src/index.ts';
+import { createNodeRegistry } from '../src/server.ts';
 
 /** One node of every built-in type, with template and expression references between them. */
 function everyNodeType(): WorkflowDefinition {

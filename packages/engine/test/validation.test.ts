@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   assertRunInput,
-  createNodeRegistry,
   DomainError,
   sampleWorkflowDefinition,
   validateForRun,
@@ -9,6 +8,7 @@ import {
   validateWorkflow,
   WorkflowValidationError,
 } from '../src/index.ts';
+import { createNodeRegistry } from '../src/server.ts';
 
 const registry = createNodeRegistry();
 const messages = (value: unknown) =>

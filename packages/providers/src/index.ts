@@ -1,3 +1,8 @@
+/**
+ * `@swarm/providers`: the model router and what it needs that is free of storage — provider
+ * adapters, request/result types, cost, fallback policy and the ports the router calls through.
+ * The Postgres-backed port implementations and the credential store are `@swarm/providers/store`.
+ */
 export { createAnthropicAdapter } from './adapters/anthropic.ts';
 export { createGeminiAdapter } from './adapters/gemini.ts';
 export {
@@ -9,16 +14,10 @@ export {
   parseMockModel,
 } from './adapters/mock.ts';
 export { createOpenAiAdapter } from './adapters/openai.ts';
-export * from './breakers.ts';
 export * from './capabilities.ts';
 export * from './cost.ts';
-export * from './credentials.ts';
-export * from './events.ts';
-export * from './latency.ts';
-export * from './model-map.ts';
 export * from './policy.ts';
 export * from './ports.ts';
-export * from './pricing.ts';
 export { createAdapters } from './registry.ts';
 export * from './router.ts';
 export * from './types.ts';

@@ -1,7 +1,8 @@
 /**
  * What the fallback router needs from the outside world, as interfaces: prices, circuit breakers,
  * the model map, latency statistics and an event log. The Postgres-backed implementations live in
- * this package (`pricing.ts`, `breakers.ts`, …) over `@swarm/db`; the router only sees these.
+ * `@swarm/providers/store` (src/store/: `pricing.ts`, `breakers.ts`, …) over `@swarm/db`; the router
+ * only sees these.
  */
 import type { Attempt, ErrorClass, ModelRef, ProviderId } from './types.ts';
 

@@ -9,7 +9,6 @@
 
 import { parseInput, redactSecrets } from '@swarm/engine';
 import type { Logger } from 'pino';
-import { leastRecentlyOpened } from './breakers.ts';
 import { canServe } from './capabilities.ts';
 import { computeCost } from './cost.ts';
 import {
@@ -390,4 +389,20 @@ function stableSortBy<T>(items: T[], key: (item: T, index: number) => number): T
     .map((item, index) => ({ item, index, k: key(item, index) }))
     .sort((a, b) => a.k - b.k || a.index - b.index)
     .map((x) => x.item);
+}
+
+/**
+ * When every candidate's circuit refuses, the one that opened longest ago is tried anyway (it is
+ * the likeliest to have recovered). Returns null when the list is empty.
+ */
+export function leastRecentlyOpened<T extends { decision: BreakerDecision }>(
+  candidates: readonly T[],
+): T | null {
+  let best: T | null = null;
+  for (const candidate of candidates) {
+    const at = candidate.decision.openedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    const bestAt = best?.decision.openedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
+    if (best === null || at < bestAt) best = candidate;
+  }
+  return best;
 }

@@ -16,12 +16,12 @@
 import {
   checkExpressionSyntax,
   ExpressionError,
-  type ExpressionPool,
   findUnsafeJson,
   jsonTextDepth,
   MAX_JSON_DEPTH,
   type ValidationIssue,
 } from '@swarm/engine';
+import type { ExpressionPool } from '@swarm/engine/server';
 import type { RequestHeaders } from './signature.ts';
 
 /** How much of a body a log row keeps (and a replay can resend). */

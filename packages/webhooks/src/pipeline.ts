@@ -30,12 +30,12 @@ import {
 } from '@swarm/db';
 import {
   DomainError,
-  type ExpressionPool,
   type NodeRegistry,
   redactSecrets,
   redactSecretsDeep,
   type ValidationIssue,
 } from '@swarm/engine';
+import type { ExpressionPool } from '@swarm/engine/server';
 import type { Logger } from 'pino';
 import { createGroupCommitter, type GroupCommitter } from './group-commit.ts';
 import {

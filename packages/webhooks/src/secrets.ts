@@ -5,7 +5,7 @@
  * one answer that shows it to the owner (create, regenerate).
  */
 import type { EncryptedWebhookSecret, WebhookForCall } from '@swarm/db';
-import { decryptSecret, encryptSecret, type SecretKeyring } from '@swarm/providers';
+import { decryptSecret, encryptSecret, type SecretKeyring } from '@swarm/providers/store';
 
 const secretContext = (ownerId: string, webhookId: string) =>
   `swarm/webhook-secret/v1/${ownerId}/${webhookId}`;

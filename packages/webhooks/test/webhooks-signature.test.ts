@@ -6,7 +6,8 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
-import { sharedExpressionPool, webhookCurlExample } from '@swarm/engine';
+import { webhookCurlExample } from '@swarm/engine';
+import { sharedExpressionPool } from '@swarm/engine/server';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { allowlistIssues, isIpAllowed, parseCidr } from '../src/ip-allowlist.ts';

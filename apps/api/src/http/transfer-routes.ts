@@ -30,7 +30,7 @@ import {
   type ValidationIssue,
   writeZip,
 } from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import type { SecretKeyring } from '@swarm/providers/store';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { authenticate, sendError } from './plain-routes.ts';

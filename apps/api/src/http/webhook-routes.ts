@@ -31,8 +31,9 @@ import {
   type WebhookForCall,
   type WebhookOutcome,
 } from '@swarm/db';
-import type { ExpressionPool, NodeRegistry } from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import type { NodeRegistry } from '@swarm/engine';
+import type { ExpressionPool } from '@swarm/engine/server';
+import type { SecretKeyring } from '@swarm/providers/store';
 import {
   callLogBase,
   createWebhookAcceptor,

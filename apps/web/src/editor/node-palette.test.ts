@@ -1,4 +1,4 @@
-import { createNodeRegistry } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { expect, test } from 'vitest';
 import { createCatalog, groupByCategory, type NodeTypeInfo } from './node-palette.ts';
 

@@ -1,4 +1,4 @@
-import { createNodeRegistry } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { describe, expect, test } from 'vitest';
 import {
   checkValue,

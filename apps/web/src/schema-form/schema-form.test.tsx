@@ -1,4 +1,4 @@
-import { createNodeRegistry } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { expect, test } from 'vitest';
 import { describeSchema } from './json-schema.ts';

@@ -16,18 +16,18 @@ import {
   listProviderEventsForOwner,
   providerHealthReport,
 } from '@swarm/db';
+import { PROVIDER_IDS } from '@swarm/providers';
 import {
   credentialInputSchema,
   credentialProviderSchema,
   listModelEquivalents,
   modelEquivalentsInputSchema,
   NOT_COUNTED_ERROR_CLASSES,
-  PROVIDER_IDS,
   priceInputSchema,
   setModelEquivalents,
   storeCredential,
   upsertPrice,
-} from '@swarm/providers';
+} from '@swarm/providers/store';
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure } from '../trpc.ts';

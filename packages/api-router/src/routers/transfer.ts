@@ -12,7 +12,7 @@ import {
   type ValidationIssue,
   validateWorkflow,
 } from '@swarm/engine';
-import type { SecretKeyring } from '@swarm/providers';
+import type { SecretKeyring } from '@swarm/providers/store';
 import { encryptWebhookSecret, generateWebhookSecret } from '@swarm/webhooks';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';

@@ -4,7 +4,8 @@
  * per threshold and month, a new month starts from zero, spend is picked up from the ledger when a
  * budget is created, and bad input is refused naming the field.
  */
-import { createNodeRegistry, DomainError, sampleWorkflowDefinition } from '@swarm/engine';
+import { DomainError, sampleWorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { seededRandom, testRandom } from '@swarm/engine/testing/seeded-random';
 import { describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../testing/vitest.ts';

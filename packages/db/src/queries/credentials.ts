@@ -1,6 +1,6 @@
 /**
  * Provider API keys per user (`credentials`). This module only moves ciphertext: encryption and
- * decryption live in `@swarm/providers` (credentials.ts), with the key from configuration, so the
+ * decryption live in `@swarm/providers/store` (credentials.ts), with the key from configuration, so the
  * database never sees a plaintext key and a database dump alone opens nothing.
  */
 import { NotFoundError } from '@swarm/engine';

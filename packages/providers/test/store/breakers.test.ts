@@ -6,8 +6,9 @@
 import { connectDatabase, type Database, healthCounts, listProviderEvents, readBreaker } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPostgresBreakers, leastRecentlyOpened } from '../../src/breakers.ts';
 import type { BreakerDecision, CircuitBreakers } from '../../src/ports.ts';
+import { leastRecentlyOpened } from '../../src/router.ts';
+import { createPostgresBreakers } from '../../src/store/breakers.ts';
 import type { ErrorClass, ModelRef } from '../../src/types.ts';
 
 const database = useTestDatabase();

@@ -20,7 +20,7 @@ import {
   SecretKeyConfigError,
   SecretKeyring,
   storeCredential,
-} from '../../src/credentials.ts';
+} from '../../src/store/credentials.ts';
 
 const database = useTestDatabase();
 

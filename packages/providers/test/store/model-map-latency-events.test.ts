@@ -3,10 +3,10 @@ import { listModelMap, listProviderEvents } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { DomainError } from '@swarm/engine';
 import { describe, expect, it } from 'vitest';
-import { createPostgresBreakers } from '../../src/breakers.ts';
-import { createProviderEventLog } from '../../src/events.ts';
-import { createLatencyStats } from '../../src/latency.ts';
-import { createModelMap, setModelEquivalents } from '../../src/model-map.ts';
+import { createPostgresBreakers } from '../../src/store/breakers.ts';
+import { createProviderEventLog } from '../../src/store/events.ts';
+import { createLatencyStats } from '../../src/store/latency.ts';
+import { createModelMap, setModelEquivalents } from '../../src/store/model-map.ts';
 
 const database = useTestDatabase();
 

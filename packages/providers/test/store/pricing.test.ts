@@ -3,7 +3,7 @@ import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { DomainError } from '@swarm/engine';
 import { describe, expect, it } from 'vitest';
 import { computeCost } from '../../src/cost.ts';
-import { createPriceBook, recomputeCosts, setModelAlias, upsertPrice } from '../../src/pricing.ts';
+import { createPriceBook, recomputeCosts, setModelAlias, upsertPrice } from '../../src/store/pricing.ts';
 import type { Attempt, ProviderId, Usage } from '../../src/types.ts';
 
 const database = useTestDatabase();

@@ -3,7 +3,8 @@
  * called with chosen `now` values, as the runner's scheduler would with the database's clock),
  * owners with a pass-through workflow, and the history rows and runs read back.
  */
-import { createNodeRegistry, type WorkflowDefinitionInput } from '@swarm/engine';
+import type { WorkflowDefinitionInput } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { afterEach } from 'vitest';
 import { useJobSender, useTestDatabase } from '../../testing/vitest.ts';
 import { claimExecution, finishExecution } from '../executions/index.ts';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createNodeRegistry, NotFoundError, sampleWorkflowDefinition } from '@swarm/engine';
+import { NotFoundError, sampleWorkflowDefinition } from '@swarm/engine';
+import { createNodeRegistry } from '@swarm/engine/server';
 import { describe, expect, it } from 'vitest';
 import { useJobSender, useTestDatabase } from '../../testing/vitest.ts';
 import { createUser } from '../users.ts';

@@ -7,8 +7,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-const runnerDir = fileURLToPath(new URL('..', import.meta.url));
-const mainPath = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const runnerDir = fileURLToPath(new URL('../..', import.meta.url));
+const mainPath = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export interface LogLine {
   msg?: string;

@@ -15,9 +15,9 @@ import {
 } from '@swarm/db';
 import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
-import { computeCost } from './cost.ts';
-import type { Price, PriceBook } from './ports.ts';
-import { type Attempt, type ModelRef, PROVIDER_IDS, type ProviderId } from './types.ts';
+import { computeCost } from '../cost.ts';
+import type { Price, PriceBook } from '../ports.ts';
+import { type Attempt, type ModelRef, PROVIDER_IDS, type ProviderId } from '../types.ts';
 
 /** $100,000 per 1M tokens: far above any list price, low enough that a typo in zeros is caught. */
 export const MAX_PRICE_PER_MILLION_MICROS = 100_000_000_000;

@@ -25,7 +25,7 @@ import {
 } from '@swarm/db';
 import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
-import type { ProviderId } from './types.ts';
+import type { ProviderId } from '../types.ts';
 
 export const SECRET_KEY_BYTES = 32;
 const IV_BYTES = 12;

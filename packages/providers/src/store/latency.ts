@@ -3,7 +3,7 @@
  * successful calls in the health buckets of the last few minutes, shared by every runner.
  */
 import { type Db, recentAverageLatency } from '@swarm/db';
-import type { LatencyStats } from './ports.ts';
+import type { LatencyStats } from '../ports.ts';
 
 export interface LatencyStatsOptions {
   /** How far back successes are averaged. Default 5 minutes (rounded out to minute buckets). */

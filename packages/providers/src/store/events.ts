@@ -3,7 +3,7 @@
  * outside the breakers (the breakers write their own transitions in the same transaction).
  */
 import { type Db, insertProviderEvent } from '@swarm/db';
-import type { ProviderEvent, ProviderEventLog } from './ports.ts';
+import type { ProviderEvent, ProviderEventLog } from '../ports.ts';
 
 export function createProviderEventLog(db: Db): ProviderEventLog {
   return {

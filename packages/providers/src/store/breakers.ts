@@ -25,7 +25,7 @@
  *   successes up to `healthFlushMs` late, which moves no breaker (successes never open one).
  *
  * When every candidate is refused, the router tries the one whose circuit opened longest ago:
- * `check` returns `openedAt` for that; `leastRecentlyOpened` picks it.
+ * `check` returns `openedAt` for that; `leastRecentlyOpened` (router.ts) picks it.
  */
 import {
   breakerWindowCounts,
@@ -38,8 +38,8 @@ import {
   recordHealthTallies,
   settleBreakerProbe,
 } from '@swarm/db';
-import type { BreakerDecision, CircuitBreakers } from './ports.ts';
-import type { ErrorClass, ModelRef } from './types.ts';
+import type { BreakerDecision, CircuitBreakers } from '../ports.ts';
+import type { ErrorClass, ModelRef } from '../types.ts';
 
 /** Failures that are not the provider's fault, or not a call at all: never counted. */
 export const NOT_COUNTED_ERROR_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>([
@@ -267,20 +267,4 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Po
       await flushHealth();
     },
   };
-}
-
-/**
- * When every candidate's circuit refuses, the one that opened longest ago is tried anyway (it is
- * the likeliest to have recovered). Returns null when the list is empty.
- */
-export function leastRecentlyOpened<T extends { decision: BreakerDecision }>(
-  candidates: readonly T[],
-): T | null {
-  let best: T | null = null;
-  for (const candidate of candidates) {
-    const at = candidate.decision.openedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
-    const bestAt = best?.decision.openedAt?.getTime() ?? Number.NEGATIVE_INFINITY;
-    if (best === null || at < bestAt) best = candidate;
-  }
-  return best;
 }

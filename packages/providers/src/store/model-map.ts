@@ -13,8 +13,8 @@ import {
 } from '@swarm/db';
 import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
-import type { ModelMap } from './ports.ts';
-import { type ModelRef, PROVIDER_IDS, type ProviderId } from './types.ts';
+import type { ModelMap } from '../ports.ts';
+import { type ModelRef, PROVIDER_IDS, type ProviderId } from '../types.ts';
 
 const toRef = (row: { provider: string; model: string }): ModelRef => ({
   provider: row.provider as ProviderId,
