@@ -48,7 +48,7 @@ export const apiEnvSchema = z
      * elsewhere, storing keys is refused with a message saying so.
      */
     SWARM_SECRET_KEY: optionalText,
-    /** During a key rotation: older keys, comma-separated, still used to decrypt (see README). */
+    /** During a key rotation: older keys, comma-separated, still used to decrypt (docs/production.md). */
     SWARM_SECRET_KEYS: optionalText,
     /**
      * Who may change the global price table and model map (they change everyone's costs and

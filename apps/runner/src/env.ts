@@ -85,7 +85,7 @@ export const runnerEnvSchema = z
      * production; without it, a run that needs a stored key fails naming this setting.
      */
     SWARM_SECRET_KEY: optionalText,
-    /** Older keys kept for decryption during a rotation, comma-separated (see README). */
+    /** Older keys kept for decryption during a rotation, comma-separated (docs/production.md). */
     SWARM_SECRET_KEYS: optionalText,
     /** The operator's provider keys, used for owners who stored none. */
     OPENAI_API_KEY: optionalText,

@@ -1,6 +1,6 @@
 /**
  * The `run` queue's loop, in place of pg-boss `work()`, because a run is worth as few Postgres
- * commits as possible (BENCH.md B3):
+ * commits as possible (benchmark B3, docs/benchmarks.md):
  *
  * - Fetch and claim in one transaction: `boss.fetch` on our transaction takes up to as many jobs as
  *   this runner has free slots, and each run is claimed (`run_attempt` bumped, its definition and

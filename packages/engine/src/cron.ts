@@ -11,7 +11,7 @@
  * counts as unrestricted when it starts with `*` (so `*\/2` in one of them means AND, as in Vixie
  * and cronie). Patterns that can never fire (`0 0 31 2 *`) are rejected when parsed.
  *
- * DST rule (binding, see SPEC feature 3): a schedule names wall-clock times in its zone.
+ * DST rule (the product's contract, docs/schedules.md): a schedule names wall-clock times in its zone.
  *  1. A wall time that does not exist (inside a spring-forward gap, e.g. 02:30 on the US
  *     spring-forward day in America/New_York) fires ONCE at the next valid instant — the moment
  *     the clock jumps (03:00 local = 07:00Z) — marked `shiftedBy: 'dst-gap'`. Several gap times
