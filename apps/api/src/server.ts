@@ -212,7 +212,7 @@ export async function buildApiServer(options: ApiServerOptions) {
     secretKeys,
     logger,
     bodyLimitBytes: options.webhookBodyLimitBytes,
-    now,
+    now: options.now,
   });
 
   await app.register(fastifyTRPCPlugin, {

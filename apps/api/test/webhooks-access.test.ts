@@ -11,17 +11,18 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApiServer, startApiServer } from '../src/server.ts';
 import { standardHeaders } from './standard-webhooks.ts';
-import { awayFromRateWindowEnd, BODY_LIMIT, post, secretKey, useWebhookApi } from './webhooks-harness.ts';
+import { BODY_LIMIT, post, secretKey, useWebhookApi } from './webhooks-harness.ts';
 
-const { api, setup, executionCount } = useWebhookApi();
+const { api, clock, setup, executionCount } = useWebhookApi();
 
 describe('limits and access', () => {
   it('shares the rate limit across API instances: the 4th call on another instance gets 429 with Retry-After', async () => {
-    const second = await startApiServer({ databaseUrl: api.database.url, secretKey });
+    // Both instances' clocks stop here, so all four calls count in one hourly window, even when
+    // the hour would have ended during the test.
+    clock.set(Date.now());
+    const second = await startApiServer({ databaseUrl: api.database.url, secretKey, now: clock.now });
     try {
       const { client, workflow, webhook } = await setup({ rateLimitPerHour: 3 });
-      // The counter's windows are whole clock hours: do not start the four calls right before one ends.
-      await awayFromRateWindowEnd(api.database.sql);
       const body = JSON.stringify({ query: 'limited' });
       const signed = () => ({ 'x-webhook-signature': signSimpleWebhook(webhook.secret, body) });
       // Strangers do not use up the limit.
@@ -41,8 +42,8 @@ describe('limits and access', () => {
   });
 
   it('counts refused calls against the limit and answers a repeated message before the limit', async () => {
+    clock.set(Date.now()); // one hourly window for every call (see above)
     const { client, workflow, webhook } = await setup({ rateLimitPerHour: 2 });
-    await awayFromRateWindowEnd(api.database.sql);
     const good = JSON.stringify({ query: 'counted' });
     const bad = JSON.stringify({ notQuery: 1 });
     const delivered = standardHeaders(webhook.secret, good);

@@ -7,7 +7,7 @@
 import { generateSecretKey } from '@swarm/providers/store';
 import { createRunner } from '@swarm/runner/testing';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 
 export const secretKey = generateSecretKey();
@@ -128,19 +128,4 @@ export async function post(url: string, body: string, headers: Record<string, st
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : {}, headers: response.headers };
-}
-
-/**
- * Returns once the current rate-limit window has at least 15 s left, so a test's calls all count
- * in one window. The windows are whole hours of Postgres's clock (`hitRateLimit` computes them in
- * SQL), which the server's injected clock does not move: this waits on that clock, and only in
- * the last 15 s of an hour.
- */
-export async function awayFromRateWindowEnd(sql: ReturnType<typeof useWebhookApi>['api']['database']['sql']) {
-  const secondsLeft = async () => {
-    const [row] = await sql<{ left: number }[]>`
-      select (3600 - mod(extract(epoch from clock_timestamp()), 3600))::float8 as "left"`;
-    return row!.left;
-  };
-  await expect.poll(secondsLeft, { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(15);
 }

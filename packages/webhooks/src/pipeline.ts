@@ -204,8 +204,8 @@ export async function runWebhookCall(
       if (first) return logDuplicate(services, call, base, first.executionId);
     }
     if (call.rateLimit) {
-      const { key, windowSeconds, limit } = call.rateLimit;
-      if ((await hitRateLimit(services.db, key, windowSeconds)) > limit)
+      const { key, windowSeconds, limit, at } = call.rateLimit;
+      if ((await hitRateLimit(services.db, key, windowSeconds, at)) > limit)
         return { kind: 'rate-limited', status: 429 };
     }
     if (error instanceof DomainError && error.code === 'CONFLICT') {

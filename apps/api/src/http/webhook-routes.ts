@@ -74,8 +74,12 @@ export interface WebhookRouteDeps {
   secretKeys: SecretKeyring | null;
   logger: Logger;
   bodyLimitBytes?: number | undefined;
-  /** The clock (ms since the epoch): signature timestamps, secret grace periods, Retry-After. */
-  now: () => number;
+  /**
+   * A stopped clock (ms since the epoch) from a test: signature timestamps, secret grace periods,
+   * Retry-After and the rate-limit windows follow it. Unset: real time, and the rate-limit windows
+   * follow the database clock, which every API instance shares.
+   */
+  now?: (() => number) | undefined;
 }
 
 const uuid = z.uuid();
@@ -97,6 +101,7 @@ function queryOf(req: FastifyRequest): Record<string, unknown> {
 }
 
 export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope, deps) => {
+  const now = deps.now ?? Date.now;
   const bodyLimit = deps.bodyLimitBytes ?? DEFAULT_WEBHOOK_BODY_LIMIT_BYTES;
   const log = deps.logger.child({ component: 'webhooks' });
   const services: WebhookServices = {
@@ -223,7 +228,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
         headers: req.headers,
         body,
         secrets,
-        nowSeconds: Math.floor(deps.now() / 1000),
+        nowSeconds: Math.floor(now() / 1000),
       });
       if (!check.ok)
         return refuse(
@@ -274,10 +279,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
         key: `webhook:${webhook.id}`,
         windowSeconds: RATE_WINDOW_SECONDS,
         limit: webhook.rateLimitPerHour,
+        at: deps.now ? new Date(deps.now()) : undefined,
       },
     });
     if (result.kind === 'rate-limited') {
-      const retryAfter = retryAfterSeconds(deps.now());
+      const retryAfter = retryAfterSeconds(now());
       reply.header('retry-after', String(retryAfter));
       return refuse(
         'rate-limited',
@@ -316,7 +322,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
   function secretsOf(webhook: WebhookForCall): string[] | null {
     if (!deps.secretKeys) return null;
     try {
-      return validWebhookSecrets(deps.secretKeys, webhook, new Date(deps.now()));
+      return validWebhookSecrets(deps.secretKeys, webhook, new Date(now()));
     } catch (err) {
       services.log.error({ err, webhookId: webhook.id }, 'webhook secret could not be decrypted');
       return null;

@@ -4,12 +4,26 @@ import type { DbOrTx } from '../client.ts';
 import { rateLimitCounters } from '../schema/index.ts';
 
 /**
- * Counts one hit against `key` in the current window of `windowSeconds` and returns the count so
- * far, including this hit. The window is computed from the database clock, so every API instance
- * agrees on it. Old windows are pruned opportunistically.
+ * The start of the fixed window of `windowSeconds` (aligned to the epoch) that holds `at`. Without
+ * `at` it is read off the database clock, so every API instance agrees on it; `at` is for callers
+ * whose clock was stopped by a test.
  */
-export async function hitRateLimit(db: DbOrTx, key: string, windowSeconds: number): Promise<number> {
-  const windowStart = sql`to_timestamp(floor(extract(epoch from now()) / ${windowSeconds}) * ${windowSeconds})`;
+export function rateWindowStart(windowSeconds: number, at?: Date | undefined) {
+  const epoch = at ? sql`${at.getTime() / 1000}::float8` : sql`extract(epoch from now())`;
+  return sql`to_timestamp(floor(${epoch} / ${windowSeconds}) * ${windowSeconds})`;
+}
+
+/**
+ * Counts one hit against `key` in the current window of `windowSeconds` (see `rateWindowStart`)
+ * and returns the count so far, including this hit.
+ */
+export async function hitRateLimit(
+  db: DbOrTx,
+  key: string,
+  windowSeconds: number,
+  at?: Date | undefined,
+): Promise<number> {
+  const windowStart = rateWindowStart(windowSeconds, at);
   const [row] = await db
     .insert(rateLimitCounters)
     .values({ key, windowStart, count: 1 })

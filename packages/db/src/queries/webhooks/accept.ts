@@ -19,6 +19,7 @@ import {
   workflowWebhooks,
 } from '../../schema/index.ts';
 import { createExecutions } from '../executions/index.ts';
+import { rateWindowStart } from '../rate-limits.ts';
 import {
   type PreparedRun,
   prepareRunTarget,
@@ -41,6 +42,8 @@ export interface WebhookRateLimit {
   key: string;
   windowSeconds: number;
   limit: number;
+  /** The time whose window counts the call; default the database clock (see `rateWindowStart`). */
+  at?: Date | undefined;
 }
 
 /** One call for `acceptWebhookCalls`. */
@@ -64,9 +67,6 @@ class ChecksFailed extends Error {
     super('run checks failed');
   }
 }
-
-const windowStartOf = (windowSeconds: number) =>
-  sql`to_timestamp(floor(extract(epoch from now()) / ${windowSeconds}) * ${windowSeconds})`;
 
 const sameDelivery = (webhookId: string, deliveryKey: string) => `${webhookId}\n${deliveryKey}`;
 
@@ -200,7 +200,7 @@ async function acceptInOneTransaction(
             .insert(rateLimitCounters)
             .values({
               key: rateLimit.key,
-              windowStart: windowStartOf(rateLimit.windowSeconds),
+              windowStart: rateWindowStart(rateLimit.windowSeconds, rateLimit.at),
               count: hits.length,
             })
             .onConflictDoUpdate({
@@ -285,7 +285,7 @@ async function acceptInOneTransaction(
           .where(
             and(
               eq(rateLimitCounters.key, rateLimit.key),
-              eq(rateLimitCounters.windowStart, windowStartOf(rateLimit.windowSeconds)),
+              eq(rateLimitCounters.windowStart, rateWindowStart(rateLimit.windowSeconds, rateLimit.at)),
             ),
           ),
       ),
