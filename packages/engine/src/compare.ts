@@ -61,11 +61,25 @@ export interface DefinitionComparison {
   delta: Delta | null;
 }
 
+/** JSON text with object keys sorted, so two equal values (in any key order) give the same text. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
 const differ = create({
-  // Array items with an id (nodes, edges) are matched by it; anything else by position.
+  // Array items with an id (nodes, edges) are matched by it; anything else by its content. An
+  // object without a hash never matches (jsondiffpatch compares by identity then), so equal id-less
+  // items such as an agent's `fallback` targets would show as removed and re-added.
   objectHash: (item) => {
     const id = (item as { id?: unknown }).id;
-    return typeof id === 'string' ? id : undefined;
+    return typeof id === 'string' ? `id:${id}` : `value:${canonicalJson(item)}`;
   },
   arrays: { detectMove: true, includeValueOnMove: false },
 });

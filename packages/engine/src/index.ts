@@ -22,6 +22,7 @@ export * from './run-contract.ts';
 export * from './run-input.ts';
 export * from './sample-workflow.ts';
 export * from './schedule-policy.ts';
+export * from './schema-example.ts';
 export * from './templating.ts';
 export * from './transfer/document.ts';
 export * from './transfer/format.ts';
