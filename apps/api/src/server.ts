@@ -50,6 +50,12 @@ import { webhookRoutes } from './http/webhook-routes.ts';
 const MAX_REQUEST_JSON_DEPTH = 256;
 const PROTO_KEY = /"__proto__"\s*:/;
 const TRPC_PREFIX = '/trpc';
+/**
+ * The longest route parameter Fastify routes (default 100, then 414). tRPC's `/trpc/:path` carries
+ * a batch's procedure names joined by commas, so five queries of one page exceed 100; the clients
+ * keep whole URLs under 2,000 characters (`maxURLLength` on their batch links), well inside this.
+ */
+const MAX_PARAM_LENGTH = 4_096;
 
 export interface ApiServerOptions {
   database: Database;
@@ -94,6 +100,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes,
+    maxParamLength: MAX_PARAM_LENGTH,
     trustProxy: options.trustProxy,
     // One line per request (below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

@@ -260,4 +260,41 @@ describe('webhook panel', () => {
       .waitFor();
     expect(errors).toEqual([]);
   });
+
+  test("the example body fits the input schema, so the curl shown as is starts a run; the header counts every logged call", async () => {
+    const { page, errors } = await app.newPage();
+    await signUp(page);
+    const workflowId = await createWorkflowViaApi(page, 'Example flow');
+    await page.goto(`/workflows/${workflowId}`);
+    await page.getByTestId('canvas-node').first().waitFor();
+    await page.getByTestId('webhooks-toggle').click();
+    await page.getByTestId('new-webhook').click();
+    const form = page.getByTestId('webhook-form');
+    await form.getByTestId('webhook-auth-signature').check();
+    // The sample starts as an example of the input schema: `topic` filled in, not "".
+    const sample = JSON.parse(await form.getByTestId('webhook-sample-payload').inputValue()) as { topic: string };
+    expect(sample.topic.length).toBeGreaterThan(0);
+    await form.getByTestId('webhook-submit').click();
+
+    const item = page.getByTestId('webhook-item');
+    const command = (await item.getByTestId('webhook-curl').textContent()) ?? '';
+    const { stdout } = await run('bash', ['-c', command]);
+    expect(JSON.parse(stdout)).toEqual({ executionId: expect.any(String) });
+    await item.locator('[data-testid=webhook-log][data-outcome=accepted][data-source=http]').waitFor();
+
+    // Two refused calls: logged, no run.
+    for (let i = 0; i < 2; i++) {
+      await item.getByTestId('webhook-send-test').click();
+      const testDialog = page.getByTestId('webhook-test-dialog');
+      await testDialog.getByTestId('webhook-test-payload').fill('{ "topic": "" }');
+      await testDialog.getByTestId('webhook-test-submit').click();
+      await testDialog.getByTestId('webhook-test-error').waitFor();
+      await testDialog.getByRole('button', { name: 'Close' }).click();
+    }
+    await expect.poll(() => item.getByTestId('webhook-log').count()).toBe(3);
+    await page.reload();
+    await page.getByTestId('webhooks-toggle').click();
+    expect(await page.getByTestId('webhook-call-count').textContent()).toBe('3 calls (1 started a run)');
+    expect(errors).toEqual([]);
+  });
 });

@@ -11,6 +11,9 @@ import { createTRPCContext, createTRPCOptionsProxy, type TRPCOptionsProxy } from
 import superjson from 'superjson';
 import { readApiError } from './api-error.ts';
 
+/** The longest URL a batched query request may have; a longer batch is split. */
+export const MAX_URL_LENGTH = 2_000;
+
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
 export function createTrpcClient() {
@@ -28,6 +31,9 @@ export function createTrpcClient() {
         false: httpBatchLink({
           url: '/trpc',
           transformer: superjson,
+          // A batch whose URL would be longer goes as several requests: within the API's limits
+          // (`maxParamLength`, see apps/api/src/server.ts) and those of proxies in front of it.
+          maxURLLength: MAX_URL_LENGTH,
           fetch: (url, init) => fetch(url, { ...init, credentials: 'same-origin' }),
         }),
       }),

@@ -54,6 +54,7 @@ export function createSwarmClient(options: SwarmClientOptions) {
         false: httpBatchLink({
           url: `${base}/trpc`,
           transformer: superjson,
+          maxURLLength: 2_000, // split longer batches: within the API's and proxies' URL limits
           headers,
           ...(options.fetch ? { fetch: options.fetch } : {}),
         }),

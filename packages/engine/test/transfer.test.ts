@@ -105,7 +105,10 @@ function canonical(def: WorkflowDefinition) {
     settings: def.settings,
   });
   for (const [id, i] of index)
-    text = text.replaceAll(`nodes.${id}`, `nodes.${i}`).replaceAll(`\\"${id}\\"]`, `\\"${i}\\"]`);
+    text = text
+      .replaceAll(`nodes.\`${id}\``, `nodes.${i}`)
+      .replaceAll(`nodes.${id}`, `nodes.${i}`)
+      .replaceAll(`\\"${id}\\"]`, `\\"${i}\\"]`);
   return JSON.parse(text);
 }
 
@@ -259,11 +262,12 @@ describe('remapping', () => {
       'nodes.n_1.output & nodes.`n-2`.output & $nodes.ask & other.nodes.ask',
     );
   });
-  it('round-trips every built-in node type to an equal, valid definition with fresh ids', () => {
+  it('round-trips every built-in node type to an equal, valid definition with the same ids', () => {
     const doc = parseExportDocument(JSON.parse(JSON.stringify(buildExportDocument(source()))));
     const { definition } = prepareImport(doc);
-    const oldIds = new Set(everyNodeType().nodes.map((n) => n.id));
-    expect(definition.nodes.some((n) => oldIds.has(n.id))).toBe(false);
+    // Node ids key a run's output (`writer`): an imported copy keeps them, and its edges.
+    expect(definition.nodes.map((n) => n.id)).toEqual(everyNodeType().nodes.map((n) => n.id));
+    expect(definition.edges).toEqual(everyNodeType().edges);
     expect(canonical(definition)).toEqual(canonical(everyNodeType()));
     expect(validateWorkflow(definition, createNodeRegistry())).toMatchObject({ valid: true, errors: [] });
   });
@@ -278,6 +282,25 @@ describe('remapping', () => {
     expect(new Set(merged.nodes.map((n) => n.id)).size).toBe(14);
     expect(Math.min(...incoming.nodes.map((n) => n.position.x))).toBe(0);
     expect(merged.nodes[7]!.position.x).toBeGreaterThan(1000);
+  });
+  it('merging renames only the ids the target already has, references following', () => {
+    const doc = parseExportDocument({
+      version: '1.0',
+      metadata: { name: 'x' },
+      workflow: {
+        nodes: [
+          { id: 'in', type: 'input', config: {} },
+          { id: 'writer', type: 'transform', config: { expression: 'nodes.in.output' } },
+        ],
+        edges: [{ id: 'e1', source: 'in', target: 'writer' }],
+      },
+    });
+    const { definition } = prepareImport(doc, ['in', 'e9']);
+    const [input, writer] = definition.nodes;
+    expect(input!.id).toMatch(/^n_[0-9a-f]{12}$/);
+    expect(writer!.id).toBe('writer');
+    expect(writer!.config).toEqual({ expression: `nodes.${input!.id}.output` });
+    expect(definition.edges).toEqual([{ id: 'e1', source: input!.id, target: 'writer' }]);
   });
 });
 

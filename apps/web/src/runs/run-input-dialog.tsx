@@ -7,7 +7,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useMemo, useState } from 'react';
 import { type ApiIssue, readApiError } from '../api-error.ts';
-import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
+import { describeSchema, exampleInput } from '../schema-form/json-schema.ts';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
@@ -63,7 +63,7 @@ function RunInputForm({
         // Ignore a corrupt entry.
       }
     }
-    return (spec ? initialValue(spec) : undefined) ?? {};
+    return exampleInput(inputSchema).value ?? {};
   });
   const [jsonText, setJsonText] = useState(() => JSON.stringify(value, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);

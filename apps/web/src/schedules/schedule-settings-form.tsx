@@ -8,7 +8,7 @@ import { CRON_PRESETS } from '@swarm/engine';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useMemo, useState } from 'react';
 import { readApiError } from '../api-error.ts';
-import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
+import { describeSchema, exampleInput } from '../schema-form/json-schema.ts';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
 import type { JsonSchema } from '../schemas/schema-text.ts';
 import { useTRPC } from '../trpc.ts';
@@ -52,7 +52,7 @@ export function ScheduleSettingsForm({
   };
   const spec = useMemo(() => (inputSchema ? describeSchema(inputSchema) : null), [inputSchema]);
   const [draft, setDraft] = useState<ScheduleDraft>(() =>
-    schedule ? draftFromSchedule(schedule) : newScheduleDraft((spec ? initialValue(spec) : undefined) ?? {}),
+    schedule ? draftFromSchedule(schedule) : newScheduleDraft(exampleInput(inputSchema).value ?? {}),
   );
   const set = <K extends keyof ScheduleDraft>(key: K, value: ScheduleDraft[K]) =>
     setDraft((current) => ({ ...current, [key]: value }));

@@ -7,6 +7,7 @@
  * Also the value rules the form follows: what a new array item starts as, what an emptied field
  * becomes, and where an issue path (`config.fallback[0].model`, `input.query`) is shown.
  */
+import { type SchemaExample, schemaExample } from '@swarm/engine';
 
 export type JsonSchema = Record<string, unknown>;
 export type Scalar = string | number | boolean;
@@ -310,6 +311,16 @@ function requiredStart(spec: FieldSpec): unknown {
     default:
       return undefined;
   }
+}
+
+/**
+ * What a new run input starts as — the run form, a new schedule, a webhook's sample body: the
+ * engine's example for the input schema (its `examples`, defaults, else values that meet each
+ * keyword), with the issues it still has against the schema (none unless the schema has a
+ * `pattern` without an example), so nobody is shown a body the server would refuse unannounced.
+ */
+export function exampleInput(inputSchema: JsonSchema | undefined): SchemaExample {
+  return inputSchema ? schemaExample(inputSchema) : { value: {}, issues: [] };
 }
 
 /** Text typed into a number field: a number, nothing (empty), or why it is not one. */

@@ -6,7 +6,7 @@
  * and how logged calls are shown.
  */
 import { compileExpression, webhookCurlExample } from '@swarm/engine';
-import { describeSchema, initialValue } from '../schema-form/json-schema.ts';
+import { exampleInput } from '../schema-form/json-schema.ts';
 import { checkSample, type JsonSchema, type SampleIssue } from '../schemas/schema-text.ts';
 import type { RouterInputs, RouterOutputs } from '../trpc.ts';
 
@@ -22,10 +22,23 @@ export interface RevealedSecret {
   triggerUrl: string;
 }
 
-/** The sample payload used by the curl example, "send test" and the mapping preview. */
+/**
+ * The sample payload used by the curl example, "send test" and the mapping preview: an example
+ * the workflow's input schema accepts (`exampleInput`), so the shown `curl` starts a run.
+ */
 export function samplePayload(inputSchema: JsonSchema | undefined): string {
-  const value = inputSchema ? initialValue(describeSchema(inputSchema)) : undefined;
-  return JSON.stringify(value ?? { hello: 'world' });
+  return JSON.stringify(inputSchema ? exampleInput(inputSchema).value : { hello: 'world' });
+}
+
+/**
+ * The header's count: the calls its log lists (accepted or not), and how many of them started a
+ * run when that differs (a refused call is logged but starts nothing).
+ */
+export function callCountLabel(webhook: Pick<Webhook, 'loggedCallCount' | 'triggerCount'>): string {
+  // The log keeps the newest calls only; runs started before its oldest still count.
+  const count = Math.max(webhook.loggedCallCount, webhook.triggerCount);
+  const calls = `${count} call${count === 1 ? '' : 's'}`;
+  return webhook.triggerCount === count ? calls : `${calls} (${webhook.triggerCount} started a run)`;
 }
 
 export const AUTH_MODES: ReadonlyArray<{ value: WebhookAuth; label: string; hint: string }> = [

@@ -13,7 +13,7 @@ import { RelativeTime } from '../ui/relative-time.tsx';
 import { CopyField } from './copy-field.tsx';
 import { RegenerateSecretDialog } from './regenerate-secret-dialog.tsx';
 import { SendTestDialog } from './send-test-dialog.tsx';
-import { AUTH_MODES, curlCommand, type RevealedSecret, type Webhook } from './webhook-form.ts';
+import { AUTH_MODES, callCountLabel, curlCommand, type RevealedSecret, type Webhook } from './webhook-form.ts';
 import { WebhookLogs } from './webhook-logs.tsx';
 
 export function WebhookItem({
@@ -65,7 +65,7 @@ export function WebhookItem({
             )}
           </p>
           <p className="text-xs text-slate-500">
-            {webhook.triggerCount} call{webhook.triggerCount === 1 ? '' : 's'}
+            <span data-testid="webhook-call-count">{callCountLabel(webhook)}</span>
             {webhook.lastTriggeredAt ? (
               <>
                 , last <RelativeTime date={webhook.lastTriggeredAt} />

@@ -91,7 +91,7 @@ const withSecretKeys = authedProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, secretKeys: ctx.secretKeys } });
 });
 
-function present(webhook: WebhookSummary, base: string) {
+function present<T extends WebhookSummary>(webhook: T, base: string) {
   return { ...webhook, url: webhookUrl(base, webhook.id) };
 }
 

@@ -161,15 +161,20 @@ export interface PreparedImport {
 }
 
 /**
- * A checked document as a definition ready to store: fresh node and edge ids (unique against
- * `takenIds`, e.g. a merge target's), references remapped, missing positions laid out.
+ * A checked document as a definition ready to store, missing positions laid out. Node and edge ids
+ * are kept: they are scoped to one workflow, and a run's output is keyed by them (`writer`), so an
+ * imported copy answers like the original. Only an id already in `takenIds` (a merge target's) gets
+ * a fresh one, with every reference to it following.
  */
 export function prepareImport(doc: ExportDocument, takenIds: Iterable<string> = []): PreparedImport {
-  const taken = [...takenIds];
+  const taken = new Set(takenIds);
+  const inDocument = [...doc.workflow.nodes.map((n) => n.id), ...doc.workflow.edges.map((e) => e.id)];
+  const freshNodeId = freshIdGenerator('n', [...taken, ...inDocument]);
+  const freshEdgeId = freshIdGenerator('e', [...taken, ...inDocument]);
   const { nodes, edges } = remapGraph(
     doc.workflow,
-    freshIdGenerator('n', taken),
-    freshIdGenerator('e', taken),
+    (id) => (taken.has(id) ? freshNodeId() : id),
+    (id) => (taken.has(id) ? freshEdgeId() : id),
   );
   const positions = layoutMissingPositions(nodes, edges);
   return {

@@ -1,7 +1,7 @@
 /**
- * Node id remapping for imports and anonymised exports: every node gets a new id, and every
- * reference to the old one follows — edges, `{{nodes.<id>…}}` template placeholders in any config
- * string, and `nodes.<id>` paths in JSONata expressions.
+ * Node id remapping for anonymised exports (every node renumbered) and merge imports (ids that
+ * clash with the target's): every reference to an old id follows — edges, `{{nodes.<id>…}}`
+ * template placeholders in any config string, and `nodes.<id>` paths in JSONata expressions.
  */
 import type { WorkflowEdge } from '../definition.ts';
 import type { ExportNode } from './format.ts';
@@ -53,8 +53,8 @@ export function remapConfig(config: Record<string, unknown>, idMap: ReadonlyMap<
 }
 
 /**
- * New ids for every node and edge, references rewritten. `newNodeId`/`newEdgeId` give the ids (so
- * anonymised exports can number them and imports can make them unique against a merge target).
+ * Ids for every node and edge, references rewritten. `newNodeId`/`newEdgeId` give the ids (so
+ * anonymised exports can number them and merge imports can replace only the ids that clash).
  */
 export function remapGraph(
   graph: { nodes: readonly ExportNode[]; edges: readonly WorkflowEdge[] },

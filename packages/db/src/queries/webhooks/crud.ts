@@ -128,15 +128,29 @@ export async function createWebhook(
   return row!;
 }
 
+/** A webhook in its workflow's list: with how many calls its log holds. */
+export interface WebhookListItem extends WebhookSummary {
+  /**
+   * Calls in the webhook's log, whatever their outcome — what the log lists. `triggerCount` counts
+   * only the calls that started a run (a refused or duplicate call is logged but starts nothing);
+   * the log keeps `WEBHOOK_LOG_RETENTION`'s newest calls.
+   */
+  loggedCallCount: number;
+}
+
 /** The webhooks of one of the owner's workflows, oldest first. */
 export async function listWebhooks(
   db: DbOrTx,
   ownerId: string,
   workflowId: string,
-): Promise<WebhookSummary[]> {
+): Promise<WebhookListItem[]> {
   await assertWorkflowOwned(db, ownerId, workflowId);
   return db
-    .select(summaryColumns)
+    .select({
+      ...summaryColumns,
+      // Spelled out: drizzle renders columns unqualified in a select, and `id` would be the log's.
+      loggedCallCount: sql<number>`(select count(*)::int from webhook_logs l where l.webhook_id = workflow_webhooks.id)`,
+    })
     .from(workflowWebhooks)
     .where(and(eq(workflowWebhooks.workflowId, workflowId), eq(workflowWebhooks.ownerId, ownerId)))
     .orderBy(workflowWebhooks.createdAt, workflowWebhooks.id);

@@ -40,6 +40,7 @@ export {
   updateWebhook,
   WEBHOOK_INVALIDATION_TOPIC,
   type WebhookForCall,
+  type WebhookListItem,
   type WebhookSettings,
   type WebhookSummary,
 } from './crud.ts';

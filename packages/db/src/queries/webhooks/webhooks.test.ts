@@ -13,6 +13,7 @@ import {
   getWebhook,
   insertWebhookLog,
   listWebhookLogs,
+  listWebhooks,
   pruneWebhookIdempotencyKeys,
   pruneWebhookLogs,
   rotateWebhookSecret,
@@ -68,6 +69,36 @@ describe('findEnabledWebhookForCall', () => {
     await updateWebhook(database.db, ownerId, webhook.id, { enabled: false });
     expect(await findEnabledWebhookForCall(database.db, webhook.id)).toBeNull();
     expect(await findEnabledWebhookForCall(database.db, randomUUID())).toBeNull();
+  });
+});
+
+describe('listWebhooks', () => {
+  const jobs = useJobSender(database);
+  it("counts the calls its log lists, refused ones included, beside the runs they started", async () => {
+    const { ownerId, webhook } = await ownedWebhook();
+    for (const status of [400, 401])
+      await insertWebhookLog(database.db, {
+        webhookId: webhook.id,
+        outcome: status === 400 ? 'invalid-input' : 'rejected-signature',
+        status,
+        latencyMs: 1,
+        headers: {},
+      });
+    await acceptWebhookCalls(database.db, { jobs: jobs.sender, wakeup: null }, [
+      {
+        log: { webhookId: webhook.id, latencyMs: 1, headers: {} },
+        run: {
+          ownerId,
+          workflowId: webhook.workflowId,
+          input: { query: 'q' },
+          trigger: 'webhook',
+          registry: createNodeRegistry(),
+        },
+      },
+    ]);
+    const [item] = await listWebhooks(database.db, ownerId, webhook.workflowId);
+    expect(item).toMatchObject({ id: webhook.id, loggedCallCount: 3, triggerCount: 1 });
+    expect(await listWebhookLogs(database.db, ownerId, webhook.id)).toHaveLength(3);
   });
 });
 
