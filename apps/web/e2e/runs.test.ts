@@ -55,12 +55,15 @@ describe('running a workflow', () => {
     await page.getByTestId('canvas').waitFor();
     await expect.poll(() => page.getByTestId('canvas-node').count()).toBe(3);
 
-    // The input form comes from the input schema; an empty query is refused on its field.
+    // The input form comes from the input schema and starts from an example it accepts (never an
+    // empty required query); an emptied query is refused on its field.
     await page.getByTestId('run-workflow').click();
     const dialog = page.getByTestId('run-dialog');
     const query = dialog.getByTestId('run-input-query');
     await query.waitFor();
     await dialog.getByText('What to ask').waitFor();
+    expect(await query.inputValue()).not.toBe('');
+    await query.fill('');
     await dialog.getByTestId('run-submit').click();
     await dialog.getByTestId('run-input-query-error').waitFor();
     expect(await query.getAttribute('aria-invalid')).toBe('true');

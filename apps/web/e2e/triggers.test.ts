@@ -261,7 +261,7 @@ describe('webhook panel', () => {
     expect(errors).toEqual([]);
   });
 
-  test("the example body fits the input schema, so the curl shown as is starts a run; the header counts every logged call", async () => {
+  test('the example body fits the input schema, so the curl shown as is starts a run; the header counts every logged call', async () => {
     const { page, errors } = await app.newPage();
     await signUp(page);
     const workflowId = await createWorkflowViaApi(page, 'Example flow');
@@ -272,7 +272,9 @@ describe('webhook panel', () => {
     const form = page.getByTestId('webhook-form');
     await form.getByTestId('webhook-auth-signature').check();
     // The sample starts as an example of the input schema: `topic` filled in, not "".
-    const sample = JSON.parse(await form.getByTestId('webhook-sample-payload').inputValue()) as { topic: string };
+    const sample = JSON.parse(await form.getByTestId('webhook-sample-payload').inputValue()) as {
+      topic: string;
+    };
     expect(sample.topic.length).toBeGreaterThan(0);
     await form.getByTestId('webhook-submit').click();
 

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { evaluateInThisThread } from '@swarm/engine';
+import { evaluateInThisThread, sampleWorkflowDefinition, validateRunInput } from '@swarm/engine';
 import { describe, expect, test } from 'vitest';
 import {
+  callCountLabel,
   curlCommand,
   newWebhookDraft,
   parseAllowlist,
   previewMapping as previewWith,
+  samplePayload,
   webhookSettings,
 } from './webhook-form.ts';
 
@@ -110,5 +112,22 @@ describe('previewMapping', () => {
       message: expect.stringContaining('nope'),
     });
     expect((await previewMapping('{"a": ', '{}', schema)).state).toBe('mapping-error');
+  });
+});
+
+describe('samplePayload', () => {
+  test("the sample workflow's example body passes its input schema (no empty required query)", () => {
+    const definition = sampleWorkflowDefinition();
+    const body = JSON.parse(samplePayload(definition.inputSchema)) as unknown;
+    expect(validateRunInput(definition, body)).toEqual([]);
+  });
+});
+
+describe('callCountLabel', () => {
+  test('counts every logged call and says how many started a run when that differs', () => {
+    expect(callCountLabel({ loggedCallCount: 1, triggerCount: 1 })).toBe('1 call');
+    expect(callCountLabel({ loggedCallCount: 3, triggerCount: 1 })).toBe('3 calls (1 started a run)');
+    // The log keeps the newest calls only: older runs still count.
+    expect(callCountLabel({ loggedCallCount: 1000, triggerCount: 1200 })).toBe('1200 calls');
   });
 });

@@ -13,7 +13,13 @@ import { RelativeTime } from '../ui/relative-time.tsx';
 import { CopyField } from './copy-field.tsx';
 import { RegenerateSecretDialog } from './regenerate-secret-dialog.tsx';
 import { SendTestDialog } from './send-test-dialog.tsx';
-import { AUTH_MODES, callCountLabel, curlCommand, type RevealedSecret, type Webhook } from './webhook-form.ts';
+import {
+  AUTH_MODES,
+  callCountLabel,
+  curlCommand,
+  type RevealedSecret,
+  type Webhook,
+} from './webhook-form.ts';
 import { WebhookLogs } from './webhook-logs.tsx';
 
 export function WebhookItem({

@@ -74,7 +74,7 @@ describe('findEnabledWebhookForCall', () => {
 
 describe('listWebhooks', () => {
   const jobs = useJobSender(database);
-  it("counts the calls its log lists, refused ones included, beside the runs they started", async () => {
+  it('counts the calls its log lists, refused ones included, beside the runs they started', async () => {
     const { ownerId, webhook } = await ownedWebhook();
     for (const status of [400, 401])
       await insertWebhookLog(database.db, {
