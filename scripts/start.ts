@@ -7,7 +7,11 @@
  * 3. The API (serving the built web app on the same port) and one runner, as child processes,
  *    exactly as they run in production. `--dev` adds Vite with hot reload and restarts on change.
  *
- * Ctrl-C stops the children gracefully, then the embedded database.
+ * Ctrl-C stops everything in order and exits 0: the API and the runner drain (SIGTERM), then the
+ * embedded database stops. The children and the database run in process groups of their own, so
+ * the terminal's SIGINT reaches only this script, which stops them in that order.
+ *
+ * `SWARM_STATE_DIR` moves `.swarm/` (embedded data, generated key, demo credentials) elsewhere.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +30,8 @@ import {
 const root = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const dev = process.argv.includes('--dev');
 const port = Number(process.env.PORT ?? 3000);
-const stateDir = path.join(root, '.swarm');
+// Where the embedded database, the generated key and the demo credentials live (tests use their own).
+const stateDir = path.resolve(process.env.SWARM_STATE_DIR ?? path.join(root, '.swarm'));
 const say = (line: string) => console.log(`[swarm] ${line}`);
 
 async function resolveDatabase() {
@@ -63,7 +68,7 @@ async function seedOnFirstStart(url: string, embedded: boolean) {
           mode: 0o600,
         },
       );
-      say('(also saved in .swarm/demo-credentials.txt)');
+      say(`(also saved in ${path.relative(root, path.join(stateDir, 'demo-credentials.txt'))})`);
     }
   } finally {
     await database.close();
@@ -85,14 +90,22 @@ async function resolveSecretKey(embedded: boolean): Promise<Record<string, strin
   if (!key.trim()) {
     key = randomBytes(32).toString('base64');
     await writeFile(file, `${key}\n`, { mode: 0o600 });
-    say('generated the credentials encryption key in .swarm/secret-key');
+    say(`generated the credentials encryption key in ${path.relative(root, file)}`);
   }
   return { SWARM_SECRET_KEY: key.trim() };
 }
 
 const children: ChildProcess[] = [];
 function run(name: string, args: string[], env: Record<string, string>, cwd = root) {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: 'inherit' });
+  // A process group of its own (like the embedded database's): Ctrl-C signals the terminal's whole
+  // foreground group, and a child hit by it mid-start dies before it can drain — and looks like a
+  // crash here. Only this script signals the children, in order (see `stop`).
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: 'inherit',
+    detached: true,
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       say(`${name} exited (${signal ?? code}); stopping everything`);
@@ -122,6 +135,11 @@ async function stop(exitCode = 0) {
 }
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+// Should this script end any other way (a crash), its detached children must not outlive it.
+process.on('exit', () => {
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
 
 await mkdir(stateDir, { recursive: true });
 database = await resolveDatabase();

