@@ -166,6 +166,8 @@ describe('the packed @swarm/client in an app outside the workspace', () => {
     );
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
     expect(manifest.engines.node).toBe('>=20');
+    // Nothing in it points back at this workspace (devDependencies, build scripts: .pnpmfile.cjs).
+    expect(JSON.stringify(manifest)).not.toMatch(/api-router|workspace|catalog|tsdown/);
     for (const name of ['@trpc/client', '@trpc/server', 'superjson', 'eventsource']) {
       expect(manifest.dependencies[name]).toMatch(/^\^\d+\.\d+\.\d+$/);
     }
