@@ -319,6 +319,7 @@ describe('Slack', () => {
       'duplicate',
       'rejected-signature',
       'rejected-signature',
+      'rejected-signature',
     ]);
   });
 });
