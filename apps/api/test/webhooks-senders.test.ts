@@ -59,7 +59,7 @@ describe('GitHub', () => {
     expect(second.status).toBe(202);
     expect(await executionCount(workflow.id)).toBe(2);
 
-    const forged = [
+    const forged: Record<string, string>[] = [
       { ...headers, 'x-github-delivery': randomUUID() }, // tampered body below
       {
         ...headers,
