@@ -62,7 +62,7 @@ export const SENDER_GUIDES: Record<
       'In the repository (or organization): Settings → Webhooks → Add webhook.',
       'Payload URL: the URL below. Content type: application/json.',
       'Secret: the same secret as here (leave it empty here and we generate one to copy there).',
-      'Choose the events to send; GitHub sends a ping first.',
+      'Choose the events to send. GitHub sends a ping at once: an event filter answers it without a run.',
     ],
     secretLabel: 'Secret (optional: generated when left empty)',
     secretPlaceholder: 'the secret typed into GitHub',
