@@ -347,3 +347,18 @@ describe('Shopify', () => {
     expect(await executionCount(workflow.id)).toBe(1);
   });
 });
+
+describe('export', () => {
+  it("leaves sender-preset webhooks out of an export: their secret is the service's, pasted again", async () => {
+    const { client, token } = await api.signUp();
+    const workflow = await client.workflows.create.mutate({ name: 'Exported' });
+    await client.webhooks.create.mutate({ workflowId: workflow.id, auth: 'signature' });
+    await client.webhooks.create.mutate({ workflowId: workflow.id, auth: 'github', secret: 'gh-secret-123' });
+    const response = await fetch(`${api.url}/api/workflows/${workflow.id}/export?webhooks=true`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.status).toBe(200);
+    const doc = (await response.json()) as { webhooks: { auth: string }[] };
+    expect(doc.webhooks.map((webhook) => webhook.auth)).toEqual(['signature']);
+  });
+});
