@@ -5,6 +5,7 @@ import {
   curlCommand,
   newWebhookDraft,
   parseAllowlist,
+  pastedSecret,
   previewMapping as previewWith,
   webhookSettings,
 } from './webhook-form.ts';
@@ -110,5 +111,40 @@ describe('previewMapping', () => {
       message: expect.stringContaining('nope'),
     });
     expect((await previewMapping('{"a": ', '{}', schema)).state).toBe('mapping-error');
+  });
+});
+
+describe('sender presets', () => {
+  test('the pasted secret: required but for GitHub, Stripe-shaped for Stripe, none for our modes', () => {
+    const draft = (auth: 'github' | 'stripe' | 'slack' | 'signature', secret: string) => ({
+      ...newWebhookDraft(),
+      auth,
+      secret,
+    });
+    expect(pastedSecret(draft('github', ''))).toEqual({ ok: true });
+    expect(pastedSecret(draft('slack', ' '))).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('Slack'),
+    });
+    expect(pastedSecret(draft('stripe', 'sk_live_x'))).toMatchObject({ ok: false });
+    expect(pastedSecret(draft('stripe', ' whsec_abc '))).toEqual({ ok: true, secret: 'whsec_abc' });
+    expect(pastedSecret(draft('signature', 'whsec_ignored'))).toEqual({ ok: true });
+  });
+  test('the event filter is sent for presets only, one event per line, and checked', () => {
+    const github = {
+      ...newWebhookDraft(),
+      auth: 'github' as const,
+      eventFilter: 'pull_request\ninvoice.*, push',
+    };
+    expect(webhookSettings(github)).toMatchObject({
+      ok: true,
+      value: { eventFilter: ['pull_request', 'invoice.*', 'push'] },
+    });
+    expect(webhookSettings({ ...github, eventFilter: 'pull request' })).toMatchObject({
+      ok: false,
+      errors: { eventFilter: expect.stringContaining('pull request') },
+    });
+    const ours = webhookSettings({ ...newWebhookDraft(), eventFilter: 'push' });
+    expect(ours.ok && 'eventFilter' in ours.value).toBe(false);
   });
 });

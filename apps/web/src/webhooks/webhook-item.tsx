@@ -1,7 +1,7 @@
 /**
  * One webhook in the panel's list: its auth mode, version, call count and rate limit, the
  * enable/disable switch, its URL and a ready `curl` example (signed with the secret while it is
- * revealed), and its actions — send a test call, show the call log, edit, rotate the secret, delete.
+ * revealed) — or, for a sender preset, where to paste the URL and secret in that service — and its actions — send a test call, show the call log, edit, rotate the secret, delete.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -13,7 +13,14 @@ import { RelativeTime } from '../ui/relative-time.tsx';
 import { CopyField } from './copy-field.tsx';
 import { RegenerateSecretDialog } from './regenerate-secret-dialog.tsx';
 import { SendTestDialog } from './send-test-dialog.tsx';
-import { AUTH_MODES, curlCommand, type RevealedSecret, type Webhook } from './webhook-form.ts';
+import { SenderGuide } from './sender-guide.tsx';
+import {
+  AUTH_MODES,
+  curlCommand,
+  isSenderPreset,
+  type RevealedSecret,
+  type Webhook,
+} from './webhook-form.ts';
 import { WebhookLogs } from './webhook-logs.tsx';
 
 export function WebhookItem({
@@ -40,12 +47,10 @@ export function WebhookItem({
   const [showLogs, setShowLogs] = useState(revealed !== null);
   const [regenerateOpen, setRegenerateOpen] = useState(false);
   const [testOpen, setTestOpen] = useState(false);
-  const curl = curlCommand({
-    url: webhook.url,
-    auth: webhook.auth,
-    secret: revealed?.secret ?? null,
-    body: payload,
-  });
+  const auth = webhook.auth;
+  const curl = isSenderPreset(auth)
+    ? null
+    : curlCommand({ url: webhook.url, auth, secret: revealed?.secret ?? null, body: payload });
 
   return (
     <li
@@ -115,18 +120,22 @@ export function WebhookItem({
         </p>
       ) : null}
 
-      <div className="mt-3">
-        <CopyField
-          label={
-            revealed
-              ? 'Try it (signed with the new secret)'
-              : 'Try it (set SECRET to the webhook secret first)'
-          }
-          value={curl}
-          multiline
-          testId="webhook-curl"
-        />
-      </div>
+      {isSenderPreset(auth) ? (
+        <SenderGuide preset={auth} eventFilter={webhook.eventFilter} />
+      ) : (
+        <div className="mt-3">
+          <CopyField
+            label={
+              revealed
+                ? 'Try it (signed with the new secret)'
+                : 'Try it (set SECRET to the webhook secret first)'
+            }
+            value={curl ?? ''}
+            multiline
+            testId="webhook-curl"
+          />
+        </div>
+      )}
 
       {update.error ? (
         <p className="mt-2 text-xs text-rose-600" role="alert">
@@ -170,6 +179,7 @@ export function WebhookItem({
       <SendTestDialog
         open={testOpen}
         webhookId={webhook.id}
+        auth={auth}
         initialPayload={payload}
         onClose={() => setTestOpen(false)}
         onSent={() => setShowLogs(true)}
@@ -177,10 +187,11 @@ export function WebhookItem({
       <RegenerateSecretDialog
         open={regenerateOpen}
         webhookId={webhook.id}
+        auth={auth}
         onClose={() => setRegenerateOpen(false)}
         onRegenerated={(secret) => {
           setRegenerateOpen(false);
-          onReveal(secret);
+          if (secret) onReveal(secret);
         }}
       />
     </li>
