@@ -73,10 +73,10 @@ describe('expression pool', () => {
       expect(ordinary).toEqual({ value: 42 });
       const { turns, result } = await loopTurnsDuring(poisoned);
       expect(result.status).toBe('rejected');
+      // The blocking one is stopped at its time limit: by jsonata's own check when it gets a turn
+      // between steps, else by the hard deadline (which the next test pins down on its own).
       expect(String((result as PromiseRejectedResult).reason.message)).toMatch(
-        hostile === BLOCKING
-          ? 'expression ran longer than 3000 ms and was stopped (its worker was ended)'
-          : /more than the \d+ MB of memory/,
+        hostile === BLOCKING ? /ran longer than 3000 ms/ : /more than the \d+ MB of memory/,
       );
       expect(turns).toBeGreaterThan(10);
       // Its worker was ended and the pool keeps serving.

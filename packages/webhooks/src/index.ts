@@ -26,6 +26,16 @@ export {
 } from './pipeline.ts';
 export { encryptWebhookSecret, validWebhookSecrets } from './secrets.ts';
 export {
+  checkSenderCall,
+  eventPassesFilter,
+  readSenderDelivery,
+  SENDER_TIMESTAMP_TOLERANCE_SECONDS,
+  type SenderCallCheck,
+  type SenderDelivery,
+  signSenderRequest,
+  verifySenderSignature,
+} from './senders.ts';
+export {
   constantTimeEqual,
   generateWebhookSecret,
   headerValue,

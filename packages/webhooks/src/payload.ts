@@ -10,7 +10,7 @@
  * - `text/*`: `{ body: "<the text>" }`;
  * - anything else: 415 (there is no way to hand bytes to a workflow input yet).
  *
- * Logs keep the headers (bounded, with `webhook-signature`, `x-webhook-signature`, `authorization`,
+ * Logs keep the headers (bounded, with the signature headers of every scheme, `authorization`,
  * `cookie` and the like redacted) and the first 64 KiB of the body.
  */
 import {
@@ -34,6 +34,8 @@ const REDACTED_HEADERS = new Set([
   'x-hub-signature',
   'x-hub-signature-256',
   'stripe-signature',
+  'x-slack-signature',
+  'x-shopify-hmac-sha256',
   'authorization',
   'proxy-authorization',
   'cookie',

@@ -85,8 +85,13 @@ export interface WebhookCall {
   body: Buffer;
   headers: RequestHeaders;
   query: Record<string, unknown>;
-  /** The sender's `webhook-id`, for idempotency (and shown in the log); null: none given. */
+  /**
+   * The sender's id of this delivery, for idempotency (and shown in the log): the `webhook-id`, or
+   * a sender preset's own (`X-GitHub-Delivery`, a Stripe event id, …); null: none given.
+   */
   messageId: string | null;
+  /** A sender preset's event (`pull_request`, `invoice.paid`), shown in the log. */
+  event?: string | null | undefined;
   ip: string | null;
   replayOf?: string | null | undefined;
   /** `performance.now()` when the call arrived, for the logged latency. */
@@ -112,7 +117,8 @@ export type WebhookCallResult =
 
 /**
  * What identifies this delivery to its sender, for idempotency: the `webhook-id` header (Standard
- * Webhooks senders send it with every delivery; senders of the other schemes may send one too).
+ * Webhooks senders send it with every delivery; senders of the other schemes may send one too), or
+ * the id a sender preset gives its deliveries (the route reads it).
  */
 function deliveryKeyOf(call: WebhookCall): string | null {
   return call.messageId;
@@ -125,6 +131,7 @@ export function callLogBase(call: Omit<WebhookCall, 'webhook' | 'query'> & { web
     webhookId: call.webhookId,
     source: call.source,
     messageId: call.messageId,
+    event: call.event ?? null,
     ip: call.ip,
     headers: redactSecretsDeep(redactHeaders(call.headers), call.secrets),
     replayOf: call.replayOf ?? null,

@@ -12,9 +12,12 @@
  *   computes in a shell.
  *
  * And the url-secret mode, for senders that cannot sign: the secret is the last path segment.
+ * Services that sign their own way with a secret they generate (GitHub, Stripe, Slack, Shopify):
+ * senders.ts.
  * Every comparison is constant-time.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { WebhookSenderPreset } from '@swarm/db';
 
 /** How far a Standard Webhooks timestamp may be from our clock, either way. */
 export const WEBHOOK_TIMESTAMP_TOLERANCE_SECONDS = 300;
@@ -70,7 +73,9 @@ export function signSimpleWebhook(secret: string, body: Buffer | string): string
     .digest('hex');
 }
 
-export type SignatureCheck = { ok: true; scheme: 'standard' | 'simple' } | { ok: false; reason: string };
+export type SignatureCheck =
+  | { ok: true; scheme: 'standard' | 'simple' | WebhookSenderPreset }
+  | { ok: false; reason: string };
 
 /** Header lookup over Node's lower-cased header object (arrays: the first value). */
 export type RequestHeaders = Record<string, string | string[] | undefined>;

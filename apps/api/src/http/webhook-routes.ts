@@ -1,6 +1,7 @@
 /**
  * The public webhook endpoints: `POST /webhooks/:webhookId` (signed: Standard Webhooks or the
- * simple `x-webhook-signature`) and `POST /webhooks/:webhookId/:secret` (url-secret mode). No
+ * simple `x-webhook-signature`; or, for a sender preset, the way GitHub, Stripe, Slack or Shopify
+ * sign) and `POST /webhooks/:webhookId/:secret` (url-secret mode). No
  * session or token: the secret is the credential, and a webhook is never matched on its path
  * alone — each mode only answers on its own route, with its proof.
  *
@@ -9,8 +10,11 @@
  *    webhook, nothing cached, nothing logged — so neither the answer nor its timing tells a prober
  *    whether the id exists (a disabled webhook's calls are therefore not in its log);
  * 2. IP allowlist → 403;
- * 3. signature / url secret → 401, no run;
- * 4. a repeated accepted `webhook-id` → 200 with the first run (before the rate limit, so a
+ * 3. signature / url secret → 401, no run; a sender preset's handshake (Slack's `url_verification`)
+ *    → 200 with its challenge, and an event outside the webhook's event filter → 200 `ignored`,
+ *    both logged, neither starting a run;
+ * 4. a repeated accepted delivery id (`webhook-id`, or the preset's: `X-GitHub-Delivery`, the
+ *    Stripe event id, Slack's `event_id`, `X-Shopify-Webhook-Id`) → 200 with the first run (before the rate limit, so a
  *    sender's retries of a delivered message are answered, not throttled);
  * 5. rate limit per webhook, counted in Postgres (every API instance shares it), for authenticated
  *    calls only (so strangers cannot exhaust it) → 429 with Retry-After;
@@ -25,6 +29,7 @@ import {
   type Db,
   findEnabledWebhookForCall,
   type InvalidationFeed,
+  isWebhookSenderPreset,
   type RunEventFeed,
   type RunQueue,
   WEBHOOK_INVALIDATION_TOPIC,
@@ -36,6 +41,7 @@ import type { ExpressionPool } from '@swarm/engine/server';
 import type { SecretKeyring } from '@swarm/providers/store';
 import {
   callLogBase,
+  checkSenderCall,
   createWebhookAcceptor,
   headerValue,
   isIpAllowed,
@@ -183,15 +189,19 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     if (!webhook) return reply.code(404).send(NOT_FOUND);
 
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const rawMessageId = headerValue(req.headers, 'webhook-id')?.trim() || null;
+    let rawMessageId = headerValue(req.headers, 'webhook-id')?.trim() || null;
+    let messageIdPath = 'headers.webhook-id';
+    let event: string | null = null;
     const secrets = secretsOf(webhook);
-    const base = callLogBase({
-      ...baseOf(req, body, webhook.id),
-      messageId: rawMessageId,
-      secrets: secrets ?? undefined,
-    });
+    const logBase = () =>
+      callLogBase({
+        ...baseOf(req, body, webhook.id),
+        messageId: rawMessageId,
+        event,
+        secrets: secrets ?? undefined,
+      });
     const refuse = async (outcome: WebhookOutcome, status: number, answer: object, error: string) => {
-      await logWebhookCall(services, { ...base, outcome, status, error, startedAt });
+      await logWebhookCall(services, { ...logBase(), outcome, status, error, startedAt });
       return reply.code(status).send(answer);
     };
 
@@ -216,6 +226,39 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
           { error: 'Unauthorized' },
           'wrong or missing secret in the URL',
         );
+    } else if (isWebhookSenderPreset(webhook.auth)) {
+      const check = checkSenderCall(webhook.auth, {
+        headers: req.headers,
+        body,
+        secrets,
+        eventFilter: webhook.eventFilter,
+        nowSeconds: Math.floor(now() / 1000),
+      });
+      if (check.kind === 'rejected')
+        return refuse(
+          'rejected-signature',
+          401,
+          { error: `Invalid signature: ${check.reason}` },
+          check.reason,
+        );
+      // From here on the call is the sender's: its own delivery id and event replace `webhook-id`.
+      rawMessageId = check.delivery.deliveryId;
+      messageIdPath = check.delivery.deliveryIdPath;
+      event = check.delivery.event;
+      if (check.kind === 'challenge') {
+        await logWebhookCall(services, { ...logBase(), outcome: 'challenge', status: 200, startedAt });
+        return reply.code(200).send({ challenge: check.challenge });
+      }
+      if (check.kind === 'ignored') {
+        await logWebhookCall(services, {
+          ...logBase(),
+          outcome: 'ignored',
+          status: 200,
+          error: `event ${event ?? '(none)'} is not in the webhook's event filter`,
+          startedAt,
+        });
+        return reply.code(200).send({ ignored: true, event });
+      }
     } else if (webhook.auth !== 'signature') {
       return refuse(
         'rejected-signature',
@@ -255,11 +298,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       waitSeconds = parsed.data;
     }
     if (rawMessageId && rawMessageId.length > MAX_MESSAGE_ID_LENGTH) {
-      const message = `webhook-id is longer than ${MAX_MESSAGE_ID_LENGTH} characters`;
+      const message = `${messageIdPath.replace(/^headers\./, '')} is longer than ${MAX_MESSAGE_ID_LENGTH} characters`;
       return refuse(
         'invalid-input',
         400,
-        { error: message, issues: [{ path: 'headers.webhook-id', message }] },
+        { error: message, issues: [{ path: messageIdPath, message }] },
         message,
       );
     }
@@ -272,6 +315,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
       headers: req.headers,
       query: queryOf(req),
       messageId: rawMessageId,
+      event,
       ip: req.ip,
       startedAt,
       secrets,

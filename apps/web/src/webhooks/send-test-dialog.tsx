@@ -1,6 +1,8 @@
 /**
  * Sends a test call to a webhook: the payload goes through the mapping and input checks like a real
- * call and starts a run (linked on success); refused calls list their issues.
+ * call and starts a run (linked on success); refused calls list their issues. For a sender preset
+ * the server signs it the way that service signs (with the event header for GitHub and Shopify)
+ * and checks it like a delivery, event filter included.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
@@ -10,16 +12,19 @@ import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { inputClass } from '../ui/field.tsx';
+import { isSenderPreset, SENDER_GUIDES, type WebhookAuth } from './webhook-form.ts';
 
 export function SendTestDialog({
   open,
   webhookId,
+  auth,
   initialPayload,
   onClose,
   onSent,
 }: {
   open: boolean;
   webhookId: string;
+  auth: WebhookAuth;
   initialPayload: string;
   onClose: () => void;
   onSent: () => void;
@@ -27,7 +32,13 @@ export function SendTestDialog({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const id = useId();
-  const [text, setText] = useState(() => JSON.stringify(JSON.parse(initialPayload), null, 2));
+  const eventId = useId();
+  const guide = isSenderPreset(auth) ? SENDER_GUIDES[auth] : null;
+  // A sender's test starts from what that sender sends; the mapping is what makes it the input.
+  const [text, setText] = useState(() =>
+    JSON.stringify(guide ? guide.testPayload : JSON.parse(initialPayload), null, 2),
+  );
+  const [testEvent, setTestEvent] = useState(guide?.testEvent ?? '');
   const [jsonError, setJsonError] = useState<string | null>(null);
   const send = useMutation(
     trpc.webhooks.test.mutationOptions({
@@ -49,7 +60,11 @@ export function SendTestDialog({
       return;
     }
     setJsonError(null);
-    send.mutate({ id: webhookId, payload });
+    send.mutate({
+      id: webhookId,
+      payload,
+      ...(guide?.testEvent != null && testEvent.trim() ? { event: testEvent.trim() } : {}),
+    });
   };
   return (
     <Dialog
@@ -64,9 +79,24 @@ export function SendTestDialog({
     >
       <form onSubmit={submit} className="space-y-3" noValidate>
         <p className="text-xs text-slate-500">
-          The payload goes through the mapping and the input checks like a real call (without a signature and
-          without counting against the rate limit), and starts a run.
+          {guide
+            ? `Sent signed the way ${guide.name} signs, with this webhook's secret, and checked like a delivery (signature, event filter), then through the mapping and the input checks; it starts a run and does not count against the rate limit.`
+            : 'The payload goes through the mapping and the input checks like a real call (without a signature and without counting against the rate limit), and starts a run.'}
         </p>
+        {guide?.testEvent != null ? (
+          <div>
+            <label htmlFor={eventId} className="block text-sm font-medium text-slate-700">
+              Event ({auth === 'github' ? 'X-GitHub-Event' : 'X-Shopify-Topic'})
+            </label>
+            <input
+              id={eventId}
+              className={inputClass}
+              value={testEvent}
+              onChange={(e) => setTestEvent(e.target.value)}
+              data-testid="webhook-test-event"
+            />
+          </div>
+        ) : null}
         <label htmlFor={id} className="block text-sm font-medium text-slate-700">
           Payload (JSON)
         </label>

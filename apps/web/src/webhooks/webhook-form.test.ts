@@ -6,6 +6,7 @@ import {
   curlCommand,
   newWebhookDraft,
   parseAllowlist,
+  pastedSecret,
   previewMapping as previewWith,
   samplePayload,
   webhookSettings,
@@ -129,5 +130,40 @@ describe('callCountLabel', () => {
     expect(callCountLabel({ loggedCallCount: 3, triggerCount: 1 })).toBe('3 calls (1 started a run)');
     // The log keeps the newest calls only: older runs still count.
     expect(callCountLabel({ loggedCallCount: 1000, triggerCount: 1200 })).toBe('1200 calls');
+  });
+});
+
+describe('sender presets', () => {
+  test('the pasted secret: required but for GitHub, Stripe-shaped for Stripe, none for our modes', () => {
+    const draft = (auth: 'github' | 'stripe' | 'slack' | 'signature', secret: string) => ({
+      ...newWebhookDraft(),
+      auth,
+      secret,
+    });
+    expect(pastedSecret(draft('github', ''))).toEqual({ ok: true });
+    expect(pastedSecret(draft('slack', ' '))).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('Slack'),
+    });
+    expect(pastedSecret(draft('stripe', 'sk_live_x'))).toMatchObject({ ok: false });
+    expect(pastedSecret(draft('stripe', ' whsec_abc '))).toEqual({ ok: true, secret: 'whsec_abc' });
+    expect(pastedSecret(draft('signature', 'whsec_ignored'))).toEqual({ ok: true });
+  });
+  test('the event filter is sent for presets only, one event per line, and checked', () => {
+    const github = {
+      ...newWebhookDraft(),
+      auth: 'github' as const,
+      eventFilter: 'pull_request\ninvoice.*, push',
+    };
+    expect(webhookSettings(github)).toMatchObject({
+      ok: true,
+      value: { eventFilter: ['pull_request', 'invoice.*', 'push'] },
+    });
+    expect(webhookSettings({ ...github, eventFilter: 'pull request' })).toMatchObject({
+      ok: false,
+      errors: { eventFilter: expect.stringContaining('pull request') },
+    });
+    const ours = webhookSettings({ ...newWebhookDraft(), eventFilter: 'push' });
+    expect(ours.ok && 'eventFilter' in ours.value).toBe(false);
   });
 });

@@ -41,6 +41,96 @@ export function callCountLabel(webhook: Pick<Webhook, 'loggedCallCount' | 'trigg
   return webhook.triggerCount === count ? calls : `${calls} (${webhook.triggerCount} started a run)`;
 }
 
+/** The services whose own signatures a webhook can check (the server's WEBHOOK_SENDER_PRESETS). */
+export type SenderPreset = Extract<WebhookAuth, 'github' | 'stripe' | 'slack' | 'shopify'>;
+export const SENDER_PRESETS: readonly SenderPreset[] = ['github', 'stripe', 'slack', 'shopify'];
+
+export function isSenderPreset(auth: WebhookAuth): auth is SenderPreset {
+  return (SENDER_PRESETS as readonly string[]).includes(auth);
+}
+
+/**
+ * Per service: where the owner pastes our URL and finds the secret, what the secret looks like, how
+ * its events are named (for the filter), and what "Send test" sends by default.
+ */
+export const SENDER_GUIDES: Record<
+  SenderPreset,
+  {
+    name: string;
+    /** Steps in that service's settings, in order. */
+    steps: readonly string[];
+    secretLabel: string;
+    secretPlaceholder: string;
+    /** GitHub lets you choose the secret: left empty, we generate one to paste there. */
+    secretOptional: boolean;
+    eventExamples: string;
+    /** "Send test": the event header (GitHub, Shopify), or none (Stripe and Slack name it in the body). */
+    testEvent: string | null;
+    testPayload: object;
+  }
+> = {
+  github: {
+    name: 'GitHub',
+    steps: [
+      'In the repository (or organization): Settings → Webhooks → Add webhook.',
+      'Payload URL: the URL below. Content type: application/json.',
+      'Secret: the same secret as here (leave it empty here and we generate one to copy there).',
+      'Choose the events to send. GitHub sends a ping at once: an event filter answers it without a run.',
+    ],
+    secretLabel: 'Secret (optional: generated when left empty)',
+    secretPlaceholder: 'the secret typed into GitHub',
+    secretOptional: true,
+    eventExamples: 'pull_request, pull_request.opened, push, issues',
+    testEvent: 'ping',
+    testPayload: { zen: 'Design for failure.', hook_id: 1 },
+  },
+  stripe: {
+    name: 'Stripe',
+    steps: [
+      'In the Stripe Dashboard: Developers → Webhooks → Add endpoint (or Workbench → Event destinations).',
+      'Endpoint URL: the URL below; select the events to send.',
+      'Open the endpoint, reveal its Signing secret (whsec_…) and paste it here.',
+    ],
+    secretLabel: 'Signing secret',
+    secretPlaceholder: 'whsec_…',
+    secretOptional: false,
+    eventExamples: 'invoice.paid, checkout.session.completed, customer.*',
+    testEvent: null,
+    testPayload: { id: 'evt_test', object: 'event', type: 'invoice.paid', data: { object: {} } },
+  },
+  slack: {
+    name: 'Slack',
+    steps: [
+      'At api.slack.com/apps, open your app: Basic Information → App Credentials → Signing Secret; paste it here.',
+      'Event Subscriptions → Enable Events → Request URL: the URL below. Slack checks it at once (we answer its challenge).',
+      'Subscribe to the bot or workspace events you want, and save.',
+    ],
+    secretLabel: 'Signing secret',
+    secretPlaceholder: '32 hex characters from Basic Information',
+    secretOptional: false,
+    eventExamples: 'app_mention, message, reaction_added',
+    testEvent: null,
+    testPayload: {
+      type: 'event_callback',
+      event_id: 'EvTEST',
+      event: { type: 'app_mention', text: 'hello' },
+    },
+  },
+  shopify: {
+    name: 'Shopify',
+    steps: [
+      'In the Shopify admin: Settings → Notifications → Webhooks → Create webhook (format JSON), URL: the URL below.',
+      'Paste here the key shown under the webhooks list ("Your webhooks will be signed with …"). For an app’s webhooks, paste the app’s client secret.',
+    ],
+    secretLabel: 'Signing key (or app client secret)',
+    secretPlaceholder: 'the key Shopify shows under the webhooks',
+    secretOptional: false,
+    eventExamples: 'orders/create, orders/paid, products/*',
+    testEvent: 'orders/create',
+    testPayload: { id: 1, email: 'test@example.com', total_price: '0.00' },
+  },
+};
+
 export const AUTH_MODES: ReadonlyArray<{ value: WebhookAuth; label: string; hint: string }> = [
   {
     value: 'signature',
@@ -52,6 +142,26 @@ export const AUTH_MODES: ReadonlyArray<{ value: WebhookAuth; label: string; hint
     label: 'Secret in the URL',
     hint: 'The secret is the last part of the URL. For senders that cannot sign; anyone who sees the URL can call it.',
   },
+  {
+    value: 'github',
+    label: 'GitHub',
+    hint: 'Deliveries signed by GitHub (X-Hub-Signature-256), each taken once by X-GitHub-Delivery.',
+  },
+  {
+    value: 'stripe',
+    label: 'Stripe',
+    hint: 'Events signed by Stripe (Stripe-Signature, within 5 minutes), each taken once by its event id.',
+  },
+  {
+    value: 'slack',
+    label: 'Slack',
+    hint: 'Events API requests signed by Slack (X-Slack-Signature); the URL check is answered for you.',
+  },
+  {
+    value: 'shopify',
+    label: 'Shopify',
+    hint: 'Webhooks signed by Shopify (X-Shopify-Hmac-Sha256), each taken once by X-Shopify-Webhook-Id.',
+  },
 ];
 
 export interface WebhookDraft {
@@ -62,6 +172,10 @@ export interface WebhookDraft {
   ipAllowlist: string;
   mapping: string;
   versionTag: string;
+  /** Sender presets: the service's secret, pasted at creation (write-only: never shown back). */
+  secret: string;
+  /** Sender presets: one event per line (commas work too); empty: every event. */
+  eventFilter: string;
 }
 
 export function newWebhookDraft(): WebhookDraft {
@@ -72,6 +186,8 @@ export function newWebhookDraft(): WebhookDraft {
     ipAllowlist: '',
     mapping: '',
     versionTag: '',
+    secret: '',
+    eventFilter: '',
   };
 }
 
@@ -83,6 +199,8 @@ export function draftFromWebhook(webhook: Webhook): WebhookDraft {
     ipAllowlist: webhook.ipAllowlist.join('\n'),
     mapping: webhook.mapping ?? '',
     versionTag: webhook.versionTag ?? '',
+    secret: '',
+    eventFilter: webhook.eventFilter.join('\n'),
   };
 }
 
@@ -108,6 +226,10 @@ export function webhookSettings(
     const problem = mappingSyntaxError(mapping);
     if (problem) errors.mapping = problem;
   }
+  const preset = isSenderPreset(draft.auth);
+  const eventFilter = preset ? parseAllowlist(draft.eventFilter) : [];
+  const badEvent = eventFilter.find((entry) => !/^[A-Za-z0-9_.:/-]+\*?$/.test(entry));
+  if (badEvent !== undefined) errors.eventFilter = `${badEvent}: not an event name`;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   return {
     ok: true,
@@ -117,8 +239,25 @@ export function webhookSettings(
       ipAllowlist: parseAllowlist(draft.ipAllowlist),
       mapping: mapping || null,
       versionTag: draft.versionTag.trim() || null,
+      ...(preset ? { eventFilter } : {}),
     },
   };
+}
+
+/** The pasted secret for create, or the problem with it (the server checks again). */
+export function pastedSecret(
+  draft: WebhookDraft,
+): { ok: true; secret?: string } | { ok: false; error: string } {
+  if (!isSenderPreset(draft.auth)) return { ok: true };
+  const secret = draft.secret.trim();
+  const guide = SENDER_GUIDES[draft.auth];
+  if (secret === '')
+    return guide.secretOptional
+      ? { ok: true }
+      : { ok: false, error: `paste the ${guide.secretLabel.toLowerCase()} from ${guide.name}` };
+  if (draft.auth === 'stripe' && !secret.startsWith('whsec_'))
+    return { ok: false, error: "a Stripe endpoint's signing secret starts with whsec_" };
+  return { ok: true, secret };
 }
 
 function mappingSyntaxError(mapping: string): string | null {
@@ -138,7 +277,8 @@ const SECRET_PLACEHOLDER = '__SWARM_WEBHOOK_SECRET__';
  */
 export function curlCommand(options: {
   url: string;
-  auth: WebhookAuth;
+  /** Ours only: a sender preset's calls are signed by the service ("Send test" signs one likewise). */
+  auth: Exclude<WebhookAuth, SenderPreset>;
   secret: string | null;
   body: string;
 }): string {
@@ -218,6 +358,8 @@ export const LOG_OUTCOMES: Record<WebhookOutcome, { label: string; className: st
   disabled: { label: 'Disabled', className: 'bg-slate-100 text-slate-700 ring-slate-300' },
   blocked: { label: 'Blocked', className: bad },
   error: { label: 'Error', className: bad },
+  ignored: { label: 'Ignored (event filter)', className: 'bg-slate-100 text-slate-700 ring-slate-300' },
+  challenge: { label: 'URL check answered', className: good },
 };
 
 /** Grace periods offered when regenerating a secret (seconds). */

@@ -1,7 +1,7 @@
 /**
  * One webhook in the panel's list: its auth mode, version, call count and rate limit, the
  * enable/disable switch, its URL and a ready `curl` example (signed with the secret while it is
- * revealed), and its actions — send a test call, show the call log, edit, rotate the secret, delete.
+ * revealed) — or, for a sender preset, where to paste the URL and secret in that service — and its actions — send a test call, show the call log, edit, rotate the secret, delete.
  */
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
@@ -13,10 +13,12 @@ import { RelativeTime } from '../ui/relative-time.tsx';
 import { CopyField } from './copy-field.tsx';
 import { RegenerateSecretDialog } from './regenerate-secret-dialog.tsx';
 import { SendTestDialog } from './send-test-dialog.tsx';
+import { SenderGuide } from './sender-guide.tsx';
 import {
   AUTH_MODES,
   callCountLabel,
   curlCommand,
+  isSenderPreset,
   type RevealedSecret,
   type Webhook,
 } from './webhook-form.ts';
@@ -46,12 +48,10 @@ export function WebhookItem({
   const [showLogs, setShowLogs] = useState(revealed !== null);
   const [regenerateOpen, setRegenerateOpen] = useState(false);
   const [testOpen, setTestOpen] = useState(false);
-  const curl = curlCommand({
-    url: webhook.url,
-    auth: webhook.auth,
-    secret: revealed?.secret ?? null,
-    body: payload,
-  });
+  const auth = webhook.auth;
+  const curl = isSenderPreset(auth)
+    ? null
+    : curlCommand({ url: webhook.url, auth, secret: revealed?.secret ?? null, body: payload });
 
   return (
     <li
@@ -121,18 +121,22 @@ export function WebhookItem({
         </p>
       ) : null}
 
-      <div className="mt-3">
-        <CopyField
-          label={
-            revealed
-              ? 'Try it (signed with the new secret)'
-              : 'Try it (set SECRET to the webhook secret first)'
-          }
-          value={curl}
-          multiline
-          testId="webhook-curl"
-        />
-      </div>
+      {isSenderPreset(auth) ? (
+        <SenderGuide preset={auth} eventFilter={webhook.eventFilter} />
+      ) : (
+        <div className="mt-3">
+          <CopyField
+            label={
+              revealed
+                ? 'Try it (signed with the new secret)'
+                : 'Try it (set SECRET to the webhook secret first)'
+            }
+            value={curl ?? ''}
+            multiline
+            testId="webhook-curl"
+          />
+        </div>
+      )}
 
       {update.error ? (
         <p className="mt-2 text-xs text-rose-600" role="alert">
@@ -176,6 +180,7 @@ export function WebhookItem({
       <SendTestDialog
         open={testOpen}
         webhookId={webhook.id}
+        auth={auth}
         initialPayload={payload}
         onClose={() => setTestOpen(false)}
         onSent={() => setShowLogs(true)}
@@ -183,10 +188,11 @@ export function WebhookItem({
       <RegenerateSecretDialog
         open={regenerateOpen}
         webhookId={webhook.id}
+        auth={auth}
         onClose={() => setRegenerateOpen(false)}
         onRegenerated={(secret) => {
           setRegenerateOpen(false);
-          onReveal(secret);
+          if (secret) onReveal(secret);
         }}
       />
     </li>

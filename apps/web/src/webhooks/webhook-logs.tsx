@@ -1,4 +1,4 @@
-/** A webhook's last calls (outcome, status, latency, source, the run it started), each replayable. */
+/** A webhook's last calls (outcome, status, latency, source, a sender's event, the run it started), each replayable. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { readApiError } from '../api-error.ts';
@@ -77,6 +77,15 @@ function LogItem({
           <RelativeTime date={log.createdAt} />
         </span>
         {log.source !== 'http' ? <span className="text-slate-400">({log.source})</span> : null}
+        {log.event ? (
+          <span
+            className="font-mono text-slate-600"
+            data-testid="webhook-log-event"
+            title="The sender's event"
+          >
+            {log.event}
+          </span>
+        ) : null}
         <span className="ml-auto flex items-center gap-2">
           {log.executionId ? (
             <Link

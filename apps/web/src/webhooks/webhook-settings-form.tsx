@@ -1,5 +1,6 @@
 /**
- * The form to create or edit a webhook: auth mode (fixed once created), rate limit, version tag,
+ * The form to create or edit a webhook: auth mode (fixed once created) — for a sender preset, the
+ * service's secret (pasted at creation, never shown back) and the event filter — rate limit, version tag,
  * IP allowlist, enabled, and the payload mapping with a live preview on a sample payload. The draft
  * and its checks live in webhook-form.ts; this is how they are shown.
  */
@@ -15,8 +16,11 @@ import { MappingPreviewView } from './mapping-preview.tsx';
 import {
   AUTH_MODES,
   draftFromWebhook,
+  isSenderPreset,
   newWebhookDraft,
+  pastedSecret,
   type RevealedSecret,
+  SENDER_GUIDES,
   samplePayload,
   type Webhook,
   type WebhookDraft,
@@ -44,6 +48,8 @@ export function WebhookSettingsForm({
     tags: useId(),
     mapping: useId(),
     sample: useId(),
+    secret: useId(),
+    events: useId(),
   };
   const [draft, setDraft] = useState<WebhookDraft>(() =>
     webhook ? draftFromWebhook(webhook) : newWebhookDraft(),
@@ -56,7 +62,12 @@ export function WebhookSettingsForm({
   );
 
   const local = webhookSettings(draft);
-  const localErrors = local.ok ? {} : local.errors;
+  const secret: ReturnType<typeof pastedSecret> = webhook ? { ok: true } : pastedSecret(draft);
+  const localErrors: Record<string, string> = {
+    ...(local.ok ? {} : local.errors),
+    ...(secret.ok ? {} : { secret: secret.error }),
+  };
+  const guide = isSenderPreset(draft.auth) ? SENDER_GUIDES[draft.auth] : null;
   const create = useMutation(trpc.webhooks.create.mutationOptions());
   const update = useMutation(trpc.webhooks.update.mutationOptions());
   const saving = create.isPending || update.isPending;
@@ -78,19 +89,29 @@ export function WebhookSettingsForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSubmitted(true);
-    if (!local.ok || saving) return;
+    if (!local.ok || !secret.ok || saving) return;
     try {
       if (webhook) {
         await update.mutateAsync({ id: webhook.id, ...local.value });
         await queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() });
         onDone({ webhookId: webhook.id, sample: compactSample() });
       } else {
-        const created = await create.mutateAsync({ workflowId, auth: draft.auth, ...local.value });
+        const created = await create.mutateAsync({
+          workflowId,
+          auth: draft.auth,
+          ...local.value,
+          ...(secret.secret ? { secret: secret.secret } : {}),
+        });
         await queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() });
         onDone({
           webhookId: created.id,
           sample: compactSample(),
-          revealed: { webhookId: created.id, secret: created.secret, triggerUrl: created.triggerUrl },
+          // A pasted secret is write-only: only one we generated is shown (once).
+          ...(secret.secret
+            ? {}
+            : {
+                revealed: { webhookId: created.id, secret: created.secret, triggerUrl: created.triggerUrl },
+              }),
         });
       }
     } catch {
@@ -133,6 +154,54 @@ export function WebhookSettingsForm({
         </div>
         {webhook ? <p className="mt-1 text-xs text-slate-400">The mode is fixed once created.</p> : null}
       </fieldset>
+
+      {guide ? (
+        <div
+          className="space-y-3 rounded-lg bg-slate-50 p-3 ring-1 ring-slate-200"
+          data-testid="webhook-sender-setup"
+        >
+          <div className="text-xs text-slate-600">
+            <p className="font-semibold text-slate-800">Connect {guide.name}</p>
+            <ol className="mt-1 list-decimal space-y-0.5 pl-4">
+              {guide.steps.map((step) => (
+                <li key={step}>{step}</li>
+              ))}
+            </ol>
+            <p className="mt-1">The URL is shown once the webhook is created.</p>
+          </div>
+          {webhook ? null : (
+            <FieldRow label={guide.secretLabel} htmlFor={ids.secret} error={shown('secret')}>
+              <input
+                id={ids.secret}
+                type="password"
+                autoComplete="off"
+                spellCheck={false}
+                className={inputClass}
+                placeholder={guide.secretPlaceholder}
+                value={draft.secret}
+                onChange={(e) => set('secret', e.target.value)}
+                data-testid="webhook-secret-input"
+              />
+            </FieldRow>
+          )}
+          <FieldRow label="Only these events" htmlFor={ids.events} error={shown('eventFilter')}>
+            <textarea
+              id={ids.events}
+              rows={2}
+              spellCheck={false}
+              placeholder={`Every event. Or one per line, e.g. ${guide.eventExamples}`}
+              className={`${inputClass} font-mono text-xs`}
+              value={draft.eventFilter}
+              onChange={(e) => set('eventFilter', e.target.value)}
+              data-testid="webhook-event-filter-input"
+            />
+            <p className="mt-1 text-xs text-slate-500">
+              Other events are answered 200 "ignored" and logged, without a run. A trailing * matches a
+              prefix.
+            </p>
+          </FieldRow>
+        </div>
+      ) : null}
 
       <div className="grid grid-cols-2 gap-3">
         <FieldRow label="Calls per hour" htmlFor={ids.rate} error={shown('rateLimitPerHour')}>
@@ -190,7 +259,13 @@ export function WebhookSettingsForm({
           />
           <p className="mt-1 text-xs text-slate-500">
             <code>$</code> is the payload; <code>$headers</code> and <code>$query</code> hold the request's
-            headers and query.
+            headers and query
+            {draft.auth === 'github'
+              ? ' (the event: $headers."x-github-event")'
+              : draft.auth === 'shopify'
+                ? ' (the topic: $headers."x-shopify-topic")'
+                : ''}
+            .
           </p>
         </FieldRow>
         <FieldRow label="Sample payload" htmlFor={ids.sample} error={undefined}>

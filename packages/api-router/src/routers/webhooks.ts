@@ -3,6 +3,10 @@
  * secrets: the URL, counters, settings), update, delete, secret rotation with a grace period, the
  * call log, "send test" and replay of a logged call. Tests and replays go through the same
  * pipeline as real deliveries (`@swarm/webhooks`' `runWebhookCall`), minus the signature: the owner is signed in.
+ *
+ * Sender presets (`github`, `stripe`, `slack`, `shopify`) verify with the secret the service
+ * generated: the owner pastes it (create, regenerate; GitHub lets you choose one, so there it may
+ * be left out and we generate it). It is stored encrypted like ours and never shown again.
  */
 
 import { randomUUID } from 'node:crypto';
@@ -11,22 +15,26 @@ import {
   deleteWebhook,
   getWebhookForCallOf,
   getWebhookLog,
+  isWebhookSenderPreset,
   listWebhookLogs,
   listWebhooks,
   rotateWebhookSecret,
   updateWebhook,
   WEBHOOK_AUTH_MODES,
   WEBHOOK_INVALIDATION_TOPIC,
+  type WebhookAuthMode,
   type WebhookForCall,
   type WebhookSummary,
 } from '@swarm/db';
 import { checkExpressionSyntax, DomainError } from '@swarm/engine';
 import {
+  checkSenderCall,
   encryptWebhookSecret,
   generateWebhookSecret,
   mapWebhookInput,
   parseCidr,
   runWebhookCall,
+  signSenderRequest,
   validWebhookSecrets,
   WebhookPayloadError,
   type WebhookServices,
@@ -64,6 +72,40 @@ const mapping = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+const MAX_EVENT_FILTER_ENTRIES = 50;
+
+/** A secret a service generated, pasted by the owner: one line, no spaces. */
+const pastedSecret = z
+  .string()
+  .trim()
+  .min(8, 'at least 8 characters')
+  .max(512, 'at most 512 characters')
+  .regex(/^\S+$/, 'no spaces or line breaks');
+
+const SENDER_NAMES = { github: 'GitHub', stripe: 'Stripe', slack: 'Slack', shopify: 'Shopify' } as const;
+
+/**
+ * What is wrong with the `secret` given for a webhook of `auth`, if anything: ours are generated
+ * (none may be given); a service's is pasted (GitHub's may be left out: we then generate one for
+ * the owner to paste into GitHub).
+ */
+function secretProblem(auth: WebhookAuthMode, secret: string | undefined): string | null {
+  if (!isWebhookSenderPreset(auth))
+    return secret === undefined ? null : `${auth} webhooks generate their own secret: leave it out`;
+  if (secret === undefined)
+    return auth === 'github'
+      ? null
+      : `required: paste the signing secret ${SENDER_NAMES[auth]} shows for this endpoint`;
+  if (auth === 'stripe' && !secret.startsWith('whsec_'))
+    return "a Stripe endpoint's signing secret starts with whsec_";
+  return null;
+}
+
+/** A new secret for a webhook: pasted (presets) or generated (ours, and GitHub's when none given). */
+function secretFor(auth: WebhookAuthMode, pasted: string | undefined): string {
+  return pasted ?? generateWebhookSecret(auth === 'url-secret' ? 'url-secret' : 'signature');
+}
+
 const settings = {
   enabled: z.boolean().optional(),
   /** Calls per hour (shared by every API instance); default 100. */
@@ -75,6 +117,24 @@ const settings = {
     .optional(),
   /** JSONata from the call to the run input (`$` = body, `$headers`, `$query`); null: the body as is. */
   mapping: mapping.optional(),
+  /**
+   * Sender presets: the events that start a run (`pull_request`, `pull_request.opened`,
+   * `invoice.paid`, `orders/*`); any other event is answered 200 `ignored`. Empty: every event.
+   */
+  eventFilter: z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1, 'required')
+        .max(100, 'at most 100 characters')
+        .regex(
+          /^[A-Za-z0-9_.:/-]+\*?$/,
+          'an event name (letters, digits, _ . : / -), optionally ending in *',
+        ),
+    )
+    .max(MAX_EVENT_FILTER_ENTRIES, `at most ${MAX_EVENT_FILTER_ENTRIES} entries`)
+    .optional(),
   /** Run the version with this tag (`production`) instead of the draft; null: the draft. */
   versionTag: z.string().trim().min(1, 'required').max(64, 'at most 64 characters').nullable().optional(),
 };
@@ -137,12 +197,32 @@ export const webhooksRouter = {
 
   /** Returns the secret once (and `triggerUrl`: the URL to call, with the secret in url-secret mode). */
   create: withSecretKeys
-    .input(z.object({ workflowId: id, auth: z.enum(WEBHOOK_AUTH_MODES), ...settings }))
+    .input(
+      z
+        .object({
+          workflowId: id,
+          auth: z.enum(WEBHOOK_AUTH_MODES),
+          /** Sender presets: the signing secret the service shows (write-only). */
+          secret: pastedSecret.optional(),
+          ...settings,
+        })
+        .superRefine((value, ctx) => {
+          const problem = secretProblem(value.auth, value.secret);
+          if (problem) ctx.addIssue({ code: 'custom', path: ['secret'], message: problem });
+          if (!isWebhookSenderPreset(value.auth) && (value.eventFilter?.length ?? 0) > 0)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['eventFilter'],
+              message: 'only sender presets (github, stripe, slack, shopify) name their events',
+            });
+        }),
+    )
     .mutation(async ({ ctx, input }) => {
       const webhookId = randomUUID();
-      const secret = generateWebhookSecret(input.auth);
+      const { secret: pasted, ...fields } = input;
+      const secret = secretFor(input.auth, pasted);
       const webhook = await createWebhook(ctx.db, ctx.user.id, {
-        ...input,
+        ...fields,
         id: webhookId,
         secret: encryptWebhookSecret(ctx.secretKeys, ctx.user.id, webhookId, secret),
       });
@@ -152,6 +232,16 @@ export const webhooksRouter = {
 
   update: authedProcedure.input(z.object({ id, ...settings })).mutation(async ({ ctx, input }) => {
     const { id: webhookId, ...patch } = input;
+    if ((patch.eventFilter?.length ?? 0) > 0) {
+      const current = await getWebhookForCallOf(ctx.db, ctx.user.id, webhookId);
+      if (!isWebhookSenderPreset(current.auth))
+        throw new DomainError('BAD_REQUEST', 'eventFilter: only sender presets name their events', [
+          {
+            path: 'eventFilter',
+            message: 'only sender presets (github, stripe, slack, shopify) name their events',
+          },
+        ]);
+    }
     const webhook = await updateWebhook(ctx.db, ctx.user.id, webhookId, patch);
     ctx.invalidations.invalidate(WEBHOOK_INVALIDATION_TOPIC, webhookId);
     return present(webhook, ctx.publicBaseUrl);
@@ -165,7 +255,8 @@ export const webhooksRouter = {
 
   /**
    * A new secret, shown once. The old one keeps verifying for `graceSeconds` (default 24 h; 0 =
-   * invalid at once), so senders can switch over without failed deliveries.
+   * invalid at once), so senders can switch over without failed deliveries. Sender presets take
+   * the service's new secret in `secret` (GitHub: optional, generated when left out).
    */
   regenerateSecret: withSecretKeys
     .input(
@@ -177,11 +268,15 @@ export const webhooksRouter = {
           .min(0, 'at least 0')
           .max(MAX_SECRET_GRACE_SECONDS, `at most ${MAX_SECRET_GRACE_SECONDS} (7 days)`)
           .optional(),
+        secret: pastedSecret.optional(),
       }),
     )
     .mutation(async ({ ctx, input }) => {
       const current = await getWebhookForCallOf(ctx.db, ctx.user.id, input.id);
-      const secret = generateWebhookSecret(current.auth);
+      const problem = secretProblem(current.auth, input.secret);
+      if (problem)
+        throw new DomainError('BAD_REQUEST', `secret: ${problem}`, [{ path: 'secret', message: problem }]);
+      const secret = secretFor(current.auth, input.secret);
       const grace = input.graceSeconds ?? DEFAULT_SECRET_GRACE_SECONDS;
       const webhook = await rotateWebhookSecret(
         ctx.db,
@@ -239,23 +334,66 @@ export const webhooksRouter = {
    * "Send test": the payload goes through the webhook's mapping, the input checks and run creation
    * like a delivery, without a signature (the owner is signed in) and without counting against the
    * rate limit. Logged with source `test`.
+   *
+   * A sender preset's test is a request signed the way that service signs it, with the webhook's
+   * secret, and verified like a delivery: its headers (`X-GitHub-Event: <event>`, …) reach the
+   * mapping as `$headers`, and its event meets the event filter (an event the filter leaves out is
+   * a BAD_REQUEST saying so). `event` names it for GitHub and Shopify (a header); Stripe and Slack
+   * name theirs in the payload (`type`, `event.type`).
    */
-  test: authedProcedure.input(z.object({ id, payload: z.unknown() })).mutation(async ({ ctx, input }) => {
-    const webhook = await getWebhookForCallOf(ctx.db, ctx.user.id, input.id);
-    const body = Buffer.from(JSON.stringify(input.payload ?? {}), 'utf8');
-    const result = await runWebhookCall(services(ctx), {
-      webhook,
-      source: 'test',
-      secrets: secretsForRedaction(ctx, webhook),
-      body,
-      headers: { 'content-type': 'application/json' },
-      query: {},
-      messageId: null,
-      ip: ctx.ip,
-      startedAt: performance.now(),
-    });
-    return startedOrThrow(result);
-  }),
+  test: authedProcedure
+    .input(z.object({ id, payload: z.unknown(), event: z.string().trim().min(1).max(100).optional() }))
+    .mutation(async ({ ctx, input }) => {
+      const webhook = await getWebhookForCallOf(ctx.db, ctx.user.id, input.id);
+      const body = Buffer.from(JSON.stringify(input.payload ?? {}), 'utf8');
+      const secrets = secretsForRedaction(ctx, webhook);
+      let headers: Record<string, string> = { 'content-type': 'application/json' };
+      let event: string | null = null;
+      if (isWebhookSenderPreset(webhook.auth)) {
+        const [current] = secrets;
+        if (current === undefined)
+          throw new TRPCError({
+            code: 'PRECONDITION_FAILED',
+            message: "This webhook's secret cannot be decrypted on this server (SWARM_SECRET_KEY).",
+          });
+        const nowSeconds = Math.floor(ctx.now() / 1000);
+        headers = signSenderRequest(webhook.auth, current, body, {
+          nowSeconds,
+          deliveryId: `test-${randomUUID()}`,
+          event: input.event,
+        });
+        const check = checkSenderCall(webhook.auth, {
+          headers,
+          body,
+          secrets,
+          eventFilter: webhook.eventFilter,
+          nowSeconds,
+        });
+        if (check.kind === 'rejected') throw new Error(`a signed test failed verification: ${check.reason}`);
+        event = check.delivery.event;
+        if (check.kind !== 'run') {
+          const message =
+            check.kind === 'challenge'
+              ? 'a url_verification handshake starts no run: Slack sends it once, when the URL is saved'
+              : `event ${event ?? '(none)'} is not in this webhook's event filter, so it would be ignored`;
+          throw new DomainError('BAD_REQUEST', message, [{ path: 'event', message }]);
+        }
+      }
+      const result = await runWebhookCall(services(ctx), {
+        webhook,
+        source: 'test',
+        secrets,
+        body,
+        headers,
+        query: {},
+        // Tests are never duplicates of one another: no idempotency key.
+        messageId: null,
+        event,
+        ip: ctx.ip,
+        startedAt: performance.now(),
+      });
+      return startedOrThrow(result);
+    }),
 
   /**
    * Sends a logged call's stored body (and content type) through the pipeline again, as a new call
@@ -279,6 +417,7 @@ export const webhooksRouter = {
       headers: logged.headers,
       query: {},
       messageId: null,
+      event: logged.event,
       ip: ctx.ip,
       replayOf: logged.id,
       startedAt: performance.now(),

@@ -25,6 +25,7 @@ import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import {
   executions,
+  isWebhookSenderPreset,
   tags,
   users,
   workflowSchedules,
@@ -103,6 +104,11 @@ export async function exportWorkflow(
         .where(and(eq(workflowWebhooks.workflowId, workflowId), eq(workflowWebhooks.ownerId, ownerId)))
         .orderBy(asc(workflowWebhooks.createdAt), asc(workflowWebhooks.id))
         .limit(MAX_EXPORTED_TRIGGERS)
+        // Sender presets (github, stripe, …) verify with the service's own secret, which an import
+        // cannot generate: the owner pastes it again on a new webhook, so they are not exported.
+        .then((rows) =>
+          rows.filter((row): row is typeof row & ExportWebhook => !isWebhookSenderPreset(row.auth)),
+        )
     : [];
   return buildExportDocument(
     {

@@ -98,8 +98,19 @@ export const scheduleFires = pgTable(
   ],
 );
 
-export const WEBHOOK_AUTH_MODES = ['signature', 'url-secret'] as const;
+/**
+ * Sender presets: the webhook takes calls signed the way that service signs them, with the secret
+ * the service generated (pasted by the owner) — see `@swarm/webhooks`' senders.ts.
+ */
+export const WEBHOOK_SENDER_PRESETS = ['github', 'stripe', 'slack', 'shopify'] as const;
+export type WebhookSenderPreset = (typeof WEBHOOK_SENDER_PRESETS)[number];
+/** `signature` and `url-secret` take calls signed with (or carrying) a secret we generated. */
+export const WEBHOOK_AUTH_MODES = ['signature', 'url-secret', ...WEBHOOK_SENDER_PRESETS] as const;
 export type WebhookAuthMode = (typeof WEBHOOK_AUTH_MODES)[number];
+
+export function isWebhookSenderPreset(auth: WebhookAuthMode): auth is WebhookSenderPreset {
+  return (WEBHOOK_SENDER_PRESETS as readonly string[]).includes(auth);
+}
 
 export const workflowWebhooks = pgTable(
   'workflow_webhooks',
@@ -125,6 +136,11 @@ export const workflowWebhooks = pgTable(
     ipAllowlist: text('ip_allowlist').array().notNull().default(sql`'{}'::text[]`),
     /** JSONata over the request (`$` = body; `$headers`, `$query`) giving the run input; null = body. */
     mapping: text('mapping'),
+    /**
+     * Sender presets only: the events that start a run (`pull_request`, `invoice.paid`, `orders/*`);
+     * other events are answered 200 `ignored`. Empty: every event.
+     */
+    eventFilter: text('event_filter').array().notNull().default(sql`'{}'::text[]`),
     versionTag: text('version_tag'),
     triggerCount: integer('trigger_count').notNull().default(0),
     lastTriggeredAt: timestampMs('last_triggered_at'),
@@ -150,6 +166,10 @@ export const WEBHOOK_OUTCOMES = [
   'disabled',
   'blocked',
   'error',
+  /** A sender preset's event outside the webhook's event filter: 200, no run. */
+  'ignored',
+  /** Slack's `url_verification` handshake, answered with its challenge: no run. */
+  'challenge',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 /** Where a logged call came from: a real sender, the owner's "send test", or a replay of a logged call. */
@@ -169,6 +189,8 @@ export const webhookLogs = pgTable(
      * not here: this log is pruned by count, so it cannot be what makes a retry a duplicate.
      */
     messageId: text('message_id'),
+    /** A sender preset's event (`X-GitHub-Event`, Stripe's `type`, `X-Shopify-Topic`, …). */
+    event: text('event'),
     outcome: text('outcome', { enum: WEBHOOK_OUTCOMES }).notNull(),
     status: integer('status').notNull(),
     latencyMs: integer('latency_ms').notNull(),

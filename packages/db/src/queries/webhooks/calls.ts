@@ -17,6 +17,7 @@ export interface NewWebhookLog {
   webhookId: string;
   source?: WebhookCallSource | undefined;
   messageId?: string | null | undefined;
+  event?: string | null | undefined;
   outcome: WebhookOutcome;
   status: number;
   latencyMs: number;
@@ -34,6 +35,7 @@ export interface WebhookLogEntry {
   webhookId: string;
   source: WebhookCallSource;
   messageId: string | null;
+  event: string | null;
   outcome: WebhookOutcome;
   status: number;
   latencyMs: number;
@@ -52,6 +54,7 @@ const logColumns = {
   webhookId: webhookLogs.webhookId,
   source: webhookLogs.source,
   messageId: webhookLogs.messageId,
+  event: webhookLogs.event,
   outcome: webhookLogs.outcome,
   status: webhookLogs.status,
   latencyMs: webhookLogs.latencyMs,
@@ -70,6 +73,7 @@ export function logValues(entry: NewWebhookLog) {
     webhookId: entry.webhookId,
     source: entry.source ?? 'http',
     messageId: entry.messageId ?? null,
+    event: entry.event ?? null,
     outcome: entry.outcome,
     status: entry.status,
     latencyMs: Math.max(0, Math.round(entry.latencyMs)),

@@ -19,6 +19,8 @@ export interface WebhookSummary {
   rateLimitPerHour: number;
   ipAllowlist: string[];
   mapping: string | null;
+  /** Sender presets: the events that start a run; empty: all. */
+  eventFilter: string[];
   versionTag: string | null;
   triggerCount: number;
   lastTriggeredAt: Date | null;
@@ -45,6 +47,7 @@ const summaryColumns = {
   rateLimitPerHour: workflowWebhooks.rateLimitPerHour,
   ipAllowlist: workflowWebhooks.ipAllowlist,
   mapping: workflowWebhooks.mapping,
+  eventFilter: workflowWebhooks.eventFilter,
   versionTag: workflowWebhooks.versionTag,
   triggerCount: workflowWebhooks.triggerCount,
   lastTriggeredAt: workflowWebhooks.lastTriggeredAt,
@@ -68,6 +71,7 @@ export interface WebhookSettings {
   rateLimitPerHour?: number | undefined;
   ipAllowlist?: string[] | undefined;
   mapping?: string | null | undefined;
+  eventFilter?: string[] | undefined;
   versionTag?: string | null | undefined;
 }
 
@@ -121,6 +125,7 @@ export async function createWebhook(
         rateLimitPerHour: input.rateLimitPerHour,
         ipAllowlist: input.ipAllowlist,
         mapping: input.mapping,
+        eventFilter: input.eventFilter,
         versionTag: input.versionTag,
       }),
     })

@@ -4,12 +4,15 @@
  * (calls.ts), accepting batches of calls with their runs (accept.ts), and the keys (idempotency.ts).
  */
 export {
+  isWebhookSenderPreset,
   WEBHOOK_AUTH_MODES,
   WEBHOOK_CALL_SOURCES,
   WEBHOOK_OUTCOMES,
+  WEBHOOK_SENDER_PRESETS,
   type WebhookAuthMode,
   type WebhookCallSource,
   type WebhookOutcome,
+  type WebhookSenderPreset,
 } from '../../schema/index.ts';
 export {
   type AcceptedWebhookCall,
