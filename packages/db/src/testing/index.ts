@@ -57,11 +57,15 @@ function templatePrefix(): string {
 const TEST_DB_PREFIX = 'swarm_test_';
 const STALE_AFTER_MS = 60 * 60 * 1000;
 
+/** A template's comment holds when a run last chose it: `swarm test template, last used <ms>`. */
+const LAST_USED = /last used (\d+)/;
+
 /**
  * Makes sure the migrated template exists and clears leftovers of crashed runs. Runs once per test
  * run (vitest globalSetup); concurrent runs serialise on an advisory lock. Templates of other
- * migration sets are dropped only once they are an hour old: another checkout (a CI clone, a
- * branch) testing against the same server may still be cloning from one.
+ * migration sets are dropped only once they have gone unused for an hour: another checkout (a CI
+ * clone, a branch) testing against the same server may still be cloning from one — so a run marks
+ * the template it takes as used, and age counts from the later of creation and last use.
  */
 export async function prepareTestTemplate(adminUrl: string): Promise<string> {
   const prefix = templatePrefix();
@@ -69,19 +73,21 @@ export async function prepareTestTemplate(adminUrl: string): Promise<string> {
   let template: string | undefined;
   try {
     await admin`select pg_advisory_lock(hashtext('swarm:test-template'))`;
-    const existing = await admin<{ datname: string }[]>`
-      select datname from pg_database where datname like 'swarm_tpl_%' or datname like ${`${TEST_DB_PREFIX}%`}`;
+    const existing = await admin<{ datname: string; note: string | null }[]>`
+      select datname, shobj_description(oid, 'pg_database') as note from pg_database
+      where datname like 'swarm_tpl_%' or datname like ${`${TEST_DB_PREFIX}%`}`;
     template = existing.find(
       (row) => row.datname.startsWith(`${prefix}_`) && !row.datname.endsWith('_building'),
     )?.datname;
-    for (const { datname } of existing) {
+    for (const { datname, note } of existing) {
       if (datname === template) continue;
       // swarm_test_<created ms>_<hex>, swarm_tpl_<hash>_<created ms> (older templates had no time: 0).
       const created =
         Number(datname.startsWith(TEST_DB_PREFIX) ? datname.split('_')[2] : datname.split('_')[3]) || 0;
+      const lastUsed = Number(note?.match(LAST_USED)?.[1] ?? 0);
       // Our own migration set's spare copies (an unnamed older one, an interrupted build) go at once.
       const ours = datname.startsWith(prefix);
-      if (ours || Date.now() - created > STALE_AFTER_MS)
+      if (ours || Date.now() - Math.max(created, lastUsed) > STALE_AFTER_MS)
         await admin.unsafe(`drop database if exists "${datname}" with (force)`);
     }
     if (!template) {
@@ -93,6 +99,7 @@ export async function prepareTestTemplate(adminUrl: string): Promise<string> {
       await migrateDatabase(withDatabase(adminUrl, building));
       await admin.unsafe(`alter database "${building}" rename to "${template}"`);
     }
+    await admin.unsafe(`comment on database "${template}" is 'swarm test template, last used ${Date.now()}'`);
   } finally {
     await admin`select pg_advisory_unlock(hashtext('swarm:test-template'))`.catch(() => {});
     await admin.end({ timeout: 5 });
