@@ -204,7 +204,7 @@ describe('the cost dashboard', () => {
       .waitFor();
     await perRun
       .getByTestId('figure-note')
-      .getByText('3 successful runs · excludes 1 run with unpriced attempts', { exact: true })
+      .getByText('3 successful runs · excludes 1 run of unknown cost', { exact: true })
       .waitFor();
     await page
       .getByTestId('fallback-rate')
@@ -239,7 +239,7 @@ describe('the cost dashboard', () => {
     await page
       .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced}"]`)
       .getByTestId('expensive-per-run-excluded')
-      .getByText('excludes 1 run with unpriced attempts', { exact: true })
+      .getByText('excludes 1 run of unknown cost', { exact: true })
       .waitFor();
     await row
       .getByTestId('expensive-per-run')
