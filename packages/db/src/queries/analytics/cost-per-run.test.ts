@@ -128,6 +128,35 @@ describe('cost per successful run', () => {
     expect(await recorded()).toEqual(byTriggers);
   });
 
+  it('leaves out a run with an answer that reported no usage, but not one whose failed call reported none', async () => {
+    const summary = () => analyticsSummary(database.db, buyer, filter(range), { now: NOW });
+    const before = (await summary()).period;
+    const answeredWithoutUsage = { ...priced, cost: null, status: 'no_usage' as const };
+    const failedWithoutUsage = { ...answeredWithoutUsage, errorClass: 'server' };
+    await liveRun('00000000-0000-4000-8000-0000000000a5', [answeredWithoutUsage], 0);
+    await importedRun('00000000-0000-4000-8000-0000000000a6', [{ ...priced, cost: 9000 }, answeredWithoutUsage], 9000);
+    await liveRun(
+      '00000000-0000-4000-8000-0000000000a7',
+      [failedWithoutUsage, { ...priced, reason: 'fallback:server' }],
+      DOLLARS_1_35,
+    );
+
+    const { period } = await summary();
+    expect(period).toMatchObject({
+      noUsageAttempts: before.noUsageAttempts + 2,
+      failedNoUsageAttempts: before.failedNoUsageAttempts + 1,
+      unknownCostAttempts: before.unknownCostAttempts + 2,
+    });
+    expect(period.runs).toMatchObject({
+      succeeded: before.runs.succeeded + 3,
+      // The two runs with a usage-less answer have an unknown cost: left out, and said so.
+      succeededUnpriced: before.runs.succeededUnpriced + 2,
+      succeededUnknownCost: before.runs.succeededUnpriced + 2,
+      // The run whose failed call reported no usage is fully priced: it is averaged in.
+      costPerSuccessfulRunMicros: DOLLARS_1_35,
+    });
+  });
+
   it('has no figure when every successful run had an unpriced attempt', async () => {
     const { period } = await analyticsSummary(
       database.db,
