@@ -134,7 +134,11 @@ describe('cost per successful run', () => {
     const answeredWithoutUsage = { ...priced, cost: null, status: 'no_usage' as const };
     const failedWithoutUsage = { ...answeredWithoutUsage, errorClass: 'server' };
     await liveRun('00000000-0000-4000-8000-0000000000a5', [answeredWithoutUsage], 0);
-    await importedRun('00000000-0000-4000-8000-0000000000a6', [{ ...priced, cost: 9000 }, answeredWithoutUsage], 9000);
+    await importedRun(
+      '00000000-0000-4000-8000-0000000000a6',
+      [{ ...priced, cost: 9000 }, answeredWithoutUsage],
+      9000,
+    );
     await liveRun(
       '00000000-0000-4000-8000-0000000000a7',
       [failedWithoutUsage, { ...priced, reason: 'fallback:server' }],
