@@ -348,7 +348,7 @@ type Trends = RouterOutputs['analytics']['trends'];
 function Cost({ micros, unknown: note }: { micros: number | null; unknown: string | null }) {
   return (
     <span>
-      {micros === null ? 'unknown' : formatDollars(micros)}
+      {micros === null ? <span data-testid="cost-unknown">unknown</span> : formatDollars(micros)}
       {note ? (
         <span className="block text-xs text-amber-700" data-testid="unpriced">
           {note}
