@@ -379,6 +379,11 @@ describe('the cost dashboard', () => {
       .getByText(`${dollars(expected)} of ${dollars(expected * 2)}`, { exact: false })
       .waitFor();
     expect(await budget.getByTestId('budget-progress').getAttribute('aria-valuenow')).toBe('50');
+    // The unpriced run's call is not in the spend (its cost is unknown), and the budget says so.
+    await budget
+      .getByTestId('budget-unknown')
+      .getByText('Not counted: 1 provider call', { exact: false })
+      .waitFor();
     await budget.getByTestId('budget-blocking').waitFor();
     expect(await budget.getAttribute('data-state')).toBe('warning');
     // Reaching 50% on creation recorded that threshold's alert.
