@@ -12,7 +12,6 @@ import { NodeTypesContext } from '../editor/node-palette.ts';
 import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { CostValue } from '../money/cost-value.tsx';
-import { formatDollars } from '../money/money.ts';
 import { buttonClass } from '../ui/button.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { RunCanvas } from './run-canvas.tsx';

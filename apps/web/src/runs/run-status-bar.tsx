@@ -7,7 +7,6 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { CostValue } from '../money/cost-value.tsx';
-import { formatDollars } from '../money/money.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { formatDuration, isFinished, type RunDetail, runDurationMs } from './run-state.ts';

@@ -8,7 +8,6 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { PageError } from '../layout/page-state.tsx';
 import { CostValue } from '../money/cost-value.tsx';
-import { formatDollars } from '../money/money.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
