@@ -161,6 +161,31 @@ describe('cost per successful run', () => {
     });
   });
 
+  it('is what the back-fill of migration 0015 computes: failed calls without usage counted apart', async () => {
+    const migration = readFileSync(
+      fileURLToPath(new URL('../../../migrations/0015_unknown_cost.sql', import.meta.url)),
+      'utf8',
+    );
+    const backfill = migration
+      .split('--> statement-breakpoint')
+      .find((statement) => statement.includes('greatest(0, r."no_usage_attempts"'));
+    expect(backfill).toContain('INSERT INTO "cost_rollups"');
+    const recorded = () => database.sql`
+      select owner_id, grain, dimension, bucket_start, workflow_id, version_id, provider, model, agent_role,
+        no_usage_attempts::int as answered, failed_no_usage_attempts::int as failed
+      from cost_rollups order by 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+    const byTriggers = await recorded();
+    expect(byTriggers.some((row) => row.failed > 0)).toBe(true);
+    expect(byTriggers.some((row) => row.answered > 0)).toBe(true);
+    await database.sql.begin(async (tx) => {
+      // As before 0015: one count of every attempt without usage, failed or answered.
+      await tx`update cost_rollups set no_usage_attempts = no_usage_attempts + failed_no_usage_attempts,
+        failed_no_usage_attempts = 0`;
+      await tx.unsafe(backfill!);
+    });
+    expect(await recorded()).toEqual(byTriggers);
+  });
+
   it('has no figure when every successful run had an unpriced attempt', async () => {
     const { period } = await analyticsSummary(
       database.db,

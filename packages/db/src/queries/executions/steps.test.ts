@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { finishExecution, getExecution, listExecutions, recordStepFinished, recordSteps } from './index.ts';
 import { attempt, finishedStep, useRunTestKit } from './test-kit.ts';
@@ -99,5 +101,33 @@ describe('batched step writes', () => {
       knownCostMicros: 100,
       unknownCostAttempts: 2,
     });
+  });
+
+  it('is what the back-fill of migration 0015 computes from the ledger for runs recorded before it', async () => {
+    const migration = readFileSync(
+      fileURLToPath(new URL('../../../migrations/0015_unknown_cost.sql', import.meta.url)),
+      'utf8',
+    );
+    const backfill = migration
+      .split('--> statement-breakpoint')
+      .filter((statement) => /^\s*(--[^\n]*\n\s*)*UPDATE "execution/.test(statement));
+    expect(backfill).toHaveLength(4);
+    const costs = () => database.sql`
+      select 'run' as kind, id, cost_micros, known_cost_micros, unknown_cost_attempts from executions
+      union all
+      select 'step', id, cost_micros, known_cost_micros, unknown_cost_attempts from execution_steps
+      order by 1, 2`;
+    const written = await costs();
+    expect(written.some((row) => row.cost_micros === null)).toBe(true);
+    // As before 0015: cost_micros held the priced sum, and nothing else was kept.
+    await database.sql.begin(async (tx) => {
+      for (const table of ['executions', 'execution_steps']) {
+        await tx.unsafe(
+          `update ${table} set cost_micros = known_cost_micros, known_cost_micros = 0, unknown_cost_attempts = 0`,
+        );
+      }
+      for (const statement of backfill) await tx.unsafe(statement);
+    });
+    expect(await costs()).toEqual(written);
   });
 });
