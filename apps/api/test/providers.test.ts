@@ -164,6 +164,7 @@ describe('providers.health', () => {
     expect(byModel['health-a']).toEqual({
       provider: 'openai',
       model: 'health-a',
+      servedModels: [],
       state: 'closed',
       openedAt: expect.any(Date),
       attempts: 12,

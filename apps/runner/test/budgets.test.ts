@@ -66,7 +66,7 @@ describe('budgets in the runner', () => {
     await updateBudget(
       database.db,
       owner.ownerId,
-      updateBudgetSchema.parse({ id: budget.id, monthlyLimitMicros: first.costMicros + 1 }),
+      updateBudgetSchema.parse({ id: budget.id, monthlyLimitMicros: first.costMicros! + 1 }),
     );
     await assertWithinBudget(database.db, owner.ownerId, owner.workflowId);
     const second = await waitForRun(database.db, owner, (await startRun(database.db, jobs.sender, owner)).id);

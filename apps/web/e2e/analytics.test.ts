@@ -51,6 +51,7 @@ interface Attempt {
   costStatus: string;
 }
 interface RunView {
+  id: string;
   status: string;
   costMicros: number | null;
   steps: { nodeId: string; attempts: Attempt[] }[];
@@ -97,6 +98,10 @@ interface Seeded {
   timeZone: string;
   priced: string;
   unpriced: string;
+  /** The run on the unpriced model, and one of the priced runs. */
+  unpricedRun: string;
+  pricedRun: string;
+  pricedRunCost: number;
   /** What the two priced runs cost, from their usage × the price. */
   expected: number;
   /** Input tokens of all three runs. */
@@ -160,7 +165,17 @@ async function seedCosts(): Promise<Seeded> {
   // Unpriced attempts still used tokens: they count in the token totals.
   inputTokens += unpricedAttempt?.usage?.inputTokens ?? 0;
   const session = await page.context().storageState();
-  return { session, timeZone, priced: priced.id, unpriced: unpriced.id, expected, inputTokens };
+  return {
+    session,
+    timeZone,
+    priced: priced.id,
+    unpriced: unpriced.id,
+    unpricedRun: unpricedRun.id,
+    pricedRun: first.id,
+    pricedRunCost: first.costMicros ?? Number.NaN,
+    expected,
+    inputTokens,
+  };
 }
 
 // One user's costs, seeded once; each test below checks one view of them in its own signed-in
@@ -204,7 +219,7 @@ describe('the cost dashboard', () => {
       .waitFor();
     await perRun
       .getByTestId('figure-note')
-      .getByText('3 successful runs · excludes 1 run with unpriced attempts', { exact: true })
+      .getByText('3 successful runs · excludes 1 run of unknown cost', { exact: true })
       .waitFor();
     await page
       .getByTestId('fallback-rate')
@@ -239,12 +254,40 @@ describe('the cost dashboard', () => {
     await page
       .locator(`[data-testid=expensive-row][data-workflow-id="${unpriced}"]`)
       .getByTestId('expensive-per-run-excluded')
-      .getByText('excludes 1 run with unpriced attempts', { exact: true })
+      .getByText('excludes 1 run of unknown cost', { exact: true })
       .waitFor();
     await row
       .getByTestId('expensive-per-run')
       .getByText(dollars(Math.round(expected / 2)), { exact: true })
       .waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  test('shows the unpriced run\'s cost as "unknown", never $0.00: runs list, run page, dashboard', async () => {
+    const { page, errors } = await openPage();
+    const { unpricedRun, pricedRun, pricedRunCost, unpriced } = seeded;
+    await page.goto('/runs');
+    const row = (id: string) =>
+      page.locator(`[data-testid=run-row][data-run-id="${id}"]`).getByTestId('run-row-cost');
+    await row(unpricedRun).getByText('unknown', { exact: true }).waitFor();
+    expect(await row(unpricedRun).textContent()).not.toContain('$');
+    await row(pricedRun).getByText(dollars(pricedRunCost), { exact: true }).waitFor();
+
+    // The run page: the status bar and the agent's step say "unknown" and why.
+    await page.goto(`/runs/${unpricedRun}`);
+    const cost = page.getByTestId('run-cost');
+    await cost.getByText('unknown', { exact: true }).waitFor();
+    expect(await cost.getAttribute('title')).toBe(
+      '1 provider call of unknown cost (no price for the model, or no usage reported)',
+    );
+    await page.getByTestId('step-cost').getByText('unknown', { exact: true }).waitFor();
+    expect(await page.getByTestId('run-status-bar').textContent()).not.toContain('$0.00');
+
+    // The dashboard: the workflow made only of unpriced attempts has an unknown cost, not $0.00.
+    await page.goto('/analytics');
+    const expensive = page.locator(`[data-testid=expensive-row][data-workflow-id="${unpriced}"]`);
+    await expensive.getByTestId('expensive-cost').getByTestId('cost-unknown').waitFor();
+    expect(await expensive.textContent()).not.toContain('$0.00');
     expect(errors).toEqual([]);
   });
 
@@ -275,7 +318,7 @@ describe('the cost dashboard', () => {
     await page
       .getByTestId('range-cost')
       .getByTestId('figure-value')
-      .getByText('—', { exact: true })
+      .getByText('unknown', { exact: true })
       .waitFor();
     expect(await page.getByTestId('export-csv').getAttribute('href')).toContain(`workflowId=${unpriced}`);
     await page.getByTestId('analytics-workflow').selectOption('');
@@ -336,6 +379,11 @@ describe('the cost dashboard', () => {
       .getByText(`${dollars(expected)} of ${dollars(expected * 2)}`, { exact: false })
       .waitFor();
     expect(await budget.getByTestId('budget-progress').getAttribute('aria-valuenow')).toBe('50');
+    // The unpriced run's call is not in the spend (its cost is unknown), and the budget says so.
+    await budget
+      .getByTestId('budget-unknown')
+      .getByText('Not counted: 1 provider call', { exact: false })
+      .waitFor();
     await budget.getByTestId('budget-blocking').waitFor();
     expect(await budget.getAttribute('data-state')).toBe('warning');
     // Reaching 50% on creation recorded that threshold's alert.

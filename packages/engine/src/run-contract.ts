@@ -40,6 +40,50 @@ export interface AttemptRecord {
   costStatus: 'priced' | 'unpriced' | 'no_usage';
 }
 
+/**
+ * Whether an attempt's cost is unknown: no price for the model (`unpriced`), or an answer that
+ * reported no usage (tokens were billed, nobody said how many). A failed call without usage cost
+ * nothing we know of, and a call refused by an open circuit was never sent: both are known $0.
+ */
+export function isUnknownCost(attempt: Pick<AttemptRecord, 'costStatus' | 'errorClass'>): boolean {
+  return (
+    attempt.costStatus === 'unpriced' || (attempt.costStatus === 'no_usage' && attempt.errorClass === null)
+  );
+}
+
+/** What a set of attempts (a step's, a run's) cost, with unknown kept unknown. */
+export interface CostSummary {
+  /** Micro-dollars; null when any attempt's cost is unknown (never shown or summed as $0). */
+  costMicros: number | null;
+  /** Sum of the priced attempts: the known part, whatever the unknown ones cost. */
+  knownCostMicros: number;
+  /** Attempts whose cost is unknown (see `isUnknownCost`). */
+  unknownCostAttempts: number;
+}
+
+export function summarizeAttemptCosts(
+  attempts: ReadonlyArray<Pick<AttemptRecord, 'costStatus' | 'errorClass' | 'costMicros'>>,
+): CostSummary {
+  let known = 0;
+  let unknown = 0;
+  for (const a of attempts) {
+    if (a.costStatus === 'priced' && a.costMicros !== null) known += a.costMicros;
+    else if (isUnknownCost(a)) unknown += 1;
+  }
+  return { costMicros: unknown > 0 ? null : known, knownCostMicros: known, unknownCostAttempts: unknown };
+}
+
+/** Two summaries added: unknown if either is. */
+export function addCostSummaries(a: CostSummary, b: CostSummary): CostSummary {
+  const knownCostMicros = a.knownCostMicros + b.knownCostMicros;
+  const unknownCostAttempts = a.unknownCostAttempts + b.unknownCostAttempts;
+  return {
+    costMicros: unknownCostAttempts > 0 ? null : knownCostMicros,
+    knownCostMicros,
+    unknownCostAttempts,
+  };
+}
+
 /** The LLM call an `agent` node makes; the runner backs it with the providers' fallback router. */
 export interface LlmClient {
   complete(

@@ -40,16 +40,28 @@ export interface BreakerDecision {
   openedAt: Date | null;
 }
 
+export interface BreakerOutcome {
+  ok: boolean;
+  errorClass: ErrorClass | null;
+  latencyMs: number;
+  probe: boolean;
+  /**
+   * The caller gave up on the call by its own policy (the node's `latencyThresholdMs`), not
+   * because the provider failed: never counted toward the shared circuit; a probe so abandoned is
+   * handed back like a cancelled one.
+   */
+  abandoned?: boolean | undefined;
+}
+
 export interface CircuitBreakers {
   check(ref: ModelRef): Promise<BreakerDecision>;
   /**
    * Reports an attempt's outcome. Only failures of classes that say something about the provider's
-   * health count (not `invalid_request`, `auth`, `cancelled`, `content_policy`, `context_window`).
+   * health count (not `invalid_request`, `auth`, `cancelled`, `content_policy`, `context_window`),
+   * and never a call the caller abandoned under its own policy (`abandoned`: slower than this
+   * node's latency threshold), which says nothing about the provider to anyone else.
    */
-  record(
-    ref: ModelRef,
-    outcome: { ok: boolean; errorClass: ErrorClass | null; latencyMs: number; probe: boolean },
-  ): Promise<void>;
+  record(ref: ModelRef, outcome: BreakerOutcome): Promise<void>;
 }
 
 export interface ModelMap {

@@ -288,12 +288,15 @@ export function createProviderRouter(options: ProviderRouterOptions) {
         const outcome = await attempt(ref, reason, request, timeoutMs);
         attempts.push(outcome.attempt);
         const errorClass = outcome.attempt.errorClass;
+        // Slower than this caller's threshold is this caller's policy, not a provider fault.
+        const abandonedForLatency = latencyLimited && errorClass === 'timeout';
         await bookkeeping('breaker and health', () =>
           options.breakers.record(ref, {
             ok: outcome.result !== undefined,
             errorClass,
             latencyMs: outcome.attempt.latencyMs,
             probe: probe && retry === 0,
+            abandoned: abandonedForLatency,
           }),
         );
         if (outcome.result) return { result: outcome.result };
@@ -302,7 +305,7 @@ export function createProviderRouter(options: ProviderRouterOptions) {
         lastError = { errorClass: cls, message: outcome.attempt.errorMessage ?? cls, cause: outcome.error };
         if (cls === 'cancelled' || request.signal?.aborted)
           fail('cancelled', 'the call was cancelled', outcome.error);
-        if (latencyLimited && cls === 'timeout') return { moveOn: 'latency' as const };
+        if (abandonedForLatency) return { moveOn: 'latency' as const };
         const status = outcome.error instanceof ProviderError ? outcome.error.status : undefined;
         const retryAfterMs = outcome.error instanceof ProviderError ? outcome.error.retryAfterMs : undefined;
         // A failed half-open probe has just reopened the circuit: retrying it would only hammer it.
@@ -356,7 +359,8 @@ export function createProviderRouter(options: ProviderRouterOptions) {
         continue;
       }
       await announce(ref);
-      const outcome = await tryModel(ref, index, reason, decision.probe);
+      // The half-open probe is recorded as such: the ledger shows which call decided the circuit.
+      const outcome = await tryModel(ref, index, decision.probe ? 'probe' : reason, decision.probe);
       if ('result' in outcome && outcome.result) return { result: outcome.result, attempts };
       if ('exhausted' in outcome) break;
       moveOn = { from: ref, errorClass: outcome.moveOn };

@@ -153,8 +153,11 @@ export interface ModelRef {
   model: string;
 }
 
-/** Why an attempt was made. */
-export type AttemptReason = 'primary' | 'retry' | `fallback:${ErrorClass | 'latency'}`;
+/**
+ * Why an attempt was made. `probe`: the one request a half-open circuit lets through to find out
+ * whether the model has recovered (its outcome closes or reopens the circuit).
+ */
+export type AttemptReason = 'primary' | 'retry' | 'probe' | `fallback:${ErrorClass | 'latency'}`;
 
 export type CostStatus = 'priced' | 'unpriced' | 'no_usage';
 

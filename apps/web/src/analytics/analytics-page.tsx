@@ -29,7 +29,7 @@ import {
   csvExportHref,
   formatExcludedUnpricedRuns,
   formatPercent,
-  formatUnpriced,
+  formatUnknownCost,
   microsToChartDollars,
   stackSeries,
 } from './figures.ts';
@@ -216,7 +216,7 @@ export default function AnalyticsPage() {
                 <UnpricedList
                   rows={data.byModel.map((row) => ({
                     name: `${row.provider}/${row.model}`,
-                    count: row.unpricedAttempts,
+                    note: formatUnknownCost(row),
                   }))}
                 />
               </>
@@ -237,7 +237,7 @@ export default function AnalyticsPage() {
                 <UnpricedList
                   rows={data.byAgentRole.map((row) => ({
                     name: row.agentRole ?? '(no role)',
-                    count: row.unpricedAttempts,
+                    note: formatUnknownCost(row),
                   }))}
                 />
               </>
@@ -310,13 +310,15 @@ export default function AnalyticsPage() {
                           )}
                         </td>
                         <td className="py-2 pr-4 text-right tabular-nums" data-testid="expensive-cost">
-                          <Cost micros={row.costMicros} unpriced={row.unpricedAttempts} />
+                          <Cost micros={row.costMicros} unknown={formatUnknownCost(row)} />
                         </td>
                         <td className="py-2 pr-4 text-right tabular-nums">
                           {row.runsSucceeded} / {row.runsFailed}
                         </td>
                         <td className="py-2 text-right tabular-nums" data-testid="expensive-per-run">
-                          {row.costMicros === null ? '—' : formatDollars(row.costPerSuccessfulRunMicros)}
+                          {row.costMicros === null
+                            ? 'unknown'
+                            : formatDollars(row.costPerSuccessfulRunMicros)}
                           {row.succeededUnpriced > 0 ? (
                             <span
                               className="block text-xs text-amber-700"
@@ -343,11 +345,10 @@ type Summary = RouterOutputs['analytics']['summary'];
 type Trends = RouterOutputs['analytics']['trends'];
 
 /** A cost, with the attempts that had no price beside it: never "$0" for an unknown amount. */
-function Cost({ micros, unpriced }: { micros: number | null; unpriced: number }) {
-  const note = formatUnpriced(unpriced);
+function Cost({ micros, unknown: note }: { micros: number | null; unknown: string | null }) {
   return (
     <span>
-      {micros === null ? '—' : formatDollars(micros)}
+      {micros === null ? <span data-testid="cost-unknown">unknown</span> : formatDollars(micros)}
       {note ? (
         <span className="block text-xs text-amber-700" data-testid="unpriced">
           {note}
@@ -362,7 +363,10 @@ function TrendChart({ data, spansDays }: { data: Trends; spansDays: boolean }) {
     bucket: formatBucket(point.start, data.interval, spansDays),
     Cost: microsToChartDollars(point.costMicros ?? 0),
   }));
-  const unpriced = data.points.reduce((sum, point) => sum + point.unpricedAttempts, 0);
+  const unpriced = formatUnknownCost({
+    unpricedAttempts: data.points.reduce((sum, point) => sum + point.unpricedAttempts, 0),
+    noUsageAttempts: data.points.reduce((sum, point) => sum + point.noUsageAttempts, 0),
+  });
   const hasAny = data.points.some((point) => point.attempts > 0);
   return (
     <>
@@ -371,9 +375,7 @@ function TrendChart({ data, spansDays }: { data: Trends; spansDays: boolean }) {
         label={`Cost per ${data.interval}`}
         series={{ rows: hasAny ? rows : [], categories: ['Cost'] }}
       />
-      {unpriced > 0 ? (
-        <p className="mt-2 text-xs text-amber-700">Not plotted: {formatUnpriced(unpriced)}.</p>
-      ) : null}
+      {unpriced ? <p className="mt-2 text-xs text-amber-700">Not plotted: {unpriced}.</p> : null}
     </>
   );
 }
@@ -385,14 +387,15 @@ function pricedRows<T extends { costMicros: number | null }>(
   return rows.filter((row): row is T & { costMicros: number } => row.costMicros !== null);
 }
 
-function UnpricedList({ rows }: { rows: { name: string; count: number }[] }) {
-  const unpriced = rows.filter((row) => row.count > 0);
+/** Rows with attempts of unknown cost, said as counts (never stacked or barred as $0). */
+function UnpricedList({ rows }: { rows: { name: string; note: string | null }[] }) {
+  const unpriced = rows.filter((row) => row.note !== null);
   if (unpriced.length === 0) return null;
   return (
     <ul className="mt-3 space-y-0.5 text-xs text-amber-700" data-testid="unpriced-list">
       {unpriced.map((row) => (
         <li key={row.name}>
-          {row.name}: {formatUnpriced(row.count)}
+          {row.name}: {row.note}
         </li>
       ))}
     </ul>
@@ -410,7 +413,7 @@ function Totals({ summary }: { summary: { data: Summary | undefined } }) {
     <dl className="mt-6 grid grid-cols-2 gap-4 lg:grid-cols-4" data-testid="totals">
       {periods.map((period) => {
         const total = summary.data?.totals[period.key];
-        const unpriced = total ? formatUnpriced(total.unpricedAttempts) : null;
+        const unpriced = total ? formatUnknownCost(total) : null;
         return (
           <div
             key={period.key}
@@ -419,7 +422,15 @@ function Totals({ summary }: { summary: { data: Summary | undefined } }) {
           >
             <dt className="text-xs font-medium text-slate-500">{period.label}</dt>
             <dd className="mt-1 text-2xl font-semibold tabular-nums text-slate-900" data-testid="total-cost">
-              {total ? total.costMicros === null ? '—' : formatDollars(total.costMicros) : <Placeholder />}
+              {total ? (
+                total.costMicros === null ? (
+                  'unknown'
+                ) : (
+                  formatDollars(total.costMicros)
+                )
+              ) : (
+                <Placeholder />
+              )}
             </dd>
             {unpriced ? (
               <dd className="mt-1 text-xs text-amber-700" data-testid="total-unpriced">
@@ -441,8 +452,8 @@ function RangeFigures({ summary }: { summary: { data: Summary | undefined } }) {
         {
           key: 'range-cost',
           label: 'In this range',
-          value: data.costMicros === null ? '—' : formatDollars(data.costMicros),
-          note: formatUnpriced(data.unpricedAttempts) ?? plural(data.attempts, 'provider call'),
+          value: data.costMicros === null ? 'unknown' : formatDollars(data.costMicros),
+          note: formatUnknownCost(data) ?? plural(data.attempts, 'provider call'),
         },
         {
           key: 'per-run',

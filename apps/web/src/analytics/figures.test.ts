@@ -6,6 +6,7 @@ import {
   formatExcludedUnpricedRuns,
   formatPercent,
   formatTokens,
+  formatUnknownCost,
   formatUnpriced,
   microsToChartDollars,
   stackSeries,
@@ -36,8 +37,17 @@ test('unpriced attempts are a count, never a dollar figure', () => {
 
 test('successful runs left out of cost per run for an unpriced attempt', () => {
   expect(formatExcludedUnpricedRuns(0)).toBeNull();
-  expect(formatExcludedUnpricedRuns(1)).toBe('excludes 1 run with unpriced attempts');
-  expect(formatExcludedUnpricedRuns(1234)).toBe('excludes 1,234 runs with unpriced attempts');
+  expect(formatExcludedUnpricedRuns(1)).toBe('excludes 1 run of unknown cost');
+  expect(formatExcludedUnpricedRuns(1234)).toBe('excludes 1,234 runs of unknown cost');
+});
+
+test('unknown cost says why, and leaves failed calls without usage out', () => {
+  expect(formatUnknownCost({ unpricedAttempts: 0, noUsageAttempts: 0 })).toBeNull();
+  expect(formatUnknownCost({ unpricedAttempts: 1, noUsageAttempts: 0 })).toBe('1 attempt without a price');
+  expect(formatUnknownCost({ unpricedAttempts: 0, noUsageAttempts: 2 })).toBe('2 answers without usage');
+  expect(formatUnknownCost({ unpricedAttempts: 3, noUsageAttempts: 1 })).toBe(
+    '3 attempts without a price, 1 answer without usage',
+  );
 });
 
 test('chart values go to dollars and back to the micro-dollar', () => {

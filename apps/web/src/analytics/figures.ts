@@ -29,12 +29,28 @@ export function formatUnpriced(count: number): string | null {
 }
 
 /**
- * Beside cost per successful run: how many successful runs it leaves out because an attempt had no
- * price (their cost is unknown, so averaging them in as $0 would understate it); null when none.
+ * Attempts whose cost is unknown, by why: "1 attempt without a price, 2 answers without usage";
+ * null when every attempt's cost is known. Failed calls without usage are not among them.
+ */
+export function formatUnknownCost(figure: {
+  unpricedAttempts: number;
+  noUsageAttempts: number;
+}): string | null {
+  const parts = [formatUnpriced(figure.unpricedAttempts)];
+  const n = figure.noUsageAttempts;
+  if (n > 0) parts.push(`${whole.format(n)} ${n === 1 ? 'answer' : 'answers'} without usage`);
+  const said = parts.filter((part): part is string => part !== null);
+  return said.length > 0 ? said.join(', ') : null;
+}
+
+/**
+ * Beside cost per successful run: how many successful runs it leaves out because an attempt's cost
+ * is unknown (no price, or an answer without usage: averaging them in as $0 would understate it);
+ * null when none.
  */
 export function formatExcludedUnpricedRuns(count: number): string | null {
   if (count <= 0) return null;
-  return `excludes ${whole.format(count)} ${count === 1 ? 'run' : 'runs'} with unpriced attempts`;
+  return `excludes ${whole.format(count)} ${count === 1 ? 'run' : 'runs'} of unknown cost`;
 }
 
 /** For plotting only: a chart axis wants a number. */

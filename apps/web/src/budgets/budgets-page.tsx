@@ -273,6 +273,14 @@ function BudgetRow({
           <span className="text-slate-500"> · {formatDollars(budget.reservedMicros)} reserved</span>
         ) : null}
       </p>
+      {budget.unknownCostAttempts > 0 ? (
+        // Unknown is never counted as $0 silently: the budget says what it could not count.
+        <p className="mt-1 text-xs text-amber-700" data-testid="budget-unknown">
+          Not counted: {budget.unknownCostAttempts}{' '}
+          {budget.unknownCostAttempts === 1 ? 'provider call' : 'provider calls'} of unknown cost (no price
+          for the model, or no usage reported).
+        </p>
+      ) : null}
     </li>
   );
 }

@@ -11,7 +11,7 @@ import { readApiError } from '../api-error.ts';
 import { NodeTypesContext } from '../editor/node-palette.ts';
 import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
-import { formatDollars } from '../money/money.ts';
+import { CostValue } from '../money/cost-value.tsx';
 import { buttonClass } from '../ui/button.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { RunCanvas } from './run-canvas.tsx';
@@ -170,9 +170,9 @@ function RunView({
                           <span className="text-slate-500 tabular-nums">
                             {formatDuration(step.durationMs)}
                           </span>
-                          {step.costMicros > 0 ? (
+                          {step.costMicros === null || step.costMicros > 0 ? (
                             <span className="text-slate-500 tabular-nums">
-                              {formatDollars(step.costMicros)}
+                              <CostValue cost={step} testId="step-cost" />
                             </span>
                           ) : null}
                         </button>

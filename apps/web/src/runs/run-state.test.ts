@@ -28,6 +28,8 @@ function step(nodeId: string, status: RunStep['status'], eventSeq: number): RunS
     finishedAt: status === 'running' ? null : at(eventSeq + 1),
     durationMs: status === 'running' ? null : 1000,
     costMicros: 0,
+    knownCostMicros: 0,
+    unknownCostAttempts: 0,
     runAttempt: 1,
     reusedFromStepId: null,
     eventSeq,

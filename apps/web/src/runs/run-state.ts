@@ -31,7 +31,13 @@ export function applyRunEvent(run: RunDetail | null | undefined, event: RunEvent
       // An older event for a step (reordered delivery) never replaces a newer one.
       if (index >= 0 && run.steps[index]!.eventSeq > event.step.eventSeq) return run;
       const steps = index >= 0 ? run.steps.with(index, event.step) : [...run.steps, event.step];
-      return { ...run, steps, costMicros: event.costMicros };
+      return {
+        ...run,
+        steps,
+        costMicros: event.costMicros,
+        knownCostMicros: event.knownCostMicros,
+        unknownCostAttempts: event.unknownCostAttempts,
+      };
     }
     case 'status': {
       if (!run) return null;

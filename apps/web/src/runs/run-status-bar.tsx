@@ -6,7 +6,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { readApiError } from '../api-error.ts';
-import { formatDollars } from '../money/money.ts';
+import { CostValue } from '../money/cost-value.tsx';
 import { useTRPC } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { formatDuration, isFinished, type RunDetail, runDurationMs } from './run-state.ts';
@@ -102,7 +102,7 @@ export function RunStatusBar({
         <span data-testid="run-duration">{formatDuration(runDurationMs(run, now))}</span>
       </Metric>
       <Metric label="Cost">
-        <span data-testid="run-cost">{formatDollars(run.costMicros)}</span>
+        <CostValue cost={run} testId="run-cost" />
       </Metric>
       <Metric label="Nodes">
         {Math.min(done, totalNodes)}/{totalNodes}

@@ -7,7 +7,7 @@ import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-qu
 import { Link, useParams, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { PageError } from '../layout/page-state.tsx';
-import { formatDollars } from '../money/money.ts';
+import { CostValue } from '../money/cost-value.tsx';
 import { useTRPC } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
@@ -242,7 +242,9 @@ function RunRow({ run, showWorkflow }: { run: RunSummary; showWorkflow: boolean 
       </td>
       <td className="px-4 py-2.5 text-slate-600">{run.trigger}</td>
       <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">{formatDuration(run.durationMs)}</td>
-      <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">{formatDollars(run.costMicros)}</td>
+      <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">
+        <CostValue cost={run} testId="run-row-cost" />
+      </td>
     </tr>
   );
 }

@@ -6,6 +6,7 @@
 import type { ReactNode } from 'react';
 import { categoryStyle, NodeIcon } from '../editor/node-appearance.tsx';
 import type { PaletteEntry } from '../editor/node-palette.ts';
+import { CostValue } from '../money/cost-value.tsx';
 import { formatDollars } from '../money/money.ts';
 import { Button } from '../ui/button.tsx';
 import {
@@ -68,7 +69,9 @@ export function StepDetails({
         <>
           <dl className="grid grid-cols-3 gap-2 text-xs">
             <Stat label="Duration">{formatDuration(step.durationMs)}</Stat>
-            <Stat label="Cost">{formatDollars(step.costMicros)}</Stat>
+            <Stat label="Cost">
+              <CostValue cost={step} testId="step-details-cost" />
+            </Stat>
             <Stat label="Attempts">{step.attempts.length}</Stat>
           </dl>
           {step.reusedFromStepId ? (
@@ -198,8 +201,10 @@ function AttemptRow({ attempt, index }: { attempt: RunAttempt; index: number }) 
           {attempt.costStatus === 'priced'
             ? formatDollars(attempt.costMicros)
             : attempt.costStatus === 'unpriced'
-              ? 'no price for this model'
-              : 'no usage reported'}
+              ? 'unknown: no price for this model'
+              : attempt.errorClass === null
+                ? 'unknown: no usage reported'
+                : 'none reported (failed call)'}
         </Inline>
       </dl>
     </li>

@@ -102,6 +102,12 @@ function HealthTableRow({ row }: { row: HealthRow }) {
     <tr data-testid="health-row" data-provider={row.provider} data-model={row.model}>
       <td className="px-4 py-2.5 font-mono text-xs text-slate-800">
         {row.provider}/{row.model}
+        {row.servedModels.length > 0 ? (
+          // One row per requested model, as its breaker counts: the snapshots that answered for it.
+          <span className="block text-[11px] text-slate-500" data-testid="served-models">
+            served as {row.servedModels.join(', ')}
+          </span>
+        ) : null}
       </td>
       <td className="px-4 py-2.5">
         <span

@@ -32,6 +32,15 @@ describe('formatVersionCost', () => {
     );
   });
 
+  test('runs of unknown cost: the known part as a lower bound, left out of the average, counted', () => {
+    expect(
+      formatVersionCost({ runCount: 3, costMicros: 2_000_000, avgCostMicros: 1_000_000, unknownCostRuns: 1 }),
+    ).toBe('≥ $2.00 spent · $1.00 per run · 1 run of unknown cost');
+    expect(formatVersionCost({ runCount: 1, costMicros: 0, avgCostMicros: null, unknownCostRuns: 1 })).toBe(
+      '≥ $0.00 spent · 1 run of unknown cost',
+    );
+  });
+
   test('nothing for a version that never ran', () => {
     expect(formatVersionCost({ runCount: 0, costMicros: 0, avgCostMicros: null })).toBeNull();
   });

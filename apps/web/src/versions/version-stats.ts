@@ -28,12 +28,21 @@ export interface VersionCost {
   /** What the version's runs cost (priced provider attempts), micro-dollars. */
   costMicros: number;
   avgCostMicros: number | null;
+  /** Runs whose cost is unknown: not in the average, and said so. */
+  unknownCostRuns?: number | undefined;
 }
 
 /** "$1.23 spent · $0.41 per run" beside the run stats; null for a version that never ran. */
-export function formatVersionCost({ runCount, costMicros, avgCostMicros }: VersionCost): string | null {
+export function formatVersionCost({
+  runCount,
+  costMicros,
+  avgCostMicros,
+  unknownCostRuns = 0,
+}: VersionCost): string | null {
   if (runCount === 0) return null;
-  const parts = [`${formatDollars(costMicros)} spent`];
+  const parts = [`${unknownCostRuns > 0 ? '≥ ' : ''}${formatDollars(costMicros)} spent`];
   if (avgCostMicros !== null) parts.push(`${formatDollars(avgCostMicros)} per run`);
+  if (unknownCostRuns > 0)
+    parts.push(`${unknownCostRuns} ${unknownCostRuns === 1 ? 'run' : 'runs'} of unknown cost`);
   return parts.join(' · ');
 }

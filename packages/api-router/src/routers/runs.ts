@@ -42,7 +42,17 @@ const id = z.uuid('not a valid id');
 /** What `runs.events` sends. Every event carries enough to update a view without another call. */
 export type RunEvent =
   | { kind: 'snapshot'; run: ExecutionDetail }
-  | { kind: 'step'; step: ExecutionStep; costMicros: number }
+  /**
+   * The run's cost after this step: `costMicros` is null when any attempt's cost is unknown;
+   * `knownCostMicros` and `unknownCostAttempts` say what is known and how much is not.
+   */
+  | {
+      kind: 'step';
+      step: ExecutionStep;
+      costMicros: number | null;
+      knownCostMicros: number;
+      unknownCostAttempts: number;
+    }
   | { kind: 'status'; run: ExecutionState };
 
 /** A run started with a session (the web app) is `manual`; with an API token, `api`. */
@@ -219,6 +229,8 @@ async function* runEventStream(
           kind: 'step',
           step,
           costMicros: state.costMicros,
+          knownCostMicros: state.knownCostMicros,
+          unknownCostAttempts: state.unknownCostAttempts,
         } as RunEvent);
       yield tracked(String(state.eventSeq), { kind: 'status', run: state } as RunEvent);
     }
@@ -255,6 +267,8 @@ async function* runEventStream(
           kind: 'step',
           step,
           costMicros: now.costMicros,
+          knownCostMicros: now.knownCostMicros,
+          unknownCostAttempts: now.unknownCostAttempts,
         } as RunEvent);
       }
       if (!leading && (statusChanged || now.eventSeq > maxStepSeq))

@@ -85,6 +85,12 @@ export interface BudgetView {
   period: string;
   spentMicros: number;
   reservedMicros: number;
+  /**
+   * Provider calls of unknown cost this month in the budget's scope (no price for the model, or an
+   * answer without usage): their spend cannot be known, so it is NOT in `spentMicros` — a budget
+   * counts known spend only, and says how many calls it could not count.
+   */
+  unknownCostAttempts: number;
   /** spent / limit, 0–1+ (over 1 when overspent). */
   progress: number;
   /** Blocking and at or over the limit: new runs are refused. */
@@ -95,7 +101,7 @@ export interface BudgetView {
 
 type BudgetRow = typeof budgets.$inferSelect;
 
-function view(row: BudgetRow, workflowName: string | null, now: Date): BudgetView {
+function view(row: BudgetRow, workflowName: string | null, now: Date, unknownCostAttempts = 0): BudgetView {
   const current = row.period === budgetPeriod(now);
   const spent = current ? row.spentMicros : 0;
   return {
@@ -109,6 +115,7 @@ function view(row: BudgetRow, workflowName: string | null, now: Date): BudgetVie
     period: budgetPeriod(now),
     spentMicros: spent,
     reservedMicros: current ? row.reservedMicros : 0,
+    unknownCostAttempts,
     progress: spent / row.monthlyLimitMicros,
     blocked: row.blockWhenExceeded && spent >= row.monthlyLimitMicros,
     createdAt: row.createdAt,
@@ -127,7 +134,30 @@ export async function listBudgets(
     orderBy: [sql`${budgets.workflowId} is not null`, budgets.createdAt],
   });
   const names = await workflowNames(db, ownerId);
-  return rows.map((r) => view(r, r.workflowId ? (names.get(r.workflowId) ?? null) : null, now));
+  const unknown = await unknownCostThisMonth(db, ownerId, now);
+  return rows.map((r) =>
+    view(
+      r,
+      r.workflowId ? (names.get(r.workflowId) ?? null) : null,
+      now,
+      unknown.get(r.workflowId ?? '') ?? 0,
+    ),
+  );
+}
+
+/**
+ * Calls of unknown cost this month, per workflow and in total (key ''), from the rollups: what a
+ * budget could not count.
+ */
+async function unknownCostThisMonth(db: DbOrTx, ownerId: string, now: Date): Promise<Map<string, number>> {
+  const start = periodStart(budgetPeriod(now)).toISOString();
+  const rows = await db.execute<{ workflow_id: string | null; unknown: string | null }>(sql`
+    select workflow_id, sum(unpriced_attempts + no_usage_attempts) as unknown from cost_rollups
+    where owner_id = ${ownerId} and grain = 'quarter' and dimension in ('total', 'workflow')
+      and bucket_start >= ${start}::timestamptz
+    group by workflow_id
+  `);
+  return new Map(rows.map((r) => [r.workflow_id ?? '', Number(r.unknown ?? 0)]));
 }
 
 async function workflowNames(db: DbOrTx, ownerId: string): Promise<Map<string, string>> {
@@ -144,7 +174,7 @@ async function getBudgetView(db: DbOrTx, ownerId: string, id: string, now: Date)
   return found;
 }
 
-/** What the ledger says the scope spent this month (priced attempts). */
+/** What the ledger says the scope spent this month (priced attempts; unknown costs are not in it). */
 async function spentThisMonth(db: DbOrTx, ownerId: string, workflowId: string | null, now: Date) {
   const start = periodStart(budgetPeriod(now)).toISOString();
   const rows = await db.execute<{ cost: string | null }>(sql`

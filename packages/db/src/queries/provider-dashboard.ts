@@ -12,7 +12,13 @@ import { listProviderEvents, type ProviderEventRow } from './provider-health.ts'
 
 export interface ProviderHealthRow {
   provider: string;
+  /** The model as callers request it (and as its breaker is kept). */
   model: string;
+  /**
+   * The models that actually answered requests for `model` in the window, when named otherwise:
+   * dated snapshots (OpenAI answers `gpt-4.1-2025-04-14` for `gpt-4.1`). Counted in this row.
+   */
+  servedModels: string[];
   state: BreakerStateValue;
   /** When the circuit last opened (kept after it closes). */
   openedAt: Date | null;
@@ -29,7 +35,11 @@ export interface ProviderHealthRow {
 
 /**
  * Per provider/model seen in the window — attempted (from the `execution_costs` ledger), or whose
- * breaker is not closed or changed in the window — with its shared breaker state.
+ * breaker is not closed or changed in the window — with its shared breaker state. One row per
+ * *requested* model, the way breakers count: a success is recorded under the snapshot that served
+ * it and a failure under the requested name, so grouping by served model would split one model in
+ * two (errors without latency, and a breaker row that does not exist). Snapshots that served it are
+ * listed in `servedModels`.
  *
  * Failures of `notCountedErrorClasses` (the caller's fault, cancellations, calls refused by an open
  * circuit) are left out of attempts and failures alike, the way the breakers count: the page
@@ -49,6 +59,7 @@ export async function providerHealthReport(
   const rows = await db.execute<{
     provider: string;
     model: string;
+    served_models: string[] | null;
     state: BreakerStateValue;
     opened_at_ms: number | null;
     attempts: number;
@@ -59,8 +70,10 @@ export async function providerHealthReport(
   }>(sql`
     with costs as (
       select
-        ${executionCosts.servedProvider} as provider,
-        ${executionCosts.servedModel} as model,
+        ${executionCosts.requestedProvider} as provider,
+        ${executionCosts.requestedModel} as model,
+        array_agg(distinct ${executionCosts.servedModel} order by ${executionCosts.servedModel})
+          filter (where ${executionCosts.servedModel} <> ${executionCosts.requestedModel}) as served_models,
         (count(*) filter (where ${counted}))::int as attempts,
         (count(*) filter (where ${counted} and ${executionCosts.errorClass} is not null))::int as failures,
         percentile_cont(0.5) within group (order by ${executionCosts.latencyMs}) filter (where ${succeeded}) as p50,
@@ -68,11 +81,12 @@ export async function providerHealthReport(
         max(${executionCosts.startedAt}) as last_attempt_at
       from ${executionCosts}
       where ${executionCosts.startedAt} >= ${since}
-      group by ${executionCosts.servedProvider}, ${executionCosts.servedModel}
+      group by ${executionCosts.requestedProvider}, ${executionCosts.requestedModel}
     )
     select
       coalesce(c.provider, b.provider) as provider,
       coalesce(c.model, b.model) as model,
+      c.served_models,
       coalesce(b.state, 'closed') as state,
       ${epochMs(sql`b.opened_at`)} as opened_at_ms,
       coalesce(c.attempts, 0) as attempts,
@@ -92,6 +106,7 @@ export async function providerHealthReport(
     return {
       provider: row.provider,
       model: row.model,
+      servedModels: row.served_models ?? [],
       state: row.state,
       openedAt: toDate(row.opened_at_ms),
       attempts,

@@ -31,10 +31,15 @@ export interface WorkflowVersionSummary {
   successRate: number | null;
   /** Mean duration of this version's finished runs; null before any finished. */
   avgDurationMs: number | null;
-  /** What this version's runs cost (their priced provider attempts), in micro-dollars. */
+  /**
+   * What this version's runs cost (their priced provider attempts), in micro-dollars: the known
+   * part when some runs' cost is unknown (`unknownCostRuns`).
+   */
   costMicros: number;
-  /** costMicros / runCount; null before any run. */
+  /** Mean cost of the runs whose cost is known; null without any. */
   avgCostMicros: number | null;
+  /** Runs with an attempt of unknown cost (no price, or an answer without usage): left out of the average. */
+  unknownCostRuns: number;
 }
 
 export interface WorkflowVersion extends WorkflowVersionSummary {
@@ -57,7 +62,7 @@ const summaryColumns = {
 
 type VersionStats = Pick<
   WorkflowVersionSummary,
-  'runCount' | 'successRate' | 'avgDurationMs' | 'costMicros' | 'avgCostMicros'
+  'runCount' | 'successRate' | 'avgDurationMs' | 'costMicros' | 'avgCostMicros' | 'unknownCostRuns'
 >;
 const NO_RUNS: VersionStats = {
   runCount: 0,
@@ -65,6 +70,7 @@ const NO_RUNS: VersionStats = {
   avgDurationMs: null,
   costMicros: 0,
   avgCostMicros: null,
+  unknownCostRuns: 0,
 };
 
 /**
@@ -82,7 +88,9 @@ async function statsByVersion(db: DbOrTx, versionIds: string[]): Promise<Map<str
       finished: sql<number>`(count(*) filter (where ${finished}))::int`,
       succeeded: sql<number>`(count(*) filter (where ${executions.status} = 'succeeded'))::int`,
       avgDurationMs: sql<number | null>`(avg(${executions.durationMs}) filter (where ${finished}))::float8`,
-      costMicros: sql<number>`coalesce(sum(${executions.costMicros}), 0)::float8`,
+      costMicros: sql<number>`coalesce(sum(${executions.knownCostMicros}), 0)::float8`,
+      knownRunsCost: sql<number>`coalesce(sum(${executions.costMicros}), 0)::float8`,
+      unknownCostRuns: sql<number>`(count(*) filter (where ${executions.costMicros} is null))::int`,
     })
     .from(executions)
     .where(inArray(executions.versionId, versionIds))
@@ -93,7 +101,11 @@ async function statsByVersion(db: DbOrTx, versionIds: string[]): Promise<Map<str
       successRate: row.finished > 0 ? row.succeeded / row.finished : null,
       avgDurationMs: row.avgDurationMs === null ? null : Math.round(row.avgDurationMs),
       costMicros: Number(row.costMicros),
-      avgCostMicros: row.runCount > 0 ? Math.round(Number(row.costMicros) / row.runCount) : null,
+      avgCostMicros:
+        row.runCount > row.unknownCostRuns
+          ? Math.round(Number(row.knownRunsCost) / (row.runCount - row.unknownCostRuns))
+          : null,
+      unknownCostRuns: row.unknownCostRuns,
     });
   return map;
 }

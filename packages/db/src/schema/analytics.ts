@@ -63,7 +63,13 @@ export const costRollups = pgTable(
     attempts: measure('attempts'),
     pricedAttempts: measure('priced_attempts'),
     unpricedAttempts: measure('unpriced_attempts'),
+    /**
+     * Answers that reported no usage: paid for, at an unknown cost (migration 0016; before it this
+     * also counted failed calls, which now go to `failedNoUsageAttempts`).
+     */
     noUsageAttempts: measure('no_usage_attempts'),
+    /** Failed calls that reported no usage (nothing known to be billed). */
+    failedNoUsageAttempts: measure('failed_no_usage_attempts'),
     costMicros: measure('cost_micros'),
     inputTokens: measure('input_tokens'),
     cacheReadTokens: measure('cache_read_tokens'),
@@ -82,10 +88,10 @@ export const costRollups = pgTable(
     succeededRunCostMicros: measure('succeeded_run_cost_micros'),
     failedRunCostMicros: measure('failed_run_cost_micros'),
     /**
-     * Successful runs with at least one unpriced attempt, and what their priced attempts cost
-     * (migration 0011). Cost per successful run leaves them out rather than count an unknown price
-     * as $0; decided when the run succeeds, or when an unpriced attempt of an already-succeeded run
-     * is recorded (imports).
+     * Successful runs with at least one attempt of unknown cost (unpriced, or an answer without
+     * usage since migration 0016), and what their priced attempts cost (migration 0011). Cost per
+     * successful run leaves them out rather than count an unknown cost as $0; decided when the run
+     * succeeds, or when such an attempt of an already-succeeded run is recorded (imports).
      */
     runsSucceededUnpriced: measure('runs_succeeded_unpriced'),
     succeededUnpricedRunCostMicros: measure('succeeded_unpriced_run_cost_micros'),

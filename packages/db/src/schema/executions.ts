@@ -70,8 +70,15 @@ export const executions = pgTable(
     }),
     /** 1 for the first run of a trigger; a retry of a failed scheduled run is 2, 3, … */
     triggerAttempt: integer('trigger_attempt').notNull().default(1),
-    /** Sum of this run's priced attempts, in micro-dollars. */
-    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    /**
+     * What this run cost, in micro-dollars; null when any attempt's cost is unknown (an answer
+     * with no usage, or a model without a price): unknown is never shown or summed as $0.
+     */
+    costMicros: bigint('cost_micros', { mode: 'number' }).default(0),
+    /** Sum of the priced attempts (the known part, whatever the unknown ones cost). */
+    knownCostMicros: bigint('known_cost_micros', { mode: 'number' }).notNull().default(0),
+    /** Attempts whose cost is unknown: see `isUnknownCost` (queries/executions/cost.ts). */
+    unknownCostAttempts: integer('unknown_cost_attempts').notNull().default(0),
     /**
      * Bumped by every change a live viewer should see (claim, each step write, finish, cancel). Step
      * rows keep the value of their last change, so a reconnecting viewer asks for "everything after
@@ -124,7 +131,10 @@ export const executionSteps = pgTable(
     startedAt: timestampMs('started_at'),
     finishedAt: timestampMs('finished_at'),
     durationMs: integer('duration_ms'),
-    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    /** As on `executions`: null when any of the step's attempts has an unknown cost. */
+    costMicros: bigint('cost_micros', { mode: 'number' }).default(0),
+    knownCostMicros: bigint('known_cost_micros', { mode: 'number' }).notNull().default(0),
+    unknownCostAttempts: integer('unknown_cost_attempts').notNull().default(0),
     /** The run's `event_seq` when this row last changed (see executions.event_seq). */
     eventSeq: integer('event_seq').notNull().default(0),
   },

@@ -39,7 +39,8 @@ export const exportExecutionSchema = z.object({
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),
   durationMs: z.number().int().nonnegative().nullable(),
-  costMicros: z.number().int().nonnegative(),
+  /** Null when any attempt's cost is unknown (no price, or an answer without usage). */
+  costMicros: z.number().int().nonnegative().nullable(),
 });
 
 /** Schedules and webhooks a document may carry (more is not a real workflow). */

@@ -8,7 +8,9 @@
  *   busy model with a few errors closed. Failures from before the circuit last closed don't count.
  * - Failures of classes that say nothing about the provider's health never count: the caller's
  *   fault (`invalid_request`, `auth`, `context_window`, `content_policy`), `cancelled`, and
- *   `circuit_open` (our own refusal).
+ *   `circuit_open` (our own refusal). Nor does a call the caller abandoned for being slower than
+ *   its own `latencyThresholdMs` (`abandoned`): one workflow's impatience is its policy, and
+ *   counting it would refuse the model to every workflow that has no threshold.
  * - Open → half-open after `coolDownMs` (default 30 s) by the database clock. The first `check`
  *   after that claims the probe with a compare-and-set UPDATE; exactly one caller across all
  *   processes gets `probe: true`, everyone else is refused until the probe is reported. Probe
@@ -222,7 +224,9 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Po
 
     async record(ref, outcome) {
       const key = keyOf(ref);
-      const counted = outcome.ok || !NOT_COUNTED_ERROR_CLASSES.has(outcome.errorClass ?? 'unknown');
+      const counted =
+        outcome.ok ||
+        (outcome.abandoned !== true && !NOT_COUNTED_ERROR_CLASSES.has(outcome.errorClass ?? 'unknown'));
       if (counted) {
         tally(ref, outcome);
         if (outcome.ok && !outcome.probe && healthFlushMs > 0 && !closed) scheduleFlush();
@@ -235,10 +239,10 @@ export function createPostgresBreakers(db: Db, options: BreakerOptions = {}): Po
         if (version === undefined) return;
         probes.delete(key);
         decisions.delete(key);
-        // The provider answered a client error: it is up, so the probe succeeded. A cancelled
-        // probe told us nothing and is handed back.
-        const result =
-          outcome.ok || !counted ? (outcome.errorClass === 'cancelled' ? 'release' : 'close') : 'reopen';
+        // The provider answered a client error: it is up, so the probe succeeded. A cancelled or
+        // abandoned (latency threshold) probe told us nothing and is handed back.
+        const toldNothing = outcome.errorClass === 'cancelled' || outcome.abandoned === true;
+        const result = outcome.ok || !counted ? (toldNothing ? 'release' : 'close') : 'reopen';
         await settleBreakerProbe(db, ref, version, result, { errorClass: outcome.errorClass });
         return;
       }

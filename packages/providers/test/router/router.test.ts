@@ -212,6 +212,32 @@ describe('fallback', () => {
     ]);
   });
 
+  it("does not count one workflow's latency-threshold abandonments toward the shared circuit", async () => {
+    const slow = { provider: 'mock' as const, model: 'delay:1500,template:slow but fine' };
+    const impatient: FallbackPolicyInput = {
+      chain: [slow, { provider: 'mock', model: 'echo' }],
+      useModelMap: false,
+      latencyThresholdMs: 100,
+    };
+    // Well past the breaker's threshold (3 here, 5 by default) of abandonments, all from one router.
+    for (let i = 0; i < 6; i++) {
+      const { attempts } = await makeRouter().complete(request, impatient);
+      expect(attempts.map((a) => [a.reason, a.errorClass])).toEqual([
+        ['primary', 'timeout'],
+        ['fallback:latency', null],
+      ]);
+    }
+    // Another workflow, with no threshold, still sends its request to the slow model and is answered.
+    const { result, attempts } = await makeRouter().complete(request, {
+      chain: [slow, { provider: 'mock', model: 'echo' }],
+      useModelMap: false,
+    });
+    expect(result.text).toBe('slow but fine');
+    expect(attempts.map((a) => [a.requestedModel, a.reason, a.errorClass])).toEqual([
+      [slow.model, 'primary', null],
+    ]);
+  });
+
   it('keeps to the overall deadline', async () => {
     const error = await failure(
       makeRouter().complete(request, {
@@ -286,6 +312,22 @@ describe('fallback', () => {
       ['openai', 'primary', 'circuit_open'],
       ['anthropic', 'fallback:circuit_open', null],
     ]);
+  });
+
+  it('records the half-open probe with reason "probe", and its success closes the circuit', async () => {
+    await database.sql`
+      insert into provider_breakers (provider, model, state, opened_at)
+      values ('mock', 'template:recovered', 'open', now() - interval '10 minutes')
+      on conflict (provider, model) do update set state = excluded.state, opened_at = excluded.opened_at`;
+    const chain: FallbackPolicyInput = {
+      chain: [{ provider: 'mock', model: 'template:recovered' }],
+      useModelMap: false,
+    };
+    const probed = await makeRouter().complete(request, chain);
+    expect(probed.attempts.map((a) => [a.reason, a.errorClass])).toEqual([['probe', null]]);
+    // Closed by the probe: the next call is an ordinary primary attempt.
+    const next = await makeRouter().complete(request, chain);
+    expect(next.attempts.map((a) => [a.reason, a.errorClass])).toEqual([['primary', null]]);
   });
 
   it('when every circuit is open, still tries the one that opened longest ago', async () => {

@@ -207,6 +207,22 @@ describe('postgres circuit breakers', () => {
     ]);
   });
 
+  it("never counts a call abandoned under the caller's latency threshold, and hands back such a probe", async () => {
+    const [a, b] = replicas();
+    const ref = freshRef();
+    const abandoned = { ...failure('timeout'), abandoned: true };
+    for (let i = 0; i < 8; i++) await a.record(ref, abandoned);
+    expect((await b.check(ref)).state).toBe('closed');
+    expect((await healthCounts(database.db, ref, 60_000)).failures).toBe(0);
+
+    await fail(a, ref, 5, 'timeout');
+    await ageBreaker(ref, 31_000);
+    expect((await a.check(ref)).probe).toBe(true);
+    await a.record(ref, { ...abandoned, probe: true });
+    // Released, not reopened: the next caller may probe at once.
+    expect(await b.check(ref)).toMatchObject({ allowed: true, probe: true });
+  });
+
   it('re-offers a probe never reported, and ignores the lost prober when it reports late', async () => {
     const [a, b] = replicas();
     const ref = freshRef();

@@ -35,7 +35,7 @@ function breakdownSource(
         ? sql`owner_id = ${ownerId}`
         : sql`owner_id = ${ownerId} and workflow_id is null`;
   const columns = sql.raw(`${keys}, attempts, priced_attempts, unpriced_attempts, no_usage_attempts,
-    cost_micros, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens`);
+    failed_no_usage_attempts, cost_micros, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, reasoning_tokens`);
   const rowsOf = (grain: 'quarter' | 'day', a: number, b: number) =>
     sql`select ${columns} from cost_rollups where ${scope} and grain = ${grain} and dimension = ${dimension}
       and bucket_start >= ${tsParam(new Date(a))} and bucket_start < ${tsParam(new Date(b))}`;

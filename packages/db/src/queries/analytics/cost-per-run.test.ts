@@ -128,6 +128,64 @@ describe('cost per successful run', () => {
     expect(await recorded()).toEqual(byTriggers);
   });
 
+  it('leaves out a run with an answer that reported no usage, but not one whose failed call reported none', async () => {
+    const summary = () => analyticsSummary(database.db, buyer, filter(range), { now: NOW });
+    const before = (await summary()).period;
+    const answeredWithoutUsage = { ...priced, cost: null, status: 'no_usage' as const };
+    const failedWithoutUsage = { ...answeredWithoutUsage, errorClass: 'server' };
+    await liveRun('00000000-0000-4000-8000-0000000000a5', [answeredWithoutUsage], 0);
+    await importedRun(
+      '00000000-0000-4000-8000-0000000000a6',
+      [{ ...priced, cost: 9000 }, answeredWithoutUsage],
+      9000,
+    );
+    await liveRun(
+      '00000000-0000-4000-8000-0000000000a7',
+      [failedWithoutUsage, { ...priced, reason: 'fallback:server' }],
+      DOLLARS_1_35,
+    );
+
+    const { period } = await summary();
+    expect(period).toMatchObject({
+      noUsageAttempts: before.noUsageAttempts + 2,
+      failedNoUsageAttempts: before.failedNoUsageAttempts + 1,
+      unknownCostAttempts: before.unknownCostAttempts + 2,
+    });
+    expect(period.runs).toMatchObject({
+      succeeded: before.runs.succeeded + 3,
+      // The two runs with a usage-less answer have an unknown cost: left out, and said so.
+      succeededUnpriced: before.runs.succeededUnpriced + 2,
+      succeededUnknownCost: before.runs.succeededUnpriced + 2,
+      // The run whose failed call reported no usage is fully priced: it is averaged in.
+      costPerSuccessfulRunMicros: DOLLARS_1_35,
+    });
+  });
+
+  it('is what the back-fill of migration 0016 computes: failed calls without usage counted apart', async () => {
+    const migration = readFileSync(
+      fileURLToPath(new URL('../../../migrations/0016_unknown_cost.sql', import.meta.url)),
+      'utf8',
+    );
+    const backfill = migration
+      .split('--> statement-breakpoint')
+      .find((statement) => statement.includes('greatest(0, r."no_usage_attempts"'));
+    expect(backfill).toContain('INSERT INTO "cost_rollups"');
+    const recorded = () => database.sql`
+      select owner_id, grain, dimension, bucket_start, workflow_id, version_id, provider, model, agent_role,
+        no_usage_attempts::int as answered, failed_no_usage_attempts::int as failed
+      from cost_rollups order by 1, 2, 3, 4, 5, 6, 7, 8, 9`;
+    const byTriggers = await recorded();
+    expect(byTriggers.some((row) => row.failed > 0)).toBe(true);
+    expect(byTriggers.some((row) => row.answered > 0)).toBe(true);
+    await database.sql.begin(async (tx) => {
+      // As before 0016: one count of every attempt without usage, failed or answered.
+      await tx`update cost_rollups set no_usage_attempts = no_usage_attempts + failed_no_usage_attempts,
+        failed_no_usage_attempts = 0`;
+      await tx.unsafe(backfill!);
+    });
+    expect(await recorded()).toEqual(byTriggers);
+  });
+
   it('has no figure when every successful run had an unpriced attempt', async () => {
     const { period } = await analyticsSummary(
       database.db,

@@ -20,7 +20,8 @@ describe('analytics summary over a range', () => {
       attempts: 6,
       pricedAttempts: 4,
       unpricedAttempts: 1,
-      noUsageAttempts: 1,
+      noUsageAttempts: 0,
+      failedNoUsageAttempts: 1,
       tokens: {
         inputTokens: 1310,
         cacheReadTokens: 50,

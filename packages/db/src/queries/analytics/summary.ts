@@ -50,11 +50,13 @@ export interface RangeFigures extends DetailedFigure {
     cancelled: number;
     succeededCostMicros: number;
     /**
-     * Average cost of a fully priced successful run; null without any. Runs with an unpriced
-     * attempt are left out (their cost is unknown, never $0) and counted in `succeededUnpriced`.
+     * Average cost of a fully priced successful run; null without any. Runs with an attempt of
+     * unknown cost (unpriced, or answered without usage) are left out (their cost is unknown,
+     * never $0) and counted in `succeededUnpriced` (same number as `succeededUnknownCost`).
      */
     costPerSuccessfulRunMicros: number | null;
     succeededUnpriced: number;
+    succeededUnknownCost: number;
   };
 }
 

@@ -20,7 +20,11 @@ describe('analytics totals', () => {
       attempts: 3,
       pricedAttempts: 1,
       unpricedAttempts: 1,
-      noUsageAttempts: 1,
+      // The failed auth call reported no usage: it cost nothing we know of, so it is not among the
+      // attempts of unknown cost (only the unpriced one is).
+      noUsageAttempts: 0,
+      failedNoUsageAttempts: 1,
+      unknownCostAttempts: 1,
     });
     expect(totals.thisWeek).toMatchObject({ costMicros: 7032, attempts: 6, unpricedAttempts: 1 });
     expect(totals.thisMonth).toMatchObject({ costMicros: 15032, attempts: 7 });
@@ -55,7 +59,13 @@ describe('analytics totals', () => {
 
   it('filters by workflow', async () => {
     const { totals } = await analyticsSummary(database.db, owner, filter({ workflowId: wf2 }), { now: NOW });
-    expect(totals.today).toMatchObject({ costMicros: 0, attempts: 1, noUsageAttempts: 1 });
+    expect(totals.today).toMatchObject({
+      costMicros: 0,
+      attempts: 1,
+      noUsageAttempts: 0,
+      failedNoUsageAttempts: 1,
+      unknownCostAttempts: 0,
+    });
     expect(totals.allTime).toMatchObject({ costMicros: 12000, attempts: 3 });
   });
 });

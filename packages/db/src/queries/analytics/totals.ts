@@ -39,6 +39,7 @@ export async function periodTotals(
               sum(r.priced_attempts) filter (where ${when}) as ${p}_priced,
               sum(r.unpriced_attempts) filter (where ${when}) as ${p}_unpriced,
               sum(r.no_usage_attempts) filter (where ${when}) as ${p}_no_usage,
+              sum(r.failed_no_usage_attempts) filter (where ${when}) as ${p}_failed_no_usage,
               sum(r.cost_micros) filter (where ${when}) as ${p}_cost`;
           })
           .join(','),
@@ -54,6 +55,7 @@ export async function periodTotals(
       priced: r[`${p}_priced`] ?? null,
       unpriced: r[`${p}_unpriced`] ?? null,
       no_usage: r[`${p}_no_usage`] ?? null,
+      failed_no_usage: r[`${p}_failed_no_usage`] ?? null,
       cost: r[`${p}_cost`] ?? null,
     });
   return {

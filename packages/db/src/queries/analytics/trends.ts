@@ -57,7 +57,8 @@ export async function analyticsTrends(
     with data as (
       select date_trunc(${input.interval}, bucket_start, ${tz}) as start,
         sum(attempts) as attempts, sum(priced_attempts) as priced, sum(unpriced_attempts) as unpriced,
-        sum(no_usage_attempts) as no_usage, sum(cost_micros) as cost, sum(failed_attempts) as failed_attempts,
+        sum(no_usage_attempts) as no_usage, sum(failed_no_usage_attempts) as failed_no_usage,
+        sum(cost_micros) as cost, sum(failed_attempts) as failed_attempts,
         sum(fallback_attempts) as fallback_attempts, sum(runs_succeeded) as runs_succeeded,
         sum(runs_failed) as runs_failed
       from cost_rollups

@@ -5,7 +5,7 @@ import type { DbOrTx, Tx } from '../../client.ts';
 import { executionSteps, executions } from '../../schema/index.ts';
 import { notifyRunEvent } from './notify.ts';
 import { type RunFence, storableError } from './shared.ts';
-import { type StepChange, stepChangesCostMicros, writeStepChanges } from './steps.ts';
+import { addRunCost, type StepChange, stepChangesCost, writeStepChanges } from './steps.ts';
 
 export interface RunOutcomeInput {
   status: 'succeeded' | 'failed' | 'cancelled';
@@ -72,7 +72,7 @@ export async function finishExecution(
         status: outcome.status,
         output: outcome.output ?? null,
         error: storableError(outcome.error),
-        costMicros: sql`${executions.costMicros} + ${stepChangesCostMicros(pendingSteps)}`,
+        ...addRunCost(stepChangesCost(pendingSteps)),
         finishedAt: sql`now()`,
         durationMs: sql`greatest(0, round(extract(epoch from (now() - coalesce(${executions.startedAt}, now()))) * 1000))::int`,
         eventSeq: seq,

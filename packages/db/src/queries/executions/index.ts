@@ -58,5 +58,6 @@ export {
   recordSteps,
   type StartedStep,
   type StepChange,
+  stepChangesCost,
   stepChangesCostMicros,
 } from './steps.ts';

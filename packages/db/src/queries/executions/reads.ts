@@ -35,7 +35,12 @@ export interface ExecutionStep {
   startedAt: Date | null;
   finishedAt: Date | null;
   durationMs: number | null;
-  costMicros: number;
+  /** Null when any of its attempts' cost is unknown (see `isUnknownCost`); never shown as $0. */
+  costMicros: number | null;
+  /** The priced attempts' sum: the known part of the cost. */
+  knownCostMicros: number;
+  /** Attempts whose cost is unknown (unpriced, or answered without usage). */
+  unknownCostAttempts: number;
   /** The run attempt that wrote the step (0: reused from `reusedFromStepId` by a re-run). */
   runAttempt: number;
   reusedFromStepId: string | null;
@@ -53,7 +58,12 @@ export interface ExecutionSummary {
   trigger: ExecutionTrigger;
   status: ExecutionStatus;
   error: RunError | null;
-  costMicros: number;
+  /** Null when any attempt's cost is unknown (see `isUnknownCost`); never shown as $0. */
+  costMicros: number | null;
+  /** The priced attempts' sum: the known part of the cost. */
+  knownCostMicros: number;
+  /** Attempts whose cost is unknown (unpriced, or answered without usage). */
+  unknownCostAttempts: number;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -85,6 +95,8 @@ const summaryColumns = {
   status: executions.status,
   error: executions.error,
   costMicros: executions.costMicros,
+  knownCostMicros: executions.knownCostMicros,
+  unknownCostAttempts: executions.unknownCostAttempts,
   createdAt: executions.createdAt,
   startedAt: executions.startedAt,
   finishedAt: executions.finishedAt,
@@ -136,6 +148,8 @@ export async function listExecutionSteps(
       finishedAt: executionSteps.finishedAt,
       durationMs: executionSteps.durationMs,
       costMicros: executionSteps.costMicros,
+      knownCostMicros: executionSteps.knownCostMicros,
+      unknownCostAttempts: executionSteps.unknownCostAttempts,
       runAttempt: executionSteps.runAttempt,
       reusedFromStepId: executionSteps.reusedFromStepId,
       eventSeq: executionSteps.eventSeq,

@@ -2,22 +2,45 @@
  * The runner's fenced step writes: steps starting and finishing, their provider attempts (the cost
  * ledger) and the run's running cost — refused once another runner claimed the run again.
  */
-import { type AttemptRecord, type RunError, redactSecrets } from '@swarm/engine';
+import {
+  type AttemptRecord,
+  addCostSummaries,
+  type CostSummary,
+  type RunError,
+  redactSecrets,
+  summarizeAttemptCosts,
+} from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
 import { executionCosts, executionSteps, executions, type StepStatus } from '../../schema/index.ts';
 import { notifyRunEvent } from './notify.ts';
 import { type FencedWrite, fenceHolds, type RunFence, storableError } from './shared.ts';
 
+/** No attempts: known to have cost nothing. */
+const NO_COST: CostSummary = { costMicros: 0, knownCostMicros: 0, unknownCostAttempts: 0 };
+
+/**
+ * The run's cost columns after adding `add`: the known part and the count of unknown attempts
+ * grow, and `cost_micros` is the known part only while no attempt is unknown (else null).
+ */
+export function addRunCost(add: CostSummary) {
+  return {
+    knownCostMicros: sql`${executions.knownCostMicros} + ${add.knownCostMicros}`,
+    unknownCostAttempts: sql`${executions.unknownCostAttempts} + ${add.unknownCostAttempts}`,
+    costMicros: sql`case when ${executions.unknownCostAttempts} + ${add.unknownCostAttempts} > 0 then null
+      else ${executions.knownCostMicros} + ${add.knownCostMicros} end`,
+  };
+}
+
 /**
  * Bumps the run's event sequence (by `events`, one per change written) and running cost, if (and
  * only if) the fence still holds.
  */
-async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCostMicros = 0, events = 1) {
+async function advanceFencedRun(tx: DbOrTx, fence: RunFence, addCost: CostSummary = NO_COST, events = 1) {
   const [run] = await tx
     .update(executions)
     .set({
-      costMicros: sql`${executions.costMicros} + ${addCostMicros}`,
+      ...addRunCost(addCost),
       eventSeq: sql`${executions.eventSeq} + ${events}`,
       updatedAt: sql`now()`,
     })
@@ -56,15 +79,17 @@ export interface FinishedStep {
 /** One change to a step: it started (`running`) or reached its final status. */
 export type StepChange = ({ kind: 'started' } & StartedStep) | ({ kind: 'finished' } & FinishedStep);
 
-const stepCostMicros = (step: FinishedStep) =>
-  step.attempts.reduce(
-    (sum, a) => sum + (a.costStatus === 'priced' && a.costMicros !== null ? a.costMicros : 0),
-    0,
+/** The run's cost added by `changes` (their attempts; unknown if any attempt's cost is). */
+export const stepChangesCost = (changes: readonly StepChange[]): CostSummary =>
+  changes.reduce(
+    (sum, change) =>
+      change.kind === 'finished' ? addCostSummaries(sum, summarizeAttemptCosts(change.attempts)) : sum,
+    NO_COST,
   );
 
-/** The run's cost added by `changes` (their priced attempts). */
+/** The known part of the cost `changes` add (what was priced). */
 export const stepChangesCostMicros = (changes: readonly StepChange[]) =>
-  changes.reduce((sum, change) => sum + (change.kind === 'finished' ? stepCostMicros(change) : 0), 0);
+  stepChangesCost(changes).knownCostMicros;
 
 /** The step columns a change sets (insert, or update of the row an earlier attempt left). */
 const STEP_CHANGE_COLUMNS = [
@@ -79,6 +104,8 @@ const STEP_CHANGE_COLUMNS = [
   'finishedAt',
   'durationMs',
   'costMicros',
+  'knownCostMicros',
+  'unknownCostAttempts',
   'eventSeq',
 ] as const;
 
@@ -119,7 +146,7 @@ export async function writeStepChanges(
         startedAt: change.startedAt,
         finishedAt: null,
         durationMs: null,
-        costMicros: 0,
+        ...NO_COST,
         eventSeq,
       });
       continue;
@@ -141,7 +168,7 @@ export async function writeStepChanges(
         change.startedAt === null
           ? null
           : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime())),
-      costMicros: stepCostMicros(change),
+      ...summarizeAttemptCosts(change.attempts),
       eventSeq,
     });
   }
@@ -199,12 +226,7 @@ export async function recordSteps(
   changes: readonly StepChange[],
 ): Promise<FencedWrite> {
   return db.transaction(async (tx) => {
-    const run = await advanceFencedRun(
-      tx,
-      fence,
-      stepChangesCostMicros(changes),
-      Math.max(1, changes.length),
-    );
+    const run = await advanceFencedRun(tx, fence, stepChangesCost(changes), Math.max(1, changes.length));
     if (!run) return { ok: false };
     await writeStepChanges(tx, fence, run, changes, run.eventSeq - changes.length + 1);
     await notifyRunEvent(tx, { executionId: fence.executionId, kind: 'step', seq: run.eventSeq });
