@@ -3,7 +3,16 @@
  * graph rules the canvas enforces while editing (new ids, no self-loops or cycles, free spots).
  */
 import type { WorkflowDefinition } from '@swarm/engine';
-import { type Connection, type Edge, MarkerType, type Node, type XYPosition } from '@xyflow/react';
+import {
+  type Connection,
+  type Edge,
+  getViewportForBounds,
+  MarkerType,
+  type Node,
+  type Rect,
+  type Viewport,
+  type XYPosition,
+} from '@xyflow/react';
 
 export type WorkflowNodeData = {
   nodeType: string;
@@ -211,4 +220,43 @@ export function spotBeside(
 ): XYPosition {
   const box = nodeBox(anchor);
   return findFreeSpot(nodes, { x: box.x + box.width + 80, y: box.y });
+}
+
+/**
+ * The view after a node was added out of sight: zoomed out (not below the readable zoom, nor
+ * further than the user had zoomed) to show the whole flow with it, else centred on the new node
+ * at that zoom, so it is on screen either way.
+ */
+export function viewportShowing(
+  boxes: ReadonlyArray<Rect>,
+  added: Rect,
+  canvas: { width: number; height: number },
+  zoom: number,
+): Viewport {
+  const all = [...boxes, added];
+  const left = Math.min(...all.map((b) => b.x));
+  const top = Math.min(...all.map((b) => b.y));
+  const right = Math.max(...all.map((b) => b.x + b.width));
+  const bottom = Math.max(...all.map((b) => b.y + b.height));
+  const fitted = getViewportForBounds(
+    { x: left, y: top, width: right - left, height: bottom - top },
+    canvas.width,
+    canvas.height,
+    Math.min(READABLE_MIN_ZOOM, zoom),
+    zoom,
+    0.05,
+  );
+  const screenX = added.x * fitted.zoom + fitted.x;
+  const screenY = added.y * fitted.zoom + fitted.y;
+  const visible =
+    screenX >= 0 &&
+    screenY >= 0 &&
+    screenX + added.width * fitted.zoom <= canvas.width &&
+    screenY + added.height * fitted.zoom <= canvas.height;
+  if (visible) return fitted;
+  return {
+    zoom: fitted.zoom,
+    x: canvas.width / 2 - (added.x + added.width / 2) * fitted.zoom,
+    y: canvas.height / 2 - (added.y + added.height / 2) * fitted.zoom,
+  };
 }

@@ -1,8 +1,8 @@
 /**
  * Changing the graph on the canvas: adding a node (from the palette by click — placed right of the
- * selected node, else of the last one, on a free spot, with the view following — or by drag and
- * drop), connecting
- * nodes (only where the graph allows it), editing a node's data, and deleting nodes and edges.
+ * selected node, else of the last one, on a free spot, the view zooming out or moving to show it —
+ * or by drag and drop), connecting nodes (only where the graph allows it), editing a node's data,
+ * and deleting nodes and edges.
  */
 import { addEdge, type Connection, useReactFlow, type XYPosition } from '@xyflow/react';
 import { type DragEvent, type RefObject, useCallback, useContext } from 'react';
@@ -15,8 +15,10 @@ import {
   NODE_WIDTH,
   newEdgeId,
   newNodeId,
+  nodeBox,
   snapToGrid,
   spotBeside,
+  viewportShowing,
   type WorkflowNodeData,
 } from './graph.ts';
 import { NodeTypesContext, type PaletteEntry } from './node-palette.ts';
@@ -33,7 +35,7 @@ export function useCanvasEditing(
 
   const addNode = useCallback(
     (entry: PaletteEntry, dropAt?: XYPosition) => {
-      /** Pans (keeping the zoom) so a node placed at `position` is in view, when it is not already. */
+      /** Moves the view to show a node placed at `position`, when it is out of sight. */
       const revealIfHidden = (position: XYPosition) => {
         const rect = canvasRef.current?.getBoundingClientRect();
         if (!rect) return;
@@ -44,12 +46,16 @@ export function useCanvasEditing(
           position.y >= topLeft.y &&
           position.x + NODE_WIDTH <= bottomRight.x &&
           position.y + NODE_HEIGHT <= bottomRight.y;
-        if (!inView) {
-          void rf.setCenter(position.x + NODE_WIDTH / 2, position.y + NODE_HEIGHT / 2, {
-            zoom: rf.getZoom(),
-            duration: 200,
-          });
-        }
+        if (inView) return;
+        // At once, not animated: the next click or drag lands where the user sees the handles.
+        void rf.setViewport(
+          viewportShowing(
+            rf.getNodes().map(nodeBox),
+            { ...position, width: NODE_WIDTH, height: NODE_HEIGHT },
+            rect,
+            rf.getZoom(),
+          ),
+        );
       };
 
       // Placed from what is on the canvas now (with measured sizes), outside the state updater so
