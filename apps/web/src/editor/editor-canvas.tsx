@@ -17,7 +17,7 @@ import {
 } from '@xyflow/react';
 import type { DragEvent, RefObject } from 'react';
 import type { NodeRunStatus } from '../runs/run-state.ts';
-import { edgeDefaults, type FlowEdge, type FlowNode } from './graph.ts';
+import { edgeDefaults, type FlowEdge, type FlowNode, READABLE_MIN_ZOOM } from './graph.ts';
 import type { LocatedIssue } from './validation-issues.ts';
 import { NodeIssuesContext, NodeRunContext, WorkflowNodeCard } from './workflow-node.tsx';
 
@@ -34,7 +34,10 @@ interface EditorCanvasProps {
   isValidConnection: (connection: Connection | FlowEdge) => boolean;
   onDragOver: (event: DragEvent) => void;
   onDrop: (event: DragEvent) => void;
-  /** Fit the nodes in view on the first paint (when there are any). */
+  /** A node was clicked, even the already selected one. */
+  onNodeClick: () => void;
+  onEdgeClick: () => void;
+  /** Fit the nodes in view on the first paint (when there are any), never below a readable zoom. */
   fitView: boolean;
   nodeIssues: Map<string, LocatedIssue[]>;
   runStatusOf: ((nodeId: string) => NodeRunStatus) | null;
@@ -50,6 +53,8 @@ export function EditorCanvas({
   isValidConnection,
   onDragOver,
   onDrop,
+  onNodeClick,
+  onEdgeClick,
   fitView,
   nodeIssues,
   runStatusOf,
@@ -68,9 +73,11 @@ export function EditorCanvas({
             isValidConnection={isValidConnection}
             onDragOver={onDragOver}
             onDrop={onDrop}
+            onNodeClick={onNodeClick}
+            onEdgeClick={onEdgeClick}
             deleteKeyCode={['Delete', 'Backspace']}
             fitView={fitView}
-            fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
+            fitViewOptions={{ padding: 0.2, minZoom: READABLE_MIN_ZOOM, maxZoom: 1 }}
             defaultEdgeOptions={edgeDefaults}
             snapToGrid
             snapGrid={[10, 10]}

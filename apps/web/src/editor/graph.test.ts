@@ -5,8 +5,11 @@ import {
   isAllowedConnection,
   newEdgeId,
   newNodeId,
+  READABLE_MIN_ZOOM,
+  spotBeside,
   toDefinition,
   toFlow,
+  viewportShowing,
   wouldCreateCycle,
 } from './graph.ts';
 
@@ -69,4 +72,35 @@ test('findFreeSpot moves a new node off existing ones', () => {
   const spot = findFreeSpot(nodes, { x: 100, y: 100 });
   expect(spot).not.toEqual({ x: 100, y: 100 });
   expect(findFreeSpot(nodes, { x: 1000, y: 1000 })).toEqual({ x: 1000, y: 1000 });
+});
+
+test('findFreeSpot keeps clear of measured boxes, not only the default card size', () => {
+  const tall = { position: { x: 0, y: 0 }, measured: { width: 240, height: 300 } };
+  // Below the default 84 px height but inside the measured 300 px: moved below the tall node.
+  const spot = findFreeSpot([tall], { x: 0, y: 150 });
+  expect(spot.y).toBeGreaterThanOrEqual(300);
+  expect(spot.x).toBe(0);
+});
+
+test('spotBeside puts a new node right of its anchor on the same row, else just below', () => {
+  const anchor = { position: { x: 0, y: 100 }, measured: { width: 240, height: 60 } };
+  expect(spotBeside([anchor], anchor)).toEqual({ x: 320, y: 100 });
+  const neighbour = { position: { x: 340, y: 100 }, measured: { width: 240, height: 60 } };
+  const spot = spotBeside([anchor, neighbour], anchor);
+  expect(spot.x).toBe(320);
+  expect(spot.y).toBeGreaterThanOrEqual(100 + 60);
+});
+
+test('viewportShowing zooms out to a readable zoom to show the new node, else centres on it', () => {
+  const canvas = { width: 700, height: 500 };
+  const box = (x: number) => ({ x, y: 0, width: 240, height: 60 });
+  // Two nodes fit at zoom 1 minus a little: the view shows both, at no more than the current zoom.
+  const both = viewportShowing([box(0)], box(320), canvas, 1);
+  expect(both.zoom).toBeLessThanOrEqual(1);
+  expect(both.zoom).toBeGreaterThanOrEqual(READABLE_MIN_ZOOM);
+  expect(320 * both.zoom + both.x + 240 * both.zoom).toBeLessThanOrEqual(canvas.width);
+  // A far-away node: the flow does not fit at a readable zoom, so the view centres on it.
+  const far = viewportShowing([box(0)], box(3000), canvas, 1);
+  expect(far.zoom).toBe(READABLE_MIN_ZOOM);
+  expect(3120 * far.zoom + far.x).toBeCloseTo(canvas.width / 2);
 });

@@ -3,7 +3,16 @@
  * graph rules the canvas enforces while editing (new ids, no self-loops or cycles, free spots).
  */
 import type { WorkflowDefinition } from '@swarm/engine';
-import { type Connection, type Edge, MarkerType, type Node, type XYPosition } from '@xyflow/react';
+import {
+  type Connection,
+  type Edge,
+  getViewportForBounds,
+  MarkerType,
+  type Node,
+  type Rect,
+  type Viewport,
+  type XYPosition,
+} from '@xyflow/react';
 
 export type WorkflowNodeData = {
   nodeType: string;
@@ -18,6 +27,13 @@ export type DefinitionExtras = Omit<WorkflowDefinition, 'nodes' | 'edges'>;
 
 export const NODE_WIDTH = 240;
 export const NODE_HEIGHT = 84;
+
+/**
+ * The least zoom the editor opens a workflow at: node names (14 px) stay at least 11 px on screen.
+ * A flow too wide for the window opens at this zoom, centred, rather than shrunk to fit; the
+ * minimap and the zoom controls reach the rest.
+ */
+export const READABLE_MIN_ZOOM = 0.8;
 
 export const edgeDefaults = {
   type: 'default',
@@ -146,24 +162,101 @@ export const snapToGrid = (p: XYPosition): XYPosition => ({
   y: Math.round(p.y / GRID) * GRID,
 });
 
+/** A node's box on the canvas: its measured size once drawn, the card's default size before. */
+export function nodeBox(node: Pick<FlowNode, 'position' | 'measured'>) {
+  return {
+    x: node.position.x,
+    y: node.position.y,
+    width: node.measured?.width ?? NODE_WIDTH,
+    height: node.measured?.height ?? NODE_HEIGHT,
+  };
+}
+
+/** Room kept between a new node and its neighbours, so handles and edges stay reachable. */
+const GAP_X = 60;
+const GAP_Y = 24;
+
 /**
- * Moves a proposed top-left position down until it no longer overlaps an existing node, so
- * nodes added one after another from the palette stay visible and their handles reachable.
+ * Moves a proposed top-left position down (below whatever it lands on; after a few tries, a column
+ * to the right) until a new card there overlaps no existing node's box, measured sizes included, so
+ * nodes added one after another stay visible and their handles reachable.
  */
-export function findFreeSpot(nodes: FlowNode[], wanted: XYPosition): XYPosition {
-  const position = snapToGrid(wanted);
-  const overlaps = (p: XYPosition) =>
-    nodes.some(
-      (node) =>
-        Math.abs(node.position.x - p.x) < NODE_WIDTH + 20 &&
-        Math.abs(node.position.y - p.y) < NODE_HEIGHT + 24,
+export function findFreeSpot(
+  nodes: ReadonlyArray<Pick<FlowNode, 'position' | 'measured'>>,
+  wanted: XYPosition,
+): XYPosition {
+  const boxes = nodes.map(nodeBox);
+  const start = snapToGrid(wanted);
+  const position = { ...start };
+  const blocker = (p: XYPosition) =>
+    boxes.find(
+      (box) =>
+        p.x < box.x + box.width + GAP_X &&
+        box.x < p.x + NODE_WIDTH + GAP_X &&
+        p.y < box.y + box.height + GAP_Y &&
+        box.y < p.y + NODE_HEIGHT + GAP_Y,
     );
-  for (let i = 0; i < 50 && overlaps(position); i++) {
-    position.y += NODE_HEIGHT + 32;
+  for (let i = 0; i < 50; i++) {
+    const hit = blocker(position);
+    if (!hit) return position;
     if (i % 6 === 5) {
-      position.x += NODE_WIDTH + 60;
-      position.y = snapToGrid(wanted).y;
+      position.x += NODE_WIDTH + GAP_X;
+      position.y = start.y;
+    } else {
+      position.y = Math.ceil((hit.y + hit.height + GAP_Y) / GRID) * GRID;
     }
   }
   return position;
+}
+
+/**
+ * Where a node added from the palette goes: right of `anchor` (the selected node, else the last
+ * one added), on its row, or the nearest free spot below; a chain built click by click reads left
+ * to right instead of piling up on the middle of the flow.
+ */
+export function spotBeside(
+  nodes: ReadonlyArray<Pick<FlowNode, 'position' | 'measured'>>,
+  anchor: Pick<FlowNode, 'position' | 'measured'>,
+): XYPosition {
+  const box = nodeBox(anchor);
+  return findFreeSpot(nodes, { x: box.x + box.width + 80, y: box.y });
+}
+
+/**
+ * The view after a node was added out of sight: zoomed out (not below the readable zoom, nor
+ * further than the user had zoomed) to show the whole flow with it, else centred on the new node
+ * at that zoom, so it is on screen either way.
+ */
+export function viewportShowing(
+  boxes: ReadonlyArray<Rect>,
+  added: Rect,
+  canvas: { width: number; height: number },
+  zoom: number,
+): Viewport {
+  const all = [...boxes, added];
+  const left = Math.min(...all.map((b) => b.x));
+  const top = Math.min(...all.map((b) => b.y));
+  const right = Math.max(...all.map((b) => b.x + b.width));
+  const bottom = Math.max(...all.map((b) => b.y + b.height));
+  const fitted = getViewportForBounds(
+    { x: left, y: top, width: right - left, height: bottom - top },
+    canvas.width,
+    canvas.height,
+    Math.min(READABLE_MIN_ZOOM, zoom),
+    zoom,
+    0.05,
+  );
+  const screenX = added.x * fitted.zoom + fitted.x;
+  const screenY = added.y * fitted.zoom + fitted.y;
+  const visible =
+    screenX >= 0 &&
+    screenY >= 0 &&
+    screenX + added.width * fitted.zoom <= canvas.width &&
+    screenY + added.height * fitted.zoom <= canvas.height;
+  if (visible) return fitted;
+  return {
+    zoom: fitted.zoom,
+    x: canvas.width / 2 - (added.x + added.width / 2) * fitted.zoom,
+    y: canvas.height / 2 - (added.y + added.height / 2) * fitted.zoom,
+  };
 }

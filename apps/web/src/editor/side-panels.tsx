@@ -1,6 +1,7 @@
 /**
  * The editor's right-hand side: the selected item's view, or one of the workflow's tool panels
- * (schemas, schedules, webhooks, versions) toggled from the toolbar.
+ * (schemas, schedules, webhooks, versions) toggled from the toolbar (which is in front: see
+ * use-side-panel.ts).
  */
 import { lazy, type ReactNode, Suspense } from 'react';
 import type { ApiIssue } from '../api-error.ts';
@@ -28,12 +29,23 @@ const WebhooksPanel = lazy(() =>
   import('../webhooks/webhooks-panel.tsx').then((m) => ({ default: m.WebhooksPanel })),
 );
 
-/** The aside itself: wider for the trigger and schema panels, labelled by what it shows. */
-export function EditorAside({ panel, children }: { panel: SidePanel | null; children: ReactNode }) {
+/**
+ * The aside itself: wider while a trigger or schema panel is open (also with the selection in
+ * front of it, so the canvas does not jump), labelled by what it shows.
+ */
+export function EditorAside({
+  open,
+  shown,
+  children,
+}: {
+  open: SidePanel | null;
+  shown: SidePanel | null;
+  children: ReactNode;
+}) {
   return (
     <aside
-      className={`${panel && panel !== 'versions' ? 'w-[28rem]' : 'w-80'} shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4`}
-      aria-label={SIDE_PANELS.find((entry) => entry.id === panel)?.label ?? 'Selected item'}
+      className={`${open && open !== 'versions' ? 'w-[28rem]' : 'w-80'} shrink-0 overflow-y-auto border-l border-slate-200 bg-white p-4`}
+      aria-label={SIDE_PANELS.find((entry) => entry.id === shown)?.label ?? 'Selected item'}
     >
       <Suspense fallback={<p className="text-sm text-slate-500">Loading…</p>}>{children}</Suspense>
     </aside>

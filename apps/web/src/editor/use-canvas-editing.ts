@@ -1,7 +1,8 @@
 /**
- * Changing the graph on the canvas: adding a node (from the palette by click — placed beside the
- * selected node or in the middle of the view, on a free spot — or by drag and drop), connecting
- * nodes (only where the graph allows it), editing a node's data, and deleting nodes and edges.
+ * Changing the graph on the canvas: adding a node (from the palette by click — placed right of the
+ * selected node, else of the last one, on a free spot, the view zooming out or moving to show it —
+ * or by drag and drop), connecting nodes (only where the graph allows it), editing a node's data,
+ * and deleting nodes and edges.
  */
 import { addEdge, type Connection, useReactFlow, type XYPosition } from '@xyflow/react';
 import { type DragEvent, type RefObject, useCallback, useContext } from 'react';
@@ -9,13 +10,15 @@ import {
   edgeDefaults,
   type FlowEdge,
   type FlowNode,
-  findFreeSpot,
   isAllowedConnection,
   NODE_HEIGHT,
   NODE_WIDTH,
   newEdgeId,
   newNodeId,
+  nodeBox,
   snapToGrid,
+  spotBeside,
+  viewportShowing,
   type WorkflowNodeData,
 } from './graph.ts';
 import { NodeTypesContext, type PaletteEntry } from './node-palette.ts';
@@ -32,59 +35,66 @@ export function useCanvasEditing(
 
   const addNode = useCallback(
     (entry: PaletteEntry, dropAt?: XYPosition) => {
-      const rect = canvasRef.current?.getBoundingClientRect();
-      setNodes((current) => {
-        let position: XYPosition;
-        if (dropAt) {
-          position = snapToGrid({ x: dropAt.x - NODE_WIDTH / 2, y: dropAt.y - NODE_HEIGHT / 2 });
+      /** Moves the view to show a node placed at `position`, when it is out of sight. */
+      const revealIfHidden = (position: XYPosition) => {
+        const rect = canvasRef.current?.getBoundingClientRect();
+        if (!rect) return;
+        const topLeft = rf.screenToFlowPosition({ x: rect.left, y: rect.top });
+        const bottomRight = rf.screenToFlowPosition({ x: rect.right, y: rect.bottom });
+        const inView =
+          position.x >= topLeft.x &&
+          position.y >= topLeft.y &&
+          position.x + NODE_WIDTH <= bottomRight.x &&
+          position.y + NODE_HEIGHT <= bottomRight.y;
+        if (inView) return;
+        // At once, not animated: the next click or drag lands where the user sees the handles.
+        void rf.setViewport(
+          viewportShowing(
+            rf.getNodes().map(nodeBox),
+            { ...position, width: NODE_WIDTH, height: NODE_HEIGHT },
+            rect,
+            rf.getZoom(),
+          ),
+        );
+      };
+
+      // Placed from what is on the canvas now (with measured sizes), outside the state updater so
+      // the view can follow the new node.
+      const current = rf.getNodes();
+      let position: XYPosition;
+      if (dropAt) {
+        position = snapToGrid({ x: dropAt.x - NODE_WIDTH / 2, y: dropAt.y - NODE_HEIGHT / 2 });
+      } else {
+        // Next to the selected node, else right of the last one added: a chain built click by
+        // click reads left to right. The first node goes left of the middle of the view.
+        const anchor = current.filter((n) => n.selected).at(-1) ?? current.at(-1);
+        if (anchor) {
+          position = spotBeside(current, anchor);
         } else {
-          // Next to the selected node when that is still in view (building a chain left to right),
-          // otherwise in the middle of the view; either way on a free spot.
-          const view = rect
-            ? {
-                topLeft: rf.screenToFlowPosition({ x: rect.left, y: rect.top }),
-                bottomRight: rf.screenToFlowPosition({ x: rect.right, y: rect.bottom }),
-              }
-            : null;
-          const inView = (p: XYPosition) =>
-            !view ||
-            (p.x >= view.topLeft.x &&
-              p.y >= view.topLeft.y &&
-              p.x + NODE_WIDTH <= view.bottomRight.x &&
-              p.y + NODE_HEIGHT <= view.bottomRight.y);
-          const anchor = current.filter((n) => n.selected).at(-1);
-          const besideAnchor = anchor
-            ? findFreeSpot(current, { x: anchor.position.x + NODE_WIDTH + 80, y: anchor.position.y })
-            : null;
-          if (besideAnchor && inView(besideAnchor)) {
-            position = besideAnchor;
-          } else {
-            // The first node goes left of centre, leaving room for the chain that follows it.
-            const across = current.length === 0 ? 0.3 : 0.5;
-            const center = view
-              ? {
-                  x: view.topLeft.x + (view.bottomRight.x - view.topLeft.x) * across,
-                  y: (view.topLeft.y + view.bottomRight.y) / 2,
-                }
-              : { x: 0, y: 0 };
-            position = findFreeSpot(current, { x: center.x - NODE_WIDTH / 2, y: center.y - NODE_HEIGHT / 2 });
-          }
+          const rect = canvasRef.current?.getBoundingClientRect();
+          const center = rect
+            ? rf.screenToFlowPosition({ x: rect.left + rect.width * 0.3, y: rect.top + rect.height / 2 })
+            : { x: 0, y: 0 };
+          position = snapToGrid({ x: center.x - NODE_WIDTH / 2, y: center.y - NODE_HEIGHT / 2 });
         }
-        const names = new Set(current.map((n) => n.data.name));
+        revealIfHidden(position);
+      }
+      setNodes((nodes) => {
+        const names = new Set(nodes.map((n) => n.data.name));
         let nodeName = entry.label;
         for (let i = 2; names.has(nodeName); i++) nodeName = `${entry.label} ${i}`;
         const node: FlowNode = {
-          id: newNodeId(entry.type, new Set(current.map((n) => n.id))),
+          id: newNodeId(entry.type, new Set(nodes.map((n) => n.id))),
           type: 'workflow',
           position,
           selected: true,
           data: { nodeType: entry.type, name: nodeName, config: structuredClone(entry.defaultConfig) },
         };
-        return [...current.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
+        return [...nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node];
       });
-      setEdges((current) => current.map((e) => (e.selected ? { ...e, selected: false } : e)));
+      setEdges((edges) => edges.map((e) => (e.selected ? { ...e, selected: false } : e)));
     },
-    [rf, setNodes, setEdges],
+    [rf, setNodes, setEdges, canvasRef],
   );
 
   const onConnect = useCallback(

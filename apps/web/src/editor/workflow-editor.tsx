@@ -8,7 +8,7 @@
  * hooks next to it (the draft, its validation, saving, editing and selecting on the canvas, the
  * shown run) and the parts of the screen in their own components.
  */
-import { useRef, useState } from 'react';
+import { useRef } from 'react';
 import { RunInputDialog } from '../runs/run-input-dialog.tsx';
 import { ConfirmDialog } from '../ui/dialog.tsx';
 import { EditorCanvas } from './editor-canvas.tsx';
@@ -17,7 +17,7 @@ import { EditorToolbar } from './editor-toolbar.tsx';
 import { IssuesPanel } from './issues-panel.tsx';
 import { Palette } from './palette.tsx';
 import { SelectionPanel } from './selection-panel.tsx';
-import { EditorAside, type SidePanel, ToolPanel } from './side-panels.tsx';
+import { EditorAside, SIDE_PANELS, ToolPanel } from './side-panels.tsx';
 import { useCanvasEdges, useNodeNames } from './use-canvas-edges.ts';
 import { useCanvasEditing } from './use-canvas-editing.ts';
 import { useCanvasSelection } from './use-canvas-selection.ts';
@@ -25,6 +25,7 @@ import { useDefinitionValidation } from './use-definition-validation.ts';
 import { useEditorRun } from './use-editor-run.ts';
 import { useSaveDraft } from './use-save-draft.ts';
 import { useSaveShortcut } from './use-save-shortcut.ts';
+import { useSidePanel } from './use-side-panel.ts';
 import { useUnsavedChangesGuard } from './use-unsaved-changes-guard.ts';
 import { useWorkflowDraft, type Workflow } from './use-workflow-draft.ts';
 
@@ -50,7 +51,10 @@ export function WorkflowEditor({
   const run = useEditorRun({ dirty, saveDraft: saving.saveDraft });
   const nodeNames = useNodeNames(nodes);
   const canvasEdges = useCanvasEdges(edges, nodeNames, validation.edgeIssues, run.runStatusOf);
-  const [sidePanel, setSidePanel] = useState<SidePanel | null>(showVersions ? 'versions' : null);
+  const aside = useSidePanel(
+    showVersions ? 'versions' : null,
+    selection.selectedNode?.id ?? selection.selectedEdge?.id ?? null,
+  );
 
   return (
     <div className="flex h-full flex-col">
@@ -64,8 +68,8 @@ export function WorkflowEditor({
         saveFailed={saving.failed}
         saveError={saving.error}
         onSave={saving.save}
-        sidePanel={sidePanel}
-        onTogglePanel={(panel) => setSidePanel((open) => (open === panel ? null : panel))}
+        sidePanel={aside.shown}
+        onTogglePanel={aside.toggle}
         canRun={nodes.length > 0}
         onRun={run.openRunDialog}
       />
@@ -79,7 +83,10 @@ export function WorkflowEditor({
             issues={validation.issues}
             checking={validation.checking}
             nodeName={(id) => nodeNames.get(id) ?? null}
-            onFocus={selection.focusIssue}
+            onFocus={(issue) => {
+              selection.focusIssue(issue);
+              aside.showSelection();
+            }}
           />
         </aside>
 
@@ -93,44 +100,62 @@ export function WorkflowEditor({
           isValidConnection={editing.isValidConnection}
           onDragOver={editing.onDragOver}
           onDrop={editing.onDrop}
+          onNodeClick={aside.showSelection}
+          onEdgeClick={aside.showSelection}
           fitView={draft.openedWithNodes}
           nodeIssues={validation.nodeIssues}
           runStatusOf={run.runStatusOf}
         />
 
-        <EditorAside panel={sidePanel}>
-          {sidePanel ? (
-            <ToolPanel
-              panel={sidePanel}
-              workflowId={workflow.id}
-              extras={draft.extras}
-              onSchemaChange={draft.setSchema}
-              issues={validation.issues}
-              checking={validation.checking}
-              dirty={dirty}
-              saveDraft={saving.saveDraft}
-              onRestored={() => {
-                // The server's draft changed: drop the canvas state and load it again.
-                draft.markSaved(definitionJson, draft.name);
-                onReload?.();
-              }}
-            />
-          ) : (
-            <SelectionPanel
-              nodeCount={nodes.length}
-              edgeCount={edges.length}
-              selectedNode={selection.selectedNode}
-              selectedEdge={selection.selectedEdge}
-              run={run}
-              nodeNames={nodeNames}
-              nodeIssues={validation.nodeIssues}
-              edgeIssues={validation.edgeIssues}
-              dirty={dirty}
-              updateNode={editing.updateNode}
-              removeNode={editing.removeNode}
-              removeEdge={editing.removeEdge}
-            />
-          )}
+        <EditorAside open={aside.open} shown={aside.shown}>
+          {aside.open ? (
+            // Mounted while the selection is in front, so what was typed in the panel survives.
+            <div hidden={aside.shown === null}>
+              <ToolPanel
+                panel={aside.open}
+                workflowId={workflow.id}
+                extras={draft.extras}
+                onSchemaChange={draft.setSchema}
+                issues={validation.issues}
+                checking={validation.checking}
+                dirty={dirty}
+                saveDraft={saving.saveDraft}
+                onRestored={() => {
+                  // The server's draft changed: drop the canvas state and load it again.
+                  draft.markSaved(definitionJson, draft.name);
+                  onReload?.();
+                }}
+              />
+            </div>
+          ) : null}
+          {aside.shown === null ? (
+            <>
+              {aside.open ? (
+                <button
+                  type="button"
+                  onClick={aside.showPanel}
+                  className="mb-4 text-xs font-medium text-indigo-600 hover:text-indigo-800"
+                  data-testid="back-to-panel"
+                >
+                  ← Back to {SIDE_PANELS.find((entry) => entry.id === aside.open)?.label}
+                </button>
+              ) : null}
+              <SelectionPanel
+                nodeCount={nodes.length}
+                edgeCount={edges.length}
+                selectedNode={selection.selectedNode}
+                selectedEdge={selection.selectedEdge}
+                run={run}
+                nodeNames={nodeNames}
+                nodeIssues={validation.nodeIssues}
+                edgeIssues={validation.edgeIssues}
+                dirty={dirty}
+                updateNode={editing.updateNode}
+                removeNode={editing.removeNode}
+                removeEdge={editing.removeEdge}
+              />
+            </>
+          ) : null}
         </EditorAside>
       </div>
 
