@@ -3,7 +3,8 @@
  * installed with npm into a throwaway project outside this repository that has nothing but the
  * tarball and `typescript`, typechecked under a plain `NodeNext` + `strict` tsconfig, then run on
  * the system Node (20) against a real API server and runner. Wrong calls must fail typechecking,
- * including a comparison with a run status that does not exist (statuses are unions, not strings).
+ * including comparisons with a run status, a provider error class and an attempt reason that do not
+ * exist (statuses and the provider layer's vocabularies are unions, not strings).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -102,6 +103,9 @@ const run = await swarm.runs.get.query({ id: 'x' });
 export const done = run.status === 'done';
 export const started = await swarm.runs.start.mutate({ workflow: 'x' });
 export const missing = swarm.runs.launch;
+const attempt = run.steps[0]?.attempts[0];
+export const slow = attempt?.errorClass === 'slow';
+export const fellBack = attempt?.reason === 'fallback';
 `;
 
 /** Figures worth seeing in the test output (tarball size, typecheck time); not asserted on timing. */
@@ -230,6 +234,9 @@ describe('the packed @swarm/client in an app outside the workspace', () => {
     expect(output).toMatch(/wrong\.ts\(5,.*error TS2367:.*'"done"' have no overlap/);
     expect(output).toMatch(/wrong\.ts\(6,.*error TS2561:.*'workflow' does not exist.*'workflowId'/);
     expect(output).toMatch(/wrong\.ts\(7,.*error TS2339:.*'launch' does not exist/);
-    expect(output.match(/error TS/g)).toHaveLength(3);
+    // Provider error classes and attempt reasons are unions too (`fallback:<class>`, never bare).
+    expect(output).toMatch(/wrong\.ts\(9,.*error TS2367:.*"rate_limit".*'"slow"' have no overlap/);
+    expect(output).toMatch(/wrong\.ts\(10,.*error TS2367:.*'AttemptReason' and '"fallback"' have no overlap/);
+    expect(output.match(/error TS/g)).toHaveLength(5);
   });
 });

@@ -42,7 +42,7 @@ import {
   settleBudgets,
   workflowOfExecution,
 } from '@swarm/db';
-import type { AttemptRecord, LlmClient, SecretRedactor } from '@swarm/engine';
+import type { AttemptRecord, LlmClient, ProviderId, SecretRedactor } from '@swarm/engine';
 import {
   type AdapterConfig,
   CompletionFailedError,
@@ -59,7 +59,6 @@ import {
   type PriceBook,
   type ProviderAdapter,
   ProviderConfigError,
-  type ProviderId,
   type ProviderRouterOptions,
 } from '@swarm/providers';
 import {

@@ -65,7 +65,7 @@ beforeEach(() => {
 const nextNotice = () => new Promise<void>((resolve) => notices.push(resolve));
 
 const ask = { messages: [{ role: 'user' as const, content: 'Say hello.' }] };
-const policy = { chain: [{ provider: 'mock', model: 'echo' }] };
+const policy = { chain: [{ provider: 'mock' as const, model: 'echo' }] };
 const context = () => ({ executionId: crypto.randomUUID(), nodeId: 'a1', agentRole: 'writer' });
 
 const touching = (pattern: RegExp) => statements.filter((statement) => pattern.test(statement));

@@ -160,7 +160,7 @@ describe('runner LLM client', () => {
     const llm = client();
     const [first, second] = [await newOwner(), await newOwner()];
     const model = freshModel();
-    const chain = { chain: [{ provider: 'openai', model }] };
+    const chain = { chain: [{ provider: 'openai' as const, model }] };
     await storeCredential(database.db, secretKeys, first, {
       provider: 'openai',
       apiKey: 'sk-first-owner-key-aaaaaaaa',
@@ -227,8 +227,8 @@ describe('runner LLM client', () => {
     const model = freshModel();
     const policy = {
       chain: [
-        { provider: 'openai', model },
-        { provider: 'mock', model: 'echo' },
+        { provider: 'openai' as const, model },
+        { provider: 'mock' as const, model: 'echo' },
       ],
     };
 

@@ -16,6 +16,7 @@ export * from './nodes/input.ts';
 export * from './nodes/merge.ts';
 export * from './nodes/output.ts';
 export * from './nodes/transform.ts';
+export * from './provider-ids.ts';
 export * from './redact-secrets.ts';
 export * from './rerun.ts';
 export * from './run-contract.ts';

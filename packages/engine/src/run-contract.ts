@@ -4,6 +4,7 @@
  * step as it finishes, then the run's outcome). The runner persists; the executor never touches a
  * database or a queue.
  */
+import type { AttemptReason, ErrorClass, ProviderId } from './provider-ids.ts';
 
 /** What a failed run or step reports: a message for people, a code for programs, the node at fault. */
 export interface RunError {
@@ -18,12 +19,12 @@ export interface RunError {
  * is assignable to it); declared here so the engine doesn't depend on the providers package.
  */
 export interface AttemptRecord {
-  requestedProvider: string;
+  requestedProvider: ProviderId;
   requestedModel: string;
-  servedProvider: string;
+  servedProvider: ProviderId;
   servedModel: string;
-  reason: string;
-  errorClass: string | null;
+  reason: AttemptReason;
+  errorClass: ErrorClass | null;
   errorMessage: string | null;
   startedAt: Date;
   latencyMs: number;
@@ -96,13 +97,13 @@ export interface LlmClient {
       signal?: AbortSignal | undefined;
     },
     policy: {
-      chain: Array<{ provider: string; model: string }>;
+      chain: Array<{ provider: ProviderId; model: string }>;
       fallbackOn?: Array<string | number> | undefined;
       routing?: string | undefined;
       latencyThresholdMs?: number | undefined;
     },
     context: { executionId: string; nodeId: string; agentRole: string },
-  ): Promise<{ text: string; provider: string; model: string; attempts: AttemptRecord[] }>;
+  ): Promise<{ text: string; provider: ProviderId; model: string; attempts: AttemptRecord[] }>;
 }
 
 /** An error from `LlmClient.complete` may carry the attempts it made (they may have cost money). */

@@ -8,6 +8,7 @@ import {
   type AttemptRecord,
   defineNode,
   type LlmClient,
+  type ProviderId,
   type StepFinished,
   type StepStarted,
   type WorkflowDefinition,
@@ -29,7 +30,7 @@ export function workflow(
 }
 
 export function attempt(
-  provider: string,
+  provider: ProviderId,
   model: string,
   overrides: Partial<AttemptRecord> = {},
 ): AttemptRecord {

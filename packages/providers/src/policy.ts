@@ -2,8 +2,9 @@
  * An agent's fallback policy: which models to try in what order, when to move on, how hard to
  * retry. Parsed with zod at the boundary (agent config, API) so bad values are refused with a path.
  */
+
+import { ERROR_CLASSES, type ErrorClass, PROVIDER_IDS } from '@swarm/engine';
 import { z } from 'zod';
-import { ERROR_CLASSES, type ErrorClass, PROVIDER_IDS } from './types.ts';
 
 export const ROUTING_STRATEGIES = ['ordered', 'cheapest', 'lowest-latency', 'load-balanced'] as const;
 export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];

@@ -4,7 +4,8 @@
  * `@swarm/providers/store` (src/store/: `pricing.ts`, `breakers.ts`, …) over `@swarm/db`; the router
  * only sees these.
  */
-import type { Attempt, ErrorClass, ModelRef, ProviderId } from './types.ts';
+import type { ErrorClass, ProviderId } from '@swarm/engine';
+import type { Attempt, ModelRef } from './types.ts';
 
 /** A provider_pricing row: prices per 1M tokens in integer micro-dollars ($0.075/M = 75000). */
 export interface Price {

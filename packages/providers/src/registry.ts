@@ -4,11 +4,13 @@
  * Anthropic — and then fails with a `ProviderConfigError` naming ANTHROPIC_API_KEY, before any
  * network call. The mock provider needs no configuration.
  */
+
+import type { ProviderId } from '@swarm/engine';
 import { createAnthropicAdapter } from './adapters/anthropic.ts';
 import { createGeminiAdapter } from './adapters/gemini.ts';
 import { createMockAdapter, type MockAdapterOptions } from './adapters/mock.ts';
 import { createOpenAiAdapter } from './adapters/openai.ts';
-import type { AdapterConfig, ProviderAdapter, ProviderId } from './types.ts';
+import type { AdapterConfig, ProviderAdapter } from './types.ts';
 
 export function createAdapters(
   config: Partial<Record<ProviderId, AdapterConfig>> = {},

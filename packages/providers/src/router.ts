@@ -7,7 +7,13 @@
  * is a ledger record with its cost charged to the model that actually answered.
  */
 
-import { parseInput, redactSecrets } from '@swarm/engine';
+import {
+  type AttemptReason,
+  type ErrorClass,
+  type ProviderId,
+  parseInput,
+  redactSecrets,
+} from '@swarm/engine';
 import type { Logger } from 'pino';
 import { canServe } from './capabilities.ts';
 import { computeCost } from './cost.ts';
@@ -30,15 +36,12 @@ import type {
 } from './ports.ts';
 import {
   type Attempt,
-  type AttemptReason,
   type ChatRequest,
   type ChatResult,
-  type ErrorClass,
   type ModelRef,
   type ProviderAdapter,
   ProviderConfigError,
   ProviderError,
-  type ProviderId,
   type Usage,
 } from './types.ts';
 

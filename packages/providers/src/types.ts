@@ -4,8 +4,7 @@
  * (OpenAI, Anthropic, Gemini, mock) translate their SDK's shapes into these and nothing else.
  */
 
-export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'mock'] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+import type { AttemptReason, ErrorClass, ProviderId } from '@swarm/engine';
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -69,27 +68,6 @@ export interface ChatResult {
   timeToFirstTokenMs: number | null;
 }
 
-/**
- * Why a call failed, normalised across providers. Fallback and retries act on these;
- * `invalid_request` is deterministic: never retried or fallen back from. `auth` is never retried
- * (another provider, with its own key, may still answer).
- */
-export const ERROR_CLASSES = [
-  'rate_limit',
-  'overloaded',
-  'timeout',
-  'server',
-  'network',
-  'context_window',
-  'content_policy',
-  'invalid_request',
-  'auth',
-  'cancelled',
-  'circuit_open',
-  'unknown',
-] as const;
-export type ErrorClass = (typeof ERROR_CLASSES)[number];
-
 export class ProviderError extends Error {
   readonly provider: ProviderId;
   readonly model: string;
@@ -152,12 +130,6 @@ export interface ModelRef {
   provider: ProviderId;
   model: string;
 }
-
-/**
- * Why an attempt was made. `probe`: the one request a half-open circuit lets through to find out
- * whether the model has recovered (its outcome closes or reopens the circuit).
- */
-export type AttemptReason = 'primary' | 'retry' | 'probe' | `fallback:${ErrorClass | 'latency'}`;
 
 export type CostStatus = 'priced' | 'unpriced' | 'no_usage';
 

@@ -16,7 +16,7 @@ import {
   listProviderEventsForOwner,
   providerHealthReport,
 } from '@swarm/db';
-import { PROVIDER_IDS } from '@swarm/providers';
+import { PROVIDER_IDS } from '@swarm/engine';
 import {
   credentialInputSchema,
   credentialProviderSchema,

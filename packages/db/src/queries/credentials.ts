@@ -3,21 +3,21 @@
  * decryption live in `@swarm/providers/store` (credentials.ts), with the key from configuration, so the
  * database never sees a plaintext key and a database dump alone opens nothing.
  */
-import { NotFoundError } from '@swarm/engine';
+import { NotFoundError, type ProviderId } from '@swarm/engine';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import { credentials } from '../schema/index.ts';
 
 /** What a user may see of a stored key: which provider, a hint to tell keys apart, when it changed. */
 export interface CredentialSummary {
-  provider: string;
+  provider: ProviderId;
   hint: string;
   updatedAt: Date;
 }
 
 /** A stored key as the runner reads it: still encrypted, with the id of the key that encrypted it. */
 export interface EncryptedCredential {
-  provider: string;
+  provider: ProviderId;
   secret: string;
   keyId: string;
 }
@@ -38,7 +38,7 @@ const encryptedColumns = {
 export async function upsertCredential(
   db: DbOrTx,
   ownerId: string,
-  input: { provider: string; secret: string; keyId: string; hint: string },
+  input: { provider: ProviderId; secret: string; keyId: string; hint: string },
 ): Promise<CredentialSummary> {
   const [row] = await db
     .insert(credentials)
@@ -61,7 +61,7 @@ export async function listCredentials(db: DbOrTx, ownerId: string): Promise<Cred
 }
 
 /** Removes the owner's key for a provider; NOT_FOUND when there is none (or it is someone else's). */
-export async function deleteCredential(db: DbOrTx, ownerId: string, provider: string): Promise<void> {
+export async function deleteCredential(db: DbOrTx, ownerId: string, provider: ProviderId): Promise<void> {
   const rows = await db
     .delete(credentials)
     .where(and(eq(credentials.ownerId, ownerId), eq(credentials.provider, provider)))
@@ -95,7 +95,7 @@ export async function listCredentialsNotUnderKey(
 export async function replaceCredentialSecret(
   db: DbOrTx,
   ownerId: string,
-  provider: string,
+  provider: ProviderId,
   expected: { secret: string; keyId: string },
   next: { secret: string; keyId: string },
 ): Promise<boolean> {

@@ -3,7 +3,7 @@
  * percentiles per provider/model) and the feed of fallbacks and breaker changes, filtered so a
  * user sees breaker changes (global, they carry no execution) and fallbacks of their own runs only.
  */
-import { NotFoundError } from '@swarm/engine';
+import { type ErrorClass, NotFoundError, type ProviderId } from '@swarm/engine';
 import { and, desc, eq, inArray, isNull, or, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import { executionCosts, executions, providerBreakers, providerEvents } from '../schema/index.ts';
@@ -11,7 +11,7 @@ import type { BreakerStateValue } from '../schema/providers.ts';
 import { listProviderEvents, type ProviderEventRow } from './provider-health.ts';
 
 export interface ProviderHealthRow {
-  provider: string;
+  provider: ProviderId;
   /** The model as callers request it (and as its breaker is kept). */
   model: string;
   /**
@@ -47,17 +47,20 @@ export interface ProviderHealthRow {
  */
 export async function providerHealthReport(
   db: DbOrTx,
-  options: { windowMs: number; notCountedErrorClasses: readonly string[] },
+  options: { windowMs: number; notCountedErrorClasses: readonly ErrorClass[] },
 ): Promise<ProviderHealthRow[]> {
   const since = sql`now() - (${options.windowMs}::double precision * interval '1 millisecond')`;
-  const notCounted = options.notCountedErrorClasses.length > 0 ? [...options.notCountedErrorClasses] : [''];
-  const counted = sql`(${executionCosts.errorClass} is null or not ${inArray(executionCosts.errorClass, notCounted)})`;
+  const notCounted = [...options.notCountedErrorClasses];
+  const counted =
+    notCounted.length > 0
+      ? sql`(${executionCosts.errorClass} is null or not ${inArray(executionCosts.errorClass, notCounted)})`
+      : sql`true`;
   const succeeded = sql`${executionCosts.errorClass} is null`;
   /** Timestamps as epoch milliseconds: raw rows bypass drizzle's column mapping. */
   const epochMs = (column: SQL) => sql`(extract(epoch from ${column}) * 1000)::double precision`;
 
   const rows = await db.execute<{
-    provider: string;
+    provider: ProviderId;
     model: string;
     served_models: string[] | null;
     state: BreakerStateValue;

@@ -4,7 +4,7 @@
  * database's now(), so runners with skewed clocks still agree.
  */
 
-import { redactSecretsDeep } from '@swarm/engine';
+import { type FallbackCause, type ProviderId, redactSecretsDeep } from '@swarm/engine';
 import { and, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import {
@@ -160,7 +160,7 @@ export async function pruneProviderHealthBuckets(db: DbOrTx, olderThanMs: number
 // Circuit breakers
 
 export interface BreakerRow {
-  provider: string;
+  provider: ProviderId;
   model: string;
   state: BreakerStateValue;
   version: number;
@@ -264,7 +264,7 @@ async function logTransition(
   ref: ModelKey,
   from: BreakerStateValue,
   row: BreakerRow,
-  detail: { errorClass?: string | null | undefined; [key: string]: unknown },
+  detail: { errorClass?: FallbackCause | null | undefined; [key: string]: unknown },
 ): Promise<BreakerTransition> {
   const { errorClass, ...rest } = detail;
   await insertProviderEvent(tx, {
@@ -285,7 +285,7 @@ export async function openBreaker(
   db: DbOrTx,
   ref: ModelKey,
   version: number,
-  detail: { errorClass?: string | null; failures?: number; successes?: number } = {},
+  detail: { errorClass?: FallbackCause | null; failures?: number; successes?: number } = {},
 ): Promise<BreakerTransition | null> {
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -376,7 +376,7 @@ export async function settleBreakerProbe(
   ref: ModelKey,
   version: number,
   outcome: 'close' | 'reopen' | 'release',
-  detail: { errorClass?: string | null } = {},
+  detail: { errorClass?: FallbackCause | null } = {},
 ): Promise<BreakerTransition | null> {
   const sameBucket = (column: SQL) =>
     sql`coalesce((select ${column} from ${providerHealthBuckets} where ${providerHealthBuckets.provider} = ${ref.provider} and ${providerHealthBuckets.model} = ${ref.model} and ${providerHealthBuckets.bucketStart} = ${currentBucket}), 0)`;
@@ -414,9 +414,9 @@ export async function settleBreakerProbe(
 
 export interface NewProviderEvent {
   kind: ProviderEventKind;
-  provider: string;
+  provider: ProviderId;
   model: string;
-  errorClass?: string | null | undefined;
+  errorClass?: FallbackCause | null | undefined;
   executionId?: string | null | undefined;
   detail?: Record<string, unknown> | undefined;
 }
@@ -425,9 +425,9 @@ export interface ProviderEventRow {
   id: string;
   occurredAt: Date;
   kind: ProviderEventKind;
-  provider: string;
+  provider: ProviderId;
   model: string;
-  errorClass: string | null;
+  errorClass: FallbackCause | null;
   executionId: string | null;
   detail: Record<string, unknown>;
 }
@@ -466,7 +466,7 @@ export async function listProviderEvents(
     limit?: number | undefined;
     executionId?: string | undefined;
     kind?: ProviderEventKind | undefined;
-    provider?: string | undefined;
+    provider?: ProviderId | undefined;
     model?: string | undefined;
   } = {},
 ): Promise<ProviderEventRow[]> {

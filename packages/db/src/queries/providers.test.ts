@@ -6,7 +6,7 @@ import { insertPrices, listPrices, priceInEffect, resolveModelAlias } from './pr
 const database = useTestDatabase();
 
 const price = (model: string, effectiveFrom: string, input = 1_000_000) => ({
-  provider: 'openai',
+  provider: 'openai' as const,
   model,
   effectiveFrom: new Date(effectiveFrom),
   inputPerMillionMicros: input,
@@ -65,7 +65,7 @@ describe('priceInEffect', () => {
     expect(await resolveModelAlias(database.db, { provider: 'openai', model: 'gpt-4o-2024-11-20' })).toBe(
       'gpt-4o',
     );
-    const ref = { provider: 'openai', model: 'gpt-4o-2024-11-20' };
+    const ref = { provider: 'openai' as const, model: 'gpt-4o-2024-11-20' };
     expect(
       (await priceInEffect(database.db, ref, new Date('2025-12-31T23:59:59Z')))?.inputPerMillionMicros,
     ).toBe(2_500_000);

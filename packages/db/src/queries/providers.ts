@@ -2,7 +2,7 @@
  * Prices, model aliases and the cross-provider model map (see schema/providers.ts). Provider ids
  * are plain strings here; `@swarm/providers` validates them against its list before writing.
  */
-import { ConflictError, DomainError, type ValidationIssue } from '@swarm/engine';
+import { ConflictError, DomainError, type ProviderId, type ValidationIssue } from '@swarm/engine';
 import { and, asc, desc, eq, lte, type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../client.ts';
 import { isUniqueViolation } from '../errors.ts';
@@ -17,13 +17,13 @@ export const PRICES_TOPIC = 'prices';
 export const MODEL_MAP_TOPIC = 'model_map';
 
 export interface ModelKey {
-  provider: string;
+  provider: ProviderId;
   model: string;
 }
 
 export interface PriceRow {
   id: string;
-  provider: string;
+  provider: ProviderId;
   model: string;
   effectiveFrom: Date;
   inputPerMillionMicros: number;
@@ -93,7 +93,7 @@ export async function priceHistory(
 
 export async function listPrices(
   db: DbOrTx,
-  filter: { provider?: string | undefined; model?: string | undefined } = {},
+  filter: { provider?: ProviderId | undefined; model?: string | undefined } = {},
 ): Promise<PriceRow[]> {
   const where: SQL[] = [];
   if (filter.provider !== undefined) where.push(eq(providerPricing.provider, filter.provider));
@@ -106,7 +106,7 @@ export async function listPrices(
 }
 
 export interface NewPrice {
-  provider: string;
+  provider: ProviderId;
   model: string;
   /** Defaults to the database's now(). */
   effectiveFrom?: Date | undefined;
@@ -200,7 +200,7 @@ export async function insertPrice(db: DbOrTx, price: NewPrice): Promise<PriceRow
 }
 
 export interface ModelAlias {
-  provider: string;
+  provider: ProviderId;
   alias: string;
   model: string;
 }
@@ -249,7 +249,7 @@ export async function upsertModelAlias(db: DbOrTx, input: ModelAlias): Promise<M
   });
 }
 
-export async function listModelAliases(db: DbOrTx, provider?: string): Promise<ModelAlias[]> {
+export async function listModelAliases(db: DbOrTx, provider?: ProviderId): Promise<ModelAlias[]> {
   return db
     .select({ provider: modelAliases.provider, alias: modelAliases.alias, model: modelAliases.model })
     .from(modelAliases)

@@ -20,6 +20,7 @@
  * and `reserved_micros` are kept on the row for the current `period` so a reservation is one
  * conditional update (see queries/budgets.ts).
  */
+import type { ProviderId } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -56,7 +57,7 @@ export const costRollups = pgTable(
     /** `version` rows: the run's pinned version (null = the draft). */
     versionId: uuid('version_id'),
     /** `model` rows: the served provider and model. */
-    provider: text('provider'),
+    provider: text('provider').$type<ProviderId>(),
     model: text('model'),
     /** `role` rows: the agent's role (null = none). */
     agentRole: text('agent_role'),

@@ -4,7 +4,7 @@
  * (the attempt ledger, priced). Status changes are compare-and-set; `run_attempt` fences writes of
  * a runner whose claim has lapsed.
  */
-import type { RunError, WorkflowDefinition } from '@swarm/engine';
+import type { AttemptReason, ErrorClass, ProviderId, RunError, WorkflowDefinition } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
@@ -174,13 +174,13 @@ export const executionCosts = pgTable(
     workflowId: uuid('workflow_id').notNull(),
     ownerId: uuid('owner_id').notNull(),
     agentRole: text('agent_role'),
-    requestedProvider: text('requested_provider').notNull(),
+    requestedProvider: text('requested_provider').$type<ProviderId>().notNull(),
     requestedModel: text('requested_model').notNull(),
-    servedProvider: text('served_provider').notNull(),
+    servedProvider: text('served_provider').$type<ProviderId>().notNull(),
     servedModel: text('served_model').notNull(),
-    /** `primary`, `retry` or `fallback:<error class>`. */
-    reason: text('reason').notNull(),
-    errorClass: text('error_class'),
+    /** `primary`, `retry`, `probe` or `fallback:<error class | latency>`. */
+    reason: text('reason').$type<AttemptReason>().notNull(),
+    errorClass: text('error_class').$type<ErrorClass>(),
     errorMessage: text('error_message'),
     startedAt: timestampMs('started_at').notNull(),
     latencyMs: integer('latency_ms').notNull(),
@@ -212,7 +212,7 @@ export const credentials = pgTable(
     ownerId: uuid('owner_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    provider: text('provider').notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     /** base64 of iv ‖ ciphertext ‖ auth tag; the key comes from configuration, never the database. */
     secret: text('secret').notNull(),
     /** Which configured key encrypted it, so keys can be rotated. */

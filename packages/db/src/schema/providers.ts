@@ -3,6 +3,7 @@
  * effective dates, model aliases and cross-provider equivalents, circuit breakers with their
  * per-minute health buckets, and the log of fallbacks and breaker changes.
  */
+import type { FallbackCause, ProviderId } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import {
   bigint,
@@ -30,7 +31,7 @@ export const providerPricing = pgTable(
   'provider_pricing',
   {
     id: primaryId(),
-    provider: text('provider').notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     /** Canonical model name; dated snapshots reach it through `model_aliases`. */
     model: text('model').notNull(),
     effectiveFrom: timestampMs('effective_from').notNull(),
@@ -59,7 +60,7 @@ export const providerPricing = pgTable(
 export const modelAliases = pgTable(
   'model_aliases',
   {
-    provider: text('provider').notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     alias: text('alias').notNull(),
     model: text('model').notNull(),
     createdAt: createdAt(),
@@ -74,10 +75,10 @@ export const modelAliases = pgTable(
 export const modelMap = pgTable(
   'model_map',
   {
-    fromProvider: text('from_provider').notNull(),
+    fromProvider: text('from_provider').$type<ProviderId>().notNull(),
     fromModel: text('from_model').notNull(),
     position: integer('position').notNull(),
-    toProvider: text('to_provider').notNull(),
+    toProvider: text('to_provider').$type<ProviderId>().notNull(),
     toModel: text('to_model').notNull(),
     updatedAt: updatedAt(),
   },
@@ -99,7 +100,7 @@ export type BreakerStateValue = (typeof BREAKER_STATES)[number];
 export const providerBreakers = pgTable(
   'provider_breakers',
   {
-    provider: text('provider').notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     model: text('model').notNull(),
     state: text('state').$type<BreakerStateValue>().notNull().default('closed'),
     /**
@@ -131,7 +132,7 @@ export const providerBreakers = pgTable(
 export const providerHealthBuckets = pgTable(
   'provider_health_buckets',
   {
-    provider: text('provider').notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     model: text('model').notNull(),
     bucketStart: timestampMs('bucket_start').notNull(),
     successes: integer('successes').notNull().default(0),
@@ -163,9 +164,10 @@ export const providerEvents = pgTable(
     occurredAt: timestampMs('occurred_at').notNull().defaultNow(),
     kind: text('kind').$type<ProviderEventKind>().notNull(),
     /** The model the event is about: the one fallen back from, or the breaker's. */
-    provider: text('provider').notNull(),
+    provider: text('provider').$type<ProviderId>().notNull(),
     model: text('model').notNull(),
-    errorClass: text('error_class'),
+    /** Fallbacks: the cause (an error class, or `latency`); breaker changes: the deciding failure's. */
+    errorClass: text('error_class').$type<FallbackCause>(),
     /** No foreign key yet: executions arrive with the engine issue. */
     executionId: uuid('execution_id'),
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),

@@ -10,19 +10,18 @@
  */
 import { z } from 'zod';
 import { defineNode, NodeError } from '../node-type.ts';
+import { PROVIDER_IDS } from '../provider-ids.ts';
 import { compileJsonSchema, validateAgainstSchema } from '../run-input.ts';
-
-export const PROVIDERS = ['openai', 'anthropic', 'gemini', 'mock'] as const;
 
 const required = (schema: z.ZodString) => schema.min(1, 'required');
 const target = z.object({
-  provider: z.enum(PROVIDERS),
+  provider: z.enum(PROVIDER_IDS),
   model: required(z.string().max(200)),
 });
 
 export const agentConfigSchema = z.object({
   role: required(z.string().max(100)).describe('What this agent does; costs are reported per role'),
-  provider: z.enum(PROVIDERS),
+  provider: z.enum(PROVIDER_IDS),
   model: required(z.string().max(200)),
   systemPrompt: z.string().max(100_000).optional(),
   prompt: required(z.string().max(100_000)).describe('Template: {{input.query}}, {{nodes.<id>.output}}'),

@@ -4,7 +4,8 @@
  * reports both as the same abort error (and their stream iterators swallow it and simply stop), so
  * only this object can tell a `timeout` from a `cancelled` call.
  */
-import { type ChatRequest, ProviderError, type ProviderId, type Usage } from '../types.ts';
+import type { ProviderId } from '@swarm/engine';
+import { type ChatRequest, ProviderError, type Usage } from '../types.ts';
 import { providerError, transportFailure, withoutSecrets } from './errors.ts';
 
 export type AttemptStop = 'timeout' | 'cancelled';

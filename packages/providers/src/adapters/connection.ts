@@ -6,7 +6,8 @@
  * environment variables (OPENAI_BASE_URL, GOOGLE_GEMINI_BASE_URL, GOOGLE_GENAI_USE_VERTEXAI…),
  * and configuration is parsed once by the apps, never read from the environment by packages.
  */
-import { type AdapterConfig, ProviderConfigError, type ProviderId } from '../types.ts';
+import type { ProviderId } from '@swarm/engine';
+import { type AdapterConfig, ProviderConfigError } from '../types.ts';
 import { PROVIDER_LABELS } from './errors.ts';
 
 export interface Connection {

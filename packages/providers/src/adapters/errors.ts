@@ -20,8 +20,8 @@
  * usually transient, so it should be retried and counted against the provider's breaker —
  * `invalid_request` would wrongly stop fallback, and `unknown` would hide a provider fault.
  */
-import { redactSecrets } from '@swarm/engine';
-import { type ErrorClass, ProviderError, type ProviderId, type Usage } from '../types.ts';
+import { type ErrorClass, type ProviderId, redactSecrets } from '@swarm/engine';
+import { ProviderError, type Usage } from '../types.ts';
 
 export const PROVIDER_LABELS: Record<ProviderId, string> = {
   openai: 'OpenAI',

@@ -44,10 +44,10 @@
  * Every settled call is appended to `mockCallLog` (the last `MOCK_CALL_LOG_LIMIT` calls in this
  * process) and passed to the adapter's `onCall`, so runner tests can assert what agents sent.
  */
+import type { ErrorClass } from '@swarm/engine';
 import {
   type ChatRequest,
   type ChatResult,
-  type ErrorClass,
   type FinishReason,
   type ProviderAdapter,
   ProviderError,

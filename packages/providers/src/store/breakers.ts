@@ -40,8 +40,9 @@ import {
   recordHealthTallies,
   settleBreakerProbe,
 } from '@swarm/db';
+import type { ErrorClass } from '@swarm/engine';
 import type { BreakerDecision, CircuitBreakers } from '../ports.ts';
-import type { ErrorClass, ModelRef } from '../types.ts';
+import type { ModelRef } from '../types.ts';
 
 /** Failures that are not the provider's fault, or not a call at all: never counted. */
 export const NOT_COUNTED_ERROR_CLASSES: ReadonlySet<ErrorClass> = new Set<ErrorClass>([

@@ -23,9 +23,9 @@ import {
   replaceCredentialSecret,
   upsertCredential,
 } from '@swarm/db';
+import type { ProviderId } from '@swarm/engine';
 import { parseInput } from '@swarm/engine';
 import { z } from 'zod';
-import type { ProviderId } from '../types.ts';
 
 export const SECRET_KEY_BYTES = 32;
 const IV_BYTES = 12;

@@ -11,15 +11,12 @@ import {
   modelEquivalents,
   replaceModelEquivalents,
 } from '@swarm/db';
-import { parseInput } from '@swarm/engine';
+import { isProviderId, PROVIDER_IDS, parseInput } from '@swarm/engine';
 import { z } from 'zod';
 import type { ModelMap } from '../ports.ts';
-import { type ModelRef, PROVIDER_IDS, type ProviderId } from '../types.ts';
+import type { ModelRef } from '../types.ts';
 
-const toRef = (row: { provider: string; model: string }): ModelRef => ({
-  provider: row.provider as ProviderId,
-  model: row.model,
-});
+const toRef = (row: ModelRef): ModelRef => ({ provider: row.provider, model: row.model });
 
 export interface ModelMapOptions {
   /**
@@ -34,6 +31,8 @@ export interface ModelMapOptions {
 export function createModelMap(db: Db, options: ModelMapOptions = {}): ModelMap {
   const load = async (key: string) => {
     const [provider = '', model = ''] = key.split('\u0000');
+    // Keys are only ever made from a `ModelRef` below; a name outside the list has no equivalents.
+    if (!isProviderId(provider)) return [];
     const rows = await modelEquivalents(db, { provider, model });
     return rows.map(toRef);
   };

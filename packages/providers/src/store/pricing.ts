@@ -13,11 +13,11 @@ import {
   priceHistory,
   upsertModelAlias,
 } from '@swarm/db';
-import { parseInput } from '@swarm/engine';
+import { isProviderId, PROVIDER_IDS, parseInput } from '@swarm/engine';
 import { z } from 'zod';
 import { computeCost } from '../cost.ts';
 import type { Price, PriceBook } from '../ports.ts';
-import { type Attempt, type ModelRef, PROVIDER_IDS, type ProviderId } from '../types.ts';
+import type { Attempt, ModelRef } from '../types.ts';
 
 /** $100,000 per 1M tokens: far above any list price, low enough that a typo in zeros is caught. */
 export const MAX_PRICE_PER_MILLION_MICROS = 100_000_000_000;
@@ -25,7 +25,7 @@ export const MAX_PRICE_PER_MILLION_MICROS = 100_000_000_000;
 function toPrice(row: PriceRow): Price {
   return {
     id: row.id,
-    provider: row.provider as ProviderId,
+    provider: row.provider,
     model: row.model,
     effectiveFrom: row.effectiveFrom,
     inputPerMillionMicros: row.inputPerMillionMicros,
@@ -75,9 +75,10 @@ export function createPriceBook(db: Db, options: PriceBookOptions = {}): PriceBo
     const most = 10 * 60_000;
     const cache = feed.cache(PRICES_TOPIC, {
       ttlMs: Math.min(Math.max(options.cacheMs ?? most, 0), most),
-      load: (key) => {
+      load: async (key) => {
         const [provider = '', model = ''] = key.split('\u0000');
-        return loadHistory(db, { provider: provider as ProviderId, model });
+        // Keys are only ever made from a `ModelRef` below; a name outside the list has no prices.
+        return isProviderId(provider) ? loadHistory(db, { provider, model }) : [];
       },
     });
     return {

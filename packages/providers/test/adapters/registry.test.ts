@@ -1,8 +1,9 @@
+import { PROVIDER_IDS } from '@swarm/engine';
 import { HttpResponse, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapters } from '../../src/registry.ts';
-import { PROVIDER_IDS, ProviderConfigError } from '../../src/types.ts';
+import { ProviderConfigError } from '../../src/types.ts';
 
 const server = setupServer();
 let requests = 0;

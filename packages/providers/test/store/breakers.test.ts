@@ -5,11 +5,12 @@
  */
 import { connectDatabase, type Database, healthCounts, listProviderEvents, readBreaker } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
+import type { ErrorClass } from '@swarm/engine';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BreakerDecision, CircuitBreakers } from '../../src/ports.ts';
 import { leastRecentlyOpened } from '../../src/router.ts';
 import { createPostgresBreakers } from '../../src/store/breakers.ts';
-import type { ErrorClass, ModelRef } from '../../src/types.ts';
+import type { ModelRef } from '../../src/types.ts';
 
 const database = useTestDatabase();
 let second: Database;

@@ -1,10 +1,11 @@
 import { listModelAliases, listPrices } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
+import type { ProviderId } from '@swarm/engine';
 import { DomainError } from '@swarm/engine';
 import { describe, expect, it } from 'vitest';
 import { computeCost } from '../../src/cost.ts';
 import { createPriceBook, recomputeCosts, setModelAlias, upsertPrice } from '../../src/store/pricing.ts';
-import type { Attempt, ProviderId, Usage } from '../../src/types.ts';
+import type { Attempt, Usage } from '../../src/types.ts';
 
 const database = useTestDatabase();
 

@@ -1,4 +1,5 @@
 /** Breakdowns of a range by workflow, version, provider, model and agent role. */
+import type { ProviderId } from '@swarm/engine';
 import { type SQL, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
 import {
@@ -58,10 +59,10 @@ export interface VersionBreakdown extends DetailedFigure {
   versionNumber: number | null;
 }
 export interface ProviderBreakdown extends DetailedFigure {
-  provider: string;
+  provider: ProviderId;
 }
 export interface ModelBreakdown extends DetailedFigure {
-  provider: string;
+  provider: ProviderId;
   model: string;
 }
 export interface AgentRoleBreakdown extends DetailedFigure {
@@ -111,7 +112,7 @@ export async function modelBreakdown(
   ownerId: string,
   range: ResolvedRange & { workflowId: string | null },
 ): Promise<{ byModel: ModelBreakdown[]; byProvider: ProviderBreakdown[] }> {
-  const rows = await db.execute<RawMeasures & { provider: string; model: string }>(sql`
+  const rows = await db.execute<RawMeasures & { provider: ProviderId; model: string }>(sql`
     select s.provider, s.model, ${MEASURES}
     from (${breakdownSource(ownerId, range, 'model', 'provider, model')}) s
     group by s.provider, s.model

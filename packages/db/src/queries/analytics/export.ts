@@ -1,4 +1,5 @@
 /** The CSV export of the attempt ledger, in batches. */
+import type { AttemptReason, ErrorClass, ProviderId } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
 import { pastKeyset } from '../keyset.ts';
@@ -17,12 +18,12 @@ export type CostExportRow = {
   version_number: number | null;
   node_id: string;
   agent_role: string | null;
-  requested_provider: string;
+  requested_provider: ProviderId;
   requested_model: string;
-  served_provider: string;
+  served_provider: ProviderId;
   served_model: string;
-  reason: string;
-  error_class: string | null;
+  reason: AttemptReason;
+  error_class: ErrorClass | null;
   input_tokens: number;
   cache_read_tokens: number;
   cache_write_tokens: number;
