@@ -61,9 +61,18 @@ describe('validateWorkflow', () => {
     expect(
       messages({
         nodes: [
-          agent('a', { useModelMap: 'no', maxAttempts: 0, timeoutMs: 50.5, retry: { retries: 11, jitter: 1 } }),
+          agent('a', {
+            useModelMap: 'no',
+            maxAttempts: 0,
+            timeoutMs: 50.5,
+            retry: { retries: 11, jitter: 1 },
+          }),
           agent('b', { timeoutMs: 300_000 }),
-          agent('c', { timeoutMs: 300_000, deadlineMs: 200_000, retry: { baseDelayMs: 500, maxDelayMs: 100 } }),
+          agent('c', {
+            timeoutMs: 300_000,
+            deadlineMs: 200_000,
+            retry: { baseDelayMs: 500, maxDelayMs: 100 },
+          }),
           agent('d', { useModelMap: false, maxAttempts: 2, timeoutMs: 300_000, deadlineMs: 600_000 }),
         ],
         edges: [],
