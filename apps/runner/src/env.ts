@@ -10,6 +10,13 @@ const optionalUrl = z.preprocess(
   z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 );
 
+/** `true`/`false`/`1`/`0`, unset → the default. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1')
+    .default(fallback);
+
 /** `a, b,c` → ['a', 'b', 'c']; unset or empty → undefined. */
 const commaList = z.preprocess(
   (v) =>
@@ -95,6 +102,13 @@ export const runnerEnvSchema = z
     OPENAI_BASE_URL: optionalUrl,
     ANTHROPIC_BASE_URL: optionalUrl,
     GEMINI_BASE_URL: optionalUrl,
+    /**
+     * Ask the provider (or the gateway at its base URL) for streamed answers (default true). Set
+     * false for a gateway that can't stream; a JSON answer to a streamed request is read anyway.
+     */
+    OPENAI_STREAM: flag(true),
+    ANTHROPIC_STREAM: flag(true),
+    GEMINI_STREAM: flag(true),
   })
   .superRefine((env, ctx) => {
     try {

@@ -77,8 +77,13 @@ import {
 import type { Logger } from 'pino';
 import type { RunnerEnv } from './env.ts';
 
-/** The operator's key and base URL per provider. */
-export type ProviderSettings = Partial<Record<CredentialProvider, { apiKey?: string; baseUrl?: string }>>;
+/**
+ * The operator's key, base URL and streaming choice per provider. `stream` belongs to the
+ * endpoint (a gateway at that base URL streams or not), so owners' stored keys use it too.
+ */
+export type ProviderSettings = Partial<
+  Record<CredentialProvider, { apiKey?: string; baseUrl?: string; stream?: boolean }>
+>;
 
 export interface LlmClientOptions {
   db: Db;
@@ -134,9 +139,13 @@ const SDK_ADAPTERS: Record<CredentialProvider, (config: AdapterConfig) => Provid
 /** The runner's parsed environment as provider settings. */
 export function llmProvidersFromEnv(env: RunnerEnv): ProviderSettings {
   return {
-    openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL },
-    anthropic: { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL },
-    gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL },
+    openai: { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL, stream: env.OPENAI_STREAM },
+    anthropic: {
+      apiKey: env.ANTHROPIC_API_KEY,
+      baseUrl: env.ANTHROPIC_BASE_URL,
+      stream: env.ANTHROPIC_STREAM,
+    },
+    gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL, stream: env.GEMINI_STREAM },
   };
 }
 
@@ -188,6 +197,7 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
   const adapterConfig = (provider: CredentialProvider, apiKey: string | undefined): AdapterConfig => ({
     apiKey,
     baseUrl: options.providers[provider]?.baseUrl,
+    stream: options.providers[provider]?.stream,
     fetch: options.fetch,
   });
   // The operator's adapters (and the mock) are shared by every owner without a stored key.

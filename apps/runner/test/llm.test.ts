@@ -145,6 +145,46 @@ describe('runner LLM client', () => {
     expect(answer.attempts[0]).toMatchObject({ reason: 'primary', costStatus: 'priced', costMicros: 4000 });
   });
 
+  it("with the operator's stream setting off, sends plain requests (owners' keys too) and prices the JSON answer", async () => {
+    const owner = await newOwner();
+    const model = freshModel();
+    await storeCredential(database.db, secretKeys, owner, { provider: 'openai', apiKey: OWNER_KEY });
+    await upsertPrice(database.db, {
+      provider: 'openai',
+      model,
+      effectiveFrom: new Date('2020-01-01T00:00:00Z'),
+      inputPerMillionMicros: 2_000_000,
+      outputPerMillionMicros: 10_000_000,
+    });
+    const streamed: unknown[] = [];
+    respond = (_req, res, body) => {
+      streamed.push((body as { stream?: unknown }).stream);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 1793510400,
+          model: body.model,
+          choices: [
+            { index: 0, message: { role: 'assistant', content: 'plain hello' }, finish_reason: 'stop' },
+          ],
+          usage: { prompt_tokens: 1000, completion_tokens: 200, total_tokens: 1200 },
+        }),
+      );
+    };
+    const answer = await client({ providers: { openai: { apiKey: ENV_KEY, baseUrl, stream: false } } })
+      .forOwner(owner)
+      .complete(ask, { chain: [{ provider: 'openai', model }] }, context());
+    expect(streamed).toEqual([undefined]);
+    expect(answer.text).toBe('plain hello');
+    expect(answer.attempts[0]).toMatchObject({
+      costStatus: 'priced',
+      costMicros: 4000,
+      timeToFirstTokenMs: null,
+    });
+  });
+
   it("falls back to the operator's key for an owner without one, per provider", async () => {
     const owner = await newOwner();
     // A key for another provider does not stand in for OpenAI's.
@@ -273,20 +313,24 @@ describe('runner LLM client', () => {
     for (const key of [OWNER_KEY, ENV_KEY]) expect(logs).not.toContain(key);
   });
 
-  it('reads keys and base URLs from the parsed environment; production requires the secret key', () => {
+  it('reads keys, base URLs and stream settings from the parsed environment; production requires the secret key', () => {
     const base = { DATABASE_URL: 'postgres://localhost/swarm' };
     const env = parseRunnerEnv({
       ...base,
       OPENAI_API_KEY: 'sk-env',
       OPENAI_BASE_URL: 'http://gateway.internal/v1',
+      OPENAI_STREAM: 'false',
       ANTHROPIC_API_KEY: '',
       GEMINI_API_KEY: 'g-env',
     });
     expect(llmProvidersFromEnv(env)).toEqual({
-      openai: { apiKey: 'sk-env', baseUrl: 'http://gateway.internal/v1' },
-      anthropic: { apiKey: undefined, baseUrl: undefined },
-      gemini: { apiKey: 'g-env', baseUrl: undefined },
+      openai: { apiKey: 'sk-env', baseUrl: 'http://gateway.internal/v1', stream: false },
+      anthropic: { apiKey: undefined, baseUrl: undefined, stream: true },
+      gemini: { apiKey: 'g-env', baseUrl: undefined, stream: true },
     });
+    expect(() => parseRunnerEnv({ ...base, GEMINI_STREAM: 'nope' })).toThrow(
+      /GEMINI_STREAM: must be true or false/,
+    );
     expect(() => parseRunnerEnv({ ...base, OPENAI_BASE_URL: 'ftp://x' })).toThrow(
       /OPENAI_BASE_URL: must be an http\(s\) URL/,
     );

@@ -101,6 +101,21 @@ export interface LlmClient {
       fallbackOn?: Array<string | number> | undefined;
       routing?: string | undefined;
       latencyThresholdMs?: number | undefined;
+      /** False: only the chain's own models, never the model map's equivalents. Default true. */
+      useModelMap?: boolean | undefined;
+      maxAttempts?: number | undefined;
+      /** Per attempt. */
+      timeoutMs?: number | undefined;
+      /** For the whole call. */
+      deadlineMs?: number | undefined;
+      retry?:
+        | {
+            retries?: number | undefined;
+            baseDelayMs?: number | undefined;
+            maxDelayMs?: number | undefined;
+            maxTotalDelayMs?: number | undefined;
+          }
+        | undefined;
     },
     context: { executionId: string; nodeId: string; agentRole: string },
   ): Promise<{ text: string; provider: ProviderId; model: string; attempts: AttemptRecord[] }>;

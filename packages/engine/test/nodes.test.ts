@@ -36,7 +36,7 @@ describe('built-in node types', () => {
     expect(outcome.output).toEqual({ in: { query: 'q' } });
   });
 
-  it('agent renders its templates, calls the LLM with the fallback chain and records the attempts', async () => {
+  it('agent renders its templates, calls the LLM with the fallback chain and policy knobs, and records the attempts', async () => {
     const { client, calls } = fakeLlm(() => 'an answer');
     const { outcome, rec } = await runOne(
       [
@@ -56,6 +56,11 @@ describe('built-in node types', () => {
             routing: 'cheapest',
             fallbackOn: ['rate_limit', 503],
             latencyThresholdMs: 5000,
+            useModelMap: false,
+            maxAttempts: 3,
+            timeoutMs: 20_000,
+            deadlineMs: 90_000,
+            retry: { retries: 1, baseDelayMs: 100 },
           },
         },
       ],
@@ -81,6 +86,11 @@ describe('built-in node types', () => {
       fallbackOn: ['rate_limit', 503],
       routing: 'cheapest',
       latencyThresholdMs: 5000,
+      useModelMap: false,
+      maxAttempts: 3,
+      timeoutMs: 20_000,
+      deadlineMs: 90_000,
+      retry: { retries: 1, baseDelayMs: 100 },
     });
     expect(context).toEqual({ executionId: 'exec-nodes', nodeId: 'ask', agentRole: 'analyst' });
     expect(rec.step('ask')?.attempts).toEqual([attempt('openai', 'gpt-4o')]);

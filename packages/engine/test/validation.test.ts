@@ -52,6 +52,43 @@ describe('validateWorkflow', () => {
     ]);
   });
 
+  it("refuses an agent's bad policy knobs, naming each path", () => {
+    const agent = (id: string, knobs: Record<string, unknown>) => ({
+      id,
+      type: 'agent',
+      config: { role: 'r', provider: 'openai', model: 'gpt-4o', prompt: 'hi', ...knobs },
+    });
+    expect(
+      messages({
+        nodes: [
+          agent('a', {
+            useModelMap: 'no',
+            maxAttempts: 0,
+            timeoutMs: 50.5,
+            retry: { retries: 11, jitter: 1 },
+          }),
+          agent('b', { timeoutMs: 300_000 }),
+          agent('c', {
+            timeoutMs: 300_000,
+            deadlineMs: 200_000,
+            retry: { baseDelayMs: 500, maxDelayMs: 100 },
+          }),
+          agent('d', { useModelMap: false, maxAttempts: 2, timeoutMs: 300_000, deadlineMs: 600_000 }),
+        ],
+        edges: [],
+      }),
+    ).toEqual([
+      'definition.nodes[0].config.useModelMap: Invalid input: expected boolean, received string',
+      'definition.nodes[0].config.maxAttempts: at least 1',
+      'definition.nodes[0].config.timeoutMs: a whole number of milliseconds',
+      'definition.nodes[0].config.retry.retries: at most 10',
+      'definition.nodes[0].config.retry: Unrecognized key: "jitter"',
+      "definition.nodes[1].config.timeoutMs: longer than the call's deadline (180000 ms by default): raise deadlineMs too",
+      "definition.nodes[2].config.timeoutMs: longer than the call's deadline (200000 ms): raise deadlineMs too",
+      'definition.nodes[2].config.retry.maxDelayMs: below retry.baseDelayMs (500 ms)',
+    ]);
+  });
+
   it('checks handles against the source type outputs and the number of inputs each type takes', () => {
     expect(
       messages({

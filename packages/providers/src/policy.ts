@@ -34,6 +34,12 @@ export const RETRYABLE: ReadonlySet<ErrorClass> = new Set([
 /** Never moved on from, whatever the policy says: the next model would fail the same way. */
 export const NEVER_FALL_BACK: ReadonlySet<ErrorClass> = new Set(['invalid_request', 'cancelled']);
 
+/**
+ * The per-attempt timeout when a policy sets none. A timeout only says something about the
+ * provider to everyone (counts against its shared breaker) when the attempt had at least this long.
+ */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
+
 export const modelRefSchema = z.object({
   provider: z.enum(PROVIDER_IDS),
   model: z.string().trim().min(1, 'required').max(200),
@@ -66,7 +72,7 @@ export const fallbackPolicySchema = z.object({
   /** Overall time budget for the whole call. */
   deadlineMs: z.number().int().min(100).max(3_600_000).default(180_000),
   /** Per-attempt timeout. */
-  timeoutMs: z.number().int().min(100).max(600_000).default(60_000),
+  timeoutMs: z.number().int().min(100).max(600_000).default(DEFAULT_ATTEMPT_TIMEOUT_MS),
   retry: retrySchema.default(retrySchema.parse({})),
 });
 

@@ -47,7 +47,8 @@ export interface BreakerOutcome {
   latencyMs: number;
   probe: boolean;
   /**
-   * The caller gave up on the call by its own policy (the node's `latencyThresholdMs`), not
+   * The caller gave up on the call by its own policy (the node's `latencyThresholdMs`, or a
+   * timeout under a budget shorter than the default per-attempt timeout), not
    * because the provider failed: never counted toward the shared circuit; a probe so abandoned is
    * handed back like a cancelled one.
    */
@@ -60,7 +61,8 @@ export interface CircuitBreakers {
    * Reports an attempt's outcome. Only failures of classes that say something about the provider's
    * health count (not `invalid_request`, `auth`, `cancelled`, `content_policy`, `context_window`),
    * and never a call the caller abandoned under its own policy (`abandoned`: slower than this
-   * node's latency threshold), which says nothing about the provider to anyone else.
+   * node's latency threshold or its shortened timeout), which says nothing about the provider to
+   * anyone else.
    */
   record(ref: ModelRef, outcome: BreakerOutcome): Promise<void>;
 }

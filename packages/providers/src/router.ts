@@ -20,6 +20,7 @@ import { computeCost } from './cost.ts';
 import {
   backoffDelayMs,
   completionRequestSchema,
+  DEFAULT_ATTEMPT_TIMEOUT_MS,
   type FallbackPolicy,
   type FallbackPolicyInput,
   fallbackPolicySchema,
@@ -293,13 +294,16 @@ export function createProviderRouter(options: ProviderRouterOptions) {
         const errorClass = outcome.attempt.errorClass;
         // Slower than this caller's threshold is this caller's policy, not a provider fault.
         const abandonedForLatency = latencyLimited && errorClass === 'timeout';
+        // Likewise a timeout under a budget shorter than the default one (the node's own
+        // `timeoutMs`, or what its deadline left): a stricter caller must not trip everyone's breaker.
+        const impatient = errorClass === 'timeout' && timeoutMs < DEFAULT_ATTEMPT_TIMEOUT_MS;
         await bookkeeping('breaker and health', () =>
           options.breakers.record(ref, {
             ok: outcome.result !== undefined,
             errorClass,
             latencyMs: outcome.attempt.latencyMs,
             probe: probe && retry === 0,
-            abandoned: abandonedForLatency,
+            abandoned: abandonedForLatency || impatient,
           }),
         );
         if (outcome.result) return { result: outcome.result };

@@ -122,6 +122,12 @@ export interface AdapterConfig {
   apiKey?: string | undefined;
   /** Gateways and proxies: `OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GEMINI_BASE_URL`. */
   baseUrl?: string | undefined;
+  /**
+   * Ask for a streamed answer (default true: time to first token is measured). False sends plain
+   * requests, for gateways and servers that can't stream (`OPENAI_STREAM=false` and its siblings).
+   * Either way a JSON body answering a streamed request is read as the answer.
+   */
+  stream?: boolean | undefined;
   /** For tests and instrumentation; defaults to the global fetch. */
   fetch?: typeof fetch | undefined;
 }

@@ -38,8 +38,23 @@ describe('describeSchema on the node types the server lists', () => {
       'routing',
       'fallbackOn',
       'latencyThresholdMs',
+      'useModelMap',
+      'maxAttempts',
+      'timeoutMs',
+      'deadlineMs',
+      'retry',
       'outputSchema',
     ]);
+    // The fallback policy knobs: a checkbox that starts ticked, bounded numbers, a retry group.
+    expect(agent.useModelMap).toMatchObject({ required: false, spec: { kind: 'boolean', default: true } });
+    expect(agent.maxAttempts).toMatchObject({
+      spec: { kind: 'number', integer: true, minimum: 1, maximum: 50 },
+    });
+    expect(agent.timeoutMs).toMatchObject({ spec: { kind: 'number', minimum: 100, maximum: 600_000 } });
+    expect(properties(agent.retry!.spec)).toMatchObject({
+      retries: { required: false, spec: { kind: 'number', integer: true, minimum: 0, maximum: 10 } },
+      maxTotalDelayMs: { required: false, spec: { kind: 'number' } },
+    });
     expect(agent.role).toMatchObject({
       required: true,
       spec: { kind: 'string', multiline: false, maxLength: 100 },

@@ -60,7 +60,10 @@ test('an agent config renders a labelled field per setting, with API issues on t
   expect(roleId).toBeTruthy();
   expect(html).toMatch(new RegExp(`<label for="${roleId}"[^>]*>Role<`));
   // Optional settings without a value are grouped.
-  expect(html).toContain('More options (6)');
+  // (the fallback policy knobs among them: the model map checkbox starts ticked, its default).
+  expect(html).toContain('More options (11)');
+  expect(html).toMatch(/data-testid="config-field-useModelMap" checked=""/);
+  expect(html).toContain('data-testid="config-field-retry.retries"');
 });
 
 test('a run input schema renders its fields; a non-object schema renders one field', () => {

@@ -1,7 +1,8 @@
 /**
  * `agent`: one LLM call through the runner's `LlmClient` (the providers' fallback router): the
  * rendered `prompt` as the user message, `systemPrompt` as the system message, and the chain
- * `[{provider, model}, ...fallback]`. Every provider attempt is recorded on the step, including those
+ * `[{provider, model}, ...fallback]`, under the node's policy knobs (`useModelMap`, `maxAttempts`,
+ * `timeoutMs`, `deadlineMs`, `retry`; the router's defaults where unset). Every provider attempt is recorded on the step, including those
  * of a call that failed in the end.
  *
  * Output: the answer's text. With `outputSchema` (a JSON Schema), the model is asked for JSON, the
@@ -19,6 +20,39 @@ const target = z.object({
   model: required(z.string().max(200)),
 });
 
+/** A whole number of milliseconds in [min, max], with errors that say so. */
+const millis = (min: number, max: number) =>
+  z
+    .number()
+    .int('a whole number of milliseconds')
+    .min(min, `at least ${min} ms`)
+    .max(max, `at most ${max} ms`);
+
+/** The router's default overall deadline (see @swarm/providers policy), for the check below. */
+export const AGENT_DEFAULT_DEADLINE_MS = 180_000;
+
+/**
+ * Backoff for retrying the same model after a retryable failure (rate limit, overload, timeout,
+ * server or network error). Bounds mirror the providers' fallback policy, which applies the
+ * defaults for whatever is left out.
+ */
+const retryConfig = z
+  .object({
+    retries: z
+      .number()
+      .int('a whole number')
+      .min(0, 'at least 0')
+      .max(10, 'at most 10')
+      .optional()
+      .describe('Extra attempts on the same model (default 2; 0 turns retrying off)'),
+    baseDelayMs: millis(0, 60_000).optional().describe('First backoff ceiling (default 250 ms)'),
+    maxDelayMs: millis(0, 300_000).optional().describe('Largest single backoff (default 8000 ms)'),
+    maxTotalDelayMs: millis(0, 600_000)
+      .optional()
+      .describe('Sum of all backoff waits in one call (default 20000 ms)'),
+  })
+  .strict();
+
 export const agentConfigSchema = z.object({
   role: required(z.string().max(100)).describe('What this agent does; costs are reported per role'),
   provider: z.enum(PROVIDER_IDS),
@@ -34,6 +68,24 @@ export const agentConfigSchema = z.object({
     .max(50)
     .optional(),
   latencyThresholdMs: z.number().int().min(1).max(600_000).optional(),
+  useModelMap: z
+    .boolean()
+    .default(true)
+    .describe(
+      "After this node's own models, also try other providers' equivalents from the model map (off: only the models listed here are ever called)",
+    ),
+  maxAttempts: z
+    .number()
+    .int('a whole number')
+    .min(1, 'at least 1')
+    .max(50, 'at most 50')
+    .optional()
+    .describe('Attempts in total, retries and fallbacks together (default 8)'),
+  timeoutMs: millis(100, 600_000).optional().describe('Per-attempt timeout (default 60000 ms)'),
+  deadlineMs: millis(100, 3_600_000)
+    .optional()
+    .describe('Time budget for the whole call, all attempts and waits (default 180000 ms)'),
+  retry: retryConfig.optional(),
   outputSchema: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -60,9 +112,23 @@ export const agentNode = defineNode({
   outputs: ['out'],
   templateFields: ['prompt', 'systemPrompt'],
   validateConfig(config) {
-    if (!config.outputSchema) return [];
-    const compiled = compileJsonSchema(config.outputSchema);
-    return typeof compiled === 'string' ? [{ path: ['outputSchema'], message: compiled }] : [];
+    const issues: Array<{ path: Array<string | number>; message: string }> = [];
+    const deadlineMs = config.deadlineMs ?? AGENT_DEFAULT_DEADLINE_MS;
+    if (config.timeoutMs !== undefined && config.timeoutMs > deadlineMs) {
+      issues.push({
+        path: ['timeoutMs'],
+        message: `longer than the call's deadline (${deadlineMs} ms${config.deadlineMs === undefined ? ' by default' : ''}): raise deadlineMs too`,
+      });
+    }
+    const { baseDelayMs, maxDelayMs } = config.retry ?? {};
+    if (baseDelayMs !== undefined && maxDelayMs !== undefined && maxDelayMs < baseDelayMs) {
+      issues.push({ path: ['retry', 'maxDelayMs'], message: `below retry.baseDelayMs (${baseDelayMs} ms)` });
+    }
+    if (config.outputSchema) {
+      const compiled = compileJsonSchema(config.outputSchema);
+      if (typeof compiled === 'string') issues.push({ path: ['outputSchema'], message: compiled });
+    }
+    return issues;
   },
   async execute(ctx, { config, signal }) {
     const llm = ctx.services.llm;
@@ -92,6 +158,11 @@ export const agentNode = defineNode({
           fallbackOn: config.fallbackOn,
           routing: config.routing,
           latencyThresholdMs: config.latencyThresholdMs,
+          useModelMap: config.useModelMap,
+          maxAttempts: config.maxAttempts,
+          timeoutMs: config.timeoutMs,
+          deadlineMs: config.deadlineMs,
+          retry: config.retry,
         },
         { executionId: ctx.executionId, nodeId: ctx.nodeId, agentRole: config.role },
       );

@@ -5,6 +5,8 @@
  * - Streams so the attempt reports time to first token. Usage arrives twice: the input side in
  *   `message_start`, cumulative totals in `message_delta`; an `error` event can arrive mid-stream
  *   (typically `overloaded_error`) with HTTP 200 already sent, and is classed like its HTTP twin.
+ *   With `stream: false` in the config it sends a plain request (`stream: false`); and a gateway
+ *   answering a streamed request with one JSON message is read as the answer.
  * - `maxRetries: 0`: this package's router is the only retry layer.
  * - `temperature` is NOT sent: API version 2026-10-21 removed the sampling parameters (any value,
  *   even 1.0, is a 400) and SDK 1.x no longer has them.
@@ -14,7 +16,12 @@
  *   refuse with a 400).
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { MessageCreateParamsStreaming, StopReason } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  Message,
+  MessageCreateParamsNonStreaming,
+  MessageCreateParamsStreaming,
+  StopReason,
+} from '@anthropic-ai/sdk/resources/messages';
 import type {
   AdapterConfig,
   ChatRequest,
@@ -24,12 +31,20 @@ import type {
   Usage,
 } from '../types.ts';
 import { type AnthropicUsageReport, mergeAnthropicUsage, normalizeAnthropicUsage } from '../usage.ts';
-import { startAttempt } from './attempt.ts';
-import { lazily, resolveConnection } from './connection.ts';
-import { classifyFailure, parseRetryAfter, providerError, truncatedStream } from './errors.ts';
+import { type AttemptControl, startAttempt } from './attempt.ts';
+import { isJsonResponse, lazily, resolveConnection } from './connection.ts';
+import {
+  classifyFailure,
+  incompleteAnswer,
+  parseRetryAfter,
+  providerError,
+  truncatedStream,
+} from './errors.ts';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+/** The SDK's own limit for a plain call, used when the request sets no per-attempt timeout. */
+const PLAIN_CALL_TIMEOUT_MS = 10 * 60_000;
 
 export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdapter {
   const client = lazily(() => {
@@ -59,7 +74,25 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
           ? normalizeAnthropicUsage(mergeAnthropicUsage(startUsage, deltaUsage))
           : undefined;
       try {
-        const stream = await sdk.messages.create(toAnthropicParams(request), { signal: attempt.signal });
+        if (config.stream === false) {
+          const message = await sdk.messages.create(toAnthropicPlainParams(request), {
+            signal: attempt.signal,
+            // Our own per-attempt timeout governs; without a timeout the SDK refuses a plain call
+            // whose max_tokens might take over 10 minutes.
+            timeout: request.timeoutMs ?? PLAIN_CALL_TIMEOUT_MS,
+          });
+          startUsage = message.usage;
+          return fromAnthropicMessage(message, request, attempt);
+        }
+        const { data: stream, response } = await sdk.messages
+          .create(toAnthropicParams(request), { signal: attempt.signal })
+          .withResponse();
+        if (isJsonResponse(response.headers)) {
+          // A gateway that can't stream answered with the whole message; the stream is unread.
+          const message = (await response.json()) as Message;
+          startUsage = message.usage ?? null;
+          return fromAnthropicMessage(message, request, attempt);
+        }
         let text = '';
         let model = request.model;
         let stopReason: StopReason | null = null;
@@ -107,6 +140,31 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
       }
     },
   };
+}
+
+/** A whole message (not streamed, or a JSON body answering a streamed request) as a result. */
+function fromAnthropicMessage(message: Message, request: ChatRequest, attempt: AttemptControl): ChatResult {
+  const usage = message.usage ? normalizeAnthropicUsage(message.usage) : undefined;
+  attempt.throwIfStopped(usage);
+  if (!message.stop_reason) {
+    throw incompleteAnswer({ provider: 'anthropic', model: request.model, usage, missing: 'no stop_reason' });
+  }
+  // Thinking and tool-use blocks are not part of the answer text.
+  const text = (message.content ?? []).map((block) => (block.type === 'text' ? block.text : '')).join('');
+  return {
+    text,
+    finishReason: anthropicFinishReason(message.stop_reason),
+    usage: usage ?? null,
+    provider: 'anthropic',
+    model: message.model || request.model,
+    latencyMs: attempt.elapsedMs(),
+    timeToFirstTokenMs: null,
+  };
+}
+
+/** The same request without streaming, for servers that can't stream. */
+export function toAnthropicPlainParams(request: ChatRequest): MessageCreateParamsNonStreaming {
+  return { ...toAnthropicParams(request), stream: false };
 }
 
 export function toAnthropicParams(request: ChatRequest): MessageCreateParamsStreaming {

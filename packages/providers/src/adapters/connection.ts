@@ -61,3 +61,12 @@ export function lazily<T>(create: () => T): () => T {
     return value;
   };
 }
+
+/**
+ * Whether a response carries one JSON document rather than server-sent events: what a gateway
+ * that can't stream answers a streamed request with. The adapters read it as the whole answer.
+ */
+export function isJsonResponse(headers: Headers): boolean {
+  const mediaType = headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return mediaType === 'application/json' || mediaType.endsWith('+json');
+}

@@ -181,6 +181,17 @@ export function transportFailure(
 }
 
 /** A stream that closed without its final event: the answer is incomplete, so it isn't returned. */
+/** A whole (non-streamed) answer missing what every complete answer carries. */
+export function incompleteAnswer(context: {
+  provider: ProviderId;
+  model: string;
+  usage?: Usage | undefined;
+  missing: string;
+}): ProviderError {
+  const { missing, ...rest } = context;
+  return providerError({ ...rest, errorClass: 'server', detail: `the answer was incomplete: ${missing}` });
+}
+
 export function truncatedStream(context: {
   provider: ProviderId;
   model: string;

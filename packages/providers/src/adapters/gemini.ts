@@ -5,6 +5,8 @@
  *
  * - Streams so the attempt reports time to first token; every chunk repeats `usageMetadata` and
  *   the last one holds the totals. Thought parts (`thought: true`) are not part of the answer.
+ *   With `stream: false` in the config it calls `generateContent`; and a gateway answering a
+ *   streamed request with JSON is read as the answer (see `asEventStream`).
  * - No SDK retries (`retryOptions.attempts: 1`) and no automatic continuation hops: the router is
  *   the only retry layer and one attempt is one request.
  * - The Developer API is forced (`vertexai: false`) and base URL and API version are passed
@@ -35,9 +37,10 @@ import type {
 } from '../types.ts';
 import { type GeminiUsageReport, normalizeGeminiUsage } from '../usage.ts';
 import { startAttempt } from './attempt.ts';
-import { lazily, resolveConnection } from './connection.ts';
+import { isJsonResponse, lazily, resolveConnection } from './connection.ts';
 import {
   classifyFailure,
+  incompleteAnswer,
   parseDurationMs,
   parseRetryAfter,
   providerError,
@@ -78,17 +81,45 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
       const attempt = startAttempt(request, 'gemini', [config.apiKey]);
       let last: LastResponse | undefined;
       const baseFetch = config.fetch;
+      /** The answer came whole, so there is no time to first token to report. */
+      let answeredWithJson = config.stream === false;
       const recordingFetch: typeof fetch = async (input, init) => {
         const response = await (baseFetch ?? globalThis.fetch)(input, init);
         last = { status: response.status, headers: response.headers };
-        return response;
+        if (!(response.ok && isStreamingUrl(input) && isJsonResponse(response.headers))) return response;
+        answeredWithJson = true;
+        return asEventStream(response);
       };
       let usageReport: GeminiUsageReport | undefined;
       const usageSoFar = (): Usage | undefined =>
         usageReport ? normalizeGeminiUsage(usageReport) : undefined;
+      let text = '';
+      let model = request.model;
+      let finish: string | undefined;
+      const read = (chunk: GenerateContentResponse) => {
+        if (chunk.modelVersion) model = chunk.modelVersion;
+        if (chunk.usageMetadata) usageReport = chunk.usageMetadata;
+        const blocked = chunk.promptFeedback?.blockReason;
+        if (blocked) {
+          const explanation = chunk.promptFeedback?.blockReasonMessage;
+          throw providerError({
+            provider: 'gemini',
+            model: request.model,
+            errorClass: 'content_policy',
+            detail: `the prompt was blocked (${explanation ? `${blocked}: ${explanation}` : blocked})`,
+            usage: usageSoFar(),
+          });
+        }
+        const delta = answerText(chunk);
+        if (delta) {
+          if (!answeredWithJson) attempt.markFirstToken();
+          text += delta;
+        }
+        finish = chunk.candidates?.[0]?.finishReason ?? finish;
+      };
       try {
         const params = toGeminiParams(request);
-        const stream = await ai.models.generateContentStream({
+        const parameters = {
           ...params,
           config: {
             ...params.config,
@@ -96,33 +127,20 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
             automaticContinuation: false,
             httpOptions: { fetch: recordingFetch },
           },
-        });
-        let text = '';
-        let model = request.model;
-        let finish: string | undefined;
-        for await (const chunk of stream) {
-          if (chunk.modelVersion) model = chunk.modelVersion;
-          if (chunk.usageMetadata) usageReport = chunk.usageMetadata;
-          const blocked = chunk.promptFeedback?.blockReason;
-          if (blocked) {
-            const explanation = chunk.promptFeedback?.blockReasonMessage;
-            throw providerError({
-              provider: 'gemini',
-              model: request.model,
-              errorClass: 'content_policy',
-              detail: `the prompt was blocked (${explanation ? `${blocked}: ${explanation}` : blocked})`,
-              usage: usageSoFar(),
-            });
-          }
-          const delta = answerText(chunk);
-          if (delta) {
-            attempt.markFirstToken();
-            text += delta;
-          }
-          finish = chunk.candidates?.[0]?.finishReason ?? finish;
+        };
+        if (config.stream === false) {
+          read(await ai.models.generateContent(parameters));
+        } else {
+          // A JSON body answering this arrives here as one event (see `asEventStream`).
+          for await (const chunk of await ai.models.generateContentStream(parameters)) read(chunk);
         }
         attempt.throwIfStopped(usageSoFar());
-        if (!finish) throw truncatedStream({ provider: 'gemini', model: request.model, usage: usageSoFar() });
+        if (!finish) {
+          const context = { provider: 'gemini' as const, model: request.model, usage: usageSoFar() };
+          throw answeredWithJson
+            ? incompleteAnswer({ ...context, missing: 'no finishReason' })
+            : truncatedStream(context);
+        }
         return {
           text,
           finishReason: geminiFinishReason(finish),
@@ -160,6 +178,29 @@ export function toGeminiParams(request: ChatRequest): GenerateContentParameters 
         : {}),
     },
   };
+}
+
+function isStreamingUrl(input: Parameters<typeof fetch>[0]): boolean {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return url.includes(':streamGenerateContent');
+}
+
+/**
+ * A gateway that can't stream answers `streamGenerateContent` with one JSON response (or a JSON
+ * array of them, the API's own non-SSE form). Each becomes one server-sent event, so the SDK's
+ * stream reads it like any other: a stream chunk and a whole response have the same shape.
+ */
+async function asEventStream(response: Response): Promise<Response> {
+  const body: unknown = await response.json();
+  const chunks = Array.isArray(body) ? body : [body];
+  const headers = new Headers(response.headers);
+  headers.set('content-type', 'text/event-stream');
+  headers.delete('content-length');
+  return new Response(chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`).join(''), {
+    status: response.status,
+    statusText: response.statusText,
+    headers,
+  });
 }
 
 function answerText(chunk: GenerateContentResponse): string {

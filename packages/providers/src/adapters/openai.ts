@@ -2,7 +2,9 @@
  * OpenAI through the official `openai` SDK (Chat Completions), one attempt per call.
  *
  * - Streams (`stream: true` with `stream_options.include_usage`) so the attempt reports time to
- *   first token; the usage arrives in the last chunk, whose `choices` is empty.
+ *   first token; the usage arrives in the last chunk, whose `choices` is empty. With
+ *   `stream: false` in the config it sends a plain request; and a gateway answering a streamed
+ *   request with one JSON completion (`content-type: application/json`) is read as the answer.
  * - `maxRetries: 0`: this package's router is the only retry layer.
  * - The system prompt is sent as a `system` message (not `developer`): every OpenAI model and the
  *   OpenAI-compatible gateways people point OPENAI_BASE_URL at accept it.
@@ -12,14 +14,22 @@
  */
 import OpenAI from 'openai';
 import type {
+  ChatCompletion,
   ChatCompletionChunk,
+  ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
 import type { AdapterConfig, ChatRequest, ChatResult, FinishReason, ProviderAdapter } from '../types.ts';
 import { normalizeOpenAiUsage, type OpenAiUsageReport } from '../usage.ts';
-import { startAttempt } from './attempt.ts';
-import { lazily, resolveConnection } from './connection.ts';
-import { classifyFailure, parseRetryAfter, providerError, truncatedStream } from './errors.ts';
+import { type AttemptControl, startAttempt } from './attempt.ts';
+import { isJsonResponse, lazily, resolveConnection } from './connection.ts';
+import {
+  classifyFailure,
+  incompleteAnswer,
+  parseRetryAfter,
+  providerError,
+  truncatedStream,
+} from './errors.ts';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -49,7 +59,22 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
       const attempt = startAttempt(request, 'openai', [config.apiKey]);
       let usageReport: OpenAiUsageReport | null = null;
       try {
-        const stream = await sdk.chat.completions.create(toOpenAiParams(request), { signal: attempt.signal });
+        if (config.stream === false) {
+          const completion = await sdk.chat.completions.create(toOpenAiPlainParams(request), {
+            signal: attempt.signal,
+          });
+          usageReport = completion.usage ?? null;
+          return fromOpenAiCompletion(completion, request, attempt);
+        }
+        const { data: stream, response } = await sdk.chat.completions
+          .create(toOpenAiParams(request), { signal: attempt.signal })
+          .withResponse();
+        if (isJsonResponse(response.headers)) {
+          // A gateway that can't stream answered with the whole completion; the stream is unread.
+          const completion = (await response.json()) as ChatCompletion;
+          usageReport = completion.usage ?? null;
+          return fromOpenAiCompletion(completion, request, attempt);
+        }
         let text = '';
         let refusal = '';
         let finish: ChatCompletionChunk.Choice['finish_reason'] = null;
@@ -73,7 +98,7 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
         return {
           text: refused ? refusal : text,
           finishReason: refused ? 'content_filter' : openAiFinishReason(finish),
-          usage: usageReport ? normalizeOpenAiUsage(usageReport) : null,
+          usage: usage ?? null,
           provider: 'openai',
           model,
           latencyMs: attempt.elapsedMs(),
@@ -87,6 +112,43 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
       }
     },
   };
+}
+
+/** A whole completion (not streamed, or a JSON body answering a streamed request) as a result. */
+function fromOpenAiCompletion(
+  completion: ChatCompletion,
+  request: ChatRequest,
+  attempt: AttemptControl,
+): ChatResult {
+  const usage = completion.usage ? normalizeOpenAiUsage(completion.usage) : undefined;
+  attempt.throwIfStopped(usage);
+  const choice = completion.choices?.find((c) => c.index === 0) ?? completion.choices?.[0];
+  if (!choice?.finish_reason) {
+    throw incompleteAnswer({
+      provider: 'openai',
+      model: request.model,
+      usage,
+      missing: 'no finished choice',
+    });
+  }
+  const text = choice.message?.content ?? '';
+  const refusal = choice.message?.refusal ?? '';
+  const refused = !text && refusal.length > 0;
+  return {
+    text: refused ? refusal : text,
+    finishReason: refused ? 'content_filter' : openAiFinishReason(choice.finish_reason),
+    usage: usage ?? null,
+    provider: 'openai',
+    model: completion.model || request.model,
+    latencyMs: attempt.elapsedMs(),
+    timeToFirstTokenMs: null,
+  };
+}
+
+/** The same request without streaming, for servers that can't stream. */
+export function toOpenAiPlainParams(request: ChatRequest): ChatCompletionCreateParamsNonStreaming {
+  const { stream: _stream, stream_options: _streamOptions, ...params } = toOpenAiParams(request);
+  return params;
 }
 
 export function toOpenAiParams(request: ChatRequest): ChatCompletionCreateParamsStreaming {

@@ -9,8 +9,9 @@
  * - Failures of classes that say nothing about the provider's health never count: the caller's
  *   fault (`invalid_request`, `auth`, `context_window`, `content_policy`), `cancelled`, and
  *   `circuit_open` (our own refusal). Nor does a call the caller abandoned for being slower than
- *   its own `latencyThresholdMs` (`abandoned`): one workflow's impatience is its policy, and
- *   counting it would refuse the model to every workflow that has no threshold.
+ *   its own `latencyThresholdMs`, or timed out under a budget shorter than the default per-attempt
+ *   timeout (`abandoned`): one workflow's impatience is its policy, and counting it would refuse
+ *   the model to every workflow that has no threshold.
  * - Open → half-open after `coolDownMs` (default 30 s) by the database clock. The first `check`
  *   after that claims the probe with a compare-and-set UPDATE; exactly one caller across all
  *   processes gets `probe: true`, everyone else is refused until the probe is reported. Probe

@@ -238,6 +238,23 @@ describe('fallback', () => {
     ]);
   });
 
+  it("does not count timeouts under a node's shortened timeoutMs toward the shared circuit", async () => {
+    const slow = { provider: 'mock' as const, model: 'delay:1500,template:slow but fine' };
+    for (let i = 0; i < 6; i++) {
+      const error = await failure(
+        makeRouter().complete(request, {
+          chain: [slow],
+          useModelMap: false,
+          timeoutMs: 100,
+          retry: { retries: 0 },
+        }),
+      );
+      expect(error.attempts.map((a) => [a.reason, a.errorClass])).toEqual([['primary', 'timeout']]);
+    }
+    const { result } = await makeRouter().complete(request, { chain: [slow], useModelMap: false });
+    expect(result.text).toBe('slow but fine');
+  });
+
   it('keeps to the overall deadline', async () => {
     const error = await failure(
       makeRouter().complete(request, {
