@@ -7,6 +7,7 @@ export * from './compare.ts';
 export * from './cron.ts';
 export * from './definition.ts';
 export * from './errors.ts';
+export * from './humanize-issues.ts';
 export * from './expressions.ts';
 export * from './json-safety.ts';
 export * from './node-type.ts';

@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { WorkflowDefinition } from './definition.ts';
 import { formatPath, type ValidationIssue } from './errors.ts';
+import { describeAjvError } from './humanize-issues.ts';
 import { unsafeRegExpReason } from './regex-screen.ts';
 import { invalidInput } from './validation.ts';
 
@@ -73,11 +74,12 @@ function pointerToPath(pointer: string): Array<string | number> {
 function toIssue(error: ErrorObject, prefix: string): ValidationIssue {
   const path = pointerToPath(error.instancePath);
   const params = error.params as Record<string, unknown>;
+  const message = describeAjvError(error);
   if (error.keyword === 'required' && typeof params.missingProperty === 'string')
-    return { path: formatPath([...path, params.missingProperty], prefix), message: 'required' };
+    return { path: formatPath([...path, params.missingProperty], prefix), message };
   if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string')
-    return { path: formatPath([...path, params.additionalProperty], prefix), message: 'is not allowed' };
-  return { path: formatPath(path, prefix), message: error.message ?? 'is invalid' };
+    return { path: formatPath([...path, params.additionalProperty], prefix), message };
+  return { path: formatPath(path, prefix), message };
 }
 
 /** Checks `value` against `schema`; issues are located under `prefix` (`input.query: must be string`). */

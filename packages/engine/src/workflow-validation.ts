@@ -12,6 +12,7 @@ import { checkWorkflowDefinition, type WorkflowDefinition } from './definition.t
 import { formatPath, type ValidationIssue, WorkflowValidationError } from './errors.ts';
 import { checkExpressionSyntax, expressionNodeReferences } from './expressions.ts';
 import type { AnyNodeType, NodeRegistry } from './node-type.ts';
+import { describeZodIssue } from './humanize-issues.ts';
 import { compileJsonSchema } from './run-input.ts';
 import { collectStrings, scanTemplate } from './templating.ts';
 
@@ -24,16 +25,13 @@ export interface WorkflowValidation {
   warnings: ValidationIssue[];
 }
 
-/** zod's default for a missing field is "expected string, received undefined"; people read "required". */
-const configErrorMap = (issue: { input?: unknown; code?: string }) =>
-  issue.input === undefined && issue.code === 'invalid_type' ? 'required' : undefined;
 
 /** Parses a node's config with its type's schema (defaults applied), or lists what is wrong. */
 export function parseNodeConfig<T extends AnyNodeType>(
   nodeType: T,
   config: unknown,
 ): { success: true; config: z.output<T['configSchema']> } | { success: false; issues: ConfigProblem[] } {
-  const parsed = (nodeType.configSchema as z.ZodType).safeParse(config, { error: configErrorMap });
+  const parsed = (nodeType.configSchema as z.ZodType).safeParse(config, { error: describeZodIssue });
   if (parsed.success) return { success: true, config: parsed.data as z.output<T['configSchema']> };
   return {
     success: false,

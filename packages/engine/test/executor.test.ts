@@ -437,7 +437,7 @@ describe('runWorkflow', () => {
     expect(bad).toEqual({
       status: 'failed',
       output: null,
-      error: { code: 'invalid_input', message: 'input.query: must be string' },
+      error: { code: 'invalid_input', message: 'input.query: must be text' },
     });
     const unknown = await run({
       definition: workflow([{ id: 'x', type: 'nope' }], []),

@@ -44,11 +44,11 @@ describe('validateWorkflow', () => {
       }),
     ).toEqual([
       'definition.nodes[1].config.model: required',
-      'definition.nodes[1].config.temperature: Too big: expected number to be <=2',
+      'definition.nodes[1].config.temperature: must be at most 2',
       'definition.nodes[2].type: unknown node type "foo"',
-      'definition.nodes[3].config.method: Invalid option: expected one of "GET"|"POST"|"PUT"|"PATCH"|"DELETE"|"HEAD"|"OPTIONS"',
+      'definition.nodes[3].config.method: must be one of "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"',
       'definition.nodes[3].config.headers.bad name: not a valid header name',
-      'definition.nodes[4].config.provider: Invalid option: expected one of "openai"|"anthropic"|"gemini"|"mock"',
+      'definition.nodes[4].config.provider: must be one of "openai", "anthropic", "gemini", "mock"',
     ]);
   });
 
@@ -78,11 +78,11 @@ describe('validateWorkflow', () => {
         edges: [],
       }),
     ).toEqual([
-      'definition.nodes[0].config.useModelMap: Invalid input: expected boolean, received string',
+      'definition.nodes[0].config.useModelMap: must be true or false',
       'definition.nodes[0].config.maxAttempts: at least 1',
       'definition.nodes[0].config.timeoutMs: a whole number of milliseconds',
       'definition.nodes[0].config.retry.retries: at most 10',
-      'definition.nodes[0].config.retry: Unrecognized key: "jitter"',
+      'definition.nodes[0].config.retry: unknown field "jitter"',
       "definition.nodes[1].config.timeoutMs: longer than the call's deadline (180000 ms by default): raise deadlineMs too",
       "definition.nodes[2].config.timeoutMs: longer than the call's deadline (200000 ms): raise deadlineMs too",
       'definition.nodes[2].config.retry.maxDelayMs: below retry.baseDelayMs (500 ms)',
@@ -229,9 +229,9 @@ describe('validateRunInput', () => {
   it('names every failing path', () => {
     expect(validateRunInput(def, { query: 3, email: 'nope', tags: ['ok', 1], extra: true })).toEqual([
       { path: 'input.extra', message: 'is not allowed' },
-      { path: 'input.query', message: 'must be string' },
-      { path: 'input.email', message: 'must match format "email"' },
-      { path: 'input.tags[1]', message: 'must be string' },
+      { path: 'input.query', message: 'must be text' },
+      { path: 'input.email', message: 'must be an email address' },
+      { path: 'input.tags[1]', message: 'must be text' },
     ]);
     expect(validateRunInput(def, {})).toEqual([{ path: 'input.query', message: 'required' }]);
     expect(validateRunInput(def, { query: 'ok', email: 'a@b.example' })).toEqual([]);
@@ -242,7 +242,7 @@ describe('validateRunInput', () => {
     expect(() => assertRunInput(def, { query: '' })).toThrow(
       expect.objectContaining({
         code: 'BAD_REQUEST',
-        message: 'input.query: must NOT have fewer than 1 characters',
+        message: 'input.query: required',
       }),
     );
     expect(() => assertRunInput(def, {})).toThrow(DomainError);
@@ -265,7 +265,7 @@ describe('validateRunInput', () => {
     const zip = { nodes: [], edges: [], inputSchema: { type: 'string', pattern: '^[0-9]{5}$' } };
     expect(validateRunInput(zip, '12345')).toEqual([]);
     expect(validateRunInput(zip, '1234')).toEqual([
-      { path: 'input', message: 'must match pattern "^[0-9]{5}$"' },
+      { path: 'input', message: 'must match the pattern ^[0-9]{5}$' },
     ]);
   });
 });

@@ -34,7 +34,7 @@ describe('checkSample', () => {
     expect(result.issues).toEqual(
       expect.arrayContaining([
         { path: 'input.query', message: 'required' },
-        { path: 'input.count', message: 'must be integer' },
+        { path: 'input.count', message: 'must be a whole number' },
       ]),
     );
   });
