@@ -56,17 +56,32 @@ describe('running a workflow', () => {
     await expect.poll(() => page.getByTestId('canvas-node').count()).toBe(3);
 
     // The input form comes from the input schema and starts from an example it accepts (never an
-    // empty required query); an emptied query is refused on its field.
+    // empty required query); the query is marked required, and an emptied one is refused on its
+    // field in plain words, in the browser, without a request to the server.
+    const startRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('runs.start')) startRequests.push(request.url());
+    });
     await page.getByTestId('run-workflow').click();
     const dialog = page.getByTestId('run-dialog');
     const query = dialog.getByTestId('run-input-query');
     await query.waitFor();
     await dialog.getByText('What to ask').waitFor();
+    await dialog.getByTestId('run-input-query-required').waitFor();
+    expect(await query.getAttribute('aria-required')).toBe('true');
     expect(await query.inputValue()).not.toBe('');
     await query.fill('');
     await dialog.getByTestId('run-submit').click();
     await dialog.getByTestId('run-input-query-error').waitFor();
+    expect(await dialog.getByTestId('run-input-query-error').textContent()).toBe('required');
     expect(await query.getAttribute('aria-invalid')).toBe('true');
+    expect(startRequests).toEqual([]);
+    // As JSON, the same check names the field in a sentence.
+    await dialog.getByTestId('run-input-toggle-json').click();
+    await dialog.getByTestId('run-submit').click();
+    await dialog.getByTestId('run-input-json-issue').getByText('Query is required').waitFor();
+    expect(startRequests).toEqual([]);
+    await dialog.getByTestId('run-input-toggle-json').click();
 
     await query.fill('why is the sky blue');
     await dialog.getByTestId('run-submit').click();

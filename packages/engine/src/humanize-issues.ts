@@ -143,8 +143,7 @@ export function describeZodIssue(issue: ZodIssueLike): string | undefined {
     case 'too_small': {
       const n = limit(issue.minimum);
       if (issue.origin === 'string') return n <= 1 ? 'required' : `at least ${plural(n, 'character')}`;
-      if (issue.origin === 'array' || issue.origin === 'set')
-        return `needs at least ${plural(n, 'item')}`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `needs at least ${plural(n, 'item')}`;
       return `must be ${issue.inclusive === false ? 'more than' : 'at least'} ${n}`;
     }
     case 'too_big': {

@@ -82,7 +82,7 @@ function toIssue(error: ErrorObject, prefix: string): ValidationIssue {
   return { path: formatPath(path, prefix), message };
 }
 
-/** Checks `value` against `schema`; issues are located under `prefix` (`input.query: must be string`). */
+/** Checks `value` against `schema`; issues are located under `prefix` (`input.query: must be text`). */
 export function validateAgainstSchema(
   schema: Record<string, unknown> | undefined,
   value: unknown,

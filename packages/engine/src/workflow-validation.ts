@@ -11,8 +11,8 @@ import type { z } from 'zod';
 import { checkWorkflowDefinition, type WorkflowDefinition } from './definition.ts';
 import { formatPath, type ValidationIssue, WorkflowValidationError } from './errors.ts';
 import { checkExpressionSyntax, expressionNodeReferences } from './expressions.ts';
-import type { AnyNodeType, NodeRegistry } from './node-type.ts';
 import { describeZodIssue } from './humanize-issues.ts';
+import type { AnyNodeType, NodeRegistry } from './node-type.ts';
 import { compileJsonSchema } from './run-input.ts';
 import { collectStrings, scanTemplate } from './templating.ts';
 
@@ -24,7 +24,6 @@ export interface WorkflowValidation {
   errors: ValidationIssue[];
   warnings: ValidationIssue[];
 }
-
 
 /** Parses a node's config with its type's schema (defaults applied), or lists what is wrong. */
 export function parseNodeConfig<T extends AnyNodeType>(

@@ -42,7 +42,12 @@ describe('describeAjvError', () => {
     ['minItems 1', { type: 'array', minItems: 1 }, [], 'needs at least 1 item'],
     ['minItems 2', { type: 'array', minItems: 2 }, [1], 'needs at least 2 items'],
     ['maxItems', { type: 'array', maxItems: 2 }, [1, 2, 3], 'at most 2 items'],
-    ['uniqueItems', { type: 'array', uniqueItems: true }, [1, 1], 'items 0 and 1 are the same; each must be different'],
+    [
+      'uniqueItems',
+      { type: 'array', uniqueItems: true },
+      [1, 1],
+      'items 0 and 1 are the same; each must be different',
+    ],
     ['minProperties', { type: 'object', minProperties: 1 }, {}, 'needs at least 1 field'],
     ['maxProperties', { type: 'object', maxProperties: 1 }, { a: 1, b: 2 }, 'at most 1 field'],
     ['dependencies', { dependencies: { a: ['b'] } }, { a: 1 }, 'required'],
@@ -59,7 +64,9 @@ describe('describeAjvError', () => {
     expect(phrases({ oneOf: [{ type: 'string' }, { type: 'number' }] }, true)).toContain(
       'does not match any of the allowed shapes',
     );
-    expect(describeAjvError({ keyword: 'somethingNew', params: {}, message: 'must be odd' })).toBe('must be odd');
+    expect(describeAjvError({ keyword: 'somethingNew', params: {}, message: 'must be odd' })).toBe(
+      'must be odd',
+    );
     expect(describeAjvError({ keyword: 'somethingNew', params: {} })).toBe('is invalid');
   });
 });
@@ -87,7 +94,9 @@ describe('describeZodIssue', () => {
     expect(issues(z.email(), 'nope')).toEqual(['must be an email address']);
     expect(issues(z.strictObject({}), { jitter: 1 })).toEqual(['unknown field "jitter"']);
     expect(issues(z.number().multipleOf(5), 7)).toEqual(['must be a multiple of 5']);
-    expect(issues(z.union([z.string(), z.number()]), true)).toEqual(['does not match any of the allowed shapes']);
+    expect(issues(z.union([z.string(), z.number()]), true)).toEqual([
+      'does not match any of the allowed shapes',
+    ]);
   });
 
   it('keeps messages a schema sets itself, and parseInput uses the plain words', () => {

@@ -147,7 +147,7 @@ describe('built-in node types', () => {
 
     const wrong = await runOne(nodes, [], {}, { llm: fakeLlm(() => '{"score": "high"}').client });
     expect(wrong.outcome.error?.code).toBe('invalid_output');
-    expect(wrong.outcome.error?.message).toContain('output.score: must be number');
+    expect(wrong.outcome.error?.message).toContain('output.score: must be a number');
     const prose = await runOne(nodes, [], {}, { llm: fakeLlm(() => 'I think 4').client });
     expect(prose.outcome.error?.code).toBe('invalid_output');
   });

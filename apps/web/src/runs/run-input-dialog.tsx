@@ -1,13 +1,15 @@
 /**
  * "Run workflow": the run input, as a form generated from the workflow's input schema (or as JSON
  * when it has none, or on request), then `runs.start`. Unsaved changes are saved first, because a
- * run executes the stored draft. Input the server refuses comes back with paths like
- * `input.query`, shown on those fields.
+ * run executes the stored draft. The input is checked here first with the engine's own validator
+ * (the one the server runs), so a missing required field is shown on its field without a request;
+ * whatever the server still refuses comes back with paths like `input.query`, shown the same way.
  */
+import { labelIssue, validateAgainstSchema } from '@swarm/engine';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useMemo, useState } from 'react';
 import { type ApiIssue, readApiError } from '../api-error.ts';
-import { describeSchema, exampleInput } from '../schema-form/json-schema.ts';
+import { describeSchema, exampleInput, humanizeName } from '../schema-form/json-schema.ts';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
@@ -68,6 +70,8 @@ function RunInputForm({
   const [jsonText, setJsonText] = useState(() => JSON.stringify(value, null, 2));
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [saveFailed, setSaveFailed] = useState(false);
+  // Problems found here before sending; cleared as soon as the input changes.
+  const [localIssues, setLocalIssues] = useState<ApiIssue[]>([]);
 
   const start = useMutation(
     trpc.runs.start.mutationOptions({
@@ -83,7 +87,10 @@ function RunInputForm({
     }),
   );
   const error = start.error ? readApiError(start.error) : null;
-  const inputIssues = error?.issues.filter((i) => i.path === 'input' || /^input[.[]/.test(i.path)) ?? [];
+  const inputIssues =
+    localIssues.length > 0
+      ? localIssues
+      : (error?.issues.filter((i) => i.path === 'input' || /^input[.[]/.test(i.path)) ?? []);
   const otherIssues = error?.issues.filter((i) => !inputIssues.includes(i)) ?? [];
 
   const switchToJson = (next: boolean) => {
@@ -91,8 +98,13 @@ function RunInputForm({
     else if (jsonError) return;
     setAsJson(next);
   };
+  const edit = (next: unknown) => {
+    setLocalIssues([]);
+    setValue(next);
+  };
   const editJson = (text: string) => {
     setJsonText(text);
+    setLocalIssues([]);
     try {
       setValue(JSON.parse(text));
       setJsonError(null);
@@ -105,6 +117,15 @@ function RunInputForm({
     event.preventDefault();
     if (jsonError || start.isPending) return;
     setSaveFailed(false);
+    // A schema that does not compile is the server's to explain (it names the definition path).
+    const found = validateAgainstSchema(inputSchema, value ?? {}, 'input', 'definition.inputSchema').filter(
+      (issue) => issue.path !== 'definition.inputSchema',
+    );
+    setLocalIssues(found);
+    if (found.length > 0) {
+      start.reset();
+      return;
+    }
     if (dirty && !(await saveDraft())) {
       setSaveFailed(true);
       return;
@@ -139,7 +160,7 @@ function RunInputForm({
           <SchemaForm
             spec={spec}
             value={value}
-            onChange={setValue}
+            onChange={edit}
             path="input"
             issues={inputIssues}
             testIdPrefix="run-input"
@@ -162,8 +183,13 @@ function RunInputForm({
             />
             {jsonError ? <p className="mt-1 text-xs text-rose-600">{jsonError}</p> : null}
             {inputIssues.map((issue) => (
-              <p key={`${issue.path}:${issue.message}`} className="mt-1 text-xs text-rose-600">
-                <span className="font-mono">{issue.path}</span>: {issue.message}
+              <p
+                key={`${issue.path}:${issue.message}`}
+                className="mt-1 text-xs text-rose-600"
+                data-testid="run-input-json-issue"
+              >
+                {labelIssue(issueLabel(issue.path), issue.message)}{' '}
+                <span className="font-mono text-rose-400">({issue.path})</span>
               </p>
             ))}
             {spec ? null : (
@@ -207,4 +233,10 @@ function RunInputForm({
       </div>
     </form>
   );
+}
+
+/** `input.query` → "Query", `input.items[2].name` → "Name", `input` → "Input": a field's name for a message. */
+function issueLabel(path: string): string {
+  const last = /([A-Za-z_$][\w$-]*)(\[\d+\])*$/.exec(path.split('.').at(-1) ?? path)?.[1];
+  return humanizeName(last ?? 'input');
 }

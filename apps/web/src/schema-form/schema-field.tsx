@@ -7,6 +7,7 @@
 import { type ReactNode, useContext, useId, useState } from 'react';
 import { Button } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
+import { LengthCounter } from '../ui/length-counter.tsx';
 import { type FieldProps, FormContext } from './form-context.ts';
 import { IconButton } from './icon-button.tsx';
 import { JsonInput } from './json-input.tsx';
@@ -99,6 +100,17 @@ export function ObjectFields({
   );
 }
 
+/** A required field carries a red star (checked before anything is sent); an optional one says so. */
+function RequiredMark({ required, testId }: { required: boolean; testId: string }) {
+  return required ? (
+    <span className="ml-0.5 text-rose-500" title="Required" data-testid={`${testId}-required`}>
+      *<span className="sr-only"> (required)</span>
+    </span>
+  ) : (
+    <span className="ml-1 font-normal text-slate-400">optional</span>
+  );
+}
+
 export function Field(props: FieldProps) {
   const { spec, label, required, path, value, onChange } = props;
   const { issues, rootPath, testIdPrefix, extras, disabled } = useContext(FormContext);
@@ -124,7 +136,7 @@ export function Field(props: FieldProps) {
   const labelNode = (
     <label htmlFor={id} className="mb-1.5 block text-xs font-medium text-slate-700">
       {label}
-      {required ? null : <span className="ml-1 font-normal text-slate-400">optional</span>}
+      <RequiredMark required={required} testId={testId} />
     </label>
   );
   const aria = {
@@ -132,6 +144,7 @@ export function Field(props: FieldProps) {
     'aria-invalid': invalid ? true : undefined,
     'aria-describedby': describedBy,
     'data-testid': testId,
+    'aria-required': required && spec.kind !== 'boolean' ? true : undefined,
     disabled,
   } as const;
   const placeholder = spec.default !== undefined && isScalar(spec.default) ? String(spec.default) : undefined;
@@ -250,7 +263,6 @@ export function Field(props: FieldProps) {
               rows={4}
               className={`${inputClass} resize-y ${mono ? 'font-mono text-xs' : ''} ${ring}`}
               value={text}
-              maxLength={spec.maxLength}
               placeholder={placeholder}
               onChange={(e) => emit(e.target.value)}
               {...aria}
@@ -260,7 +272,6 @@ export function Field(props: FieldProps) {
               type={spec.inputType}
               className={`${inputClass} ${mono ? 'font-mono text-xs' : ''} ${ring}`}
               value={text}
-              maxLength={spec.maxLength}
               placeholder={placeholder}
               list={listId}
               onChange={(e) => emit(e.target.value)}
@@ -273,6 +284,9 @@ export function Field(props: FieldProps) {
                 <option key={suggestion} value={suggestion} />
               ))}
             </datalist>
+          ) : null}
+          {spec.maxLength !== undefined ? (
+            <LengthCounter length={text.length} max={spec.maxLength} testId={`${testId}-count`} />
           ) : null}
           {help}
         </div>
@@ -321,7 +335,7 @@ function ArrayField({
     <fieldset className="space-y-2" data-testid={testId} aria-describedby={`${labelId}-help`}>
       <legend className="mb-1.5 text-xs font-medium text-slate-700">
         {label}
-        {required ? null : <span className="ml-1 font-normal text-slate-400">optional</span>}
+        <RequiredMark required={required} testId={testId} />
       </legend>
       {items.length === 0 ? <p className="text-xs text-slate-400">None.</p> : null}
       <ol className="space-y-2">

@@ -102,3 +102,40 @@ test('a run input schema renders its fields; a non-object schema renders one fie
   );
   expect(single.byTestId('run-input-value')).toContain('value="hello"');
 });
+
+test('required fields carry a star, and a length limit is shown as a counter instead of cutting the text', () => {
+  const name = 'x'.repeat(664);
+  const { byTestId } = render(
+    <SchemaForm
+      spec={describeSchema({
+        type: 'object',
+        properties: {
+          title: { type: 'string', maxLength: 200 },
+          note: { type: 'string' },
+        },
+        required: ['title'],
+      })}
+      value={{ title: name }}
+      onChange={() => {}}
+      path="input"
+      testIdPrefix="run-input"
+    />,
+  );
+  expect(byTestId('run-input-title-required')).not.toBeNull();
+  expect(byTestId('run-input-title')).toContain('aria-required="true"');
+  expect(byTestId('run-input-note-required')).toBeNull();
+  // The whole value stays in the field (no `maxLength` attribute silently dropping 464 characters).
+  expect(byTestId('run-input-title')).not.toContain('maxlength');
+  const counter = render(
+    <SchemaForm
+      spec={describeSchema({ type: 'object', properties: { title: { type: 'string', maxLength: 200 } } })}
+      value={{ title: name }}
+      onChange={() => {}}
+      path="input"
+      testIdPrefix="run-input"
+    />,
+  ).html;
+  expect(counter).toMatch(
+    /data-testid="run-input-title-count" data-over="true">664 \/ 200 — 464 over the limit/,
+  );
+});
