@@ -5,11 +5,15 @@
 import { Link } from 'react-router';
 import { exportUrl } from '../transfer/transfer.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
+import { LengthCounter } from '../ui/length-counter.tsx';
 import { TagChip } from '../ui/tag-chip.tsx';
 import { TagPicker } from '../workflows/tag-picker.tsx';
 import { SaveStatus } from './save-status.tsx';
 import { SIDE_PANELS, type SidePanel } from './side-panels.tsx';
 import type { Workflow } from './use-workflow-draft.ts';
+
+/** The API's limit on a workflow's name (`workflows.update`). */
+const WORKFLOW_NAME_LIMIT = 200;
 
 interface EditorToolbarProps {
   workflow: Workflow;
@@ -56,11 +60,15 @@ export function EditorToolbar({
       <input
         id="workflow-name"
         value={name}
-        maxLength={200}
         onChange={(e) => onNameChange(e.target.value)}
-        className="field-sizing-content max-w-md min-w-40 rounded-md border-0 bg-transparent px-2 py-1 text-base font-semibold text-slate-900 ring-inset hover:ring-1 hover:ring-slate-300 focus:ring-2 focus:ring-indigo-500 focus:outline-none"
+        aria-invalid={name.length > WORKFLOW_NAME_LIMIT ? true : undefined}
+        className={`field-sizing-content max-w-md min-w-40 rounded-md border-0 bg-transparent px-2 py-1 text-base font-semibold text-slate-900 ring-inset hover:ring-1 hover:ring-slate-300 focus:ring-2 focus:ring-indigo-500 focus:outline-none ${name.length > WORKFLOW_NAME_LIMIT ? 'ring-1 ring-rose-400' : ''}`}
         data-testid="editor-workflow-name"
       />
+      {/* Shown near the limit, not cut at it: the save is refused with the reason past it. */}
+      {name.length > WORKFLOW_NAME_LIMIT * 0.9 ? (
+        <LengthCounter length={name.length} max={WORKFLOW_NAME_LIMIT} testId="editor-workflow-name-count" />
+      ) : null}
       <div className="flex flex-wrap items-center gap-1.5" data-testid="editor-tags">
         {workflow.tags.map((tag) => (
           <TagChip key={tag.id} tag={tag} />

@@ -8,6 +8,7 @@ import { useCallback, useEffect, useId, useState } from 'react';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
 import { Button } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
+import { LengthCounter } from '../ui/length-counter.tsx';
 import type { FlowNode, WorkflowNodeData } from './graph.ts';
 import { categoryStyle, NodeIcon } from './node-appearance.tsx';
 import { useNodeType } from './node-palette.ts';
@@ -93,12 +94,12 @@ export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspecto
           id={nameId}
           className={`${inputClass} ${nameIssue ? 'ring-rose-400!' : ''}`}
           value={node.data.name}
-          maxLength={200}
           placeholder={entry.label}
           onChange={(e) => onChange({ name: e.target.value })}
           aria-invalid={nameIssue ? true : undefined}
           data-testid="node-name-input"
         />
+        <LengthCounter length={node.data.name.length} max={200} testId="node-name-count" />
       </div>
       <div>
         <label htmlFor={typeId} className="mb-1.5 block text-xs font-medium text-slate-700">

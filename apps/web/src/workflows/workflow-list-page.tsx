@@ -398,7 +398,7 @@ function CreateWorkflowDialog({ open, onClose }: { open: boolean; onClose: () =>
           label="Name"
           autoFocus
           required
-          maxLength={200}
+          limit={200}
           value={name}
           onChange={(e) => setName(e.target.value)}
           error={errors.name}
@@ -460,7 +460,7 @@ function RenameWorkflowDialog({ item, onClose }: { item: WorkflowItem | null; on
           label="Name"
           autoFocus
           required
-          maxLength={200}
+          limit={200}
           value={name}
           onChange={(e) => setName(e.target.value)}
           error={rename.error ? readApiError(rename.error).message : undefined}
