@@ -68,7 +68,18 @@ describe('workflow list', () => {
     await rows.getByText('Batch 07').waitFor();
 
     await rows.getByTestId('rename-workflow').click();
-    await page.getByTestId('rename-input').fill('Seventh, renamed');
+    // A pasted name past the limit is kept whole and counted, and the refusal says why (it used
+    // to be cut to 200 characters without a word).
+    const renameInput = page.getByTestId('rename-input');
+    await renameInput.fill('x'.repeat(664));
+    expect((await renameInput.inputValue()).length).toBe(664);
+    await page.getByTestId('rename-input-count').getByText('664 / 200 — 464 over the limit').waitFor();
+    await page.getByTestId('rename-submit').click();
+    await page
+      .getByTestId('rename-workflow-dialog')
+      .getByText('at most 200 characters', { exact: false })
+      .waitFor();
+    await renameInput.fill('Seventh, renamed');
     await page.getByTestId('rename-submit').click();
     await page.getByTestId('empty-state').getByText('No workflows match these filters').waitFor();
 

@@ -8,11 +8,16 @@ const units: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 ];
 const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
+/**
+ * "3 hours ago", "in 2 days". Under a minute, the past is "just now", but the future counts its
+ * seconds: a schedule's next run 45 s away is "in 45 s", not "just now" (it has not happened).
+ */
 export function formatRelative(date: Date, now = Date.now()): string {
   const seconds = Math.round((date.getTime() - now) / 1000);
   for (const [unit, size] of units) {
     if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
   }
+  if (seconds > 0) return `in ${seconds} s`;
   return 'just now';
 }
 
