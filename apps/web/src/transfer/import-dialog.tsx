@@ -63,7 +63,8 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
   };
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (file) run.mutate(file);
+    // Enter in the form, or a second click before React re-renders, must not import twice.
+    if (file && !run.isPending && run.data === undefined) run.mutate(file);
   };
   const onDrop = (event: DragEvent) => {
     event.preventDefault();
@@ -181,10 +182,12 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
               {result.workflowIds.length === 1 ? 'workflow' : 'workflows'}:
             </p>
             <ul className="mt-1 space-y-0.5">
-              {result.workflowIds.map((id, index) => (
+              {(
+                result.workflows ?? result.workflowIds.map((id, i) => ({ id, name: `Workflow ${i + 1}` }))
+              ).map(({ id, name }) => (
                 <li key={id}>
                   <Link to={`/workflows/${id}`} className="underline" data-testid="imported-workflow-link">
-                    Open workflow {index + 1}
+                    {name}
                   </Link>
                 </li>
               ))}
@@ -208,10 +211,10 @@ export function ImportDialog({ open, onClose }: { open: boolean; onClose: () => 
           <Button
             type="submit"
             variant="primary"
-            disabled={!file || run.isPending || (mode !== 'new' && !target)}
+            disabled={!file || run.isPending || result !== undefined || (mode !== 'new' && !target)}
             data-testid="import-submit"
           >
-            {run.isPending ? 'Importing…' : 'Import'}
+            {run.isPending ? 'Importing…' : result ? 'Imported' : 'Import'}
           </Button>
         </div>
       </form>

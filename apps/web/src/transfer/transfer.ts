@@ -18,6 +18,8 @@ export interface ImportOptions {
 
 export interface ImportResult {
   workflowIds: string[];
+  /** The imported workflows by name (additive; older servers send only `workflowIds`). */
+  workflows?: Array<{ id: string; name: string }>;
   warnings: ApiIssue[];
 }
 

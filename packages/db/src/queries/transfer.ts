@@ -265,11 +265,16 @@ export async function importWorkflowDocuments(
   ownerId: string,
   documents: readonly ExportDocument[],
   options: ImportOptions,
-): Promise<{ workflowIds: string[]; warnings: ValidationIssue[] }> {
+): Promise<{
+  workflowIds: string[];
+  /** The same workflows with the names they have now (a renamed copy's "Name (2)"), for the result. */
+  workflows: Array<{ id: string; name: string }>;
+  warnings: ValidationIssue[];
+}> {
   if (documents.length === 0) throw new DomainError('BAD_REQUEST', 'nothing to import: no documents');
   return db.transaction(async (tx) => {
     const warnings: ValidationIssue[] = [];
-    const workflowIds: string[] = [];
+    const imported: Array<{ id: string; name: string }> = [];
 
     if (options.mode !== 'new') {
       if (!options.targetWorkflowId)
@@ -293,7 +298,7 @@ export async function importWorkflowDocuments(
       await updateWorkflow(tx, ownerId, target.id, { definition });
       await attachTagsByName(tx, ownerId, target.id, doc.metadata.tags);
       await importTriggers(tx, ownerId, target.id, doc, options, '', warnings);
-      return { workflowIds: [target.id], warnings };
+      return { workflowIds: [target.id], workflows: [{ id: target.id, name: target.name }], warnings };
     }
 
     const onConflict = options.onConflict ?? 'rename';
@@ -309,6 +314,7 @@ export async function importWorkflowDocuments(
       const { name, description, category } = prepared.metadata;
       const clash = byName.get(name.toLowerCase());
       let id: string;
+      let finalName = name;
       if (clash !== undefined && onConflict === 'skip') {
         warnings.push({
           path: documents.length > 1 ? `documents[${index}].metadata.name` : 'metadata.name',
@@ -319,7 +325,6 @@ export async function importWorkflowDocuments(
         await updateWorkflow(tx, ownerId, clash, { description, category, definition });
         id = clash;
       } else {
-        let finalName = name;
         for (let n = 2; byName.has(finalName.toLowerCase()); n++) finalName = `${name} (${n})`;
         if (finalName.length > 200) throw new DomainError('BAD_REQUEST', 'metadata.name: too long to rename');
         const [row] = await tx
@@ -339,8 +344,8 @@ export async function importWorkflowDocuments(
         documents.length > 1 ? `documents[${index}].` : '',
         warnings,
       );
-      workflowIds.push(id);
+      imported.push({ id, name: finalName });
     }
-    return { workflowIds, warnings };
+    return { workflowIds: imported.map((w) => w.id), workflows: imported, warnings };
   });
 }
