@@ -77,6 +77,7 @@ describe('import', () => {
       onConflict: 'rename',
     });
     expect((await client.workflows.get.query({ id: renamed.workflowIds[0]! })).name).toBe('clash (2)');
+    expect(renamed.workflows).toEqual([{ id: renamed.workflowIds[0], name: 'clash (2)' }]);
     const again = await client.transfer.import.mutate({ document: clashing, mode: 'new' });
     expect((await client.workflows.get.query({ id: again.workflowIds[0]! })).name).toBe('clash (3)');
 
@@ -86,6 +87,7 @@ describe('import', () => {
       onConflict: 'overwrite',
     });
     expect(overwritten.workflowIds).toEqual([existing.id]);
+    expect(overwritten.workflows).toEqual([{ id: existing.id, name: existing.name }]);
     const wf = await client.workflows.get.query({ id: existing.id });
     expect(wf.name).toBe('Clash');
     expect(canonical(wf.definition)).toEqual(canonical(everyNodeType()));

@@ -40,7 +40,10 @@ describe('export and import', () => {
     await page.getByTestId('import-workflows').click();
     await page.getByTestId('import-file').setInputFiles(file);
     await page.getByTestId('import-submit').click();
-    await page.getByTestId('imported-workflow-link').waitFor();
+    // The result names what was imported (the copy got a free name), and the same file cannot be
+    // imported a second time by pressing Import again.
+    await page.getByTestId('imported-workflow-link').getByText('Exported flow (2)').waitFor();
+    expect(await page.getByTestId('import-submit').isDisabled()).toBe(true);
     await page.getByTestId('import-dialog').getByRole('button', { name: 'Close' }).click();
     await expect.poll(() => rows.count()).toBe(2);
 

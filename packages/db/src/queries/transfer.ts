@@ -307,6 +307,7 @@ export async function importWorkflowDocuments(
       .from(workflows)
       .where(eq(workflows.ownerId, ownerId));
     const byName = new Map(existing.map((w) => [w.name.toLowerCase(), w.id]));
+    const nameById = new Map(existing.map((w) => [w.id, w.name]));
 
     for (const [index, doc] of documents.entries()) {
       const prepared = prepareImport(doc);
@@ -324,6 +325,8 @@ export async function importWorkflowDocuments(
       } else if (clash !== undefined && onConflict === 'overwrite') {
         await updateWorkflow(tx, ownerId, clash, { description, category, definition });
         id = clash;
+        // The overwritten workflow keeps its own name (matched case-insensitively).
+        finalName = nameById.get(clash) ?? name;
       } else {
         for (let n = 2; byName.has(finalName.toLowerCase()); n++) finalName = `${name} (${n})`;
         if (finalName.length > 200) throw new DomainError('BAD_REQUEST', 'metadata.name: too long to rename');
