@@ -1,3 +1,4 @@
+import { validateAgainstSchema } from '@swarm/engine';
 import { createNodeRegistry } from '@swarm/engine/server';
 import { describe, expect, test } from 'vitest';
 import {
@@ -261,7 +262,7 @@ describe('checkValue', () => {
       ),
     ).toEqual([
       { path: 'config.role', message: 'required' },
-      { path: 'config.provider', message: 'one of "openai", "anthropic", "gemini", "mock"' },
+      { path: 'config.provider', message: 'must be one of "openai", "anthropic", "gemini", "mock"' },
       { path: 'config.model', message: 'required' },
       { path: 'config.temperature', message: 'must be at most 2' },
       { path: 'config.maxTokens', message: 'must be a whole number' },
@@ -280,4 +281,29 @@ describe('checkValue', () => {
       { path: 'input.n', message: 'must be at least 1' },
     ]);
   });
+});
+
+test('the form words a problem exactly as the server does, so one problem shows once', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      query: { type: 'string', minLength: 1 },
+      code: { type: 'string', maxLength: 1 },
+      depth: { type: 'integer', minimum: 1, maximum: 5 },
+      mode: { enum: ['fast', 'deep'] },
+      tags: { type: 'array', items: { type: 'string' }, maxItems: 1 },
+    },
+    required: ['query'],
+  };
+  const value = { query: '', code: 'ab', depth: 9, mode: 'slow', tags: ['a', 'b'] };
+  const local = checkValue(describeSchema(schema), value, 'input');
+  const server = validateAgainstSchema(schema, value, 'input', 'schema');
+  expect(local).toEqual(expect.arrayContaining(server));
+  expect(local.map((issue) => issue.message)).toEqual([
+    'required',
+    'at most 1 character',
+    'must be at most 5',
+    'must be one of "fast", "deep"',
+    'at most 1 item',
+  ]);
 });

@@ -7,7 +7,7 @@
  * Also the value rules the form follows: what a new array item starts as, what an emptied field
  * becomes, and where an issue path (`config.fallback[0].model`, `input.query`) is shown.
  */
-import { type SchemaExample, schemaExample } from '@swarm/engine';
+import { describeAjvError, type SchemaExample, schemaExample } from '@swarm/engine';
 
 export type JsonSchema = Record<string, unknown>;
 export type Scalar = string | number | boolean;
@@ -445,8 +445,8 @@ export function unplacedIssues<T extends { path: string }>(
 /**
  * The problems a form can see by itself, before asking the server: required values missing,
  * strings too short or long, numbers out of range or not whole, unknown choices, too many items.
- * Messages follow the server's wording where they overlap ("required"), so the same problem
- * reported by both shows once.
+ * Messages are the engine's humanizer's (`describeAjvError`, the words the server sends), so the
+ * same problem reported by both shows once.
  */
 export function checkValue(
   spec: FieldSpec,
@@ -472,33 +472,27 @@ export function checkValue(
       case 'string':
         if (typeof currentValue !== 'string') return;
         if (current.minLength !== undefined && currentValue.length < current.minLength)
-          issues.push({
-            path: at,
-            message: current.minLength === 1 ? 'required' : `at least ${current.minLength} characters`,
-          });
+          issues.push({ path: at, message: say('minLength', { limit: current.minLength }) });
         else if (current.maxLength !== undefined && currentValue.length > current.maxLength)
-          issues.push({ path: at, message: `at most ${current.maxLength} characters` });
+          issues.push({ path: at, message: say('maxLength', { limit: current.maxLength }) });
         return;
       case 'number':
         if (typeof currentValue !== 'number') return;
         if (current.integer && !Number.isInteger(currentValue))
-          issues.push({ path: at, message: 'must be a whole number' });
+          issues.push({ path: at, message: say('type', { type: 'integer' }) });
         else if (current.minimum !== undefined && currentValue < current.minimum)
-          issues.push({ path: at, message: `must be at least ${current.minimum}` });
+          issues.push({ path: at, message: say('minimum', { comparison: '>=', limit: current.minimum }) });
         else if (current.maximum !== undefined && currentValue > current.maximum)
-          issues.push({ path: at, message: `must be at most ${current.maximum}` });
+          issues.push({ path: at, message: say('maximum', { comparison: '<=', limit: current.maximum }) });
         return;
       case 'enum':
         if (!current.options.includes(currentValue as Scalar))
-          issues.push({
-            path: at,
-            message: `one of ${current.options.map((o) => JSON.stringify(o)).join(', ')}`,
-          });
+          issues.push({ path: at, message: say('enum', { allowedValues: current.options }) });
         return;
       case 'array':
         if (!Array.isArray(currentValue)) return;
         if (current.maxItems !== undefined && currentValue.length > current.maxItems)
-          issues.push({ path: at, message: `at most ${current.maxItems} items` });
+          issues.push({ path: at, message: say('maxItems', { limit: current.maxItems }) });
         for (const [i, item] of currentValue.entries()) visit(current.item, item, childPath(at, i));
         return;
       default:
@@ -508,3 +502,6 @@ export function checkValue(
   visit(spec, value, path);
   return issues;
 }
+
+/** A problem worded as the server words the matching JSON Schema keyword. */
+const say = (keyword: string, params: Record<string, unknown>) => describeAjvError({ keyword, params });
