@@ -114,6 +114,22 @@ describe('schedule panel', () => {
     await form.getByTestId('schedule-cron').fill('0 25 * * *');
     await form.getByText(/25/).first().waitFor();
     expect(await form.getByTestId('schedule-cron-description').count()).toBe(0);
+    // Submitting it anyway sends nothing and brings the cron field, with its reason beside it,
+    // into view and focus (the submit button sits below the fold of the panel).
+    await form.getByTestId('schedule-submit').click();
+    const cronField = form.getByTestId('schedule-cron');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid')))
+      .toBe('schedule-cron');
+    await expect
+      .poll(() =>
+        cronField.evaluate((el) => {
+          const box = el.getBoundingClientRect();
+          return box.top >= 0 && box.bottom <= window.innerHeight;
+        }),
+      )
+      .toBe(true);
+    expect(await cronField.getAttribute('aria-invalid')).toBe('true');
 
     await form.getByTestId('cron-preset-weekly').click();
     await form

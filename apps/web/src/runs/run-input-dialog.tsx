@@ -7,7 +7,7 @@
  */
 import { labelIssue, validateAgainstSchema } from '@swarm/engine';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useMemo, useState } from 'react';
+import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
 import { type ApiIssue, readApiError } from '../api-error.ts';
 import { describeSchema, exampleInput, humanizeName } from '../schema-form/json-schema.ts';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
@@ -15,6 +15,7 @@ import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { Dialog } from '../ui/dialog.tsx';
 import { inputClass } from '../ui/field.tsx';
+import { useFocusFirstInvalid } from '../ui/focus-first-invalid.ts';
 
 interface RunInputDialogProps {
   open: boolean;
@@ -72,6 +73,8 @@ function RunInputForm({
   const [saveFailed, setSaveFailed] = useState(false);
   // Problems found here before sending; cleared as soon as the input changes.
   const [localIssues, setLocalIssues] = useState<ApiIssue[]>([]);
+  const formRef = useRef<HTMLFormElement>(null);
+  const refused = useFocusFirstInvalid(formRef);
 
   const start = useMutation(
     trpc.runs.start.mutationOptions({
@@ -124,6 +127,7 @@ function RunInputForm({
     setLocalIssues(found);
     if (found.length > 0) {
       start.reset();
+      refused();
       return;
     }
     if (dirty && !(await saveDraft())) {
@@ -134,7 +138,7 @@ function RunInputForm({
   };
 
   return (
-    <form onSubmit={submit} className="space-y-4" noValidate>
+    <form ref={formRef} onSubmit={submit} className="space-y-4" noValidate>
       {dirty ? (
         <p
           className="rounded-lg bg-amber-50 px-3 py-2 text-xs text-amber-800 ring-1 ring-amber-200"

@@ -6,7 +6,7 @@
  */
 import { CRON_PRESETS } from '@swarm/engine';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useId, useMemo, useState } from 'react';
+import { type FormEvent, useId, useMemo, useRef, useState } from 'react';
 import { readApiError } from '../api-error.ts';
 import { describeSchema, exampleInput } from '../schema-form/json-schema.ts';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
@@ -14,6 +14,7 @@ import type { JsonSchema } from '../schemas/schema-text.ts';
 import { useTRPC } from '../trpc.ts';
 import { Button } from '../ui/button.tsx';
 import { FieldRow, inputClass } from '../ui/field.tsx';
+import { useFocusFirstInvalid } from '../ui/focus-first-invalid.ts';
 import { VersionTagOptions } from '../versions/version-tag-options.tsx';
 import { ChoiceRow, NumberRow } from './form-rows.tsx';
 import { NextRunsPreview } from './next-runs-preview.tsx';
@@ -57,6 +58,8 @@ export function ScheduleSettingsForm({
   const set = <K extends keyof ScheduleDraft>(key: K, value: ScheduleDraft[K]) =>
     setDraft((current) => ({ ...current, [key]: value }));
   const [submitted, setSubmitted] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const refused = useFocusFirstInvalid(formRef);
 
   const zones = useMemo(timeZoneOptions, []);
 
@@ -81,11 +84,16 @@ export function ScheduleSettingsForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setSubmitted(true);
-    if (!local.ok || jsonError || saving) return;
+    if (saving) return;
+    if (!local.ok || jsonError) {
+      refused();
+      return;
+    }
     try {
       if (schedule) await update.mutateAsync({ id: schedule.id, ...local.value });
       else await create.mutateAsync({ workflowId, ...local.value });
     } catch {
+      refused();
       return;
     }
     await refresh();
@@ -93,7 +101,7 @@ export function ScheduleSettingsForm({
   };
 
   return (
-    <form onSubmit={submit} className="space-y-5" noValidate data-testid="schedule-form">
+    <form ref={formRef} onSubmit={submit} className="space-y-5" noValidate data-testid="schedule-form">
       <div className="flex items-center justify-between gap-2">
         <p className="text-sm font-semibold text-slate-900">{schedule ? 'Edit schedule' : 'New schedule'}</p>
         <Button size="sm" variant="ghost" onClick={onDone}>
