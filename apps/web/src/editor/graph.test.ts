@@ -6,6 +6,7 @@ import {
   newEdgeId,
   newNodeId,
   READABLE_MIN_ZOOM,
+  refusedConnectionReason,
   spotBeside,
   toDefinition,
   toFlow,
@@ -42,6 +43,20 @@ test('isAllowedConnection refuses duplicates of an existing edge', () => {
   const base = { sourceHandle: null, targetHandle: null };
   expect(isAllowedConnection(edges, { source: 'a', target: 'b', ...base })).toBe(false);
   expect(isAllowedConnection(edges, { source: 'a', target: 'c', ...base })).toBe(true);
+});
+
+test('a refused connection says why, with the nodes’ names', () => {
+  const edges = chain.map((e) => ({ ...e, sourceHandle: null, targetHandle: null }));
+  const names: Record<string, string> = { a: 'Input', b: 'Writer', c: 'Output' };
+  const nameOf = (id: string) => names[id] ?? id;
+  const reason = (source: string, target: string) =>
+    refusedConnectionReason(edges, { source, target, sourceHandle: null, targetHandle: null }, nameOf);
+  expect(reason('c', 'a')).toBe(
+    'Output → Input would make a loop: Input already leads to Output, and a workflow runs each step once.',
+  );
+  expect(reason('b', 'b')).toBe('Writer can’t connect to itself: a workflow has no loops.');
+  expect(reason('a', 'b')).toBe('Input is already connected to Writer.');
+  expect(reason('a', 'c')).toBeNull();
 });
 
 test('new ids are <type>-<6 random chars> and e-<6 random chars>', () => {

@@ -144,8 +144,22 @@ export function wouldCreateCycle(
 }
 
 export function isAllowedConnection(edges: FlowEdge[], connection: Connection | FlowEdge): boolean {
+  return refusedConnectionReason(edges, connection) === null;
+}
+
+/**
+ * Why the canvas refuses a connection, in words for the person dragging it — or null when it is
+ * allowed. `nameOf` turns node ids into the names shown on the canvas.
+ */
+export function refusedConnectionReason(
+  edges: ReadonlyArray<FlowEdge>,
+  connection: Pick<Connection, 'source' | 'target'> &
+    Partial<Pick<Connection, 'sourceHandle' | 'targetHandle'>>,
+  nameOf: (nodeId: string) => string = (id) => id,
+): string | null {
   const { source, target } = connection;
-  if (!source || !target) return false;
+  if (!source || !target) return 'Drop the connection on another node’s handle.';
+  if (source === target) return `${nameOf(source)} can’t connect to itself: a workflow has no loops.`;
   const duplicate = edges.some(
     (edge) =>
       edge.source === source &&
@@ -153,7 +167,10 @@ export function isAllowedConnection(edges: FlowEdge[], connection: Connection | 
       (edge.sourceHandle ?? null) === (connection.sourceHandle ?? null) &&
       (edge.targetHandle ?? null) === (connection.targetHandle ?? null),
   );
-  return !duplicate && !wouldCreateCycle(edges, source, target);
+  if (duplicate) return `${nameOf(source)} is already connected to ${nameOf(target)}.`;
+  if (wouldCreateCycle(edges, source, target))
+    return `${nameOf(source)} → ${nameOf(target)} would make a loop: ${nameOf(target)} already leads to ${nameOf(source)}, and a workflow runs each step once.`;
+  return null;
 }
 
 const GRID = 10;
