@@ -85,9 +85,18 @@ describe('workflow editor', () => {
     await dragBetween(page, handle('source', transform), handle('target', output));
     await page.locator('[aria-label="Connection from Transform to Output"]').waitFor({ state: 'attached' });
 
-    // transform → agent would close a loop, agent → agent is a self-loop: both are refused.
+    // transform → agent would close a loop, agent → agent is a self-loop: both are refused, and
+    // the canvas says why rather than just snapping the line back.
     await dragBetween(page, handle('source', transform), handle('target', agent));
+    await page
+      .getByTestId('connection-refused')
+      .getByText('Transform → Agent would make a loop: Agent already leads to Transform', { exact: false })
+      .waitFor();
     await dragBetween(page, handle('source', agent), handle('target', agent));
+    await page
+      .getByTestId('connection-refused')
+      .getByText('Agent can’t connect to itself', { exact: false })
+      .waitFor();
     expect(await edges.count()).toBe(2);
 
     // Delete key removes the selected node and its connection.

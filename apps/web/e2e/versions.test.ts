@@ -114,6 +114,15 @@ describe('compare view', () => {
     await added.click();
     await page.getByTestId('node-config-diff').getByText('Added in the newer side.').waitFor();
     await page.getByTestId('node-config-diff').locator('.jsondiffpatch-delta').first().waitFor();
+    // Values wrap inside the panel: nothing scrolls sideways.
+    const body = page.getByTestId('node-config-diff-body');
+    expect(
+      await body
+        .locator('pre')
+        .first()
+        .evaluate((el) => getComputedStyle(el).whiteSpace),
+    ).toBe('pre-wrap');
+    expect(await body.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
     expect(errors).toEqual([]);
   });
 });

@@ -329,7 +329,9 @@ function NodeConfigDiff({
       {!after ? <p className="mt-1 text-xs text-rose-700">Removed in the newer side.</p> : null}
       {html ? (
         <div
-          className="mt-2 overflow-x-auto text-xs"
+          // Long values (a prompt, a URL) wrap inside the panel instead of running off to the side.
+          className="mt-2 overflow-x-auto text-xs [&_pre]:[overflow-wrap:anywhere] [&_pre]:whitespace-pre-wrap"
+          data-testid="node-config-diff-body"
           // jsondiffpatch's HTML formatter escapes the values it prints.
           dangerouslySetInnerHTML={{ __html: html }}
         />
