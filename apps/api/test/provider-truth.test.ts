@@ -16,6 +16,7 @@ import { setupServer } from 'msw/node';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
+import { openAiAgentWorkflow } from './workflows.ts';
 
 const api = useApiServer();
 const SNAPSHOT = 'gpt-4.1-2025-04-14';
@@ -79,23 +80,7 @@ afterAll(async () => {
   openai.close();
 });
 
-const agentWorkflow = {
-  nodes: [
-    { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-    {
-      id: 'ask',
-      type: 'agent',
-      name: 'Ask',
-      position: { x: 200, y: 0 },
-      config: { role: 'asker', provider: 'openai', model: 'gpt-4.1', prompt: '{{input.q}}' },
-    },
-    { id: 'output', type: 'output', name: 'Out', position: { x: 400, y: 0 }, config: {} },
-  ],
-  edges: [
-    { id: 'e1', source: 'input', target: 'ask' },
-    { id: 'e2', source: 'ask', target: 'output' },
-  ],
-};
+const agentWorkflow = openAiAgentWorkflow('gpt-4.1');
 
 type Client = Awaited<ReturnType<typeof api.signUp>>['client'];
 

@@ -23,6 +23,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
 import { standardHeaders } from './standard-webhooks.ts';
+import { openAiAgentWorkflow } from './workflows.ts';
 
 const run = promisify(execFile);
 const canary = () => randomBytes(12).toString('hex');
@@ -106,23 +107,7 @@ afterAll(async () => {
 
 type Client = Awaited<ReturnType<typeof api.signUp>>['client'];
 
-const agentWorkflow = {
-  nodes: [
-    { id: 'input', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-    {
-      id: 'ask',
-      type: 'agent',
-      name: 'Ask',
-      position: { x: 200, y: 0 },
-      config: { role: 'asker', provider: 'openai', model: 'gpt-4o-mini', prompt: '{{input.q}}' },
-    },
-    { id: 'output', type: 'output', name: 'Out', position: { x: 400, y: 0 }, config: {} },
-  ],
-  edges: [
-    { id: 'e1', source: 'input', target: 'ask' },
-    { id: 'e2', source: 'ask', target: 'output' },
-  ],
-};
+const agentWorkflow = openAiAgentWorkflow('gpt-4o-mini');
 
 const echoWorkflow = {
   nodes: [

@@ -1,8 +1,9 @@
 /** Workflow export over tRPC and the plain HTTP downloads: single, bulk (ZIP), anonymised, scoped. */
 import { type ExportDocument, readZipEntries } from '@swarm/engine';
+import { everyNodeType } from '@swarm/engine/testing/every-node-type';
 import { describe, expect, it } from 'vitest';
 import { expectApiError } from './expect-error.ts';
-import { everyNodeType, useTransferApi } from './transfer-harness.ts';
+import { useTransferApi } from './transfer-harness.ts';
 
 const { api, counts, http, importJson, importZip, seedWorkflow } = useTransferApi();
 

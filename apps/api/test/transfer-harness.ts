@@ -1,59 +1,12 @@
 /**
  * What the transfer test files share: an API server with a secret key (so webhooks, whose secrets
- * are encrypted, can be exported and imported), a workflow with every built-in node type, and raw
- * HTTP helpers for the plain export/import routes.
+ * are encrypted, can be exported and imported) and raw HTTP helpers for the plain export/import
+ * routes.
  */
 import type { WorkflowDefinition } from '@swarm/engine';
+import { everyNodeType } from '@swarm/engine/testing/every-node-type';
 import { generateSecretKey } from '@swarm/providers/store';
 import { useApiServer } from '../src/testing.ts';
-
-export function everyNodeType(): WorkflowDefinition {
-  return {
-    nodes: [
-      { id: 'in', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-      {
-        id: 'ask',
-        type: 'agent',
-        name: 'Ask',
-        position: { x: 200, y: 0 },
-        config: { role: 'asker', provider: 'mock', model: 'echo', prompt: 'Q: {{input.query}}' },
-      },
-      {
-        id: 'check',
-        type: 'condition',
-        name: 'Check',
-        position: { x: 400, y: 0 },
-        config: { expression: '$length(nodes.ask.output) > 3' },
-      },
-      {
-        id: 'shape',
-        type: 'transform',
-        name: 'Shape',
-        position: { x: 600, y: -100 },
-        config: { expression: '{ "text": nodes.ask.output }' },
-      },
-      {
-        id: 'call',
-        type: 'http',
-        name: 'Call',
-        position: { x: 600, y: 100 },
-        config: { method: 'POST', url: 'https://example.com/hook', body: { text: '{{nodes.ask.output}}' } },
-      },
-      { id: 'join', type: 'merge', name: 'Join', position: { x: 800, y: 0 }, config: {} },
-      { id: 'out', type: 'output', name: 'Out', position: { x: 1000, y: 0 }, config: {} },
-    ],
-    edges: [
-      { id: 'e1', source: 'in', target: 'ask' },
-      { id: 'e2', source: 'ask', target: 'check' },
-      { id: 'e3', source: 'check', target: 'shape', sourceHandle: 'true' },
-      { id: 'e4', source: 'check', target: 'call', sourceHandle: 'false' },
-      { id: 'e5', source: 'shape', target: 'join' },
-      { id: 'e6', source: 'call', target: 'join' },
-      { id: 'e7', source: 'join', target: 'out' },
-    ],
-    inputSchema: { type: 'object', properties: { query: { type: 'string' } } },
-  };
-}
 
 /** Ids replaced by node order, so definitions compare "ids aside". */
 export function canonical(def: WorkflowDefinition) {

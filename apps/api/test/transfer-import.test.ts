@@ -1,8 +1,9 @@
 /** Workflow import over tRPC and HTTP: round trips, name clashes, targets, and hostile documents and ZIPs. */
 import { zipEntries as zipSync } from '@swarm/engine';
+import { everyNodeType } from '@swarm/engine/testing/every-node-type';
 import { describe, expect, it } from 'vitest';
 import { expectApiError } from './expect-error.ts';
-import { canonical, everyNodeType, useTransferApi } from './transfer-harness.ts';
+import { canonical, useTransferApi } from './transfer-harness.ts';
 
 const strToU8 = (text: string) => new TextEncoder().encode(text);
 
