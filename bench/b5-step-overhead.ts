@@ -13,7 +13,10 @@
  * 100, 1,000 and 2,000 nodes — once of a do-nothing node type (`bench/noop`: the executor alone)
  * and once of `transform` with `1` (the cheapest built-in: adds config parsing and a JSONata
  * evaluation) — µs per node at each size, to show whether the cost is linear in graph size.
- * Same-run baseline: the 100-node chain of the same node type.
+ * Same-run baseline: the 100-node chain of the same node type. And once more of `transform` with
+ * its expressions evaluated on this thread instead of in the expression pool's worker processes
+ * (isolation off, as before the pool existed): the pool's cost per node is the ratio of the two
+ * at each size (bar: at most 2×).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startApiServer } from '@swarm/api';
@@ -21,11 +24,13 @@ import { createSwarmClient } from '@swarm/client';
 import {
   defineNode,
   mergeNode,
-  type StepFinished,
-  type StepStarted,
+  type RunHooks,
+  type RunServices,
+  type WorkflowDefinition,
   workflowDefinitionSchema,
 } from '@swarm/engine';
 import { createNodeRegistry, runWorkflow } from '@swarm/engine/server';
+import { inThreadExpressions } from '@swarm/engine/testing/in-thread-expressions';
 import { spawnRunner } from '@swarm/runner/testing';
 import {
   type Benchmark,
@@ -45,6 +50,8 @@ const STEP_BAR_MS = 5;
 const NODE_BAR_US = 50;
 /** Per-node cost may grow this much from the smallest to a larger graph and still count as linear. */
 const LINEAR_SLACK = 1.5;
+/** Most a `transform` node may cost through the expression pool, over the same node evaluated in-thread. */
+const ISOLATION_BAR = 2;
 
 /** A node type that does nothing: what remains is the executor's own cost per node. */
 const noopNode = defineNode({
@@ -79,42 +86,59 @@ function chain(size: number, middle: { type: string; config: Record<string, unkn
   return { nodes, edges };
 }
 
+interface EngineSeries {
+  label: string;
+  type: string;
+  config: Record<string, unknown>;
+  services?: RunServices;
+}
+
 const transformStep = { type: 'transform', config: { expression: '1' } };
+const engineSeries: EngineSeries[] = [
+  { label: 'bench/noop', type: 'bench/noop', config: {} },
+  { label: 'transform', ...transformStep },
+  {
+    label: 'transform, evaluated in-thread',
+    ...transformStep,
+    services: { expressions: inThreadExpressions },
+  },
+];
 
 async function engineOnly(): Promise<{ rows: BenchRow[]; notes: string[] }> {
   const registry = createNodeRegistry([noopNode]);
   const rows: BenchRow[] = [];
   const notes: string[] = [];
-  // Warm the JIT on both node types first, so the first measured series is not the cold one.
-  for (const middle of [{ type: 'bench/noop', config: {} }, transformStep]) {
-    const definition = workflowDefinitionSchema.parse(chain(100, middle));
-    for (let i = 0; i < 50; i++)
-      await runWorkflow({ definition, input: {}, registry, executionId: 'warm-up' });
+  const run = (definition: WorkflowDefinition, series: EngineSeries, hooks?: RunHooks) =>
+    runWorkflow({
+      definition,
+      input: {},
+      registry,
+      executionId: 'bench-b5',
+      services: series.services,
+      hooks,
+    });
+  // Warm the JIT on every series first, so the first measured one is not the cold one.
+  for (const series of engineSeries) {
+    const definition = workflowDefinitionSchema.parse(chain(100, series));
+    for (let i = 0; i < 50; i++) await run(definition, series);
   }
-  for (const middle of [{ type: 'bench/noop', config: {} }, transformStep]) {
+  /** µs per node by series label and size, for the isolation ratio. */
+  const perNodeUs = new Map<string, number>();
+  for (const series of engineSeries) {
     let baseline: { name: string; usPerNode: number } | null = null;
     for (const size of ENGINE_SIZES) {
-      const definition = workflowDefinitionSchema.parse(chain(size, middle));
+      const definition = workflowDefinitionSchema.parse(chain(size, series));
       let stepsSeen = 0;
       let failure: string | null = null;
       const once = async () => {
-        const started: StepStarted[] = [];
-        const finished: StepFinished[] = [];
-        const outcome = await runWorkflow({
-          definition,
-          input: {},
-          registry,
-          executionId: 'bench-b5',
-          hooks: {
-            async stepStarted(step) {
-              started.push(step);
-            },
-            async stepFinished(step) {
-              finished.push(step);
-            },
+        let finished = 0;
+        const outcome = await run(definition, series, {
+          async stepStarted() {},
+          async stepFinished() {
+            finished++;
           },
         });
-        stepsSeen = finished.length;
+        stepsSeen = finished;
         if (outcome.status !== 'succeeded') failure ??= JSON.stringify(outcome.error);
       };
       // Small graphs run more often, so every size gets about the same number of node executions.
@@ -124,7 +148,8 @@ async function engineOnly(): Promise<{ rows: BenchRow[]; notes: string[] }> {
       const perNode = t.samples.map((ms) => ms / size).sort((a, b) => a - b);
       const msPerNode = percentile(perNode, 50);
       const usPerNode = msPerNode * 1000;
-      const name = `engine only, ${size}-node chain of ${middle.type}: ${usPerNode.toFixed(1)} µs per node`;
+      perNodeUs.set(`${series.label}/${size}`, usPerNode);
+      const name = `engine only, ${size}-node chain of ${series.label}: ${usPerNode.toFixed(1)} µs per node`;
       rows.push({
         name,
         samples: t.samples.length,
@@ -137,10 +162,24 @@ async function engineOnly(): Promise<{ rows: BenchRow[]; notes: string[] }> {
           usPerNode <= NODE_BAR_US && (baseline === null || usPerNode / baseline.usPerNode <= LINEAR_SLACK),
       });
       notes.push(
-        `engine only ${middle.type} × ${size}: run p50 ${t.p50.toFixed(1)} ms → ${usPerNode.toFixed(1)} µs/node; ${stepsSeen} steps reported${failure ? `; FAILED: ${failure}` : ''}`,
+        `engine only ${series.label} × ${size}: run p50 ${t.p50.toFixed(1)} ms → ${usPerNode.toFixed(1)} µs/node; ${stepsSeen} steps reported${failure ? `; FAILED: ${failure}` : ''}`,
       );
       baseline ??= { name, usPerNode };
     }
+  }
+  for (const size of ENGINE_SIZES) {
+    const pooled = perNodeUs.get(`transform/${size}`)!;
+    const inThread = perNodeUs.get(`transform, evaluated in-thread/${size}`)!;
+    rows.push({
+      name: `engine only, ${size}-node chain: transform through the expression pool vs in-thread`,
+      samples: 1,
+      p50Ms: pooled / 1000,
+      p95Ms: Number.NaN,
+      baseline: `${size}-node chain of transform, evaluated in-thread (${inThread.toFixed(1)} µs per node)`,
+      ratio: pooled / inThread,
+      bar: `≤ ${ISOLATION_BAR}× in-thread`,
+      met: pooled / inThread <= ISOLATION_BAR,
+    });
   }
   return { rows, notes };
 }
