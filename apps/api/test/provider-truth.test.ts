@@ -8,7 +8,8 @@
  * - A run whose answer reported no usage has an unknown cost: null (never $0) in `runs.get`, the
  *   runs list and the live events, with the known part and the count of unknown attempts beside it;
  *   analytics count the answer apart from failed calls and leave the run out of cost per run.
- * - Health shows one row per requested model, the served snapshot inside it.
+ * - Health shows one row per requested model, the served snapshot inside it; an attempt a node gave
+ *   up on for being slower than its own latency threshold is counted apart, not as an error.
  */
 import { createLlmClient, createRunner } from '@swarm/runner/testing';
 import { HttpResponse, http } from 'msw';
@@ -20,6 +21,8 @@ import { openAiAgentWorkflow } from './workflows.ts';
 
 const api = useApiServer();
 const SNAPSHOT = 'gpt-4.1-2025-04-14';
+/** A model that never answers in time for a node with a latency threshold. */
+const SLOW_MODEL = 'gpt-4o-mini';
 
 /** One streamed chat completion in OpenAI's wire format; `usage` null leaves the usage chunk out. */
 function streamed(text: string, usage: { prompt_tokens: number; completion_tokens: number } | null) {
@@ -37,7 +40,12 @@ function streamed(text: string, usage: { prompt_tokens: number; completion_token
 
 const openai = setupServer(
   http.post('https://api.openai.com/v1/chat/completions', async ({ request }) => {
-    const body = (await request.json()) as { messages: Array<{ content: string }> };
+    const body = (await request.json()) as { model: string; messages: Array<{ content: string }> };
+    if (body.model === SLOW_MODEL) {
+      // Answers only after the caller has given up on it (its latency threshold ended the request).
+      await new Promise((resolve) => request.signal.addEventListener('abort', resolve, { once: true }));
+      return HttpResponse.error();
+    }
     const prompt = JSON.stringify(body.messages);
     if (prompt.includes('please fail')) {
       return HttpResponse.json(
@@ -192,5 +200,27 @@ describe('answers that are not tidy', () => {
       errorRate: failures / attempts.length,
       p50LatencyMs: expect.any(Number),
     });
+  });
+
+  it("counts an attempt abandoned for a node's latency threshold apart, not as an error", async () => {
+    const workflow = openAiAgentWorkflow(SLOW_MODEL);
+    const ask = workflow.nodes.find((node) => node.id === 'ask')!;
+    Object.assign(ask.config, {
+      latencyThresholdMs: 200,
+      fallback: [{ provider: 'openai', model: 'gpt-4.1-mini' }],
+    });
+    const { id } = await client.workflows.create.mutate({ name: 'Impatient', definition: workflow as never });
+    const run = await runToEnd(client, id, 'hurry');
+    expect(run.status).toBe('succeeded');
+    const attempts = run.steps.flatMap((step) => step.attempts);
+    expect(attempts.map((a) => [a.requestedModel, a.errorClass, a.abandoned])).toEqual([
+      [SLOW_MODEL, 'timeout', true],
+      ['gpt-4.1-mini', null, false],
+    ]);
+
+    const { items } = await client.providers.health.query({});
+    const row = items.find((item) => item.provider === 'openai' && item.model === SLOW_MODEL);
+    // The provider did nothing wrong that the page could know: no calls, no errors, one abandoned.
+    expect(row).toMatchObject({ attempts: 0, failures: 0, abandoned: 1, errorRate: null, state: 'closed' });
   });
 });

@@ -39,6 +39,12 @@ export interface AttemptRecord {
   priceId: string | null;
   costMicros: number | null;
   costStatus: 'priced' | 'unpriced' | 'no_usage';
+  /**
+   * The caller gave up on it under its own policy — slower than the node's `latencyThresholdMs`, or
+   * timed out under a budget shorter than the default — rather than the provider failing: the
+   * breakers and the health page leave it out.
+   */
+  abandoned?: boolean | undefined;
 }
 
 /**

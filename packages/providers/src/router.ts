@@ -290,13 +290,14 @@ export function createProviderRouter(options: ProviderRouterOptions) {
 
         sent++;
         const outcome = await attempt(ref, reason, request, timeoutMs);
-        attempts.push(outcome.attempt);
         const errorClass = outcome.attempt.errorClass;
         // Slower than this caller's threshold is this caller's policy, not a provider fault.
         const abandonedForLatency = latencyLimited && errorClass === 'timeout';
         // Likewise a timeout under a budget shorter than the default one (the node's own
         // `timeoutMs`, or what its deadline left): a stricter caller must not trip everyone's breaker.
         const impatient = errorClass === 'timeout' && timeoutMs < DEFAULT_ATTEMPT_TIMEOUT_MS;
+        if (abandonedForLatency || impatient) outcome.attempt.abandoned = true;
+        attempts.push(outcome.attempt);
         await bookkeeping('breaker and health', () =>
           options.breakers.record(ref, {
             ok: outcome.result !== undefined,

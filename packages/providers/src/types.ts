@@ -160,4 +160,10 @@ export interface Attempt {
   /** Integer micro-dollars, rounded once per attempt; null unless `costStatus` is `priced`. */
   costMicros: number | null;
   costStatus: CostStatus;
+  /**
+   * The caller gave up on it under its own policy — slower than the node's `latencyThresholdMs`, or
+   * timed out under a budget shorter than the default — rather than the provider failing: the
+   * breakers and the health page leave it out.
+   */
+  abandoned?: boolean | undefined;
 }

@@ -188,6 +188,11 @@ function AttemptRow({ attempt, index }: { attempt: RunAttempt; index: number }) 
         <p className="mt-1 text-rose-700">
           <span className="font-mono">{attempt.errorClass}</span>
           {attempt.errorMessage ? `: ${attempt.errorMessage}` : ''}
+          {attempt.abandoned ? (
+            <span className="block text-slate-500" data-testid="attempt-abandoned">
+              given up by this node (its latency threshold or timeout), not counted against the provider
+            </span>
+          ) : null}
         </p>
       ) : null}
       <dl className="mt-1.5 flex flex-wrap gap-x-3 gap-y-0.5 text-slate-600">

@@ -118,7 +118,20 @@ function HealthTableRow({ row }: { row: HealthRow }) {
           {breaker.label}
         </span>
       </td>
-      <td className="px-4 py-2.5 text-right tabular-nums">{row.attempts}</td>
+      <td className="px-4 py-2.5 text-right tabular-nums">
+        {row.attempts}
+        {row.abandoned > 0 ? (
+          // Given up on by a workflow's own latency threshold or short timeout: not the provider's
+          // fault, so neither a call nor an error here, as the breaker does not count it either.
+          <span
+            className="block text-[11px] text-slate-500"
+            title="Attempts a workflow gave up on under its own latency threshold or short timeout. They are not counted as errors, and they don't count toward the shared breaker."
+            data-testid="abandoned-attempts"
+          >
+            +{row.abandoned} abandoned
+          </span>
+        ) : null}
+      </td>
       <td
         className={`px-4 py-2.5 text-right tabular-nums ${rate !== null && rate >= 0.2 ? 'font-medium text-rose-700' : ''}`}
       >

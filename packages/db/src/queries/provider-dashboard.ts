@@ -25,6 +25,11 @@ export interface ProviderHealthRow {
   /** Attempts in the window whose outcome says something about the provider (see `errorRate`). */
   attempts: number;
   failures: number;
+  /**
+   * Attempts a caller gave up on under its own policy (slower than a node's latency threshold, a
+   * timeout shorter than the default): not in `attempts` or `failures`, as the breakers ignore them.
+   */
+  abandoned: number;
   /** failures / attempts, 0–1; null without attempts. */
   errorRate: number | null;
   /** Latency percentiles of successful attempts in the window, in ms; null without any. */
@@ -42,8 +47,9 @@ export interface ProviderHealthRow {
  * listed in `servedModels`.
  *
  * Failures of `notCountedErrorClasses` (the caller's fault, cancellations, calls refused by an open
- * circuit) are left out of attempts and failures alike, the way the breakers count: the page
- * shows the provider's health, not the quality of our prompts.
+ * circuit) and attempts a caller abandoned under its own policy are left out of attempts and
+ * failures alike, the way the breakers count: the page shows the provider's health, not the
+ * quality of our prompts or one workflow's impatience (abandoned attempts are counted apart).
  */
 export async function providerHealthReport(
   db: DbOrTx,
@@ -53,8 +59,8 @@ export async function providerHealthReport(
   const notCounted = [...options.notCountedErrorClasses];
   const counted =
     notCounted.length > 0
-      ? sql`(${executionCosts.errorClass} is null or not ${inArray(executionCosts.errorClass, notCounted)})`
-      : sql`true`;
+      ? sql`(not ${executionCosts.abandoned} and (${executionCosts.errorClass} is null or not ${inArray(executionCosts.errorClass, notCounted)}))`
+      : sql`not ${executionCosts.abandoned}`;
   const succeeded = sql`${executionCosts.errorClass} is null`;
   /** Timestamps as epoch milliseconds: raw rows bypass drizzle's column mapping. */
   const epochMs = (column: SQL) => sql`(extract(epoch from ${column}) * 1000)::double precision`;
@@ -67,6 +73,7 @@ export async function providerHealthReport(
     opened_at_ms: number | null;
     attempts: number;
     failures: number;
+    abandoned: number;
     p50: number | null;
     p95: number | null;
     last_attempt_at_ms: number | null;
@@ -79,6 +86,7 @@ export async function providerHealthReport(
           filter (where ${executionCosts.servedModel} <> ${executionCosts.requestedModel}) as served_models,
         (count(*) filter (where ${counted}))::int as attempts,
         (count(*) filter (where ${counted} and ${executionCosts.errorClass} is not null))::int as failures,
+        (count(*) filter (where ${executionCosts.abandoned}))::int as abandoned,
         percentile_cont(0.5) within group (order by ${executionCosts.latencyMs}) filter (where ${succeeded}) as p50,
         percentile_cont(0.95) within group (order by ${executionCosts.latencyMs}) filter (where ${succeeded}) as p95,
         max(${executionCosts.startedAt}) as last_attempt_at
@@ -94,6 +102,7 @@ export async function providerHealthReport(
       ${epochMs(sql`b.opened_at`)} as opened_at_ms,
       coalesce(c.attempts, 0) as attempts,
       coalesce(c.failures, 0) as failures,
+      coalesce(c.abandoned, 0) as abandoned,
       c.p50,
       c.p95,
       ${epochMs(sql`c.last_attempt_at`)} as last_attempt_at_ms
@@ -114,6 +123,7 @@ export async function providerHealthReport(
       openedAt: toDate(row.opened_at_ms),
       attempts,
       failures,
+      abandoned: Number(row.abandoned),
       errorRate: attempts > 0 ? failures / attempts : null,
       p50LatencyMs: row.p50 === null ? null : Math.round(Number(row.p50)),
       p95LatencyMs: row.p95 === null ? null : Math.round(Number(row.p95)),

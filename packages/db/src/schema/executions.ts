@@ -9,6 +9,7 @@ import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -194,6 +195,8 @@ export const executionCosts = pgTable(
     /** Null unless `cost_status` is `priced`: an unknown price is never recorded as $0. */
     costMicros: bigint('cost_micros', { mode: 'number' }),
     costStatus: text('cost_status', { enum: ['priced', 'unpriced', 'no_usage'] }).notNull(),
+    /** Given up on by the caller's own policy (latency threshold, a short timeout): not a provider fault. */
+    abandoned: boolean('abandoned').notNull().default(false),
     createdAt: createdAt(),
   },
   (t) => [

@@ -198,6 +198,7 @@ export async function listExecutionSteps(
             },
       costMicros: a.costMicros,
       costStatus: a.costStatus,
+      abandoned: a.abandoned,
     });
     byStep.set(a.stepId!, list);
   }

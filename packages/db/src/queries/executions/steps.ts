@@ -209,6 +209,7 @@ export async function writeStepChanges(
       priceId: a.priceId,
       costMicros: a.costStatus === 'priced' ? a.costMicros : null,
       costStatus: a.costStatus,
+      abandoned: a.abandoned === true,
     }));
   });
   if (ledger.length > 0) await tx.insert(executionCosts).values(ledger);

@@ -1,0 +1,1 @@
+ALTER TABLE "execution_costs" ADD COLUMN "abandoned" boolean DEFAULT false NOT NULL;
