@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,16 +48,52 @@ export interface InstalledCli {
   configDir: string;
   swarm(args: string[], options?: { cwd?: string; env?: Record<string, string> }): Promise<CliResult>;
   /** Like `swarm`, with each stdout line passed to `onLine` as it arrives. */
-  swarmStreaming(args: string[], onLine: (line: string) => void): Promise<CliResult>;
+  swarmStreaming(
+    args: string[],
+    onLine: (line: string) => void,
+    options?: { cwd?: string; env?: Record<string, string> },
+  ): Promise<CliResult>;
   cleanup(): Promise<void>;
 }
 
+/**
+ * Runs `work` while holding a lock directory: test files run in parallel workers, and one build
+ * (which starts by emptying `dist/`) must not run while another packs. A lock left by a dead
+ * process is taken over.
+ */
+async function withBuildLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = join(repoRoot, 'packages/cli/.build-lock');
+  for (;;) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await readFile(join(lock, 'pid'), 'utf8').catch(() => '0'));
+      let alive = holder === 0; // no pid yet: its holder is writing it
+      try {
+        if (holder) alive = process.kill(holder, 0);
+      } catch {}
+      if (!alive) await rm(lock, { recursive: true, force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 200)); // poll the lock
+    }
+  }
+  await writeFile(join(lock, 'pid'), String(process.pid));
+  try {
+    return await work();
+  } finally {
+    await rm(lock, { recursive: true, force: true });
+  }
+}
+
 export async function installCli(): Promise<InstalledCli> {
-  await pnpm(['--filter', '@swarm/cli', 'build']);
   const root = await mkdtemp(join(tmpdir(), 'swarm-cli-'));
   const consumer = join(root, 'consumer');
   await mkdir(consumer);
-  const { stdout } = await pnpm(['--filter', '@swarm/cli', 'pack', '--pack-destination', root]);
+  const { stdout } = await withBuildLock(async () => {
+    await pnpm(['--filter', '@swarm/cli', 'build']);
+    return pnpm(['--filter', '@swarm/cli', 'pack', '--pack-destination', root]);
+  });
   const tarball = stdout
     .trim()
     .split('\n')
@@ -102,7 +138,7 @@ export async function installCli(): Promise<InstalledCli> {
     packageDir,
     configDir: join(xdg, 'swarm'),
     swarm: (args, options) => swarmStreaming(args, () => {}, options),
-    swarmStreaming: (args, onLine) => swarmStreaming(args, onLine),
+    swarmStreaming,
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
 }
