@@ -155,6 +155,10 @@ const cases: Record<string, Case> = {
     input: (w) => ({ workflowId: w.a.workflowId, from: w.a.versionId, to: 'draft' }),
     expect: 'notFound',
   },
+  'versions.compareDefinition': {
+    input: (w) => ({ workflowId: w.a.workflowId, from: 'draft', definition: { nodes: [], edges: [] } }),
+    expect: 'notFound',
+  },
   'versions.tag': { input: (w) => ({ versionId: w.a.versionId, tag: 'hijacked' }), expect: 'notFound' },
   'versions.untag': { input: (w) => ({ versionId: w.a.versionId, tag: 'production' }), expect: 'notFound' },
   'schedules.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
@@ -217,6 +221,10 @@ const crossCases: Record<string, Case> = {
   },
   'versions.compare': {
     input: (w) => ({ workflowId: w.b.workflowId, from: 'draft', to: w.a.versionId }),
+    expect: 'notFound',
+  },
+  'versions.compareDefinition': {
+    input: (w) => ({ workflowId: w.b.workflowId, from: w.a.versionId, definition: { nodes: [], edges: [] } }),
     expect: 'notFound',
   },
 };

@@ -24,7 +24,7 @@ export {
   type WebhookServices,
   waitForRunEnd,
 } from './pipeline.ts';
-export { encryptWebhookSecret, validWebhookSecrets } from './secrets.ts';
+export { encryptWebhookSecret, reencryptWebhookSecrets, validWebhookSecrets } from './secrets.ts';
 export {
   checkSenderCall,
   eventPassesFilter,

@@ -2,9 +2,16 @@
  * Webhook secrets at rest: encrypted with the server's keyring (AES-256-GCM, like provider keys),
  * bound to the webhook's id and owner as authenticated data, so a ciphertext copied onto another
  * row does not decrypt. The plaintext exists only in memory while a call is verified, and in the
- * one answer that shows it to the owner (create, regenerate).
+ * one answer that shows it to the owner (create, regenerate). Key rotation moves them onto the
+ * current key like provider keys (`reencryptWebhookSecrets`).
  */
-import type { EncryptedWebhookSecret, WebhookForCall } from '@swarm/db';
+import {
+  type Db,
+  type EncryptedWebhookSecret,
+  listWebhookSecretsNotUnderKey,
+  replaceWebhookSecrets,
+  type WebhookForCall,
+} from '@swarm/db';
 import { decryptSecret, encryptSecret, type SecretKeyring } from '@swarm/providers/store';
 
 const secretContext = (ownerId: string, webhookId: string) =>
@@ -42,4 +49,51 @@ export function validWebhookSecrets(
     );
   }
   return secrets;
+}
+
+/**
+ * Re-encrypts every webhook secret (and previous secret) not under the keyring's current key, in
+ * batches; each row is its own compare-and-set, so the work is resumable (a second call continues
+ * where an interrupted one stopped) and safe next to a running API. A row that cannot be decrypted
+ * is counted as failed and left as it is; each row is tried once per call.
+ */
+export async function reencryptWebhookSecrets(
+  db: Db,
+  keyring: SecretKeyring,
+  options: { batchSize?: number } = {},
+): Promise<{ reencrypted: number; failed: number }> {
+  const batchSize = options.batchSize ?? 100;
+  let reencrypted = 0;
+  let failed = 0;
+  const tried = new Set<string>();
+  for (;;) {
+    const rows = (
+      await listWebhookSecretsNotUnderKey(db, keyring.currentKeyId, batchSize + tried.size)
+    ).filter((row) => !tried.has(row.id));
+    if (rows.length === 0) return { reencrypted, failed };
+    for (const row of rows) {
+      tried.add(row.id);
+      const context = secretContext(row.ownerId, row.id);
+      const move = (secret: string, keyId: string) =>
+        encryptSecret(keyring, decryptSecret(keyring, { secret, keyId }, context), context);
+      let next: Parameters<typeof replaceWebhookSecrets>[2];
+      try {
+        const current = move(row.secret, row.secretKeyId);
+        const previous =
+          row.previousSecret && row.previousSecretKeyId
+            ? move(row.previousSecret, row.previousSecretKeyId)
+            : null;
+        next = {
+          secret: current.secret,
+          secretKeyId: current.keyId,
+          previousSecret: previous?.secret ?? null,
+          previousSecretKeyId: previous?.keyId ?? null,
+        };
+      } catch {
+        failed += 1;
+        continue;
+      }
+      if (await replaceWebhookSecrets(db, row, next)) reencrypted += 1;
+    }
+  }
 }

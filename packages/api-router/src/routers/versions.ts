@@ -1,8 +1,8 @@
 /**
  * Versions: commit the draft, browse history (with per-version run stats), restore, compare two
- * versions (or a version and the draft), and tag versions (`production`, `v1.0`). Tags are moved
- * only on request: tagging a version with a tag that is on another one is CONFLICT unless
- * `move: true` is passed.
+ * versions (or a version and the draft, or either and a definition not stored yet), and tag
+ * versions (`production`, `v1.0`). Tags are moved only on request: tagging a version with a tag
+ * that is on another one is CONFLICT unless `move: true` is passed.
  */
 import {
   commitVersion,
@@ -15,7 +15,7 @@ import {
   untagVersion,
   VERSION_TAG_PATTERN,
 } from '@swarm/db';
-import { compareDefinitions } from '@swarm/engine';
+import { compareDefinitions, parseWorkflowDefinition, type WorkflowDefinitionInput } from '@swarm/engine';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure } from '../trpc.ts';
@@ -60,6 +60,25 @@ export const versionsRouter = {
           ? workflow.definition
           : (await getWorkflowVersion(ctx.db, ctx.user.id, workflow.id, which)).definition;
       return compareDefinitions(await load(input.from), await load(input.to));
+    }),
+
+  /**
+   * A stored side (a version or the draft) against a definition that is not stored yet — the
+   * `swarm diff` of a workflow file before it is pushed. The definition is checked like a draft's.
+   * A mutation although it changes nothing (like `workflows.validate`): a definition is too large
+   * for a query's URL.
+   */
+  compareDefinition: authedProcedure
+    .input(
+      z.object({ workflowId: id, from: side, definition: z.custom<WorkflowDefinitionInput>(() => true) }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const workflow = await getWorkflow(ctx.db, ctx.user.id, input.workflowId);
+      const from =
+        input.from === 'draft'
+          ? workflow.definition
+          : (await getWorkflowVersion(ctx.db, ctx.user.id, workflow.id, input.from)).definition;
+      return compareDefinitions(from, parseWorkflowDefinition(input.definition));
     }),
 
   tag: authedProcedure

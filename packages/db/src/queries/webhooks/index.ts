@@ -52,3 +52,8 @@ export {
   pruneWebhookIdempotencyKeys,
   WEBHOOK_IDEMPOTENCY_RETENTION_MS,
 } from './idempotency.ts';
+export {
+  listWebhookSecretsNotUnderKey,
+  replaceWebhookSecrets,
+  type StoredWebhookSecrets,
+} from './secret-keys.ts';
