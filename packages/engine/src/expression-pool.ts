@@ -15,10 +15,13 @@
  *   user's hostile expressions wait behind each other, not in front of everyone else's; and a tenant
  *   whose expressions keep getting stopped at their limits is refused for a while (each stop costs
  *   a process boot the whole machine pays for);
- * - a low CPU priority once an evaluation runs long (nice 19 after 50 ms): a worker spinning on one
- *   user's expression yields the cores to the API, the runner, Postgres and short evaluations.
- *   Short evaluations — nearly all of them — run at normal priority: a worker niced from the start
- *   starves behind the services on a busy machine.
+ * - a low CPU priority once an evaluation has burnt CPU (nice 19 after 25 ms of its worker's CPU
+ *   time, checked every 50 ms of wall time): a worker spinning on one user's expression yields the
+ *   cores to the API, the runner, Postgres and short evaluations. Short evaluations — nearly all of
+ *   them — run at normal priority: a worker niced from the start starves behind the services on a
+ *   busy machine. It is CPU time, not wall time, that marks a spinner: on a saturated machine an
+ *   ordinary evaluation can wait 50 ms for a core, and demoting it then would starve it into its
+ *   deadline (a victim's run failed that way when the clock alone decided).
  *
  * Why processes and why our own pool:
  * - Worker threads (piscina, tinypool, workerpool's thread mode) cannot contain memory: a thread's
@@ -32,6 +35,7 @@
  *   one task per worker, a FIFO queue, a timer per task, replace a worker when it exits.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -82,8 +86,13 @@ export interface EvaluateOptions {
 export interface ExpressionPool {
   /** Evaluates `source` over `data`; `undefined` (no match) comes back as `null`. Throws `ExpressionError`. */
   evaluate(source: string, data: unknown, options?: EvaluateOptions): Promise<unknown>;
-  /** Worker processes now, evaluations running and waiting, workers replaced after a kill or crash. */
-  stats(): { workers: number; busy: number; queued: number; replaced: number };
+  /**
+   * Worker processes now, evaluations running and waiting, workers replaced after a kill or crash,
+   * and workers running at low priority now (their evaluation burnt CPU past `SLOW_CPU_MS`).
+   */
+  stats(): { workers: number; busy: number; queued: number; replaced: number; demoted: number };
+  /** The process ids of the workers now (for operators' tools and tests). */
+  workerPids(): number[];
   /** Ends the worker processes; evaluations running or waiting fail. */
   close(): Promise<void>;
 }
@@ -107,8 +116,12 @@ const MAX_FAILED_BOOTS = 3;
 const STRIP_TYPES = (process.features as { typescript?: unknown }).typescript
   ? []
   : ['--experimental-strip-types'];
-/** An evaluation running longer than this is demoted to `SLOW_NICENESS` (most take microseconds). */
+/** How often a running evaluation's CPU time is looked at (most take microseconds and never are). */
 const SLOW_AFTER_MS = 50;
+/** CPU time one evaluation may use before its worker is demoted to `SLOW_NICENESS`. */
+const SLOW_CPU_MS = 25;
+/** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in hundredths of a second. */
+const MS_PER_CLOCK_TICK = 10;
 /** The lowest priority: the kernel runs everything else first when such a worker competes for a core. */
 const SLOW_NICENESS = 19;
 
@@ -130,8 +143,12 @@ interface Worker {
   job: Job | null;
   /** When it last became idle (for the idle sweep). */
   idleSince: number;
-  /** The running job's clock: demotes the worker when it runs long, then ends it at the deadline. */
+  /** The running job's deadline: ends the worker when it passes. */
   timer: NodeJS.Timeout | undefined;
+  /** Looks at the running job's CPU time every `SLOW_AFTER_MS` until it demotes the worker. */
+  watch: NodeJS.Timeout | undefined;
+  /** The worker's own CPU time when it last answered (so a job's CPU time needs no read at its start). */
+  cpuMsAtAnswer: number;
   /** Running at `SLOW_NICENESS` (see `demote`). */
   demoted: boolean;
   /** Why we killed it, when we did (the exit handler then has nothing to explain). */
@@ -183,6 +200,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       job: null,
       idleSince: 0,
       timer: undefined,
+      watch: undefined,
+      cpuMsAtAnswer: 0,
       demoted: false,
       killed: false,
     };
@@ -191,7 +210,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     // Workers don't keep the process alive; pending evaluations do (`keepAlive`).
     child.unref();
     child.channel?.unref();
-    child.on('message', (message: { ready?: true; id?: number; answer?: ExpressionAnswer }) => {
+    child.on('message', (message: WorkerMessage) => {
+      worker.cpuMsAtAnswer = message.cpuMs;
       if (message.ready) {
         worker.ready = true;
         booting--;
@@ -201,6 +221,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       const job = worker.job;
       if (!job || job.id !== message.id || !message.answer) return;
       clearTimeout(worker.timer);
+      clearTimeout(worker.watch);
       worker.job = null;
       job.settle(null, message.answer);
       if (worker.demoted && !promote(worker)) {
@@ -224,6 +245,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       const at = idle.indexOf(worker);
       if (at >= 0) idle.splice(at, 1);
       clearTimeout(worker.timer);
+      clearTimeout(worker.watch);
       const job = worker.job;
       worker.job = null;
       if (job && !worker.killed)
@@ -335,13 +357,16 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
       );
     };
-    worker.timer =
-      job.deadlineMs <= SLOW_AFTER_MS
-        ? setTimeout(deadline, job.deadlineMs)
-        : setTimeout(() => {
-            demote(worker);
-            worker.timer = setTimeout(deadline, job.deadlineMs - SLOW_AFTER_MS);
-          }, SLOW_AFTER_MS);
+    worker.timer = setTimeout(deadline, job.deadlineMs);
+    if (job.deadlineMs > SLOW_AFTER_MS) {
+      const look = () => {
+        const used = cpuMsOf(worker.child.pid);
+        // Without /proc (not Linux) the clock decides, as it must somewhere.
+        if (used === null || used - worker.cpuMsAtAnswer >= SLOW_CPU_MS) demote(worker);
+        else worker.watch = setTimeout(look, SLOW_AFTER_MS);
+      };
+      worker.watch = setTimeout(look, SLOW_AFTER_MS);
+    }
     worker.child.send({ id: job.id, task: job.task });
   }
 
@@ -455,7 +480,9 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       busy: [...workers].filter((w) => w.job !== null).length,
       queued: queue.length,
       replaced,
+      demoted: [...workers].filter((w) => w.demoted).length,
     }),
+    workerPids: () => [...workers].flatMap((w) => (w.child.pid === undefined ? [] : [w.child.pid])),
     close: async () => {
       closed = true;
       clearInterval(idleSweep);
@@ -474,6 +501,31 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       await Promise.all(exits);
     },
   };
+}
+
+/** What a worker says: booted, or an answer; with its own CPU time so far either way. */
+type WorkerMessage = { cpuMs: number } & (
+  | { ready: true; id?: undefined; answer?: undefined }
+  | {
+      ready?: undefined;
+      id: number;
+      answer: ExpressionAnswer;
+    }
+);
+
+/** A process's CPU time (user + system) in ms, from `/proc/<pid>/stat`; null where there is none. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, so split after its closing paren):
+    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * MS_PER_CLOCK_TICK : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -38,13 +38,19 @@ async function evaluateTask(task: ExpressionTask): Promise<ExpressionAnswer> {
   }
 }
 
+/** This process's CPU time so far, in ms: the pool tells a spinning evaluation by it. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 // One task at a time: the pool sends the next only after this answer. Nothing else imports this
 // file at run time (the pool imports its types only).
 process.on('message', async (message: { id: number; task: ExpressionTask }) => {
   const answer = await evaluateTask(message.task);
-  process.send?.({ id: message.id, answer });
+  process.send?.({ id: message.id, answer, cpuMs: cpuMs() });
 });
 // The pool went away (its process ended): nothing left to do.
 process.on('disconnect', () => process.exit(0));
 // Booted: the pool hands this worker jobs from now on.
-process.send?.({ ready: true });
+process.send?.({ ready: true, cpuMs: cpuMs() });

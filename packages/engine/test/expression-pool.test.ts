@@ -192,6 +192,34 @@ describe('expression pool', () => {
     }
   });
 
+  it('demotes a worker by the CPU its evaluation burns, not by the clock: a starved one keeps its priority', async () => {
+    const watched = createExpressionPool({ workers: 1, heapMb: 512 });
+    try {
+      await watched.evaluate('1', {});
+      const [pid] = watched.workerPids();
+      // Stopped, its evaluation gets no CPU however long it waits (a saturated machine, in the
+      // extreme): it is not the spinner that demotion is for. Resumed, it spins and is demoted.
+      process.kill(pid!, 'SIGSTOP');
+      const stopped = new AbortController();
+      const spinning = watched.evaluate(IN_ONE_CALL, DISTINCT_ITEMS, {
+        limits: { timeoutMs: 30_000 },
+        signal: stopped.signal,
+      });
+      spinning.catch(() => {});
+      await until(() => watched.stats().busy === 1);
+      // Several looks at its CPU time pass (every 50 ms of wall time) with nothing to see.
+      const lookedAt = performance.now();
+      await until(() => performance.now() - lookedAt > 500);
+      expect(watched.stats().demoted).toBe(0);
+      process.kill(pid!, 'SIGCONT');
+      await until(() => watched.stats().demoted === 1);
+      stopped.abort();
+      await expect(spinning).rejects.toThrow('expression cancelled');
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('stops a running evaluation when its caller aborts', async () => {
     const controller = new AbortController();
     const running = pool.evaluate(
