@@ -4,7 +4,7 @@ import type { WorkflowDefinition } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction } from '../../client.ts';
 import { enqueueJob, enqueueJobs, type JobBatchSender, type JobSender } from '../../jobs.ts';
-import { type ExecutionTrigger, executionSteps, executions } from '../../schema/index.ts';
+import { type ExecutionKind, type ExecutionTrigger, executionSteps, executions } from '../../schema/index.ts';
 import { runJobOptions } from './concurrency.ts';
 
 export interface NewExecution {
@@ -17,6 +17,10 @@ export interface NewExecution {
   definition: WorkflowDefinition;
   input: unknown;
   trigger: ExecutionTrigger;
+  /** `run` unless this is a test (the editor's draft test run or a node test). */
+  kind?: ExecutionKind | undefined;
+  /** Test runs only: outputs used instead of executing those nodes. */
+  pins?: Record<string, { output: unknown }> | null | undefined;
   rerunOf?: string | null | undefined;
   rerunFromNode?: string | null | undefined;
   /** Steps of `rerunOf` copied into the new run as already done (no provider calls, no cost). */
@@ -96,6 +100,8 @@ function executionRow(input: NewExecution, id: string) {
     definition: input.definition,
     input: input.input ?? null,
     trigger: input.trigger,
+    kind: input.kind ?? 'run',
+    pins: input.pins ?? null,
     rerunOf: input.rerunOf ?? null,
     rerunFromNode: input.rerunFromNode ?? null,
     scheduleFireId: input.scheduleFireId ?? null,
