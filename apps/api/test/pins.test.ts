@@ -216,6 +216,14 @@ describe('pins', () => {
       expect(JSON.stringify(run.output)).not.toContain('PINNED');
       expect(await ledgerNodes(id)).toContain('researcher');
     }
+    // Nor does a re-run of a real run, on its own definition or on the draft.
+    for (const version of ['original', 'draft'] as const) {
+      const again = await client.runs.rerun.mutate({ id: ids[0]!, fromNodeId: 'researcher', version });
+      const rerun = await finished(client, again.executionId);
+      expect(rerun.kind).toBe('run');
+      expect(rerun.steps.find((s) => s.nodeId === 'researcher')).toMatchObject({ pinned: false });
+      expect(await ledgerNodes(again.executionId)).toContain('researcher');
+    }
   });
 
   it('stay out of versions and exports unless asked; an import with pins restores them', async () => {

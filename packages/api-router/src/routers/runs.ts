@@ -179,6 +179,9 @@ export const runsRouter = {
           trigger: triggerOf(ctx),
           rerunOf: source.id,
           rerunFromNode: input.fromNodeId ?? null,
+          // A test stays a test (with the pins it ran with); a real run's re-run never sees a pin.
+          kind: source.kind,
+          pins: source.kind === 'run' ? null : source.pins,
           reuseStepIds,
         });
         await runsReady();

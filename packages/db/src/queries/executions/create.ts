@@ -123,9 +123,10 @@ async function copyReusedSteps(tx: DbOrTx, id: string, input: NewExecution): Pro
   if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
   await tx.execute(sql`
     insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
-      reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
+      pinned, reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros,
+      event_seq)
     select ${id}, node_id, node_type, status, input, output, branch,
-      id, 0, started_at, finished_at, duration_ms, 0, 0
+      pinned, id, 0, started_at, finished_at, duration_ms, 0, 0
     from ${executionSteps}
     where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
       and status in ('succeeded', 'skipped')`);

@@ -306,6 +306,8 @@ export async function getExecutionForRerun(db: DbOrTx, ownerId: string, id: stri
       versionId: executions.versionId,
       definition: executions.definition,
       input: executions.input,
+      kind: executions.kind,
+      pins: executions.pins,
     })
     .from(executions)
     .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)));
