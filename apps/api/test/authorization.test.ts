@@ -136,6 +136,14 @@ const cases: Record<string, Case> = {
   'runs.cancel': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
   'runs.rerun': { input: (w) => ({ id: w.a.executionId, fromNodeId: 'x' }), expect: 'notFound' },
   'runs.events': { input: (w) => ({ id: w.a.executionId }), expect: 'notFound' },
+  'runs.testNode': {
+    input: (w) => ({ workflowId: w.a.workflowId, nodeId: 'x', input: {}, upstream: {} }),
+    expect: 'notFound',
+  },
+  'runs.nodeTestData': { input: (w) => ({ workflowId: w.a.workflowId, nodeId: 'x' }), expect: 'notFound' },
+  'pins.list': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
+  'pins.set': { input: (w) => ({ workflowId: w.a.workflowId, nodeId: 'x', output: 1 }), expect: 'notFound' },
+  'pins.remove': { input: (w) => ({ workflowId: w.a.workflowId, nodeId: 'x' }), expect: 'notFound' },
   'transfer.export': { input: (w) => ({ workflowId: w.a.workflowId }), expect: 'notFound' },
   'transfer.import': {
     input: (w) => ({ document: transferDocument, mode: 'replace', targetWorkflowId: w.a.workflowId }),

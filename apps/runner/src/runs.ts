@@ -146,7 +146,7 @@ const hasEffects = (nodeType: string) => !SIDE_EFFECT_FREE_NODE_TYPES.has(nodeTy
 
 /** Whether a finished step may have cost money or touched the world (its result is precious). */
 function isPaidResult(change: StepChange): boolean {
-  if (change.kind === 'started') return false;
+  if (change.kind === 'started' || change.pinned) return false;
   return change.attempts.length > 0 || (change.status !== 'skipped' && hasEffects(change.nodeType));
 }
 
@@ -346,6 +346,7 @@ export function createRunService(options: RunServiceOptions) {
           expressions: options.expressions && evaluatingFor(options.expressions, run.ownerId),
         },
         priorSteps: run.priorSteps,
+        pins: run.pins ?? undefined,
         signal: AbortSignal.any([cancel.signal, lost.signal]),
         limits: options.limits,
         hooks: {

@@ -16,6 +16,8 @@
  *   see the run input and the outputs of succeeded ancestors (`nodes.<id>.output`).
  * - Prior steps (resume, re-run) are taken as they were — outputs, skips and the branch a condition
  *   took — and are not executed or reported again.
+ * - Pins (test runs only): a pinned node is not executed; when it is ready, its pinned output is
+ *   reported as a succeeded step marked `pinned` (no attempts) and its dependents see that output.
  * - Failure. A failing step fails the run with its error code and `nodeId`. Steps in flight are
  *   aborted and reported `cancelled`; nodes not started yet are not started and not reported.
  * - Cancellation (`signal`): the same, ending `cancelled`. A node that ignores its abort signal is
@@ -46,6 +48,7 @@ import type {
   RunHooks,
   RunLimits,
   RunOutcome,
+  RunPins,
   StepFinished,
   StepStatus,
 } from './run-contract.ts';
@@ -69,6 +72,8 @@ export interface RunWorkflowOptions {
   hooks?: RunHooks | undefined;
   /** Steps already finished (resume after a runner died, or re-run from a node). */
   priorSteps?: readonly PriorStep[] | undefined;
+  /** Test runs: nodes whose pinned output is used instead of executing them. */
+  pins?: RunPins | undefined;
   signal?: AbortSignal | undefined;
   limits?: RunLimits | undefined;
 }
@@ -136,7 +141,7 @@ function measureOutput(output: unknown): number | string {
 
 /** Runs a workflow to its end. Rejects only when a hook throws (the runner could not persist). */
 export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutcome> {
-  const { registry, executionId, hooks = {}, signal } = options;
+  const { registry, executionId, hooks = {}, signal, pins } = options;
   const services = options.services ?? {};
   const concurrency = Math.floor(positive(options.limits?.concurrency, DEFAULT_RUN_LIMITS.concurrency));
   const stepTimeoutMs = positive(options.limits?.stepTimeoutMs, DEFAULT_RUN_LIMITS.stepTimeoutMs);
@@ -316,6 +321,28 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
     }
     const scope: TemplateScope = { input: options.input, nodes: upstreamOutputs(node.id) };
     const startedAt = new Date();
+    const pin = pins && Object.hasOwn(pins, node.id) ? pins[node.id] : undefined;
+    if (pin) {
+      const pinnedOutput = pin.output === undefined ? null : pin.output;
+      await callHook(() =>
+        hooks.stepFinished?.({
+          nodeId: node.id,
+          nodeType: node.type,
+          status: 'succeeded',
+          input: edgeInput,
+          output: pinnedOutput,
+          error: null,
+          branch: null,
+          startedAt,
+          finishedAt: new Date(),
+          attempts: [],
+          pinned: true,
+        }),
+      );
+      states.set(node.id, { status: 'succeeded', output: pinnedOutput, branch: null });
+      dependentsChanged(node.id);
+      return;
+    }
     const started = await callHook(() =>
       hooks.stepStarted?.({ nodeId: node.id, nodeType: node.type, input: edgeInput, startedAt }),
     );

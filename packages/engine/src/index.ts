@@ -10,6 +10,7 @@ export * from './errors.ts';
 export * from './expressions.ts';
 export * from './humanize-issues.ts';
 export * from './json-safety.ts';
+export * from './node-test.ts';
 export * from './node-type.ts';
 export * from './nodes/agent.ts';
 export * from './nodes/condition.ts';

@@ -161,7 +161,12 @@ export interface StepFinished {
   startedAt: Date | null;
   finishedAt: Date;
   attempts: AttemptRecord[];
+  /** The node was not executed: a test run used its pinned output (no attempts, no cost). */
+  pinned?: boolean | undefined;
 }
+
+/** Outputs a test run uses instead of executing the nodes (keyed by node id). */
+export type RunPins = Readonly<Record<string, { output: unknown }>>;
 
 export interface RunHooks {
   /** Before a node runs (the runner marks the step `running` and tells live viewers). */

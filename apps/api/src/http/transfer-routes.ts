@@ -58,6 +58,7 @@ const exportQuery = z.object({
   executions: flag,
   schedules: flag,
   webhooks: flag,
+  pins: flag,
   anonymize: flag,
 });
 
@@ -69,6 +70,7 @@ const bulkBody = z.object({
       executions: z.boolean().optional(),
       schedules: z.boolean().optional(),
       webhooks: z.boolean().optional(),
+      pins: z.boolean().optional(),
     })
     .optional(),
 });
@@ -169,7 +171,12 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteDeps> = async (scop
       const id = parseOrThrow(z.uuid('not a valid id'), req.params.id, 'id');
       const query = parseOrThrow(exportQuery, req.query, 'query');
       const doc = await exportWorkflow(deps.db, user.id, id, {
-        include: { executions: query.executions, schedules: query.schedules, webhooks: query.webhooks },
+        include: {
+          executions: query.executions,
+          schedules: query.schedules,
+          webhooks: query.webhooks,
+          pins: query.pins,
+        },
         anonymize: query.anonymize,
       });
       return reply

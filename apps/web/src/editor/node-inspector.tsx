@@ -4,7 +4,7 @@
  * their fields. "Advanced" shows the config as raw JSON instead (parse errors shown; the node keeps
  * its last valid config).
  */
-import { useCallback, useEffect, useId, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
 import { SchemaForm } from '../schema-form/schema-form.tsx';
 import { Button } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
@@ -34,9 +34,11 @@ interface NodeInspectorProps {
   issues: LocatedIssue[];
   onChange: (patch: Partial<WorkflowNodeData>) => void;
   onDelete: () => void;
+  /** Shown above _Delete node_: the node's test and pin section. */
+  extra?: ReactNode;
 }
 
-export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspectorProps) {
+export function NodeInspector({ node, issues, onChange, onDelete, extra }: NodeInspectorProps) {
   const entry = useNodeType(node.data.nodeType);
   const nameId = useId();
   const typeId = useId();
@@ -162,6 +164,8 @@ export function NodeInspector({ node, issues, onChange, onDelete }: NodeInspecto
           </ul>
         ) : null}
       </section>
+
+      {extra}
 
       <Button
         variant="secondary"

@@ -3,7 +3,7 @@
  * shown, its step — input, output, provider calls — with a tab back to the settings), the selected
  * connection, the shown run's summary, or counts and tips when nothing is selected.
  */
-import { useContext } from 'react';
+import { type ReactNode, useContext } from 'react';
 import { readApiError } from '../api-error.ts';
 import { isFinished } from '../runs/run-state.ts';
 import { JsonBlock, Section, StepDetails } from '../runs/step-details.tsx';
@@ -28,6 +28,8 @@ interface SelectionPanelProps {
   updateNode: (id: string, patch: Partial<WorkflowNodeData>) => void;
   removeNode: (id: string) => void;
   removeEdge: (id: string) => void;
+  /** The selected node's test and pin section (under its settings). */
+  nodeTest?: ((node: FlowNode) => ReactNode) | undefined;
 }
 
 export function SelectionPanel({
@@ -43,6 +45,7 @@ export function SelectionPanel({
   updateNode,
   removeNode,
   removeEdge,
+  nodeTest,
 }: SelectionPanelProps) {
   const catalog = useContext(NodeTypesContext);
   const { activeRun, runStatusOf, rerun, stepTab } = run;
@@ -72,6 +75,7 @@ export function SelectionPanel({
           issues={nodeIssues.get(selectedNode.id) ?? []}
           onChange={(patch) => updateNode(selectedNode.id, patch)}
           onDelete={() => removeNode(selectedNode.id)}
+          extra={nodeTest?.(selectedNode)}
         />
       ) : selectedEdge ? (
         <div className="space-y-4" data-testid="edge-inspector">

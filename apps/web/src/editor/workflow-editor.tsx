@@ -15,6 +15,7 @@ import { EditorCanvas } from './editor-canvas.tsx';
 import { EditorRunBar } from './editor-run-bar.tsx';
 import { EditorToolbar } from './editor-toolbar.tsx';
 import { IssuesPanel } from './issues-panel.tsx';
+import { NodeTestPanel } from './node-test-panel.tsx';
 import { Palette } from './palette.tsx';
 import { SelectionPanel } from './selection-panel.tsx';
 import { EditorAside, SIDE_PANELS, ToolPanel } from './side-panels.tsx';
@@ -23,11 +24,13 @@ import { useCanvasEditing } from './use-canvas-editing.ts';
 import { useCanvasSelection } from './use-canvas-selection.ts';
 import { useDefinitionValidation } from './use-definition-validation.ts';
 import { useEditorRun } from './use-editor-run.ts';
+import { usePins } from './use-pins.ts';
 import { useSaveDraft } from './use-save-draft.ts';
 import { useSaveShortcut } from './use-save-shortcut.ts';
 import { useSidePanel } from './use-side-panel.ts';
 import { useUnsavedChangesGuard } from './use-unsaved-changes-guard.ts';
 import { useWorkflowDraft, type Workflow } from './use-workflow-draft.ts';
+import { PinnedNodesContext } from './workflow-node.tsx';
 
 export function WorkflowEditor({
   workflow,
@@ -50,6 +53,8 @@ export function WorkflowEditor({
   const selection = useCanvasSelection(draft);
   const run = useEditorRun({ dirty, saveDraft: saving.saveDraft });
   const nodeNames = useNodeNames(nodes);
+  const pins = usePins(workflow.id);
+  const pinnedIds = new Set(nodes.filter((n) => pins.outputs.has(n.id)).map((n) => n.id));
   const canvasEdges = useCanvasEdges(edges, nodeNames, validation.edgeIssues, run.runStatusOf);
   const aside = useSidePanel(
     showVersions ? 'versions' : null,
@@ -90,22 +95,24 @@ export function WorkflowEditor({
           />
         </aside>
 
-        <EditorCanvas
-          canvasRef={canvasRef}
-          nodes={nodes}
-          edges={canvasEdges}
-          onNodesChange={draft.onNodesChange}
-          onEdgesChange={draft.onEdgesChange}
-          onConnect={editing.onConnect}
-          isValidConnection={editing.isValidConnection}
-          onDragOver={editing.onDragOver}
-          onDrop={editing.onDrop}
-          onNodeClick={aside.showSelection}
-          onEdgeClick={aside.showSelection}
-          fitView={draft.openedWithNodes}
-          nodeIssues={validation.nodeIssues}
-          runStatusOf={run.runStatusOf}
-        />
+        <PinnedNodesContext value={pinnedIds}>
+          <EditorCanvas
+            canvasRef={canvasRef}
+            nodes={nodes}
+            edges={canvasEdges}
+            onNodesChange={draft.onNodesChange}
+            onEdgesChange={draft.onEdgesChange}
+            onConnect={editing.onConnect}
+            isValidConnection={editing.isValidConnection}
+            onDragOver={editing.onDragOver}
+            onDrop={editing.onDrop}
+            onNodeClick={aside.showSelection}
+            onEdgeClick={aside.showSelection}
+            fitView={draft.openedWithNodes}
+            nodeIssues={validation.nodeIssues}
+            runStatusOf={run.runStatusOf}
+          />
+        </PinnedNodesContext>
 
         <EditorAside open={aside.open} shown={aside.shown}>
           {aside.open ? (
@@ -153,6 +160,15 @@ export function WorkflowEditor({
                 updateNode={editing.updateNode}
                 removeNode={editing.removeNode}
                 removeEdge={editing.removeEdge}
+                nodeTest={(node) => (
+                  <NodeTestPanel
+                    key={node.id}
+                    workflowId={workflow.id}
+                    nodeId={node.id}
+                    pins={pins}
+                    prepareDraft={async () => !dirty || saving.saveDraft()}
+                  />
+                )}
               />
             </>
           ) : null}
@@ -167,6 +183,7 @@ export function WorkflowEditor({
         dirty={dirty}
         saveDraft={saving.saveDraft}
         onStarted={run.showRun}
+        test={pinnedIds.size > 0}
         onDefinitionIssues={(runIssues) => validation.showIssues(definitionJson, runIssues)}
       />
 

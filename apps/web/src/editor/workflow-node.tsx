@@ -16,6 +16,9 @@ import type { LocatedIssue } from './validation-issues.ts';
 /** Issues per node id; read through context so issues never have to be copied into node data. */
 export const NodeIssuesContext = createContext<Map<string, LocatedIssue[]>>(new Map());
 
+/** Ids of the nodes with a pinned output (test runs use it instead of running the node). */
+export const PinnedNodesContext = createContext<ReadonlySet<string>>(new Set());
+
 /** Step status per node id while a run is shown on the canvas; null when no run is shown. */
 export const NodeRunContext = createContext<((nodeId: string) => NodeRunStatus) | null>(null);
 
@@ -43,6 +46,7 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
   const issues = useContext(NodeIssuesContext).get(id) ?? [];
   const runStatusOf = useContext(NodeRunContext);
   const runStatus = runStatusOf ? runStatusOf(id) : null;
+  const pinned = useContext(PinnedNodesContext).has(id);
   const summary = summarize(data.nodeType, data.config);
   const hasIssues = issues.length > 0 && runStatus === null;
   const branching = entry.outputs.length > 1;
@@ -62,6 +66,7 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
       data-node-type={data.nodeType}
       data-invalid={hasIssues ? 'true' : undefined}
       data-run-status={runStatus ?? undefined}
+      data-pinned={pinned ? 'true' : undefined}
       className={`w-60 rounded-xl bg-white text-left shadow-sm ring-1 transition-shadow ${ring} ${
         runStatus === 'skipped' || runStatus === 'not-run' ? 'opacity-60' : ''
       }`}
@@ -86,6 +91,15 @@ export const WorkflowNodeCard = memo(function WorkflowNodeCard({ id, data, selec
             {summary || (data.name && data.name !== entry.label ? entry.label : entry.description)}
           </p>
         </div>
+        {pinned ? (
+          <span
+            className="shrink-0 rounded-full bg-amber-100 px-1.5 py-0.5 text-[10px] font-semibold text-amber-800"
+            title="Pinned: editor test runs use its pinned output instead of running it"
+            data-testid="node-pin-badge"
+          >
+            📌 Pinned
+          </span>
+        ) : null}
         {runStatus ? (
           <span
             className={`flex size-6 shrink-0 items-center justify-center rounded-full ${STATUS_STYLE[runStatus].badge}`}

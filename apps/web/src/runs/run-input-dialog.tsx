@@ -27,6 +27,8 @@ interface RunInputDialogProps {
   /** Saves the draft; resolves false when it could not (the editor shows why). */
   saveDraft: () => Promise<boolean>;
   onStarted: (executionId: string) => void;
+  /** A test run of the draft: pinned nodes use their pinned output (the editor, when it has pins). */
+  test?: boolean;
   /** The server refused the workflow itself (`definition.nodes[2].config.model`): show it on the canvas. */
   onDefinitionIssues?: (issues: ApiIssue[]) => void;
 }
@@ -48,6 +50,7 @@ function RunInputForm({
   dirty,
   saveDraft,
   onStarted,
+  test = false,
   onDefinitionIssues,
 }: RunInputDialogProps) {
   const trpc = useTRPC();
@@ -134,7 +137,7 @@ function RunInputForm({
       setSaveFailed(true);
       return;
     }
-    start.mutate({ workflowId, input: value ?? {} });
+    start.mutate({ workflowId, input: value ?? {}, ...(test ? { test: true } : {}) });
   };
 
   return (

@@ -102,7 +102,9 @@ function RunView({
           {run.id.slice(0, 8)}
         </span>
         <span className="text-xs text-slate-500">
-          {run.trigger} · created <RelativeTime date={run.createdAt} />
+          {run.trigger}
+          {run.kind === 'run' ? '' : run.kind === 'node_test' ? ' (node test)' : ' (test run)'} · created{' '}
+          <RelativeTime date={run.createdAt} />
         </span>
       </div>
       <RunStatusBar

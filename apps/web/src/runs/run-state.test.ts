@@ -32,6 +32,7 @@ function step(nodeId: string, status: RunStep['status'], eventSeq: number): RunS
     unknownCostAttempts: 0,
     runAttempt: 1,
     reusedFromStepId: null,
+    pinned: false,
     eventSeq,
     attempts: [],
   };

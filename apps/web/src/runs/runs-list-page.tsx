@@ -240,7 +240,14 @@ function RunRow({ run, showWorkflow }: { run: RunSummary; showWorkflow: boolean 
       <td className="px-4 py-2.5 text-slate-600">
         <RelativeTime date={run.startedAt ?? run.createdAt} />
       </td>
-      <td className="px-4 py-2.5 text-slate-600">{run.trigger}</td>
+      <td className="px-4 py-2.5 text-slate-600">
+        {run.trigger}
+        {run.kind !== 'run' ? (
+          <span className="ml-1.5 rounded bg-amber-50 px-1 text-[11px] text-amber-800" data-testid="run-kind">
+            {run.kind === 'node_test' ? 'node test' : 'test'}
+          </span>
+        ) : null}
+      </td>
       <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">{formatDuration(run.durationMs)}</td>
       <td className="px-4 py-2.5 text-right text-slate-600 tabular-nums">
         <CostValue cost={run} testId="run-row-cost" />

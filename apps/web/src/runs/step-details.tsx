@@ -74,6 +74,15 @@ export function StepDetails({
             </Stat>
             <Stat label="Attempts">{step.attempts.length}</Stat>
           </dl>
+          {step.pinned ? (
+            <p
+              className="rounded-lg bg-amber-50 px-3 py-2 text-xs text-amber-800 ring-1 ring-amber-200"
+              data-testid="step-pinned"
+            >
+              Pinned: this test run used the node's pinned output instead of running it (no provider calls, no
+              cost).
+            </p>
+          ) : null}
           {step.reusedFromStepId ? (
             <p className="rounded-lg bg-slate-50 px-3 py-2 text-xs text-slate-600 ring-1 ring-slate-200">
               Reused from the earlier run: not executed again, no tokens spent.

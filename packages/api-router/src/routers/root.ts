@@ -5,6 +5,7 @@ import { analyticsRouter } from './analytics.ts';
 import { authRouter } from './auth.ts';
 import { budgetsRouter } from './budgets.ts';
 import { nodeTypesRouter } from './node-types.ts';
+import { pinsRouter } from './pins.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
 import { schedulesRouter } from './schedules.ts';
@@ -26,6 +27,7 @@ export const appRouter = router({
   providers: providersRouter,
   nodeTypes: nodeTypesRouter,
   runs: runsRouter,
+  pins: pinsRouter,
   schedules: schedulesRouter,
   transfer: transferRouter,
   versions: versionsRouter,

@@ -23,12 +23,14 @@ import {
   getExecution,
   getExecutionChanges,
   getExecutionForRerun,
+  getNodeTestData,
   getWorkflow,
   listExecutions,
   openRunWatch,
   type RunWatch,
   runInputOf,
   runnableDefinition,
+  startNodeTest,
   startRun,
   transactionAnnouncingRuns,
 } from '@swarm/db';
@@ -38,6 +40,7 @@ import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';
 
 const id = z.uuid('not a valid id');
+const nodeId = z.string().trim().min(1, 'required').max(64);
 
 /** What `runs.events` sends. Every event carries enough to update a view without another call. */
 export type RunEvent =
@@ -66,6 +69,8 @@ export const runsRouter = {
         input: z.unknown().optional(),
         versionId: id.optional(),
         versionTag: z.string().trim().min(1).max(100).optional(),
+        /** The editor's test run: the draft, with pinned nodes using their pinned output. */
+        test: z.boolean().optional(),
       }),
     )
     .mutation(({ ctx, input }) =>
@@ -75,10 +80,41 @@ export const runsRouter = {
         input: input.input,
         versionId: input.versionId,
         versionTag: input.versionTag,
+        test: input.test,
         trigger: triggerOf(ctx),
         registry: ctx.nodeRegistry,
       }),
     ),
+
+  /**
+   * Tests one node of the draft: a run (kind `node_test`) where only that node executes, its
+   * upstream nodes pinned to `upstream` — both `input` and `upstream` default to the last run's.
+   */
+  testNode: authedProcedure
+    .input(
+      z.object({
+        workflowId: id,
+        nodeId,
+        input: z.unknown().optional(),
+        upstream: z.record(nodeId, z.unknown()).optional(),
+      }),
+    )
+    .mutation(({ ctx, input }) =>
+      startNodeTest(ctx.db, ctx.runs, {
+        ownerId: ctx.user.id,
+        workflowId: input.workflowId,
+        nodeId: input.nodeId,
+        input: input.input,
+        upstream: input.upstream,
+        trigger: triggerOf(ctx),
+        registry: ctx.nodeRegistry,
+      }),
+    ),
+
+  /** What a node test starts from: the last full run's input and upstream outputs. */
+  nodeTestData: authedProcedure
+    .input(z.object({ workflowId: id, nodeId }))
+    .query(({ ctx, input }) => getNodeTestData(ctx.db, ctx.user.id, input)),
 
   list: authedProcedure
     .input(
@@ -143,6 +179,9 @@ export const runsRouter = {
           trigger: triggerOf(ctx),
           rerunOf: source.id,
           rerunFromNode: input.fromNodeId ?? null,
+          // A test stays a test (with the pins it ran with); a real run's re-run never sees a pin.
+          kind: source.kind,
+          pins: source.kind === 'run' ? null : source.pins,
           reuseStepIds,
         });
         await runsReady();

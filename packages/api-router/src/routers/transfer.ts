@@ -27,6 +27,8 @@ export const exportInput = z.object({
       executions: z.boolean().optional(),
       schedules: z.boolean().optional(),
       webhooks: z.boolean().optional(),
+      /** The draft's pinned node outputs (test data); left out unless asked for. */
+      pins: z.boolean().optional(),
     })
     .optional(),
   anonymize: z.boolean().optional(),

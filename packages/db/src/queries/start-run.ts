@@ -27,10 +27,12 @@ import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
 import {
   createExecution,
+  type ExecutionKind,
   type ExecutionTrigger,
   MAX_CONCURRENT_RUNS,
   type NewExecution,
 } from './executions/index.ts';
+import { pinsForRun } from './pins.ts';
 import { commitDraftForRun, resolveRunVersion } from './versions.ts';
 
 /** What a version committed by `settings.autoCommitOnRun` says. */
@@ -48,6 +50,11 @@ export interface RunRequest {
   versionTag?: string | null | undefined;
   /** The node types runs may use (validation of the definition). */
   registry: NodeRegistry;
+  /**
+   * The editor's test run: the draft as it is (never auto-committed, no version), with the
+   * workflow's pinned outputs used instead of executing those nodes.
+   */
+  test?: boolean | undefined;
 }
 
 /** A checked run, ready for `createExecution`. */
@@ -58,6 +65,8 @@ export interface PreparedRun {
   definition: WorkflowDefinition;
   input: unknown;
   trigger: ExecutionTrigger;
+  kind?: ExecutionKind;
+  pins?: Record<string, { output: unknown }> | null;
 }
 
 /**
@@ -105,6 +114,7 @@ async function versionToRun(
     return resolveRunVersion(db, request.ownerId, workflow.id, { versionId: request.versionId });
   if (request.versionTag != null)
     return resolveRunVersion(db, request.ownerId, workflow.id, { versionTag: request.versionTag });
+  if (request.test) return null;
   if (workflow.definition.settings?.autoCommitOnRun !== true) return null;
   runnableDefinition(workflow.definition, request.registry);
   return commitDraftForRun(db, request.ownerId, workflow.id, AUTO_COMMIT_MESSAGE);
@@ -148,14 +158,23 @@ export async function prepareRunTarget(
   if (found.status === 'rejected') throw found.reason;
   if (budget.status === 'rejected') throw budget.reason;
   const workflow = found.value;
+  if (request.test && (request.versionId != null || request.versionTag != null))
+    throw invalidInput([
+      { path: 'test', message: 'a test run runs the draft: leave out versionId and versionTag' },
+    ]);
   const version = await versionToRun(db, request, workflow);
   const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
+  const test = request.test === true;
   return {
     ownerId: request.ownerId,
     workflowId: workflow.id,
     versionId: version?.id ?? null,
     definition,
     trigger: request.trigger,
+    ...(test && {
+      kind: 'test' as const,
+      pins: await pinsForRun(db, workflow.id, new Set(definition.nodes.map((n) => n.id))),
+    }),
   };
 }
 

@@ -33,6 +33,7 @@ import {
   workflowTags,
   workflowWebhooks,
 } from '../schema/index.ts';
+import { listPins, restorePins } from './pins.ts';
 import { runInputOf } from './start-run.ts';
 import type { EncryptedWebhookSecret } from './webhooks/index.ts';
 import { getWorkflow, updateWorkflow } from './workflows.ts';
@@ -110,6 +111,15 @@ export async function exportWorkflow(
           rows.filter((row): row is typeof row & ExportWebhook => !isWebhookSenderPreset(row.auth)),
         )
     : [];
+  // Pins are draft test data: exported only when asked, and only for nodes the draft still has.
+  const nodeIds = new Set(workflow.definition.nodes.map((n) => n.id));
+  const pins = options.include?.pins
+    ? Object.fromEntries(
+        (await listPins(db, ownerId, workflowId))
+          .filter((pin) => nodeIds.has(pin.nodeId))
+          .map((pin) => [pin.nodeId, pin.output]),
+      )
+    : {};
   return buildExportDocument(
     {
       name: workflow.name,
@@ -128,6 +138,7 @@ export async function exportWorkflow(
       })),
       schedules,
       webhooks,
+      pins,
     },
     options,
   );
@@ -286,16 +297,22 @@ export async function importWorkflowDocuments(
       const doc = documents[0]!;
       const target = await getWorkflow(tx, ownerId, options.targetWorkflowId);
       let definition: WorkflowDefinition;
+      let pins: Record<string, unknown>;
       if (options.mode === 'replace') {
-        definition = storable(prepareImport(doc).definition);
+        const prepared = prepareImport(doc);
+        definition = storable(prepared.definition);
+        pins = prepared.pins;
       } else {
         const taken = [
           ...target.definition.nodes.map((n) => n.id),
           ...target.definition.edges.map((e) => e.id),
         ];
-        definition = storable(mergeDefinitions(target.definition, prepareImport(doc, taken).definition));
+        const prepared = prepareImport(doc, taken);
+        definition = storable(mergeDefinitions(target.definition, prepared.definition));
+        pins = prepared.pins;
       }
       await updateWorkflow(tx, ownerId, target.id, { definition });
+      await restorePins(tx, target.id, pins);
       await attachTagsByName(tx, ownerId, target.id, doc.metadata.tags);
       await importTriggers(tx, ownerId, target.id, doc, options, '', warnings);
       return { workflowIds: [target.id], workflows: [{ id: target.id, name: target.name }], warnings };
@@ -338,6 +355,7 @@ export async function importWorkflowDocuments(
         byName.set(finalName.toLowerCase(), id);
       }
       await attachTagsByName(tx, ownerId, id, doc.metadata.tags);
+      await restorePins(tx, id, prepared.pins);
       await importTriggers(
         tx,
         ownerId,

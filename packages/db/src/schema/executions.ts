@@ -30,6 +30,13 @@ export const EXECUTION_STATUSES = ['queued', 'running', 'succeeded', 'failed', '
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const EXECUTION_TRIGGERS = ['manual', 'api', 'schedule', 'webhook'] as const;
 export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+/**
+ * What a run is for: `run` (every trigger's real run), `test` (the editor's draft test run, which
+ * uses the workflow's pinned outputs) or `node_test` (one node tested from its panel). The trigger
+ * stays who started it (`manual` / `api`), so the public trigger values do not change.
+ */
+export const EXECUTION_KINDS = ['run', 'test', 'node_test'] as const;
+export type ExecutionKind = (typeof EXECUTION_KINDS)[number];
 export const STEP_STATUSES = ['running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];
 
@@ -52,6 +59,12 @@ export const executions = pgTable(
     /** Exactly what runs: the pinned version's or the draft's definition at start time. */
     definition: jsonb('definition').$type<WorkflowDefinition>().notNull(),
     trigger: text('trigger', { enum: EXECUTION_TRIGGERS }).notNull(),
+    kind: text('kind', { enum: EXECUTION_KINDS }).notNull().default('run'),
+    /**
+     * Outputs used instead of executing nodes (`{ [nodeId]: { output } }`), snapshotted when a test
+     * run starts; always null for real runs, so nothing but a test ever reads a pin.
+     */
+    pins: jsonb('pins').$type<Record<string, { output: unknown }>>(),
     status: text('status', { enum: EXECUTION_STATUSES }).notNull().default('queued'),
     input: jsonb('input').$type<unknown>().notNull(),
     output: jsonb('output').$type<unknown>(),
@@ -127,6 +140,8 @@ export const executionSteps = pgTable(
     branch: text('branch'),
     /** Set when a re-run reused this step's result from an earlier run instead of executing it. */
     reusedFromStepId: uuid('reused_from_step_id'),
+    /** Set when a test run used the node's pinned output instead of executing it. */
+    pinned: boolean('pinned').notNull().default(false),
     /** The run attempt that wrote this row (see executions.run_attempt). */
     runAttempt: integer('run_attempt').notNull(),
     startedAt: timestampMs('started_at'),

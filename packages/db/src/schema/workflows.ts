@@ -52,3 +52,21 @@ export const workflowTags = pgTable(
   },
   (t) => [primaryKey({ columns: [t.workflowId, t.tagId] }), index('workflow_tags_tag_id_idx').on(t.tagId)],
 );
+
+/**
+ * Pinned node outputs of a workflow's draft (one row per node): editor test runs use them instead of
+ * executing the node. Never part of a version or (unless asked) an export; real runs never read them.
+ */
+export const workflowPins = pgTable(
+  'workflow_pins',
+  {
+    workflowId: uuid('workflow_id')
+      .notNull()
+      .references(() => workflows.id, { onDelete: 'cascade' }),
+    nodeId: text('node_id').notNull(),
+    output: jsonb('output').$type<unknown>().notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.nodeId] })],
+);

@@ -31,10 +31,12 @@ export interface ExportSource {
   executions?: ExportDocument['executions'];
   schedules?: ExportSchedule[];
   webhooks?: ExportWebhook[];
+  /** The draft's pinned outputs by node id (exported only with `include.pins`). */
+  pins?: Record<string, unknown>;
 }
 
 export interface ExportOptions {
-  include?: { executions?: boolean; schedules?: boolean; webhooks?: boolean } | undefined;
+  include?: { executions?: boolean; schedules?: boolean; webhooks?: boolean; pins?: boolean } | undefined;
   anonymize?: boolean | undefined;
   now?: Date;
   /** Secrets the caller knows (e.g. the owner's stored keys), replaced wherever they appear. */
@@ -112,6 +114,7 @@ export function buildExportDocument(source: ExportSource, options: ExportOptions
     }),
     ...(include.schedules && { schedules: redactSecretsDeep(source.schedules ?? [], options.knownSecrets) }),
     ...(include.webhooks && { webhooks: redactSecretsDeep(source.webhooks ?? [], options.knownSecrets) }),
+    ...(include.pins && { pins: redactSecretsDeep(source.pins ?? {}, options.knownSecrets) }),
     ...(notes.length > 0 && { notes }),
   };
   return options.anonymize ? anonymizeDocument(doc) : doc;
@@ -135,7 +138,7 @@ export function anonymizeDocument(doc: ExportDocument): ExportDocument {
       unknown
     >,
   }));
-  const { executions: _executions, ...rest } = doc;
+  const { executions: _executions, pins: _pins, ...rest } = doc;
   const scrub = <T>(value: T): T => JSON.parse(JSON.stringify(value).replace(EMAIL, 'user@example.com')) as T;
   return {
     ...rest,
@@ -158,6 +161,8 @@ export function anonymizeDocument(doc: ExportDocument): ExportDocument {
 export interface PreparedImport {
   metadata: ExportDocument['metadata'];
   definition: WorkflowDefinition;
+  /** The document's pins, keyed by the ids the nodes have after import (pins of unknown nodes dropped). */
+  pins: Record<string, unknown>;
 }
 
 /**
@@ -177,8 +182,13 @@ export function prepareImport(doc: ExportDocument, takenIds: Iterable<string> = 
     (id) => (taken.has(id) ? freshEdgeId() : id),
   );
   const positions = layoutMissingPositions(nodes, edges);
+  const pins: Record<string, unknown> = {};
+  doc.workflow.nodes.forEach((node, i) => {
+    if (doc.pins && Object.hasOwn(doc.pins, node.id)) pins[nodes[i]!.id] = doc.pins[node.id] ?? null;
+  });
   return {
     metadata: doc.metadata,
+    pins,
     definition: {
       nodes: nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? { x: 0, y: 0 } })),
       edges,

@@ -113,6 +113,11 @@ export const exportDocumentSchema = z.object({
   /** Present when the export asked for them; an import recreates them disabled. */
   schedules: z.array(exportScheduleSchema).max(MAX_EXPORTED_TRIGGERS).optional(),
   webhooks: z.array(exportWebhookSchema).max(MAX_EXPORTED_TRIGGERS).optional(),
+  /**
+   * Pinned node outputs of the draft (`{ [nodeId]: output }`), present only when the export asked
+   * for them (`include.pins`); an import restores them into the draft.
+   */
+  pins: z.record(z.string().max(64), z.unknown()).optional(),
   notes: z.array(z.string().max(500)).max(20).optional(),
 });
 

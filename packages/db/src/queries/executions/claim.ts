@@ -2,7 +2,7 @@
  * The runner's claim of a run — `run_attempt` goes up and becomes the fence of every later write —
  * with the per-workflow concurrency gate, and the end of a run claimed too often without finishing.
  */
-import type { PriorStep, RunError, WorkflowDefinition } from '@swarm/engine';
+import type { PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
 import { executionSteps, executions } from '../../schema/index.ts';
@@ -19,6 +19,8 @@ export interface ClaimedRun extends RunFence {
   cancelRequested: boolean;
   /** Steps already succeeded or skipped (an earlier attempt, or reused by a re-run): not run again. */
   priorSteps: PriorStep[];
+  /** Test runs only: outputs used instead of executing those nodes (null for every real run). */
+  pins: RunPins | null;
   /** Started by a schedule occurrence (the scheduler follows up when it ends). */
   scheduled: boolean;
 }
@@ -119,6 +121,7 @@ export async function claimExecution(
         eventSeq: executions.eventSeq,
         ownerId: executions.ownerId,
         input: executions.input,
+        pins: executions.pins,
         scheduleFireId: executions.scheduleFireId,
       });
     if (!claimed) return { outcome: 'finished' };
@@ -150,6 +153,7 @@ export async function claimExecution(
         input: claimed.input,
         cancelRequested: current.cancelRequestedAt !== null,
         scheduled: claimed.scheduleFireId !== null,
+        pins: claimed.pins ?? null,
         priorSteps: prior.map((step) => ({
           nodeId: step.nodeId,
           status: step.status as PriorStep['status'],

@@ -4,7 +4,7 @@ import type { WorkflowDefinition } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction } from '../../client.ts';
 import { enqueueJob, enqueueJobs, type JobBatchSender, type JobSender } from '../../jobs.ts';
-import { type ExecutionTrigger, executionSteps, executions } from '../../schema/index.ts';
+import { type ExecutionKind, type ExecutionTrigger, executionSteps, executions } from '../../schema/index.ts';
 import { runJobOptions } from './concurrency.ts';
 
 export interface NewExecution {
@@ -17,6 +17,10 @@ export interface NewExecution {
   definition: WorkflowDefinition;
   input: unknown;
   trigger: ExecutionTrigger;
+  /** `run` unless this is a test (the editor's draft test run or a node test). */
+  kind?: ExecutionKind | undefined;
+  /** Test runs only: outputs used instead of executing those nodes. */
+  pins?: Record<string, { output: unknown }> | null | undefined;
   rerunOf?: string | null | undefined;
   rerunFromNode?: string | null | undefined;
   /** Steps of `rerunOf` copied into the new run as already done (no provider calls, no cost). */
@@ -96,6 +100,8 @@ function executionRow(input: NewExecution, id: string) {
     definition: input.definition,
     input: input.input ?? null,
     trigger: input.trigger,
+    kind: input.kind ?? 'run',
+    pins: input.pins ?? null,
     rerunOf: input.rerunOf ?? null,
     rerunFromNode: input.rerunFromNode ?? null,
     scheduleFireId: input.scheduleFireId ?? null,
@@ -117,9 +123,10 @@ async function copyReusedSteps(tx: DbOrTx, id: string, input: NewExecution): Pro
   if (!input.rerunOf) throw new Error('reuseStepIds needs rerunOf');
   await tx.execute(sql`
     insert into ${executionSteps} (execution_id, node_id, node_type, status, input, output, branch,
-      reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros, event_seq)
+      pinned, reused_from_step_id, run_attempt, started_at, finished_at, duration_ms, cost_micros,
+      event_seq)
     select ${id}, node_id, node_type, status, input, output, branch,
-      id, 0, started_at, finished_at, duration_ms, 0, 0
+      pinned, id, 0, started_at, finished_at, duration_ms, 0, 0
     from ${executionSteps}
     where execution_id = ${input.rerunOf} and id = any(${sql.param(reuse)}::uuid[])
       and status in ('succeeded', 'skipped')`);

@@ -12,8 +12,10 @@
  * exactly the committed changes and re-read them.
  */
 export {
+  EXECUTION_KINDS,
   EXECUTION_STATUSES,
   EXECUTION_TRIGGERS,
+  type ExecutionKind,
   type ExecutionStatus,
   type ExecutionTrigger,
   STEP_STATUSES,

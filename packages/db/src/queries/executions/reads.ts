@@ -9,6 +9,7 @@ import {
 import { and, asc, desc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
 import {
+  type ExecutionKind,
   type ExecutionStatus,
   type ExecutionTrigger,
   executionCosts,
@@ -44,6 +45,8 @@ export interface ExecutionStep {
   /** The run attempt that wrote the step (0: reused from `reusedFromStepId` by a re-run). */
   runAttempt: number;
   reusedFromStepId: string | null;
+  /** A test run used the node's pinned output instead of executing it (no attempts, no cost). */
+  pinned: boolean;
   /** The run's event number when this step last changed (the `runs.events` id of its event). */
   eventSeq: number;
   attempts: ExecutionAttempt[];
@@ -56,6 +59,8 @@ export interface ExecutionSummary {
   workflowName: string;
   versionId: string | null;
   trigger: ExecutionTrigger;
+  /** `run`, or a test: `test` (the editor's draft test run, with pins) or `node_test`. */
+  kind: ExecutionKind;
   status: ExecutionStatus;
   error: RunError | null;
   /** Null when any attempt's cost is unknown (see `isUnknownCost`); never shown as $0. */
@@ -92,6 +97,7 @@ const summaryColumns = {
   workflowName: workflows.name,
   versionId: executions.versionId,
   trigger: executions.trigger,
+  kind: executions.kind,
   status: executions.status,
   error: executions.error,
   costMicros: executions.costMicros,
@@ -152,6 +158,7 @@ export async function listExecutionSteps(
       unknownCostAttempts: executionSteps.unknownCostAttempts,
       runAttempt: executionSteps.runAttempt,
       reusedFromStepId: executionSteps.reusedFromStepId,
+      pinned: executionSteps.pinned,
       eventSeq: executionSteps.eventSeq,
     })
     .from(executionSteps)
@@ -300,6 +307,8 @@ export async function getExecutionForRerun(db: DbOrTx, ownerId: string, id: stri
       versionId: executions.versionId,
       definition: executions.definition,
       input: executions.input,
+      kind: executions.kind,
+      pins: executions.pins,
     })
     .from(executions)
     .where(and(eq(executions.id, id), eq(executions.ownerId, ownerId)));

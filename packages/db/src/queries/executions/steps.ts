@@ -72,6 +72,8 @@ export interface FinishedStep {
   startedAt: Date | null;
   finishedAt: Date;
   attempts: AttemptRecord[];
+  /** A test run used the node's pinned output instead of executing it. */
+  pinned?: boolean | undefined;
   /** The agent's role, copied onto its attempt rows for analytics by role. */
   agentRole?: string | null | undefined;
 }
@@ -99,6 +101,7 @@ const STEP_CHANGE_COLUMNS = [
   'output',
   'error',
   'branch',
+  'pinned',
   'runAttempt',
   'startedAt',
   'finishedAt',
@@ -142,6 +145,7 @@ export async function writeStepChanges(
         output: null,
         error: null,
         branch: null,
+        pinned: false,
         runAttempt: fence.runAttempt,
         startedAt: change.startedAt,
         finishedAt: null,
@@ -161,6 +165,7 @@ export async function writeStepChanges(
       output: change.output ?? null,
       error: storableError(change.error),
       branch: change.branch,
+      pinned: change.pinned === true,
       runAttempt: fence.runAttempt,
       startedAt: change.startedAt,
       finishedAt: change.finishedAt,
