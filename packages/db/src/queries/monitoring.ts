@@ -14,7 +14,10 @@ export interface MonitoringSnapshot {
   runningRuns: number;
   /** Seconds since the oldest queued run was created; 0 when none waits. */
   oldestQueuedSeconds: number;
-  /** Every model with a circuit breaker row and its state. */
+  /**
+   * Circuit state of every model called in the last hour or with a breaker row (a model without
+   * one is closed: rows are written when a circuit first opens).
+   */
   breakers: Array<{ provider: string; model: string; state: string }>;
   /** Budgets by how much of this month's limit is spent: under 80%, 80–100%, at or past it. */
   budgets: { under80: number; from80: number; exhausted: number; maxSpendRatio: number };
@@ -40,9 +43,15 @@ export async function readMonitoringSnapshot(db: DbOrTx): Promise<MonitoringSnap
       (select count(*)::int from executions where status = 'running') as running,
       (select extract(epoch from now() - min(created_at)) from executions where status = 'queued')
         as oldest_seconds,
-      (select json_agg(json_build_object('provider', provider, 'model', model, 'state', state)
-                       order by provider, model)
-         from provider_breakers) as breakers,
+      (select json_agg(json_build_object('provider', m.provider, 'model', m.model,
+                                         'state', coalesce(pb.state, 'closed'))
+                       order by m.provider, m.model)
+         from (select provider, model from provider_breakers
+               union
+               select provider, model from provider_health_buckets
+                where bucket_start > now() - interval '1 hour') m
+         left join provider_breakers pb on pb.provider = m.provider and pb.model = m.model)
+        as breakers,
       b.under80, b.from80, b.exhausted, b.max_ratio
     from (
       select
