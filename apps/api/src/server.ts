@@ -190,6 +190,7 @@ export async function buildApiServer(options: ApiServerOptions) {
   const metrics = createMetrics({
     service: 'api',
     readSnapshot: () => readMonitoringSnapshot(database.db),
+    poolStats: database.poolStats,
     onSnapshotError: (err) => logger.warn({ err }, 'could not read the monitoring snapshot'),
   });
   app.get('/metrics', async (req, reply) => {

@@ -9,7 +9,7 @@ import { generateSecretKey } from '@swarm/providers/store';
 import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { useApiServer } from '../src/testing.ts';
-import { parseMetrics, promtoolCheck, type Sample, sumOf, valueOf } from './prometheus-text.ts';
+import { parseMetrics, promtoolCheck, type Sample, sampleValue, sumOf } from './prometheus-text.ts';
 
 const TOKEN = 'scrape-secret';
 const api = useApiServer({ secretKey: generateSecretKey(), metricsToken: TOKEN });
@@ -87,10 +87,10 @@ describe('Prometheus metrics', () => {
     const waiting = await scrape(`${api.url}/metrics`, TOKEN);
     expect(waiting.status).toBe(200);
     const before = parseMetrics(waiting.text);
-    expect(valueOf(before, 'swarm_queue_runs', { state: 'queued' })).toBe(1);
-    expect(valueOf(before, 'swarm_queue_runs', { state: 'running' })).toBe(0);
-    expect(valueOf(before, 'swarm_queue_oldest_queued_run_age_seconds')).toBeGreaterThan(0);
-    expect(valueOf(before, 'swarm_budgets', { state: 'under_80' })).toBe(1);
+    expect(sampleValue(before, 'swarm_queue_runs', { state: 'queued' })).toBe(1);
+    expect(sampleValue(before, 'swarm_queue_runs', { state: 'running' })).toBe(0);
+    expect(sampleValue(before, 'swarm_queue_oldest_queued_run_age_seconds')).toBeGreaterThan(0);
+    expect(sampleValue(before, 'swarm_budgets', { state: 'under_80' })).toBe(1);
 
     runner = await spawnRunner(api.database.url, { RUNNER_METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
     const { port } = await runner.waitForLog((line) => line.msg === 'metrics listening');
@@ -116,55 +116,62 @@ describe('Prometheus metrics', () => {
     const fromRunner = await scrape(runnerUrl, TOKEN);
     expect(fromRunner.status).toBe(200);
     const r: Sample[] = parseMetrics(fromRunner.text);
-    expect(valueOf(r, 'swarm_runs_started_total', { trigger: 'manual', resumed: 'false' })).toBe(2);
-    expect(valueOf(r, 'swarm_runs_started_total', { trigger: 'webhook', resumed: 'false' })).toBe(1);
-    expect(valueOf(r, 'swarm_runs_finished_total', { trigger: 'manual', status: 'succeeded' })).toBe(2);
-    expect(valueOf(r, 'swarm_runs_finished_total', { trigger: 'webhook', status: 'succeeded' })).toBe(1);
-    expect(valueOf(r, 'swarm_run_duration_seconds_count', { trigger: 'manual', status: 'succeeded' })).toBe(
-      2,
-    );
-    expect(valueOf(r, 'swarm_step_duration_seconds_count', { node_type: 'agent', status: 'succeeded' })).toBe(
-      3,
-    );
-    expect(valueOf(r, 'swarm_step_duration_seconds_count', { node_type: 'input', status: 'succeeded' })).toBe(
-      3,
-    );
+    expect(sampleValue(r, 'swarm_runs_started_total', { trigger: 'manual', resumed: 'false' })).toBe(2);
+    expect(sampleValue(r, 'swarm_runs_started_total', { trigger: 'webhook', resumed: 'false' })).toBe(1);
+    expect(sampleValue(r, 'swarm_runs_finished_total', { trigger: 'manual', status: 'succeeded' })).toBe(2);
+    expect(sampleValue(r, 'swarm_runs_finished_total', { trigger: 'webhook', status: 'succeeded' })).toBe(1);
+    expect(
+      sampleValue(r, 'swarm_run_duration_seconds_count', { trigger: 'manual', status: 'succeeded' }),
+    ).toBe(2);
+    expect(
+      sampleValue(r, 'swarm_step_duration_seconds_count', { node_type: 'agent', status: 'succeeded' }),
+    ).toBe(3);
+    expect(
+      sampleValue(r, 'swarm_step_duration_seconds_count', { node_type: 'input', status: 'succeeded' }),
+    ).toBe(3);
     // Every attempt of the ledger is counted once, under its outcome.
     expect(sumOf(r, 'swarm_provider_attempts_total', { provider: 'mock' })).toBe(attempts.length);
-    expect(valueOf(r, 'swarm_provider_attempts_total', { model: 'echo', outcome: 'success' })).toBe(3);
+    expect(sampleValue(r, 'swarm_provider_attempts_total', { model: 'echo', outcome: 'success' })).toBe(3);
     expect(sumOf(r, 'swarm_provider_attempts_total', { model: FAILING })).toBe(
       attempts.filter((a) => a.requestedModel === FAILING).length,
     );
-    expect(valueOf(r, 'swarm_provider_attempts_total', { model: FAILING, outcome: 'server' })).toBe(
+    expect(sampleValue(r, 'swarm_provider_attempts_total', { model: FAILING, outcome: 'server' })).toBe(
       attempts.filter((a) => a.errorClass === 'server').length,
     );
-    expect(valueOf(r, 'swarm_provider_latency_seconds_count', { model: 'echo', outcome: 'success' })).toBe(3);
+    expect(
+      sampleValue(r, 'swarm_provider_latency_seconds_count', { model: 'echo', outcome: 'success' }),
+    ).toBe(3);
     expect(sumOf(r, 'swarm_provider_time_to_first_token_seconds_count', { model: 'echo' })).toBe(
       answered.filter((a) => a.timeToFirstTokenMs !== null).length,
     );
-    expect(valueOf(r, 'swarm_provider_tokens_total', { model: 'echo', direction: 'output' })).toBe(
+    expect(sampleValue(r, 'swarm_provider_tokens_total', { model: 'echo', direction: 'output' })).toBe(
       answered.reduce((sum, a) => sum + a.usage!.outputTokens + a.usage!.reasoningTokens, 0),
     );
     // Fleet-wide gauges, read from Postgres: nothing waits any more; the failing model has a breaker.
-    expect(valueOf(r, 'swarm_queue_runs', { state: 'queued' })).toBe(0);
-    expect(valueOf(r, 'swarm_queue_runs', { state: 'running' })).toBe(0);
-    expect(valueOf(r, 'swarm_queue_oldest_queued_run_age_seconds')).toBe(0);
+    expect(sampleValue(r, 'swarm_queue_runs', { state: 'queued' })).toBe(0);
+    expect(sampleValue(r, 'swarm_queue_runs', { state: 'running' })).toBe(0);
+    expect(sampleValue(r, 'swarm_queue_oldest_queued_run_age_seconds')).toBe(0);
     // Three failures stay under the opening threshold (five): closed.
-    expect(valueOf(r, 'swarm_circuit_breaker_state', { provider: 'mock', model: FAILING })).toBe(0);
+    expect(sampleValue(r, 'swarm_circuit_breaker_state', { provider: 'mock', model: FAILING })).toBe(0);
     const spent = runs.reduce((sum, run) => sum + (run.costMicros ?? 0), 0);
-    expect(valueOf(r, 'swarm_budgets', { state: spent >= 1 ? 'exhausted' : 'under_80' })).toBe(1);
-    expect(valueOf(r, 'swarm_budget_spend_ratio_max')).toBe(spent);
-    expect(valueOf(r, 'nodejs_eventloop_lag_seconds', { service: 'runner' })).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(r, 'swarm_budgets', { state: spent >= 1 ? 'exhausted' : 'under_80' })).toBe(1);
+    expect(sampleValue(r, 'swarm_budget_spend_ratio_max')).toBe(spent);
+    expect(sampleValue(r, 'nodejs_eventloop_lag_seconds', { service: 'runner' })).toBeGreaterThanOrEqual(0);
+    // The data pool (RUNNER_POOL_SIZE 5) has connections open from the runs, none waited for.
+    const pooled = sumOf(r, 'swarm_db_pool_connections');
+    expect(pooled).toBeGreaterThanOrEqual(1);
+    expect(pooled).toBeLessThanOrEqual(5);
+    expect(sampleValue(r, 'swarm_db_pool_waiting_queries')).toBe(0);
     // No run ids or emails in any label.
     for (const id of [first.executionId, second.executionId, third])
       expect(fromRunner.text).not.toContain(id);
 
     const fromApi = await scrape(`${api.url}/metrics`, TOKEN);
     const a = parseMetrics(fromApi.text);
-    expect(valueOf(a, 'swarm_webhook_calls_total', { outcome: 'accepted' })).toBe(1);
-    expect(valueOf(a, 'swarm_webhook_calls_total', { outcome: 'unauthorized' })).toBe(1);
-    expect(valueOf(a, 'swarm_webhook_calls_total', { outcome: 'not_found' })).toBe(1);
-    expect(valueOf(a, 'nodejs_eventloop_lag_seconds', { service: 'api' })).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(a, 'swarm_webhook_calls_total', { outcome: 'accepted' })).toBe(1);
+    expect(sampleValue(a, 'swarm_webhook_calls_total', { outcome: 'unauthorized' })).toBe(1);
+    expect(sampleValue(a, 'swarm_webhook_calls_total', { outcome: 'not_found' })).toBe(1);
+    expect(sampleValue(a, 'nodejs_eventloop_lag_seconds', { service: 'api' })).toBeGreaterThanOrEqual(0);
     // The API executes no runs: its run counters exist with no samples.
     expect(sumOf(a, 'swarm_runs_finished_total')).toBe(0);
 

@@ -36,7 +36,7 @@ export function samplesOf(samples: Sample[], name: string, labels: Record<string
 }
 
 /** The one sample of `name` with `labels` (its value), or undefined when there is none. */
-export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}) {
+export function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}) {
   const found = samplesOf(samples, name, labels);
   if (found.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${found.length} samples`);
   return found[0]?.value;

@@ -160,6 +160,7 @@ export function createRunner(options: RunnerOptions) {
     ? createMetrics({
         service: 'runner',
         readSnapshot: () => readMonitoringSnapshot(database.db),
+        poolStats: database.poolStats,
         onSnapshotError: (err) => logger.warn({ err }, 'could not read the monitoring snapshot'),
         isKnownModel: (provider, model) =>
           capabilitiesOf({ provider: provider as ProviderId, model }) !== null,
