@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createMetrics,
   createModelLabels,
+  createRunObserver,
   type FleetSnapshot,
   metricsAuthorized,
   OTHER_MODEL,
@@ -90,5 +91,28 @@ describe('metrics', () => {
     const body = (await failed.expose()).body;
     expect(body).not.toMatch(/^swarm_queue_runs\{/m);
     expect(body).toContain('# TYPE swarm_queue_runs gauge');
+  });
+
+  it("measures a scheduled run's start lateness at its first claim only", async () => {
+    const metrics = createMetrics({ service: 'runner', processMetrics: false });
+    const observer = createRunObserver({ metrics, now: () => Date.parse('2030-01-01T00:00:02.500Z') });
+    const run = {
+      executionId: 'e',
+      workflowId: 'w',
+      versionId: null,
+      trigger: 'schedule' as const,
+      traceParent: null,
+      scheduledFor: new Date('2030-01-01T00:00:00.000Z'),
+    };
+    observer.claimed({ ...run, runAttempt: 1 }).finished('succeeded', null);
+    // A resumed claim is late because a runner died, not because the schedule fired late.
+    observer.claimed({ ...run, runAttempt: 2 }).finished('failed', null);
+    const body = (await metrics.expose()).body;
+    expect(body).toContain('swarm_schedule_run_start_lateness_seconds_sum{service="runner"} 2.5');
+    expect(body).toContain('swarm_schedule_run_start_lateness_seconds_count{service="runner"} 1');
+    expect(body).toContain('swarm_runs_started_total{trigger="schedule",resumed="true",service="runner"} 1');
+    expect(body).toContain(
+      'swarm_runs_finished_total{trigger="schedule",status="failed",service="runner"} 1',
+    );
   });
 });
