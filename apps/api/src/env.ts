@@ -1,6 +1,7 @@
 /** The API's configuration, parsed once from the environment. Nothing else reads `process.env`. */
 import { expressionPoolEnv } from '@swarm/engine/server';
 import { createSecretKeyring } from '@swarm/providers/store';
+import { monitoringEnv } from '@swarm/telemetry';
 import { z } from 'zod';
 import { isBareOrigin } from './auth/csrf.ts';
 
@@ -87,6 +88,8 @@ export const apiEnvSchema = z
     /** Third-party node type packages to load, comma-separated package names. */
     SWARM_NODE_PACKAGES: commaList,
     ...expressionPoolEnv,
+    /** Bearer token `/metrics` requires; unset: open. */
+    METRICS_TOKEN: monitoringEnv.METRICS_TOKEN,
   })
   .superRefine((env, ctx) => {
     try {

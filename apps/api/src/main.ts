@@ -33,6 +33,7 @@ const app = await buildApiServer({
   webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
   expressionPool: expressionPoolOptions(env),
   allowedOrigins: env.SWARM_ALLOWED_ORIGINS,
+  metricsToken: env.METRICS_TOKEN,
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

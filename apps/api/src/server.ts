@@ -26,6 +26,7 @@ import {
   createRunWakeup,
   type Database,
   type RunQueue,
+  readMonitoringSnapshot,
 } from '@swarm/db';
 import { jsonTextDepth, redactingLoggerOptions } from '@swarm/engine';
 import {
@@ -35,6 +36,7 @@ import {
   loadNodePackages,
 } from '@swarm/engine/server';
 import { createSecretKeyring, type SecretKeyring } from '@swarm/providers/store';
+import { answerMetrics, createMetrics } from '@swarm/telemetry';
 import { redactWebhookPath } from '@swarm/webhooks';
 import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
@@ -83,6 +85,8 @@ export interface ApiServerOptions {
   allowedOrigins?: readonly string[] | null | undefined;
   /** The clock (ms since the epoch) for webhook time limits; tests set it. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /** Bearer token `/metrics` requires (METRICS_TOKEN); absent: the endpoint is open. */
+  metricsToken?: string | null | undefined;
 }
 
 /**
@@ -182,8 +186,21 @@ export async function buildApiServer(options: ApiServerOptions) {
     }
   });
 
+  // Prometheus metrics of this instance; fleet-wide gauges are read from Postgres once per scrape.
+  const metrics = createMetrics({
+    service: 'api',
+    readSnapshot: () => readMonitoringSnapshot(database.db),
+    poolStats: database.poolStats,
+    onSnapshotError: (err) => logger.warn({ err }, 'could not read the monitoring snapshot'),
+  });
+  app.get('/metrics', async (req, reply) => {
+    const answer = await answerMetrics(metrics, req.headers.authorization, options.metricsToken);
+    return reply.code(answer.status).type(answer.contentType).send(answer.body);
+  });
+
   app.addHook('onResponse', async (req, reply) => {
-    if (req.url === '/healthz') return;
+    if (req.url.startsWith('/webhooks/')) metrics.webhookCall(reply.statusCode);
+    if (req.url === '/healthz' || req.url === '/metrics') return;
     req.log.info(
       {
         method: req.method,
@@ -322,6 +339,7 @@ export interface StartApiServerOptions {
   allowedOrigins?: string[];
   /** The clock for webhook time limits (signature timestamps, secret grace, Retry-After). */
   now?: () => number;
+  metricsToken?: string;
 }
 
 /** Starts a complete API server (own pool, own logger) and returns its URL. */
@@ -353,6 +371,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     expressionPool: options.expressionPool,
     allowedOrigins: options.allowedOrigins,
     now: options.now,
+    metricsToken: options.metricsToken,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

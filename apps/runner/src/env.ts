@@ -1,6 +1,7 @@
 /** The runner's configuration, parsed once from the environment. Nothing else reads `process.env`. */
 import { expressionPoolEnv } from '@swarm/engine/server';
 import { createSecretKeyring } from '@swarm/providers/store';
+import { monitoringEnv } from '@swarm/telemetry';
 import { z } from 'zod';
 
 /** An empty variable is the same as an unset one (`OPENAI_API_KEY=` in a .env file). */
@@ -77,6 +78,14 @@ export const runnerEnvSchema = z
     /** Third-party node type packages, comma-separated; the same list the API loads. */
     SWARM_NODE_PACKAGES: commaList,
     ...expressionPoolEnv,
+    ...monitoringEnv,
+    /** Serve Prometheus metrics at `/metrics` on this port (0: any free port, logged); unset: off. */
+    RUNNER_METRICS_PORT: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.coerce.number().int().min(0).max(65_535).optional(),
+    ),
+    /** The metrics port's bind address; `0.0.0.0` for a Prometheus on another host. */
+    RUNNER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
     /**
      * The `http` node refuses private, loopback and link-local addresses (after DNS resolution).
      * Self-hosters who must reach internal services allow CIDR ranges here (`10.0.0.0/8,…`), or

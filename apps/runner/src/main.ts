@@ -2,6 +2,7 @@
 import { redactingLoggerOptions } from '@swarm/engine';
 import { createNodeRegistry, expressionPoolOptions, loadNodePackages } from '@swarm/engine/server';
 import { createSecretKeyring } from '@swarm/providers/store';
+import { tracingOptionsFromEnv } from '@swarm/telemetry';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
 import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
@@ -39,6 +40,11 @@ const runner = createRunner({
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   maxRunClaims: env.RUNNER_MAX_RUN_CLAIMS,
   scheduler: env.RUNNER_SCHEDULER,
+  metrics:
+    env.RUNNER_METRICS_PORT === undefined
+      ? undefined
+      : { port: env.RUNNER_METRICS_PORT, host: env.RUNNER_METRICS_HOST, token: env.METRICS_TOKEN },
+  tracing: tracingOptionsFromEnv(env, 'swarm-runner') ?? undefined,
   maintenance: { webhookIdempotencyMs: env.WEBHOOK_IDEMPOTENCY_DAYS * 24 * 60 * 60 * 1000 },
   createLlm: ({ db, logger: log, invalidation }) =>
     createLlmClient({

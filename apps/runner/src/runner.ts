@@ -20,9 +20,21 @@ import {
   jobCatalog,
   jobNames,
   QUEUE_SCHEMA,
+  readMonitoringSnapshot,
 } from '@swarm/db';
-import type { HttpSettings, NodeRegistry, RunLimits } from '@swarm/engine';
+import type { HttpSettings, NodeRegistry, ProviderId, RunLimits } from '@swarm/engine';
 import { createExpressionPool, createNodeRegistry, type ExpressionPoolOptions } from '@swarm/engine/server';
+import { capabilitiesOf } from '@swarm/providers';
+import {
+  createMetrics,
+  createRunObserver,
+  type MetricsServer,
+  type RunObserverOptions,
+  serveMetrics,
+  startTracing,
+  type Tracing,
+  type TracingOptions,
+} from '@swarm/telemetry';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 import {
@@ -76,6 +88,10 @@ export interface RunnerOptions {
    * the scheduler's clock (`now`) and its longest sleep.
    */
   scheduler?: boolean | Pick<SchedulerOptions, 'now' | 'maxSleepMs'> | undefined;
+  /** Serve Prometheus metrics on this port (`RUNNER_METRICS_PORT`; 0 picks one); unset: none. */
+  metrics?: { port: number; host: string; token?: string | undefined } | undefined;
+  /** Export traces over OTLP/HTTP (`OTEL_*`); unset: no tracing SDK is loaded. */
+  tracing?: TracingOptions | undefined;
 }
 
 /** Three claims: a deploy restart and a lost machine still resume; a run that kills every runner doesn't. */
@@ -139,7 +155,22 @@ export function createRunner(options: RunnerOptions) {
           maxFireClaims: maxRunClaims,
           ...(typeof options.scheduler === 'object' ? options.scheduler : {}),
         });
+  // Only what is configured exists: without metrics and tracing, runs report to nobody.
+  const metrics = options.metrics
+    ? createMetrics({
+        service: 'runner',
+        readSnapshot: () => readMonitoringSnapshot(database.db),
+        poolStats: database.poolStats,
+        onSnapshotError: (err) => logger.warn({ err }, 'could not read the monitoring snapshot'),
+        isKnownModel: (provider, model) =>
+          capabilitiesOf({ provider: provider as ProviderId, model }) !== null,
+      })
+    : undefined;
+  const observing: RunObserverOptions = { metrics };
+  let metricsServer: MetricsServer | null = null;
+  let tracing: Tracing | null = null;
   const runs = createRunService({
+    observer: metrics || options.tracing ? createRunObserver(observing) : undefined,
     db: database.db,
     events,
     jobs: boss,
@@ -181,6 +212,10 @@ export function createRunner(options: RunnerOptions) {
 
   return {
     async start() {
+      if (options.tracing) {
+        tracing = await startTracing(options.tracing);
+        observing.tracing = tracing;
+      }
       await invalidation.start();
       await events.start();
       await boss.start();
@@ -195,7 +230,14 @@ export function createRunner(options: RunnerOptions) {
       }
       await dispatcher.start();
       scheduler?.start();
-      logger.info({ queues: jobNames, runConcurrency, scheduler: scheduler !== null }, 'runner started');
+      if (metrics && options.metrics) {
+        metricsServer = await serveMetrics(metrics, options.metrics);
+        logger.info({ port: metricsServer.port, host: options.metrics.host }, 'metrics listening');
+      }
+      logger.info(
+        { queues: jobNames, runConcurrency, scheduler: scheduler !== null, tracing: tracing !== null },
+        'runner started',
+      );
     },
     /** Stops taking work and waits up to `drainSeconds` for jobs in flight (runs finish). */
     async stop() {
@@ -210,7 +252,11 @@ export function createRunner(options: RunnerOptions) {
       await expressions.close();
       await invalidation.stop();
       await events.stop();
+      await metricsServer?.close();
       await database.close();
+      await tracing
+        ?.shutdown()
+        .catch((err: unknown) => logger.warn({ err }, 'could not export the last spans'));
       logger.info('runner stopped');
     },
   };

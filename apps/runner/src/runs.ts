@@ -45,6 +45,7 @@ import {
   type RunFence,
   recordSteps,
   type StepChange,
+  saveTraceParent,
   type Tx,
 } from '@swarm/db';
 import type {
@@ -56,6 +57,7 @@ import type {
   WorkflowDefinition,
 } from '@swarm/engine';
 import { type ExpressionPool, runWorkflow } from '@swarm/engine/server';
+import type { RunObserver } from '@swarm/telemetry';
 import type { Logger } from 'pino';
 
 /** The LLM client per workflow owner (their stored provider keys come first): `createLlmClient`. */
@@ -91,6 +93,8 @@ export interface RunServiceOptions {
    * no bound (pg-boss's retry limit and the dead letter still end it).
    */
   maxClaims?: number | undefined;
+  /** Metrics and traces of each run (`@swarm/telemetry`); absent, nothing is measured. */
+  observer?: RunObserver | undefined;
   /** Told after this runner recorded a scheduled run's end (the scheduler retries failed ones). */
   onFinished?:
     | ((executionId: string, status: 'succeeded' | 'failed' | 'cancelled') => Promise<void>)
@@ -333,7 +337,14 @@ export function createRunService(options: RunServiceOptions) {
       },
     });
     log.info({ priorSteps: run.priorSteps.length }, 'run started');
+    const observed = options.observer?.claimed(run);
+    let observedEnd = false;
     try {
+      // Once per run, only with tracing on: a runner resuming it after a crash continues the trace.
+      if (observed?.traceParentToSave)
+        await saveTraceParent(db, fence, observed.traceParentToSave).catch((err: unknown) =>
+          log.warn({ err }, 'could not store the trace context'),
+        );
       const outcome = await runWorkflow({
         definition: run.definition,
         input: run.input,
@@ -351,7 +362,10 @@ export function createRunService(options: RunServiceOptions) {
         limits: options.limits,
         hooks: {
           stepStarted: (step) => steps.add({ kind: 'started', ...step }),
-          stepFinished: (step) => steps.add({ kind: 'finished', ...step, agentRole: roles.get(step.nodeId) }),
+          stepFinished: (step) => {
+            observed?.step(step);
+            return steps.add({ kind: 'finished', ...step, agentRole: roles.get(step.nodeId) });
+          },
         },
       });
       if (lost.signal.aborted) {
@@ -365,6 +379,8 @@ export function createRunService(options: RunServiceOptions) {
       const pendingSteps = await steps.drain();
       if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settle })))
         throw new ClaimLostError();
+      observed?.finished(outcome.status, outcome.error);
+      observedEnd = true;
       log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');
       if (run.scheduled) await options.onFinished?.(executionId, outcome.status);
       return { outcome: outcome.status };
@@ -375,6 +391,7 @@ export function createRunService(options: RunServiceOptions) {
       }
       throw err;
     } finally {
+      if (!observedEnd) observed?.interrupted(fencedOut ? 'claim lost' : 'interrupted');
       steps.stop();
       unsubscribe();
       job.signal.removeEventListener('abort', onJobAbort);

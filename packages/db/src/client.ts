@@ -61,7 +61,34 @@ export interface Database {
   db: Db;
   /** The underlying postgres.js client, for the few things drizzle doesn't do (LISTEN, raw health checks). */
   sql: postgres.Sql;
+  /** The pool's connections in use and idle, and queries waiting for one (for metrics). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  inUse: number;
+  idle: number;
+  waiting: number;
+}
+
+interface PostgresPoolCounts {
+  open: number;
+  busy: number;
+  full: number;
+  reserved: number;
+  waiting: number;
+}
+
+/**
+ * Read from postgres.js's own queues, exposed by our patch (`patches/postgres@3.4.9.patch`, which
+ * adds `sql.stats()`): a connection is in use when it runs queries (busy, full) or is held by a
+ * transaction or `reserve` (reserved); open ones are idle. Zeros if the patch is ever missing.
+ */
+function poolStatsOf(sql: postgres.Sql): PoolStats {
+  const stats = (sql as unknown as { stats?: () => PostgresPoolCounts }).stats?.();
+  if (!stats) return { inUse: 0, idle: 0, waiting: 0 };
+  return { inUse: stats.busy + stats.full + stats.reserved, idle: stats.open, waiting: stats.waiting };
 }
 
 export function connectDatabase(url: string, options: DatabaseOptions = {}): Database {
@@ -94,6 +121,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
   return {
     db,
     sql,
+    poolStats: () => poolStatsOf(sql),
     close: async () => {
       if (sweeper) clearInterval(sweeper);
       await sweeping;

@@ -11,6 +11,7 @@ export * from './queries/executions/index.ts';
 export * from './queries/maintenance.ts';
 export * from './queries/node-test.ts';
 export * from './queries/pins.ts';
+export * from './queries/monitoring.ts';
 export * from './queries/provider-dashboard.ts';
 export * from './queries/provider-health.ts';
 export * from './queries/providers.ts';

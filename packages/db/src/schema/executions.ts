@@ -85,6 +85,11 @@ export const executions = pgTable(
     /** 1 for the first run of a trigger; a retry of a failed scheduled run is 2, 3, … */
     triggerAttempt: integer('trigger_attempt').notNull().default(1),
     /**
+     * W3C `traceparent` of the run's first traced claim (only when OpenTelemetry export is on): a
+     * runner resuming the run after a crash continues that trace instead of starting another.
+     */
+    traceParent: text('trace_parent'),
+    /**
      * What this run cost, in micro-dollars; null when any attempt's cost is unknown (an answer
      * with no usage, or a model without a price): unknown is never shown or summed as $0.
      */

@@ -5,7 +5,7 @@
 import type { PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
-import { executionSteps, executions } from '../../schema/index.ts';
+import { type ExecutionTrigger, executionSteps, executions, scheduleFires } from '../../schema/index.ts';
 import { runConcurrencyLimit } from './concurrency.ts';
 import { notifyRunEvent } from './notify.ts';
 import { fenceHolds, isFinished, type RunFence } from './shared.ts';
@@ -23,6 +23,13 @@ export interface ClaimedRun extends RunFence {
   pins: RunPins | null;
   /** Started by a schedule occurrence (the scheduler follows up when it ends). */
   scheduled: boolean;
+  trigger: ExecutionTrigger;
+  /** The committed version the run pinned; null for the draft. */
+  versionId: string | null;
+  /** For a scheduled run: when its occurrence was due (metrics measure how late it started). */
+  scheduledFor: Date | null;
+  /** The trace an earlier claim started (OpenTelemetry), to continue; null when none was stored. */
+  traceParent: string | null;
 }
 
 export type ClaimResult =
@@ -123,6 +130,12 @@ export async function claimExecution(
         input: executions.input,
         pins: executions.pins,
         scheduleFireId: executions.scheduleFireId,
+        trigger: executions.trigger,
+        versionId: executions.versionId,
+        traceParent: executions.traceParent,
+        // Same statement, no extra round trip: the occurrence's due time for a scheduled run.
+        scheduledFor: sql<string | null>`(select ${scheduleFires.fireAt} from ${scheduleFires}
+          where ${scheduleFires.id} = ${executions.scheduleFireId})`,
       });
     if (!claimed) return { outcome: 'finished' };
 
@@ -154,6 +167,10 @@ export async function claimExecution(
         cancelRequested: current.cancelRequestedAt !== null,
         scheduled: claimed.scheduleFireId !== null,
         pins: claimed.pins ?? null,
+        trigger: claimed.trigger,
+        versionId: claimed.versionId,
+        traceParent: claimed.traceParent,
+        scheduledFor: claimed.scheduledFor === null ? null : new Date(claimed.scheduledFor),
         priorSteps: prior.map((step) => ({
           nodeId: step.nodeId,
           status: step.status as PriorStep['status'],
@@ -248,4 +265,17 @@ export async function isCancelRequested(db: DbOrTx, executionId: string): Promis
     .from(executions)
     .where(eq(executions.id, executionId));
   return row?.at != null;
+}
+
+/**
+ * Stores the trace a claim started (`traceparent`), unless an earlier claim stored one: only when
+ * OpenTelemetry export is on, once per run. Fenced like every runner write; false when it did not hold.
+ */
+export async function saveTraceParent(db: DbOrTx, fence: RunFence, traceParent: string): Promise<boolean> {
+  const rows = await db
+    .update(executions)
+    .set({ traceParent: sql`coalesce(${executions.traceParent}, ${traceParent})` })
+    .where(fenceHolds(fence))
+    .returning({ id: executions.id });
+  return rows.length > 0;
 }

@@ -28,6 +28,7 @@ export {
   claimExecution,
   isCancelRequested,
   RUN_ABANDONED_CODE,
+  saveTraceParent,
 } from './claim.ts';
 export {
   MAX_CONCURRENT_RUNS,
