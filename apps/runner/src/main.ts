@@ -16,6 +16,8 @@ const { options: logOptions, redactor } = redactingLoggerOptions({
   secretKey: env.SWARM_SECRET_KEY,
   secretKeys: env.SWARM_SECRET_KEYS,
 });
+// The SMTP URL carries a password: redacted by value from every line, like the keys.
+if (env.SMTP_URL) redactor.remember(env.SMTP_URL, decodeURIComponent(new URL(env.SMTP_URL).password));
 const logger = pino(logOptions);
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 // The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.
@@ -39,6 +41,12 @@ const runner = createRunner({
   superviseSeconds: env.RUNNER_SUPERVISE_SECONDS,
   maxRunClaims: env.RUNNER_MAX_RUN_CLAIMS,
   scheduler: env.RUNNER_SCHEDULER,
+  notifications: {
+    secretKeys,
+    smtpUrl: env.SMTP_URL,
+    smtpFrom: env.SMTP_FROM,
+    publicUrl: env.SWARM_PUBLIC_URL,
+  },
   maintenance: { webhookIdempotencyMs: env.WEBHOOK_IDEMPOTENCY_DAYS * 24 * 60 * 60 * 1000 },
   createLlm: ({ db, logger: log, invalidation }) =>
     createLlmClient({

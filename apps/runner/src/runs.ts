@@ -43,6 +43,7 @@ import {
   type JobSender,
   type RunEventFeed,
   type RunFence,
+  recordRunFailedEvent,
   recordSteps,
   type StepChange,
   type Tx,
@@ -362,7 +363,15 @@ export function createRunService(options: RunServiceOptions) {
         throw new RunInterruptedError(lost.signal.reason);
       }
       const pendingSteps = await steps.drain();
-      if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settle })))
+      // A failure's notification event (and its fan-out job) commits with the failure, or not at all.
+      const settleRun =
+        outcome.status === 'failed'
+          ? async (tx: Tx) => {
+              await settle?.(tx);
+              await recordRunFailedEvent(tx, options.jobs, executionId);
+            }
+          : settle;
+      if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settleRun })))
         throw new ClaimLostError();
       log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');
       if (run.scheduled) await options.onFinished?.(executionId, outcome.status);

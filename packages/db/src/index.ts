@@ -9,6 +9,7 @@ export * from './queries/budgets.ts';
 export * from './queries/credentials.ts';
 export * from './queries/executions/index.ts';
 export * from './queries/maintenance.ts';
+export * from './queries/notifications/index.ts';
 export * from './queries/provider-dashboard.ts';
 export * from './queries/provider-health.ts';
 export * from './queries/providers.ts';
