@@ -8,6 +8,7 @@
  * itself (`assertErrorWorkflowTarget`).
  */
 import {
+  announceRunsReady,
   createExecution,
   type Db,
   failedRunForErrorWorkflow,
@@ -73,7 +74,10 @@ async function startErrorWorkflow(
         trigger: 'error',
         registry: services.registry,
       });
-      return createExecution(savepoint, services.jobs, prepared);
+      const created = await createExecution(savepoint, services.jobs, prepared);
+      // Delivered on commit: runners start it at once instead of at their next poll.
+      await announceRunsReady(savepoint);
+      return created;
     });
     services.logger.info(
       { executionId: failed.id, errorWorkflowId: failed.onFailure, errorWorkflowRunId: id },
