@@ -5,6 +5,7 @@ import { analyticsRouter } from './analytics.ts';
 import { authRouter } from './auth.ts';
 import { budgetsRouter } from './budgets.ts';
 import { nodeTypesRouter } from './node-types.ts';
+import { notificationsRouter } from './notifications.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
 import { schedulesRouter } from './schedules.ts';
@@ -32,6 +33,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   budgets: budgetsRouter,
   webhooks: webhooksRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;
