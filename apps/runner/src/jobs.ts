@@ -10,6 +10,7 @@ import {
   type JobName,
   pruneExpiredAuthState,
   pruneExpiredRunWatchers,
+  pruneNotificationLog,
   pruneProviderHealthBuckets,
   pruneScheduleFires,
   pruneWebhookIdempotencyKeys,
@@ -61,6 +62,8 @@ export const jobHandlers: JobHandlers = {
     const scheduleFires = await pruneScheduleFires(db);
     // Live viewers that went away without saying so (writers already ignore their expired rows).
     const runWatchers = await pruneExpiredRunWatchers(db);
+    // The notification delivery log and its events: 90 days.
+    const notificationLog = await pruneNotificationLog(db);
     const pruned = {
       ...auth,
       healthBuckets,
@@ -68,6 +71,7 @@ export const jobHandlers: JobHandlers = {
       webhookIdempotencyKeys,
       scheduleFires,
       runWatchers,
+      notificationLog,
     };
     logger.info({ pruned }, 'maintenance done');
     return pruned;

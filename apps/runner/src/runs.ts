@@ -254,6 +254,7 @@ export function createRunService(options: RunServiceOptions) {
         { executionId, claims: claim.claims, lastStep: claim.lastStep, scheduled: claim.scheduled },
         'run abandoned: claimed too many times without finishing',
       );
+      await recordRunFailedEvent(db, options.jobs, executionId);
       return { outcome: 'abandoned' };
     }
     if (claim.outcome === 'finished' || claim.outcome === 'missing') {

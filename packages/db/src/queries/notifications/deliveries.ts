@@ -149,3 +149,29 @@ export async function listNotificationDeliveries(
     .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
     .limit(filter.limit ?? 100);
 }
+
+/** How long the delivery log (and the events behind it) is kept. */
+export const NOTIFICATION_LOG_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+
+/**
+ * Hourly maintenance: forgets fanned-out events older than the retention (their deliveries go
+ * with them) and finished test and digest deliveries as old. Events not fanned out yet stay.
+ */
+export async function pruneNotificationLog(
+  db: DbOrTx,
+  retentionMs = NOTIFICATION_LOG_RETENTION_MS,
+): Promise<{ events: number; deliveries: number }> {
+  const cutoff = sql`now() - make_interval(secs => ${retentionMs / 1000})`;
+  const events = await db
+    .delete(notificationEvents)
+    .where(sql`${notificationEvents.fannedOutAt} < ${cutoff}`)
+    .returning({ id: notificationEvents.id });
+  const deliveries = await db
+    .delete(notificationDeliveries)
+    .where(
+      sql`${notificationDeliveries.eventId} is null and ${notificationDeliveries.createdAt} < ${cutoff}
+        and ${notificationDeliveries.status} in ('sent', 'failed')`,
+    )
+    .returning({ id: notificationDeliveries.id });
+  return { events: events.length, deliveries: deliveries.length };
+}

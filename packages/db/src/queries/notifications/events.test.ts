@@ -10,7 +10,7 @@ import { useJobSender, useTestDatabase } from '../../testing/vitest.ts';
 import { createUser } from '../users.ts';
 import { createWorkflow } from '../workflows.ts';
 import { createNotificationChannel, setNotificationSubscription } from './channels.ts';
-import { listNotificationDeliveries } from './deliveries.ts';
+import { listNotificationDeliveries, pruneNotificationLog } from './deliveries.ts';
 import { fanOutNotificationEvent, pendingNotificationEventIds } from './events.ts';
 
 const database = useTestDatabase();
@@ -107,5 +107,25 @@ describe('notification events recorded by the database', () => {
     const deliveries = await listNotificationDeliveries(database.db, subscribed.ownerId);
     expect(deliveries.map((d) => d.eventKind).sort()).toEqual(events.map((e) => e.kind).sort());
     expect(await pendingNotificationEventIds(database.db)).toEqual([]);
+  });
+
+  it('prunes fanned-out events older than the retention with their deliveries, never pending ones', async () => {
+    const sql = database.sql;
+    const owner = await subscribedOwner(true);
+    const [budget] = await sql<{ id: string }[]>`
+      insert into budgets (owner_id, monthly_limit_micros, period)
+      values (${owner.ownerId}, 1000000, '2026-11') returning id`;
+    await sql`
+      insert into budget_alerts (budget_id, owner_id, period, threshold, spent_micros, limit_micros)
+      values (${budget!.id}, ${owner.ownerId}, '2026-11', 50, 500000, 1000000),
+             (${budget!.id}, ${owner.ownerId}, '2026-11', 80, 800000, 1000000)`;
+    const [old, pending] = await eventsOf(owner.ownerId);
+    await fanOutNotificationEvent(database.db, jobs.sender, old!.id);
+    await sql`update notification_events set fanned_out_at = now() - interval '100 days' where id = ${old!.id}`;
+    await sql`update notification_events set created_at = now() - interval '100 days' where id = ${pending!.id}`;
+
+    expect(await pruneNotificationLog(database.db)).toEqual({ events: 1, deliveries: 0 });
+    expect((await eventsOf(owner.ownerId)).map((e) => e.id)).toEqual([pending!.id]);
+    expect(await listNotificationDeliveries(database.db, owner.ownerId)).toEqual([]);
   });
 });
