@@ -193,4 +193,28 @@ describe('notifications on three runners', () => {
     expect(quiet).toHaveLength(2);
     expect(quiet[1]!.text).toContain('3 more');
   });
+
+  it('refuses a channel URL on a private address without the operator allow-list', async () => {
+    const db = database.db;
+    const owner = await ownerWithWorkflow(db, agentChain(['echo']));
+    const secret = generateWebhookSecret('signature');
+    const channel = await addChannel(db, owner.ownerId, 'webhook', receiver.url('/private'), { secret });
+    // A test delivery at its last allowed try, with no job (so none of the runners above, whose
+    // allow-list opens loopback, takes it): sent by hand with the default guard.
+    const [row] = await database.sql<{ id: string }[]>`
+      insert into notification_deliveries (owner_id, channel_id, kind, attempts)
+      values (${owner.ownerId}, ${channel.id}, 'test', 5) returning id`;
+    const services = createNotificationServices({
+      db,
+      jobs: jobs.sender,
+      registry: undefined as never,
+      logger,
+      secretKeys: keyring,
+    });
+    expect(await deliverNotification(services, row!.id)).toBe('failed');
+    const [delivery] = await listNotificationDeliveries(db, owner.ownerId, { channelId: channel.id });
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 6 });
+    expect(delivery!.lastError).toMatch(/127\.0\.0\.1|loopback|private/i);
+    expect(receiver.calls.filter((c) => c.path === '/private')).toEqual([]);
+  });
 });
