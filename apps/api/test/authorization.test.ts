@@ -68,6 +68,10 @@ interface World {
     webhookId: string;
     webhookSecret: string;
     webhookLogId: string;
+    /** A's notification channel (a signed webhook) and its subscription to run failures. */
+    channelId: string;
+    channelSecret: string;
+    subscriptionId: string;
   };
   b: { workflowId: string; tagId: string };
 }
@@ -205,9 +209,31 @@ const cases: Record<string, Case> = {
   'webhooks.test': { input: (w) => ({ id: w.a.webhookId, payload: {} }), expect: 'notFound' },
   'webhooks.previewMapping': { input: () => ({ mapping: '$', payload: {} }), expect: 'ownView' },
   'webhooks.replay': { input: (w) => ({ logId: w.a.webhookLogId }), expect: 'notFound' },
+  'notifications.channels': { input: () => undefined, expect: 'ownView' },
+  'notifications.createChannel': {
+    input: () => ({ kind: 'email', name: 'B mail', address: 'b@example.com' }),
+    expect: 'ownView',
+  },
+  'notifications.updateChannel': {
+    input: (w) => ({ id: w.a.channelId, enabled: false }),
+    expect: 'notFound',
+  },
+  'notifications.deleteChannel': { input: (w) => ({ id: w.a.channelId }), expect: 'notFound' },
+  'notifications.sendTest': { input: (w) => ({ channelId: w.a.channelId }), expect: 'notFound' },
+  'notifications.subscriptions': { input: () => undefined, expect: 'ownView' },
+  'notifications.subscribe': {
+    input: (w) => ({ channelId: w.a.channelId, workflowId: null, events: ['run_failed'] }),
+    expect: 'notFound',
+  },
+  'notifications.unsubscribe': { input: (w) => ({ id: w.a.subscriptionId }), expect: 'notFound' },
+  'notifications.deliveries': { input: (w) => ({ channelId: w.a.channelId }), expect: 'ownView' },
 };
 /** Mixed ownership: B's own workflow with A's tag must be refused just the same. */
 const crossCases: Record<string, Case> = {
+  'notifications.subscribe': {
+    input: (w) => ({ channelId: w.a.channelId, workflowId: w.b.workflowId, events: ['run_failed'] }),
+    expect: 'notFound',
+  },
   'tags.attach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
   'tags.detach': { input: (w) => ({ workflowId: w.b.workflowId, tagId: w.a.tagId }), expect: 'notFound' },
   // Without an execution id B sees the global breaker changes, never A's fallbacks.
@@ -278,6 +304,17 @@ async function buildWorld() {
   // An unsigned call: logged (refused), no run.
   await fetch(aWebhook.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   const [aWebhookLog] = (await a.client.webhooks.logs.query({ id: aWebhook.id })).items;
+  const aChannel = await a.client.notifications.createChannel.mutate({
+    kind: 'webhook',
+    name: 'A hook',
+    url: 'https://hooks.example.com/a-secret-path',
+  });
+  const aSubscription = await a.client.notifications.subscribe.mutate({
+    channelId: aChannel.channel.id,
+    workflowId: aWorkflow.id,
+    events: ['run_failed'],
+  });
+  await a.client.notifications.sendTest.mutate({ channelId: aChannel.channel.id });
   const bWorkflow = await b.client.workflows.create.mutate({ name: 'B workflow' });
   const bTag = await b.client.tags.create.mutate({ name: 'B tag', color: '#00ff00' });
   const world: World = {
@@ -294,6 +331,9 @@ async function buildWorld() {
       webhookId: aWebhook.id,
       webhookSecret: aWebhook.secret,
       webhookLogId: aWebhookLog!.id,
+      channelId: aChannel.channel.id,
+      channelSecret: aChannel.signingSecret!,
+      subscriptionId: aSubscription.id,
     },
     b: { workflowId: bWorkflow.id, tagId: bTag.id },
   };
@@ -334,6 +374,10 @@ describe('authorization sweep over every procedure', () => {
       world.a.webhookId,
       world.a.webhookSecret,
       world.a.webhookLogId,
+      world.a.channelId,
+      world.a.channelSecret,
+      world.a.subscriptionId,
+      'a-secret-path',
       A_PROVIDER_KEY.slice(-4),
     ];
     const checked: string[] = [];

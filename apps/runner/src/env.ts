@@ -75,6 +75,18 @@ export const runnerEnvSchema = z
      * maintenance job forgets older keys; the call log's own pruning never touches them.
      */
     WEBHOOK_IDEMPOTENCY_DAYS: z.coerce.number().int().min(1).max(365).default(7),
+    /**
+     * Where notification emails go out: `smtp://user:password@host:587` (STARTTLS when offered) or
+     * `smtps://…:465`. Unset: email channels fail their deliveries saying so. Never logged.
+     */
+    SMTP_URL: z.preprocess(
+      (v) => (v === '' ? undefined : v),
+      z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+    ),
+    /** The From of notification emails. */
+    SMTP_FROM: z.string().trim().min(3).default('SWARM <swarm@localhost>'),
+    /** Where the web app is served, for links in notifications (the API's value). */
+    SWARM_PUBLIC_URL: optionalUrl,
     /** Third-party node type packages, comma-separated; the same list the API loads. */
     SWARM_NODE_PACKAGES: commaList,
     ...expressionPoolEnv,

@@ -10,13 +10,17 @@ import {
   type JobName,
   pruneExpiredAuthState,
   pruneExpiredRunWatchers,
+  pruneNotificationLog,
   pruneProviderHealthBuckets,
   pruneScheduleFires,
   pruneWebhookIdempotencyKeys,
   pruneWebhookLogs,
+  recordRunFailedEvent,
   WEBHOOK_IDEMPOTENCY_RETENTION_MS,
 } from '@swarm/db';
+import { deliverNotification, handleNotificationEvent, sweepNotificationEvents } from '@swarm/notifications';
 import type { Logger } from 'pino';
+import type { NotificationServices } from './notifications.ts';
 
 /** What the maintenance job keeps that the operator may choose (runner options, from its env). */
 export interface MaintenanceSettings {
@@ -32,6 +36,7 @@ export interface JobContext {
   db: Db;
   logger: Logger;
   maintenance: MaintenanceSettings;
+  notifications: NotificationServices;
 }
 
 /** The queues these handlers serve: every one but `run`. */
@@ -57,6 +62,8 @@ export const jobHandlers: JobHandlers = {
     const scheduleFires = await pruneScheduleFires(db);
     // Live viewers that went away without saying so (writers already ignore their expired rows).
     const runWatchers = await pruneExpiredRunWatchers(db);
+    // The notification delivery log and its events: 90 days.
+    const notificationLog = await pruneNotificationLog(db);
     const pruned = {
       ...auth,
       healthBuckets,
@@ -64,15 +71,24 @@ export const jobHandlers: JobHandlers = {
       webhookIdempotencyKeys,
       scheduleFires,
       runWatchers,
+      notificationLog,
     };
     logger.info({ pruned }, 'maintenance done');
     return pruned;
   },
 
   // A scheduled run failed here gets its retry from the scheduler's sweep (within about 30 s).
-  async runAbandoned({ executionId }, { db, logger }) {
+  async runAbandoned({ executionId }, { db, logger, notifications }) {
     const failed = await failAbandonedExecution(db, executionId);
     logger.warn({ executionId, failed }, 'run abandoned after its retries ran out');
+    // After the fact (its own transaction): the event's dedupe key keeps a retried job to one.
+    if (failed) await recordRunFailedEvent(db, notifications.jobs, executionId);
     return { failed };
   },
+
+  notificationEvent: ({ eventId }, { notifications }) => handleNotificationEvent(notifications, eventId),
+
+  notificationDelivery: ({ deliveryId }, { notifications }) => deliverNotification(notifications, deliveryId),
+
+  notificationSweep: (_data, { notifications }) => sweepNotificationEvents(notifications),
 };

@@ -17,6 +17,8 @@ const { options: logOptions, redactor } = redactingLoggerOptions({
   secretKey: env.SWARM_SECRET_KEY,
   secretKeys: env.SWARM_SECRET_KEYS,
 });
+// The SMTP URL carries a password: redacted by value from every line, like the keys.
+if (env.SMTP_URL) redactor.remember(env.SMTP_URL, decodeURIComponent(new URL(env.SMTP_URL).password));
 const logger = pino(logOptions);
 const secretKeys = createSecretKeyring({ current: env.SWARM_SECRET_KEY, others: env.SWARM_SECRET_KEYS });
 // The same node types as the API (built-ins plus SWARM_NODE_PACKAGES), resolved from this app.
@@ -45,6 +47,12 @@ const runner = createRunner({
       ? undefined
       : { port: env.RUNNER_METRICS_PORT, host: env.RUNNER_METRICS_HOST, token: env.METRICS_TOKEN },
   tracing: tracingOptionsFromEnv(env, 'swarm-runner') ?? undefined,
+  notifications: {
+    secretKeys,
+    smtpUrl: env.SMTP_URL,
+    smtpFrom: env.SMTP_FROM,
+    publicUrl: env.SWARM_PUBLIC_URL,
+  },
   maintenance: { webhookIdempotencyMs: env.WEBHOOK_IDEMPOTENCY_DAYS * 24 * 60 * 60 * 1000 },
   createLlm: ({ db, logger: log, invalidation }) =>
     createLlmClient({

@@ -46,6 +46,7 @@ import {
   maintenanceSettings,
 } from './jobs.ts';
 import { createLlmClient, type RunnerLlm } from './llm.ts';
+import { createNotificationServices, type NotificationOptions } from './notifications.ts';
 import { createRunDispatcher } from './run-dispatcher.ts';
 import { createRunService } from './runs.ts';
 import { createScheduler, type SchedulerOptions } from './scheduler.ts';
@@ -83,6 +84,8 @@ export interface RunnerOptions {
   handlers?: JobHandlers;
   /** What the hourly maintenance job keeps (defaults: see `MaintenanceSettings`). */
   maintenance?: Partial<MaintenanceSettings> | undefined;
+  /** Sending notifications: the keyring for channel secrets, SMTP, links to the app. */
+  notifications?: NotificationOptions | undefined;
   /**
    * Fire cron schedules (default true; every runner may, each occurrence fires once). Tests may pass
    * the scheduler's clock (`now`) and its longest sleep.
@@ -169,6 +172,14 @@ export function createRunner(options: RunnerOptions) {
   const observing: RunObserverOptions = { metrics };
   let metricsServer: MetricsServer | null = null;
   let tracing: Tracing | null = null;
+  const notifications = createNotificationServices({
+    db: database.db,
+    jobs: boss,
+    registry,
+    logger: logger.child({ component: 'notifications' }),
+    http: options.http,
+    ...options.notifications,
+  });
   const runs = createRunService({
     observer: metrics || options.tracing ? createRunObserver(observing) : undefined,
     db: database.db,
@@ -201,6 +212,7 @@ export function createRunner(options: RunnerOptions) {
       db: database.db,
       logger: log,
       maintenance,
+      notifications,
     };
     try {
       return await (handlers[name] as JobHandlers[Name])(data, ctx);
@@ -249,6 +261,7 @@ export function createRunner(options: RunnerOptions) {
       await dispatcher.stop(options.drainSeconds * 1000);
       await boss.stop({ graceful: true, timeout: options.drainSeconds * 1000, close: true });
       await llm.close();
+      notifications.close();
       await expressions.close();
       await invalidation.stop();
       await events.stop();

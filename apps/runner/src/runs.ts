@@ -43,6 +43,7 @@ import {
   type JobSender,
   type RunEventFeed,
   type RunFence,
+  recordRunFailedEvent,
   recordSteps,
   type StepChange,
   saveTraceParent,
@@ -257,6 +258,7 @@ export function createRunService(options: RunServiceOptions) {
         { executionId, claims: claim.claims, lastStep: claim.lastStep, scheduled: claim.scheduled },
         'run abandoned: claimed too many times without finishing',
       );
+      await recordRunFailedEvent(db, options.jobs, executionId);
       return { outcome: 'abandoned' };
     }
     if (claim.outcome === 'finished' || claim.outcome === 'missing') {
@@ -377,7 +379,15 @@ export function createRunService(options: RunServiceOptions) {
         throw new RunInterruptedError(lost.signal.reason);
       }
       const pendingSteps = await steps.drain();
-      if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settle })))
+      // A failure's notification event (and its fan-out job) commits with the failure, or not at all.
+      const settleRun =
+        outcome.status === 'failed'
+          ? async (tx: Tx) => {
+              await settle?.(tx);
+              await recordRunFailedEvent(tx, options.jobs, executionId);
+            }
+          : settle;
+      if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settleRun })))
         throw new ClaimLostError();
       observed?.finished(outcome.status, outcome.error);
       observedEnd = true;

@@ -46,6 +46,8 @@ export interface BrowserAppOptions {
   runner?: boolean;
   /** Encrypts stored provider keys (base64 of 32 bytes); without it the server refuses to store keys. */
   secretKey?: string;
+  /** Where the runner sends notification emails (read when the runner starts, after earlier hooks). */
+  smtpUrl?: () => string;
 }
 
 /** The runner logs nothing in tests; pino's interface, silenced. */
@@ -118,6 +120,7 @@ export function useBrowserApp(options: BrowserAppOptions = {}): BrowserApp {
         runConcurrency: 2,
         pollSeconds: 0.5,
         superviseSeconds: 1,
+        ...(options.smtpUrl ? { notifications: { smtpUrl: options.smtpUrl() } } : {}),
       });
       await runner.start();
     }

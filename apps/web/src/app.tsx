@@ -54,6 +54,7 @@ const router = createBrowserRouter([
       { path: '/tags', element: <TagsPage /> },
       { path: '/settings/tokens', element: <ApiTokensPage /> },
       { path: '/settings/providers', ...page(() => import('./settings/providers-page.tsx')) },
+      { path: '/settings/notifications', ...page(() => import('./settings/notifications-page.tsx')) },
       { path: '/workflows/:id', ...page(() => import('./editor/editor-page.tsx')) },
       {
         path: '/workflows/:id/compare',

@@ -12,6 +12,7 @@ export * from './queries/maintenance.ts';
 export * from './queries/node-test.ts';
 export * from './queries/pins.ts';
 export * from './queries/monitoring.ts';
+export * from './queries/notifications/index.ts';
 export * from './queries/provider-dashboard.ts';
 export * from './queries/provider-health.ts';
 export * from './queries/providers.ts';

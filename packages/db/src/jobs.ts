@@ -66,6 +66,43 @@ export const jobCatalog = {
       deleteAfterSeconds: 24 * 60 * 60,
     },
   }),
+  /**
+   * Turns one notification event into deliveries (one per subscribed channel, or a count in the
+   * channel's digest) and, for a failed run, starts its error workflow. Idempotent: the event row
+   * is locked and marked fanned out in the same transaction, so a retry or a second runner finds
+   * nothing left to do.
+   */
+  notificationEvent: defineJob({
+    schema: z.object({ eventId: z.uuid() }),
+    queue: { policy: 'standard', retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
+  }),
+  /**
+   * Sends one notification (email, Slack, signed webhook). A failed send is retried with backoff
+   * (1 s, 2 s, 4 s … up to 5 min); the delivery row counts the attempts and turns `failed` after
+   * the last. Receivers get `webhook-id` = the delivery id to drop a duplicate from a retried job.
+   */
+  notificationDelivery: defineJob({
+    schema: z.object({ deliveryId: z.uuid() }),
+    queue: {
+      policy: 'standard',
+      retryLimit: 5,
+      retryDelay: 1,
+      retryBackoff: true,
+      retryDelayMax: 300,
+      expireInSeconds: 120,
+      deleteAfterSeconds: 7 * 24 * 60 * 60,
+    },
+  }),
+  /**
+   * Every minute: fans out events the database recorded by itself (budget alerts, schedule fires,
+   * opened circuits: triggers, see the notifications migration), and any run-failed event whose
+   * job was lost.
+   */
+  notificationSweep: defineJob({
+    schema: z.strictObject({}),
+    queue: { policy: 'singleton', retryLimit: 1, retryDelay: 30, expireInSeconds: 120 },
+    cron: '* * * * *',
+  }),
 };
 
 export type JobName = keyof typeof jobCatalog;

@@ -17,6 +17,7 @@ const navLinks = [
   { to: '/budgets', label: 'Budgets', end: false },
   { to: '/tags', label: 'Tags', end: false },
   { to: '/settings/providers', label: 'Providers', end: false },
+  { to: '/settings/notifications', label: 'Notifications', end: false },
   { to: '/settings/tokens', label: 'API tokens', end: false },
 ];
 

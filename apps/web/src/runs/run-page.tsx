@@ -15,6 +15,7 @@ import { CostValue } from '../money/cost-value.tsx';
 import { buttonClass } from '../ui/button.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
 import { RunCanvas } from './run-canvas.tsx';
+import { RunNotifications } from './run-notifications.tsx';
 import { formatDuration, isFinished, nodeRunStatuses, type RunDetail, statusOfNode } from './run-state.ts';
 import { StatusBadge } from './run-status.tsx';
 import { actionError, RunStatusBar, useRunActions } from './run-status-bar.tsx';
@@ -189,6 +190,7 @@ function RunView({
                   <p className="mt-0.5 text-sm text-rose-800">{run.error.message}</p>
                 </div>
               ) : null}
+              {run.status === 'failed' ? <RunNotifications executionId={run.id} /> : null}
               <Section title="Output">
                 <JsonBlock
                   value={run.output}

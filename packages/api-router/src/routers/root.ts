@@ -6,6 +6,7 @@ import { authRouter } from './auth.ts';
 import { budgetsRouter } from './budgets.ts';
 import { nodeTypesRouter } from './node-types.ts';
 import { pinsRouter } from './pins.ts';
+import { notificationsRouter } from './notifications.ts';
 import { providersRouter } from './providers.ts';
 import { runsRouter } from './runs.ts';
 import { schedulesRouter } from './schedules.ts';
@@ -34,6 +35,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   budgets: budgetsRouter,
   webhooks: webhooksRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,7 @@ import { type DbOrTx, inTransaction } from '../client.ts';
 import { announceInvalidation } from '../invalidation.ts';
 import { workflows, workflowTags } from '../schema/index.ts';
 import { encodeKeysetCursor, keysetPage, olderThanCursor } from './keyset.ts';
+import { assertErrorWorkflowTarget } from './notifications/channels.ts';
 import { type Tag, tagsByWorkflow } from './tags.ts';
 import { WEBHOOK_INVALIDATION_TOPIC } from './webhooks/index.ts';
 
@@ -47,6 +48,7 @@ export async function createWorkflow(
   ownerId: string,
   input: { name: string; description?: string; category?: string; definition: WorkflowDefinition },
 ): Promise<Workflow> {
+  await assertErrorWorkflowTarget(db, ownerId, '', input.definition.settings?.onFailure);
   const [row] = await db
     .insert(workflows)
     .values({ ownerId, ...input })
@@ -61,6 +63,7 @@ export async function updateWorkflow(
   patch: { name?: string; description?: string; category?: string; definition?: WorkflowDefinition },
 ): Promise<Workflow> {
   const set = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  await assertErrorWorkflowTarget(db, ownerId, id, patch.definition?.settings?.onFailure);
   const rows = await db
     .update(workflows)
     .set({ ...set, updatedAt: sql`now()` })

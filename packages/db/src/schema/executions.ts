@@ -28,7 +28,7 @@ import { workflows } from './workflows.ts';
 
 export const EXECUTION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-export const EXECUTION_TRIGGERS = ['manual', 'api', 'schedule', 'webhook'] as const;
+export const EXECUTION_TRIGGERS = ['manual', 'api', 'schedule', 'webhook', 'error'] as const;
 export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 /**
  * What a run is for: `run` (every trigger's real run), `test` (the editor's draft test run, which

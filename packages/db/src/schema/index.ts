@@ -1,6 +1,7 @@
 export * from './accounts.ts';
 export * from './analytics.ts';
 export * from './executions.ts';
+export * from './notifications.ts';
 export * from './providers.ts';
 export * from './rate-limits.ts';
 export * from './triggers.ts';

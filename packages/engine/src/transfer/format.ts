@@ -34,7 +34,7 @@ export const exportAgentSchema = z.object({
 /** A run summary: when, how and how it ended. Never inputs, outputs or errors (they may hold data). */
 export const exportExecutionSchema = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  trigger: z.enum(['manual', 'api', 'schedule', 'webhook']),
+  trigger: z.enum(['manual', 'api', 'schedule', 'webhook', 'error']),
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),
