@@ -40,7 +40,7 @@ const LINT_FAILING_DEFAULTS = [
   'nodejs_active_resources_total',
 ];
 
-export type RunTrigger = 'manual' | 'api' | 'schedule' | 'webhook';
+export type RunTrigger = 'manual' | 'api' | 'schedule' | 'webhook' | 'error';
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export function createMetrics(options: MetricsOptions) {
