@@ -35,12 +35,7 @@ export const CompareEdgeLayer = memo(function CompareEdgeLayer({
         box: line.box,
         element: (
           <g key={line.id} className={`react-flow__edge ${line.className ?? ''}`} data-id={line.id}>
-            <path
-              className="react-flow__edge-path"
-              d={line.path}
-              style={line.style}
-              markerEnd={`url(#${markerId})`}
-            />
+            <path className="react-flow__edge-path" d={line.path} style={line.style} />
           </g>
         ),
       })),
@@ -58,6 +53,8 @@ export const CompareEdgeLayer = memo(function CompareEdgeLayer({
         height={1}
         data-testid="compare-edges"
         aria-hidden="true"
+        // Inherited by every path: one attribute instead of one per edge.
+        markerEnd={`url(#${markerId})`}
       >
         <defs>
           <marker

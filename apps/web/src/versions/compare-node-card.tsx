@@ -38,7 +38,7 @@ function PlainCard({ id, data }: NodeProps<FlowNode>) {
       data-node-id={id}
       data-node-type={data.nodeType}
       title={data.name || entry.label}
-      className="flex h-14 w-60 items-center gap-2.5 rounded-xl bg-white px-3 shadow-sm ring-1 ring-slate-200"
+      className="flex h-14 w-60 items-center gap-2.5 rounded-xl border border-slate-200 bg-white px-3"
     >
       {entry.hasInput ? <span className={`${HANDLE} react-flow__handle-left ${handleClass}`} /> : null}
       <span className={`size-8 shrink-0 rounded-lg ${categoryStyle(entry.category).badge}`} />
