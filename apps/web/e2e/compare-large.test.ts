@@ -14,7 +14,7 @@ import {
 } from '@swarm/engine';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
-import { signUp, useBrowserApp } from './harness.ts';
+import { signUp, UI_TIMEOUT_MS, useBrowserApp } from './harness.ts';
 
 const app = useBrowserApp();
 
@@ -224,7 +224,7 @@ describe('compare view, 500 nodes a side', () => {
       summary.edges.removed.length +
       summary.edges.modified.length +
       summary.changed.length;
-    await expect.poll(() => lines.count()).toBe(expectedLines);
+    await expect.poll(() => lines.count(), { timeout: UI_TIMEOUT_MS }).toBe(expectedLines);
     await page.getByTestId('compare-summary').getByText('Node transform added 0 added').waitFor();
 
     const sides = [
@@ -232,7 +232,9 @@ describe('compare view, 500 nodes a side', () => {
       expectation('compare-to', v2, summary, 'added'),
     ];
     for (const side of sides) {
-      await expect.poll(async () => (await inspect(page, side)).problems).toEqual([]);
+      await expect
+        .poll(async () => (await inspect(page, side)).problems, { timeout: UI_TIMEOUT_MS })
+        .toEqual([]);
       const { cardsInView, edgesInView } = await inspect(page, side);
       expect(cardsInView).toBeGreaterThan(50);
       expect(edgesInView).toBeGreaterThan(50);
@@ -251,7 +253,7 @@ describe('compare view, 500 nodes a side', () => {
     await page.mouse.down();
     await page.mouse.move(pane.x + pane.width / 2 - 300, pane.y + pane.height / 2 - 200, { steps: 8 });
     await page.mouse.up();
-    await expect.poll(async () => (await inspect(page, to)).problems).toEqual([]);
+    await expect.poll(async () => (await inspect(page, to)).problems, { timeout: UI_TIMEOUT_MS }).toEqual([]);
     const after = await inspect(page, to);
     expect(after.cardsInView).toBeGreaterThan(50);
     expect(before.inView).not.toContain('n499');
