@@ -9,11 +9,11 @@ import type { SecretKeyring } from '@swarm/providers/store';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import type { Logger } from 'pino';
-import superjson from 'superjson';
 import { ZodError } from 'zod';
 import type { AuthService } from './auth/service.ts';
 import { DOMAIN_ERROR_ANSWERS } from './errors.ts';
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from './unavailable.ts';
+import { wireTransformer } from './wire-format.ts';
 
 /**
  * The session cookie of the response being built, as the app sets it (httpOnly, Secure in
@@ -61,7 +61,7 @@ function zodIssues(error: ZodError): ValidationIssue[] {
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  transformer: wireTransformer,
   // Subscriptions (SSE): a ping keeps idle streams (a run waiting in the queue) open through
   // proxies, and a client that hears nothing for longer reconnects, resuming from its last event id.
   sse: { ping: { enabled: true, intervalMs: 10_000 }, client: { reconnectAfterInactivityMs: 30_000 } },

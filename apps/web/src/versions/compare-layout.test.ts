@@ -41,6 +41,7 @@ describe('card handles', () => {
     const sized = presized(node('a', 10, 20), { hasInput: true, outputs: ['out'] });
     expect(sized).toMatchObject({ id: 'a', position: { x: 10, y: 20 }, initialWidth: 240 });
     expect(sized.initialHeight).toBe(COMPARE_CARD_HEIGHT);
+    expect(sized.measured).toEqual({ width: 240, height: COMPARE_CARD_HEIGHT });
     expect(sized.handles).toHaveLength(2);
   });
 });

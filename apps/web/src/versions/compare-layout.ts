@@ -3,7 +3,8 @@
  * where its handles sit, and the viewport that fits the graph. With these React Flow can draw only
  * the cards inside the viewport, visible and with their edges, in the first frame; left to measure,
  * it mounts every node hidden, measures all of them, and only then fits, culls and draws edges
- * (seconds for two 500-node versions). The ResizeObserver still corrects any card that differs.
+ * (seconds for two 500-node versions). Given as already measured too, the cards cost no second
+ * pass when the ResizeObserver finds them that size; it still corrects any card that differs.
  */
 import {
   getNodesBounds,
@@ -41,12 +42,13 @@ export function cardHandles(entry: Pick<PaletteEntry, 'hasInput' | 'outputs'>): 
   return handles;
 }
 
-/** The node with its card's size and handles given up front. */
+/** The node with its card's size (as if measured) and handles given up front. */
 export function presized(node: FlowNode, entry: Pick<PaletteEntry, 'hasInput' | 'outputs'>): FlowNode {
   return {
     ...node,
     initialWidth: NODE_WIDTH,
     initialHeight: COMPARE_CARD_HEIGHT,
+    measured: { width: NODE_WIDTH, height: COMPARE_CARD_HEIGHT },
     handles: cardHandles(entry),
   };
 }

@@ -4,7 +4,8 @@
  * name, handles — with a fraction of the full card's elements, so the canvas paints in a fraction
  * of the time. Zoomed in, it is the editor's card.
  */
-import { Handle, type NodeProps, Position, type ReactFlowState, useStore } from '@xyflow/react';
+import type { NodeProps, ReactFlowState } from '@xyflow/react';
+import { useStore } from '@xyflow/react';
 import { memo } from 'react';
 import type { FlowNode } from '../editor/graph.ts';
 import { categoryStyle } from '../editor/node-appearance.tsx';
@@ -14,44 +15,41 @@ import { handleClass, WorkflowNodeCard } from '../editor/workflow-node.tsx';
 /** Below this zoom the full card's text is under 6 px: not readable, so not worth drawing. */
 const DETAIL_ZOOM = 0.4;
 
+/** React Flow's handle look (position, size, dot) without its behaviour. */
+const HANDLE = 'react-flow__handle';
+
 const zoomedOut = (state: ReactFlowState) => state.transform[2] < DETAIL_ZOOM;
 
 export const CompareNodeCard = memo(function CompareNodeCard(props: NodeProps<FlowNode>) {
   return useStore(zoomedOut) ? <PlainCard {...props} /> : <WorkflowNodeCard {...props} />;
 });
 
-/** Same size and handles as the full card (edges meet it in the same places), nothing else. */
+/**
+ * Same size and handle dots as the full card, nothing else. The dots are plain elements styled as
+ * React Flow's handles, not `<Handle>`s: nothing connects on this canvas and its edges are drawn
+ * from the presized handles (compare-edge-lines.ts), so a component per dot would be pure cost.
+ */
 function PlainCard({ id, data }: NodeProps<FlowNode>) {
   const entry = useNodeType(data.nodeType);
-  const branching = entry.outputs.length > 1;
+  const outputs = entry.outputs;
   return (
     <div
       data-testid="canvas-node"
       data-node-id={id}
       data-node-type={data.nodeType}
       title={data.name || entry.label}
-      className="flex h-14 w-60 items-center gap-2.5 rounded-xl bg-white px-3 shadow-sm ring-1 ring-slate-200"
+      className="flex h-14 w-60 items-center gap-2.5 rounded-xl border border-slate-200 bg-white px-3"
     >
-      {entry.hasInput ? (
-        <Handle type="target" position={Position.Left} isConnectable={false} className={handleClass} />
-      ) : null}
+      {entry.hasInput ? <span className={`${HANDLE} react-flow__handle-left ${handleClass}`} /> : null}
       <span className={`size-8 shrink-0 rounded-lg ${categoryStyle(entry.category).badge}`} />
       <span className="truncate text-sm font-medium text-slate-900">{data.name || entry.label}</span>
-      {branching ? (
-        entry.outputs.map((output, i) => (
-          <Handle
-            key={output}
-            id={output}
-            type="source"
-            position={Position.Right}
-            isConnectable={false}
-            className={handleClass}
-            style={{ top: `${((i + 1) / (entry.outputs.length + 1)) * 100}%` }}
-          />
-        ))
-      ) : entry.outputs.length === 1 ? (
-        <Handle type="source" position={Position.Right} isConnectable={false} className={handleClass} />
-      ) : null}
+      {outputs.map((output, i) => (
+        <span
+          key={output}
+          className={`${HANDLE} react-flow__handle-right ${handleClass}`}
+          style={outputs.length > 1 ? { top: `${((i + 1) / (outputs.length + 1)) * 100}%` } : undefined}
+        />
+      ))}
     </div>
   );
 }

@@ -18,6 +18,8 @@ import { type NodeTypeCatalog, NodeTypesContext } from '../editor/node-palette.t
 import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
+import { CompareEdgeLayer } from './compare-edge-layer.tsx';
+import { edgeLines } from './compare-edge-lines.ts';
 import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, fittingViewport, presized } from './compare-layout.ts';
 import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
 import { CompareNodeCard } from './compare-node-card.tsx';
@@ -239,30 +241,27 @@ function SideCanvas({
   onSelect: (nodeId: string) => void;
   testId: string;
 }) {
-  const { nodes, edges } = useMemo(() => {
+  const { nodes, lines } = useMemo(() => {
     const flow = toFlow(definition);
-    return {
-      nodes: flow.nodes.map((flowNode): FlowNode => {
-        const node = presized(flowNode, catalog.get(flowNode.data.nodeType));
-        const nodeMarks = marks.nodes.get(node.id);
-        const colour = nodeColour(nodeMarks);
-        return colour
-          ? {
-              ...node,
-              className: (nodeMarks ?? []).map((m) => `diff-${m}`).join(' '),
-              style: { outline: `3px solid ${colour}`, outlineOffset: 3, borderRadius: 12 },
-            }
-          : node;
-      }),
-      edges: flow.edges.map((edge): FlowEdge => {
-        const mark = marks.edges.get(edge.id);
-        // Edges here are never clicked, so they need no wide invisible hit path each.
-        const plain = { ...edge, interactionWidth: 0 };
-        return mark
-          ? { ...plain, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
-          : plain;
-      }),
-    };
+    const nodes = flow.nodes.map((flowNode): FlowNode => {
+      const node = presized(flowNode, catalog.get(flowNode.data.nodeType));
+      const nodeMarks = marks.nodes.get(node.id);
+      const colour = nodeColour(nodeMarks);
+      return colour
+        ? {
+            ...node,
+            className: (nodeMarks ?? []).map((m) => `diff-${m}`).join(' '),
+            style: { outline: `3px solid ${colour}`, outlineOffset: 3, borderRadius: 12 },
+          }
+        : node;
+    });
+    const edges = flow.edges.map((edge): FlowEdge => {
+      const mark = marks.edges.get(edge.id);
+      return mark
+        ? { ...edge, className: `diff-${mark}`, style: { stroke: MARK_COLOURS[mark], strokeWidth: 2.5 } }
+        : edge;
+    });
+    return { nodes, lines: edgeLines(nodes, edges) };
   }, [definition, marks, catalog]);
   // The pane's size, read before React Flow mounts, so its first render already has the fitted
   // viewport and can leave out every card outside it.
@@ -285,7 +284,6 @@ function SideCanvas({
         {pane && viewport ? (
           <ReactFlow<FlowNode, FlowEdge>
             nodes={nodes}
-            edges={edges}
             nodeTypes={nodeTypes}
             nodesDraggable={false}
             nodesConnectable={false}
@@ -301,6 +299,7 @@ function SideCanvas({
             aria-label={title}
           >
             <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+            <CompareEdgeLayer lines={lines} markerId={`${testId}-arrow`} />
           </ReactFlow>
         ) : null}
       </div>
