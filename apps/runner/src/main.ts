@@ -4,7 +4,7 @@ import { createNodeRegistry, expressionPoolOptions, loadNodePackages } from '@sw
 import { createSecretKeyring } from '@swarm/providers/store';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
-import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
+import { compatibleGuardFromEnv, createLlmClient, llmProvidersFromEnv } from './llm.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
@@ -46,6 +46,7 @@ const runner = createRunner({
       logger: log,
       secretKeys,
       providers: llmProvidersFromEnv(env),
+      compatibleGuard: compatibleGuardFromEnv(env),
       invalidation,
       redactor,
     }),
