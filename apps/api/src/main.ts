@@ -33,6 +33,10 @@ const app = await buildApiServer({
   webhookBodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
   expressionPool: expressionPoolOptions(env),
   allowedOrigins: env.SWARM_ALLOWED_ORIGINS,
+  compatibleGuard: {
+    allowPrivateNetworks: env.OPENAI_COMPATIBLE_ALLOW_PRIVATE_NETWORKS,
+    allowedPrivateRanges: env.OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES,
+  },
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

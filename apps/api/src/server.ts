@@ -31,6 +31,7 @@ import { jsonTextDepth, redactingLoggerOptions } from '@swarm/engine';
 import {
   createExpressionPool,
   createNodeRegistry,
+  type EndpointGuard,
   type ExpressionPoolOptions,
   loadNodePackages,
 } from '@swarm/engine/server';
@@ -83,6 +84,8 @@ export interface ApiServerOptions {
   allowedOrigins?: readonly string[] | null | undefined;
   /** The clock (ms since the epoch) for webhook time limits; tests set it. Default `Date.now`. */
   now?: (() => number) | undefined;
+  /** The address guard for users' OpenAI-compatible base URLs (OPENAI_COMPATIBLE_* settings). */
+  compatibleGuard?: EndpointGuard | undefined;
 }
 
 /**
@@ -240,6 +243,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           publicBaseUrl: publicBaseUrlOf(req, options.publicUrl),
           sessionCookie: sessionCookieJar(res, options.secureCookies),
           secretKeys,
+          compatibleGuard: options.compatibleGuard,
           providerAdmins,
           nodeRegistry,
           expressions,
@@ -296,6 +300,8 @@ function sessionCookieJar(res: FastifyReply, secure: boolean): Context['sessionC
 
 export interface StartApiServerOptions {
   databaseUrl: string;
+  /** The address guard for OpenAI-compatible base URLs (tests allow ranges, inject `resolveHost`). */
+  compatibleGuard?: EndpointGuard | undefined;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -353,6 +359,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     expressionPool: options.expressionPool,
     allowedOrigins: options.allowedOrigins,
     now: options.now,
+    compatibleGuard: options.compatibleGuard,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

@@ -30,7 +30,9 @@ import {
 } from '@swarm/providers/store';
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { withSecretKeys } from '../secret-keys.ts';
 import { authedProcedure } from '../trpc.ts';
+import { compatibleRouter } from './compatible.ts';
 
 /** Changes to global provider settings: any signed-in user, or only the listed admins. */
 const adminProcedure = authedProcedure.use(({ ctx, next }) => {
@@ -42,18 +44,6 @@ const adminProcedure = authedProcedure.use(({ ctx, next }) => {
     });
   }
   return next();
-});
-
-/** Storing keys needs the encryption key; without it the server says so instead of storing plaintext. */
-const withSecretKeys = authedProcedure.use(({ ctx, next }) => {
-  if (!ctx.secretKeys) {
-    throw new TRPCError({
-      code: 'PRECONDITION_FAILED',
-      message:
-        'Saving provider API keys is turned off on this server: set SWARM_SECRET_KEY (a base64 32-byte key, e.g. `openssl rand -base64 32`) on the API and the runners.',
-    });
-  }
-  return next({ ctx: { ...ctx, secretKeys: ctx.secretKeys } });
 });
 
 const DEFAULT_HEALTH_WINDOW_MINUTES = 60;
@@ -134,4 +124,7 @@ export const providersRouter = {
         return { ok: true };
       }),
   },
+
+  /** The caller's OpenAI-compatible endpoints (named credentials) and their models' prices. */
+  compatible: compatibleRouter,
 } satisfies TRPCRouterRecord;
