@@ -8,8 +8,10 @@
  *
  * `checkEndpointUrl` is the same check without a request, for refusing a URL when it is saved.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+// The modules' objects, read at call time: instrumentation that wraps `request` (tracing, msw in
+// tests) sees these requests too.
+import http from 'node:http';
+import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ResolvedAddress } from './node-type.ts';
@@ -94,7 +96,7 @@ export function createGuardedFetch(guard: EndpointGuard): typeof fetch {
       headers[name] = value;
     });
     if (body) headers['content-length'] = String(body.length);
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = url.protocol === 'https:' ? https.request : http.request;
     return new Promise<Response>((resolve, reject) => {
       const req = send(
         url,
