@@ -305,6 +305,11 @@ describe('openai-compatible credentials', () => {
       .poll(healthModels, { timeout: 10_000, interval: 100 })
       .toEqual([`${userId}/groq/llama-3.3-70b`, `${userId}/other/qwen2.5`]);
 
+    // The shared health report shows no one's endpoint names or models to another user.
+    const theirs = JSON.stringify(await stranger.client.providers.health.query({}));
+    expect(theirs).not.toContain('llama-3.3-70b');
+    expect(theirs).not.toContain(userId);
+
     // The keys and the header value never reached the runner's log.
     const log = logLines.join('');
     for (const secret of [GROQ_KEY, OTHER_KEY, HEADER_SECRET]) expect(log).not.toContain(secret);

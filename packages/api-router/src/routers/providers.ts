@@ -48,6 +48,20 @@ const adminProcedure = authedProcedure.use(({ ctx, next }) => {
 
 const DEFAULT_HEALTH_WINDOW_MINUTES = 60;
 
+/**
+ * OpenAI-compatible endpoints are users' own: their breakers and health are kept per owner and
+ * credential (`<owner id>/<credential>/<model>`), so the shared report shows the caller only their
+ * own such rows, as `<credential>/<model>`, and nobody else's endpoint names or models. (Rows read
+ * from the ledger, which does not record the credential, are left out for the same reason.)
+ */
+function ownCompatibleRows<T extends { provider: string; model: string }>(items: T[], userId: string): T[] {
+  const own = `${userId}/`;
+  return items.flatMap((item) => {
+    if (item.provider !== 'openai-compatible') return [item];
+    return item.model.startsWith(own) ? [{ ...item, model: item.model.slice(own.length) }] : [];
+  });
+}
+
 export const providersRouter = {
   health: authedProcedure
     .input(
@@ -69,7 +83,7 @@ export const providersRouter = {
         windowMs: windowMinutes * 60_000,
         notCountedErrorClasses: [...NOT_COUNTED_ERROR_CLASSES],
       });
-      return { windowMinutes, items };
+      return { windowMinutes, items: ownCompatibleRows(items, ctx.user.id) };
     }),
 
   events: authedProcedure
