@@ -310,6 +310,16 @@ describe('openai-compatible credentials', () => {
     expect(theirs).not.toContain('llama-3.3-70b');
     expect(theirs).not.toContain(userId);
 
+    // A breaker change of this user's endpoint is shown to them (without their id), to no one else.
+    await api.database.sql`
+      insert into provider_events (kind, provider, model, detail)
+      values ('breaker', 'openai-compatible', ${`${userId}/groq/llama-3.3-70b`}, '{"to":"open"}'::jsonb)`;
+    const ownEvents = await client.providers.events.query({});
+    expect(ownEvents.map((e) => e.model)).toContain('groq/llama-3.3-70b');
+    const strangerEvents = JSON.stringify(await stranger.client.providers.events.query({}));
+    expect(strangerEvents).not.toContain(userId);
+    expect(strangerEvents).not.toContain('llama-3.3-70b');
+
     // The keys and the header value never reached the runner's log.
     const log = logLines.join('');
     for (const secret of [GROQ_KEY, OTHER_KEY, HEADER_SECRET]) expect(log).not.toContain(secret);

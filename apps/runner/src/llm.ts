@@ -342,7 +342,9 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     }
     const workflowId = await workflowOf(executionId);
     if (!workflowId) return null;
-    const estimateMicros = await estimateCallCostMicros(ports.prices, request, chain, new Date());
+    // Priced with the owner's own prices for their OpenAI-compatible models.
+    const { prices } = compatible.portsFor(ownerId, ports);
+    const estimateMicros = await estimateCallCostMicros(prices, request, chain, new Date());
     // Throws BudgetExceededError ("monthly budget of $5.00 for workflow … is exhausted"): the
     // agent step fails with that message before any provider is called.
     return reserveBudgets(db, { ownerId, workflowId, estimateMicros });

@@ -95,7 +95,13 @@ export const providersRouter = {
         })
         .default({}),
     )
-    .query(({ ctx, input }) => listProviderEventsForOwner(ctx.db, ctx.user.id, input)),
+    .query(async ({ ctx, input }) =>
+      (await listProviderEventsForOwner(ctx.db, ctx.user.id, input)).map((event) =>
+        event.provider === 'openai-compatible' && event.model.startsWith(`${ctx.user.id}/`)
+          ? { ...event, model: event.model.slice(ctx.user.id.length + 1) }
+          : event,
+      ),
+    ),
 
   pricing: {
     list: authedProcedure
