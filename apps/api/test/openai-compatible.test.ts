@@ -376,6 +376,7 @@ describe('openai-compatible credentials', () => {
       expect(attempt).toMatchObject({ errorClass: 'auth', costMicros: null });
       expect(attempt!.errorMessage).toContain(`refused to connect to ${host}`);
       expect(attempt!.errorMessage).toContain('loopback');
+      expect(attempt!.errorMessage).toContain('OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES');
     }
     // Nothing was sent.
     expect(seen).toEqual([]);

@@ -213,7 +213,11 @@ function fromOpenAiError(
   if (blocked) {
     // The address guard refused the base URL: a setting to fix, not a provider fault (like `auth`,
     // it moves on to the next model and never counts against a breaker).
-    return providerError({ provider, model, errorClass: 'auth', detail: blocked.message, cause: error });
+    const detail = blocked.message.replace(
+      / \(set allowPrivateNetworks to reach them\)$/,
+      '; an operator can allow the range with OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES',
+    );
+    return providerError({ provider, model, errorClass: 'auth', detail, cause: error });
   }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
     return providerError({
