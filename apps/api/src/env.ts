@@ -57,6 +57,13 @@ export const apiEnvSchema = z
      */
     SWARM_ADMIN_EMAILS: commaList,
     /**
+     * Users' OpenAI-compatible base URLs are refused when they lead to a private, loopback or
+     * link-local address, unless allowed here (CIDR ranges, `127.0.0.1/32` for a local Ollama) or
+     * by the flag; runners need the same values (they check every connection).
+     */
+    OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES: commaList,
+    OPENAI_COMPATIBLE_ALLOW_PRIVATE_NETWORKS: booleanFlag.default(false),
+    /**
      * The URL people and senders reach this server at (`https://swarm.example.com`), used in the
      * webhook URLs the API shows; unset: the host each request came to.
      */

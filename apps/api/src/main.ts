@@ -34,6 +34,10 @@ const app = await buildApiServer({
   expressionPool: expressionPoolOptions(env),
   allowedOrigins: env.SWARM_ALLOWED_ORIGINS,
   metricsToken: env.METRICS_TOKEN,
+  compatibleGuard: {
+    allowPrivateNetworks: env.OPENAI_COMPATIBLE_ALLOW_PRIVATE_NETWORKS,
+    allowedPrivateRanges: env.OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES,
+  },
 });
 await app.listen({ host: env.HOST, port: env.PORT });
 

@@ -32,6 +32,7 @@ import { jsonTextDepth, redactingLoggerOptions } from '@swarm/engine';
 import {
   createExpressionPool,
   createNodeRegistry,
+  type EndpointGuard,
   type ExpressionPoolOptions,
   loadNodePackages,
 } from '@swarm/engine/server';
@@ -87,6 +88,8 @@ export interface ApiServerOptions {
   now?: (() => number) | undefined;
   /** Bearer token `/metrics` requires (METRICS_TOKEN); absent: the endpoint is open. */
   metricsToken?: string | null | undefined;
+  /** The address guard for users' OpenAI-compatible base URLs (OPENAI_COMPATIBLE_* settings). */
+  compatibleGuard?: EndpointGuard | undefined;
 }
 
 /**
@@ -257,6 +260,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           publicBaseUrl: publicBaseUrlOf(req, options.publicUrl),
           sessionCookie: sessionCookieJar(res, options.secureCookies),
           secretKeys,
+          compatibleGuard: options.compatibleGuard,
           providerAdmins,
           nodeRegistry,
           expressions,
@@ -313,6 +317,8 @@ function sessionCookieJar(res: FastifyReply, secure: boolean): Context['sessionC
 
 export interface StartApiServerOptions {
   databaseUrl: string;
+  /** The address guard for OpenAI-compatible base URLs (tests allow ranges, inject `resolveHost`). */
+  compatibleGuard?: EndpointGuard | undefined;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -372,6 +378,7 @@ export async function startApiServer(options: StartApiServerOptions) {
     allowedOrigins: options.allowedOrigins,
     now: options.now,
     metricsToken: options.metricsToken,
+    compatibleGuard: options.compatibleGuard,
   });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ host, port: options.port ?? 0 });

@@ -79,6 +79,9 @@ interface World {
 /** A's stored OpenAI key; B must never see it, nor its hint. */
 const A_PROVIDER_KEY = 'sk-A-secret-provider-key-HnTQ';
 
+/** A's OpenAI-compatible credential (priced model `a-secret-model`); B must not see or touch it. */
+const A_COMPATIBLE = 'a-secret-endpoint';
+
 /** A valid one-node export document, for the import cases. */
 const transferDocument = {
   version: '1.0',
@@ -133,6 +136,26 @@ const cases: Record<string, Case> = {
     expect: 'ownView',
   },
   'providers.credentials.delete': { input: () => ({ provider: 'openai' }), expect: 'notFound' },
+  'providers.compatible.list': { input: () => undefined, expect: 'ownView' },
+  'providers.compatible.set': {
+    input: () => ({ name: 'b-endpoint', baseUrl: 'https://93.184.216.34/b/v1', apiKey: 'b-own-key-0000' }),
+    expect: 'ownView',
+  },
+  'providers.compatible.delete': { input: () => ({ name: A_COMPATIBLE }), expect: 'notFound' },
+  'providers.compatible.prices.list': { input: () => undefined, expect: 'ownView' },
+  'providers.compatible.prices.set': {
+    input: () => ({
+      credential: A_COMPATIBLE,
+      model: 'a-secret-model',
+      inputPerMillionMicros: 1,
+      outputPerMillionMicros: 1,
+    }),
+    expect: 'notFound',
+  },
+  'providers.compatible.prices.delete': {
+    input: () => ({ credential: A_COMPATIBLE, model: 'a-secret-model' }),
+    expect: 'notFound',
+  },
   'nodeTypes.list': { input: () => undefined, expect: 'ownView' },
   'runs.start': { input: (w) => ({ workflowId: w.a.workflowId, input: {} }), expect: 'notFound' },
   'runs.list': { input: () => ({}), expect: 'ownView' },
@@ -278,6 +301,18 @@ async function buildWorld() {
   await a.client.tags.attach.mutate({ workflowId: aWorkflow.id, tagId: aTag.id });
   const aToken = await a.client.auth.createApiToken.mutate({ name: 'A token' });
   await a.client.providers.credentials.set.mutate({ provider: 'openai', apiKey: A_PROVIDER_KEY });
+  await a.client.providers.compatible.set.mutate({
+    name: A_COMPATIBLE,
+    baseUrl: 'https://93.184.216.34/a-secret-path/v1',
+    apiKey: A_PROVIDER_KEY,
+    headers: { 'x-a-secret-header': 'a-secret-header-value' },
+  });
+  await a.client.providers.compatible.prices.set.mutate({
+    credential: A_COMPATIBLE,
+    model: 'a-secret-model',
+    inputPerMillionMicros: 100,
+    outputPerMillionMicros: 200,
+  });
   const [aExecution] = await api.database.sql<{ id: string }[]>`
     insert into executions (workflow_id, owner_id, definition, trigger, input)
     values (${aWorkflow.id}, ${a.user.id}, '{"nodes":[],"edges":[]}'::jsonb, 'manual', '{}'::jsonb)
@@ -379,6 +414,10 @@ describe('authorization sweep over every procedure', () => {
       world.a.subscriptionId,
       'a-secret-path',
       A_PROVIDER_KEY.slice(-4),
+      A_COMPATIBLE,
+      'a-secret-path',
+      'a-secret-header',
+      'a-secret-model',
     ];
     const checked: string[] = [];
     for (const { path, type } of procedures) {
@@ -406,6 +445,10 @@ describe('authorization sweep over every procedure', () => {
     expect((await a.client.auth.listApiTokens.query())[0]?.revokedAt).toBeNull();
     expect((await a.client.tags.list.query()).map((t) => t.name)).toEqual(['A secret tag']);
     expect((await a.client.providers.credentials.list.query()).map((c) => c.hint)).toEqual(['HnTQ']);
+    expect((await a.client.providers.compatible.list.query()).map((c) => c.name)).toEqual([A_COMPATIBLE]);
+    expect((await a.client.providers.compatible.prices.list.query()).map((p) => p.model)).toEqual([
+      'a-secret-model',
+    ]);
     const versions = await a.client.versions.list.query({ workflowId: world.a.workflowId });
     expect(versions.items.map((v) => [v.id, v.commitMessage, v.tags])).toEqual([
       [world.a.versionId, 'A v1', ['production']],

@@ -109,6 +109,16 @@ export const runnerEnvSchema = z
       .transform((v) => v === 'true' || v === '1')
       .default(false),
     /**
+     * Users' OpenAI-compatible base URLs pass the same address guard as the `http` node: private
+     * ranges an operator allows (`127.0.0.1/32` for a local Ollama), or all of them with the flag.
+     * Set the same values on the API, which checks the URL when it is saved.
+     */
+    OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES: commaList,
+    OPENAI_COMPATIBLE_ALLOW_PRIVATE_NETWORKS: z
+      .enum(['true', 'false', '1', '0'])
+      .transform((v) => v === 'true' || v === '1')
+      .default(false),
+    /**
      * Decrypts the provider keys users store (base64, 32 bytes; the API's value). Required in
      * production; without it, a run that needs a stored key fails naming this setting.
      */

@@ -43,6 +43,7 @@ import {
   workflowOfExecution,
 } from '@swarm/db';
 import type { AttemptRecord, LlmClient, ProviderId, SecretRedactor } from '@swarm/engine';
+import type { EndpointGuard } from '@swarm/engine/server';
 import {
   type AdapterConfig,
   CompletionFailedError,
@@ -75,6 +76,7 @@ import {
   type SecretKeyring,
 } from '@swarm/providers/store';
 import type { Logger } from 'pino';
+import { createCompatibleProvider } from './compatible.ts';
 import type { RunnerEnv } from './env.ts';
 
 /**
@@ -113,6 +115,11 @@ export interface LlmClientOptions {
    * adapters redact the key they sent from their errors themselves.
    */
   redactor?: SecretRedactor | undefined;
+  /**
+   * The address guard for owners' OpenAI-compatible base URLs (the operator's allow-list of
+   * private ranges; `resolveHost` for tests). Default: every private range refused.
+   */
+  compatibleGuard?: EndpointGuard | undefined;
 }
 
 export interface RunnerLlm {
@@ -146,6 +153,14 @@ export function llmProvidersFromEnv(env: RunnerEnv): ProviderSettings {
       stream: env.ANTHROPIC_STREAM,
     },
     gemini: { apiKey: env.GEMINI_API_KEY, baseUrl: env.GEMINI_BASE_URL, stream: env.GEMINI_STREAM },
+  };
+}
+
+/** The runner's parsed environment as the address guard for owners' OpenAI-compatible base URLs. */
+export function compatibleGuardFromEnv(env: RunnerEnv): EndpointGuard {
+  return {
+    allowPrivateNetworks: env.OPENAI_COMPATIBLE_ALLOW_PRIVATE_NETWORKS,
+    allowedPrivateRanges: env.OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES,
   };
 }
 
@@ -231,6 +246,13 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
 
   /** Adapters built from owners' keys, per (owner, provider), replaced when the key changes. */
   const maxOwnerAdapters = Math.max(1, options.maxOwnerAdapters ?? 500);
+  const compatible = createCompatibleProvider({
+    db,
+    secretKeys: options.secretKeys,
+    guard: options.compatibleGuard ?? {},
+    redactor,
+    maxAdapters: maxOwnerAdapters,
+  });
   const ownerAdapters = new Map<string, { fingerprint: string; adapter: ProviderAdapter }>();
   function ownerAdapter(ownerId: string, provider: CredentialProvider, apiKey: string): ProviderAdapter {
     const slot = `${ownerId}\u0000${provider}`;
@@ -284,6 +306,7 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
       anthropic: lazy('anthropic'),
       gemini: lazy('gemini'),
       mock: envAdapters.mock,
+      'openai-compatible': compatible.adapterFor(ownerId),
     };
   }
 
@@ -319,7 +342,9 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
     }
     const workflowId = await workflowOf(executionId);
     if (!workflowId) return null;
-    const estimateMicros = await estimateCallCostMicros(ports.prices, request, chain, new Date());
+    // Priced with the owner's own prices for their OpenAI-compatible models.
+    const { prices } = compatible.portsFor(ownerId, ports);
+    const estimateMicros = await estimateCallCostMicros(prices, request, chain, new Date());
     // Throws BudgetExceededError ("monthly budget of $5.00 for workflow … is exhausted"): the
     // agent step fails with that message before any provider is called.
     return reserveBudgets(db, { ownerId, workflowId, estimateMicros });
@@ -371,7 +396,7 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
           const reservation = await reserve(ownerId, context.executionId, request, policy.chain);
           const router = createProviderRouter({
             adapters: adaptersFor(ownerId),
-            ...ports,
+            ...compatible.portsFor(ownerId, ports),
             logger: log.child({ executionId: context.executionId, nodeId: context.nodeId }),
             random: options.random,
             sleep: options.sleep,

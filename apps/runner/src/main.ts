@@ -5,7 +5,7 @@ import { createSecretKeyring } from '@swarm/providers/store';
 import { tracingOptionsFromEnv } from '@swarm/telemetry';
 import pino from 'pino';
 import { parseRunnerEnv } from './env.ts';
-import { createLlmClient, llmProvidersFromEnv } from './llm.ts';
+import { compatibleGuardFromEnv, createLlmClient, llmProvidersFromEnv } from './llm.ts';
 import { createRunner } from './runner.ts';
 
 const env = parseRunnerEnv(process.env);
@@ -60,6 +60,7 @@ const runner = createRunner({
       logger: log,
       secretKeys,
       providers: llmProvidersFromEnv(env),
+      compatibleGuard: compatibleGuardFromEnv(env),
       invalidation,
       redactor,
     }),

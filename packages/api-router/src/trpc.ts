@@ -4,7 +4,7 @@
  */
 import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
 import { DomainError, formatPath, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
-import type { ExpressionPool } from '@swarm/engine/server';
+import type { EndpointGuard, ExpressionPool } from '@swarm/engine/server';
 import type { SecretKeyring } from '@swarm/providers/store';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
@@ -40,6 +40,11 @@ export interface Context {
   sessionTokenHash: string | null;
   /** Encrypts stored provider keys; null when SWARM_SECRET_KEY is not configured. */
   secretKeys: SecretKeyring | null;
+  /**
+   * The address guard for users' OpenAI-compatible base URLs (operator's allow-list of private
+   * ranges); absent: every private range refused.
+   */
+  compatibleGuard?: EndpointGuard | undefined;
   /** Lower-cased emails allowed to change pricing and the model map; null: any signed-in user. */
   providerAdmins: ReadonlySet<string> | null;
   /** Built-in node types plus those from SWARM_NODE_PACKAGES. */

@@ -6,7 +6,11 @@
  * config and the typed client (whose router outputs then show unions, not `string`).
  */
 
-export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'mock'] as const;
+/**
+ * `openai-compatible`: any server speaking OpenAI's chat completions (Ollama, vLLM, Groq, Azure…)
+ * at a base URL the user stores as a named credential; its refs carry that credential's name.
+ */
+export const PROVIDER_IDS = ['openai', 'anthropic', 'gemini', 'mock', 'openai-compatible'] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
 /**
@@ -45,3 +49,6 @@ export type AttemptReason = 'primary' | 'retry' | 'probe' | `fallback:${Fallback
 /** Narrows a stored or received name (a cache key's part, a query parameter) to a provider id. */
 export const isProviderId = (value: string): value is ProviderId =>
   (PROVIDER_IDS as readonly string[]).includes(value);
+
+/** A stored OpenAI-compatible credential's name: what agent nodes refer to it by (`groq`). */
+export const CREDENTIAL_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -103,7 +103,7 @@ export interface LlmClient {
       signal?: AbortSignal | undefined;
     },
     policy: {
-      chain: Array<{ provider: ProviderId; model: string }>;
+      chain: Array<{ provider: ProviderId; model: string; credential?: string | undefined }>;
       fallbackOn?: Array<string | number> | undefined;
       routing?: string | undefined;
       latencyThresholdMs?: number | undefined;

@@ -202,7 +202,7 @@ export function createAddressCheck(policy: AddressPolicy): (host: string, addres
 
 export type HostResolver = (hostname: string) => Promise<ResolvedAddress[]>;
 
-const systemResolver: HostResolver = async (hostname) => {
+export const systemResolver: HostResolver = async (hostname) => {
   const found = await dnsLookup(hostname, { all: true, verbatim: true });
   return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };

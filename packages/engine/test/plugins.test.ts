@@ -152,7 +152,7 @@ describe('registry', () => {
     expect(agent.configJsonSchema).toMatchObject({
       type: 'object',
       required: ['role', 'provider', 'model', 'prompt'],
-      properties: { provider: { enum: ['openai', 'anthropic', 'gemini', 'mock'] } },
+      properties: { provider: { enum: ['openai', 'anthropic', 'gemini', 'mock', 'openai-compatible'] } },
     });
     // The http method has a default, so the form may leave it out.
     expect(list.find((t) => t.type === 'http')!.configJsonSchema.required).toEqual(['url']);

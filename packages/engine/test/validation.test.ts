@@ -48,7 +48,7 @@ describe('validateWorkflow', () => {
       'definition.nodes[2].type: unknown node type "foo"',
       'definition.nodes[3].config.method: must be one of "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"',
       'definition.nodes[3].config.headers.bad name: not a valid header name',
-      'definition.nodes[4].config.provider: must be one of "openai", "anthropic", "gemini", "mock"',
+      'definition.nodes[4].config.provider: must be one of "openai", "anthropic", "gemini", "mock", "openai-compatible"',
     ]);
   });
 
@@ -86,6 +86,37 @@ describe('validateWorkflow', () => {
       "definition.nodes[1].config.timeoutMs: longer than the call's deadline (180000 ms by default): raise deadlineMs too",
       "definition.nodes[2].config.timeoutMs: longer than the call's deadline (200000 ms): raise deadlineMs too",
       'definition.nodes[2].config.retry.maxDelayMs: below retry.baseDelayMs (500 ms)',
+    ]);
+  });
+
+  it('asks openai-compatible models for a credential name, and only them', () => {
+    const agent = (id: string, fields: Record<string, unknown>) => ({
+      id,
+      type: 'agent',
+      config: { role: 'r', model: 'llama3.2', prompt: 'hi', ...fields },
+    });
+    expect(
+      messages({
+        nodes: [
+          agent('ok', {
+            provider: 'openai-compatible',
+            credential: 'groq',
+            fallback: [{ provider: 'openai-compatible', credential: 'local-ollama', model: 'llama3.2' }],
+          }),
+          agent('missing', {
+            provider: 'openai-compatible',
+            fallback: [{ provider: 'openai-compatible', model: 'm' }],
+          }),
+          agent('stray', { provider: 'openai', credential: 'groq' }),
+          agent('bad', { provider: 'openai-compatible', credential: 'Not A Name' }),
+        ],
+        edges: [],
+      }),
+    ).toEqual([
+      'definition.nodes[1].config.credential: required for openai-compatible: the name of a stored credential',
+      'definition.nodes[1].config.fallback[0].credential: required for openai-compatible: the name of a stored credential',
+      'definition.nodes[2].config.credential: only openai-compatible models take a credential',
+      'definition.nodes[3].config.credential: a credential name: lower-case letters, digits, - and _',
     ]);
   });
 

@@ -14,6 +14,7 @@ export {
   parseMockModel,
 } from './adapters/mock.ts';
 export { createOpenAiAdapter } from './adapters/openai.ts';
+export { createOpenAiCompatibleAdapter } from './adapters/openai-compatible.ts';
 export * from './capabilities.ts';
 export * from './cost.ts';
 export * from './policy.ts';

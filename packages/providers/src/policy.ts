@@ -3,7 +3,7 @@
  * retry. Parsed with zod at the boundary (agent config, API) so bad values are refused with a path.
  */
 
-import { ERROR_CLASSES, type ErrorClass, PROVIDER_IDS } from '@swarm/engine';
+import { CREDENTIAL_NAME_PATTERN, ERROR_CLASSES, type ErrorClass, PROVIDER_IDS } from '@swarm/engine';
 import { z } from 'zod';
 
 export const ROUTING_STRATEGIES = ['ordered', 'cheapest', 'lowest-latency', 'load-balanced'] as const;
@@ -40,10 +40,21 @@ export const NEVER_FALL_BACK: ReadonlySet<ErrorClass> = new Set(['invalid_reques
  */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 60_000;
 
-export const modelRefSchema = z.object({
-  provider: z.enum(PROVIDER_IDS),
-  model: z.string().trim().min(1, 'required').max(200),
-});
+export const modelRefSchema = z
+  .object({
+    provider: z.enum(PROVIDER_IDS),
+    model: z.string().trim().min(1, 'required').max(200),
+    /** `openai-compatible` only: which stored credential (base URL and key) answers. */
+    credential: z.string().regex(CREDENTIAL_NAME_PATTERN, 'a credential name').optional(),
+  })
+  .superRefine((ref, ctx) => {
+    if (ref.provider === 'openai-compatible' && !ref.credential) {
+      ctx.addIssue({ code: 'custom', path: ['credential'], message: 'required for openai-compatible' });
+    }
+    if (ref.provider !== 'openai-compatible' && ref.credential !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['credential'], message: 'only openai-compatible takes one' });
+    }
+  });
 
 export const retrySchema = z.object({
   /** Extra attempts on the same model for retryable failures. */

@@ -80,7 +80,8 @@ export class CompletionFailedError extends Error {
   }
 }
 
-const refKey = (ref: ModelRef) => `${ref.provider}/${ref.model}`;
+const refKey = (ref: ModelRef) =>
+  ref.credential ? `${ref.provider}:${ref.credential}/${ref.model}` : `${ref.provider}/${ref.model}`;
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -197,7 +198,12 @@ export function createProviderRouter(options: ProviderRouterOptions) {
           errorMessage: null,
           latencyMs: result.latencyMs,
           timeToFirstTokenMs: result.timeToFirstTokenMs,
-          ...(await priced(result.usage, { provider: result.provider, model: result.model })),
+          // The served model is priced under the credential that served it (per-credential prices).
+          ...(await priced(result.usage, {
+            provider: result.provider,
+            model: result.model,
+            ...(ref.credential ? { credential: ref.credential } : {}),
+          })),
         },
       };
     } catch (error) {

@@ -14,6 +14,8 @@ export interface ChatMessage {
 export interface ChatRequest {
   provider: ProviderId;
   model: string;
+  /** `openai-compatible` only: which of the owner's stored credentials answers. */
+  credential?: string | undefined;
   messages: ChatMessage[];
   system?: string | undefined;
   /** 0–2; providers clamp to their own range. */
@@ -128,6 +130,8 @@ export interface AdapterConfig {
    * Either way a JSON body answering a streamed request is read as the answer.
    */
   stream?: boolean | undefined;
+  /** Sent with every request (an OpenAI-compatible credential's extra headers). */
+  headers?: Record<string, string> | undefined;
   /** For tests and instrumentation; defaults to the global fetch. */
   fetch?: typeof fetch | undefined;
 }
@@ -135,6 +139,8 @@ export interface AdapterConfig {
 export interface ModelRef {
   provider: ProviderId;
   model: string;
+  /** `openai-compatible` only: the name of the owner's stored credential (base URL and key). */
+  credential?: string | undefined;
 }
 
 export type CostStatus = 'priced' | 'unpriced' | 'no_usage';

@@ -31,6 +31,7 @@ describe('describeSchema on the node types the server lists', () => {
       'role',
       'provider',
       'model',
+      'credential',
       'systemPrompt',
       'prompt',
       'temperature',
@@ -63,7 +64,7 @@ describe('describeSchema on the node types the server lists', () => {
     expect(agent.role!.spec.description).toBe('What this agent does; costs are reported per role');
     expect(agent.provider).toMatchObject({
       required: true,
-      spec: { kind: 'enum', options: ['openai', 'anthropic', 'gemini', 'mock'] },
+      spec: { kind: 'enum', options: ['openai', 'anthropic', 'gemini', 'mock', 'openai-compatible'] },
     });
     expect(agent.prompt).toMatchObject({ required: true, spec: { kind: 'string', multiline: true } });
     expect(agent.systemPrompt).toMatchObject({ required: false, spec: { kind: 'string', multiline: true } });
@@ -262,7 +263,10 @@ describe('checkValue', () => {
       ),
     ).toEqual([
       { path: 'config.role', message: 'required' },
-      { path: 'config.provider', message: 'must be one of "openai", "anthropic", "gemini", "mock"' },
+      {
+        path: 'config.provider',
+        message: 'must be one of "openai", "anthropic", "gemini", "mock", "openai-compatible"',
+      },
       { path: 'config.model', message: 'required' },
       { path: 'config.temperature', message: 'must be at most 2' },
       { path: 'config.maxTokens', message: 'must be a whole number' },

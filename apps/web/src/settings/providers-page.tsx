@@ -1,9 +1,10 @@
 /**
- * Route `/settings/providers`: the user's provider API keys, provider health (shared circuit
+ * Route `/settings/providers`: the user's provider API keys and OpenAI-compatible endpoints, provider health (shared circuit
  * breakers, error rates, latency), recent fallbacks and breaker changes, the price table and the
  * cross-provider model map. Loaded lazily.
  */
 import type { ReactNode } from 'react';
+import { CompatibleEndpoints } from './compatible-endpoints.tsx';
 import { ModelMap } from './model-map.tsx';
 import { PricingTable } from './pricing-table.tsx';
 import { ProviderEvents, ProviderHealth } from './provider-health.tsx';
@@ -22,6 +23,13 @@ export default function ProvidersPage() {
       </div>
       <PageSection id="keys" title="API keys" description="Used for your runs; never shown again once saved.">
         <ProviderKeys />
+      </PageSection>
+      <PageSection
+        id="compatible"
+        title="OpenAI-compatible endpoints"
+        description="Ollama, vLLM, LM Studio, Groq, Together, OpenRouter, Azure OpenAI: pick one on an agent node by its name."
+      >
+        <CompatibleEndpoints />
       </PageSection>
       <PageSection
         id="health"

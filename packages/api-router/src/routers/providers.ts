@@ -30,7 +30,9 @@ import {
 } from '@swarm/providers/store';
 import { TRPCError, type TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { withSecretKeys } from '../secret-keys.ts';
 import { authedProcedure } from '../trpc.ts';
+import { compatibleRouter } from './compatible.ts';
 
 /** Changes to global provider settings: any signed-in user, or only the listed admins. */
 const adminProcedure = authedProcedure.use(({ ctx, next }) => {
@@ -44,19 +46,21 @@ const adminProcedure = authedProcedure.use(({ ctx, next }) => {
   return next();
 });
 
-/** Storing keys needs the encryption key; without it the server says so instead of storing plaintext. */
-const withSecretKeys = authedProcedure.use(({ ctx, next }) => {
-  if (!ctx.secretKeys) {
-    throw new TRPCError({
-      code: 'PRECONDITION_FAILED',
-      message:
-        'Saving provider API keys is turned off on this server: set SWARM_SECRET_KEY (a base64 32-byte key, e.g. `openssl rand -base64 32`) on the API and the runners.',
-    });
-  }
-  return next({ ctx: { ...ctx, secretKeys: ctx.secretKeys } });
-});
-
 const DEFAULT_HEALTH_WINDOW_MINUTES = 60;
+
+/**
+ * OpenAI-compatible endpoints are users' own: their breakers and health are kept per owner and
+ * credential (`<owner id>/<credential>/<model>`), so the shared report shows the caller only their
+ * own such rows, as `<credential>/<model>`, and nobody else's endpoint names or models. (Rows read
+ * from the ledger, which does not record the credential, are left out for the same reason.)
+ */
+function ownCompatibleRows<T extends { provider: string; model: string }>(items: T[], userId: string): T[] {
+  const own = `${userId}/`;
+  return items.flatMap((item) => {
+    if (item.provider !== 'openai-compatible') return [item];
+    return item.model.startsWith(own) ? [{ ...item, model: item.model.slice(own.length) }] : [];
+  });
+}
 
 export const providersRouter = {
   health: authedProcedure
@@ -79,7 +83,7 @@ export const providersRouter = {
         windowMs: windowMinutes * 60_000,
         notCountedErrorClasses: [...NOT_COUNTED_ERROR_CLASSES],
       });
-      return { windowMinutes, items };
+      return { windowMinutes, items: ownCompatibleRows(items, ctx.user.id) };
     }),
 
   events: authedProcedure
@@ -91,7 +95,13 @@ export const providersRouter = {
         })
         .default({}),
     )
-    .query(({ ctx, input }) => listProviderEventsForOwner(ctx.db, ctx.user.id, input)),
+    .query(async ({ ctx, input }) =>
+      (await listProviderEventsForOwner(ctx.db, ctx.user.id, input)).map((event) =>
+        event.provider === 'openai-compatible' && event.model.startsWith(`${ctx.user.id}/`)
+          ? { ...event, model: event.model.slice(ctx.user.id.length + 1) }
+          : event,
+      ),
+    ),
 
   pricing: {
     list: authedProcedure
@@ -134,4 +144,7 @@ export const providersRouter = {
         return { ok: true };
       }),
   },
+
+  /** The caller's OpenAI-compatible endpoints (named credentials) and their models' prices. */
+  compatible: compatibleRouter,
 } satisfies TRPCRouterRecord;

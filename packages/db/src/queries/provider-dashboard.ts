@@ -170,7 +170,17 @@ export async function listProviderEventsForOwner(
       detail: providerEvents.detail,
     })
     .from(providerEvents)
-    .where(or(and(eq(providerEvents.kind, 'breaker'), isNull(providerEvents.executionId)), ownRun))
+    .where(
+      or(
+        and(
+          eq(providerEvents.kind, 'breaker'),
+          isNull(providerEvents.executionId),
+          // OpenAI-compatible circuits are per owner (`<owner>/<credential>/<model>`): only one's own.
+          sql`(${providerEvents.provider} <> 'openai-compatible' or starts_with(${providerEvents.model}, ${`${ownerId}/`}))`,
+        ),
+        ownRun,
+      ),
+    )
     .orderBy(desc(providerEvents.seq))
     .limit(limit);
 }

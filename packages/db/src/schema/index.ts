@@ -1,5 +1,6 @@
 export * from './accounts.ts';
 export * from './analytics.ts';
+export * from './compatible.ts';
 export * from './executions.ts';
 export * from './notifications.ts';
 export * from './providers.ts';

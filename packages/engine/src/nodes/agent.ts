@@ -11,13 +11,19 @@
  */
 import { z } from 'zod';
 import { defineNode, NodeError } from '../node-type.ts';
-import { PROVIDER_IDS } from '../provider-ids.ts';
+import { CREDENTIAL_NAME_PATTERN, PROVIDER_IDS } from '../provider-ids.ts';
 import { compileJsonSchema, validateAgainstSchema } from '../run-input.ts';
 
 const required = (schema: z.ZodString) => schema.min(1, 'required');
+/** Which stored OpenAI-compatible credential (base URL and key) answers: `openai-compatible` only. */
+const credentialName = z
+  .string()
+  .regex(CREDENTIAL_NAME_PATTERN, 'a credential name: lower-case letters, digits, - and _')
+  .describe('The name of a stored OpenAI-compatible credential (settings → providers), e.g. groq');
 const target = z.object({
   provider: z.enum(PROVIDER_IDS),
   model: required(z.string().max(200)),
+  credential: credentialName.optional(),
 });
 
 /** A whole number of milliseconds in [min, max], with errors that say so. */
@@ -57,6 +63,7 @@ export const agentConfigSchema = z.object({
   role: required(z.string().max(100)).describe('What this agent does; costs are reported per role'),
   provider: z.enum(PROVIDER_IDS),
   model: required(z.string().max(200)),
+  credential: credentialName.optional(),
   systemPrompt: z.string().max(100_000).optional(),
   prompt: required(z.string().max(100_000)).describe('Template: {{input.query}}, {{nodes.<id>.output}}'),
   temperature: z.number().min(0).max(2).optional(),
@@ -113,6 +120,15 @@ export const agentNode = defineNode({
   templateFields: ['prompt', 'systemPrompt'],
   validateConfig(config) {
     const issues: Array<{ path: Array<string | number>; message: string }> = [];
+    const targets = [config, ...(config.fallback ?? [])];
+    targets.forEach((t, i) => {
+      const path = i === 0 ? ['credential'] : ['fallback', i - 1, 'credential'];
+      if (t.provider === 'openai-compatible' && !t.credential) {
+        issues.push({ path, message: 'required for openai-compatible: the name of a stored credential' });
+      } else if (t.provider !== 'openai-compatible' && t.credential) {
+        issues.push({ path, message: 'only openai-compatible models take a credential' });
+      }
+    });
     const deadlineMs = config.deadlineMs ?? AGENT_DEFAULT_DEADLINE_MS;
     if (config.timeoutMs !== undefined && config.timeoutMs > deadlineMs) {
       issues.push({
@@ -154,7 +170,14 @@ export const agentNode = defineNode({
           signal,
         },
         {
-          chain: [{ provider: config.provider, model: config.model }, ...(config.fallback ?? [])],
+          chain: [
+            {
+              provider: config.provider,
+              model: config.model,
+              ...(config.credential ? { credential: config.credential } : {}),
+            },
+            ...(config.fallback ?? []),
+          ],
           fallbackOn: config.fallbackOn,
           routing: config.routing,
           latencyThresholdMs: config.latencyThresholdMs,

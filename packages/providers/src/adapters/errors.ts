@@ -28,6 +28,7 @@ export const PROVIDER_LABELS: Record<ProviderId, string> = {
   anthropic: 'Anthropic',
   gemini: 'Gemini',
   mock: 'Mock',
+  'openai-compatible': 'OpenAI-compatible',
 };
 
 export interface FailureFacts {

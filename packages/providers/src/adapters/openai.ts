@@ -22,7 +22,7 @@ import type {
 import type { AdapterConfig, ChatRequest, ChatResult, FinishReason, ProviderAdapter } from '../types.ts';
 import { normalizeOpenAiUsage, type OpenAiUsageReport } from '../usage.ts';
 import { type AttemptControl, startAttempt } from './attempt.ts';
-import { isJsonResponse, lazily, resolveConnection } from './connection.ts';
+import { type ConnectionSettings, isJsonResponse, lazily, resolveConnection } from './connection.ts';
 import {
   classifyFailure,
   incompleteAnswer,
@@ -33,13 +33,28 @@ import {
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
-export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter {
+/** The same adapter under another id and settings: `openai-compatible` servers speak this protocol. */
+export interface OpenAiVariant {
+  provider: 'openai' | 'openai-compatible';
+  settings: ConnectionSettings;
+}
+
+const OPENAI_VARIANT: OpenAiVariant = {
+  provider: 'openai',
+  settings: {
+    keySetting: 'OPENAI_API_KEY',
+    baseUrlSetting: 'OPENAI_BASE_URL',
+    defaultBaseUrl: OPENAI_DEFAULT_BASE_URL,
+  },
+};
+
+export function createOpenAiAdapter(
+  config: AdapterConfig = {},
+  variant: OpenAiVariant = OPENAI_VARIANT,
+): ProviderAdapter {
+  const { provider } = variant;
   const client = lazily(() => {
-    const connection = resolveConnection('openai', config, {
-      keySetting: 'OPENAI_API_KEY',
-      baseUrlSetting: 'OPENAI_BASE_URL',
-      defaultBaseUrl: OPENAI_DEFAULT_BASE_URL,
-    });
+    const connection = resolveConnection(provider, config, variant.settings);
     return new OpenAI({
       apiKey: connection.apiKey,
       baseURL: connection.baseUrl,
@@ -48,15 +63,19 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
       organization: null,
       project: null,
       logLevel: 'off',
+      ...(config.headers ? { defaultHeaders: config.headers } : {}),
       ...(connection.fetch ? { fetch: connection.fetch } : {}),
     });
   });
 
   return {
-    id: 'openai',
+    id: provider,
     async chat(request: ChatRequest): Promise<ChatResult> {
       const sdk = client();
-      const attempt = startAttempt(request, 'openai', [config.apiKey]);
+      const attempt = startAttempt(request, provider, [
+        config.apiKey,
+        ...Object.values(config.headers ?? {}),
+      ]);
       let usageReport: OpenAiUsageReport | null = null;
       try {
         if (config.stream === false) {
@@ -64,7 +83,7 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
             signal: attempt.signal,
           });
           usageReport = completion.usage ?? null;
-          return fromOpenAiCompletion(completion, request, attempt);
+          return fromOpenAiCompletion(provider, completion, request, attempt);
         }
         const { data: stream, response } = await sdk.chat.completions
           .create(toOpenAiParams(request), { signal: attempt.signal })
@@ -73,7 +92,7 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
           // A gateway that can't stream answered with the whole completion; the stream is unread.
           const completion = (await response.json()) as ChatCompletion;
           usageReport = completion.usage ?? null;
-          return fromOpenAiCompletion(completion, request, attempt);
+          return fromOpenAiCompletion(provider, completion, request, attempt);
         }
         let text = '';
         let refusal = '';
@@ -93,20 +112,24 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
         }
         const usage = usageReport ? normalizeOpenAiUsage(usageReport) : undefined;
         attempt.throwIfStopped(usage);
-        if (!finish) throw truncatedStream({ provider: 'openai', model: request.model, usage });
+        if (!finish) throw truncatedStream({ provider, model: request.model, usage });
         const refused = !text && refusal.length > 0;
         return {
           text: refused ? refusal : text,
           finishReason: refused ? 'content_filter' : openAiFinishReason(finish),
           usage: usage ?? null,
-          provider: 'openai',
+          provider,
           model,
           latencyMs: attempt.elapsedMs(),
           timeToFirstTokenMs: attempt.timeToFirstTokenMs(),
         };
       } catch (error) {
         const usage = usageReport ? normalizeOpenAiUsage(usageReport) : undefined;
-        throw attempt.toProviderError(error, (e) => fromOpenAiError(e, request.model, usage), usage);
+        throw attempt.toProviderError(
+          error,
+          (e) => fromOpenAiError(provider, e, request.model, usage),
+          usage,
+        );
       } finally {
         attempt.dispose();
       }
@@ -116,6 +139,7 @@ export function createOpenAiAdapter(config: AdapterConfig = {}): ProviderAdapter
 
 /** A whole completion (not streamed, or a JSON body answering a streamed request) as a result. */
 function fromOpenAiCompletion(
+  provider: OpenAiVariant['provider'],
   completion: ChatCompletion,
   request: ChatRequest,
   attempt: AttemptControl,
@@ -125,7 +149,7 @@ function fromOpenAiCompletion(
   const choice = completion.choices?.find((c) => c.index === 0) ?? completion.choices?.[0];
   if (!choice?.finish_reason) {
     throw incompleteAnswer({
-      provider: 'openai',
+      provider,
       model: request.model,
       usage,
       missing: 'no finished choice',
@@ -138,7 +162,7 @@ function fromOpenAiCompletion(
     text: refused ? refusal : text,
     finishReason: refused ? 'content_filter' : openAiFinishReason(choice.finish_reason),
     usage: usage ?? null,
-    provider: 'openai',
+    provider,
     model: completion.model || request.model,
     latencyMs: attempt.elapsedMs(),
     timeToFirstTokenMs: null,
@@ -179,14 +203,25 @@ export function toOpenAiParams(request: ChatRequest): ChatCompletionCreateParams
 }
 
 function fromOpenAiError(
+  provider: OpenAiVariant['provider'],
   error: unknown,
   model: string,
   usage: ReturnType<typeof normalizeOpenAiUsage> | undefined,
 ) {
   if (!(error instanceof OpenAI.APIError)) return null;
+  const blocked = blockedAddress(error);
+  if (blocked) {
+    // The address guard refused the base URL: a setting to fix, not a provider fault (like `auth`,
+    // it moves on to the next model and never counts against a breaker).
+    const detail = blocked.message.replace(
+      / \(set allowPrivateNetworks to reach them\)$/,
+      '; an operator can allow the range with OPENAI_COMPATIBLE_ALLOWED_PRIVATE_RANGES',
+    );
+    return providerError({ provider, model, errorClass: 'auth', detail, cause: error });
+  }
   if (error instanceof OpenAI.APIConnectionTimeoutError) {
     return providerError({
-      provider: 'openai',
+      provider,
       model,
       errorClass: 'timeout',
       detail: error.message,
@@ -199,7 +234,7 @@ function fromOpenAiError(
   const body = error.error as { message?: unknown } | undefined;
   const detail = typeof body?.message === 'string' ? body.message : error.message;
   return providerError({
-    provider: 'openai',
+    provider,
     model,
     errorClass: classifyFailure({ status: error.status, codes: [error.code, error.type], message: detail }),
     detail,
@@ -208,6 +243,14 @@ function fromOpenAiError(
     usage,
     cause: error,
   });
+}
+
+/** The address guard's refusal (`BlockedAddressError`, from a guarded fetch) behind an SDK error. */
+function blockedAddress(error: unknown): Error | null {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { code?: unknown }).code === 'blocked_address' && e instanceof Error) return e;
+  }
+  return null;
 }
 
 function openAiFinishReason(reason: NonNullable<ChatCompletionChunk.Choice['finish_reason']>): FinishReason {

@@ -5,6 +5,7 @@
  * pure part (types, router, adapters, cost, policy, ports) so it can be used without a database.
  */
 export * from './breakers.ts';
+export * from './compatible.ts';
 export * from './credentials.ts';
 export * from './events.ts';
 export * from './latency.ts';
