@@ -42,7 +42,7 @@ beforeAll(async () => {
     poolSize: 4,
     drainSeconds: 5,
     superviseSeconds: 1,
-    schedules: false,
+    scheduler: false,
     createLlm: (deps) =>
       createLlmClient({
         ...deps,
