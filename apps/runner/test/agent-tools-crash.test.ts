@@ -75,11 +75,12 @@ describe('an agent killed mid-loop', () => {
     // Turn 2 reached the provider: turn 1 and both tool calls were recorded before it was sent.
     await expect.poll(() => wire.seen.turns.openai[1], { timeout: 30_000, interval: 25 }).toBe(1);
     const before = await getExecution(database.db, owner.ownerId, id);
-    expect(before.steps.filter((s) => s.parentNodeId === 'agent').map((s) => s.nodeId).sort()).toEqual([
-      'agent/turn-1',
-      'agent/turn-1/call-1',
-      'agent/turn-1/call-2',
-    ]);
+    expect(
+      before.steps
+        .filter((s) => s.parentNodeId === 'agent')
+        .map((s) => s.nodeId)
+        .sort(),
+    ).toEqual(['agent/turn-1', 'agent/turn-1/call-1', 'agent/turn-1/call-2']);
     const holder = runners.find((runner) =>
       runner.logs.some((line) => line.msg === 'run started' && line.executionId === id),
     )!;

@@ -142,7 +142,7 @@ export function checkToolBindings(
     if (!TOOL_ENTRY_TYPES.has(entry.type)) {
       issues.push({
         path: at(...path),
-        message: `"${entry.id}" is a ${entry.type} node: a tool starts at an http or transform node`,
+        message: `"${entry.id}" is not an http or transform node (its type is ${entry.type}): a tool starts at one`,
       });
       continue;
     }

@@ -78,7 +78,9 @@ function openAiReply(body: Body, mode: Mode): Response {
         oaChunk({
           role: 'assistant',
           content: null,
-          tool_calls: [{ index: 0, id: 'call_A1', type: 'function', function: { name: 'lookup_city', arguments: '' } }],
+          tool_calls: [
+            { index: 0, id: 'call_A1', type: 'function', function: { name: 'lookup_city', arguments: '' } },
+          ],
         }),
         oaChunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
         oaChunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }),
@@ -121,12 +123,19 @@ function anthropicReply(body: Body, mode: Mode): Response {
     const deltas =
       block.type === 'text'
         ? [{ type: 'text_delta', text: (block as { text: string }).text }]
-        : [json.slice(0, 5), json.slice(5)].map((partial_json) => ({ type: 'input_json_delta', partial_json }));
+        : [json.slice(0, 5), json.slice(5)].map((partial_json) => ({
+            type: 'input_json_delta',
+            partial_json,
+          }));
     for (const delta of deltas) events.push(anEvent({ type: 'content_block_delta', index, delta }));
     events.push(anEvent({ type: 'content_block_stop', index }));
   });
   events.push(
-    anEvent({ type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: 40 } }),
+    anEvent({
+      type: 'message_delta',
+      delta: { stop_reason: stop, stop_sequence: null },
+      usage: { output_tokens: 40 },
+    }),
     anEvent({ type: 'message_stop' }),
   );
   return sseResponse(events);
@@ -201,7 +210,11 @@ describe.each(['openai', 'anthropic', 'gemini'] as const)('%s tool calls', (prov
     }));
     const second = await adapter.chat({
       ...request,
-      messages: [question, { role: 'assistant', content: first.text, toolCalls: first.toolCalls }, ...results],
+      messages: [
+        question,
+        { role: 'assistant', content: first.text, toolCalls: first.toolCalls },
+        ...results,
+      ],
     });
     expect(second).toMatchObject({ text: ANSWER, finishReason: 'stop' });
     expect(second.toolCalls).toBeUndefined();
@@ -209,7 +222,14 @@ describe.each(['openai', 'anthropic', 'gemini'] as const)('%s tool calls', (prov
     const [out, back] = bodies as [Body, Body];
     if (provider === 'openai') {
       expect(out.tools).toEqual([
-        { type: 'function', function: { name: 'lookup_city', description: 'Weather in a city', parameters: TOOLS[0]!.parameters } },
+        {
+          type: 'function',
+          function: {
+            name: 'lookup_city',
+            description: 'Weather in a city',
+            parameters: TOOLS[0]!.parameters,
+          },
+        },
         { type: 'function', function: { name: 'convert_temp', parameters: TOOLS[1]!.parameters } },
       ]);
       expect((back.messages as unknown[]).slice(1)).toEqual([
@@ -238,7 +258,11 @@ describe.each(['openai', 'anthropic', 'gemini'] as const)('%s tool calls', (prov
       expect(out.tools).toEqual([
         {
           functionDeclarations: [
-            { name: 'lookup_city', description: 'Weather in a city', parametersJsonSchema: TOOLS[0]!.parameters },
+            {
+              name: 'lookup_city',
+              description: 'Weather in a city',
+              parametersJsonSchema: TOOLS[0]!.parameters,
+            },
             { name: 'convert_temp', parametersJsonSchema: TOOLS[1]!.parameters },
           ],
         },
@@ -277,12 +301,24 @@ it('sends a failed tool call back as an error result (Anthropic is_error, Gemini
     tools: TOOLS,
     messages: [
       question,
-      { role: 'assistant', content: '', toolCalls: [{ id: 'toolu_A1', name: 'lookup_city', arguments: '{}' }] },
-      { role: 'tool', toolCallId: 'toolu_A1', name: 'lookup_city', content: 'error: city is required', isError: true },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [{ id: 'toolu_A1', name: 'lookup_city', arguments: '{}' }],
+      },
+      {
+        role: 'tool',
+        toolCallId: 'toolu_A1',
+        name: 'lookup_city',
+        content: 'error: city is required',
+        isError: true,
+      },
     ],
   });
   expect((bodies[0]!.messages as unknown[]).at(-1)).toEqual({
     role: 'user',
-    content: [{ type: 'tool_result', tool_use_id: 'toolu_A1', content: 'error: city is required', is_error: true }],
+    content: [
+      { type: 'tool_result', tool_use_id: 'toolu_A1', content: 'error: city is required', is_error: true },
+    ],
   });
 });
