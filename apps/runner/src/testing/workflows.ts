@@ -57,11 +57,11 @@ export function toolAgent(agent: {
   systemPrompt?: string | undefined;
   maxTurns?: number | undefined;
 }): WorkflowDefinition {
-  const node = (id: string, type: string, x: number, config: Record<string, unknown> = {}) => ({
+  const node = (id: string, type: string, x: number, config: Record<string, unknown> = {}, y = 0) => ({
     id,
     type,
     name: '',
-    position: { x, y: 0 },
+    position: { x, y },
     config,
   });
   return {
@@ -100,9 +100,16 @@ export function toolAgent(agent: {
         ],
       }),
       node('output', 'output', 400),
-      node('lookup', 'transform', 200, { expression: '{"city": input.city, "celsius": 21, "sky": "clear"}' }),
-      node('to-f', 'transform', 400, { expression: '{"fahrenheit": input.celsius * 9 / 5 + 32}' }),
-      node('to-f-out', 'output', 600),
+      // The tools' nodes, in a row below the graph they don't belong to.
+      node(
+        'lookup',
+        'transform',
+        200,
+        { expression: '{"city": input.city, "celsius": 21, "sky": "clear"}' },
+        250,
+      ),
+      node('to-f', 'transform', 400, { expression: '{"fahrenheit": input.celsius * 9 / 5 + 32}' }, 250),
+      node('to-f-out', 'output', 600, {}, 250),
     ],
     edges: [
       { id: 'e1', source: 'input', target: 'agent' },
