@@ -10,6 +10,7 @@ import {
   type LlmClient,
   type LlmToolCall,
   type PriorChildStep,
+  remapGraph,
   validateWorkflow,
 } from '../src/index.ts';
 import { createNodeRegistry, runWorkflow } from '../src/server.ts';
@@ -146,6 +147,18 @@ async function run(priorChildSteps: PriorChildStep[] = []) {
   });
   return { outcome, children, calls: llm.calls };
 }
+
+it('renumbering nodes (anonymised export, merge import) carries the tool bindings along', () => {
+  const def = toolWorkflow();
+  const { nodes, edges } = remapGraph(
+    def,
+    (_id, i) => `n${i}`,
+    (_id, i) => `e${i}`,
+  );
+  const agent = nodes.find((n) => n.type === 'agent')!;
+  expect((agent.config.tools as Array<{ node: string }>).map((t) => t.node)).toEqual(['n3', 'n4']);
+  expect(errorsOf({ ...def, nodes, edges })).toEqual([]);
+});
 
 describe('the tool loop', () => {
   it('runs the bound nodes as tools and reports each turn and call as a child step', async () => {
