@@ -105,7 +105,7 @@ export async function runToolLoop(ctx: NodeContext, args: ToolLoopArgs): Promise
   for (let turn = 1; turn <= args.maxTurns; turn++) {
     const turnId = `${ctx.nodeId}/turn-${turn}`;
     const answer =
-      (await replayed<TurnRecord>(prior.get(turnId))) ??
+      replayed<TurnRecord>(prior.get(turnId)) ??
       (await callModel(ctx, args, turn, turnId, messages, toolSpecs));
     if (answer.toolCalls.length === 0) return answer.text;
     if (turn === args.maxTurns)
@@ -129,7 +129,8 @@ export async function runToolLoop(ctx: NodeContext, args: ToolLoopArgs): Promise
   throw new NodeError('max_turns', `no answer within maxTurns (${args.maxTurns})`);
 }
 
-async function replayed<T>(step: { status: string; output: unknown } | undefined): Promise<T | null> {
+/** A turn finished in an earlier attempt of the run: its recorded answer. */
+function replayed<T>(step: { status: string; output: unknown } | undefined): T | null {
   return step?.status === 'succeeded' ? (step.output as T) : null;
 }
 

@@ -33,6 +33,9 @@
  *
  * An unknown directive fails as `invalid_request` (like an unknown model on a real provider).
  *
+ * Tool calls are scripted in the system prompt, not the model name: with tools offered, lines
+ * `@turn<N> <tool> <arguments>` are the calls made on turn N (see `MOCK_TOOL_SCRIPT_LINE`).
+ *
  * Replies: with `jsonSchema`, `echo` answers with a JSON value built from the schema (first enum
  * or const value, strings filled with the last user message, numbers at their minimum, required
  * and listed properties present), so demo workflows with output schemas run. A reply longer than
