@@ -407,7 +407,13 @@ export function createLlmClient(options: LlmClientOptions): RunnerLlm {
               executionId: context.executionId,
             });
             await settle(ownerId, context.executionId, reservation, attempts);
-            return { text: result.text, provider: result.provider, model: result.model, attempts };
+            return {
+              text: result.text,
+              provider: result.provider,
+              model: result.model,
+              attempts,
+              ...(result.toolCalls?.length ? { toolCalls: result.toolCalls } : {}),
+            };
           } catch (error) {
             await settle(
               ownerId,

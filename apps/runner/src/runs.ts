@@ -326,6 +326,8 @@ export function createRunService(options: RunServiceOptions) {
       if (write.cancelRequested) cancel.abort();
     };
     const roles = agentRoles(run.definition);
+    /** Agents with child steps (this attempt's or an earlier one's): their rows add up their cost. */
+    const parentsWithChildren = new Set(run.priorChildSteps.map((c) => c.parentNodeId));
     const steps = createStepWriter({
       db,
       fence,
@@ -360,13 +362,30 @@ export function createRunService(options: RunServiceOptions) {
         },
         priorSteps: run.priorSteps,
         pins: run.pins ?? undefined,
+        priorChildSteps: run.priorChildSteps,
         signal: AbortSignal.any([cancel.signal, lost.signal]),
         limits: options.limits,
         hooks: {
           stepStarted: (step) => steps.add({ kind: 'started', ...step }),
           stepFinished: (step) => {
             observed?.step(step);
-            return steps.add({ kind: 'finished', ...step, agentRole: roles.get(step.nodeId) });
+            return steps.add({
+              kind: 'finished',
+              ...step,
+              agentRole: roles.get(step.nodeId),
+              rollUpChildren: parentsWithChildren.has(step.nodeId) || undefined,
+            });
+          },
+          // A turn or tool call is durable before the agent moves on: resume never repeats it.
+          childStepFinished: async (step) => {
+            parentsWithChildren.add(step.parentNodeId);
+            await steps.add({
+              kind: 'finished',
+              ...step,
+              branch: null,
+              agentRole: roles.get(step.parentNodeId),
+            });
+            await steps.flush();
           },
         },
       });

@@ -6,4 +6,4 @@
 export { createLlmClient } from './llm.ts';
 export { createRunner } from './runner.ts';
 export { killRunners, type LogLine, type RunnerProcess, spawnRunner } from './testing/runner-process.ts';
-export { agentChain, passThrough } from './testing/workflows.ts';
+export { agentChain, passThrough, toolAgent } from './testing/workflows.ts';

@@ -30,7 +30,7 @@
 import type { WorkflowDefinition, WorkflowEdge, WorkflowNode } from './definition.ts';
 import { describeIssues } from './errors.ts';
 import { sharedExpressionPool } from './expression-pool.ts';
-import { expressionReads } from './expressions.ts';
+import { expressionData } from './expressions.ts';
 import { ancestorSets, PositionHeap, topologicalOrder } from './graph-order.ts';
 import {
   type AnyNodeType,
@@ -43,6 +43,7 @@ import {
 } from './node-type.ts';
 import type {
   AttemptRecord,
+  PriorChildStep,
   PriorStep,
   RunError,
   RunHooks,
@@ -54,6 +55,7 @@ import type {
 } from './run-contract.ts';
 import { validateRunInput, validateRunOutput } from './run-input.ts';
 import { renderTemplate, renderTemplateValue, type TemplateScope } from './templating.ts';
+import { subflowDefinition, toolSubflows, withoutToolNodes } from './tool-bindings.ts';
 import { parseNodeConfig, validateWorkflow } from './workflow-validation.ts';
 
 export const DEFAULT_RUN_LIMITS = {
@@ -74,6 +76,8 @@ export interface RunWorkflowOptions {
   priorSteps?: readonly PriorStep[] | undefined;
   /** Test runs: nodes whose pinned output is used instead of executing them. */
   pins?: RunPins | undefined;
+  /** Child steps (agent turns and tool calls) finished in an earlier attempt of this run. */
+  priorChildSteps?: readonly PriorChildStep[] | undefined;
   signal?: AbortSignal | undefined;
   limits?: RunLimits | undefined;
 }
@@ -115,22 +119,6 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-/**
- * `{ input, nodes }` as an expression reads it, with only the upstream outputs it names when it names
- * them statically: the data goes to a worker process as JSON, and sending every ancestor's output
- * would make each step's cost grow with the length of the graph before it.
- */
-function expressionData(expression: string, scope: TemplateScope): unknown {
-  const reads = expressionReads(expression).nodes;
-  if (reads === 'all') return { input: scope.input, nodes: { ...scope.nodes } };
-  const nodes: Record<string, { output: unknown }> = {};
-  for (const id of reads) {
-    const entry = scope.nodes[id];
-    if (entry) nodes[id] = entry;
-  }
-  return { input: scope.input, nodes };
-}
-
 function measureOutput(output: unknown): number | string {
   try {
     return Buffer.byteLength(JSON.stringify(output) ?? 'null');
@@ -157,7 +145,9 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
         message: `the workflow cannot run: ${describeIssues(checked.errors)}`,
       },
     };
-  const def = checked.definition;
+  // Tool nodes run only when their agent calls them, as workflows of their own.
+  const subflows = toolSubflows(checked.definition);
+  const def = withoutToolNodes(checked.definition, subflows);
   const inputIssues = validateRunInput(def, options.input);
   if (inputIssues.length > 0)
     return {
@@ -172,6 +162,17 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
       error: { code: 'cancelled', message: 'the run was cancelled' },
     };
 
+  const priorChildSteps = options.priorChildSteps ?? [];
+  const toolsByAgent = new Map<string, string[]>();
+  for (const node of checked.definition.nodes)
+    if (node.type === 'agent' && Array.isArray(node.config.tools))
+      toolsByAgent.set(
+        node.id,
+        node.config.tools.flatMap((t: unknown) => {
+          const entry = (t as { node?: unknown } | null)?.node;
+          return typeof entry === 'string' ? [entry] : [];
+        }),
+      );
   const nodesById = new Map(def.nodes.map((n) => [n.id, n]));
   const typeOf = new Map<string, AnyNodeType>(def.nodes.map((n) => [n.id, registry.get(n.type)!]));
   const incoming = new Map<string, WorkflowEdge[]>();
@@ -387,6 +388,38 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunOutco
           { signal: stepController.signal },
         ),
     };
+
+    if (toolsByAgent.has(node.id)) {
+      const own = new Set(toolsByAgent.get(node.id));
+      ctx.priorChildSteps = priorChildSteps.filter((c) => c.parentNodeId === node.id);
+      ctx.recordChildStep = async (child) => {
+        const recorded = await callHook(() => hooks.childStepFinished?.({ ...child, parentNodeId: node.id }));
+        if (!recorded) throw new NodeError('not_recorded', 'the step could not be recorded');
+      };
+      ctx.runTool = async (entryNodeId, args, toolSignal) => {
+        const subflow = own.has(entryNodeId) ? subflows.get(entryNodeId) : undefined;
+        if (!subflow) throw new NodeError('unknown_tool', `"${entryNodeId}" is not a tool of this node`);
+        const outcome = await runWorkflow({
+          definition: subflowDefinition(subflow),
+          input: args,
+          registry,
+          executionId,
+          services,
+          signal: AbortSignal.any([toolSignal, stepController.signal]),
+          limits: options.limits,
+        });
+        // A lone node's result is its own output; a sub-flow's is its output node's (keyed by source).
+        if (outcome.status === 'succeeded')
+          return subflow.nodes.some((n) => n.type === 'output')
+            ? outcome.output
+            : (outcome.output as Record<string, unknown>)[entryNodeId];
+        if (outcome.status === 'cancelled') throw stepController.signal.reason ?? toolSignal.reason;
+        throw new NodeError(
+          outcome.error?.code ?? 'tool_failed',
+          outcome.error?.message ?? 'the tool failed',
+        );
+      };
+    }
 
     let status: StepStatus;
     let output: unknown = null;

@@ -15,6 +15,7 @@
 import jsonata from 'jsonata';
 import { NodeError } from './node-type.ts';
 import { unsafeRegExpReason } from './regex-screen.ts';
+import type { TemplateScope } from './templating.ts';
 
 export interface ExpressionLimits {
   /** Longest expression source, in characters. */
@@ -252,6 +253,22 @@ export function expressionReads(source: string): { nodes: 'all' | readonly strin
   readsCache.set(source, reads);
   if (readsCache.size > COMPILED_CACHE_SIZE) readsCache.delete(readsCache.keys().next().value as string);
   return reads;
+}
+
+/**
+ * `{ input, nodes }` as an expression reads it, with only the upstream outputs it names when it names
+ * them statically: the data goes to a worker process as JSON, and sending every ancestor's output
+ * would make each step's cost grow with the length of the graph before it.
+ */
+export function expressionData(expression: string, scope: TemplateScope): unknown {
+  const reads = expressionReads(expression).nodes;
+  if (reads === 'all') return { input: scope.input, nodes: { ...scope.nodes } };
+  const nodes: Record<string, { output: unknown }> = {};
+  for (const id of reads) {
+    const entry = scope.nodes[id];
+    if (entry) nodes[id] = entry;
+  }
+  return { input: scope.input, nodes };
 }
 
 const readsCache = new Map<string, { nodes: 'all' | readonly string[] }>();

@@ -27,6 +27,7 @@ export * from './sample-workflow.ts';
 export * from './schedule-policy.ts';
 export * from './schema-example.ts';
 export * from './templating.ts';
+export * from './tool-bindings.ts';
 export * from './transfer/document.ts';
 export * from './transfer/format.ts';
 export * from './transfer/layout.ts';

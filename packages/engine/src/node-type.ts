@@ -5,7 +5,7 @@
  * types share this one shape; the executor owns timeouts, cancellation, size limits and errors.
  */
 import type { z } from 'zod';
-import type { AttemptRecord, LlmClient } from './run-contract.ts';
+import type { AttemptRecord, ChildStepFinished, LlmClient, PriorChildStep } from './run-contract.ts';
 
 /** Node type names: `agent`, or `vendor/name` for third-party types (same rule as the definition). */
 export const NODE_TYPE_NAME = /^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)?$/;
@@ -86,6 +86,16 @@ export interface NodeContext {
    * limits and a hard deadline; the step's abort signal stops it.
    */
   evaluateExpression(expression: string, data?: unknown): Promise<unknown>;
+  /**
+   * Runs the tool whose entry node is `entryNodeId` (a node bound to this agent as a tool, with
+   * its sub-flow) on `args`, and resolves with its output; rejects with its error. Set by the
+   * executor for nodes that have tools.
+   */
+  runTool?(entryNodeId: string, args: unknown, signal: AbortSignal): Promise<unknown>;
+  /** This node's child steps finished in an earlier attempt of the run (resume). */
+  priorChildSteps?: readonly PriorChildStep[] | undefined;
+  /** Records a child step (a turn, a tool call); resolves once it is durable. */
+  recordChildStep?(step: Omit<ChildStepFinished, 'parentNodeId'>): Promise<void>;
 }
 
 export interface NodeExecuteArgs<Config> {

@@ -91,15 +91,35 @@ export function addCostSummaries(a: CostSummary, b: CostSummary): CostSummary {
   };
 }
 
+/** A tool call a model made (mirrors `ToolCall` of `@swarm/providers`). */
+export interface LlmToolCall {
+  id: string;
+  name: string;
+  /** JSON text as the model sent it (it may not parse). */
+  arguments: string;
+  /** Gemini's thought signature, sent back with the call. */
+  signature?: string | undefined;
+}
+
+/** One message of a conversation (mirrors `ChatMessage` of `@swarm/providers`). */
+export type LlmMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: LlmToolCall[] | undefined }
+  | { role: 'tool'; toolCallId: string; name: string; content: string; isError?: boolean | undefined };
+
 /** The LLM call an `agent` node makes; the runner backs it with the providers' fallback router. */
 export interface LlmClient {
   complete(
     request: {
       system?: string | undefined;
-      messages: Array<{ role: 'user' | 'assistant'; content: string }>;
+      messages: LlmMessage[];
       temperature?: number | undefined;
       maxTokens?: number | undefined;
       jsonSchema?: { name: string; schema: Record<string, unknown> } | undefined;
+      /** Tools the model may call (the answer may then carry `toolCalls`). */
+      tools?:
+        | Array<{ name: string; description?: string | undefined; parameters: Record<string, unknown> }>
+        | undefined;
       signal?: AbortSignal | undefined;
     },
     policy: {
@@ -124,7 +144,14 @@ export interface LlmClient {
         | undefined;
     },
     context: { executionId: string; nodeId: string; agentRole: string },
-  ): Promise<{ text: string; provider: ProviderId; model: string; attempts: AttemptRecord[] }>;
+  ): Promise<{
+    text: string;
+    provider: ProviderId;
+    model: string;
+    attempts: AttemptRecord[];
+    /** The tools the model asked to call; absent or empty when it answered. */
+    toolCalls?: LlmToolCall[] | undefined;
+  }>;
 }
 
 /** An error from `LlmClient.complete` may carry the attempts it made (they may have cost money). */
@@ -167,8 +194,41 @@ export interface StepFinished {
 
 /** Outputs a test run uses instead of executing the nodes (keyed by node id). */
 export type RunPins = Readonly<Record<string, { output: unknown }>>;
+/**
+ * A step inside a node's step: one model turn of an agent that calls tools (with that turn's
+ * provider attempts), or one of its tool calls. Its id is `<node>/turn-<n>` or
+ * `<node>/turn-<n>/call-<k>` (node ids can't contain `/`, so these never clash with nodes).
+ */
+export interface ChildStepFinished {
+  nodeId: string;
+  parentNodeId: string;
+  /** `agent-turn` or `agent-tool`. */
+  nodeType: string;
+  status: 'succeeded' | 'failed';
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+  startedAt: Date;
+  finishedAt: Date;
+  attempts: AttemptRecord[];
+}
+
+/** A child step finished in an earlier attempt of this run: taken as it was on resume. */
+export interface PriorChildStep {
+  nodeId: string;
+  parentNodeId: string;
+  status: 'succeeded' | 'failed';
+  input: unknown;
+  output: unknown;
+  error: RunError | null;
+}
 
 export interface RunHooks {
+  /**
+   * When a child step (an agent's turn or tool call) finished. It must be durable when this
+   * resolves: a resumed run takes it instead of repeating the turn or the call.
+   */
+  childStepFinished?(step: ChildStepFinished): Promise<void>;
   /** Before a node runs (the runner marks the step `running` and tells live viewers). */
   stepStarted?(step: StepStarted): Promise<void>;
   /**

@@ -15,6 +15,7 @@ import { describeZodIssue } from './humanize-issues.ts';
 import type { AnyNodeType, NodeRegistry } from './node-type.ts';
 import { compileJsonSchema } from './run-input.ts';
 import { collectStrings, scanTemplate } from './templating.ts';
+import { checkToolBindings } from './tool-bindings.ts';
 
 export interface WorkflowValidation {
   /** True when there are no errors (warnings allowed). */
@@ -173,6 +174,8 @@ export function validateWorkflow(
         message: `"${edge.sourceHandle}" is not an output of ${name} (expected ${quoteList(outputs)})`,
       });
   });
+
+  errors.push(...checkToolBindings(def, at));
 
   for (const key of ['inputSchema', 'outputSchema'] as const) {
     const schema = def[key];

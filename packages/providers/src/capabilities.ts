@@ -2,7 +2,7 @@
  * What a model can take, for routing's capability filter: its context window and whether it can
  * be asked for JSON output. Unknown models are assumed capable — the provider has the last word.
  */
-import type { ChatRequest, ModelRef } from './types.ts';
+import type { ChatMessage, ChatRequest, ModelRef } from './types.ts';
 
 export interface ModelCapabilities {
   contextWindow: number;
@@ -38,7 +38,7 @@ export function capabilitiesOf(ref: ModelRef): ModelCapabilities | null {
 
 /** A rough token estimate (≈ 4 characters a token) — enough to rule out windows far too small. */
 export function estimatePromptTokens(request: Pick<ChatRequest, 'messages' | 'system'>): number {
-  const chars = (request.system?.length ?? 0) + request.messages.reduce((n, m) => n + m.content.length, 0);
+  const chars = (request.system?.length ?? 0) + request.messages.reduce((n, m) => n + messageChars(m), 0);
   return Math.ceil(chars / 4);
 }
 
@@ -51,4 +51,10 @@ export function canServe(
   if (!caps) return true;
   if (request.jsonSchema && !caps.jsonOutput) return false;
   return estimatePromptTokens(request) + (request.maxTokens ?? 0) <= caps.contextWindow;
+}
+
+/** A message's size in characters: its text, plus the arguments of the tool calls it carries. */
+export function messageChars(message: ChatMessage): number {
+  const calls = message.role === 'assistant' ? (message.toolCalls ?? []) : [];
+  return calls.reduce((n, call) => n + call.name.length + call.arguments.length, message.content.length);
 }

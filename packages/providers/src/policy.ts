@@ -105,12 +105,50 @@ export function backoffDelayMs(
   return Math.max(jittered, retryAfterMs ?? 0);
 }
 
+/** Tool names as every provider accepts them (OpenAI's and Gemini's rule, the strictest). */
+const toolName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,63}$/, 'letters, digits, _ and -, at most 64, not starting with a digit');
+
+const toolCallSchema = z.object({
+  id: z.string().min(1).max(200),
+  name: toolName,
+  arguments: z.string().max(4_000_000),
+  signature: z.string().max(100_000).optional(),
+});
+
 /** The question part of a completion (who answers is the policy's business). */
 export const completionRequestSchema = z.object({
   messages: z
-    .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().max(4_000_000) }))
+    .array(
+      z.discriminatedUnion('role', [
+        z.object({ role: z.literal('user'), content: z.string().max(4_000_000) }),
+        z.object({
+          role: z.literal('assistant'),
+          content: z.string().max(4_000_000),
+          toolCalls: z.array(toolCallSchema).max(128).optional(),
+        }),
+        z.object({
+          role: z.literal('tool'),
+          toolCallId: z.string().min(1).max(200),
+          name: toolName,
+          content: z.string().max(4_000_000),
+          isError: z.boolean().optional(),
+        }),
+      ]),
+    )
     .min(1, 'at least one message')
     .max(10_000),
+  tools: z
+    .array(
+      z.object({
+        name: toolName,
+        description: z.string().max(10_000).optional(),
+        parameters: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .max(128)
+    .optional(),
   system: z.string().max(4_000_000).optional(),
   temperature: z.number().min(0, 'at least 0').max(2, 'at most 2').optional(),
   maxTokens: z

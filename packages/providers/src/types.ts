@@ -6,9 +6,43 @@
 
 import type { AttemptReason, ErrorClass, ProviderId } from '@swarm/engine';
 
-export interface ChatMessage {
-  role: 'user' | 'assistant';
+/**
+ * One message of the conversation. An assistant message may carry the tool calls it made; a `tool`
+ * message answers one of them (adapters translate both into their provider's native format).
+ */
+export type ChatMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ToolCall[] | undefined }
+  | ToolResultMessage;
+
+/** The answer to one tool call, sent back to the model. */
+export interface ToolResultMessage {
+  role: 'tool';
+  toolCallId: string;
+  /** The tool's name (Gemini matches results to calls by name). */
+  name: string;
+  /** The result as text (JSON for structured results). */
   content: string;
+  /** The tool failed or its arguments were refused; the content says why. */
+  isError?: boolean | undefined;
+}
+
+/** A tool the model may call: its name, what it does, and its arguments' JSON Schema. */
+export interface ToolSpec {
+  name: string;
+  description?: string | undefined;
+  parameters: Record<string, unknown>;
+}
+
+/** A tool call the model made. */
+export interface ToolCall {
+  /** The provider's id for the call (made up when the provider gives none, like Gemini). */
+  id: string;
+  name: string;
+  /** The arguments as JSON text, exactly as the model sent them (they may not parse). */
+  arguments: string;
+  /** Gemini's opaque `thoughtSignature` on the call part, which must be sent back with it. */
+  signature?: string | undefined;
 }
 
 export interface ChatRequest {
@@ -23,6 +57,8 @@ export interface ChatRequest {
   maxTokens?: number | undefined;
   /** Ask for JSON output matching this JSON Schema. */
   jsonSchema?: { name: string; schema: Record<string, unknown> } | undefined;
+  /** Tools the model may call; its answer may then be tool calls instead of (or besides) text. */
+  tools?: ToolSpec[] | undefined;
   signal?: AbortSignal | undefined;
   /** Per-attempt timeout; exceeding it is a `timeout` error. */
   timeoutMs?: number | undefined;
@@ -57,6 +93,8 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
 export interface ChatResult {
   text: string;
   finishReason: FinishReason;
+  /** The tools the model asked to call (finish reason `tool_calls`); absent or empty otherwise. */
+  toolCalls?: ToolCall[] | undefined;
   /**
    * Null when the provider (or a gateway in front of it) reported no usage: the attempt is then
    * recorded as `no_usage`, never priced as if it were free.

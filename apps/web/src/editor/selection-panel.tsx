@@ -5,6 +5,7 @@
  */
 import { type ReactNode, useContext } from 'react';
 import { readApiError } from '../api-error.ts';
+import { agentTurnsOf } from '../runs/agent-turns.tsx';
 import { isFinished } from '../runs/run-state.ts';
 import { JsonBlock, Section, StepDetails } from '../runs/step-details.tsx';
 import { Button } from '../ui/button.tsx';
@@ -61,6 +62,7 @@ export function SelectionPanel({
           entry={catalog.get(selectedNode.data.nodeType)}
           status={runStatusOf(selectedNode.id)}
           step={activeRun.steps.find((step) => step.nodeId === selectedNode.id)}
+          turns={agentTurnsOf(activeRun.steps, selectedNode.id)}
           onRerunFrom={
             isFinished(activeRun.status) ? () => void run.rerunOnDraft(selectedNode.id) : undefined
           }

@@ -14,6 +14,7 @@ import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { CostValue } from '../money/cost-value.tsx';
 import { buttonClass } from '../ui/button.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
+import { agentTurnsOf } from './agent-turns.tsx';
 import { RunCanvas } from './run-canvas.tsx';
 import { RunNotifications } from './run-notifications.tsx';
 import { formatDuration, isFinished, nodeRunStatuses, type RunDetail, statusOfNode } from './run-state.ts';
@@ -142,6 +143,7 @@ function RunView({
               )}
               status={statusOf(selected)}
               step={run.steps.find((step) => step.nodeId === selected)}
+              turns={agentTurnsOf(run.steps, selected)}
               onRerunFrom={
                 isFinished(run.status) ? () => rerun.mutate({ id: run.id, fromNodeId: selected }) : undefined
               }
@@ -158,29 +160,31 @@ function RunView({
                     className="divide-y divide-slate-100 rounded-lg ring-1 ring-slate-200"
                     data-testid="run-steps"
                   >
-                    {run.steps.map((step) => (
-                      <li key={step.id}>
-                        <button
-                          type="button"
-                          onClick={() => setSelected(step.nodeId)}
-                          className="flex w-full items-center gap-2 px-3 py-2 text-left text-xs hover:bg-slate-50"
-                          data-testid="run-step-row"
-                        >
-                          <StatusBadge status={step.status} />
-                          <span className="min-w-0 flex-1 truncate font-medium text-slate-800">
-                            {stepNodeName(step.nodeId)}
-                          </span>
-                          <span className="text-slate-500 tabular-nums">
-                            {formatDuration(step.durationMs)}
-                          </span>
-                          {step.costMicros === null || step.costMicros > 0 ? (
-                            <span className="text-slate-500 tabular-nums">
-                              <CostValue cost={step} testId="step-cost" />
+                    {run.steps
+                      .filter((step) => step.parentNodeId === null)
+                      .map((step) => (
+                        <li key={step.id}>
+                          <button
+                            type="button"
+                            onClick={() => setSelected(step.nodeId)}
+                            className="flex w-full items-center gap-2 px-3 py-2 text-left text-xs hover:bg-slate-50"
+                            data-testid="run-step-row"
+                          >
+                            <StatusBadge status={step.status} />
+                            <span className="min-w-0 flex-1 truncate font-medium text-slate-800">
+                              {stepNodeName(step.nodeId)}
                             </span>
-                          ) : null}
-                        </button>
-                      </li>
-                    ))}
+                            <span className="text-slate-500 tabular-nums">
+                              {formatDuration(step.durationMs)}
+                            </span>
+                            {step.costMicros === null || step.costMicros > 0 ? (
+                              <span className="text-slate-500 tabular-nums">
+                                <CostValue cost={step} testId="step-cost" />
+                              </span>
+                            ) : null}
+                          </button>
+                        </li>
+                      ))}
                   </ol>
                 )}
               </Section>

@@ -19,6 +19,7 @@ function step(nodeId: string, status: RunStep['status'], eventSeq: number): RunS
     id: `step-${nodeId}`,
     nodeId,
     nodeType: 'agent',
+    parentNodeId: null,
     status,
     input: null,
     output: status === 'succeeded' ? `${nodeId} done` : null,

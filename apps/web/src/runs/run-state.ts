@@ -58,6 +58,11 @@ export type NodeRunStatus = RunStep['status'] | 'pending' | 'not-run';
 export function nodeRunStatuses(run: RunDetail): Map<string, NodeRunStatus> {
   const map = new Map<string, NodeRunStatus>();
   for (const step of run.steps) map.set(step.nodeId, step.status);
+  // A node bound as a tool shows its latest call (it runs only when its agent calls it).
+  for (const step of run.steps) {
+    const node = step.nodeType === 'agent-tool' ? (step.input as { node?: unknown } | null)?.node : null;
+    if (typeof node === 'string') map.set(node, step.status);
+  }
   return map;
 }
 

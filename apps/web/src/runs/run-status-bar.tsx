@@ -64,7 +64,8 @@ export function RunStatusBar({
 }: RunStatusBarProps) {
   const finished = isFinished(run.status);
   const now = useNow(!finished);
-  const done = run.steps.filter((step) => step.status !== 'running').length;
+  // An agent's turns and tool calls are part of its step, not nodes of their own.
+  const done = run.steps.filter((step) => step.status !== 'running' && step.parentNodeId === null).length;
   const cancelRequested = run.cancelRequestedAt !== null && !finished;
 
   return (

@@ -31,6 +31,8 @@ interface StepDetailsProps {
   rerunError?: string | null;
   /** What a re-run from here does (the editor re-runs its draft; the run page the run's own graph). */
   rerunHint?: string;
+  /** An agent's turns and tool calls (`AgentTurns`), when it called tools. */
+  turns?: ReactNode;
 }
 
 export function StepDetails({
@@ -43,6 +45,7 @@ export function StepDetails({
   rerunning = false,
   rerunError,
   rerunHint = 'Steps before this node are reused from this run; this node and everything after it run again.',
+  turns,
 }: StepDetailsProps) {
   return (
     <div className="space-y-5" data-testid="step-details" data-node-id={nodeId} data-status={status}>
@@ -104,6 +107,7 @@ export function StepDetails({
             </div>
           ) : null}
           {step.attempts.length > 0 ? <Attempts attempts={step.attempts} /> : null}
+          {turns}
           <Section title="Output">
             <JsonBlock value={step.output} testId="step-output" empty="No output" />
           </Section>

@@ -143,6 +143,12 @@ export const executionSteps = pgTable(
     error: jsonb('error').$type<ExecutionError>(),
     /** For `condition` nodes: the handle taken (`true` / `false`). */
     branch: text('branch'),
+    /**
+     * Set on a child step — an agent's model turn (`<node>/turn-<n>`, carrying that turn's ledger
+     * rows) or one of its tool calls (`<node>/turn-<n>/call-<k>`) — to the agent's node id. The
+     * agent's own row then sums its children's cost.
+     */
+    parentNodeId: text('parent_node_id'),
     /** Set when a re-run reused this step's result from an earlier run instead of executing it. */
     reusedFromStepId: uuid('reused_from_step_id'),
     /** Set when a test run used the node's pinned output instead of executing it. */

@@ -2,8 +2,9 @@
  * `agent`: one LLM call through the runner's `LlmClient` (the providers' fallback router): the
  * rendered `prompt` as the user message, `systemPrompt` as the system message, and the chain
  * `[{provider, model}, ...fallback]`, under the node's policy knobs (`useModelMap`, `maxAttempts`,
- * `timeoutMs`, `deadlineMs`, `retry`; the router's defaults where unset). Every provider attempt is recorded on the step, including those
- * of a call that failed in the end.
+ * `timeoutMs`, `deadlineMs`, `retry`; the router's defaults where unset). Every provider attempt is recorded on
+ * the step, including those of a call that failed in the end. With `tools`, the call becomes a loop
+ * of model turns and tool calls (`agent-tools.ts`), each recorded as a child step.
  *
  * Output: the answer's text. With `outputSchema` (a JSON Schema), the model is asked for JSON, the
  * answer is parsed (a ```json fence is tolerated) and checked against the schema, and the output is
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import { defineNode, NodeError } from '../node-type.ts';
 import { CREDENTIAL_NAME_PATTERN, PROVIDER_IDS } from '../provider-ids.ts';
 import { compileJsonSchema, validateAgainstSchema } from '../run-input.ts';
+import { AGENT_DEFAULT_MAX_TURNS, agentToolSchema, runToolLoop, toolConfigIssues } from './agent-tools.ts';
 
 const required = (schema: z.ZodString) => schema.min(1, 'required');
 /** Which stored OpenAI-compatible credential (base URL and key) answers: `openai-compatible` only. */
@@ -94,6 +96,18 @@ export const agentConfigSchema = z.object({
     .describe('Time budget for the whole call, all attempts and waits (default 180000 ms)'),
   retry: retryConfig.optional(),
   outputSchema: z.record(z.string(), z.unknown()).optional(),
+  tools: z
+    .array(agentToolSchema)
+    .max(32, 'at most 32 tools')
+    .optional()
+    .describe('Tools the model may call, each bound to a node of this workflow'),
+  maxTurns: z
+    .number()
+    .int('a whole number')
+    .min(1, 'at least 1')
+    .max(50, 'at most 50')
+    .optional()
+    .describe(`Model turns at most when calling tools (default ${AGENT_DEFAULT_MAX_TURNS})`),
 });
 
 export type AgentConfig = z.output<typeof agentConfigSchema>;
@@ -144,6 +158,7 @@ export const agentNode = defineNode({
       const compiled = compileJsonSchema(config.outputSchema);
       if (typeof compiled === 'string') issues.push({ path: ['outputSchema'], message: compiled });
     }
+    issues.push(...toolConfigIssues(config.tools ?? []));
     return issues;
   },
   async execute(ctx, { config, signal }) {
@@ -151,6 +166,45 @@ export const agentNode = defineNode({
     if (!llm) throw new NodeError('not_configured', 'no LLM client is configured for this run');
     const prompt = ctx.renderTemplate(config.prompt);
     const system = config.systemPrompt === undefined ? undefined : ctx.renderTemplate(config.systemPrompt);
+    const jsonSchema = config.outputSchema
+      ? {
+          name: `${config.role.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}_output`,
+          schema: config.outputSchema,
+        }
+      : undefined;
+    const policy = {
+      chain: [
+        {
+          provider: config.provider,
+          model: config.model,
+          ...(config.credential ? { credential: config.credential } : {}),
+        },
+        ...(config.fallback ?? []),
+      ],
+      fallbackOn: config.fallbackOn,
+      routing: config.routing,
+      latencyThresholdMs: config.latencyThresholdMs,
+      useModelMap: config.useModelMap,
+      maxAttempts: config.maxAttempts,
+      timeoutMs: config.timeoutMs,
+      deadlineMs: config.deadlineMs,
+      retry: config.retry,
+    };
+    const context = { executionId: ctx.executionId, nodeId: ctx.nodeId, agentRole: config.role };
+    if (config.tools?.length) {
+      ctx.recordInput({ system: system ?? null, prompt, tools: config.tools.map((t) => t.name) });
+      const text = await runToolLoop(ctx, {
+        llm,
+        request: { system, temperature: config.temperature, maxTokens: config.maxTokens, jsonSchema, signal },
+        prompt,
+        policy,
+        context,
+        tools: config.tools,
+        maxTurns: config.maxTurns ?? AGENT_DEFAULT_MAX_TURNS,
+        signal,
+      });
+      return { output: config.outputSchema ? checkedJsonAnswer(text, config.outputSchema) : text };
+    }
     ctx.recordInput({ system: system ?? null, prompt });
 
     let result: Awaited<ReturnType<typeof llm.complete>>;
@@ -161,33 +215,11 @@ export const agentNode = defineNode({
           messages: [{ role: 'user', content: prompt }],
           temperature: config.temperature,
           maxTokens: config.maxTokens,
-          jsonSchema: config.outputSchema
-            ? {
-                name: `${config.role.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60)}_output`,
-                schema: config.outputSchema,
-              }
-            : undefined,
+          jsonSchema,
           signal,
         },
-        {
-          chain: [
-            {
-              provider: config.provider,
-              model: config.model,
-              ...(config.credential ? { credential: config.credential } : {}),
-            },
-            ...(config.fallback ?? []),
-          ],
-          fallbackOn: config.fallbackOn,
-          routing: config.routing,
-          latencyThresholdMs: config.latencyThresholdMs,
-          useModelMap: config.useModelMap,
-          maxAttempts: config.maxAttempts,
-          timeoutMs: config.timeoutMs,
-          deadlineMs: config.deadlineMs,
-          retry: config.retry,
-        },
-        { executionId: ctx.executionId, nodeId: ctx.nodeId, agentRole: config.role },
+        policy,
+        context,
       );
     } catch (err) {
       const attempts = (err as { attempts?: unknown }).attempts;
@@ -197,16 +229,20 @@ export const agentNode = defineNode({
     }
     ctx.recordAttempts(result.attempts);
     if (!config.outputSchema) return { output: result.text };
-
-    const parsed = parseJsonAnswer(result.text);
-    const issues = validateAgainstSchema(config.outputSchema, parsed, 'output', 'config.outputSchema');
-    if (issues.length > 0) {
-      const first = issues[0]!;
-      throw new NodeError(
-        'invalid_output',
-        `the model's answer does not fit the output schema: ${first.path}: ${first.message}`,
-      );
-    }
-    return { output: parsed };
+    return { output: checkedJsonAnswer(result.text, config.outputSchema) };
   },
 });
+
+/** The answer parsed as JSON and checked against the output schema. */
+function checkedJsonAnswer(text: string, schema: Record<string, unknown>): unknown {
+  const parsed = parseJsonAnswer(text);
+  const issues = validateAgainstSchema(schema, parsed, 'output', 'config.outputSchema');
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new NodeError(
+      'invalid_output',
+      `the model's answer does not fit the output schema: ${first.path}: ${first.message}`,
+    );
+  }
+  return parsed;
+}

@@ -1,7 +1,8 @@
 /**
  * Node id remapping for anonymised exports (every node renumbered) and merge imports (ids that
  * clash with the target's): every reference to an old id follows — edges, `{{nodes.<id>…}}`
- * template placeholders in any config string, and `nodes.<id>` paths in JSONata expressions.
+ * template placeholders in any config string, `nodes.<id>` paths in JSONata expressions, and the
+ * nodes an agent's tools run (`tools[k].node`).
  */
 import type { WorkflowEdge } from '../definition.ts';
 import type { ExportNode } from './format.ts';
@@ -52,6 +53,19 @@ export function remapConfig(config: Record<string, unknown>, idMap: ReadonlyMap<
   return out;
 }
 
+/** An agent's tools name the nodes they run (`tools[k].node`): those follow too. */
+function remapToolNodes(config: Record<string, unknown>, idMap: ReadonlyMap<string, string>) {
+  if (!Array.isArray(config.tools)) return config;
+  return {
+    ...config,
+    tools: config.tools.map((tool: unknown) => {
+      const node = (tool as { node?: unknown } | null)?.node;
+      const next = typeof node === 'string' ? idMap.get(node) : undefined;
+      return next === undefined ? tool : { ...(tool as object), node: next };
+    }),
+  };
+}
+
 /**
  * Ids for every node and edge, references rewritten. `newNodeId`/`newEdgeId` give the ids (so
  * anonymised exports can number them and merge imports can replace only the ids that clash).
@@ -65,7 +79,7 @@ export function remapGraph(
   const nodes = graph.nodes.map((n) => ({
     ...n,
     id: idMap.get(n.id)!,
-    config: remapConfig(n.config, idMap),
+    config: remapToolNodes(remapConfig(n.config, idMap), idMap),
   }));
   const edges = graph.edges.map((e, i) => ({
     ...e,

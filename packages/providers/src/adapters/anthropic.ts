@@ -40,6 +40,12 @@ import {
   providerError,
   truncatedStream,
 } from './errors.ts';
+import {
+  anthropicToolCallCollector,
+  fromAnthropicContent,
+  toAnthropicMessages,
+  toAnthropicTools,
+} from './tool-calls.ts';
 
 export const ANTHROPIC_DEFAULT_BASE_URL = 'https://api.anthropic.com';
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
@@ -97,8 +103,12 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
         let model = request.model;
         let stopReason: StopReason | null = null;
         let stopped = false;
+        const toolCalls = anthropicToolCallCollector();
         for await (const event of stream) {
           switch (event.type) {
+            case 'content_block_start':
+              toolCalls.start(event.index, event.content_block);
+              break;
             case 'message_start':
               model = event.message.model || model;
               startUsage = event.message.usage;
@@ -108,6 +118,9 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
               if (event.delta.type === 'text_delta') {
                 attempt.markFirstToken();
                 text += event.delta.text;
+              } else if (event.delta.type === 'input_json_delta') {
+                attempt.markFirstToken();
+                toolCalls.delta(event.index, event.delta.partial_json);
               }
               break;
             case 'message_delta':
@@ -126,6 +139,7 @@ export function createAnthropicAdapter(config: AdapterConfig = {}): ProviderAdap
         return {
           text,
           finishReason: anthropicFinishReason(stopReason),
+          ...withToolCalls(toolCalls.calls()),
           usage: usageSoFar() ?? null,
           provider: 'anthropic',
           model,
@@ -154,6 +168,7 @@ function fromAnthropicMessage(message: Message, request: ChatRequest, attempt: A
   return {
     text,
     finishReason: anthropicFinishReason(message.stop_reason),
+    ...withToolCalls(fromAnthropicContent(message.content)),
     usage: usage ?? null,
     provider: 'anthropic',
     model: message.model || request.model,
@@ -171,7 +186,8 @@ export function toAnthropicParams(request: ChatRequest): MessageCreateParamsStre
   return {
     model: request.model,
     max_tokens: request.maxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
-    messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: toAnthropicMessages(request.messages),
+    ...toAnthropicTools(request.tools),
     ...(request.system ? { system: request.system } : {}),
     ...(request.jsonSchema
       ? { output_config: { format: { type: 'json_schema' as const, schema: request.jsonSchema.schema } } }
@@ -215,6 +231,11 @@ function fromAnthropicError(error: unknown, model: string, usage: Usage | undefi
     usage,
     cause: error,
   });
+}
+
+/** Tool calls on a result only when there are some (results without tools keep their shape). */
+function withToolCalls(calls: ChatResult['toolCalls']) {
+  return calls?.length ? { toolCalls: calls } : {};
 }
 
 function anthropicFinishReason(reason: StopReason): FinishReason {

@@ -46,6 +46,7 @@ import {
   providerError,
   truncatedStream,
 } from './errors.ts';
+import { geminiToolCallCollector, toGeminiContents, toGeminiTools } from './tool-calls.ts';
 
 export const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 export const GEMINI_API_VERSION = 'v1beta';
@@ -96,6 +97,7 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
       let text = '';
       let model = request.model;
       let finish: string | undefined;
+      const toolCalls = geminiToolCallCollector();
       const read = (chunk: GenerateContentResponse) => {
         if (chunk.modelVersion) model = chunk.modelVersion;
         if (chunk.usageMetadata) usageReport = chunk.usageMetadata;
@@ -115,6 +117,9 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
           if (!answeredWithJson) attempt.markFirstToken();
           text += delta;
         }
+        const parts = chunk.candidates?.[0]?.content?.parts;
+        if (parts?.some((part) => part.functionCall) && !answeredWithJson) attempt.markFirstToken();
+        toolCalls.add(parts);
         finish = chunk.candidates?.[0]?.finishReason ?? finish;
       };
       try {
@@ -141,9 +146,12 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
             ? incompleteAnswer({ ...context, missing: 'no finishReason' })
             : truncatedStream(context);
         }
+        const calls = toolCalls.calls();
         return {
           text,
-          finishReason: geminiFinishReason(finish),
+          // Gemini finishes a turn of function calls with STOP; callers act on the calls.
+          finishReason: calls.length > 0 ? 'tool_calls' : geminiFinishReason(finish),
+          ...(calls.length > 0 ? { toolCalls: calls } : {}),
           usage: usageSoFar() ?? null,
           provider: 'gemini',
           model,
@@ -163,11 +171,9 @@ export function createGeminiAdapter(config: AdapterConfig = {}): ProviderAdapter
 export function toGeminiParams(request: ChatRequest): GenerateContentParameters {
   return {
     model: request.model,
-    contents: request.messages.map((m) => ({
-      role: m.role === 'assistant' ? 'model' : 'user',
-      parts: [{ text: m.content }],
-    })),
+    contents: toGeminiContents(request.messages),
     config: {
+      ...toGeminiTools(request.tools),
       ...(request.system ? { systemInstruction: request.system } : {}),
       ...(request.temperature !== undefined
         ? { temperature: Math.min(2, Math.max(0, request.temperature)) }

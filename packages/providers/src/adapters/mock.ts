@@ -33,6 +33,9 @@
  *
  * An unknown directive fails as `invalid_request` (like an unknown model on a real provider).
  *
+ * Tool calls are scripted in the system prompt, not the model name: with tools offered, lines
+ * `@turn<N> <tool> <arguments>` are the calls made on turn N (see `MOCK_TOOL_SCRIPT_LINE`).
+ *
  * Replies: with `jsonSchema`, `echo` answers with a JSON value built from the schema (first enum
  * or const value, strings filled with the last user message, numbers at their minimum, required
  * and listed properties present), so demo workflows with output schemas run. A reply longer than
@@ -45,12 +48,14 @@
  * process) and passed to the adapter's `onCall`, so runner tests can assert what agents sent.
  */
 import type { ErrorClass } from '@swarm/engine';
+import { messageChars } from '../capabilities.ts';
 import {
   type ChatRequest,
   type ChatResult,
   type FinishReason,
   type ProviderAdapter,
   ProviderError,
+  type ToolCall,
   type Usage,
 } from '../types.ts';
 import { startAttempt } from './attempt.ts';
@@ -282,7 +287,34 @@ async function answer(
         });
       }
     }
-    const lastUser = [...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+    const toolCalls = scriptedToolCalls(request);
+    if (toolCalls.length > 0) {
+      const inputChars =
+        (request.system?.length ?? 0) + request.messages.reduce((n, m) => n + messageChars(m), 0);
+      const outputChars = toolCalls.reduce((n, call) => n + call.name.length + call.arguments.length, 0);
+      return {
+        text: '',
+        finishReason: 'tool_calls',
+        toolCalls,
+        usage: {
+          inputTokens: estimateTokens(inputChars),
+          cacheReadTokens: 0,
+          cacheWriteTokens: 0,
+          outputTokens: estimateTokens(outputChars),
+          reasoningTokens: 0,
+        },
+        provider: 'mock',
+        model,
+        latencyMs: attempt.elapsedMs(),
+        timeToFirstTokenMs: null,
+      };
+    }
+    // After tool calls, the last thing said is the tools' results: `{{input}}` and echo use them.
+    const last = request.messages.at(-1);
+    const lastUser =
+      last?.role === 'tool'
+        ? trailingToolResults(request.messages)
+        : ([...request.messages].reverse().find((m) => m.role === 'user')?.content ?? '');
     let text =
       plan.template !== undefined
         ? plan.template.replaceAll('{{input}}', lastUser)
@@ -295,7 +327,7 @@ async function answer(
       finishReason = 'length';
     }
     const inputChars =
-      (request.system?.length ?? 0) + request.messages.reduce((sum, m) => sum + m.content.length, 0);
+      (request.system?.length ?? 0) + request.messages.reduce((sum, m) => sum + messageChars(m), 0);
     return {
       text,
       finishReason,
@@ -316,6 +348,40 @@ async function answer(
   } finally {
     attempt.dispose();
   }
+}
+
+/**
+ * The scripted tool-calling mode: with tools offered, `@turn<N> <tool> <arguments>` lines in the
+ * system prompt are the calls the mock makes on its N-th turn (N counts from 1; several lines with
+ * the same N are parallel calls). The arguments are sent as written, so a script can also send
+ * ones that don't fit the tool's schema. Once the script has no line for the turn, it answers.
+ */
+export const MOCK_TOOL_SCRIPT_LINE = /^@turn(\d+)\s+([A-Za-z_][A-Za-z0-9_-]{0,63})\s*(.*)$/gm;
+
+function scriptedToolCalls(request: ChatRequest): ToolCall[] {
+  if (!request.tools?.length || !request.system) return [];
+  const turn = 1 + request.messages.filter((m) => m.role === 'assistant' && m.toolCalls?.length).length;
+  const calls: ToolCall[] = [];
+  for (const match of request.system.matchAll(MOCK_TOOL_SCRIPT_LINE)) {
+    if (Number(match[1]) !== turn) continue;
+    calls.push({
+      id: `mock_call_${turn}_${calls.length + 1}`,
+      name: match[2]!,
+      arguments: match[3]!.trim() || '{}',
+    });
+  }
+  return calls;
+}
+
+/** The results of the last turn's tool calls, one per line (what a scripted answer reads). */
+function trailingToolResults(messages: ChatRequest['messages']): string {
+  const results: string[] = [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i]!;
+    if (m.role !== 'tool') break;
+    results.unshift(m.content);
+  }
+  return results.join('\n');
 }
 
 function failureFor(failure: Failure, model: string): ProviderError {
@@ -375,7 +441,10 @@ export function estimateTokens(chars: number): number {
 }
 
 function requestFingerprint(request: ChatRequest): string {
-  return JSON.stringify([request.system ?? '', request.messages.map((m) => [m.role, m.content])]);
+  return JSON.stringify([
+    request.system ?? '',
+    request.messages.map((m) => [m.role, m.content, m.role === 'assistant' ? (m.toolCalls ?? []) : []]),
+  ]);
 }
 
 /** A uniform draw in [0, 1) from a string: FNV-1a, then murmur3's finaliser to spread the bits. */

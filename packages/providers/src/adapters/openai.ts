@@ -30,6 +30,12 @@ import {
   providerError,
   truncatedStream,
 } from './errors.ts';
+import {
+  fromOpenAiToolCalls,
+  openAiToolCallCollector,
+  toOpenAiMessages,
+  toOpenAiTools,
+} from './tool-calls.ts';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -98,6 +104,7 @@ export function createOpenAiAdapter(
         let refusal = '';
         let finish: ChatCompletionChunk.Choice['finish_reason'] = null;
         let model = request.model;
+        const toolCalls = openAiToolCallCollector();
         for await (const chunk of stream) {
           if (chunk.model) model = chunk.model;
           if (chunk.usage) usageReport = chunk.usage;
@@ -108,6 +115,10 @@ export function createOpenAiAdapter(
             text += choice.delta.content;
           }
           if (choice.delta?.refusal) refusal += choice.delta.refusal;
+          if (choice.delta?.tool_calls) {
+            attempt.markFirstToken();
+            toolCalls.add(choice.delta.tool_calls);
+          }
           if (choice.finish_reason) finish = choice.finish_reason;
         }
         const usage = usageReport ? normalizeOpenAiUsage(usageReport) : undefined;
@@ -117,6 +128,7 @@ export function createOpenAiAdapter(
         return {
           text: refused ? refusal : text,
           finishReason: refused ? 'content_filter' : openAiFinishReason(finish),
+          ...withToolCalls(toolCalls.calls()),
           usage: usage ?? null,
           provider,
           model,
@@ -161,6 +173,7 @@ function fromOpenAiCompletion(
   return {
     text: refused ? refusal : text,
     finishReason: refused ? 'content_filter' : openAiFinishReason(choice.finish_reason),
+    ...withToolCalls(fromOpenAiToolCalls(choice.message?.tool_calls)),
     usage: usage ?? null,
     provider,
     model: completion.model || request.model,
@@ -180,8 +193,9 @@ export function toOpenAiParams(request: ChatRequest): ChatCompletionCreateParams
     model: request.model,
     messages: [
       ...(request.system ? [{ role: 'system' as const, content: request.system }] : []),
-      ...request.messages.map((m) => ({ role: m.role, content: m.content })),
+      ...toOpenAiMessages(request.messages),
     ],
+    ...toOpenAiTools(request.tools),
     stream: true,
     stream_options: { include_usage: true },
     ...(request.temperature !== undefined ? { temperature: clamp(request.temperature, 0, 2) } : {}),
@@ -251,6 +265,11 @@ function blockedAddress(error: unknown): Error | null {
     if ((e as { code?: unknown }).code === 'blocked_address' && e instanceof Error) return e;
   }
   return null;
+}
+
+/** Tool calls on a result only when there are some (results without tools keep their shape). */
+function withToolCalls(calls: ChatResult['toolCalls']) {
+  return calls?.length ? { toolCalls: calls } : {};
 }
 
 function openAiFinishReason(reason: NonNullable<ChatCompletionChunk.Choice['finish_reason']>): FinishReason {

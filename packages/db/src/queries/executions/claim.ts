@@ -2,8 +2,8 @@
  * The runner's claim of a run — `run_attempt` goes up and becomes the fence of every later write —
  * with the per-workflow concurrency gate, and the end of a run claimed too often without finishing.
  */
-import type { PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
-import { and, asc, count, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import type { PriorChildStep, PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
 import { type ExecutionTrigger, executionSteps, executions, scheduleFires } from '../../schema/index.ts';
 import { runConcurrencyLimit } from './concurrency.ts';
@@ -21,6 +21,11 @@ export interface ClaimedRun extends RunFence {
   priorSteps: PriorStep[];
   /** Test runs only: outputs used instead of executing those nodes (null for every real run). */
   pins: RunPins | null;
+  /**
+   * Child steps (agent turns and tool calls) finished in an earlier attempt, failed ones too: a
+   * resumed agent replays them instead of calling the model or the tool again.
+   */
+  priorChildSteps: PriorChildStep[];
   /** Started by a schedule occurrence (the scheduler follows up when it ends). */
   scheduled: boolean;
   trigger: ExecutionTrigger;
@@ -145,12 +150,24 @@ export async function claimExecution(
         status: executionSteps.status,
         output: executionSteps.output,
         branch: executionSteps.branch,
+        parentNodeId: executionSteps.parentNodeId,
+        input: executionSteps.input,
+        error: executionSteps.error,
       })
       .from(executionSteps)
       .where(
         and(
           eq(executionSteps.executionId, executionId),
-          inArray(executionSteps.status, ['succeeded', 'skipped']),
+          or(
+            and(
+              isNull(executionSteps.parentNodeId),
+              inArray(executionSteps.status, ['succeeded', 'skipped']),
+            ),
+            and(
+              isNotNull(executionSteps.parentNodeId),
+              inArray(executionSteps.status, ['succeeded', 'failed']),
+            ),
+          ),
         ),
       );
     if (options.notify !== false)
@@ -171,12 +188,28 @@ export async function claimExecution(
         versionId: claimed.versionId,
         traceParent: claimed.traceParent,
         scheduledFor: claimed.scheduledFor === null ? null : new Date(claimed.scheduledFor),
-        priorSteps: prior.map((step) => ({
-          nodeId: step.nodeId,
-          status: step.status as PriorStep['status'],
-          output: step.output ?? null,
-          branch: step.branch,
-        })),
+        priorSteps: prior
+          .filter((step) => step.parentNodeId === null)
+          .map((step) => ({
+            nodeId: step.nodeId,
+            status: step.status as PriorStep['status'],
+            output: step.output ?? null,
+            branch: step.branch,
+          })),
+        priorChildSteps: prior.flatMap((step) =>
+          step.parentNodeId === null
+            ? []
+            : [
+                {
+                  nodeId: step.nodeId,
+                  parentNodeId: step.parentNodeId,
+                  status: step.status as PriorChildStep['status'],
+                  input: step.input ?? null,
+                  output: step.output ?? null,
+                  error: step.error ?? null,
+                },
+              ],
+        ),
       },
     };
   });

@@ -28,6 +28,8 @@ export interface ExecutionStep {
   id: string;
   nodeId: string;
   nodeType: string;
+  /** For an agent's turn or tool call (`<node>/turn-<n>[/call-<k>]`): the agent's node id. */
+  parentNodeId: string | null;
   status: StepStatus;
   input: unknown;
   output: unknown;
@@ -145,6 +147,7 @@ export async function listExecutionSteps(
       id: executionSteps.id,
       nodeId: executionSteps.nodeId,
       nodeType: executionSteps.nodeType,
+      parentNodeId: executionSteps.parentNodeId,
       status: executionSteps.status,
       input: executionSteps.input,
       output: executionSteps.output,

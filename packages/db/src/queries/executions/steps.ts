@@ -76,6 +76,14 @@ export interface FinishedStep {
   pinned?: boolean | undefined;
   /** The agent's role, copied onto its attempt rows for analytics by role. */
   agentRole?: string | null | undefined;
+  /**
+   * For a child step (an agent's turn or tool call): the agent's node id. Its ledger rows carry
+   * that node id (cost by node stays by workflow node), and the agent's own row, when it finishes,
+   * adds up its children's cost (`rollUpChildren`).
+   */
+  parentNodeId?: string | null | undefined;
+  /** The step has child steps: its cost is its own attempts' plus theirs. */
+  rollUpChildren?: boolean | undefined;
 }
 
 /** One change to a step: it started (`running`) or reached its final status. */
@@ -96,6 +104,7 @@ export const stepChangesCostMicros = (changes: readonly StepChange[]) =>
 /** The step columns a change sets (insert, or update of the row an earlier attempt left). */
 const STEP_CHANGE_COLUMNS = [
   'nodeType',
+  'parentNodeId',
   'status',
   'input',
   'output',
@@ -160,6 +169,7 @@ export async function writeStepChanges(
       executionId: fence.executionId,
       nodeId: change.nodeId,
       nodeType: change.nodeType,
+      parentNodeId: change.parentNodeId ?? null,
       status: change.status,
       input: change.input ?? null,
       output: change.output ?? null,
@@ -192,7 +202,7 @@ export async function writeStepChanges(
     return (change?.attempts ?? []).map((a) => ({
       executionId: fence.executionId,
       stepId: id,
-      nodeId,
+      nodeId: change?.parentNodeId ?? nodeId,
       workflowId: run.workflowId,
       ownerId: run.ownerId,
       agentRole: change?.agentRole ?? null,
@@ -218,6 +228,30 @@ export async function writeStepChanges(
     }));
   });
   if (ledger.length > 0) await tx.insert(executionCosts).values(ledger);
+
+  // A parent's row shows what its whole loop cost: its children's costs (already in the run's).
+  const parents = [...finished.values()].filter((c) => c.rollUpChildren).map((c) => c.nodeId);
+  if (parents.length > 0) await rollUpChildCosts(tx, fence.executionId, parents);
+}
+
+/** Adds each parent step's children's cost to its own row (unknown if any child's is). */
+async function rollUpChildCosts(tx: DbOrTx, executionId: string, parentNodeIds: string[]) {
+  const parents = sql.join(
+    parentNodeIds.map((id) => sql`${id}`),
+    sql`, `,
+  );
+  await tx.execute(sql`
+    update execution_steps as parent
+       set known_cost_micros = parent.known_cost_micros + children.known,
+           unknown_cost_attempts = parent.unknown_cost_attempts + children.unknown,
+           cost_micros = case when parent.unknown_cost_attempts + children.unknown > 0 then null
+                              else parent.known_cost_micros + children.known end
+      from (select parent_node_id, sum(known_cost_micros)::bigint as known,
+                   sum(unknown_cost_attempts)::int as unknown
+              from execution_steps
+             where execution_id = ${executionId} and parent_node_id in (${parents})
+             group by parent_node_id) as children
+     where parent.execution_id = ${executionId} and parent.node_id = children.parent_node_id`);
 }
 
 /**
