@@ -169,6 +169,7 @@ describe('providers.health', () => {
       openedAt: expect.any(Date),
       attempts: 12,
       failures: 2,
+      abandoned: 0,
       errorRate: 2 / 12,
       p50LatencyMs: 550,
       p95LatencyMs: 955,

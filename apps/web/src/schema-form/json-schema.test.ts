@@ -46,6 +46,8 @@ describe('describeSchema on the node types the server lists', () => {
       'deadlineMs',
       'retry',
       'outputSchema',
+      'tools',
+      'maxTurns',
     ]);
     // The fallback policy knobs: a checkbox that starts ticked, bounded numbers, a retry group.
     expect(agent.useModelMap).toMatchObject({ required: false, spec: { kind: 'boolean', default: true } });

@@ -61,7 +61,7 @@ test('an agent config renders a labelled field per setting, with API issues on t
   expect(html).toMatch(new RegExp(`<label for="${roleId}"[^>]*>Role<`));
   // Optional settings without a value are grouped.
   // (the fallback policy knobs among them: the model map checkbox starts ticked, its default).
-  expect(html).toContain('More options (11)');
+  expect(html).toContain('More options (14)');
   expect(html).toMatch(/data-testid="config-field-useModelMap" checked=""/);
   expect(html).toContain('data-testid="config-field-retry.retries"');
 });
