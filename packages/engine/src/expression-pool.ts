@@ -124,12 +124,6 @@ const SLOW_CPU_MS = 25;
 const MS_PER_CLOCK_TICK = 10;
 /** The lowest priority: the kernel runs everything else first when such a worker competes for a core. */
 const SLOW_NICENESS = 19;
-/**
- * Priority of a worker booting while workers are being lost (see `sparesWanted`): a boot costs a
- * few hundred ms of CPU, and replacing one hostile tenant's killed workers must not take the cores
- * from the services and from everyone else's runs. Raised to normal once it is ready.
- */
-const BOOT_NICENESS = 10;
 
 interface Job {
   id: number;
@@ -155,7 +149,7 @@ interface Worker {
   watch: NodeJS.Timeout | undefined;
   /** The worker's own CPU time when it last answered (so a job's CPU time needs no read at its start). */
   cpuMsAtAnswer: number;
-  /** Running below normal priority: `SLOW_NICENESS` (see `demote`), or `BOOT_NICENESS` while it boots. */
+  /** Running at `SLOW_NICENESS` (see `demote`). */
   demoted: boolean;
   /** Why we killed it, when we did (the exit handler then has nothing to explain). */
   killed: boolean;
@@ -200,7 +194,6 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       serialization: 'json',
     });
-    const underAttack = performance.now() - lastLossAt < UNDER_ATTACK_MS;
     const worker: Worker = {
       child,
       ready: false,
@@ -214,7 +207,6 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     };
     workers.add(worker);
     booting++;
-    if (underAttack) demote(worker, BOOT_NICENESS);
     // Workers don't keep the process alive; pending evaluations do (`keepAlive`).
     child.unref();
     child.channel?.unref();
@@ -224,7 +216,6 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         worker.ready = true;
         booting--;
         failedBoots = 0;
-        if (worker.demoted && !promote(worker)) return kill(worker);
         return release(worker);
       }
       const job = worker.job;
@@ -310,9 +301,9 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   }
 
   /** A long evaluation gives way: the services and short evaluations go first on a busy machine. */
-  function demote(worker: Worker, niceness = SLOW_NICENESS) {
+  function demote(worker: Worker) {
     try {
-      if (worker.child.pid !== undefined) setPriority(worker.child.pid, niceness);
+      if (worker.child.pid !== undefined) setPriority(worker.child.pid, SLOW_NICENESS);
       worker.demoted = true;
     } catch {
       // Not allowed here (some containers): it keeps normal priority.
