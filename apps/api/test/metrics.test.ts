@@ -4,7 +4,7 @@
  * runs recorded, fleet-wide gauges come from Postgres, the bearer token guards both endpoints, and
  * `promtool check metrics` accepts both expositions.
  */
-import type { WorkflowDefinitionInput } from '@swarm/engine';
+import { fallbackAgentWorkflow } from '@swarm/engine/testing/fallback-agent';
 import { generateSecretKey } from '@swarm/providers/store';
 import { killRunners, type RunnerProcess, spawnRunner } from '@swarm/runner/testing';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -24,34 +24,7 @@ type Client = Awaited<ReturnType<typeof api.signUp>>['client'];
 /** A model name of this file's own: circuit breakers are shared per provider and model. */
 const FAILING = 'delay:3,fail:500';
 
-const node = (id: string, type: string, x: number, config: Record<string, unknown> = {}) => ({
-  id,
-  type,
-  name: id,
-  position: { x, y: 0 },
-  config,
-});
-
-const definition: WorkflowDefinitionInput = {
-  nodes: [
-    node('input', 'input', 0),
-    node('writer', 'agent', 200, {
-      role: 'writer',
-      provider: 'mock',
-      model: FAILING,
-      fallback: [{ provider: 'mock', model: 'echo' }],
-      useModelMap: false,
-      retry: { retries: 0 },
-      prompt: 'Q: {{input.query}}',
-    }),
-    node('output', 'output', 400),
-  ],
-  edges: [
-    { id: 'e1', source: 'input', target: 'writer' },
-    { id: 'e2', source: 'writer', target: 'output' },
-  ],
-  inputSchema: { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] },
-};
+const definition = fallbackAgentWorkflow(FAILING);
 
 async function scrape(url: string, token: string | null): Promise<{ status: number; text: string }> {
   const response = await fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});

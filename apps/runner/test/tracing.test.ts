@@ -12,7 +12,7 @@ import {
   saveTraceParent,
 } from '@swarm/db';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
-import type { WorkflowDefinition } from '@swarm/engine';
+import { fallbackAgentWorkflow } from '@swarm/engine/testing/fallback-agent';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRunner } from '../src/runner.ts';
@@ -51,36 +51,6 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-const node = (id: string, type: string, x: number, config: object = {}) => ({
-  id,
-  type,
-  name: id,
-  position: { x, y: 0 },
-  config,
-});
-
-/** input → agent (a failing mock model, then a fallback that answers) → output. */
-const withFallback = (failing: string) =>
-  ({
-    nodes: [
-      node('input', 'input', 0),
-      node('writer', 'agent', 200, {
-        role: 'writer',
-        provider: 'mock',
-        model: failing,
-        fallback: [{ provider: 'mock', model: 'echo' }],
-        useModelMap: false,
-        retry: { retries: 0 },
-        prompt: 'Q: {{input.query}}',
-      }),
-      node('output', 'output', 400),
-    ],
-    edges: [
-      { id: 'e1', source: 'input', target: 'writer' },
-      { id: 'e2', source: 'writer', target: 'output' },
-    ],
-  }) as unknown as WorkflowDefinition;
-
 /** Waits until the receiver holds the run span of `executionId` and every span of its trace. */
 async function traceOf(executionId: string, spanCount: number): Promise<ReceivedSpan[]> {
   let trace: ReceivedSpan[] = [];
@@ -100,7 +70,7 @@ async function traceOf(executionId: string, spanCount: number): Promise<Received
 describe('traces of runs', () => {
   it('exports run → step → attempt spans with GenAI attributes for a run that fell back', async () => {
     // A model name of this test's own: circuit breakers are shared per provider and model.
-    const owner = await ownerWithWorkflow(database.db, withFallback('delay:1,fail:500'));
+    const owner = await ownerWithWorkflow(database.db, fallbackAgentWorkflow('delay:1,fail:500'));
     const { id } = await startRun(database.db, jobs.sender, owner, { query: 'tides' });
     const run = await waitForRun(database.db, owner, id);
     expect(run.status).toBe('succeeded');
@@ -167,7 +137,7 @@ describe('traces of runs', () => {
   });
 
   it('continues the stored trace when another runner resumes a run', async () => {
-    const owner = await ownerWithWorkflow(database.db, withFallback('delay:2,fail:500'));
+    const owner = await ownerWithWorkflow(database.db, fallbackAgentWorkflow('delay:2,fail:500'));
     const earlier = { traceId: 'a1'.repeat(16), spanId: 'b2'.repeat(8) };
     // A runner claimed the run, stored its trace and died: the job is still there to be taken over.
     const { id } = await database.db.transaction(async (tx) => {
