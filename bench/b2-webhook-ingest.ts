@@ -139,8 +139,12 @@ export const b2: Benchmark = {
       const rMin = await load(minimalOptions);
       const ingest = await load(ingestOptions);
       const halfRate = Math.max(1, Math.floor(ingest.perSecond / 2));
-      const ingestHalf = await load({ ...ingestOptions, overallRate: halfRate });
-      const minHalf = await load({ ...minimalOptions, overallRate: halfRate });
+      // Rate-limited, autocannon corrects latencies for coordinated omission against an expected
+      // interval of `Math.ceil(1 / rate)` ms — 1 ms whatever the rate — which invents samples
+      // between 1 ms and each answer's time; the bar is about the answers themselves.
+      const half = { overallRate: halfRate, ignoreCoordinatedOmission: true };
+      const ingestHalf = await load({ ...ingestOptions, ...half });
+      const minHalf = await load({ ...minimalOptions, ...half });
       const [{ runs, commits }] = (await database.sql`
         select count(*)::int as runs, count(distinct xmin::text)::int as commits
         from executions where trigger = 'webhook'`) as unknown as [{ runs: number; commits: number }];
@@ -163,6 +167,7 @@ export const b2: Benchmark = {
       ];
       notes.push(
         `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s (autocannon overallRate) for both routes`,
+        'autocannon paces a rate per connection per second: each connection sends its quota for the second back to back, then waits for the next second, so "half load" arrives in bursts',
         `R_ingest / R_http = ${(ingest.perSecond / http.perSecond).toFixed(3)} (context)`,
         `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit); R_min: one per commit`,
         `non-2xx answers: R_min ${rMin.non2xx} / ${minHalf.non2xx} (half), ingest ${ingest.non2xx} / ${ingestHalf.non2xx} (half); socket errors/timeouts: ${rMin.errors + minHalf.errors + ingest.errors + ingestHalf.errors}`,
