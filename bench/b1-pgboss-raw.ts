@@ -1,12 +1,17 @@
 /**
- * B1 — raw pg-boss, the queue's own ceiling for SWARM's stack (the baseline B3 divides by).
+ * B1 — raw pg-boss, the queue's own ceiling for SWARM's stack, in two shapes on one scratch
+ * database (whose `pgboss` schema SWARM's migrations installed):
  *
- * On a scratch database (whose `pgboss` schema SWARM's migrations installed) a fresh queue
- * `bench_b1` with `notify: true` gets `B1_JOBS` (default 10,000) no-op jobs in batched `insert`
- * calls; then one pg-boss instance (`useListenNotify`) works them with the settings that
- * measured best here: `batchSize` `B1_BATCH` (default 500), `localConcurrency` 4,
- * `burstWhenBatchFull`. Completed = rows in state `completed` (pg-boss's own completion writes,
- * not just handler returns), counted from the first `work` call until all are completed.
+ * (b) the job lifecycle, the baseline B3's ρ_run divides by (`JOB_LIFECYCLE_ROW`; code in
+ *     ./pgboss-lifecycle.ts): 32 producers each `send` one job per transaction while one worker
+ *     fetches one job per fetch transaction and completes it in another — create, claim, finish,
+ *     the least a run needs, with no batching anywhere.
+ * (a) for context, the batched ceiling: a fresh queue `bench_b1` with `notify: true` gets
+ *     `B1_JOBS` (default 10,000) no-op jobs in batched `insert` calls; then one pg-boss instance
+ *     (`useListenNotify`) works them with the settings that measured best here: `batchSize`
+ *     `B1_BATCH` (default 500), `localConcurrency` 4, `burstWhenBatchFull`. Completed = rows in
+ *     state `completed` (pg-boss's own completion writes, not just handler returns), counted from
+ *     the first `work` call until all are completed.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +23,7 @@ import postgres from 'postgres';
 // import it through @swarm/db's link to the very copy SWARM runs.
 import { PgBoss } from '../packages/db/node_modules/pg-boss/dist/index.js';
 import { type Benchmark, type BenchResult, rateRow, repoRoot } from './lib.ts';
+import { JOB_LIFECYCLE_ROW, LIFECYCLE_PRODUCERS, measureJobLifecycle } from './pgboss-lifecycle.ts';
 
 const JOBS = Number(process.env.B1_JOBS ?? 10_000);
 const BATCH = Number(process.env.B1_BATCH ?? 500);
@@ -134,7 +140,7 @@ export const rawPgBossRowName = (batchSize: number) =>
 
 export const b1: Benchmark = {
   id: 'B1',
-  title: `raw pg-boss: ${JOBS} no-op jobs, batch insert, batched work with NOTIFY`,
+  title: `raw pg-boss: (b) job lifecycle, ${LIFECYCLE_PRODUCERS} producers, one job per transaction; (a) ${JOBS} no-op jobs batched`,
   async run(): Promise<BenchResult> {
     const pg = await findTestServer(repoRoot);
     const template = await prepareTestTemplate(pg.adminUrl);
@@ -143,13 +149,38 @@ export const b1: Benchmark = {
       const [{ server_version }] = (await database.sql`show server_version`) as unknown as [
         { server_version: string },
       ];
+      const lifecycle = await measureJobLifecycle(database.url);
       const figures = await measureRawPgBoss(database.url);
       return {
-        parameters: { jobs: figures.jobs, ...figures.settings },
+        parameters: {
+          lifecycle: { jobs: lifecycle.jobs, ...lifecycle.settings },
+          batched: { jobs: figures.jobs, ...figures.settings },
+        },
         versions: { postgres: server_version, 'pg-boss': pgBossVersion() },
         rows: [
           rateRow(
-            `batch insert (${INSERT_CHUNK} per call)`,
+            JOB_LIFECYCLE_ROW,
+            {
+              perSecond: lifecycle.jobsPerSecond,
+              p50Ms: lifecycle.latency.p50,
+              p95Ms: lifecycle.latency.p95,
+              p99Ms: lifecycle.latency.p99,
+              samples: lifecycle.completed,
+            },
+            null,
+          ),
+          rateRow(
+            `B1(b) sends (${LIFECYCLE_PRODUCERS} producers, one per transaction, during the lifecycle)`,
+            {
+              perSecond: lifecycle.sendsPerSecond,
+              p50Ms: Number.NaN,
+              p99Ms: Number.NaN,
+              samples: lifecycle.jobs,
+            },
+            null,
+          ),
+          rateRow(
+            `B1(a) batch insert (${INSERT_CHUNK} per call)`,
             {
               perSecond: figures.insertPerSecond,
               p50Ms: Number.NaN,
@@ -170,7 +201,8 @@ export const b1: Benchmark = {
           ),
         ],
         notes: [
-          `${figures.completed} of ${figures.jobs} completed in ${figures.workMs.toFixed(0)} ms (handler saw ${figures.handled}); completion counted from pg-boss's job table, polled every 20 ms; jobs inserted before work started (a backlog, so every fetch is a full batch)`,
+          `B1(b): ${lifecycle.completed} of ${lifecycle.jobs} completed in ${lifecycle.wallMs.toFixed(0)} ms by ${lifecycle.settings.workerLoops} fetch loops of one worker (each one job per fetch, then one complete); ${lifecycle.commitsPerJob === null ? 'commits not counted' : `${lifecycle.commitsPerJob.toFixed(2)} Postgres commits per job`}; ${lifecycle.emptyFetches} empty fetches; p50/p95/p99 are each job's created → completed on the database clock`,
+          `B1(a): ${figures.completed} of ${figures.jobs} completed in ${figures.workMs.toFixed(0)} ms (handler saw ${figures.handled}); completion counted from pg-boss's job table, polled every 20 ms; jobs inserted before work started (a backlog, so every fetch is a full batch)`,
         ],
       };
     } finally {
