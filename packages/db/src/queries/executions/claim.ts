@@ -3,7 +3,7 @@
  * with the per-workflow concurrency gate, and the end of a run claimed too often without finishing.
  */
 import type { PriorChildStep, PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
-import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, ne, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
 import { type ExecutionTrigger, executionSteps, executions, scheduleFires } from '../../schema/index.ts';
 import { runConcurrencyLimit } from './concurrency.ts';
@@ -35,6 +35,17 @@ export interface ClaimedRun extends RunFence {
   scheduledFor: Date | null;
   /** The trace an earlier claim started (OpenTelemetry), to continue; null when none was stored. */
   traceParent: string | null;
+}
+
+/** A prior step as the claim's statement returns it (JSON: absent values are null). */
+interface PriorRow {
+  nodeId: string;
+  status: string;
+  output: unknown;
+  branch: string | null;
+  parentNodeId: string | null;
+  input: unknown;
+  error: PriorChildStep['error'] | null;
 }
 
 export type ClaimResult =
@@ -141,35 +152,21 @@ export async function claimExecution(
         // Same statement, no extra round trip: the occurrence's due time for a scheduled run.
         scheduledFor: sql<string | null>`(select ${scheduleFires.fireAt} from ${scheduleFires}
           where ${scheduleFires.id} = ${executions.scheduleFireId})`,
+        // Same statement too: the steps a resume skips or replays (top-level steps that succeeded
+        // or were skipped, child steps that ended). A round trip costs more CPU than the query.
+        // The run's id is spelled out: drizzle writes a bare "id" in RETURNING, which the subquery
+        // would read as the step's own.
+        prior: sql<PriorRow[] | null>`(select json_agg(json_build_object(
+            'nodeId', s.node_id, 'status', s.status, 'output', s.output, 'branch', s.branch,
+            'parentNodeId', s.parent_node_id, 'input', s.input, 'error', s.error))
+          from ${executionSteps} s
+          where s.execution_id = "executions"."id"
+            and ((s.parent_node_id is null and s.status in ('succeeded', 'skipped'))
+              or (s.parent_node_id is not null and s.status in ('succeeded', 'failed'))))`,
       });
     if (!claimed) return { outcome: 'finished' };
 
-    const prior = await tx
-      .select({
-        nodeId: executionSteps.nodeId,
-        status: executionSteps.status,
-        output: executionSteps.output,
-        branch: executionSteps.branch,
-        parentNodeId: executionSteps.parentNodeId,
-        input: executionSteps.input,
-        error: executionSteps.error,
-      })
-      .from(executionSteps)
-      .where(
-        and(
-          eq(executionSteps.executionId, executionId),
-          or(
-            and(
-              isNull(executionSteps.parentNodeId),
-              inArray(executionSteps.status, ['succeeded', 'skipped']),
-            ),
-            and(
-              isNotNull(executionSteps.parentNodeId),
-              inArray(executionSteps.status, ['succeeded', 'failed']),
-            ),
-          ),
-        ),
-      );
+    const prior = claimed.prior ?? [];
     if (options.notify !== false)
       await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
     return {
