@@ -1,7 +1,7 @@
 /**
- * The API as a real child process (`apps/api/src/main.ts` under tsx, as production starts it), for
- * benchmarks that read its CPU time from /proc: in the harness process the load generator's own
- * work would be counted as the API's.
+ * The API as a child process (`apps/api/src/main.ts` under tsx, as production starts it), for
+ * benchmarks that measure its CPU apart from the harness's own (the clients that call it).
+ * `nodeOptions` adds Node flags, e.g. `--cpu-prof` to profile it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +14,7 @@ export interface ApiProcess {
   pid: number;
   url: string;
   child: ChildProcess;
+  /** SIGTERM (the API drains and exits 0), then waits for the exit. */
   stop(): Promise<void>;
 }
 
@@ -22,17 +23,18 @@ async function freePort(): Promise<number> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   server.close();
-  await once(server, 'close');
-  return port;
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }
 
-/** Starts the API on a free port and waits until `/healthz` answers. */
-export async function spawnApi(databaseUrl: string, env: Record<string, string> = {}): Promise<ApiProcess> {
+export async function spawnApi(
+  databaseUrl: string,
+  options: { nodeOptions?: string[]; env?: Record<string, string> } = {},
+): Promise<ApiProcess> {
   const port = await freePort();
   const apiDir = path.join(repoRoot, 'apps/api');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(apiDir, 'src/main.ts')], {
+  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--import', 'tsx', 'src/main.ts'], {
     cwd: apiDir,
     env: {
       PATH: process.env.PATH,
@@ -42,30 +44,30 @@ export async function spawnApi(databaseUrl: string, env: Record<string, string> 
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
-      ...env,
+      ...options.env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const stderr: string[] = [];
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const exited = once(child, 'exit');
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the API exited at start:\n${stderr.join('')}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`the API did not answer within 60 s:\n${stderr.join('')}`);
+    const ok = await fetch(`${url}/healthz`).then(
+      (res) => res.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`the API did not answer /healthz:\n${stderr.join('')}`);
     await sleep(100);
   }
   return {
-    pid: child.pid as number,
+    pid: child.pid!,
     url,
     child,
-    stop: async () => {
+    async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },

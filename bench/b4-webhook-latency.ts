@@ -37,6 +37,7 @@ import {
   scratchDatabase,
   signUpBenchUser,
 } from './lib.ts';
+import { processTreeCpuMs } from './process-cpu.ts';
 
 const RATES = (process.env.B4_RATES ?? process.env.B4_RATE ?? '10,50').split(',').map(Number);
 const SECONDS = Number(process.env.B4_SECONDS ?? 20);
@@ -44,39 +45,6 @@ const IDLE_SECONDS = 10;
 const WARM_UP_CALLS = 500;
 /** Low load (≤ 10/s): the peer-comparison bar; above it, the half-of-B3 bar. */
 const barFor = (rate: number) => (rate <= 10 ? { p50: 15, p99: 40 } : { p50: 50, p99: 250 });
-
-/**
- * CPU ticks (USER_HZ, 100 per second on Linux) of `pid` and every process below it, from
- * /proc/<pid>/stat: utime + stime of the living processes (a child that exited meanwhile is
- * counted in its parent's cutime/cstime, fields 16–17, so those are added too). B4's own copy;
- * B3 may carry another.
- */
-function processTreeTicks(rootPid: number): number {
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After "(comm)": state ppid … utime(14th overall → index 11) stime cutime cstime.
-    stats.set(Number(entry), {
-      ppid: Number(fields[1]),
-      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
-    });
-  }
-  let ticks = 0;
-  const stack = [rootPid];
-  while (stack.length > 0) {
-    const pid = stack.pop() as number;
-    ticks += stats.get(pid)?.ticks ?? 0;
-    for (const [child, s] of stats) if (s.ppid === pid) stack.push(child);
-  }
-  return ticks;
-}
 
 interface CpuSnapshot {
   apiMs: number;
@@ -87,8 +55,8 @@ interface CpuSnapshot {
 async function cpuSnapshot(api: ApiProcess, runnerPid: number, stats: postgres.Sql): Promise<CpuSnapshot> {
   const pgSeconds = await databaseBackendCpuSeconds(stats);
   return {
-    apiMs: processTreeTicks(api.pid) * 10,
-    runnerMs: processTreeTicks(runnerPid) * 10,
+    apiMs: processTreeCpuMs(api.pid),
+    runnerMs: processTreeCpuMs(runnerPid),
     postgresMs: (pgSeconds ?? Number.NaN) * 1000,
   };
 }
@@ -216,7 +184,7 @@ export const b4: Benchmark = {
     let runner: Awaited<ReturnType<typeof spawnRunner>> | undefined;
     try {
       versions.postgres = postgresVersion;
-      api = await spawnApi(database.url, { SWARM_SECRET_KEY: generateSecretKey() });
+      api = await spawnApi(database.url, { env: { SWARM_SECRET_KEY: generateSecretKey() } });
       // Production settings (the test helper's defaults poll and supervise every second).
       runner = await spawnRunner(database.url, { RUNNER_POLL_SECONDS: '2', RUNNER_SUPERVISE_SECONDS: '10' });
       const token = await signUpBenchUser(api.url, 'b4');

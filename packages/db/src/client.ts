@@ -7,6 +7,7 @@
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
+import { preparingClient } from './prepared-statements.ts';
 import * as schema from './schema/index.ts';
 
 export type Schema = typeof schema;
@@ -106,7 +107,7 @@ export function connectDatabase(url: string, options: DatabaseOptions = {}): Dat
       ? { debug: (_connection: number, statement: string) => options.onQuery?.(statement) }
       : {}),
   });
-  const db = drizzle(sql, { schema });
+  const db = drizzle(preparingClient(sql), { schema });
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweeper =
     stalledAfterMs > 0

@@ -3,7 +3,7 @@
  * with the per-workflow concurrency gate, and the end of a run claimed too often without finishing.
  */
 import type { PriorChildStep, PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
-import { and, asc, count, desc, eq, gt, inArray, isNotNull, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, ne, type SQL, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
 import { type ExecutionTrigger, executionSteps, executions, scheduleFires } from '../../schema/index.ts';
 import { runConcurrencyLimit } from './concurrency.ts';
@@ -37,6 +37,17 @@ export interface ClaimedRun extends RunFence {
   traceParent: string | null;
 }
 
+/** A prior step as the claim's statement returns it (JSON: absent values are null). */
+interface PriorRow {
+  nodeId: string;
+  status: string;
+  output: unknown;
+  branch: string | null;
+  parentNodeId: string | null;
+  input: unknown;
+  error: PriorChildStep['error'] | null;
+}
+
 export type ClaimResult =
   | { outcome: 'claimed'; run: ClaimedRun }
   /**
@@ -48,6 +59,42 @@ export type ClaimResult =
   | { outcome: 'finished' | 'missing' }
   /** The workflow is at its concurrency limit; try again later. */
   | { outcome: 'wait'; running: number; limit: number };
+
+/** What a claim writes: `run_attempt` up by one (the new fence), running, one status event. */
+const claimSet = {
+  status: 'running' as const,
+  runAttempt: sql`${executions.runAttempt} + 1`,
+  startedAt: sql`coalesce(${executions.startedAt}, now())`,
+  eventSeq: sql`${executions.eventSeq} + 1`,
+  updatedAt: sql`now()`,
+};
+
+/** What a claim reads back from its UPDATE. */
+const claimReturning = {
+  runAttempt: executions.runAttempt,
+  eventSeq: executions.eventSeq,
+  ownerId: executions.ownerId,
+  input: executions.input,
+  pins: executions.pins,
+  scheduleFireId: executions.scheduleFireId,
+  trigger: executions.trigger,
+  versionId: executions.versionId,
+  traceParent: executions.traceParent,
+  // Same statement, no extra round trip: the occurrence's due time for a scheduled run.
+  scheduledFor: sql<string | null>`(select ${scheduleFires.fireAt} from ${scheduleFires}
+        where ${scheduleFires.id} = ${executions.scheduleFireId})`,
+  // Same statement too: the steps a resume skips or replays (top-level steps that succeeded
+  // or were skipped, child steps that ended). A round trip costs more CPU than the query.
+  // The run's id is spelled out: drizzle writes a bare "id" in RETURNING, which the subquery
+  // would read as the step's own.
+  prior: sql<PriorRow[] | null>`(select json_agg(json_build_object(
+          'nodeId', s.node_id, 'status', s.status, 'output', s.output, 'branch', s.branch,
+          'parentNodeId', s.parent_node_id, 'input', s.input, 'error', s.error))
+        from ${executionSteps} s
+        where s.execution_id = "executions"."id"
+          and ((s.parent_node_id is null and s.status in ('succeeded', 'skipped'))
+            or (s.parent_node_id is not null and s.status in ('succeeded', 'failed'))))`,
+};
 
 /**
  * Claims a run for execution: `queued → running`, or `running → running` when an earlier claim
@@ -74,6 +121,29 @@ export async function claimExecution(
   // Joins the caller's transaction when given one: a runner claims the runs it fetched in the
   // fetch's own transaction (one commit for both).
   return inTransaction(db, async (tx) => {
+    // The common case in one statement: a run whose definition sets no concurrency limit and that
+    // has claims left is claimed without reading it first (the UPDATE takes the row lock and bumps
+    // the attempt atomically, as the compare-and-set below does). Anything else — a limit to gate,
+    // a claim to abandon, a run already over — takes the full path under the row lock.
+    const [fast] = await tx
+      .update(executions)
+      .set(claimSet)
+      .where(
+        and(
+          eq(executions.id, executionId),
+          inArray(executions.status, ['queued', 'running']),
+          sql`${executions.definition} -> 'settings' -> 'maxConcurrentRuns' is null`,
+          options.maxClaims === undefined ? undefined : lt(executions.runAttempt, options.maxClaims),
+        ),
+      )
+      .returning({
+        ...claimReturning,
+        workflowId: executions.workflowId,
+        definition: executions.definition,
+        cancelRequestedAt: executions.cancelRequestedAt,
+      });
+    if (fast) return claimed(tx, executionId, fast, fast, options.notify);
+
     const [current] = await tx
       .select({
         status: executions.status,
@@ -112,107 +182,75 @@ export async function claimExecution(
       if (running >= limit) return { outcome: 'wait', running, limit };
     }
 
-    const [claimed] = await tx
-      .update(executions)
-      .set({
-        status: 'running',
-        runAttempt: sql`${executions.runAttempt} + 1`,
-        startedAt: sql`coalesce(${executions.startedAt}, now())`,
-        eventSeq: sql`${executions.eventSeq} + 1`,
-        updatedAt: sql`now()`,
-      })
-      .where(
-        and(
-          eq(executions.id, executionId),
-          eq(executions.runAttempt, current.runAttempt),
-          inArray(executions.status, ['queued', 'running']),
-        ),
-      )
-      .returning({
-        runAttempt: executions.runAttempt,
-        eventSeq: executions.eventSeq,
-        ownerId: executions.ownerId,
-        input: executions.input,
-        pins: executions.pins,
-        scheduleFireId: executions.scheduleFireId,
-        trigger: executions.trigger,
-        versionId: executions.versionId,
-        traceParent: executions.traceParent,
-        // Same statement, no extra round trip: the occurrence's due time for a scheduled run.
-        scheduledFor: sql<string | null>`(select ${scheduleFires.fireAt} from ${scheduleFires}
-          where ${scheduleFires.id} = ${executions.scheduleFireId})`,
-      });
-    if (!claimed) return { outcome: 'finished' };
-
-    const prior = await tx
-      .select({
-        nodeId: executionSteps.nodeId,
-        status: executionSteps.status,
-        output: executionSteps.output,
-        branch: executionSteps.branch,
-        parentNodeId: executionSteps.parentNodeId,
-        input: executionSteps.input,
-        error: executionSteps.error,
-      })
-      .from(executionSteps)
-      .where(
-        and(
-          eq(executionSteps.executionId, executionId),
-          or(
-            and(
-              isNull(executionSteps.parentNodeId),
-              inArray(executionSteps.status, ['succeeded', 'skipped']),
-            ),
-            and(
-              isNotNull(executionSteps.parentNodeId),
-              inArray(executionSteps.status, ['succeeded', 'failed']),
-            ),
-          ),
-        ),
-      );
-    if (options.notify !== false)
-      await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
-    return {
-      outcome: 'claimed',
-      run: {
-        executionId,
-        runAttempt: claimed.runAttempt,
-        workflowId: current.workflowId,
-        ownerId: claimed.ownerId,
-        definition: current.definition,
-        input: claimed.input,
-        cancelRequested: current.cancelRequestedAt !== null,
-        scheduled: claimed.scheduleFireId !== null,
-        pins: claimed.pins ?? null,
-        trigger: claimed.trigger,
-        versionId: claimed.versionId,
-        traceParent: claimed.traceParent,
-        scheduledFor: claimed.scheduledFor === null ? null : new Date(claimed.scheduledFor),
-        priorSteps: prior
-          .filter((step) => step.parentNodeId === null)
-          .map((step) => ({
-            nodeId: step.nodeId,
-            status: step.status as PriorStep['status'],
-            output: step.output ?? null,
-            branch: step.branch,
-          })),
-        priorChildSteps: prior.flatMap((step) =>
-          step.parentNodeId === null
-            ? []
-            : [
-                {
-                  nodeId: step.nodeId,
-                  parentNodeId: step.parentNodeId,
-                  status: step.status as PriorChildStep['status'],
-                  input: step.input ?? null,
-                  output: step.output ?? null,
-                  error: step.error ?? null,
-                },
-              ],
-        ),
-      },
-    };
+    const [row] = await updateClaim(
+      tx,
+      and(
+        eq(executions.id, executionId),
+        eq(executions.runAttempt, current.runAttempt),
+        inArray(executions.status, ['queued', 'running']),
+      ),
+    );
+    if (!row) return { outcome: 'finished' };
+    return claimed(tx, executionId, current, row, options.notify);
   });
+}
+
+/** A claim's UPDATE, read back. */
+function updateClaim(tx: Tx, where: SQL | undefined) {
+  return tx.update(executions).set(claimSet).where(where).returning(claimReturning);
+}
+type ClaimedRow = Awaited<ReturnType<typeof updateClaim>>[number];
+
+/** The claimed run as the runner needs it (and its NOTIFY unless `notify` is false). */
+async function claimed(
+  tx: Tx,
+  executionId: string,
+  current: { workflowId: string; definition: WorkflowDefinition; cancelRequestedAt: Date | null },
+  claimed: ClaimedRow,
+  notify: boolean | undefined,
+): Promise<ClaimResult> {
+  const prior = claimed.prior ?? [];
+  if (notify !== false) await notifyRunEvent(tx, { executionId, kind: 'status', seq: claimed.eventSeq });
+  return {
+    outcome: 'claimed',
+    run: {
+      executionId,
+      runAttempt: claimed.runAttempt,
+      workflowId: current.workflowId,
+      ownerId: claimed.ownerId,
+      definition: current.definition,
+      input: claimed.input,
+      cancelRequested: current.cancelRequestedAt !== null,
+      scheduled: claimed.scheduleFireId !== null,
+      pins: claimed.pins ?? null,
+      trigger: claimed.trigger,
+      versionId: claimed.versionId,
+      traceParent: claimed.traceParent,
+      scheduledFor: claimed.scheduledFor === null ? null : new Date(claimed.scheduledFor),
+      priorSteps: prior
+        .filter((step) => step.parentNodeId === null)
+        .map((step) => ({
+          nodeId: step.nodeId,
+          status: step.status as PriorStep['status'],
+          output: step.output ?? null,
+          branch: step.branch,
+        })),
+      priorChildSteps: prior.flatMap((step) =>
+        step.parentNodeId === null
+          ? []
+          : [
+              {
+                nodeId: step.nodeId,
+                parentNodeId: step.parentNodeId,
+                status: step.status as PriorChildStep['status'],
+                input: step.input ?? null,
+                output: step.output ?? null,
+                error: step.error ?? null,
+              },
+            ],
+      ),
+    },
+  };
 }
 
 /** The error code of a run failed because too many claims of it ended without finishing it. */

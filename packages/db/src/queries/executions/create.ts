@@ -6,6 +6,7 @@ import { type DbOrTx, inTransaction } from '../../client.ts';
 import { enqueueJob, enqueueJobs, type JobBatchSender, type JobSender } from '../../jobs.ts';
 import { type ExecutionKind, type ExecutionTrigger, executionSteps, executions } from '../../schema/index.ts';
 import { runJobOptions } from './concurrency.ts';
+import { recordsetInsert } from './recordset.ts';
 
 export interface NewExecution {
   /** Chosen by the caller when it writes rows referencing the run in the same round trip. */
@@ -46,7 +47,7 @@ export async function createExecution(
   const id = input.id ?? randomUUID();
   return inTransaction(db, async (tx) => {
     // Sent first (`execute` sends at once): the reused steps reference the run.
-    const inserted = tx.insert(executions).values(executionRow(input, id)).execute();
+    const inserted = tx.execute(insertRuns.values([executionRow(input, id)])).execute();
     await Promise.all([
       inserted,
       copyReusedSteps(tx, id, input),
@@ -74,8 +75,7 @@ export async function createExecutions(
     // Sent first and at once (`execute`), before this returns: the reused steps — and rows the caller
     // sends in the same round trip — reference the runs.
     const inserted = tx
-      .insert(executions)
-      .values(inputs.map((input, i) => executionRow(input, ids[i]!)))
+      .execute(insertRuns.values(inputs.map((input, i) => executionRow(input, ids[i]!))))
       .execute();
     await Promise.all([
       inserted,
@@ -90,6 +90,23 @@ export async function createExecutions(
     return ids.map((id) => ({ id }));
   });
 }
+
+/** The runs' insert as one fixed statement (drizzle's builder cost the API ~0.2 ms per run). */
+const insertRuns = recordsetInsert(executions, [
+  'id',
+  'ownerId',
+  'workflowId',
+  'versionId',
+  'definition',
+  'input',
+  'trigger',
+  'kind',
+  'pins',
+  'rerunOf',
+  'rerunFromNode',
+  'scheduleFireId',
+  'triggerAttempt',
+]);
 
 function executionRow(input: NewExecution, id: string) {
   return {

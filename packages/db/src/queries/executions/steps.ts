@@ -14,6 +14,7 @@ import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
 import { executionCosts, executionSteps, executions, type StepStatus } from '../../schema/index.ts';
 import { notifyRunEvent } from './notify.ts';
+import { recordsetInsert } from './recordset.ts';
 import { type FencedWrite, fenceHolds, type RunFence, storableError } from './shared.ts';
 
 /** No attempts: known to have cost nothing. */
@@ -122,9 +123,41 @@ const STEP_CHANGE_COLUMNS = [
 ] as const;
 
 /** On conflict, every column a change sets takes the new row's value. */
-const takeNewStepValues = Object.fromEntries(
-  STEP_CHANGE_COLUMNS.map((key) => [key, sql.raw(`excluded.${executionSteps[key].name}`)]),
+const takeNewStepValues = sql.raw(
+  STEP_CHANGE_COLUMNS.map(
+    (key) => `"${executionSteps[key].name}" = excluded."${executionSteps[key].name}"`,
+  ).join(', '),
 );
+
+const insertSteps = recordsetInsert(executionSteps, ['executionId', 'nodeId', ...STEP_CHANGE_COLUMNS]);
+
+const insertLedger = recordsetInsert(executionCosts, [
+  'executionId',
+  'stepId',
+  'nodeId',
+  'workflowId',
+  'ownerId',
+  'agentRole',
+  'requestedProvider',
+  'requestedModel',
+  'servedProvider',
+  'servedModel',
+  'reason',
+  'errorClass',
+  'errorMessage',
+  'startedAt',
+  'latencyMs',
+  'timeToFirstTokenMs',
+  'inputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'outputTokens',
+  'reasoningTokens',
+  'priceId',
+  'costMicros',
+  'costStatus',
+  'abandoned',
+]);
 
 /**
  * Writes `changes` inside `tx` — all step rows in one statement, all their provider attempts (the
@@ -188,14 +221,12 @@ export async function writeStepChanges(
     });
   }
   if (rows.size === 0) return;
-  const written = await tx
-    .insert(executionSteps)
-    .values([...rows.values()])
-    .onConflictDoUpdate({
-      target: [executionSteps.executionId, executionSteps.nodeId],
-      set: takeNewStepValues,
-    })
-    .returning({ id: executionSteps.id, nodeId: executionSteps.nodeId });
+  const written = await tx.execute<{
+    id: string;
+    nodeId: string;
+  }>(sql`${insertSteps.values([...rows.values()])}
+    on conflict ("execution_id", "node_id") do update set ${takeNewStepValues}
+    returning "id", "node_id" as "nodeId"`);
 
   const ledger = written.flatMap(({ id, nodeId }) => {
     const change = finished.get(nodeId);
@@ -227,7 +258,7 @@ export async function writeStepChanges(
       abandoned: a.abandoned === true,
     }));
   });
-  if (ledger.length > 0) await tx.insert(executionCosts).values(ledger);
+  if (ledger.length > 0) await tx.execute(insertLedger.values(ledger));
 
   // A parent's row shows what its whole loop cost: its children's costs (already in the run's).
   const parents = [...finished.values()].filter((c) => c.rollUpChildren).map((c) => c.nodeId);
