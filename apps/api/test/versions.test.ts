@@ -292,6 +292,16 @@ describe('versions', () => {
       'NOT_FOUND',
     );
     await expectApiError(
+      b.client.versions.compare.query({ workflowId: workflow.id, from: v1.id, to: v1.id }),
+      'NOT_FOUND',
+    );
+    // A version of the caller's other workflow is not a side of this one.
+    const aOther = await a.client.workflows.create.mutate({ name: 'W2', definition: definition() });
+    await expectApiError(
+      a.client.versions.compare.query({ workflowId: aOther.id, from: v1.id, to: 'draft' }),
+      'NOT_FOUND',
+    );
+    await expectApiError(
       b.client.runs.start.mutate({ workflowId: bWorkflow.id, input: {}, versionId: v1.id }),
       'NOT_FOUND',
     );

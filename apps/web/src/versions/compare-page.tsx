@@ -5,7 +5,7 @@
  */
 import type { WorkflowDefinition } from '@swarm/engine';
 import { useQuery } from '@tanstack/react-query';
-import { Background, BackgroundVariant, type NodeTypes, ReactFlow } from '@xyflow/react';
+import { Background, BackgroundVariant, type NodeTypes, ReactFlow, type Rect } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { diff } from 'jsondiffpatch';
 import * as htmlFormatter from 'jsondiffpatch/formatters/html';
@@ -20,7 +20,7 @@ import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
 import { CompareEdgeLayer } from './compare-edge-layer.tsx';
 import { edgeLines } from './compare-edge-lines.ts';
-import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, fittingViewport, presized } from './compare-layout.ts';
+import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, cardBox, openingViewport, presized } from './compare-layout.ts';
 import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
 import { CompareNodeCard } from './compare-node-card.tsx';
 import { compareQueries, readCompareSides } from './compare-queries.ts';
@@ -63,6 +63,15 @@ export default function ComparePage() {
         : null,
     [comparison.data],
   );
+  const fromDefinition = fromSide.definition;
+  const toDefinition = toSide.definition;
+  const changes = useMemo(
+    () =>
+      marks && fromDefinition && toDefinition
+        ? [...changedBoxes(fromDefinition, marks.from), ...changedBoxes(toDefinition, marks.to)]
+        : [],
+    [marks, fromDefinition, toDefinition],
+  );
 
   const choose = (key: 'from' | 'to', value: string) => {
     const next = new URLSearchParams(params);
@@ -96,6 +105,7 @@ export default function ComparePage() {
               title={`From: ${fromSide.label}`}
               definition={fromSide.definition}
               marks={marks.from}
+              changes={changes}
               catalog={catalog}
               onSelect={setSelected}
               testId="compare-from"
@@ -104,6 +114,7 @@ export default function ComparePage() {
               title={`To: ${toSide.label}`}
               definition={toSide.definition}
               marks={marks.to}
+              changes={changes}
               catalog={catalog}
               onSelect={setSelected}
               testId="compare-to"
@@ -226,10 +237,18 @@ function SummaryLine({ mark, text, onClick }: { mark: DiffMark; text: string; on
   );
 }
 
+/** The cards a side marks as changed, and the end cards of the connections it marks. */
+function changedBoxes(definition: WorkflowDefinition, marks: SideMarks): Rect[] {
+  const ids = new Set(marks.nodes.keys());
+  for (const edge of definition.edges) if (marks.edges.has(edge.id)) ids.add(edge.source).add(edge.target);
+  return definition.nodes.filter((n) => ids.has(n.id)).map((n) => cardBox(n.position));
+}
+
 function SideCanvas({
   title,
   definition,
   marks,
+  changes,
   catalog,
   onSelect,
   testId,
@@ -237,6 +256,8 @@ function SideCanvas({
   title: string;
   definition: WorkflowDefinition;
   marks: SideMarks;
+  /** Both sides' changed cards: where the canvas opens when the graph is too big to show whole. */
+  changes: readonly Rect[];
   catalog: NodeTypeCatalog;
   onSelect: (nodeId: string) => void;
   testId: string;
@@ -263,7 +284,7 @@ function SideCanvas({
     });
     return { nodes, lines: edgeLines(nodes, edges) };
   }, [definition, marks, catalog]);
-  // The pane's size, read before React Flow mounts, so its first render already has the fitted
+  // The pane's size, read before React Flow mounts, so its first render already has the opening
   // viewport and can leave out every card outside it.
   const paneRef = useRef<HTMLDivElement>(null);
   const [pane, setPane] = useState<{ width: number; height: number } | null>(null);
@@ -272,8 +293,8 @@ function SideCanvas({
     if (element) setPane({ width: element.clientWidth, height: element.clientHeight });
   }, []);
   const viewport = useMemo(
-    () => (pane ? fittingViewport(nodes, pane.width, pane.height) : null),
-    [nodes, pane],
+    () => (pane ? openingViewport(nodes, changes, pane.width, pane.height) : null),
+    [nodes, changes, pane],
   );
   return (
     <section className="relative flex min-h-0 flex-col bg-white" data-testid={testId} aria-label={title}>

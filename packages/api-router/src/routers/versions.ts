@@ -6,6 +6,7 @@
  */
 import {
   commitVersion,
+  getSideDefinitions,
   getVersion,
   getWorkflow,
   getWorkflowVersion,
@@ -54,12 +55,11 @@ export const versionsRouter = {
   compare: authedProcedure
     .input(z.object({ workflowId: id, from: side, to: side }))
     .query(async ({ ctx, input }) => {
-      const workflow = await getWorkflow(ctx.db, ctx.user.id, input.workflowId);
-      const load = async (which: string) =>
-        which === 'draft'
-          ? workflow.definition
-          : (await getWorkflowVersion(ctx.db, ctx.user.id, workflow.id, which)).definition;
-      return compareDefinitions(await load(input.from), await load(input.to));
+      const [from, to] = await getSideDefinitions(ctx.db, ctx.user.id, input.workflowId, [
+        input.from,
+        input.to,
+      ]);
+      return compareDefinitions(from, to);
     }),
 
   /**

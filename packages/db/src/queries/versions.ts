@@ -158,6 +158,42 @@ export async function getWorkflowVersion(
   return version;
 }
 
+/**
+ * The definitions of two sides of a workflow, each a version id or `draft` (the workflow's own
+ * definition), for a compare: only the definitions, no tags or run stats, the draft only when it
+ * is a side, in two queries that run side by side. NOT_FOUND as `getWorkflow` and
+ * `getWorkflowVersion` would be: the workflow unless the caller owns it, a version unless it is
+ * one of this workflow's.
+ */
+export async function getSideDefinitions(
+  db: DbOrTx,
+  ownerId: string,
+  workflowId: string,
+  sides: readonly [string, string],
+): Promise<[WorkflowDefinition, WorkflowDefinition]> {
+  const versionIds = [...new Set(sides.filter((side) => side !== 'draft'))];
+  const owned = and(eq(workflows.id, workflowId), eq(workflows.ownerId, ownerId));
+  const [[workflow], versions] = await Promise.all([
+    sides.includes('draft')
+      ? db.select({ definition: workflows.definition }).from(workflows).where(owned)
+      : db.select({ definition: sql<null>`null` }).from(workflows).where(owned),
+    versionIds.length === 0
+      ? []
+      : db
+          .select({ id: workflowVersions.id, definition: workflowVersions.definition })
+          .from(workflowVersions)
+          .where(and(eq(workflowVersions.workflowId, workflowId), inArray(workflowVersions.id, versionIds))),
+  ]);
+  if (!workflow) throw new NotFoundError('workflow');
+  const byId = new Map(versions.map((v) => [v.id, v.definition]));
+  const definitionOf = (side: string): WorkflowDefinition => {
+    const definition = side === 'draft' ? workflow.definition : byId.get(side);
+    if (!definition) throw new NotFoundError('version');
+    return definition;
+  };
+  return [definitionOf(sides[0]), definitionOf(sides[1])];
+}
+
 /** Newest first; the cursor is the last number seen. */
 export async function listVersions(
   db: DbOrTx,
