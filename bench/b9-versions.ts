@@ -11,7 +11,7 @@
  * minus the list page's, both from navigation start in the same run. (Cards outside a canvas's
  * viewport are not required: the page may, and does, leave them out until the canvas is panned.)
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer } from '@swarm/api';
@@ -351,6 +351,21 @@ function packageVersion(file: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The newest source file of the web app, when it is newer than the build: the browser rows would
+ * measure an old page (a checkout or merge after the last `pnpm --filter @swarm/web build`).
+ */
+function newerWebSource(): string | null {
+  const built = statSync(path.join(WEB_DIST_DIR, 'index.html')).mtimeMs;
+  const sources = path.join(repoRoot, 'apps', 'web', 'src');
+  for (const entry of readdirSync(sources, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    if (statSync(file).mtimeMs > built) return path.relative(repoRoot, file);
+  }
+  return null;
+}
+
 export const b9: Benchmark = {
   id: 'B9',
   title: 'versions: diff of two 500-node versions (server compare, API call, web paint)',
@@ -426,9 +441,14 @@ export const b9: Benchmark = {
       );
 
       // 3. Browser.
+      const staleBy = webBuilt ? newerWebSource() : null;
       if (!webBuilt) {
         notes.push(
           `browser part skipped: the web is not built (${path.relative(repoRoot, WEB_DIST_DIR)}/index.html missing; pnpm --filter @swarm/web build); paint bar ≤ ${PAINT_BAR_MS} ms not measured`,
+        );
+      } else if (staleBy !== null) {
+        notes.push(
+          `browser part skipped: the web build is older than ${staleBy} (pnpm --filter @swarm/web build); paint bar ≤ ${PAINT_BAR_MS} ms not measured`,
         );
       } else if (!existsSync(CHROMIUM_PATH)) {
         notes.push(`browser part skipped: no Chromium at ${CHROMIUM_PATH}; paint bar not measured`);
