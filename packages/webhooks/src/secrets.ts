@@ -12,7 +12,7 @@ import {
   replaceWebhookSecrets,
   type WebhookForCall,
 } from '@swarm/db';
-import { decryptSecret, encryptSecret, type SecretKeyring } from '@swarm/providers/store';
+import { decryptSecret, encryptSecret, reencryptInBatches, type SecretKeyring } from '@swarm/providers/store';
 
 const secretContext = (ownerId: string, webhookId: string) =>
   `swarm/webhook-secret/v1/${ownerId}/${webhookId}`;
@@ -62,38 +62,26 @@ export async function reencryptWebhookSecrets(
   keyring: SecretKeyring,
   options: { batchSize?: number } = {},
 ): Promise<{ reencrypted: number; failed: number }> {
-  const batchSize = options.batchSize ?? 100;
-  let reencrypted = 0;
-  let failed = 0;
-  const tried = new Set<string>();
-  for (;;) {
-    const rows = (
-      await listWebhookSecretsNotUnderKey(db, keyring.currentKeyId, batchSize + tried.size)
-    ).filter((row) => !tried.has(row.id));
-    if (rows.length === 0) return { reencrypted, failed };
-    for (const row of rows) {
-      tried.add(row.id);
+  return reencryptInBatches({
+    batchSize: options.batchSize,
+    list: (limit) => listWebhookSecretsNotUnderKey(db, keyring.currentKeyId, limit),
+    keyOf: (row) => row.id,
+    reencrypt: (row) => {
       const context = secretContext(row.ownerId, row.id);
       const move = (secret: string, keyId: string) =>
         encryptSecret(keyring, decryptSecret(keyring, { secret, keyId }, context), context);
-      let next: Parameters<typeof replaceWebhookSecrets>[2];
-      try {
-        const current = move(row.secret, row.secretKeyId);
-        const previous =
-          row.previousSecret && row.previousSecretKeyId
-            ? move(row.previousSecret, row.previousSecretKeyId)
-            : null;
-        next = {
-          secret: current.secret,
-          secretKeyId: current.keyId,
-          previousSecret: previous?.secret ?? null,
-          previousSecretKeyId: previous?.keyId ?? null,
-        };
-      } catch {
-        failed += 1;
-        continue;
-      }
-      if (await replaceWebhookSecrets(db, row, next)) reencrypted += 1;
-    }
-  }
+      const current = move(row.secret, row.secretKeyId);
+      const previous =
+        row.previousSecret && row.previousSecretKeyId
+          ? move(row.previousSecret, row.previousSecretKeyId)
+          : null;
+      return {
+        secret: current.secret,
+        secretKeyId: current.keyId,
+        previousSecret: previous?.secret ?? null,
+        previousSecretKeyId: previous?.keyId ?? null,
+      };
+    },
+    replace: (row, next) => replaceWebhookSecrets(db, row, next),
+  });
 }

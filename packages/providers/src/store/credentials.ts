@@ -265,28 +265,53 @@ export async function reencryptCredentials(
   keyring: SecretKeyring,
   options: { batchSize?: number } = {},
 ): Promise<{ reencrypted: number; failed: number }> {
-  const batchSize = options.batchSize ?? 100;
+  return reencryptInBatches({
+    batchSize: options.batchSize,
+    list: (limit) => listCredentialsNotUnderKey(db, keyring.currentKeyId, limit),
+    keyOf: (row) => `${row.ownerId}\0${row.provider}`,
+    reencrypt: (row) =>
+      keyring.encrypt(
+        decryptCredential(keyring, row.ownerId, row),
+        credentialContext(row.ownerId, row.provider),
+      ),
+    replace: (row, next) => replaceCredentialSecret(db, row.ownerId, row.provider, row, next),
+  });
+}
+
+/**
+ * The loop of a key rotation, for every kind of stored secret: rows not under the current key are
+ * read in batches and each re-encrypted and written back with a compare-and-set. Each row is tried
+ * once per call: one that cannot be decrypted (counted as failed, left as it is) or that changed
+ * meanwhile is not read again, so the loop ends whatever other processes do, and a call that was
+ * interrupted is simply run again.
+ */
+export async function reencryptInBatches<Row, Next>(job: {
+  batchSize?: number | undefined;
+  /** Rows not under the current key, at most `limit` of them. */
+  list(limit: number): Promise<Row[]>;
+  keyOf(row: Row): string;
+  /** The row's secret(s) under the current key; throws when they cannot be decrypted. */
+  reencrypt(row: Row): Next;
+  /** Writes them if the row is still as read; false when it changed meanwhile. */
+  replace(row: Row, next: Next): Promise<boolean>;
+}): Promise<{ reencrypted: number; failed: number }> {
+  const batchSize = job.batchSize ?? 100;
   let reencrypted = 0;
   let failed = 0;
-  // Each row is tried once per call: one that cannot be decrypted, or was changed meanwhile, is
-  // not read again, so the loop ends whatever other processes do.
   const tried = new Set<string>();
   for (;;) {
-    const rows = (await listCredentialsNotUnderKey(db, keyring.currentKeyId, batchSize + tried.size)).filter(
-      (row) => !tried.has(`${row.ownerId}\0${row.provider}`),
-    );
+    const rows = (await job.list(batchSize + tried.size)).filter((row) => !tried.has(job.keyOf(row)));
     if (rows.length === 0) return { reencrypted, failed };
     for (const row of rows) {
-      tried.add(`${row.ownerId}\0${row.provider}`);
-      let plaintext: string;
+      tried.add(job.keyOf(row));
+      let next: Next;
       try {
-        plaintext = decryptCredential(keyring, row.ownerId, row);
+        next = job.reencrypt(row);
       } catch {
         failed += 1;
         continue;
       }
-      const next = keyring.encrypt(plaintext, credentialContext(row.ownerId, row.provider));
-      if (await replaceCredentialSecret(db, row.ownerId, row.provider, row, next)) reencrypted += 1;
+      if (await job.replace(row, next)) reencrypted += 1;
     }
   }
 }
