@@ -6,6 +6,13 @@
  */
 import type { AttemptReason, ErrorClass, ProviderId } from './provider-ids.ts';
 
+/**
+ * How a run was started. One list for every layer that checks it — the database column, the API's
+ * filter, the export format, the metrics label, the web filter — so none of them drifts.
+ */
+export const EXECUTION_TRIGGERS = ['manual', 'api', 'schedule', 'webhook', 'error'] as const;
+export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
+
 /** What a failed run or step reports: a message for people, a code for programs, the node at fault. */
 export interface RunError {
   message: string;

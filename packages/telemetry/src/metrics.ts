@@ -6,7 +6,7 @@
  * (queue depth, breakers, budgets) are read from Postgres when scraped, at most once per
  * `snapshotTtlMs` (`snapshot-gauges.ts`).
  */
-import type { AttemptRecord } from '@swarm/engine';
+import type { AttemptRecord, ExecutionTrigger } from '@swarm/engine';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { createModelLabels, type ModelLabelOptions } from './model-labels.ts';
 import { registerSnapshotGauges, type SnapshotGaugeOptions } from './snapshot-gauges.ts';
@@ -40,7 +40,6 @@ const LINT_FAILING_DEFAULTS = [
   'nodejs_active_resources_total',
 ];
 
-export type RunTrigger = 'manual' | 'api' | 'schedule' | 'webhook' | 'error';
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export function createMetrics(options: MetricsOptions) {
@@ -157,11 +156,11 @@ export function createMetrics(options: MetricsOptions) {
 
   return {
     registry,
-    runStarted(trigger: RunTrigger, resumed: boolean, latenessSeconds: number | null) {
+    runStarted(trigger: ExecutionTrigger, resumed: boolean, latenessSeconds: number | null) {
       runsStarted.inc({ trigger, resumed: resumed ? 'true' : 'false' });
       if (latenessSeconds !== null) scheduleLateness.observe(Math.max(0, latenessSeconds));
     },
-    runFinished(trigger: RunTrigger, status: RunStatus, seconds: number) {
+    runFinished(trigger: ExecutionTrigger, status: RunStatus, seconds: number) {
       runsFinished.inc({ trigger, status });
       runDuration.observe({ trigger, status }, seconds);
     },

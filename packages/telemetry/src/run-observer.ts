@@ -4,8 +4,8 @@
  * claim, at each finished step and at the end; with neither metrics nor tracing configured the
  * runner has no observer and pays nothing.
  */
-import type { RunError, StepFinished } from '@swarm/engine';
-import type { Metrics, RunStatus, RunTrigger } from './metrics.ts';
+import type { ExecutionTrigger, RunError, StepFinished } from '@swarm/engine';
+import type { Metrics, RunStatus } from './metrics.ts';
 import { type RunTrace, startRunTrace } from './run-trace.ts';
 import type { Tracing } from './tracing.ts';
 
@@ -13,7 +13,7 @@ export interface ObservedRun {
   executionId: string;
   workflowId: string;
   versionId: string | null;
-  trigger: RunTrigger;
+  trigger: ExecutionTrigger;
   runAttempt: number;
   traceParent: string | null;
   /** For a scheduled run: when its occurrence was due. */

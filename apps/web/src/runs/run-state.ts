@@ -15,7 +15,6 @@ type TrackedRunEvent =
 export type RunEvent = TrackedRunEvent extends { data: infer D } ? D : never;
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
-export const RUN_TRIGGERS = ['manual', 'api', 'schedule', 'webhook', 'error'] as const;
 
 export const isFinished = (status: RunStatus) =>
   status === 'succeeded' || status === 'failed' || status === 'cancelled';

@@ -3,6 +3,7 @@
  * `/workflows/:id/runs` for one workflow's. Filters live in the URL; "Load more" pages with the
  * API's cursor. Runs still going refresh on their own.
  */
+import { EXECUTION_TRIGGERS, type ExecutionTrigger } from '@swarm/engine';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
@@ -12,13 +13,12 @@ import { useTRPC } from '../trpc.ts';
 import { Button, buttonClass } from '../ui/button.tsx';
 import { inputClass } from '../ui/field.tsx';
 import { RelativeTime } from '../ui/relative-time.tsx';
-import { formatDuration, isFinished, RUN_STATUSES, RUN_TRIGGERS, type RunSummary } from './run-state.ts';
+import { formatDuration, isFinished, RUN_STATUSES, type RunSummary } from './run-state.ts';
 import { StatusBadge } from './run-status.tsx';
 
 const PAGE_SIZE = 25;
 
 type Status = (typeof RUN_STATUSES)[number];
-type Trigger = (typeof RUN_TRIGGERS)[number];
 
 const oneOf = <T extends string>(list: readonly T[], value: string | null): T | undefined =>
   list.find((item) => item === value);
@@ -29,7 +29,7 @@ export default function RunsListPage() {
   const [params, setParams] = useSearchParams();
   const workflowId = routeWorkflowId ?? (params.get('workflow') || undefined);
   const status = oneOf<Status>(RUN_STATUSES, params.get('status'));
-  const trigger = oneOf<Trigger>(RUN_TRIGGERS, params.get('trigger'));
+  const trigger = oneOf<ExecutionTrigger>(EXECUTION_TRIGGERS, params.get('trigger'));
 
   const setFilter = (key: string, value: string) =>
     setParams(
@@ -140,7 +140,7 @@ export default function RunsListPage() {
           label="Trigger"
           anyLabel="Any trigger"
           value={trigger}
-          choices={RUN_TRIGGERS}
+          choices={EXECUTION_TRIGGERS}
           onChange={setFilter}
         />
         {filtering ? (

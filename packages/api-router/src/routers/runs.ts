@@ -15,7 +15,6 @@ import {
   cancelExecution,
   createExecution,
   EXECUTION_STATUSES,
-  EXECUTION_TRIGGERS,
   type ExecutionDetail,
   type ExecutionState,
   type ExecutionStep,
@@ -34,7 +33,7 @@ import {
   startRun,
   transactionAnnouncingRuns,
 } from '@swarm/db';
-import { assertRunInput, DomainError, selectReusableSteps } from '@swarm/engine';
+import { assertRunInput, DomainError, EXECUTION_TRIGGERS, selectReusableSteps } from '@swarm/engine';
 import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
 import { z } from 'zod';
 import { authedProcedure, type Context } from '../trpc.ts';

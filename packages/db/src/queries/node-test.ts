@@ -5,14 +5,14 @@
  * supplies it (its input and its upstream outputs); that same data prefills the panel's editor.
  */
 
-import type { NodeRegistry } from '@swarm/engine';
+import type { ExecutionTrigger, NodeRegistry } from '@swarm/engine';
 import { type NodeTestData, nodeTestDataFrom, nodeTestPlan } from '@swarm/engine';
 import { and, desc, eq, ne } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../client.ts';
 import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { executions } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-import { createExecution, type ExecutionTrigger, listExecutionSteps } from './executions/index.ts';
+import { createExecution, listExecutionSteps } from './executions/index.ts';
 import { pinOutputOf } from './pins.ts';
 import { type RunQueue, runInputOf, runnableDefinition } from './start-run.ts';
 import { getWorkflow } from './workflows.ts';

@@ -12,6 +12,7 @@
  */
 import {
   assertRunInput,
+  type ExecutionTrigger,
   findUnsafeJson,
   invalidInput,
   type NodeRegistry,
@@ -28,7 +29,6 @@ import { assertWithinBudget } from './budgets.ts';
 import {
   createExecution,
   type ExecutionKind,
-  type ExecutionTrigger,
   MAX_CONCURRENT_RUNS,
   type NewExecution,
 } from './executions/index.ts';

@@ -4,7 +4,14 @@
  * (the attempt ledger, priced). Status changes are compare-and-set; `run_attempt` fences writes of
  * a runner whose claim has lapsed.
  */
-import type { AttemptReason, ErrorClass, ProviderId, RunError, WorkflowDefinition } from '@swarm/engine';
+import {
+  type AttemptReason,
+  type ErrorClass,
+  EXECUTION_TRIGGERS,
+  type ProviderId,
+  type RunError,
+  type WorkflowDefinition,
+} from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
@@ -28,8 +35,6 @@ import { workflows } from './workflows.ts';
 
 export const EXECUTION_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
-export const EXECUTION_TRIGGERS = ['manual', 'api', 'schedule', 'webhook', 'error'] as const;
-export type ExecutionTrigger = (typeof EXECUTION_TRIGGERS)[number];
 /**
  * What a run is for: `run` (every trigger's real run), `test` (the editor's draft test run, which
  * uses the workflow's pinned outputs) or `node_test` (one node tested from its panel). The trigger

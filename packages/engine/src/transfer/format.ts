@@ -9,6 +9,7 @@ import { CRON_MAX_LENGTH, checkCron, isValidTimeZone } from '../cron.ts';
 import { checkWorkflowStructure, edgeSchema, MAX_EDGES, MAX_NODES, nodeSchema } from '../definition.ts';
 import { DomainError, formatPath, type ValidationIssue } from '../errors.ts';
 import { findUnsafeJson } from '../json-safety.ts';
+import { EXECUTION_TRIGGERS } from '../run-contract.ts';
 
 export const EXPORT_FORMAT_VERSION = '1.0';
 export const SUPPORTED_FORMAT_VERSIONS: readonly string[] = [EXPORT_FORMAT_VERSION];
@@ -34,7 +35,7 @@ export const exportAgentSchema = z.object({
 /** A run summary: when, how and how it ended. Never inputs, outputs or errors (they may hold data). */
 export const exportExecutionSchema = z.object({
   status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
-  trigger: z.enum(['manual', 'api', 'schedule', 'webhook', 'error']),
+  trigger: z.enum(EXECUTION_TRIGGERS),
   createdAt: timestamp,
   startedAt: timestamp.nullable(),
   finishedAt: timestamp.nullable(),

@@ -2,10 +2,17 @@
  * The runner's claim of a run — `run_attempt` goes up and becomes the fence of every later write —
  * with the per-workflow concurrency gate, and the end of a run claimed too often without finishing.
  */
-import type { PriorChildStep, PriorStep, RunError, RunPins, WorkflowDefinition } from '@swarm/engine';
+import type {
+  ExecutionTrigger,
+  PriorChildStep,
+  PriorStep,
+  RunError,
+  RunPins,
+  WorkflowDefinition,
+} from '@swarm/engine';
 import { and, asc, count, desc, eq, gt, inArray, lt, ne, type SQL, sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
-import { type ExecutionTrigger, executionSteps, executions, scheduleFires } from '../../schema/index.ts';
+import { executionSteps, executions, scheduleFires } from '../../schema/index.ts';
 import { runConcurrencyLimit } from './concurrency.ts';
 import { notifyRunEvent } from './notify.ts';
 import { fenceHolds, isFinished, type RunFence } from './shared.ts';

@@ -1,10 +1,10 @@
 /** Creating runs: the queued execution and its `run` job, always together. */
 import { randomUUID } from 'node:crypto';
-import type { WorkflowDefinition } from '@swarm/engine';
+import type { ExecutionTrigger, WorkflowDefinition } from '@swarm/engine';
 import { sql } from 'drizzle-orm';
 import { type DbOrTx, inTransaction } from '../../client.ts';
 import { enqueueJob, enqueueJobs, type JobBatchSender, type JobSender } from '../../jobs.ts';
-import { type ExecutionKind, type ExecutionTrigger, executionSteps, executions } from '../../schema/index.ts';
+import { type ExecutionKind, executionSteps, executions } from '../../schema/index.ts';
 import { runJobOptions } from './concurrency.ts';
 import { recordsetInsert } from './recordset.ts';
 

@@ -14,10 +14,8 @@
 export {
   EXECUTION_KINDS,
   EXECUTION_STATUSES,
-  EXECUTION_TRIGGERS,
   type ExecutionKind,
   type ExecutionStatus,
-  type ExecutionTrigger,
   STEP_STATUSES,
   type StepStatus,
 } from '../../schema/index.ts';

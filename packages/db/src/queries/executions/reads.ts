@@ -1,6 +1,7 @@
 /** The owner-scoped reads behind `runs.list`, `runs.get` and `runs.events`, and a re-run's source. */
 import {
   type AttemptRecord,
+  type ExecutionTrigger,
   NotFoundError,
   type RunError,
   redactSecrets,
@@ -11,7 +12,6 @@ import type { DbOrTx } from '../../client.ts';
 import {
   type ExecutionKind,
   type ExecutionStatus,
-  type ExecutionTrigger,
   executionCosts,
   executionSteps,
   executions,
