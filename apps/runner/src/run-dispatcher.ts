@@ -181,9 +181,7 @@ export function createRunDispatcher(options: RunDispatcherOptions) {
     );
     const done = (async () => {
       try {
-        const result = await runs.executeClaimed(runJobOf(job, abort.signal), run, async (tx) => {
-          await boss.complete('run', attemptOf(job), null, onTransaction(tx));
-        });
+        const result = await runs.executeClaimed(runJobOf(job, abort.signal), run, attemptOf(job));
         // Fenced out: the job belongs to the attempt that took over (this completes nothing then).
         if (result.outcome === 'superseded') await boss.complete('run', attemptOf(job), result);
       } catch (err) {

@@ -34,13 +34,13 @@
 import {
   type ClaimedRun,
   claimExecution,
+  createRunFinisher,
   type Db,
   type DbOrTx,
   enqueueJob,
   type FencedWrite,
-  finishExecution,
   isCancelRequested,
-  type JobSender,
+  onTransaction,
   type RunEventFeed,
   type RunFence,
   recordRunFailedEvent,
@@ -59,6 +59,7 @@ import type {
 } from '@swarm/engine';
 import { type ExpressionPool, runWorkflow } from '@swarm/engine/server';
 import type { RunObserver } from '@swarm/telemetry';
+import type { JobAttempt, PgBoss } from 'pg-boss';
 import type { Logger } from 'pino';
 
 /** The LLM client per workflow owner (their stored provider keys come first): `createLlmClient`. */
@@ -70,8 +71,11 @@ export interface RunServiceOptions {
   db: Db;
   /** Cancel notices arrive here (LISTEN), so a cancel stops a run mid-step at once. */
   events: RunEventFeed;
-  /** Re-sends the job of a run that must wait for its workflow's concurrency slot. */
-  jobs: JobSender;
+  /**
+   * The queue: re-sends the job of a run that must wait for its workflow's concurrency slot, and
+   * completes run jobs inside the transaction that ends their runs.
+   */
+  jobs: Pick<PgBoss, 'send' | 'complete'>;
   llm: OwnerLlm;
   registry: NodeRegistry;
   logger: Logger;
@@ -236,6 +240,10 @@ function agentRoles(definition: WorkflowDefinition): Map<string, string> {
 
 export function createRunService(options: RunServiceOptions) {
   const { db, logger } = options;
+  const finisher = createRunFinisher(db, {
+    // No output: pg-boss's completion through our connection takes none (it would arrive unserialised).
+    completeJobs: (tx, jobs) => options.jobs.complete('run', jobs, null, onTransaction(tx)),
+  });
   const deferSeconds = options.deferSeconds ?? 2;
   const stepFlushMs = options.stepFlushMs ?? 150;
   const paidFlushMs = options.paidFlushMs ?? 10;
@@ -287,13 +295,14 @@ export function createRunService(options: RunServiceOptions) {
   }
 
   /**
-   * Executes a claimed run to its end. `settle` runs inside the transaction that records the end
-   * (the dispatcher completes the run's job there).
+   * Executes a claimed run to its end. `completeJob` (the dispatcher's way) is the attempt of the
+   * run's job to complete inside the transaction that records the end. Runs ending together are
+   * ended in one transaction (`createRunFinisher`).
    */
   async function executeClaimed(
     job: RunJob,
     run: ClaimedRun,
-    settle?: (tx: Tx) => Promise<void>,
+    completeJob?: JobAttempt,
   ): Promise<RunJobResult> {
     const { executionId } = run;
     const log = logger.child({ executionId, runAttempt: run.runAttempt, workflowId: run.workflowId });
@@ -398,16 +407,18 @@ export function createRunService(options: RunServiceOptions) {
         throw new RunInterruptedError(lost.signal.reason);
       }
       const pendingSteps = await steps.drain();
-      // A failure's notification event (and its fan-out job) commits with the failure, or not at all.
-      const settleRun =
-        outcome.status === 'failed'
-          ? async (tx: Tx) => {
-              await settle?.(tx);
-              await recordRunFailedEvent(tx, options.jobs, executionId);
-            }
-          : settle;
-      if (!(await finishExecution(db, fence, outcome, pendingSteps, { alsoInTransaction: settleRun })))
-        throw new ClaimLostError();
+      const ended = await finisher.finish({
+        fence,
+        outcome,
+        pendingSteps,
+        job: completeJob,
+        // A failure's notification event (and its fan-out job) commits with the failure, or not at all.
+        alsoInTransaction:
+          outcome.status === 'failed'
+            ? (tx: Tx) => recordRunFailedEvent(tx, options.jobs, executionId)
+            : undefined,
+      });
+      if (!ended) throw new ClaimLostError();
       observed?.finished(outcome.status, outcome.error);
       observedEnd = true;
       log.info({ status: outcome.status, error: outcome.error ?? undefined }, 'run finished');

@@ -1,6 +1,7 @@
 export * from './client.ts';
 export * from './embedded.ts';
 export * from './errors.ts';
+export * from './group-commit.ts';
 export * from './invalidation.ts';
 export * from './jobs.ts';
 export * from './migrate.ts';

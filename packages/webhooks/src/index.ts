@@ -2,7 +2,6 @@
  * Webhook logic shared by the public webhook routes and the tRPC router: signatures, secrets at
  * rest, the call pipeline (body → mapping → run) with its group commit, IP allowlists and URLs.
  */
-export { createGroupCommitter, type GroupCommitter, type GroupCommitterOptions } from './group-commit.ts';
 export { allowlistIssues, isIpAllowed, type ParsedCidr, parseCidr } from './ip-allowlist.ts';
 export {
   boundedBody,

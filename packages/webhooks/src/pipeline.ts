@@ -12,10 +12,12 @@ import {
   type AcceptedWebhookCall,
   acceptWebhookCall,
   acceptWebhookCalls,
+  createGroupCommitter,
   type Db,
   type ExecutionState,
   FINISHED_STATUSES,
   findAcceptedWebhookCall,
+  type GroupCommitter,
   getExecutionState,
   hitRateLimit,
   insertWebhookLog,
@@ -37,7 +39,6 @@ import {
 } from '@swarm/engine';
 import type { ExpressionPool } from '@swarm/engine/server';
 import type { Logger } from 'pino';
-import { createGroupCommitter, type GroupCommitter } from './group-commit.ts';
 import {
   boundedBody,
   mapWebhookInput,

@@ -6,7 +6,7 @@
  * A viewer (a `runs.events` subscription) opens a watch: a `run_watchers` row of its own, renewed
  * while it is open and deleted when it ends; a row past `expires_at` counts as gone (a viewer whose
  * process died) and maintenance prunes it (`pruneExpiredRunWatchers`). Writers send a run's event
- * only while a live row exists (`notifyRunEventIfWatched`). The row says nothing about where the
+ * only while a live row exists (`notifyRunEventsIfWatched`). The row says nothing about where the
  * viewer is: the NOTIFY reaches every listening process, so a viewer on one API instance hears a
  * runner anywhere, and several viewers of one run each hold their own row.
  *
@@ -37,22 +37,25 @@ export const RUN_WATCH_TTL_MS = 90_000;
 export const RUN_WATCH_RENEW_MS = 30_000;
 
 /**
- * Sends `payload` on `channel` if (and only if) someone watches `executionId`. Must run after the
- * statement that updated the run's `executions` row, in the same transaction (see the header); in a
- * transaction that is not READ COMMITTED the check could not see a watcher committed after the
- * transaction's snapshot, so there it always sends.
+ * Sends each notice (as JSON) on `channel` if (and only if) someone watches its run, all in one
+ * statement. Must run after the statement that updated the runs' `executions` rows, in the same
+ * transaction (see the header); in a transaction that is not READ COMMITTED the check could not see
+ * a watcher committed after the transaction's snapshot, so there it always sends.
  */
-export async function notifyRunEventIfWatched(
+export async function notifyRunEventsIfWatched(
   tx: DbOrTx,
   channel: string,
-  executionId: string,
-  payload: string,
+  notices: readonly { executionId: string }[],
 ) {
+  const rows = JSON.stringify(
+    notices.map((notice) => ({ id: notice.executionId, payload: JSON.stringify(notice) })),
+  );
   await tx.execute(sql`
-    select pg_notify(${channel}, ${payload})
-    where current_setting('transaction_isolation') <> 'read committed'
-      or exists (select 1 from ${runWatchers}
-        where ${runWatchers.executionId} = ${executionId} and ${runWatchers.expiresAt} > now())`);
+    select pg_notify(${channel}, n.payload)
+      from jsonb_to_recordset(${rows}::jsonb) as n(id uuid, payload text)
+     where current_setting('transaction_isolation') <> 'read committed'
+        or exists (select 1 from ${runWatchers}
+          where ${runWatchers.executionId} = n.id and ${runWatchers.expiresAt} > now())`);
 }
 
 /**

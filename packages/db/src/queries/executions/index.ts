@@ -35,7 +35,16 @@ export {
   runJobOptions,
 } from './concurrency.ts';
 export { createExecution, createExecutions, type NewExecution } from './create.ts';
-export { failAbandonedExecution, finishExecution, type RunOutcomeInput } from './finish.ts';
+export {
+  createRunFinisher,
+  failAbandonedExecution,
+  finishExecution,
+  finishExecutionsInTransaction,
+  type RunFinish,
+  type RunFinisher,
+  type RunFinishWithJob,
+  type RunOutcomeInput,
+} from './finish.ts';
 export { parseRunEventNotice, RUN_EVENTS_CHANNEL, type RunEventNotice } from './notify.ts';
 export {
   type ExecutionAttempt,

@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
-import { notifyRunEventIfWatched } from '../run-watchers.ts';
+import { notifyRunEventsIfWatched } from '../run-watchers.ts';
 
 /** The Postgres channel of run events; payloads are `RunEventNotice` JSON. */
 export const RUN_EVENTS_CHANNEL = 'swarm_run_events';
@@ -39,5 +39,13 @@ export function parseRunEventNotice(payload: string): RunEventNotice | null {
 export async function notifyRunEvent(tx: DbOrTx, notice: RunEventNotice) {
   const payload = JSON.stringify(notice);
   if (notice.kind === 'cancel') await tx.execute(sql`select pg_notify(${RUN_EVENTS_CHANNEL}, ${payload})`);
-  else await notifyRunEventIfWatched(tx, RUN_EVENTS_CHANNEL, notice.executionId, payload);
+  else await notifyRunEventsIfWatched(tx, RUN_EVENTS_CHANNEL, [notice]);
+}
+
+/** `notifyRunEvent` for several runs' status or step events, in one statement (same rule on order). */
+export async function notifyRunEvents(
+  tx: DbOrTx,
+  notices: readonly (RunEventNotice & { kind: 'status' | 'step' })[],
+) {
+  if (notices.length > 0) await notifyRunEventsIfWatched(tx, RUN_EVENTS_CHANNEL, notices);
 }

@@ -159,84 +159,107 @@ const insertLedger = recordsetInsert(executionCosts, [
   'abandoned',
 ]);
 
+/** One run's step changes to write: the first gets event number `firstSeq`, each next one the number after. */
+export interface RunStepChanges {
+  fence: RunFence;
+  run: { workflowId: string; ownerId: string };
+  changes: readonly StepChange[];
+  firstSeq: number;
+}
+
 /**
  * Writes `changes` inside `tx` — all step rows in one statement, all their provider attempts (the
  * ledger) in a second — the first change getting event number `firstSeq` and each next one the
  * number after. The caller holds the fence (and bumped the run's `event_seq` to the last number).
  * A step that started and finished within `changes` is written once, as finished.
  */
-export async function writeStepChanges(
+export function writeStepChanges(
   tx: DbOrTx,
   fence: RunFence,
   run: { workflowId: string; ownerId: string },
   changes: readonly StepChange[],
   firstSeq: number,
 ) {
-  // One row per node, the latest change winning (a statement may not upsert a row twice).
+  return writeStepChangesOfRuns(tx, [{ fence, run, changes, firstSeq }]);
+}
+
+/**
+ * `writeStepChanges` for several runs at once (a runner ending a group of runs): still one statement
+ * for every step row and one for every ledger row, whatever the number of runs.
+ */
+export async function writeStepChangesOfRuns(tx: DbOrTx, writes: readonly RunStepChanges[]) {
+  // One row per run and node, the latest change winning (a statement may not upsert a row twice).
   const rows = new Map<string, typeof executionSteps.$inferInsert>();
-  const finished = new Map<string, FinishedStep>();
-  for (const [index, change] of changes.entries()) {
-    const eventSeq = firstSeq + index;
-    if (change.kind === 'started') {
-      rows.set(change.nodeId, {
+  const finished = new Map<string, { change: FinishedStep; write: RunStepChanges }>();
+  for (const write of writes) {
+    const { fence } = write;
+    for (const [index, change] of write.changes.entries()) {
+      const key = stepKey(fence.executionId, change.nodeId);
+      const eventSeq = write.firstSeq + index;
+      if (change.kind === 'started') {
+        rows.set(key, {
+          executionId: fence.executionId,
+          nodeId: change.nodeId,
+          nodeType: change.nodeType,
+          status: 'running' as const,
+          input: change.input ?? null,
+          output: null,
+          error: null,
+          branch: null,
+          pinned: false,
+          runAttempt: fence.runAttempt,
+          startedAt: change.startedAt,
+          finishedAt: null,
+          durationMs: null,
+          ...NO_COST,
+          eventSeq,
+        });
+        continue;
+      }
+      finished.set(key, { change, write });
+      rows.set(key, {
         executionId: fence.executionId,
         nodeId: change.nodeId,
         nodeType: change.nodeType,
-        status: 'running' as const,
+        parentNodeId: change.parentNodeId ?? null,
+        status: change.status,
         input: change.input ?? null,
-        output: null,
-        error: null,
-        branch: null,
-        pinned: false,
+        output: change.output ?? null,
+        error: storableError(change.error),
+        branch: change.branch,
+        pinned: change.pinned === true,
         runAttempt: fence.runAttempt,
         startedAt: change.startedAt,
-        finishedAt: null,
-        durationMs: null,
-        ...NO_COST,
+        finishedAt: change.finishedAt,
+        durationMs:
+          change.startedAt === null
+            ? null
+            : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime())),
+        ...summarizeAttemptCosts(change.attempts),
         eventSeq,
       });
-      continue;
     }
-    finished.set(change.nodeId, change);
-    rows.set(change.nodeId, {
-      executionId: fence.executionId,
-      nodeId: change.nodeId,
-      nodeType: change.nodeType,
-      parentNodeId: change.parentNodeId ?? null,
-      status: change.status,
-      input: change.input ?? null,
-      output: change.output ?? null,
-      error: storableError(change.error),
-      branch: change.branch,
-      pinned: change.pinned === true,
-      runAttempt: fence.runAttempt,
-      startedAt: change.startedAt,
-      finishedAt: change.finishedAt,
-      durationMs:
-        change.startedAt === null
-          ? null
-          : Math.max(0, Math.round(change.finishedAt.getTime() - change.startedAt.getTime())),
-      ...summarizeAttemptCosts(change.attempts),
-      eventSeq,
-    });
   }
   if (rows.size === 0) return;
   const written = await tx.execute<{
     id: string;
+    executionId: string;
     nodeId: string;
   }>(sql`${insertSteps.values([...rows.values()])}
     on conflict ("execution_id", "node_id") do update set ${takeNewStepValues}
-    returning "id", "node_id" as "nodeId"`);
+    returning "id", "execution_id" as "executionId", "node_id" as "nodeId"`);
 
-  const ledger = written.flatMap(({ id, nodeId }) => {
-    const change = finished.get(nodeId);
-    return (change?.attempts ?? []).map((a) => ({
-      executionId: fence.executionId,
+  const ledger = written.flatMap(({ id, executionId, nodeId }) => {
+    const found = finished.get(stepKey(executionId, nodeId));
+    if (!found) return [];
+    const { change, write } = found;
+    return change.attempts.map((a) => ({
+      executionId,
       stepId: id,
-      nodeId: change?.parentNodeId ?? nodeId,
-      workflowId: run.workflowId,
-      ownerId: run.ownerId,
-      agentRole: change?.agentRole ?? null,
+      nodeId: change.parentNodeId ?? nodeId,
+      workflowId: write.run.workflowId,
+      ownerId: write.run.ownerId,
+      agentRole: change.agentRole ?? null,
       requestedProvider: a.requestedProvider,
       requestedModel: a.requestedModel,
       servedProvider: a.servedProvider,
@@ -261,9 +284,17 @@ export async function writeStepChanges(
   if (ledger.length > 0) await tx.execute(insertLedger.values(ledger));
 
   // A parent's row shows what its whole loop cost: its children's costs (already in the run's).
-  const parents = [...finished.values()].filter((c) => c.rollUpChildren).map((c) => c.nodeId);
-  if (parents.length > 0) await rollUpChildCosts(tx, fence.executionId, parents);
+  const parentsByRun = new Map<string, string[]>();
+  for (const { change, write } of finished.values()) {
+    if (!change.rollUpChildren) continue;
+    const parents = parentsByRun.get(write.fence.executionId) ?? [];
+    parents.push(change.nodeId);
+    parentsByRun.set(write.fence.executionId, parents);
+  }
+  for (const [executionId, parents] of parentsByRun) await rollUpChildCosts(tx, executionId, parents);
 }
+
+const stepKey = (executionId: string, nodeId: string) => `${executionId} ${nodeId}`;
 
 /** Adds each parent step's children's cost to its own row (unknown if any child's is). */
 async function rollUpChildCosts(tx: DbOrTx, executionId: string, parentNodeIds: string[]) {

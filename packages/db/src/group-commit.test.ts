@@ -3,7 +3,7 @@
  * together, and what happens when a batch fails.
  */
 import { describe, expect, it } from 'vitest';
-import { createGroupCommitter } from '../src/group-commit.ts';
+import { createGroupCommitter } from './group-commit.ts';
 
 /** A commit function that records its batches and waits until the test releases each one. */
 function heldCommits(answer: (item: string) => string = (item) => item.toUpperCase()) {
