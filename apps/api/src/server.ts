@@ -23,6 +23,7 @@ import {
   createInvalidationFeed,
   createJobSender,
   createRunEventFeed,
+  createRunStarter,
   createRunWakeup,
   type Database,
   type RunQueue,
@@ -153,6 +154,9 @@ export async function buildApiServer(options: ApiServerOptions) {
       onError: (err) => logger.warn({ err }, 'run wake-up failed; runners will poll'),
     }),
   };
+  const runStarter = createRunStarter(database.db, runs, (err, size) =>
+    logger.warn({ err, runs: size }, 'a batch of run starts failed; starting them one by one'),
+  );
   // Open subscriptions end first: a live SSE stream would otherwise hold `close` up.
   app.addHook('preClose', async () => runEvents.stop());
   app.addHook('onClose', async () => {
@@ -265,6 +269,7 @@ export async function buildApiServer(options: ApiServerOptions) {
           nodeRegistry,
           expressions,
           runs,
+          runStarter,
           runEvents,
           invalidations,
           now,

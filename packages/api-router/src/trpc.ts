@@ -2,7 +2,15 @@
  * tRPC setup: the request context, the one error formatter, and the procedure builders every
  * router uses. Domain errors thrown by packages become tRPC errors here (by `errors.ts`'s table).
  */
-import type { Database, Db, InvalidationFeed, PublicUser, RunEventFeed, RunQueue } from '@swarm/db';
+import type {
+  Database,
+  Db,
+  InvalidationFeed,
+  PublicUser,
+  RunEventFeed,
+  RunQueue,
+  RunStarter,
+} from '@swarm/db';
 import { DomainError, formatPath, type NodeRegistry, type ValidationIssue } from '@swarm/engine';
 import type { EndpointGuard, ExpressionPool } from '@swarm/engine/server';
 import type { SecretKeyring } from '@swarm/providers/store';
@@ -53,6 +61,8 @@ export interface Context {
   expressions: ExpressionPool;
   /** Where runs go: their jobs (enqueued inside the caller's transaction) and the runners' wake-up. */
   runs: RunQueue;
+  /** `runs.start`: concurrent calls start their runs in one shared transaction (group commit). */
+  runStarter: RunStarter;
   /** Live run events of this process (one LISTEN, fanned out to subscriptions). */
   runEvents: RunEventFeed;
   /** This process's caches of rarely changing rows; a mutation drops what it changed (`invalidate`). */

@@ -30,7 +30,6 @@ import {
   runInputOf,
   runnableDefinition,
   startNodeTest,
-  startRun,
   transactionAnnouncingRuns,
 } from '@swarm/db';
 import { assertRunInput, DomainError, EXECUTION_TRIGGERS, selectReusableSteps } from '@swarm/engine';
@@ -73,7 +72,7 @@ export const runsRouter = {
       }),
     )
     .mutation(({ ctx, input }) =>
-      startRun(ctx.db, ctx.runs, {
+      ctx.runStarter.start({
         ownerId: ctx.user.id,
         workflowId: input.workflowId,
         input: input.input,

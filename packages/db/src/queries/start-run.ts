@@ -22,12 +22,14 @@ import {
 } from '@swarm/engine';
 import { and, eq } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../client.ts';
+import { createGroupCommitter } from '../group-commit.ts';
 import type { JobBatchSender } from '../jobs.ts';
 import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
 import {
   createExecution,
+  createExecutions,
   type ExecutionKind,
   MAX_CONCURRENT_RUNS,
   type NewExecution,
@@ -204,4 +206,129 @@ export async function startRun(
     if (!extra.startAfter || extra.startAfter.getTime() <= Date.now()) await runsReady();
     return { executionId: id };
   });
+}
+
+/** Thrown out of a batch's transaction to roll it back: these items (by index) failed their run checks. */
+export class RunChecksFailed extends Error {
+  constructor(readonly failures: Map<number, unknown>) {
+    super('run checks failed');
+  }
+}
+
+/**
+ * Settles a batch whose transaction fails as a whole when some items fail their run checks
+ * (`RunChecksFailed`): those items get their error, the transaction — which may have written, a
+ * draft auto-committed for a run — is rolled back, and the rest go again. Any other error fails
+ * the whole batch.
+ */
+export async function settleWithoutFailedChecks<Item, Result>(
+  items: readonly Item[],
+  commit: (pending: Item[]) => Promise<Result[]>,
+): Promise<PromiseSettledResult<Result>[]> {
+  const answers = new Array<PromiseSettledResult<Result> | undefined>(items.length);
+  let pending = items.map((_, index) => index);
+  while (pending.length > 0) {
+    try {
+      const results = await commit(pending.map((index) => items[index]!));
+      pending.forEach((index, i) => {
+        answers[index] = { status: 'fulfilled', value: results[i]! };
+      });
+      pending = [];
+    } catch (error) {
+      if (!(error instanceof RunChecksFailed)) throw error;
+      // Each round drops at least one item, so this ends.
+      pending = pending.filter((index, i) => {
+        if (!error.failures.has(i)) return true;
+        answers[index] = { status: 'rejected', reason: error.failures.get(i) };
+        return false;
+      });
+    }
+  }
+  return answers as PromiseSettledResult<Result>[];
+}
+
+/**
+ * The distinct run targets (workflow, version, trigger, test or not) of these requests, each with
+ * the indexes of its requests: their reads and definition checks are made once per target, the
+ * input per run.
+ */
+export function runTargetsOf(requests: readonly RunRequest[]): { request: RunRequest; runs: number[] }[] {
+  const targets: { key: string; request: RunRequest; runs: number[] }[] = [];
+  requests.forEach((request, r) => {
+    const key = JSON.stringify([
+      request.ownerId,
+      request.workflowId,
+      request.versionId ?? null,
+      request.versionTag ?? null,
+      request.trigger,
+      request.test === true,
+    ]);
+    const same = targets.find((t) => t.key === key && t.request.registry === request.registry);
+    if (same) same.runs.push(r);
+    else targets.push({ key, request, runs: [r] });
+  });
+  return targets;
+}
+
+/**
+ * `startRun` for many requests in one transaction: each distinct target checked once, every input
+ * against its target, then all runs and their jobs in one multi-row insert each. Each request gets
+ * the answer it would have got alone (a failed check is that request's error and leaves nothing).
+ */
+export function startRuns(
+  db: Db,
+  queue: RunQueue,
+  requests: readonly RunRequest[],
+): Promise<PromiseSettledResult<{ executionId: string }>[]> {
+  return settleWithoutFailedChecks(requests, (pending) =>
+    transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
+      const targets = runTargetsOf(pending);
+      const checkedTargets = await Promise.allSettled(
+        targets.map(({ request }) => prepareRunTarget(tx, request)),
+      );
+      const failures = new Map<number, unknown>();
+      const prepared: PreparedRun[] = [];
+      targets.forEach((target, t) => {
+        const checked = checkedTargets[t]!;
+        for (const r of target.runs) {
+          if (checked.status === 'rejected') failures.set(r, checked.reason);
+          else
+            try {
+              prepared[r] = withRunInput(checked.value, pending[r]!.input);
+            } catch (error) {
+              failures.set(r, error);
+            }
+        }
+      });
+      if (failures.size > 0) throw new RunChecksFailed(failures);
+      const created = await createExecutions(tx, queue.jobs, prepared);
+      await runsReady();
+      return created.map(({ id }) => ({ executionId: id }));
+    }),
+  );
+}
+
+/** Starts runs (`startRun`'s answers) with whatever other requests are waiting: group commit. */
+export interface RunStarter {
+  start(request: RunRequest): Promise<{ executionId: string }>;
+}
+
+/** The most runs one shared transaction starts (bounds how long it holds its rows). */
+const MAX_RUNS_PER_COMMIT = 100;
+
+/**
+ * Group commit for `runs.start`: requests that arrive while a batch is being committed start
+ * together in the next transaction (`startRuns`). The first after a quiet moment goes at once.
+ */
+export function createRunStarter(
+  db: Db,
+  queue: RunQueue,
+  onBatchFailed?: (error: unknown, size: number) => void,
+): RunStarter {
+  const committer = createGroupCommitter({
+    commit: (requests: RunRequest[]) => startRuns(db, queue, requests),
+    maxBatch: MAX_RUNS_PER_COMMIT,
+    onBatchFailed,
+  });
+  return { start: (request) => committer.submit(request) };
 }

@@ -30,7 +30,7 @@ async function stepsBySeq(ownerId: string, id: string, before: number) {
 describe('finishExecutionsInTransaction', () => {
   it('ends several runs in one transaction exactly as ending each alone would, and leaves a fenced-out run alone', async () => {
     const owner = await ownerWithWorkflow();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await startRun(owner)).id);
     const runs = await Promise.all(ids.map((id) => claimed(id)));
     // Run 1 already has a step written and a branch still running before its end.
@@ -117,7 +117,6 @@ describe('finishExecutionsInTransaction', () => {
         createdAt,
         startedAt,
         finishedAt,
-        updatedAt,
         durationMs,
         input,
         steps,
@@ -125,7 +124,7 @@ describe('finishExecutionsInTransaction', () => {
       } = await getExecution(database.db, owner.ownerId, id);
       return {
         ...rest,
-        steps: steps.map(({ id: _s, executionId, startedAt: _a, finishedAt: _b, ...step }) => step),
+        steps: steps.map(({ id: _s, startedAt: _a, finishedAt: _b, ...step }) => step),
       };
     };
     expect(await comparable(b)).toEqual(await comparable(a));
@@ -135,7 +134,7 @@ describe('finishExecutionsInTransaction', () => {
 describe('createRunFinisher', () => {
   it('ends runs that finish together in fewer transactions and completes their jobs with them', async () => {
     const owner = await ownerWithWorkflow();
-    const ids = [];
+    const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push((await startRun(owner)).id);
     // Other tests' runs share the queue: keep this test's own.
     const fetched = (await jobs.boss.fetch<JobData<'run'>>('run', { batchSize: 100 })).filter((job) =>

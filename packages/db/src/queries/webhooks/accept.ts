@@ -23,8 +23,11 @@ import { rateWindowStart } from '../rate-limits.ts';
 import {
   type PreparedRun,
   prepareRunTarget,
+  RunChecksFailed,
   type RunQueue,
   type RunRequest,
+  runTargetsOf,
+  settleWithoutFailedChecks,
   withRunInput,
 } from '../start-run.ts';
 import { logValues, type NewWebhookLog } from './calls.ts';
@@ -61,13 +64,6 @@ export interface WebhookCallToAccept {
 /** Each call's answer: its `AcceptedWebhookCall`, or why it could not be accepted (see below). */
 export type WebhookCallAcceptance = PromiseSettledResult<AcceptedWebhookCall>;
 
-/** Thrown out of a batch's transaction to roll it back: these calls failed their run checks. */
-class ChecksFailed extends Error {
-  constructor(readonly failures: Map<number, unknown>) {
-    super('run checks failed');
-  }
-}
-
 const sameDelivery = (webhookId: string, deliveryKey: string) => `${webhookId}\n${deliveryKey}`;
 
 /** One order for delivery keys in every process (code units, not the database's collation). */
@@ -98,30 +94,7 @@ export async function acceptWebhookCalls(
   queue: RunQueue,
   calls: WebhookCallToAccept[],
 ): Promise<WebhookCallAcceptance[]> {
-  const answers = new Array<WebhookCallAcceptance | undefined>(calls.length);
-  let pending = calls.map((_, index) => index);
-  while (pending.length > 0) {
-    try {
-      const accepted = await acceptInOneTransaction(
-        db,
-        queue,
-        pending.map((index) => calls[index]!),
-      );
-      pending.forEach((index, i) => {
-        answers[index] = { status: 'fulfilled', value: accepted[i]! };
-      });
-      pending = [];
-    } catch (error) {
-      if (!(error instanceof ChecksFailed)) throw error;
-      // Each round drops at least one call, so this ends.
-      pending = pending.filter((index, i) => {
-        if (!error.failures.has(i)) return true;
-        answers[index] = { status: 'rejected', reason: error.failures.get(i) };
-        return false;
-      });
-    }
-  }
-  return answers as WebhookCallAcceptance[];
+  return settleWithoutFailedChecks(calls, (pending) => acceptInOneTransaction(db, queue, pending));
 }
 
 async function acceptInOneTransaction(
@@ -224,7 +197,7 @@ async function acceptInOneTransaction(
     checked.forEach((result, f) => {
       if (result.status === 'rejected') failures.set(fresh[f]!, result.reason);
     });
-    if (failures.size > 0) throw new ChecksFailed(failures);
+    if (failures.size > 0) throw new RunChecksFailed(failures);
 
     // Over the limit, in batch order: the first calls that fit are accepted, the rest are refused
     // and their hits taken back (a refused call does not count, as when it is alone).
@@ -323,27 +296,6 @@ async function acceptInOneTransaction(
     }
     return answers as AcceptedWebhookCall[];
   });
-}
-
-/**
- * The distinct run targets (workflow, version, trigger) of these requests, each with the indexes of
- * its requests: their reads and definition checks are made once per target, the input per run.
- */
-function runTargetsOf(requests: RunRequest[]): { request: RunRequest; runs: number[] }[] {
-  const targets: { key: string; request: RunRequest; runs: number[] }[] = [];
-  requests.forEach((request, r) => {
-    const key = JSON.stringify([
-      request.ownerId,
-      request.workflowId,
-      request.versionId ?? null,
-      request.versionTag ?? null,
-      request.trigger,
-    ]);
-    const same = targets.find((t) => t.key === key && t.request.registry === request.registry);
-    if (same) same.runs.push(r);
-    else targets.push({ key, request, runs: [r] });
-  });
-  return targets;
 }
 
 /** `acceptWebhookCalls` for one call: its answer, or its checks' error thrown. */
