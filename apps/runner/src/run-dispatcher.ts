@@ -131,14 +131,20 @@ export function createRunDispatcher(options: RunDispatcherOptions) {
         groupConcurrency: RUN_GROUP_CONCURRENCY,
         ...onTransaction(tx),
       });
+      const aborts = jobs.map(() => new AbortController());
+      const steps = await runs.claimAll(
+        tx,
+        jobs.map((job, i) => runJobOf(job, aborts[i]!.signal)),
+      );
       const claimed: { job: RunQueueJob; run: ClaimedRun; abort: AbortController }[] = [];
-      for (const job of jobs) {
-        const abort = new AbortController();
-        const step = await runs.claim(tx, runJobOf(job, abort.signal));
-        if (step.outcome === 'claimed') claimed.push({ job, run: step.run, abort });
-        // No output: pg-boss's completion through our connection takes none (it would arrive unserialised).
-        else await boss.complete('run', attemptOf(job), null, onTransaction(tx));
+      const nothingToDo: JobAttempt[] = [];
+      for (const [i, job] of jobs.entries()) {
+        const step = steps[i]!;
+        if (step.outcome === 'claimed') claimed.push({ job, run: step.run, abort: aborts[i]! });
+        else nothingToDo.push(attemptOf(job));
       }
+      // No output: pg-boss's completion through our connection takes none (it would arrive unserialised).
+      if (nothingToDo.length > 0) await boss.complete('run', nothingToDo, null, onTransaction(tx));
       return { count: jobs.length, claimed };
     });
   }

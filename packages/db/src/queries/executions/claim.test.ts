@@ -5,6 +5,7 @@ import { createRunEventFeed, type RunEventSignal } from '../../run-events.ts';
 import { registerRunWatcher } from '../run-watchers.ts';
 import {
   claimExecution,
+  claimExecutions,
   failAbandonedExecution,
   finishExecution,
   getExecution,
@@ -32,6 +33,49 @@ describe('claims and fencing', () => {
     const run = await getExecution(database.db, owner.ownerId, id);
     expect(run).toMatchObject({ status: 'running', runAttempt: 2 });
     expect(run.startedAt).toBeInstanceOf(Date);
+  });
+
+  it('claims a batch in the order given: the common case at once, a limited workflow, a finished run, a missing run and a run named twice each as alone', async () => {
+    const owner = await ownerWithWorkflow();
+    const limited = sampleWorkflowDefinition();
+    limited.settings = { ...limited.settings, maxConcurrentRuns: 1 };
+    const gated = await ownerWithWorkflow(limited);
+    const plain = (await startRun(owner)).id;
+    const withResume = (await startRun(owner)).id;
+    // An earlier attempt finished a step: the claim reads it back for the resume.
+    expect(
+      (await recordStepFinished(database.db, await claimed(withResume), finishedStep('researcher'))).ok,
+    ).toBe(true);
+    const [firstGated, secondGated] = [(await startRun(gated)).id, (await startRun(gated)).id];
+    const over = (await startRun(owner)).id;
+    await finishExecution(database.db, await claimed(over), { status: 'succeeded', output: 1, error: null });
+    const missing = randomUUID();
+
+    const results = await database.db.transaction((tx) =>
+      claimExecutions(tx, [plain, withResume, firstGated, secondGated, over, missing, plain]),
+    );
+    expect(results.map((r) => r.outcome)).toEqual([
+      'claimed',
+      'claimed',
+      'claimed',
+      'wait',
+      'finished',
+      'missing',
+      'claimed',
+    ]);
+    const run = (i: number) => (results[i] as Extract<(typeof results)[number], { outcome: 'claimed' }>).run;
+    expect(run(0)).toMatchObject({
+      executionId: plain,
+      runAttempt: 1,
+      input: { query: 'why' },
+      priorSteps: [],
+    });
+    expect(run(1)).toMatchObject({ executionId: withResume, runAttempt: 2 });
+    expect(run(1).priorSteps.map((step) => step.nodeId)).toEqual(['researcher']);
+    expect(run(2)).toMatchObject({ executionId: firstGated, runAttempt: 1, workflowId: gated.workflowId });
+    // Named twice: the second claim takes over from the first, as two deliveries would.
+    expect(run(6)).toMatchObject({ executionId: plain, runAttempt: 2 });
+    expect(await getExecution(database.db, gated.ownerId, secondGated)).toMatchObject({ status: 'queued' });
   });
 
   it("refuses every write of a runner whose claim was taken over, and keeps the new runner's", async () => {

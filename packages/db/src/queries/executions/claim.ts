@@ -202,6 +202,53 @@ export async function claimExecution(
   });
 }
 
+/**
+ * `claimExecution` for the runs of a fetched batch of jobs, in the caller's transaction: the common
+ * case (no concurrency limit, claims left) for all of them in one UPDATE, the rest — and a run
+ * named twice — one by one through `claimExecution`. Answers in the order given.
+ */
+export async function claimExecutions(
+  tx: Tx,
+  executionIds: readonly string[],
+  options: { notify?: boolean; maxClaims?: number | undefined } = {},
+): Promise<ClaimResult[]> {
+  const unique = [...new Set(executionIds)];
+  const fast =
+    unique.length === 0
+      ? []
+      : await tx
+          .update(executions)
+          .set(claimSet)
+          .where(
+            and(
+              sql`${executions.id} in (select jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb)::uuid)`,
+              inArray(executions.status, ['queued', 'running']),
+              sql`${executions.definition} -> 'settings' -> 'maxConcurrentRuns' is null`,
+              options.maxClaims === undefined ? undefined : lt(executions.runAttempt, options.maxClaims),
+            ),
+          )
+          .returning({
+            ...claimReturning,
+            claimedId: sql<string>`"executions"."id"`,
+            workflowId: executions.workflowId,
+            definition: executions.definition,
+            cancelRequestedAt: executions.cancelRequestedAt,
+          });
+  const claimedFast = new Map(fast.map((row) => [row.claimedId, row]));
+  const results: ClaimResult[] = [];
+  for (const executionId of executionIds) {
+    const row = claimedFast.get(executionId);
+    // Taken once: a second job of the same run claims it again the slow way (and fences the first).
+    claimedFast.delete(executionId);
+    results.push(
+      row
+        ? await claimed(tx, executionId, row, row, options.notify)
+        : await claimExecution(tx, executionId, options),
+    );
+  }
+  return results;
+}
+
 /** A claim's UPDATE, read back. */
 function updateClaim(tx: Tx, where: SQL | undefined) {
   return tx.update(executions).set(claimSet).where(where).returning(claimReturning);

@@ -24,6 +24,7 @@ export {
   type ClaimedRun,
   type ClaimResult,
   claimExecution,
+  claimExecutions,
   isCancelRequested,
   RUN_ABANDONED_CODE,
   saveTraceParent,
