@@ -10,21 +10,23 @@
  *   execution row and run job in one transaction shared with the calls that arrived meanwhile
  *   (group commit), 202. Reported as `R_ingest / R_min` (bar ≥ 1.0);
  * - `R_http`: a Fastify hello route, for context;
- * - then both routes again, rate-limited at half of the measured `R_ingest`, for their p99 (bar
- *   ≤ 20 ms for the webhook).
+ * - then both routes again at half of the measured `R_ingest`, paced evenly (./paced-load.ts: call
+ *   `i` due at `i / rate` s, latency from when it was due), for their p99 (bar ≤ 20 ms for the
+ *   webhook).
  * No runner runs, so no work competes with ingest (and no run row is written after its insert:
  * their distinct `xmin`s count the transactions that made them); the queued runs are dropped with
  * the scratch database.
  */
 import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startApiServer } from '@swarm/api';
 import { createSwarmClient } from '@swarm/client';
 import { generateSecretKey } from '@swarm/providers/store';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { spawnApi } from './api-process.ts';
 import { type Benchmark, type BenchResult, rateRow, scratchDatabase } from './lib.ts';
-import { startMinimalIngestRoute } from './minimal-ingest-route.ts';
+import { spawnMinimalIngestRoute } from './minimal-ingest-route.ts';
+import { pacedLoad } from './paced-load.ts';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.B2_SECONDS ?? 10);
@@ -69,8 +71,8 @@ export const b2: Benchmark = {
     const { database, postgresVersion } = await scratchDatabase();
     const hello = Fastify();
     hello.get('/', async () => ({ hello: 'world' }));
-    let server: Awaited<ReturnType<typeof startApiServer>> | undefined;
-    let minimal: Awaited<ReturnType<typeof startMinimalIngestRoute>> | undefined;
+    let server: Awaited<ReturnType<typeof spawnApi>> | undefined;
+    let minimal: Awaited<ReturnType<typeof spawnMinimalIngestRoute>> | undefined;
     try {
       versions.postgres = postgresVersion;
 
@@ -82,11 +84,9 @@ export const b2: Benchmark = {
       await hello.close();
 
       // The real webhook route, and the workflow both routes start runs of.
-      server = await startApiServer({
-        databaseUrl: database.url,
-        databasePoolSize: POOL,
-        logLevel: 'silent',
-        secretKey: generateSecretKey(),
+      // Both routes in processes of their own: the load generator must not share their event loop.
+      server = await spawnApi(database.url, {
+        env: { DATABASE_POOL_SIZE: String(POOL), SWARM_SECRET_KEY: generateSecretKey() },
       });
       const anonymous = createSwarmClient({ url: server.url });
       const { token } = await anonymous.auth.signup.mutate({
@@ -122,7 +122,7 @@ export const b2: Benchmark = {
         select owner_id, definition from workflows where id = ${workflow.id}`) as unknown as [
         { owner_id: string; definition: unknown },
       ];
-      minimal = await startMinimalIngestRoute({
+      minimal = await spawnMinimalIngestRoute({
         databaseUrl: database.url,
         poolSize: POOL,
         workflowId: workflow.id,
@@ -139,12 +139,9 @@ export const b2: Benchmark = {
       const rMin = await load(minimalOptions);
       const ingest = await load(ingestOptions);
       const halfRate = Math.max(1, Math.floor(ingest.perSecond / 2));
-      // Rate-limited, autocannon corrects latencies for coordinated omission against an expected
-      // interval of `Math.ceil(1 / rate)` ms — 1 ms whatever the rate — which invents samples
-      // between 1 ms and each answer's time; the bar is about the answers themselves.
-      const half = { overallRate: halfRate, ignoreCoordinatedOmission: true };
-      const ingestHalf = await load({ ...ingestOptions, ...half });
-      const minHalf = await load({ ...minimalOptions, ...half });
+      const ingestHalf = await pacedLoad(ingestOptions, halfRate, SECONDS, CONNECTIONS);
+      await sleep(1000);
+      const minHalf = await pacedLoad(minimalOptions, halfRate, SECONDS, CONNECTIONS);
       const [{ runs, commits }] = (await database.sql`
         select count(*)::int as runs, count(distinct xmin::text)::int as commits
         from executions where trigger = 'webhook'`) as unknown as [{ runs: number; commits: number }];
@@ -166,8 +163,7 @@ export const b2: Benchmark = {
         }),
       ];
       notes.push(
-        `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s (autocannon overallRate) for both routes`,
-        'autocannon paces a rate per connection per second: each connection sends its quota for the second back to back, then waits for the next second, so "half load" arrives in bursts',
+        `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s for both routes, paced evenly (one call every ${(1000 / halfRate).toFixed(2)} ms, open loop, up to ${CONNECTIONS} sockets; latency from when each call was due)`,
         `R_ingest / R_http = ${(ingest.perSecond / http.perSecond).toFixed(3)} (context)`,
         `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit); R_min: one per commit`,
         `non-2xx answers: R_min ${rMin.non2xx} / ${minHalf.non2xx} (half), ingest ${ingest.non2xx} / ${ingestHalf.non2xx} (half); socket errors/timeouts: ${rMin.errors + minHalf.errors + ingest.errors + ingestHalf.errors}`,
@@ -186,7 +182,7 @@ export const b2: Benchmark = {
       };
     } finally {
       await minimal?.close().catch(() => {});
-      await server?.close().catch(() => {});
+      await server?.stop().catch(() => {});
       await hello.close().catch(() => {});
       await database.drop().catch(() => {});
     }

@@ -19,7 +19,6 @@
  * its own, excluded from the sum.
  */
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSwarmClient } from '@swarm/client';

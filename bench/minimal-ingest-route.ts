@@ -6,6 +6,9 @@
  * what SWARM's signed webhook route (group commit) has to beat. postgres.js and pg-boss directly,
  * the way a hand-written service would do it.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import postgres from 'postgres';
 // pg-boss is @swarm/db's dependency, not the root's: import the very copy SWARM runs.
@@ -16,18 +19,20 @@ export interface MinimalIngestRoute {
   close(): Promise<void>;
 }
 
-/**
- * Starts the route on 127.0.0.1 (POST /ingest, JSON body = the run's input) over a pool of
- * `poolSize` connections, writing runs of `workflowId` (owned by `ownerId`, running `definition`).
- * Runs are written with trigger `api`, so they can be told apart from the webhook's.
- */
-export async function startMinimalIngestRoute(options: {
+export interface MinimalIngestOptions {
   databaseUrl: string;
   poolSize: number;
   workflowId: string;
   ownerId: string;
   definition: unknown;
-}): Promise<MinimalIngestRoute> {
+}
+
+/**
+ * Starts the route on 127.0.0.1 (POST /ingest, JSON body = the run's input) over a pool of
+ * `poolSize` connections, writing runs of `workflowId` (owned by `ownerId`, running `definition`).
+ * Runs are written with trigger `api`, so they can be told apart from the webhook's.
+ */
+export async function startMinimalIngestRoute(options: MinimalIngestOptions): Promise<MinimalIngestRoute> {
   const sql = postgres(options.databaseUrl, { max: options.poolSize, onnotice: () => {} });
   const boss = new PgBoss({
     connectionString: options.databaseUrl,
@@ -71,4 +76,34 @@ export async function startMinimalIngestRoute(options: {
       await sql.end({ timeout: 5 });
     },
   };
+}
+
+const thisFile = fileURLToPath(import.meta.url);
+
+/**
+ * The route in a process of its own (this file under tsx), as the API runs in B2: neither shares an
+ * event loop with the load generator.
+ */
+export async function spawnMinimalIngestRoute(options: MinimalIngestOptions): Promise<MinimalIngestRoute> {
+  const child = spawn(process.execPath, ['--import', 'tsx', thisFile], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, MINIMAL_INGEST: JSON.stringify(options) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  child.stdout!.setEncoding('utf8');
+  const [line] = (await Promise.race([once(child.stdout!, 'data'), exited])) as [string | number];
+  if (typeof line !== 'string') throw new Error('the minimal ingest route exited at start');
+  return {
+    url: line.trim(),
+    close: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+if (process.argv[1] === thisFile && process.env.MINIMAL_INGEST) {
+  const route = await startMinimalIngestRoute(JSON.parse(process.env.MINIMAL_INGEST) as MinimalIngestOptions);
+  process.once('SIGTERM', () => void route.close().then(() => process.exit(0)));
+  process.stdout.write(`${route.url}\n`);
 }

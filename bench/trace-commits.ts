@@ -4,6 +4,8 @@
  * 50) runs of B3's workflow through the API one after another, then reads the server's log back and
  * prints each transaction kind per run with the process that ran it. Transactions the log cannot
  * show (a LISTENing backend consuming a NOTIFY) are the rest of `pg_stat_database.xact_commit`.
+ * `… trace-commits.ts idle [seconds]` starts no runs and prints what the idle processes do per
+ * second over `seconds` (default 20): the part of B4's CPU that is paid per second, not per run.
  *
  * Needs the local Postgres (`127.0.0.1:5432`) and its log readable at `TRACE_PG_LOG`
  * (default /var/log/postgresql/postgresql-15-main.log). A diagnostic, not a benchmark.
@@ -22,7 +24,11 @@ import {
   xactCommits,
 } from './lib.ts';
 
-const RUNS = Number(process.argv[2] ?? 50);
+const IDLE = process.argv[2] === 'idle';
+const RUNS = IDLE ? 0 : Number(process.argv[2] ?? 50);
+const IDLE_SECONDS = Number(process.argv[3] ?? 20);
+/** What the counts are divided by: runs, or seconds of idling. */
+const PER = IDLE ? IDLE_SECONDS : RUNS;
 const LOG = process.env.TRACE_PG_LOG ?? '/var/log/postgresql/postgresql-15-main.log';
 
 /** A statement's first words, with literals and identifiers that vary per run taken out. */
@@ -53,7 +59,8 @@ try {
   for (let i = 0; i < RUNS; i++) {
     await swarm.runs.start.mutate({ workflowId: workflow.id, input: { query: `run ${i}` } });
   }
-  const waited = await waitForFinishedRuns(database.sql, RUNS, 60_000, 100);
+  if (IDLE) await sleep(IDLE_SECONDS * 1000);
+  const waited = IDLE ? { polls: 0 } : await waitForFinishedRuns(database.sql, RUNS, 60_000, 100);
   await sleep(PG_STATS_FLUSH_MS);
   const commits = (await xactCommits(database.sql)) - commitsBefore - 1 - waited.polls;
   const [listeners] = (await database.sql`
@@ -99,13 +106,14 @@ try {
     }
   }
   const logged = [...transactions.values()].reduce((a, b) => a + b, 0);
+  const unit = IDLE ? 'second idle' : 'run';
   console.log(
-    `${RUNS} runs: ${(commits / RUNS).toFixed(2)} commits per run (xact_commit), ${(logged / RUNS).toFixed(2)} logged`,
+    `${IDLE ? `${IDLE_SECONDS} s idle` : `${RUNS} runs`}: ${(commits / PER).toFixed(2)} commits per ${unit} (xact_commit), ${(logged / PER).toFixed(2)} logged`,
   );
   for (const [key, count] of [...transactions].sort((a, b) => b[1] - a[1]))
-    console.log(`${(count / RUNS).toFixed(2).padStart(6)}  ${key}`);
+    console.log(`${(count / PER).toFixed(2).padStart(6)}  ${key}`);
   console.log(
-    `${((commits - logged) / RUNS).toFixed(2).padStart(6)}  not in the log (NOTIFY delivery to ${listeners!.n} listening sessions, …)`,
+    `${((commits - logged) / PER).toFixed(2).padStart(6)}  not in the log (NOTIFY delivery to ${listeners!.n} listening sessions, …)`,
   );
 } finally {
   runner.kill('SIGTERM');
