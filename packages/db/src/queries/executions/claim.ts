@@ -15,6 +15,7 @@ import { type DbOrTx, inTransaction, type Tx } from '../../client.ts';
 import { executionSteps, executions, scheduleFires } from '../../schema/index.ts';
 import { runConcurrencyLimit } from './concurrency.ts';
 import { notifyRunEvent } from './notify.ts';
+import { equalsAnyId } from './recordset.ts';
 import { fenceHolds, isFinished, type RunFence } from './shared.ts';
 
 export interface ClaimedRun extends RunFence {
@@ -221,7 +222,7 @@ export async function claimExecutions(
           .set(claimSet)
           .where(
             and(
-              sql`${executions.id} in (select jsonb_array_elements_text(${JSON.stringify(unique)}::jsonb)::uuid)`,
+              equalsAnyId(executions.id, unique),
               inArray(executions.status, ['queued', 'running']),
               sql`${executions.definition} -> 'settings' -> 'maxConcurrentRuns' is null`,
               options.maxClaims === undefined ? undefined : lt(executions.runAttempt, options.maxClaims),

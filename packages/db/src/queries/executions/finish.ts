@@ -6,6 +6,7 @@ import type { Db, DbOrTx, Tx } from '../../client.ts';
 import { createGroupCommitter } from '../../group-commit.ts';
 import { executionSteps, executions } from '../../schema/index.ts';
 import { notifyRunEvent, notifyRunEvents } from './notify.ts';
+import { equalsAnyId } from './recordset.ts';
 import { type RunFence, storableError } from './shared.ts';
 import { type StepChange, stepChangesCost, writeStepChangesOfRuns } from './steps.ts';
 
@@ -63,7 +64,7 @@ export async function finishExecutionsInTransaction(
   finishes: readonly RunFinish[],
 ): Promise<boolean[]> {
   if (finishes.length === 0) return [];
-  const ids = JSON.stringify(finishes.map((f) => f.fence.executionId));
+  const ids = finishes.map((f) => f.fence.executionId);
   // Ordered by id, so two groups sharing a run lock in the same order (no deadlock).
   const rows = await tx.execute<{
     id: string;
@@ -75,7 +76,7 @@ export async function finishExecutionsInTransaction(
   }>(sql`select ${executions.id}, ${executions.status}, ${executions.runAttempt} as "runAttempt",
       ${executions.eventSeq} as "eventSeq", ${executions.workflowId} as "workflowId",
       ${executions.ownerId} as "ownerId"
-    from ${executions} where ${executions.id} in (select jsonb_array_elements_text(${ids}::jsonb)::uuid)
+    from ${executions} where ${equalsAnyId(executions.id, ids)}
     order by ${executions.id} for update`);
   const current = new Map(rows.map((row) => [row.id, row]));
   const held = finishes.flatMap((finish) => {
@@ -94,10 +95,10 @@ export async function finishExecutionsInTransaction(
       firstSeq: run.eventSeq + 1,
     })),
   );
-  const heldIds = JSON.stringify(held.map(({ finish }) => finish.fence.executionId));
+  const heldIds = held.map(({ finish }) => finish.fence.executionId);
   const open = await tx.execute<{ id: string; executionId: string }>(sql`
     select ${executionSteps.id}, ${executionSteps.executionId} as "executionId" from ${executionSteps}
-    where ${executionSteps.executionId} in (select jsonb_array_elements_text(${heldIds}::jsonb)::uuid)
+    where ${equalsAnyId(executionSteps.executionId, heldIds)}
       and ${executionSteps.status} = 'running'
     order by ${executionSteps.executionId}, ${executionSteps.nodeId}`);
   const ends = [];
@@ -134,7 +135,7 @@ export async function finishExecutionsInTransaction(
       updated_at = now()
     from jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
       as r(id uuid, status text, output jsonb, error jsonb, known bigint, unknown int, seq int)
-    where e.id = r.id`);
+    where e.id = r.id and ${equalsAnyId(sql`e.id`, heldIds)}`);
   await notifyRunEvents(
     tx,
     ends.map((end) => ({ executionId: end.id, kind: 'status', seq: end.seq })),

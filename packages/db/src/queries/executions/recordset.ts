@@ -6,7 +6,7 @@
  * count (a new prepared statement each time). This text is built once per table and column list.
  * Omitted columns take their database defaults; a value left out of a row (or `undefined`) is NULL.
  */
-import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
+import { type AnyColumn, getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 
 export function recordsetInsert<T extends Table, K extends keyof T['$inferInsert'] & string>(
   table: T,
@@ -33,4 +33,15 @@ export function recordsetInsert<T extends Table, K extends keyof T['$inferInsert
       return sql`insert into ${table} (${list}) select ${list} from jsonb_to_recordset(${json}::jsonb) as r(${types})`;
     },
   };
+}
+
+/**
+ * `= any(<ids>)` with the ids as ONE text parameter: a fixed statement text for any number of ids
+ * (one prepared statement), and a condition the planner answers with the primary key's index. A
+ * join with `jsonb_array_elements_text(…)` instead gets a row estimate of 100 and, planned once
+ * while the table was small, a sequential scan it keeps for good (the claim of a batch cost
+ * ~320 µs per run that way in B3).
+ */
+export function equalsAnyId(column: SQL | AnyColumn, ids: readonly string[]): SQL {
+  return sql`${column} = any(string_to_array(${ids.join(',')}, ',')::uuid[])`;
 }
