@@ -19,6 +19,7 @@ import {
   workflowWebhooks,
 } from '../../schema/index.ts';
 import { createExecutions } from '../executions/index.ts';
+import { recordsetInsert } from '../executions/recordset.ts';
 import { rateWindowStart } from '../rate-limits.ts';
 import {
   type PreparedRun,
@@ -63,6 +64,25 @@ export interface WebhookCallToAccept {
 
 /** Each call's answer: its `AcceptedWebhookCall`, or why it could not be accepted (see below). */
 export type WebhookCallAcceptance = PromiseSettledResult<AcceptedWebhookCall>;
+
+/** The accepted calls' log rows as one fixed statement (drizzle writes a new text per row count). */
+const insertAcceptedLogs = recordsetInsert(webhookLogs, [
+  'id',
+  'webhookId',
+  'source',
+  'messageId',
+  'event',
+  'outcome',
+  'status',
+  'latencyMs',
+  'ip',
+  'headers',
+  'body',
+  'bodyTruncated',
+  'error',
+  'executionId',
+  'replayOf',
+]);
 
 const sameDelivery = (webhookId: string, deliveryKey: string) => `${webhookId}\n${deliveryKey}`;
 
@@ -231,16 +251,18 @@ async function acceptInOneTransaction(
         runs.map((run) => ({ ...run.prepared, id: runIds[run.call]! })),
       ),
       runs.length > 0
-        ? tx.insert(webhookLogs).values(
-            runs.map((run) => ({
-              ...logValues({
-                ...calls[run.call]!.log,
-                outcome: 'accepted',
-                status: 202,
-                executionId: runIds[run.call]!,
-              }),
-              id: logIds.get(run.call)!,
-            })),
+        ? tx.execute(
+            insertAcceptedLogs.values(
+              runs.map((run) => ({
+                ...logValues({
+                  ...calls[run.call]!.log,
+                  outcome: 'accepted',
+                  status: 202,
+                  executionId: runIds[run.call]!,
+                }),
+                id: logIds.get(run.call)!,
+              })),
+            ),
           )
         : undefined,
       runs.length > 0 ? runsReady(runs.length) : undefined,
