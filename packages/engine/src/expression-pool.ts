@@ -12,9 +12,11 @@
  * - size caps on the data sent in and the result sent back, measured on the JSON text;
  * - a bounded queue: when it is full the evaluation fails at once with an error that says so;
  * - fairness: one tenant (a workflow's owner) holds at most `maxPerTenant` workers at once, so one
- *   user's hostile expressions wait behind each other, not in front of everyone else's; and a tenant
- *   whose expressions keep getting stopped at their limits is refused for a while (each stop costs
- *   a process boot the whole machine pays for);
+ *   user's hostile expressions wait behind each other, not in front of everyone else's; a tenant
+ *   whose expressions were stopped at a limit within the last minute never takes the last idle
+ *   worker (others would wait for a boot each time its share freed) and runs at low priority from
+ *   the start; workers booted then boot at low priority; and a tenant whose expressions keep getting
+ *   stopped is refused for a while (each stop costs a process boot the whole machine pays for);
  * - a low CPU priority once an evaluation has burnt CPU (nice 19 after 25 ms of its worker's CPU
  *   time, checked every 50 ms of wall time): a worker spinning on one user's expression yields the
  *   cores to the API, the runner, Postgres and short evaluations. Short evaluations — nearly all of
@@ -29,16 +31,17 @@
  *   `$length` of a 200 MB string, in a thread capped at 64 MB ends in V8's fatal out-of-memory
  *   handler, which aborts the whole process (tried on Node 24). A child process that dies takes
  *   nothing with it.
- * - workerpool's process mode measured ~140 µs per evaluation here (a plain IPC round trip is
- *   ~25 µs), and its timeout first asks the worker to clean up — a worker blocked in a builtin
- *   never answers, so it stayed alive and busy past its deadline. What is left to write is small:
- *   one task per worker, a FIFO queue, a timer per task, replace a worker when it exits.
+ * - workerpool's process mode measured ~140 µs per evaluation here (an IPC round trip is ~25 µs, ~10
+ *   when neither side sleeps: busy-wait.ts), and its timeout first asks the worker to clean up — a
+ *   worker blocked in a builtin never answers, so it stayed alive and busy past its deadline. What is
+ *   left to write is small: one task per worker, a FIFO queue, a timer per task, replace dead workers.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { createBusyWait } from './busy-wait.ts';
 import type { ExpressionAnswer, ExpressionTask } from './expression-worker.ts';
 import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } from './expressions.ts';
 
@@ -100,6 +103,8 @@ export interface ExpressionPool {
 const MB = 1_000_000;
 /** Idle workers beyond the spares are ended after this long without work. */
 const IDLE_MS = 30_000;
+/** Most evaluations answer within µs: the pool polls this long for one before sleeping (busy-wait.ts). */
+const ANSWER_WAIT_MS = 0.5;
 /** Booted workers kept idle for what arrives next. */
 const SPARE_WORKERS = 1;
 /** The window of `pauseAfterLosses`. */
@@ -109,10 +114,7 @@ const UNDER_ATTACK_MS = 30_000;
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
 /** Workers ending before they are ready this many times in a row make the pool give up. */
 const MAX_FAILED_BOOTS = 3;
-/**
- * The worker is TypeScript run by Node itself: on and after Node 23.6 type stripping is on by
- * default; on the 22 line (from 22.6) it needs the flag.
- */
+/** The worker is TypeScript run by Node itself: stripping types is on by default from Node 23.6. */
 const STRIP_TYPES = (process.features as { typescript?: unknown }).typescript
   ? []
   : ['--experimental-strip-types'];
@@ -166,6 +168,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   const maxQueue = options.maxQueue ?? 1_000;
   const baseLimits: ExpressionLimits = { ...DEFAULT_EXPRESSION_LIMITS, ...options.limits };
 
+  const answers = createBusyWait(ANSWER_WAIT_MS);
   const workers = new Set<Worker>();
   const idle: Worker[] = [];
   const queue: Job[] = [];
@@ -176,6 +179,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   let replaced = 0;
   /** When a worker last died with an evaluation on it (killed at its deadline, or out of memory). */
   let lastLossAt = Number.NEGATIVE_INFINITY;
+  /** Cleared when a booted worker could not be given normal priority back (that needs privileges). */
+  let bootAtLowPriority = true;
   /** Per tenant: when its evaluations lost workers within the last minute, and the last limit hit. */
   const losses = new Map<string, { at: number[]; last: string }>();
   let closed = false;
@@ -207,6 +212,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     };
     workers.add(worker);
     booting++;
+    // Under attack, boots follow one another, each burning a core for a while: not before the services.
+    if (bootAtLowPriority && performance.now() - lastLossAt < UNDER_ATTACK_MS) demote(worker);
     // Workers don't keep the process alive; pending evaluations do (`keepAlive`).
     child.unref();
     child.channel?.unref();
@@ -216,8 +223,10 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         worker.ready = true;
         booting--;
         failedBoots = 0;
+        if (worker.demoted && !promote(worker)) bootAtLowPriority = false;
         return release(worker);
       }
+      answers.arrived();
       const job = worker.job;
       if (!job || job.id !== message.id || !message.answer) return;
       clearTimeout(worker.timer);
@@ -300,6 +309,12 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     return `expression refused: this account's expressions were stopped at their limits ${record.at.length} times in the last minute (last: ${record.last}); new ones are refused for ${seconds} s`;
   }
 
+  /** A tenant whose evaluations lost a worker (deadline, memory) within the last minute. */
+  function suspect(tenant: string | null): boolean {
+    const at = tenant === null ? undefined : losses.get(tenant)?.at;
+    return at !== undefined && at.length > 0 && performance.now() - at[at.length - 1]! < LOSS_WINDOW_MS;
+  }
+
   /** A long evaluation gives way: the services and short evaluations go first on a busy machine. */
   function demote(worker: Worker) {
     try {
@@ -320,12 +335,15 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     }
   }
 
-  const runnable = (job: Job) => job.tenant === null || (running.get(job.tenant) ?? 0) < maxPerTenant;
+  /** Whether a job may take a worker, leaving `idleLeft` idle: under its cap, and a suspect leaves one. */
+  const runnable = (job: Job, idleLeft: number) =>
+    (job.tenant === null || (running.get(job.tenant) ?? 0) < maxPerTenant) &&
+    (idleLeft > 0 || maxWorkers === 1 || !suspect(job.tenant));
 
   /** A booted worker with nothing to do: the next runnable job, else it waits in `idle`. */
   function release(worker: Worker) {
     if (closed) return;
-    const at = queue.findIndex(runnable);
+    const at = queue.findIndex((job) => runnable(job, idle.length));
     if (at >= 0) return start(worker, queue.splice(at, 1)[0]!);
     idle.push(worker);
     worker.idleSince = performance.now();
@@ -358,6 +376,8 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       );
     };
     worker.timer = setTimeout(deadline, job.deadlineMs);
+    // Its next expression is likely the same: not at full priority until the first look.
+    if (suspect(job.tenant)) demote(worker);
     if (job.deadlineMs > SLOW_AFTER_MS) {
       const look = () => {
         const used = cpuMsOf(worker.child.pid);
@@ -368,6 +388,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       worker.watch = setTimeout(look, SLOW_AFTER_MS);
     }
     worker.child.send({ id: job.id, task: job.task });
+    answers.expect();
   }
 
   /**
@@ -385,9 +406,11 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     if (closed || broken !== null) return;
     let waiting = 0;
     if (queue.length > 0) {
-      for (let at = queue.findIndex(runnable); at >= 0 && idle.length > 0; at = queue.findIndex(runnable))
+      const takesOne = (job: Job) => runnable(job, idle.length - 1);
+      for (let at = queue.findIndex(takesOne); at >= 0 && idle.length > 0; at = queue.findIndex(takesOne))
         start(idle.pop()!, queue.splice(at, 1)[0]!);
-      for (const job of queue) if (runnable(job)) waiting++;
+      // Jobs held back only to leave an idle worker for others still want one booted.
+      for (const job of queue) if (runnable(job, 1)) waiting++;
     }
     const wanted = waiting + sparesWanted() - idle.length;
     while (workers.size < maxWorkers && booting < wanted) spawn();

@@ -179,6 +179,30 @@ describe('expression pool', () => {
     }
   });
 
+  it("keeps the last idle worker for others once a tenant's expressions have been stopped", async () => {
+    const shared = createExpressionPool({ workers: 2, maxPerTenant: 2, terminateGraceMs: 0 });
+    try {
+      await expect(
+        shared.evaluate(IN_ONE_CALL, DISTINCT_ITEMS, { tenant: 'attacker', limits: { timeoutMs: 1 } }),
+      ).rejects.toThrow('and was stopped');
+      const finished: string[] = [];
+      const attacker = [1, 2].map((i) =>
+        shared
+          .evaluate(IN_ONE_CALL, DISTINCT_ITEMS, { tenant: 'attacker', limits: { timeoutMs: 2_000 } })
+          .catch(() => finished.push(`attacker ${i}`)),
+      );
+      await until(() => shared.stats().busy === 1);
+      // Under its cap of two, the attacker still leaves the second worker idle: the bystander takes it
+      // instead of waiting for the attacker's evaluations to be stopped.
+      expect(await shared.evaluate('"mine"', {}, { tenant: 'bystander' })).toBe('mine');
+      finished.push('bystander');
+      await Promise.all(attacker);
+      expect(finished).toEqual(['bystander', 'attacker 1', 'attacker 2']);
+    } finally {
+      await shared.close();
+    }
+  });
+
   it('gives up with a clear error when its workers cannot start, instead of spawning in a loop', async () => {
     // A 1 MB heap: Node dies while booting.
     const broken = createExpressionPool({ workers: 2, heapMb: 1 });
