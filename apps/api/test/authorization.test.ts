@@ -190,6 +190,10 @@ const cases: Record<string, Case> = {
     input: (w) => ({ workflowId: w.a.workflowId, from: w.a.versionId, to: 'draft' }),
     expect: 'notFound',
   },
+  'versions.compareSides': {
+    input: (w) => ({ workflowId: w.a.workflowId, from: w.a.versionId, to: 'draft' }),
+    expect: 'notFound',
+  },
   'versions.compareDefinition': {
     input: (w) => ({ workflowId: w.a.workflowId, from: 'draft', definition: { nodes: [], edges: [] } }),
     expect: 'notFound',
@@ -277,6 +281,10 @@ const crossCases: Record<string, Case> = {
     expect: 'notFound',
   },
   'versions.compare': {
+    input: (w) => ({ workflowId: w.b.workflowId, from: 'draft', to: w.a.versionId }),
+    expect: 'notFound',
+  },
+  'versions.compareSides': {
     input: (w) => ({ workflowId: w.b.workflowId, from: 'draft', to: w.a.versionId }),
     expect: 'notFound',
   },

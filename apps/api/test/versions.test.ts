@@ -202,6 +202,18 @@ describe('versions', () => {
 
     const same = await client.versions.compare.query({ workflowId: workflow.id, from: v1.id, to: v1.id });
     expect(same).toMatchObject({ summary: { identical: true }, delta: null });
+
+    // What the compare page reads: the same summary, and each side's definition and version.
+    const sides = await client.versions.compareSides.query({
+      workflowId: workflow.id,
+      from: v1.id,
+      to: 'draft',
+    });
+    expect(sides.summary).toEqual(summary);
+    expect(sides.from.version).toEqual({ id: v1.id, number: 1, commitMessage: v1.commitMessage });
+    expect(sides.from.definition).toEqual((await client.versions.get.query({ versionId: v1.id })).definition);
+    expect(sides.to.version).toBeNull();
+    expect(sides.to.definition).toEqual((await client.workflows.get.query({ id: workflow.id })).definition);
   });
 
   it('runs a tagged version (its definition, its id); without a pin runs the draft; stats follow', async () => {
@@ -299,6 +311,10 @@ describe('versions', () => {
     const aOther = await a.client.workflows.create.mutate({ name: 'W2', definition: definition() });
     await expectApiError(
       a.client.versions.compare.query({ workflowId: aOther.id, from: v1.id, to: 'draft' }),
+      'NOT_FOUND',
+    );
+    await expectApiError(
+      a.client.versions.compareSides.query({ workflowId: aOther.id, from: 'draft', to: v1.id }),
       'NOT_FOUND',
     );
     await expectApiError(

@@ -12,6 +12,7 @@ import { QueryClientProvider } from '@tanstack/react-query';
 import type { ComponentType } from 'react';
 import { createBrowserRouter, type LoaderFunctionArgs, RouterProvider } from 'react-router';
 import { LoginPage, SignupPage } from './auth/auth-pages.tsx';
+import { earlyQueryUrl, prefetchEarly } from './early-answers.ts';
 import { AppShell } from './layout/app-shell.tsx';
 import { NotFoundPage } from './layout/not-found-page.tsx';
 import { PageLoading } from './layout/page-state.tsx';
@@ -39,7 +40,7 @@ const router = createBrowserRouter([
     element: <AppShell />,
     HydrateFallback: () => <PageLoading />,
     loader: () => {
-      void queryClient.prefetchQuery(trpc.auth.me.queryOptions());
+      prefetchEarly(queryClient, trpc.auth.me.queryOptions(), earlyQueryUrl('auth.me'));
       return null;
     },
     children: [

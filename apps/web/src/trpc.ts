@@ -22,6 +22,16 @@ const transformer = {
     superjson.deserialize(payload, { inPlace: true }),
 };
 
+/**
+ * The data of a lone query's JSON answer (`{ result: { data } }`, the data in the transformer's
+ * format), read as tRPC's link reads it; throws on anything else, such as an error answer.
+ */
+export function readQueryAnswer(body: unknown): unknown {
+  const data = (body as { result?: { data?: unknown } } | null)?.result?.data;
+  if (data === undefined || data === null) throw new Error('not a query answer');
+  return transformer.deserialize(data as Parameters<typeof transformer.deserialize>[0]);
+}
+
 /** The longest URL a batched query request may have; a longer batch is split. */
 export const MAX_URL_LENGTH = 2_000;
 

@@ -5,12 +5,27 @@
  */
 import type { WorkflowDefinition } from '@swarm/engine';
 import { useQuery } from '@tanstack/react-query';
-import { Background, BackgroundVariant, type NodeTypes, ReactFlow, type Rect } from '@xyflow/react';
+import {
+  Background,
+  BackgroundVariant,
+  type NodeTypes,
+  ReactFlow,
+  type Rect,
+  type Viewport,
+} from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { diff } from 'jsondiffpatch';
 import * as htmlFormatter from 'jsondiffpatch/formatters/html';
 import 'jsondiffpatch/formatters/styles/html.css';
-import { type ReactNode, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import {
+  type ReactNode,
+  startTransition,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { readApiError } from '../api-error.ts';
 import { type FlowEdge, type FlowNode, toFlow } from '../editor/graph.ts';
@@ -19,7 +34,7 @@ import { useNodeTypeCatalog } from '../editor/use-node-types.ts';
 import { PageError, PageLoading } from '../layout/page-state.tsx';
 import { useTRPC } from '../trpc.ts';
 import { CompareEdgeLayer } from './compare-edge-layer.tsx';
-import { edgeLines } from './compare-edge-lines.ts';
+import { edgeLines, visibleRect } from './compare-edge-lines.ts';
 import { COMPARE_MAX_ZOOM, COMPARE_MIN_ZOOM, cardBox, openingViewport, presized } from './compare-layout.ts';
 import { compareMarks, type DiffMark, MARK_COLOURS, nodeColour, type SideMarks } from './compare-marks.ts';
 import { CompareNodeCard } from './compare-node-card.tsx';
@@ -27,16 +42,9 @@ import { compareQueries, readCompareSides } from './compare-queries.ts';
 
 const nodeTypes: NodeTypes = { workflow: CompareNodeCard };
 
-function useSideDefinition(queries: ReturnType<typeof compareQueries>, side: string) {
-  const isDraft = side === 'draft';
-  const workflow = useQuery({ ...queries.draft, enabled: isDraft });
-  const version = useQuery({ ...queries.version(side), enabled: !isDraft });
-  const query = isDraft ? workflow : version;
-  return {
-    definition: query.data?.definition as WorkflowDefinition | undefined,
-    label: isDraft ? 'Draft' : version.data ? `v${version.data.number} · ${version.data.commitMessage}` : '…',
-    error: query.error,
-  };
+/** How a side is named above its canvas: the draft, or the version's number and message. */
+function sideLabel(side: { version: { number: number; commitMessage: string } | null }): string {
+  return side.version ? `v${side.version.number} · ${side.version.commitMessage}` : 'Draft';
 }
 
 export default function ComparePage() {
@@ -49,8 +57,6 @@ export default function ComparePage() {
   const versions = useQuery(queries.versions);
   const ready = from !== '' && to !== '';
   const comparison = useQuery({ ...queries.comparison, enabled: ready });
-  const fromSide = useSideDefinition(queries, from);
-  const toSide = useSideDefinition(queries, to);
   const [selected, setSelected] = useState<string | null>(null);
 
   const marks = useMemo(
@@ -63,8 +69,8 @@ export default function ComparePage() {
         : null,
     [comparison.data],
   );
-  const fromDefinition = fromSide.definition;
-  const toDefinition = toSide.definition;
+  const fromDefinition = comparison.data?.from.definition;
+  const toDefinition = comparison.data?.to.definition;
   const changes = useMemo(
     () =>
       marks && fromDefinition && toDefinition
@@ -83,15 +89,14 @@ export default function ComparePage() {
     ...(versions.data?.items ?? []).map((v) => ({ value: v.id, label: `v${v.number} · ${v.commitMessage}` })),
   ];
 
-  const error = comparison.error ?? fromSide.error ?? toSide.error ?? nodeTypesQuery.error;
+  const error = comparison.error ?? nodeTypesQuery.error;
   let body: ReactNode;
   if (!ready) body = <p className="p-6 text-sm text-slate-500">Choose two versions to compare.</p>;
   else if (error)
     body = <PageError message={readApiError(error).message} onRetry={() => comparison.refetch()} />;
-  else if (!comparison.data || !marks || !fromSide.definition || !toSide.definition || !catalog)
-    body = <PageLoading label="Comparing…" />;
+  else if (!comparison.data || !marks || !catalog) body = <PageLoading label="Comparing…" />;
   else {
-    const summary = comparison.data.summary;
+    const { summary, from: fromSide, to: toSide } = comparison.data;
     const names = new Map(
       [...fromSide.definition.nodes, ...toSide.definition.nodes].map((n) => [n.id, n.name || n.type]),
     );
@@ -102,7 +107,7 @@ export default function ComparePage() {
         <div className="flex min-h-0 flex-1">
           <div className="grid min-w-0 flex-1 grid-cols-2 gap-px bg-slate-200">
             <SideCanvas
-              title={`From: ${fromSide.label}`}
+              title={`From: ${sideLabel(fromSide)}`}
               definition={fromSide.definition}
               marks={marks.from}
               changes={changes}
@@ -111,7 +116,7 @@ export default function ComparePage() {
               testId="compare-from"
             />
             <SideCanvas
-              title={`To: ${toSide.label}`}
+              title={`To: ${sideLabel(toSide)}`}
               definition={toSide.definition}
               marks={marks.to}
               changes={changes}
@@ -244,6 +249,27 @@ function changedBoxes(definition: WorkflowDefinition, marks: SideMarks): Rect[] 
   return definition.nodes.filter((n) => ids.has(n.id)).map((n) => cardBox(n.position));
 }
 
+/** The nodes whose cards overlap what a pane of this size shows at `viewport`, or lie within half a pane of it. */
+function nodesNear(
+  nodes: readonly FlowNode[],
+  viewport: Viewport,
+  width: number,
+  height: number,
+): FlowNode[] {
+  const view = visibleRect([viewport.x, viewport.y, viewport.zoom], width, height);
+  const marginX = (view.x2 - view.x) / 2;
+  const marginY = (view.y2 - view.y) / 2;
+  return nodes.filter((node) => {
+    const box = cardBox(node.position);
+    return (
+      box.x < view.x2 + marginX &&
+      box.x + box.width > view.x - marginX &&
+      box.y < view.y2 + marginY &&
+      box.y + box.height > view.y - marginY
+    );
+  });
+}
+
 function SideCanvas({
   title,
   definition,
@@ -296,6 +322,26 @@ function SideCanvas({
     () => (pane ? openingViewport(nodes, changes, pane.width, pane.height) : null),
     [nodes, changes, pane],
   );
+  // React Flow's work on its first render grows with every node it is given, in view or not (it
+  // indexes, positions and culls them all): the first frame gets only the cards in view (and a
+  // margin), the rest follow once that frame has been painted, before anyone can pan to them.
+  const [allNodes, setAllNodes] = useState(false);
+  const firstNodes = useMemo(
+    () => (pane && viewport ? nodesNear(nodes, viewport, pane.width, pane.height) : []),
+    [nodes, viewport, pane],
+  );
+  useEffect(() => {
+    if (!viewport) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A task queued from an animation frame runs after that frame is painted.
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => startTransition(() => setAllNodes(true)), 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    };
+  }, [viewport]);
   return (
     <section className="relative flex min-h-0 flex-col bg-white" data-testid={testId} aria-label={title}>
       <p className="truncate border-b border-slate-100 px-3 py-1.5 text-xs font-medium text-slate-600">
@@ -304,7 +350,7 @@ function SideCanvas({
       <div ref={paneRef} className="min-h-0 flex-1">
         {pane && viewport ? (
           <ReactFlow<FlowNode, FlowEdge>
-            nodes={nodes}
+            nodes={allNodes ? nodes : firstNodes}
             nodeTypes={nodeTypes}
             nodesDraggable={false}
             nodesConnectable={false}

@@ -2,8 +2,12 @@
  * The queries the compare page reads, in one place so the route's loader can start them the moment
  * the URL is known (alongside the sign-in check and the page's code) and the page finds them in
  * flight or answered instead of asking only once its code has loaded.
+ *
+ * On a fresh load of a compare URL the comparison and the node types are asked for earlier still,
+ * by index.html while the app's code loads (see early-answers.ts).
  */
 import type { QueryClient } from '@tanstack/react-query';
+import { earlyQueryUrl, prefetchEarly } from '../early-answers.ts';
 import type { TrpcOptions } from '../trpc.ts';
 
 export interface CompareSides {
@@ -21,9 +25,8 @@ export function readCompareSides(workflowId: string, params: URLSearchParams): C
 export function compareQueries(trpc: TrpcOptions, { workflowId, from, to }: CompareSides) {
   return {
     versions: trpc.versions.list.queryOptions({ workflowId, limit: 200 }),
-    comparison: trpc.versions.compare.queryOptions({ workflowId, from, to }),
-    draft: trpc.workflows.get.queryOptions({ id: workflowId }),
-    version: (versionId: string) => trpc.versions.get.queryOptions({ versionId }),
+    /** The summary and both sides' definitions and names, in one answer. */
+    comparison: trpc.versions.compareSides.queryOptions({ workflowId, from, to }),
     nodeTypes: trpc.nodeTypes.list.queryOptions(),
   };
 }
@@ -32,11 +35,12 @@ export function compareQueries(trpc: TrpcOptions, { workflowId, from, to }: Comp
 export function prefetchCompare(queryClient: QueryClient, trpc: TrpcOptions, sides: CompareSides): void {
   const queries = compareQueries(trpc, sides);
   void queryClient.prefetchQuery(queries.versions);
-  void queryClient.prefetchQuery(queries.nodeTypes);
+  prefetchEarly(queryClient, queries.nodeTypes, earlyQueryUrl('nodeTypes.list'));
   if (sides.from === '' || sides.to === '') return;
-  void queryClient.prefetchQuery(queries.comparison);
-  for (const side of new Set([sides.from, sides.to])) {
-    if (side === 'draft') void queryClient.prefetchQuery(queries.draft);
-    else void queryClient.prefetchQuery(queries.version(side));
-  }
+  const { workflowId, from, to } = sides;
+  prefetchEarly(
+    queryClient,
+    queries.comparison,
+    earlyQueryUrl('versions.compareSides', { workflowId, from, to }),
+  );
 }

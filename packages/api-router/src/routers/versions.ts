@@ -6,7 +6,7 @@
  */
 import {
   commitVersion,
-  getSideDefinitions,
+  getCompareSides,
   getVersion,
   getWorkflow,
   getWorkflowVersion,
@@ -55,11 +55,22 @@ export const versionsRouter = {
   compare: authedProcedure
     .input(z.object({ workflowId: id, from: side, to: side }))
     .query(async ({ ctx, input }) => {
-      const [from, to] = await getSideDefinitions(ctx.db, ctx.user.id, input.workflowId, [
-        input.from,
-        input.to,
-      ]);
-      return compareDefinitions(from, to);
+      const [from, to] = await getCompareSides(ctx.db, ctx.user.id, input.workflowId, [input.from, input.to]);
+      return compareDefinitions(from.definition, to.definition);
+    }),
+
+  /**
+   * What the compare page shows, in one call: the summary of the changes and both sides, each with
+   * its definition and the version it is (null for the draft). The page would otherwise ask for
+   * the comparison and then each side's version, reading both definitions from the database twice
+   * (with tags and run stats it does not show); the delta is left out, the page diffs the one node
+   * a person clicks itself.
+   */
+  compareSides: authedProcedure
+    .input(z.object({ workflowId: id, from: side, to: side }))
+    .query(async ({ ctx, input }) => {
+      const [from, to] = await getCompareSides(ctx.db, ctx.user.id, input.workflowId, [input.from, input.to]);
+      return { summary: compareDefinitions(from.definition, to.definition).summary, from, to };
     }),
 
   /**

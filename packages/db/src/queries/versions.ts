@@ -158,19 +158,25 @@ export async function getWorkflowVersion(
   return version;
 }
 
+/** One side of a compare: its definition, and the version it is (null for the draft). */
+export interface CompareSide {
+  definition: WorkflowDefinition;
+  version: { id: string; number: number; commitMessage: string } | null;
+}
+
 /**
- * The definitions of two sides of a workflow, each a version id or `draft` (the workflow's own
- * definition), for a compare: only the definitions, no tags or run stats, the draft only when it
- * is a side, in two queries that run side by side. NOT_FOUND as `getWorkflow` and
- * `getWorkflowVersion` would be: the workflow unless the caller owns it, a version unless it is
- * one of this workflow's.
+ * The two sides of a workflow, each a version id or `draft` (the workflow's own definition), for a
+ * compare: the definitions and what names a version (its number and message), no tags or run
+ * stats, the draft only when it is a side, in two queries that run side by side. NOT_FOUND as
+ * `getWorkflow` and `getWorkflowVersion` would be: the workflow unless the caller owns it, a
+ * version unless it is one of this workflow's.
  */
-export async function getSideDefinitions(
+export async function getCompareSides(
   db: DbOrTx,
   ownerId: string,
   workflowId: string,
   sides: readonly [string, string],
-): Promise<[WorkflowDefinition, WorkflowDefinition]> {
+): Promise<[CompareSide, CompareSide]> {
   const versionIds = [...new Set(sides.filter((side) => side !== 'draft'))];
   const owned = and(eq(workflows.id, workflowId), eq(workflows.ownerId, ownerId));
   const [[workflow], versions] = await Promise.all([
@@ -180,18 +186,25 @@ export async function getSideDefinitions(
     versionIds.length === 0
       ? []
       : db
-          .select({ id: workflowVersions.id, definition: workflowVersions.definition })
+          .select({
+            id: workflowVersions.id,
+            number: workflowVersions.number,
+            commitMessage: workflowVersions.commitMessage,
+            definition: workflowVersions.definition,
+          })
           .from(workflowVersions)
           .where(and(eq(workflowVersions.workflowId, workflowId), inArray(workflowVersions.id, versionIds))),
   ]);
   if (!workflow) throw new NotFoundError('workflow');
-  const byId = new Map(versions.map((v) => [v.id, v.definition]));
-  const definitionOf = (side: string): WorkflowDefinition => {
-    const definition = side === 'draft' ? workflow.definition : byId.get(side);
-    if (!definition) throw new NotFoundError('version');
-    return definition;
+  const byId = new Map(versions.map((v) => [v.id, v]));
+  const sideOf = (side: string): CompareSide => {
+    if (side === 'draft' && workflow.definition) return { definition: workflow.definition, version: null };
+    const version = byId.get(side);
+    if (!version) throw new NotFoundError('version');
+    const { definition, ...naming } = version;
+    return { definition, version: naming };
   };
-  return [definitionOf(sides[0]), definitionOf(sides[1])];
+  return [sideOf(sides[0]), sideOf(sides[1])];
 }
 
 /** Newest first; the cursor is the last number seen. */
