@@ -33,6 +33,8 @@ const SECONDS = Number(process.env.B2_SECONDS ?? 10);
 /** Database connections of the API and of `R_min` alike (the API's production default). */
 const POOL = Number(process.env.B2_POOL ?? 10);
 const P99_BAR_MS = 20;
+/** `B2_CPU_PROF=<dir>`: the API runs with `--cpu-prof` into that directory (written when it exits). */
+const CPU_PROF_DIR = process.env.B2_CPU_PROF;
 const BODY = JSON.stringify({
   query: 'order 1042 was delivered late',
   customer: { id: 'c_81', tier: 'gold' },
@@ -86,6 +88,7 @@ export const b2: Benchmark = {
       // The real webhook route, and the workflow both routes start runs of.
       // Both routes in processes of their own: the load generator must not share their event loop.
       server = await spawnApi(database.url, {
+        nodeOptions: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [],
         env: { DATABASE_POOL_SIZE: String(POOL), SWARM_SECRET_KEY: generateSecretKey() },
       });
       const anonymous = createSwarmClient({ url: server.url });
@@ -164,6 +167,7 @@ export const b2: Benchmark = {
       ];
       notes.push(
         `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s for both routes, paced evenly (one call every ${(1000 / halfRate).toFixed(2)} ms, open loop, up to ${CONNECTIONS} sockets; latency from when each call was due)`,
+        `half load, the generator's own lateness (request sent − due), p99: ${ingestHalf.sendLagP99Ms.toFixed(2)} ms during R_ingest, ${minHalf.sendLagP99Ms.toFixed(2)} ms during R_min (included in the latencies)`,
         `R_ingest / R_http = ${(ingest.perSecond / http.perSecond).toFixed(3)} (context)`,
         `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit); R_min: one per commit`,
         `non-2xx answers: R_min ${rMin.non2xx} / ${minHalf.non2xx} (half), ingest ${ingest.non2xx} / ${ingestHalf.non2xx} (half); socket errors/timeouts: ${rMin.errors + minHalf.errors + ingest.errors + ingestHalf.errors}`,

@@ -27,6 +27,11 @@ export interface PacedLoad {
   samples: number;
   non2xx: number;
   errors: number;
+  /**
+   * How late the generator itself sent calls (the moment `http.request` was called − when the call
+   * was due), p99: the part of the latencies that is the harness's own, not the server's.
+   */
+  sendLagP99Ms: number;
 }
 
 export async function pacedLoad(
@@ -41,11 +46,13 @@ export async function pacedLoad(
   const headers = { ...target.headers, ...(body && { 'content-length': String(body.length) }) };
   const total = Math.max(1, Math.round(rate * seconds));
   const latencies: number[] = [];
+  const lags: number[] = [];
   let non2xx = 0;
   let errors = 0;
 
   const send = (due: number) =>
     new Promise<void>((resolve) => {
+      lags.push(performance.now() - due);
       const request = http.request(
         {
           host: url.hostname,
@@ -89,6 +96,7 @@ export async function pacedLoad(
   const wallMs = performance.now() - start;
   agent.destroy();
   latencies.sort((a, b) => a - b);
+  lags.sort((a, b) => a - b);
   return {
     perSecond: (latencies.length / wallMs) * 1000,
     p50Ms: percentile(latencies, 50),
@@ -97,5 +105,6 @@ export async function pacedLoad(
     samples: latencies.length,
     non2xx,
     errors,
+    sendLagP99Ms: percentile(lags, 99),
   };
 }

@@ -23,13 +23,19 @@
  */
 import { createHmac } from 'node:crypto';
 import type { WebhookSenderPreset } from '@swarm/db';
-import { constantTimeEqual, headerValue, type RequestHeaders, type SignatureCheck } from './signature.ts';
+import {
+  constantTimeEqual,
+  headerValue,
+  hmacKey,
+  type RequestHeaders,
+  type SignatureCheck,
+} from './signature.ts';
 
 /** Stripe's and Slack's tolerance for their signed timestamps, either way. */
 export const SENDER_TIMESTAMP_TOLERANCE_SECONDS = 300;
 
 function hmac(secret: string, ...parts: (string | Buffer)[]): Buffer {
-  const mac = createHmac('sha256', Buffer.from(secret, 'utf8'));
+  const mac = createHmac('sha256', hmacKey('simple', secret));
   for (const part of parts) mac.update(typeof part === 'string' ? Buffer.from(part, 'utf8') : part);
   return mac.digest();
 }

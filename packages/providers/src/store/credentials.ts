@@ -13,7 +13,14 @@
  * Plaintext keys exist only in memory: never logged (the keyring's own key bytes are private and
  * serialise to their ids), never returned by the API, never in an error message.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createSecretKey,
+  type KeyObject,
+  randomBytes,
+} from 'node:crypto';
 import {
   type CredentialSummary,
   type Db,
@@ -81,7 +88,10 @@ export interface EncryptedSecret {
 
 /** The configured keys: the first encrypts, all decrypt. Key bytes stay private to this object. */
 export class SecretKeyring {
-  readonly #keys = new Map<string, Buffer>();
+  // KeyObjects, not Buffers: Node turns a raw key into one on every cipher it makes, through brand
+  // checks that cost more than decrypting a webhook secret (a third of a webhook call's crypto in
+  // a B2 profile).
+  readonly #keys = new Map<string, KeyObject>();
   readonly currentKeyId: string;
 
   constructor(keys: readonly Buffer[]) {
@@ -91,7 +101,7 @@ export class SecretKeyring {
         throw new SecretKeyConfigError(`every key must be ${SECRET_KEY_BYTES} bytes`);
       }
       const id = secretKeyId(key);
-      if (!this.#keys.has(id)) this.#keys.set(id, Buffer.from(key));
+      if (!this.#keys.has(id)) this.#keys.set(id, createSecretKey(Buffer.from(key)));
     }
     this.currentKeyId = secretKeyId(keys[0]!);
   }
