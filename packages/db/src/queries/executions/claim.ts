@@ -133,23 +133,7 @@ export async function claimExecution(
     // has claims left is claimed without reading it first (the UPDATE takes the row lock and bumps
     // the attempt atomically, as the compare-and-set below does). Anything else — a limit to gate,
     // a claim to abandon, a run already over — takes the full path under the row lock.
-    const [fast] = await tx
-      .update(executions)
-      .set(claimSet)
-      .where(
-        and(
-          eq(executions.id, executionId),
-          inArray(executions.status, ['queued', 'running']),
-          sql`${executions.definition} -> 'settings' -> 'maxConcurrentRuns' is null`,
-          options.maxClaims === undefined ? undefined : lt(executions.runAttempt, options.maxClaims),
-        ),
-      )
-      .returning({
-        ...claimReturning,
-        workflowId: executions.workflowId,
-        definition: executions.definition,
-        cancelRequestedAt: executions.cancelRequestedAt,
-      });
+    const [fast] = await claimCommonCase(tx, eq(executions.id, executionId), options.maxClaims);
     if (fast) return claimed(tx, executionId, fast, fast, options.notify);
 
     const [current] = await tx
@@ -217,24 +201,7 @@ export async function claimExecutions(
   const fast =
     unique.length === 0
       ? []
-      : await tx
-          .update(executions)
-          .set(claimSet)
-          .where(
-            and(
-              equalsAnyId(executions.id, unique),
-              inArray(executions.status, ['queued', 'running']),
-              sql`${executions.definition} -> 'settings' -> 'maxConcurrentRuns' is null`,
-              options.maxClaims === undefined ? undefined : lt(executions.runAttempt, options.maxClaims),
-            ),
-          )
-          .returning({
-            ...claimReturning,
-            claimedId: sql<string>`"executions"."id"`,
-            workflowId: executions.workflowId,
-            definition: executions.definition,
-            cancelRequestedAt: executions.cancelRequestedAt,
-          });
+      : await claimCommonCase(tx, equalsAnyId(executions.id, unique), options.maxClaims);
   const claimedFast = new Map(fast.map((row) => [row.claimedId, row]));
   const results: ClaimResult[] = [];
   for (const executionId of executionIds) {
@@ -248,6 +215,32 @@ export async function claimExecutions(
     );
   }
   return results;
+}
+
+/**
+ * The common claim in one statement for the runs `runs` selects: those whose definition sets no
+ * concurrency limit and that have claims left are claimed without being read first (the UPDATE
+ * takes the row lock and bumps the attempt atomically, as the full path's compare-and-set does).
+ */
+function claimCommonCase(tx: Tx, runs: SQL, maxClaims: number | undefined) {
+  return tx
+    .update(executions)
+    .set(claimSet)
+    .where(
+      and(
+        runs,
+        inArray(executions.status, ['queued', 'running']),
+        sql`${executions.definition} -> 'settings' -> 'maxConcurrentRuns' is null`,
+        maxClaims === undefined ? undefined : lt(executions.runAttempt, maxClaims),
+      ),
+    )
+    .returning({
+      ...claimReturning,
+      claimedId: sql<string>`"executions"."id"`,
+      workflowId: executions.workflowId,
+      definition: executions.definition,
+      cancelRequestedAt: executions.cancelRequestedAt,
+    });
 }
 
 /** A claim's UPDATE, read back. */
