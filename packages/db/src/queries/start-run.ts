@@ -5,10 +5,11 @@
  * runnable with this process's node types, and the input is plain, safe JSON that passes the
  * workflow's input schema. `prepareRun` does the checks (reads only); `createExecution` writes the
  * run and its job. Callers that write more rows in the same transaction (a webhook's log entry, a
- * schedule's history) call the two themselves; the rest call `startRun`.
+ * schedule's history) call the two themselves; `runs.start` calls `startRuns` through a
+ * `RunStarter`, which starts concurrent calls in one transaction.
  *
- * The checks' reads and the writes share one transaction: a started run costs one commit, and
- * the budget and version it was checked against are the ones it was created under.
+ * The checks' reads and the writes share one transaction: a started run costs (at most) one
+ * commit, and the budget and version it was checked against are the ones it was created under.
  */
 import {
   assertRunInput,
@@ -27,13 +28,7 @@ import type { JobBatchSender } from '../jobs.ts';
 import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-import {
-  createExecution,
-  createExecutions,
-  type ExecutionKind,
-  MAX_CONCURRENT_RUNS,
-  type NewExecution,
-} from './executions/index.ts';
+import { createExecutions, type ExecutionKind, MAX_CONCURRENT_RUNS } from './executions/index.ts';
 import { pinsForRun } from './pins.ts';
 import { commitDraftForRun, resolveRunVersion } from './versions.ts';
 
@@ -193,21 +188,6 @@ export interface RunQueue {
   wakeup: RunWakeup | null;
 }
 
-/** `prepareRun` then `createExecution` in one transaction: a checked, queued run and its job. */
-export async function startRun(
-  db: Db,
-  queue: RunQueue,
-  request: RunRequest,
-  extra: Omit<NewExecution, keyof PreparedRun> = {},
-): Promise<{ executionId: string }> {
-  return transactionAnnouncingRuns(db, queue.wakeup, async (tx, runsReady) => {
-    const prepared = await prepareRun(tx, request);
-    const { id } = await createExecution(tx, queue.jobs, { ...prepared, ...extra });
-    if (!extra.startAfter || extra.startAfter.getTime() <= Date.now()) await runsReady();
-    return { executionId: id };
-  });
-}
-
 /** Thrown out of a batch's transaction to roll it back: these items (by index) failed their run checks. */
 export class RunChecksFailed extends Error {
   constructor(readonly failures: Map<number, unknown>) {
@@ -271,9 +251,10 @@ export function runTargetsOf(requests: readonly RunRequest[]): { request: RunReq
 }
 
 /**
- * `startRun` for many requests in one transaction: each distinct target checked once, every input
- * against its target, then all runs and their jobs in one multi-row insert each. Each request gets
- * the answer it would have got alone (a failed check is that request's error and leaves nothing).
+ * Starts runs in one transaction (the checks of `prepareRun`, then `createExecutions`): each
+ * distinct target checked once, every input against its target, then all runs and their jobs in
+ * one multi-row insert each. Each request gets the answer it would have got alone (a failed check
+ * is that request's error and leaves nothing).
  */
 export function startRuns(
   db: Db,
@@ -308,7 +289,7 @@ export function startRuns(
   );
 }
 
-/** Starts runs (`startRun`'s answers) with whatever other requests are waiting: group commit. */
+/** Starts a run (`startRuns` for one) with whatever other requests are waiting: group commit. */
 export interface RunStarter {
   start(request: RunRequest): Promise<{ executionId: string }>;
 }
