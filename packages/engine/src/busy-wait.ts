@@ -8,21 +8,21 @@
  * it lands and its sender's write wakes nobody.
  *
  * Bounded, because spinning takes a core: only in the window after `expect()`, only until what was
- * expected arrives, and not at all for a while after a spin that waited in vain (the message came
- * later than the window or not at all — a long evaluation, no more work, or a machine so busy that
- * the spinner keeps the sender from running): backing off grows each time in a row, up to
- * `MAX_BACKOFF_MS`, so an idle pool pays one window and a saturated machine a few.
+ * expected arrives, and not for the next few waits after spins that waited in vain (the message
+ * came later than the window or not at all — a long evaluation, no more work, or a machine so busy
+ * that the spinner keeps the sender from running): `createSpinBackoff`.
  *
- * Started by Node itself in a worker (erasable TypeScript only, like expression-worker.ts).
+ * That back-off also paces the synchronous polling on the expression channel (expression-channel.ts),
+ * so this file is loaded by Node itself in a worker too (erasable TypeScript only).
  */
 
 /**
- * The first pause in spinning after a vain spin (one vain spin is no pattern: a run ending, a pause
- * for garbage collection); four times as long after each further one in a row.
+ * Vain spins in a row that cost nothing: one or two are no pattern (a run ending, a pause for
+ * garbage collection, the other process descheduled for a moment).
  */
-const MIN_BACKOFF_MS = 1;
-const BACKOFF_GROWTH = 4;
-const MAX_BACKOFF_MS = 1_000;
+const VAIN_SPINS_FORGIVEN = 2;
+/** Waits without spinning after more vain spins: 1, then four times as many after each, up to this. */
+const MAX_SKIPPED = 64;
 /** A turn of the polling loop takes µs; a longer gap between two is a pause, not polling. */
 const MAX_TURN_MS = 0.05;
 /** However often paused, a spin ends this many windows after `expect()` in wall time. */
@@ -35,6 +35,36 @@ export interface BusyWait {
   arrived(): void;
 }
 
+/**
+ * Whether to spin for what is expected next. After vain spins in a row (beyond those forgiven) the
+ * next waits go without, more of them after each further vain spin; a spin that paid lets the next
+ * one spin. Counted in waits, not time: a chain of evaluations µs apart recovers within a few, where
+ * a pause in milliseconds left hundreds of answers to come while nobody spun; and evaluations far
+ * apart (each spin in vain) spin once in `MAX_SKIPPED`.
+ */
+export function createSpinBackoff() {
+  let vainInRow = 0;
+  let skipped = 0;
+  let toSkip = 0;
+  return {
+    /** Asked once per wait. */
+    allowed(): boolean {
+      if (toSkip === 0) return true;
+      toSkip--;
+      return false;
+    },
+    vain() {
+      if (++vainInRow <= VAIN_SPINS_FORGIVEN) return;
+      skipped = Math.min(skipped === 0 ? 1 : skipped * 4, MAX_SKIPPED);
+      toSkip = skipped;
+    },
+    paid() {
+      vainInRow = 0;
+      skipped = 0;
+    },
+  };
+}
+
 export function createBusyWait(windowMs: number): BusyWait {
   /** Expected and not arrived yet. */
   let waiting = 0;
@@ -43,8 +73,7 @@ export function createBusyWait(windowMs: number): BusyWait {
   let spunMs = 0;
   let lastTurnAt = 0;
   let spinning = false;
-  let backoffMs = MIN_BACKOFF_MS;
-  let quietUntil = 0;
+  const backoff = createSpinBackoff();
 
   function spin() {
     if (waiting === 0) {
@@ -60,11 +89,10 @@ export function createBusyWait(windowMs: number): BusyWait {
       setImmediate(spin);
       return;
     }
-    // Waited the whole window in vain: don't spin for a while, and for longer each time in a row.
+    // Waited the whole window in vain.
     spinning = false;
     waiting = 0;
-    quietUntil = now + backoffMs;
-    backoffMs = Math.min(backoffMs * BACKOFF_GROWTH, MAX_BACKOFF_MS);
+    backoff.vain();
   }
 
   return {
@@ -73,7 +101,7 @@ export function createBusyWait(windowMs: number): BusyWait {
       expectedAt = performance.now();
       spunMs = 0;
       lastTurnAt = expectedAt;
-      if (spinning || expectedAt < quietUntil) return;
+      if (spinning || !backoff.allowed()) return;
       spinning = true;
       setImmediate(spin);
     },
@@ -81,7 +109,7 @@ export function createBusyWait(windowMs: number): BusyWait {
       if (waiting === 0) return;
       waiting--;
       // Came within the window while spinning: spinning pays here, so it may start at once next time.
-      if (spinning) backoffMs = MIN_BACKOFF_MS;
+      if (spinning) backoff.paid();
     },
   };
 }

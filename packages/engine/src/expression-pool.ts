@@ -31,19 +31,28 @@
  *   `$length` of a 200 MB string, in a thread capped at 64 MB ends in V8's fatal out-of-memory
  *   handler, which aborts the whole process (tried on Node 24). A child process that dies takes
  *   nothing with it.
- * - workerpool's process mode measured ~140 µs per evaluation here (an IPC round trip is ~25 µs, ~10
- *   when neither side sleeps: busy-wait.ts), and its timeout first asks the worker to clean up — a
- *   worker blocked in a builtin never answers, so it stayed alive and busy past its deadline. What is
- *   left to write is small: one task per worker, a FIFO queue, a timer per task, replace dead workers.
+ * - workerpool's process mode measured ~140 µs per evaluation here, and its timeout first asks the
+ *   worker to clean up — a worker blocked in a builtin never answers, so it stayed alive and busy
+ *   past its deadline. What is left to write is small: one task per worker, a FIFO queue, a sweep
+ *   for deadlines, replace dead workers; and a channel of our own (expression-channel.ts), which
+ *   took a short evaluation from ~65 to ~40 µs per transform step on a virtual machine (B5).
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
 import { createBusyWait } from './busy-wait.ts';
-import type { ExpressionAnswer, ExpressionTask } from './expression-worker.ts';
+import {
+  createSpinReader,
+  createWorkerMessageReader,
+  descriptorOf,
+  type ExpressionAnswer,
+  type ExpressionTask,
+  taskText,
+  type WorkerMessage,
+} from './expression-channel.ts';
 import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } from './expressions.ts';
+import { cpuMsOf } from './process-cpu.ts';
 
 export interface ExpressionPoolOptions {
   /**
@@ -103,8 +112,15 @@ export interface ExpressionPool {
 const MB = 1_000_000;
 /** Idle workers beyond the spares are ended after this long without work. */
 const IDLE_MS = 30_000;
-/** Most evaluations answer within µs: the pool polls this long for one before sleeping (busy-wait.ts). */
+/**
+ * Most evaluations answer within µs: the pool first reads for an answer synchronously this long,
+ * blocking its event loop no longer than a short evaluation on this thread would (answers take
+ * ~15 µs here); then it polls its event loop for one `ANSWER_WAIT_MS` before sleeping (busy-wait.ts).
+ */
+const ANSWER_READ_MS = 0.05;
 const ANSWER_WAIT_MS = 0.5;
+/** How often running evaluations' deadlines and CPU time are looked at (`sweepRunning`). */
+const SWEEP_MS = 50;
 /** Booted workers kept idle for what arrives next. */
 const SPARE_WORKERS = 1;
 /** The window of `pauseAfterLosses`. */
@@ -118,12 +134,10 @@ const MAX_FAILED_BOOTS = 3;
 const STRIP_TYPES = (process.features as { typescript?: unknown }).typescript
   ? []
   : ['--experimental-strip-types'];
-/** How often a running evaluation's CPU time is looked at (most take microseconds and never are). */
+/** A running evaluation's CPU time is looked at from this age on (most take µs and never are). */
 const SLOW_AFTER_MS = 50;
 /** CPU time one evaluation may use before its worker is demoted to `SLOW_NICENESS`. */
 const SLOW_CPU_MS = 25;
-/** Linux's USER_HZ: `/proc/<pid>/stat` counts CPU time in hundredths of a second. */
-const MS_PER_CLOCK_TICK = 10;
 /** The lowest priority: the kernel runs everything else first when such a worker competes for a core. */
 const SLOW_NICENESS = 19;
 
@@ -131,8 +145,9 @@ interface Job {
   id: number;
   /** Null: nobody's in particular (not capped). */
   tenant: string | null;
-  /** Handed to a worker (counts against its tenant's cap until settled). */
+  /** Handed to a worker (counts against its tenant's cap until settled), and when. */
   started: boolean;
+  startedAt: number;
   task: ExpressionTask;
   deadlineMs: number;
   settle(error: ExpressionError | null, answer?: ExpressionAnswer): void;
@@ -140,15 +155,15 @@ interface Job {
 
 interface Worker {
   child: ChildProcess;
+  /** Its end of the channel (expression-channel.ts). */
+  channel: Socket;
+  /** Takes what arrived on the channel. */
+  receive: (bytes: Buffer) => void;
   /** Booted (it said so); only ready workers are handed jobs. */
   ready: boolean;
   job: Job | null;
   /** When it last became idle (for the idle sweep). */
   idleSince: number;
-  /** The running job's deadline: ends the worker when it passes. */
-  timer: NodeJS.Timeout | undefined;
-  /** Looks at the running job's CPU time every `SLOW_AFTER_MS` until it demotes the worker. */
-  watch: NodeJS.Timeout | undefined;
   /** The worker's own CPU time when it last answered (so a job's CPU time needs no read at its start). */
   cpuMsAtAnswer: number;
   /** Running at `SLOW_NICENESS` (see `demote`). */
@@ -169,6 +184,9 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   const baseLimits: ExpressionLimits = { ...DEFAULT_EXPRESSION_LIMITS, ...options.limits };
 
   const answers = createBusyWait(ANSWER_WAIT_MS);
+  const answerReader = createSpinReader(ANSWER_READ_MS);
+  /** Reading an answer synchronously now (see `start`). */
+  let readingAnswer = false;
   const workers = new Set<Worker>();
   const idle: Worker[] = [];
   const queue: Job[] = [];
@@ -190,25 +208,28 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   let broken: string | null = null;
 
   function spawn() {
-    const child = fork(WORKER_FILE, [], {
-      execPath: process.execPath,
-      execArgv: [`--max-old-space-size=${heapMb}`, ...STRIP_TYPES],
-      // Workers see none of the process's environment (provider keys, database URL).
-      env: {},
-      // V8's out-of-memory report goes to the worker's stderr; keep it out of the service's logs.
-      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-      serialization: 'json',
-    });
+    const child = spawnProcess(
+      process.execPath,
+      [`--max-old-space-size=${heapMb}`, ...STRIP_TYPES, WORKER_FILE],
+      {
+        // Workers see none of the process's environment (provider keys, database URL).
+        env: {},
+        // V8's out-of-memory report goes to the worker's stderr; keep it out of the service's logs.
+        // fd 3 is the channel (expression-channel.ts).
+        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      },
+    );
+    const channel = child.stdio[3] as Socket;
     const worker: Worker = {
       child,
+      channel,
       ready: false,
       job: null,
       idleSince: 0,
-      timer: undefined,
-      watch: undefined,
       cpuMsAtAnswer: 0,
       demoted: false,
       killed: false,
+      receive: createWorkerMessageReader(heard),
     };
     workers.add(worker);
     booting++;
@@ -216,10 +237,13 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     if (bootAtLowPriority && performance.now() - lastLossAt < UNDER_ATTACK_MS) demote(worker);
     // Workers don't keep the process alive; pending evaluations do (`keepAlive`).
     child.unref();
-    child.channel?.unref();
-    child.on('message', (message: WorkerMessage) => {
-      worker.cpuMsAtAnswer = message.cpuMs;
-      if (message.ready) {
+    channel.unref();
+    // A dead worker's channel fails too; its 'exit' says what happened.
+    channel.on('error', () => {});
+    channel.on('data', worker.receive);
+    function heard(said: WorkerMessage) {
+      worker.cpuMsAtAnswer = said.cpuMs;
+      if (said.ready) {
         worker.ready = true;
         booting--;
         failedBoots = 0;
@@ -228,18 +252,16 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       }
       answers.arrived();
       const job = worker.job;
-      if (!job || job.id !== message.id || !message.answer) return;
-      clearTimeout(worker.timer);
-      clearTimeout(worker.watch);
+      if (!job || job.id !== said.id) return;
       worker.job = null;
-      job.settle(null, message.answer);
+      job.settle(null, said.answer);
       if (worker.demoted && !promote(worker)) {
         // Stuck at low priority (raising it needs privileges): not fit for short work any more.
         kill(worker);
         return dispatch();
       }
       release(worker);
-    });
+    }
     child.on('error', () => {}); // a failed spawn also ends in 'exit'
     child.on('exit', (code, signal) => {
       workers.delete(worker);
@@ -253,8 +275,6 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       }
       const at = idle.indexOf(worker);
       if (at >= 0) idle.splice(at, 1);
-      clearTimeout(worker.timer);
-      clearTimeout(worker.watch);
       const job = worker.job;
       worker.job = null;
       if (job && !worker.killed)
@@ -366,29 +386,62 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   function start(worker: Worker, job: Job) {
     worker.job = job;
     job.started = true;
+    job.startedAt = performance.now();
     if (job.tenant !== null) running.set(job.tenant, (running.get(job.tenant) ?? 0) + 1);
-    const deadline = () => {
-      worker.job = null;
-      kill(worker);
-      lose(
-        job,
-        `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
-      );
-    };
-    worker.timer = setTimeout(deadline, job.deadlineMs);
     // Its next expression is likely the same: not at full priority until the first look.
     if (suspect(job.tenant)) demote(worker);
-    if (job.deadlineMs > SLOW_AFTER_MS) {
-      const look = () => {
+    runningSweep ??= setInterval(sweepRunning, SWEEP_MS);
+    worker.channel.write(taskText(job.id, job.task));
+    // Looked up now: a closed channel has none (its number may already belong to another socket).
+    const fd = descriptorOf(worker.channel);
+    // An answer read here settles the job, which may start the next queued one: that one's answer
+    // comes through the event loop, so a long queue does not nest reads.
+    if (readingAnswer || fd === undefined) return answers.expect();
+    readingAnswer = true;
+    try {
+      let bytes: Buffer | null = null;
+      try {
+        bytes = answerReader.read(fd);
+      } catch {
+        // The worker is gone (its 'exit' explains) or the channel failed: left to the event loop.
+      }
+      if (bytes === null) answers.expect();
+      else worker.receive(bytes);
+    } finally {
+      readingAnswer = false;
+    }
+  }
+
+  /**
+   * Running evaluations' deadlines and CPU use, every `SWEEP_MS` while any run: one timer for the
+   * pool rather than two per evaluation (most take µs, and setting and clearing timers cost more).
+   */
+  let runningSweep: NodeJS.Timeout | undefined;
+  function sweepRunning() {
+    const now = performance.now();
+    let busy = 0;
+    for (const worker of workers) {
+      const job = worker.job;
+      if (job === null) continue;
+      busy++;
+      const ranMs = now - job.startedAt;
+      if (ranMs >= job.deadlineMs) {
+        worker.job = null;
+        kill(worker);
+        lose(
+          job,
+          `expression ran longer than ${job.task.limits.timeoutMs} ms and was stopped (its worker was ended)`,
+        );
+      } else if (!worker.demoted && ranMs >= SLOW_AFTER_MS) {
         const used = cpuMsOf(worker.child.pid);
         // Without /proc (not Linux) the clock decides, as it must somewhere.
         if (used === null || used - worker.cpuMsAtAnswer >= SLOW_CPU_MS) demote(worker);
-        else worker.watch = setTimeout(look, SLOW_AFTER_MS);
-      };
-      worker.watch = setTimeout(look, SLOW_AFTER_MS);
+      }
     }
-    worker.child.send({ id: job.id, task: job.task });
-    answers.expect();
+    if (busy === 0) {
+      clearInterval(runningSweep);
+      runningSweep = undefined;
+    }
   }
 
   /**
@@ -463,6 +516,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         id: nextId++,
         tenant: evaluation.tenant ?? null,
         started: false,
+        startedAt: 0,
         task: { source, data: text, bindings: evaluation.bindings, limits, maxOutputBytes },
         deadlineMs: limits.timeoutMs + terminateGraceMs,
         settle(error, answer) {
@@ -509,6 +563,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     close: async () => {
       closed = true;
       clearInterval(idleSweep);
+      clearInterval(runningSweep);
       clearInterval(keepAlive);
       for (const job of queue.splice(0)) job.settle(new ExpressionError('the expression pool is closed'));
       const exits = [...workers].map(
@@ -523,67 +578,6 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       }
       await Promise.all(exits);
     },
-  };
-}
-
-/** What a worker says: booted, or an answer; with its own CPU time so far either way. */
-type WorkerMessage = { cpuMs: number } & (
-  | { ready: true; id?: undefined; answer?: undefined }
-  | {
-      ready?: undefined;
-      id: number;
-      answer: ExpressionAnswer;
-    }
-);
-
-/** A process's CPU time (user + system) in ms, from `/proc/<pid>/stat`; null where there is none. */
-function cpuMsOf(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, so split after its closing paren):
-    // utime and stime are the 14th and 15th fields of the line, the 12th and 13th after it.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks * MS_PER_CLOCK_TICK : null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * The settings every SWARM process that evaluates expressions takes (API and runner), for its
- * `env.ts` to include: one definition of the names, defaults and bounds.
- */
-export const expressionPoolEnv = {
-  /** Most worker processes (default: cores, 2 to 8). */
-  EXPRESSION_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
-  /** Heap of one worker in MB. */
-  EXPRESSION_HEAP_MB: z.coerce.number().int().min(16).max(8192).default(96),
-  /** Wall-clock limit of one evaluation; the worker is ended 250 ms past it. */
-  EXPRESSION_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
-  /** Evaluations that may wait for a worker before new ones are refused. */
-  EXPRESSION_QUEUE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
-  /** Largest data in and result out of one evaluation, as JSON bytes. */
-  EXPRESSION_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1_000)
-    .max(1_000_000_000)
-    .default(10 * MB),
-};
-
-const expressionPoolEnvSchema = z.object(expressionPoolEnv);
-type ExpressionPoolEnv = z.output<typeof expressionPoolEnvSchema>;
-
-export function expressionPoolOptions(env: ExpressionPoolEnv): ExpressionPoolOptions {
-  return {
-    workers: env.EXPRESSION_WORKERS,
-    heapMb: env.EXPRESSION_HEAP_MB,
-    maxQueue: env.EXPRESSION_QUEUE_LIMIT,
-    maxInputBytes: env.EXPRESSION_MAX_BYTES,
-    maxOutputBytes: env.EXPRESSION_MAX_BYTES,
-    limits: { timeoutMs: env.EXPRESSION_TIMEOUT_MS },
   };
 }
 

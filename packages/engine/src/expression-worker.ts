@@ -7,19 +7,18 @@
  * Started by Node itself, not by a bundler or tsx: this file and what it imports use erasable
  * TypeScript only (Node's type stripping).
  */
-import { createBusyWait } from './busy-wait.ts';
-import { type ExpressionLimits, evaluateToJson } from './expressions.ts';
-
-export interface ExpressionTask {
-  source: string;
-  /** The data as JSON text (the main thread measured its size). */
-  data: string;
-  bindings?: Record<string, unknown> | undefined;
-  limits: ExpressionLimits;
-  maxOutputBytes: number;
-}
-
-export type ExpressionAnswer = { result: string } | { error: string };
+import { writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import {
+  CHANNEL_FD,
+  createSpinReader,
+  createTaskReader,
+  type ExpressionAnswer,
+  type ExpressionTask,
+  type WorkerMessage,
+  workerMessageText,
+} from './expression-channel.ts';
+import { evaluateToJson } from './expressions.ts';
 
 async function evaluateTask(task: ExpressionTask): Promise<ExpressionAnswer> {
   try {
@@ -62,18 +61,57 @@ function cpuMs(): number {
   return cpuMsThen;
 }
 
-// One task at a time: the pool sends the next only after this answer. Nothing else imports this
-// file at run time (the pool imports its types only).
-// Evaluations mostly come back to back (a chain of steps, a mapping per webhook): after answering,
-// the next task is often µs away, so the worker polls for it briefly instead of sleeping.
-const nextTask = createBusyWait(1);
-process.on('message', async (message: { id: number; task: ExpressionTask }) => {
-  nextTask.arrived();
-  const answer = await evaluateTask(message.task);
-  process.send?.({ id: message.id, answer, cpuMs: cpuMs() });
-  nextTask.expect();
+// One task at a time: the pool sends the next only after this answer. Nothing imports this file:
+// it is the worker process's entry point.
+
+/** How long a worker that has just answered polls for its next task before it sleeps. */
+const NEXT_TASK_WAIT_MS = 1;
+
+// Made non-blocking by the socket: sleeping, the worker waits for 'data' in its event loop;
+// between tasks it reads synchronously (the loop does not run then, so only one of them reads).
+const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: false });
+const nextTask = createSpinReader(NEXT_TASK_WAIT_MS);
+let tasksStarted = 0;
+const receive = createTaskReader((id, task) => {
+  tasksStarted++;
+  void answer(id, task);
 });
+
+async function answer(id: number, task: ExpressionTask) {
+  send({ id, answer: await evaluateTask(task), cpuMs: cpuMs() });
+  // Evaluations mostly come back to back (a chain of steps, a mapping per webhook): the next task
+  // is often µs away. Polled for until one has started (its answer polls again) or none comes.
+  const before = tasksStarted;
+  while (tasksStarted === before) {
+    const bytes = nextTask.read(CHANNEL_FD);
+    if (bytes === null) return;
+    if (bytes.length === 0) process.exit(0);
+    receive(bytes);
+  }
+}
+
+channel.on('data', receive);
 // The pool went away (its process ended): nothing left to do.
-process.on('disconnect', () => process.exit(0));
-// Booted: the pool hands this worker jobs from now on.
-process.send?.({ ready: true, cpuMs: cpuMs() });
+channel.on('end', () => process.exit(0));
+channel.on('error', () => process.exit(0));
+
+/** Writes a message whole, waiting out a full socket (the pool reads on; results may be megabytes). */
+function send(message: WorkerMessage) {
+  const bytes = Buffer.from(workerMessageText(message));
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    for (let sent = 0; sent < bytes.length; ) {
+      try {
+        sent += writeSync(CHANNEL_FD, bytes, sent);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+    }
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+// Booted: the pool hands this worker tasks from now on.
+send({ ready: true, cpuMs: cpuMs() });

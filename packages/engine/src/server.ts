@@ -7,6 +7,7 @@
  */
 export * from './executor.ts';
 export * from './expression-pool.ts';
+export * from './expression-pool-settings.ts';
 export * from './guarded-fetch.ts';
 export * from './node-packages.ts';
 export * from './nodes/http.ts';
