@@ -390,7 +390,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     if (job.tenant !== null) running.set(job.tenant, (running.get(job.tenant) ?? 0) + 1);
     // Its next expression is likely the same: not at full priority until the first look.
     if (suspect(job.tenant)) demote(worker);
-    runningSweep ??= setInterval(sweepRunning, SWEEP_MS);
+    runningSweep ??= setInterval(sweepRunning, SWEEP_MS).unref();
     worker.channel.write(taskText(job.id, job.task));
     // Looked up now: a closed channel has none (its number may already belong to another socket).
     const fd = descriptorOf(worker.channel);
