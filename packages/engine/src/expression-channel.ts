@@ -13,7 +13,7 @@
  *
  * Started by Node itself in a worker (erasable TypeScript only, like expression-worker.ts).
  */
-import { readSync } from 'node:fs';
+import { readSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { createSpinBackoff } from './busy-wait.ts';
 import type { ExpressionLimits } from './expressions.ts';
@@ -126,26 +126,54 @@ export function createSpinReader(windowMs: number) {
   function read(fd: number): Buffer | null {
     const started = performance.now();
     const window = backoff.allowed() ? windowMs : 0;
-    // Each empty read throws EAGAIN; without a stack trace to capture, a poll costs ~1 µs, not ~3.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
+    const bytes = withoutStackTraces(() => {
       do {
-        try {
-          const bytes = readSync(fd, buffer, 0, buffer.length, null);
-          if (window > 0) backoff.paid();
-          return buffer.subarray(0, bytes);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-        }
+        const got = unlessWouldBlock(() => readSync(fd, buffer, 0, buffer.length, null));
+        if (got !== null) return got;
       } while (performance.now() - started < window);
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
+      return null;
+    });
+    if (window > 0) {
+      if (bytes === null) backoff.vain();
+      else backoff.paid();
     }
-    if (window > 0) backoff.vain();
-    return null;
+    return bytes === null ? null : buffer.subarray(0, bytes);
   }
   return { read };
+}
+
+/**
+ * Writes `bytes` whole to a non-blocking descriptor, waiting out a full socket (the other side
+ * reads on). Only for a process with nothing else to do meanwhile (a worker answering).
+ */
+export function writeWhole(fd: number, bytes: Buffer): void {
+  withoutStackTraces(() => {
+    for (let sent = 0; sent < bytes.length; ) sent += unlessWouldBlock(() => writeSync(fd, bytes, sent)) ?? 0;
+  });
+}
+
+/** What `io` returned, or null when the descriptor was not ready (EAGAIN). */
+function unlessWouldBlock(io: () => number): number | null {
+  try {
+    return io();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    return null;
+  }
+}
+
+/**
+ * Runs synchronous I/O that fails often by design (EAGAIN on every empty poll) without capturing a
+ * stack trace for each failure: a poll then costs ~1 µs, not ~3.
+ */
+function withoutStackTraces<T>(run: () => T): T {
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return run();
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
+  }
 }
 
 /**

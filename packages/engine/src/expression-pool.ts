@@ -145,9 +145,8 @@ interface Job {
   id: number;
   /** Null: nobody's in particular (not capped). */
   tenant: string | null;
-  /** Handed to a worker (counts against its tenant's cap until settled), and when. */
-  started: boolean;
-  startedAt: number;
+  /** When it was handed to a worker (from then on it counts against its tenant's cap until settled). */
+  startedAt: number | null;
   task: ExpressionTask;
   deadlineMs: number;
   settle(error: ExpressionError | null, answer?: ExpressionAnswer): void;
@@ -385,7 +384,6 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
 
   function start(worker: Worker, job: Job) {
     worker.job = job;
-    job.started = true;
     job.startedAt = performance.now();
     if (job.tenant !== null) running.set(job.tenant, (running.get(job.tenant) ?? 0) + 1);
     // Its next expression is likely the same: not at full priority until the first look.
@@ -424,7 +422,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       const job = worker.job;
       if (job === null) continue;
       busy++;
-      const ranMs = now - job.startedAt;
+      const ranMs = now - (job.startedAt ?? now);
       if (ranMs >= job.deadlineMs) {
         worker.job = null;
         kill(worker);
@@ -515,15 +513,14 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       const job: Job = {
         id: nextId++,
         tenant: evaluation.tenant ?? null,
-        started: false,
-        startedAt: 0,
+        startedAt: null,
         task: { source, data: text, bindings: evaluation.bindings, limits, maxOutputBytes },
         deadlineMs: limits.timeoutMs + terminateGraceMs,
         settle(error, answer) {
           if (settled) return;
           settled = true;
           if (--pending === 0) keepAlive.unref();
-          if (job.started && job.tenant !== null) {
+          if (job.startedAt !== null && job.tenant !== null) {
             const held = (running.get(job.tenant) ?? 1) - 1;
             if (held > 0) running.set(job.tenant, held);
             else running.delete(job.tenant);

@@ -7,7 +7,6 @@
  * Started by Node itself, not by a bundler or tsx: this file and what it imports use erasable
  * TypeScript only (Node's type stripping).
  */
-import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import {
   CHANNEL_FD,
@@ -17,6 +16,7 @@ import {
   type ExpressionTask,
   type WorkerMessage,
   workerMessageText,
+  writeWhole,
 } from './expression-channel.ts';
 import { evaluateToJson } from './expressions.ts';
 
@@ -101,22 +101,8 @@ channel.on('data', receive);
 channel.on('end', () => process.exit(0));
 channel.on('error', () => process.exit(0));
 
-/** Writes a message whole, waiting out a full socket (the pool reads on; results may be megabytes). */
 function send(message: WorkerMessage) {
-  const bytes = Buffer.from(workerMessageText(message));
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    for (let sent = 0; sent < bytes.length; ) {
-      try {
-        sent += writeSync(CHANNEL_FD, bytes, sent);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-      }
-    }
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
+  writeWhole(CHANNEL_FD, Buffer.from(workerMessageText(message)));
 }
 
 // Booted: the pool hands this worker tasks from now on.
