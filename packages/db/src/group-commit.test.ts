@@ -3,7 +3,7 @@
  * together, and what happens when a batch fails.
  */
 import { describe, expect, it } from 'vitest';
-import { createGroupCommitter } from './group-commit.ts';
+import { createGroupCommitter, type GroupCommitter } from './group-commit.ts';
 
 /** A commit function that records its batches and waits until the test releases each one. */
 function heldCommits(answer: (item: string) => string = (item) => item.toUpperCase()) {
@@ -34,6 +34,30 @@ function heldCommits(answer: (item: string) => string = (item) => item.toUpperCa
   return { commit, batches, releases, batchesArrived };
 }
 
+/**
+ * Items committed as the second batch: `a` goes alone first, `items` arrive while it commits, and
+ * once it is released they reach the commit function together (not released yet).
+ */
+async function secondBatch(
+  held: ReturnType<typeof heldCommits>,
+  committer: GroupCommitter<string, string>,
+  items: string[],
+) {
+  const first = committer.submit('a');
+  await held.batchesArrived(1);
+  const batch = items.map((item) => committer.submit(item));
+  held.releases[0]!();
+  await first;
+  await held.batchesArrived(2);
+  return batch;
+}
+
+/** Each item's answer, or its error's message. */
+async function outcomes(batch: Promise<string>[]): Promise<string[]> {
+  const settled = await Promise.allSettled(batch);
+  return settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message));
+}
+
 describe('createGroupCommitter', () => {
   it('sends the first item at once and batches the items that arrive while it commits', async () => {
     const held = heldCommits();
@@ -56,19 +80,9 @@ describe('createGroupCommitter', () => {
   it('answers each item of a batch on its own, a refused one included', async () => {
     const held = heldCommits();
     const committer = createGroupCommitter({ commit: held.commit });
-    const first = committer.submit('a');
-    await held.batchesArrived(1);
-    const batch = [committer.submit('b'), committer.submit('bad-c'), committer.submit('d')];
-    held.releases[0]!();
-    await first;
-    await held.batchesArrived(2);
+    const batch = await secondBatch(held, committer, ['b', 'bad-c', 'd']);
     held.releases[1]!();
-    const settled = await Promise.allSettled(batch);
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
-      'B',
-      'bad-c refused',
-      'D',
-    ]);
+    expect(await outcomes(batch)).toEqual(['B', 'bad-c refused', 'D']);
     expect(held.batches).toEqual([['a'], ['b', 'bad-c', 'd']]);
   });
 
@@ -79,24 +93,14 @@ describe('createGroupCommitter', () => {
       commit: held.commit,
       onBatchFailed: (_error, size) => failedBatches.push(size),
     });
-    const first = committer.submit('a');
-    await held.batchesArrived(1);
-    const batch = ['b', 'c', 'd'].map((item) => committer.submit(item));
-    held.releases[0]!();
-    await first;
-    await held.batchesArrived(2);
+    const batch = await secondBatch(held, committer, ['b', 'c', 'd']);
     held.releases[1]!(new Error('the transaction failed'));
     await held.batchesArrived(5);
     expect(held.batches.slice(2)).toEqual([['b'], ['c'], ['d']]);
     held.releases[2]!();
     held.releases[3]!(new Error('c breaks a statement'));
     held.releases[4]!();
-    const settled = await Promise.allSettled(batch);
-    expect(settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as Error).message))).toEqual([
-      'B',
-      'c breaks a statement',
-      'D',
-    ]);
+    expect(await outcomes(batch)).toEqual(['B', 'c breaks a statement', 'D']);
     expect(failedBatches).toEqual([3]);
   });
 });
