@@ -24,6 +24,7 @@ import {
   type WorkflowNode,
 } from '@swarm/engine';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../apps/web/e2e/chromium.ts';
 import {
   type Benchmark,
   type BenchResult,
@@ -45,20 +46,10 @@ const HTTP_RUNS = 50;
 const BROWSER_LOADS = 5;
 const SERVER_BAR_MS = 50;
 const PAINT_BAR_MS = 200;
-/** As in apps/web/e2e/harness.ts. */
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WEB_DIST_DIR = path.join(repoRoot, 'apps', 'web', 'dist');
 const UI_TIMEOUT_MS = 30_000;
+/** `B9_TRACE_DIR=<dir>`: the last timed load of each page is recorded as a Chromium trace there. */
+const TRACE_DIR = process.env.B9_TRACE_DIR;
 
 // ---------------------------------------------------------------------------------------------
 // Definitions
@@ -224,16 +215,24 @@ export function generatePair(nodeCount = NODES, seed = SEED): Pair {
  * browser lays out and paints what `ready` saw in the DOM.)
  */
 async function timeLoads(
+  browser: Browser,
   newPage: () => Promise<Page>,
   url: string,
   ready: string,
   loads: number,
+  traceName: string,
 ): Promise<Timing> {
   const samples: number[] = [];
   const afterPaint = 'new Promise((resolve) => setTimeout(() => resolve(performance.now()), 0))';
   for (let i = 0; i <= loads; i++) {
     const page = await newPage();
+    const tracing = TRACE_DIR !== undefined && i === loads;
     try {
+      if (tracing)
+        await browser.startTracing(page, {
+          path: path.join(TRACE_DIR, `${traceName}.json`),
+          screenshots: false,
+        });
       await page.goto(url, { waitUntil: 'commit' });
       const handle = await page.waitForFunction(`(${ready}) ? ${afterPaint} : false`, undefined, {
         polling: 'raf',
@@ -241,6 +240,7 @@ async function timeLoads(
       });
       const at = (await handle.jsonValue()) as number;
       if (i > 0) samples.push(at);
+      if (tracing) await browser.stopTracing();
     } finally {
       await page.close();
     }
@@ -469,8 +469,22 @@ export const b9: Benchmark = {
             `${countOf('compare-change', 'compare-summary')} === ${summaryLines}`,
             ...compareExpectations(v1, v2, check.summary).map(canvasShows),
           ].join(' && ');
-          const list = await timeLoads(newPage, '/', `${countOf('workflow-row')} >= 1`, BROWSER_LOADS);
-          const paint = await timeLoads(newPage, compareUrl, comparePainted, BROWSER_LOADS);
+          const list = await timeLoads(
+            browser,
+            newPage,
+            '/',
+            `${countOf('workflow-row')} >= 1`,
+            BROWSER_LOADS,
+            'list',
+          );
+          const paint = await timeLoads(
+            browser,
+            newPage,
+            compareUrl,
+            comparePainted,
+            BROWSER_LOADS,
+            'compare',
+          );
           const listName = 'browser: workflow list, rows painted';
           rows.push(baselineRow(listName, list));
           rows.push(

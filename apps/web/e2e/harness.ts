@@ -11,19 +11,9 @@ import { startApiServer } from '@swarm/api';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 
 const WEB_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** How long a single wait for something on screen may take; well under the test timeout. */
 export const UI_TIMEOUT_MS = 10_000;
 
