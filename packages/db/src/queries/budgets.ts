@@ -129,10 +129,11 @@ export async function listBudgets(
   options: { now?: Date } = {},
 ): Promise<BudgetView[]> {
   const now = options.now ?? new Date();
-  const rows = await db.query.budgets.findMany({
-    where: eq(budgets.ownerId, ownerId),
-    orderBy: [sql`${budgets.workflowId} is not null`, budgets.createdAt],
-  });
+  const rows = await db
+    .select()
+    .from(budgets)
+    .where(eq(budgets.ownerId, ownerId))
+    .orderBy(sql`${budgets.workflowId} is not null`, budgets.createdAt);
   const names = await workflowNames(db, ownerId);
   const unknown = await unknownCostThisMonth(db, ownerId, now);
   return rows.map((r) =>
