@@ -18,17 +18,20 @@ import {
   invalidInput,
   type NodeRegistry,
   NotFoundError,
-  validateForRun,
   type WorkflowDefinition,
 } from '@swarm/engine';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../client.ts';
 import { createGroupCommitter } from '../group-commit.ts';
 import type { JobBatchSender } from '../jobs.ts';
 import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-import { createExecutions, type ExecutionKind, MAX_CONCURRENT_RUNS } from './executions/index.ts';
+
+export { runnableDefinition, runnableDefinitionOfText } from './checked-definitions.ts';
+
+import { runnableDefinitionOfText } from './checked-definitions.ts';
+import { createExecutions, type ExecutionKind } from './executions/index.ts';
 import { pinsForRun } from './pins.ts';
 import { commitDraftForRun, resolveRunVersion } from './versions.ts';
 
@@ -77,24 +80,6 @@ export function runInputOf(value: unknown): unknown {
   return json;
 }
 
-/** The definition, checked for running (node types, configs, schemas) plus its run settings. */
-export function runnableDefinition(definition: unknown, registry: NodeRegistry): WorkflowDefinition {
-  const checked = validateForRun(definition, registry);
-  const limit = checked.settings?.maxConcurrentRuns;
-  if (
-    limit !== undefined &&
-    (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_CONCURRENT_RUNS)
-  ) {
-    throw invalidInput([
-      {
-        path: 'definition.settings.maxConcurrentRuns',
-        message: `a whole number from 1 to ${MAX_CONCURRENT_RUNS} (or leave it out for no limit)`,
-      },
-    ]);
-  }
-  return checked;
-}
-
 /**
  * The version a run pins: by id or tag; without either the draft runs (no version) — unless the
  * workflow sets `settings.autoCommitOnRun`, then a draft that differs from the head is committed
@@ -103,8 +88,8 @@ export function runnableDefinition(definition: unknown, registry: NodeRegistry):
 async function versionToRun(
   db: DbOrTx,
   request: Omit<RunRequest, 'input'>,
-  workflow: { id: string; definition: WorkflowDefinition },
-): Promise<{ id: string; definition: WorkflowDefinition } | null> {
+  workflow: { id: string; definitionText: string },
+): Promise<{ id: string; definitionText: string } | null> {
   if (request.versionId != null && request.versionTag != null)
     throw invalidInput([{ path: 'versionTag', message: 'give versionId or versionTag, not both' }]);
   if (request.versionId != null)
@@ -112,15 +97,20 @@ async function versionToRun(
   if (request.versionTag != null)
     return resolveRunVersion(db, request.ownerId, workflow.id, { versionTag: request.versionTag });
   if (request.test) return null;
-  if (workflow.definition.settings?.autoCommitOnRun !== true) return null;
-  runnableDefinition(workflow.definition, request.registry);
-  return commitDraftForRun(db, request.ownerId, workflow.id, AUTO_COMMIT_MESSAGE);
+  // The draft runs, or is committed first: either way it must be runnable (this throws if not).
+  const draft = runnableDefinitionOfText(workflow.definitionText, request.registry);
+  if (draft.settings?.autoCommitOnRun !== true) return null;
+  const version = await commitDraftForRun(db, request.ownerId, workflow.id, AUTO_COMMIT_MESSAGE);
+  return { id: version.id, definitionText: JSON.stringify(version.definition) };
 }
 
-/** The owner's workflow, just what a run needs (no tags: this is on every trigger's path). */
+/**
+ * The owner's workflow, just what a run needs (no tags: this is on every trigger's path). The
+ * definition comes as its stored text, which `runnableDefinitionOfText` checks once per text.
+ */
 async function workflowToRun(db: DbOrTx, ownerId: string, id: string) {
   const [row] = await db
-    .select({ id: workflows.id, definition: workflows.definition })
+    .select({ id: workflows.id, definitionText: sql<string>`${workflows.definition}::text` })
     .from(workflows)
     .where(and(eq(workflows.id, id), eq(workflows.ownerId, ownerId)));
   if (!row) throw new NotFoundError('workflow');
@@ -160,7 +150,10 @@ export async function prepareRunTarget(
       { path: 'test', message: 'a test run runs the draft: leave out versionId and versionTag' },
     ]);
   const version = await versionToRun(db, request, workflow);
-  const definition = runnableDefinition(version?.definition ?? workflow.definition, request.registry);
+  const definition = runnableDefinitionOfText(
+    version?.definitionText ?? workflow.definitionText,
+    request.registry,
+  );
   const test = request.test === true;
   return {
     ownerId: request.ownerId,

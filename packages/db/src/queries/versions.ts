@@ -411,18 +411,21 @@ export async function untagVersion(
   return getVersion(db, ownerId, versionId);
 }
 
-/** The version a run pins: by id or by tag, of this workflow of this owner; NOT_FOUND otherwise. */
+/**
+ * The version a run pins: by id or by tag, of this workflow of this owner; NOT_FOUND otherwise. Its
+ * definition as stored text (see `runnableDefinitionOfText`).
+ */
 export async function resolveRunVersion(
   db: DbOrTx,
   ownerId: string,
   workflowId: string,
   pin: { versionId: string } | { versionTag: string },
-): Promise<{ id: string; number: number; definition: WorkflowDefinition }> {
+): Promise<{ id: string; number: number; definitionText: string }> {
   const [row] = await db
     .select({
       id: workflowVersions.id,
       number: workflowVersions.number,
-      definition: workflowVersions.definition,
+      definitionText: sql<string>`${workflowVersions.definition}::text`,
     })
     .from(workflowVersions)
     .innerJoin(workflows, eq(workflows.id, workflowVersions.workflowId))

@@ -129,7 +129,8 @@ async function checkedScheduleInput(
   let definition = workflow.definition;
   if (versionTag !== null) {
     try {
-      definition = (await resolveRunVersion(db, ownerId, workflow.id, { versionTag })).definition;
+      const version = await resolveRunVersion(db, ownerId, workflow.id, { versionTag });
+      definition = JSON.parse(version.definitionText) as WorkflowDefinition;
     } catch (error) {
       if (error instanceof NotFoundError)
         throw invalidInput([
