@@ -1,28 +1,16 @@
-import type { WorkflowDefinition } from '@swarm/engine';
+import { sampleWorkflowDefinition, type WorkflowDefinition } from '@swarm/engine';
 import { createNodeRegistry } from '@swarm/engine/server';
 import { describe, expect, it } from 'vitest';
 import { runnableDefinitionOfText } from './checked-definitions.ts';
 
 const registry = createNodeRegistry();
 
+/** The sample workflow with its writer asked `prompt`. */
 function definition(prompt: string): WorkflowDefinition {
-  return {
-    nodes: [
-      { id: 'in', type: 'input', name: 'In', position: { x: 0, y: 0 }, config: {} },
-      {
-        id: 'writer',
-        type: 'agent',
-        name: 'Writer',
-        position: { x: 200, y: 0 },
-        config: { role: 'writer', provider: 'mock', model: 'mock', prompt },
-      },
-      { id: 'out', type: 'output', name: 'Out', position: { x: 400, y: 0 }, config: {} },
-    ],
-    edges: [
-      { id: 'e1', source: 'in', target: 'writer' },
-      { id: 'e2', source: 'writer', target: 'out' },
-    ],
-  };
+  const sample = sampleWorkflowDefinition();
+  const writer = sample.nodes.find((node) => node.id === 'writer')!;
+  writer.config = { ...writer.config, prompt };
+  return sample;
 }
 
 describe('runnableDefinitionOfText', () => {
@@ -30,10 +18,10 @@ describe('runnableDefinitionOfText', () => {
     // Postgres writes jsonb as text with spaces after ':' and ','; any spelling is a text of its own.
     const text = JSON.stringify(definition('Say hi'), null, 1);
     const first = runnableDefinitionOfText(text, registry);
-    expect(first.nodes.map((n) => n.id)).toEqual(['in', 'writer', 'out']);
+    expect(first.nodes.map((n) => n.id)).toEqual(sampleWorkflowDefinition().nodes.map((n) => n.id));
     expect(runnableDefinitionOfText(`${text}`, registry)).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
-    expect(Object.isFrozen(first.nodes[1]!.config)).toBe(true);
+    expect(Object.isFrozen(first.nodes.find((n) => n.id === 'writer')!.config)).toBe(true);
     expect(() => {
       (first.nodes as unknown as unknown[]).push({});
     }).toThrow(TypeError);
@@ -43,13 +31,14 @@ describe('runnableDefinitionOfText', () => {
     const before = runnableDefinitionOfText(JSON.stringify(definition('Before')), registry);
     const after = runnableDefinitionOfText(JSON.stringify(definition('After')), registry);
     expect(after).not.toBe(before);
-    expect(after.nodes[1]!.config).toMatchObject({ prompt: 'After' });
-    expect(before.nodes[1]!.config).toMatchObject({ prompt: 'Before' });
+    const writerOf = (d: WorkflowDefinition) => d.nodes.find((n) => n.id === 'writer')!.config;
+    expect(writerOf(after)).toMatchObject({ prompt: 'After' });
+    expect(writerOf(before)).toMatchObject({ prompt: 'Before' });
   });
 
   it('a definition that cannot run fails every time, naming the path (its failure is not kept)', () => {
     const broken = definition('x');
-    broken.nodes[1]!.type = 'no-such-type';
+    broken.nodes.find((n) => n.id === 'writer')!.type = 'no-such-type';
     const text = JSON.stringify(broken);
     for (let i = 0; i < 2; i++)
       expect(() => runnableDefinitionOfText(text, registry)).toThrow(/no-such-type/);
