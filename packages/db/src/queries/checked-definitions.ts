@@ -3,8 +3,8 @@
  * the same stored definition, again and again — each webhook batch, each schedule fire, each
  * `runs.start`. The check is a pure function of the definition's text and the process's node
  * registry, so its result is kept per text: the start reads the definition as text and, when the
- * text is one checked before, skips parsing and checking it (in a profile of webhook ingest, 5 % of
- * the API's CPU with a two-node workflow; it grows with the definition).
+ * text is one checked before, skips parsing and checking it — 0.14 ms per start for a two-node
+ * workflow, 1.7 ms for 100 nodes, 14 ms for 500 (measured 2026-12-06), on the API's event loop.
  *
  * Keyed by the whole text, compared in full: an edited definition is a different text, so nothing
  * needs invalidating. A definition that fails its check is not kept (its error is worked out
