@@ -7,6 +7,7 @@ export * from './jobs.ts';
 export * from './migrate.ts';
 export * from './queries/analytics/index.ts';
 export * from './queries/budgets.ts';
+export * from './queries/checked-definitions.ts';
 export * from './queries/compatible.ts';
 export * from './queries/credentials.ts';
 export * from './queries/executions/index.ts';

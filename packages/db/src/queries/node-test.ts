@@ -12,9 +12,10 @@ import type { Db, DbOrTx } from '../client.ts';
 import { transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { executions } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
+import { runnableDefinition } from './checked-definitions.ts';
 import { createExecution, listExecutionSteps } from './executions/index.ts';
 import { pinOutputOf } from './pins.ts';
-import { type RunQueue, runInputOf, runnableDefinition } from './start-run.ts';
+import { type RunQueue, runInputOf } from './start-run.ts';
 import { getWorkflow } from './workflows.ts';
 
 /** The newest run of the workflow that ran the whole graph (not a node test), with its steps. */

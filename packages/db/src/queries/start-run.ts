@@ -27,9 +27,6 @@ import type { JobBatchSender } from '../jobs.ts';
 import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
 import { workflows } from '../schema/index.ts';
 import { assertWithinBudget } from './budgets.ts';
-
-export { runnableDefinition, runnableDefinitionOfText } from './checked-definitions.ts';
-
 import { runnableDefinitionOfText } from './checked-definitions.ts';
 import { createExecutions, type ExecutionKind } from './executions/index.ts';
 import { pinsForRun } from './pins.ts';
