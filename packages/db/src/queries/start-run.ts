@@ -78,27 +78,38 @@ export function runInputOf(value: unknown): unknown {
 }
 
 /**
- * The version a run pins: by id or tag; without either the draft runs (no version) — unless the
- * workflow sets `settings.autoCommitOnRun`, then a draft that differs from the head is committed
- * first ("Auto-commit before run"; only a draft that can run) and the run pins that version.
+ * What a run runs, checked: the version it pins, by id or tag; without either the draft (no
+ * version) — unless the workflow sets `settings.autoCommitOnRun`, then a draft that differs from the
+ * head is committed first ("Auto-commit before run"; only a draft that can run) and the run pins
+ * that version. Each definition is checked once here (`runnableDefinitionOfText`).
  */
-async function versionToRun(
+async function definitionToRun(
   db: DbOrTx,
   request: Omit<RunRequest, 'input'>,
   workflow: { id: string; definitionText: string },
-): Promise<{ id: string; definitionText: string } | null> {
+): Promise<{ versionId: string | null; definition: WorkflowDefinition }> {
   if (request.versionId != null && request.versionTag != null)
     throw invalidInput([{ path: 'versionTag', message: 'give versionId or versionTag, not both' }]);
-  if (request.versionId != null)
-    return resolveRunVersion(db, request.ownerId, workflow.id, { versionId: request.versionId });
-  if (request.versionTag != null)
-    return resolveRunVersion(db, request.ownerId, workflow.id, { versionTag: request.versionTag });
-  if (request.test) return null;
-  // The draft runs, or is committed first: either way it must be runnable (this throws if not).
+  const pin =
+    request.versionId != null
+      ? { versionId: request.versionId }
+      : request.versionTag != null
+        ? { versionTag: request.versionTag }
+        : null;
+  if (pin) {
+    const version = await resolveRunVersion(db, request.ownerId, workflow.id, pin);
+    return {
+      versionId: version.id,
+      definition: runnableDefinitionOfText(version.definitionText, request.registry),
+    };
+  }
   const draft = runnableDefinitionOfText(workflow.definitionText, request.registry);
-  if (draft.settings?.autoCommitOnRun !== true) return null;
+  if (request.test || draft.settings?.autoCommitOnRun !== true) return { versionId: null, definition: draft };
   const version = await commitDraftForRun(db, request.ownerId, workflow.id, AUTO_COMMIT_MESSAGE);
-  return { id: version.id, definitionText: JSON.stringify(version.definition) };
+  return {
+    versionId: version.id,
+    definition: runnableDefinitionOfText(JSON.stringify(version.definition), request.registry),
+  };
 }
 
 /**
@@ -146,16 +157,12 @@ export async function prepareRunTarget(
     throw invalidInput([
       { path: 'test', message: 'a test run runs the draft: leave out versionId and versionTag' },
     ]);
-  const version = await versionToRun(db, request, workflow);
-  const definition = runnableDefinitionOfText(
-    version?.definitionText ?? workflow.definitionText,
-    request.registry,
-  );
+  const { versionId, definition } = await definitionToRun(db, request, workflow);
   const test = request.test === true;
   return {
     ownerId: request.ownerId,
     workflowId: workflow.id,
-    versionId: version?.id ?? null,
+    versionId,
     definition,
     trigger: request.trigger,
     ...(test && {
