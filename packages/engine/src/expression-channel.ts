@@ -1,13 +1,15 @@
 /**
  * The wire between the expression pool and a worker process (expression-pool.ts,
- * expression-worker.ts): one socket pair, given to the worker as fd 3, carrying lines of JSON.
+ * expression-worker.ts): lines of JSON over two pipes, tasks to the worker's fd 3 and answers
+ * from its fd 4 (expression-worker-process.ts), or over one socket pair as fd 3 where pipes cannot
+ * be made.
  *
  * Why not Node's IPC channel (`fork` and `process.send`): a short evaluation takes a few µs, and
  * the message around it cost more. The channel wraps each message in JSON once more (the data,
  * already JSON text the pool measured, was escaped a second time, then parsed twice), and a worker
  * can only receive between turns of its event loop. Here data and results travel as the JSON text
  * they already are, each on its own line (JSON text holds no raw line break), and a worker that has
- * just answered reads its next task synchronously, polling the socket for a moment instead of
+ * just answered reads its next task synchronously, polling the channel for a moment instead of
  * sleeping (`createSpinReader`): on a virtual machine a sleeping process is woken through the
  * hypervisor, which cost tens of µs per message, more than the evaluation.
  *
@@ -143,7 +145,7 @@ export function createSpinReader(windowMs: number) {
 }
 
 /**
- * Writes `bytes` whole to a non-blocking descriptor, waiting out a full socket (the other side
+ * Writes `bytes` whole to a non-blocking descriptor, waiting out a full channel (the other side
  * reads on). Only for a process with nothing else to do meanwhile (a worker answering).
  */
 export function writeWhole(fd: number, bytes: Buffer): void {
@@ -177,9 +179,9 @@ function withoutStackTraces<T>(run: () => T): T {
 }
 
 /**
- * A socket's file descriptor, for synchronous reads. Node has no public way to it: `_handle.fd` has
- * been how for as long as sockets have had descriptors; where it is missing, answers are only read
- * in the event loop.
+ * A socket's (or pipe's) file descriptor, for synchronous reads. Node has no public way to it:
+ * `_handle.fd` has been how for as long as sockets have had descriptors; where it is missing,
+ * answers are only read in the event loop.
  */
 export function descriptorOf(socket: Socket): number | undefined {
   const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;

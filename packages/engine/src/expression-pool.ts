@@ -34,13 +34,12 @@
  * - workerpool's process mode measured ~140 µs per evaluation here, and its timeout first asks the
  *   worker to clean up — a worker blocked in a builtin never answers, so it stayed alive and busy
  *   past its deadline. What is left to write is small: one task per worker, a FIFO queue, a sweep
- *   for deadlines, replace dead workers; and a channel of our own (expression-channel.ts), which
- *   took a short evaluation from ~65 to ~40 µs per transform step on a virtual machine (B5).
+ *   for deadlines, replace dead workers; and a channel of our own (expression-channel.ts) over two
+ *   pipes (expression-worker-process.ts), which *   took a short evaluation from ~65 to ~40 µs per transform step on a virtual machine (B5).
  */
-import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { createBusyWait } from './busy-wait.ts';
 import {
   createSpinReader,
@@ -51,6 +50,7 @@ import {
   taskText,
   type WorkerMessage,
 } from './expression-channel.ts';
+import { spawnWorkerProcess } from './expression-worker-process.ts';
 import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } from './expressions.ts';
 import { cpuMsOf } from './process-cpu.ts';
 
@@ -127,13 +127,8 @@ const SPARE_WORKERS = 1;
 const LOSS_WINDOW_MS = 60_000;
 /** How long after a worker was lost to an evaluation more spares are kept (see `sparesWanted`). */
 const UNDER_ATTACK_MS = 30_000;
-const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
 /** Workers ending before they are ready this many times in a row make the pool give up. */
 const MAX_FAILED_BOOTS = 3;
-/** The worker is TypeScript run by Node itself: stripping types is on by default from Node 23.6. */
-const STRIP_TYPES = (process.features as { typescript?: unknown }).typescript
-  ? []
-  : ['--experimental-strip-types'];
 /** A running evaluation's CPU time is looked at from this age on (most take µs and never are). */
 const SLOW_AFTER_MS = 50;
 /** CPU time one evaluation may use before its worker is demoted to `SLOW_NICENESS`. */
@@ -154,8 +149,9 @@ interface Job {
 
 interface Worker {
   child: ChildProcess;
-  /** Its end of the channel (expression-channel.ts). */
-  channel: Socket;
+  /** The pool's ends of the channel (expression-worker-process.ts). */
+  taskSocket: Socket;
+  answerSocket: Socket;
   /** Takes what arrived on the channel. */
   receive: (bytes: Buffer) => void;
   /** Booted (it said so); only ready workers are handed jobs. */
@@ -205,23 +201,19 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   let failedBoots = 0;
   /** Why this pool gave up starting workers (see `MAX_FAILED_BOOTS`). */
   let broken: string | null = null;
+  /**
+   * Cleared once pipes could not be made: workers get a socket pair from then on
+   * (expression-worker-process.ts).
+   */
+  let pipesWork = true;
 
   function spawn() {
-    const child = spawnProcess(
-      process.execPath,
-      [`--max-old-space-size=${heapMb}`, ...STRIP_TYPES, WORKER_FILE],
-      {
-        // Workers see none of the process's environment (provider keys, database URL).
-        env: {},
-        // V8's out-of-memory report goes to the worker's stderr; keep it out of the service's logs.
-        // fd 3 is the channel (expression-channel.ts).
-        stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-      },
-    );
-    const channel = child.stdio[3] as Socket;
+    const { child, taskSocket, answerSocket, pipes } = spawnWorkerProcess(heapMb, pipesWork);
+    pipesWork = pipes;
     const worker: Worker = {
       child,
-      channel,
+      taskSocket,
+      answerSocket,
       ready: false,
       job: null,
       idleSince: 0,
@@ -236,10 +228,9 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     if (bootAtLowPriority && performance.now() - lastLossAt < UNDER_ATTACK_MS) demote(worker);
     // Workers don't keep the process alive; pending evaluations do (`keepAlive`).
     child.unref();
-    channel.unref();
     // A dead worker's channel fails too; its 'exit' says what happened.
-    channel.on('error', () => {});
-    channel.on('data', worker.receive);
+    for (const socket of new Set([taskSocket, answerSocket])) socket.unref().on('error', () => {});
+    answerSocket.on('data', worker.receive);
     function heard(said: WorkerMessage) {
       worker.cpuMsAtAnswer = said.cpuMs;
       if (said.ready) {
@@ -264,6 +255,9 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     child.on('error', () => {}); // a failed spawn also ends in 'exit'
     child.on('exit', (code, signal) => {
       workers.delete(worker);
+      // A task pipe notices its reader's end only when written to.
+      taskSocket.destroy();
+      answerSocket.destroy();
       if (!worker.ready) {
         booting--;
         if (!worker.killed && ++failedBoots >= MAX_FAILED_BOOTS) {
@@ -389,9 +383,9 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
     // Its next expression is likely the same: not at full priority until the first look.
     if (suspect(job.tenant)) demote(worker);
     runningSweep ??= setInterval(sweepRunning, SWEEP_MS).unref();
-    worker.channel.write(taskText(job.id, job.task));
+    worker.taskSocket.write(taskText(job.id, job.task));
     // Looked up now: a closed channel has none (its number may already belong to another socket).
-    const fd = descriptorOf(worker.channel);
+    const fd = descriptorOf(worker.answerSocket);
     // An answer read here settles the job, which may start the next queued one: that one's answer
     // comes through the event loop, so a long queue does not nest reads.
     if (readingAnswer || fd === undefined) return answers.expect();

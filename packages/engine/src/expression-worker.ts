@@ -73,6 +73,9 @@ function cpuMs(): number {
  */
 const NEXT_TASK_WAIT_MS = 0.1;
 
+/** Where answers go: fd 4 when the pool gave this worker two pipes, else the socket tasks come on. */
+const ANSWER_FD = process.argv[2] === 'pipes' ? CHANNEL_FD + 1 : CHANNEL_FD;
+
 // Made non-blocking by the socket: sleeping, the worker waits for 'data' in its event loop;
 // between tasks it reads synchronously (the loop does not run then, so only one of them reads).
 const channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: false });
@@ -102,7 +105,7 @@ channel.on('end', () => process.exit(0));
 channel.on('error', () => process.exit(0));
 
 function send(message: WorkerMessage) {
-  writeWhole(CHANNEL_FD, Buffer.from(workerMessageText(message)));
+  writeWhole(ANSWER_FD, Buffer.from(workerMessageText(message)));
 }
 
 // Booted: the pool hands this worker tasks from now on.

@@ -3,6 +3,11 @@
  * eats memory, one that outlives its deadline — each fails alone with an error naming its limit,
  * while this process's event loop keeps turning and other evaluations (and runs) carry on.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createExpressionPool, createNodeRegistry, runWorkflow } from '../src/server.ts';
 import { recordingHooks, workflow } from './support.ts';
@@ -265,6 +270,84 @@ describe('expression pool', () => {
     controller.abort();
     await expect(running).rejects.toThrow('expression cancelled');
   });
+});
+
+describe('expression pool channel', () => {
+  /** What one of a worker's file descriptors is, seen from outside the worker. */
+  const kindOf = (pid: number, fd: number) => {
+    const stat = statSync(`/proc/${pid}/fd/${fd}`);
+    return stat.isFIFO() ? 'pipe' : stat.isSocket() ? 'socket' : 'other';
+  };
+  /** Data over a pipe's 64 KB buffer, with characters of 1 to 4 bytes. */
+  const bulky = { text: 'aé✓🐝'.repeat(50_000), n: Array.from({ length: 10_000 }, (_, i) => i) };
+  const openPipeEnds = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).includes('swarm-expressions-');
+      } catch {
+        return false; // closed meanwhile (the listing's own descriptor)
+      }
+    });
+  const ownTempDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('swarm-expressions-'));
+
+  it.skipIf(process.platform !== 'linux')(
+    'carries tasks and answers over two pipes whose names are gone, or over a socket pair',
+    async () => {
+      const before = { dirs: ownTempDirs(), ends: openPipeEnds() };
+      for (const channel of ['pipes', 'socket'] as const) {
+        // Without `mkfifo` (as in distroless images) the pool falls back to a socket pair.
+        const path = process.env.PATH;
+        if (channel === 'socket') process.env.PATH = '/nonexistent';
+        const pool = createExpressionPool({ workers: 1 });
+        process.env.PATH = path;
+        try {
+          expect(await pool.evaluate('$', bulky)).toEqual(bulky);
+          expect(await pool.evaluate('$length(text)', bulky)).toBe(200_000);
+          const [pid] = pool.workerPids();
+          if (channel === 'pipes') expect([kindOf(pid!, 3), kindOf(pid!, 4)]).toEqual(['pipe', 'pipe']);
+          else expect(kindOf(pid!, 3)).toBe('socket');
+        } finally {
+          await pool.close();
+        }
+      }
+      expect(ownTempDirs()).toEqual(before.dirs);
+      // Nor is any end of them left open in this process (other pools' workers hold theirs).
+      expect(openPipeEnds()).toEqual(before.ends);
+    },
+  );
+
+  it.skipIf(process.platform !== 'linux')(
+    'workers end when the process that holds the pool dies',
+    async () => {
+      const poolFile = fileURLToPath(new URL('../src/expression-pool.ts', import.meta.url));
+      const holder = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { createExpressionPool } from ${JSON.stringify(poolFile)};
+         const pool = createExpressionPool({ workers: 2, maxPerTenant: 2 });
+         await Promise.all([pool.evaluate('1', {}), pool.evaluate('2', {})]);
+         console.log(JSON.stringify(pool.workerPids()));
+         setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const [line] = await once(holder.stdout!, 'data');
+      const pids = JSON.parse(String(line)) as number[];
+      expect(pids.length).toBeGreaterThan(0);
+      holder.kill('SIGKILL');
+      // A worker left behind would keep its pid (or linger as a zombie nobody reaps).
+      const alive = (pid: number) => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+        } catch {
+          return false;
+        }
+      };
+      await until(() => !pids.some(alive));
+    },
+  );
 });
 
 describe('transform and condition steps', () => {
