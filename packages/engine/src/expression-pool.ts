@@ -50,7 +50,7 @@ import {
   taskText,
   type WorkerMessage,
 } from './expression-channel.ts';
-import { spawnWorkerProcess } from './expression-worker-process.ts';
+import { createPipeStock, spawnWorkerProcess } from './expression-worker-process.ts';
 import { DEFAULT_EXPRESSION_LIMITS, ExpressionError, type ExpressionLimits } from './expressions.ts';
 import { cpuMsOf } from './process-cpu.ts';
 
@@ -201,15 +201,11 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
   let failedBoots = 0;
   /** Why this pool gave up starting workers (see `MAX_FAILED_BOOTS`). */
   let broken: string | null = null;
-  /**
-   * Cleared once pipes could not be made: workers get a socket pair from then on
-   * (expression-worker-process.ts).
-   */
-  let pipesWork = true;
+  /** What workers' channels are made of (expression-worker-process.ts). */
+  const pipeStock = createPipeStock();
 
   function spawn() {
-    const { child, taskSocket, answerSocket, pipes } = spawnWorkerProcess(heapMb, pipesWork);
-    pipesWork = pipes;
+    const { child, taskSocket, answerSocket } = spawnWorkerProcess(heapMb, pipeStock.take());
     const worker: Worker = {
       child,
       taskSocket,
@@ -556,6 +552,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       clearInterval(idleSweep);
       clearInterval(runningSweep);
       clearInterval(keepAlive);
+      pipeStock.close();
       for (const job of queue.splice(0)) job.settle(new ExpressionError('the expression pool is closed'));
       const exits = [...workers].map(
         (worker) => new Promise<void>((done) => worker.child.once('exit', () => done())),

@@ -9,17 +9,21 @@
  *
  * Node cannot make a pipe, so they are named pipes (FIFOs) made by `mkfifo` in a directory only
  * this user can enter, opened at both ends and then removed: the open ends outlive their names, so
- * nothing is left on disk for another process to open. Making them runs `mkfifo` synchronously
- * (~2 ms here, once per worker boot, beside a spawn that holds the event loop ~1–3 ms itself).
- * Where that fails (no `mkfifo`, as in distroless images, or no writable temporary directory) the
+ * nothing is left on disk for another process to open. `mkfifo` is a process to start: made at a
+ * worker's boot it held the event loop for ~2 ms on a quiet machine, and under a poison-expression
+ * attack (workers killed and booted several times a second on a saturated machine) for long enough
+ * to slow other runs. So pairs are made ahead, a few at a time, in the background (`PipeStock`);
+ * only a pool's first batch is made while it is created.
+ * Where `mkfifo` fails (missing, as in distroless images, or no writable temporary directory) the
  * pool uses the socket pair: slower, same behaviour.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const WORKER_FILE = fileURLToPath(new URL('./expression-worker.ts', import.meta.url));
 /** The worker is TypeScript run by Node itself: stripping types is on by default from Node 23.6. */
@@ -36,11 +40,10 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts a worker with a heap of `heapMb` MB, over pipes when they are wanted and can be made, else
- * over a socket pair; `pipes` in what it returns says which.
+ * Starts a worker with a heap of `heapMb` MB, over `pipes` (taken from a `PipeStock`) or, when
+ * there are none, over a socket pair.
  */
-export function spawnWorkerProcess(heapMb: number, wantPipes: boolean): WorkerProcess & { pipes: boolean } {
-  const pipes = wantPipes ? openWorkerPipes() : null;
+export function spawnWorkerProcess(heapMb: number, pipes: WorkerPipes | null): WorkerProcess {
   let child: ChildProcess;
   try {
     child = spawn(
@@ -63,17 +66,16 @@ export function spawnWorkerProcess(heapMb: number, wantPipes: boolean): WorkerPr
   }
   if (!pipes) {
     const socket = child.stdio[3] as Socket;
-    return { child, taskSocket: socket, answerSocket: socket, pipes: false };
+    return { child, taskSocket: socket, answerSocket: socket };
   }
   return {
     child,
     taskSocket: new Socket({ fd: pipes.tasks, readable: false, writable: true }),
     answerSocket: new Socket({ fd: pipes.answers, readable: true, writable: false }),
-    pipes: true,
   };
 }
 
-interface WorkerPipes {
+export interface WorkerPipes {
   /** Where the pool writes tasks. */
   tasks: number;
   /** Where the pool reads answers. */
@@ -86,35 +88,119 @@ interface WorkerPipes {
   workerEnds: [tasks: number, answers: number];
 }
 
-/** A fresh pair of pipes for one worker, every end non-blocking; null when they cannot be made here. */
-function openWorkerPipes(): WorkerPipes | null {
-  if (process.platform === 'win32') return null;
+/** Pairs of pipes made at a time, and kept made. */
+const PIPES_AHEAD = 4;
+/** How `mkfifo` runs: found on the process's PATH, seeing nothing else of its environment. */
+const mkfifoOptions = () => ({ env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 5_000 });
+const execFileAsync = promisify(execFile);
+
+export interface PipeStock {
+  /** A pair made ahead (and more made in the background), or null: none left, or none can be made. */
+  take(): WorkerPipes | null;
+  /** Closes the pairs not taken. */
+  close(): void;
+}
+
+/**
+ * Pairs of pipes for the workers a pool will boot. The first batch is made now; a `take` that
+ * leaves half of `PIPES_AHEAD` or fewer makes more in the background. The first failure ends it: from
+ * then on `take` gives null, and workers get socket pairs.
+ */
+export function createPipeStock(): PipeStock {
+  let works = process.platform !== 'win32';
+  let closed = false;
+  let making = false;
+  const ready: WorkerPipes[] = [];
+
+  const add = (made: WorkerPipes[]) => {
+    if (closed) for (const pipes of made) closePipes(pipes);
+    else ready.push(...made);
+  };
+  if (works) {
+    try {
+      add(
+        makePipes(PIPES_AHEAD, (paths) =>
+          execFileSync('mkfifo', paths, { ...mkfifoOptions(), stdio: 'ignore' }),
+        ),
+      );
+    } catch {
+      works = false;
+    }
+  }
+
+  async function refill() {
+    making = true;
+    try {
+      add(await makePipesAsync(PIPES_AHEAD - ready.length));
+    } catch {
+      works = false;
+    } finally {
+      making = false;
+    }
+  }
+
+  return {
+    take() {
+      const pipes = ready.shift() ?? null;
+      if (works && !closed && !making && ready.length <= PIPES_AHEAD / 2) void refill();
+      return pipes;
+    },
+    close() {
+      closed = true;
+      for (const pipes of ready.splice(0)) closePipes(pipes);
+    },
+  };
+}
+
+function closePipes(pipes: WorkerPipes) {
+  for (const fd of [pipes.tasks, pipes.answers, ...pipes.workerEnds]) closeSync(fd);
+}
+
+/** `count` pairs, with `mkfifo` run synchronously (`make`) — or see `makePipesAsync`. */
+function makePipes(count: number, make: (paths: string[]) => void): WorkerPipes[] {
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-expressions-'));
+  try {
+    const paths = pairPaths(dir, count);
+    make(['-m', '600', ...paths.flat()]);
+    return openPairs(paths);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function makePipesAsync(count: number): Promise<WorkerPipes[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-expressions-'));
+  try {
+    const paths = pairPaths(dir, count);
+    await execFileAsync('mkfifo', ['-m', '600', ...paths.flat()], mkfifoOptions());
+    return openPairs(paths);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const pairPaths = (dir: string, count: number): [string, string][] =>
+  Array.from({ length: count }, (_, i) => [join(dir, `tasks-${i}`), join(dir, `answers-${i}`)]);
+
+/** Opens both ends of each pair, every end non-blocking (all or none). */
+function openPairs(paths: [string, string][]): WorkerPipes[] {
   const opened: number[] = [];
   const open = (path: string, mode: number) => {
     const fd = openSync(path, mode | constants.O_NONBLOCK);
     opened.push(fd);
     return fd;
   };
-  let dir: string | undefined;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'swarm-expressions-'));
-    const tasksPath = join(dir, 'tasks');
-    const answersPath = join(dir, 'answers');
-    execFileSync('mkfifo', ['-m', '600', tasksPath, answersPath], {
-      stdio: 'ignore',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      timeout: 5_000,
+    return paths.map(([tasksPath, answersPath]) => {
+      // A named pipe's write end opens without blocking only once a read end is open: readers first.
+      const workerTasks = open(tasksPath, constants.O_RDONLY);
+      const tasks = open(tasksPath, constants.O_WRONLY);
+      const answers = open(answersPath, constants.O_RDONLY);
+      const workerAnswers = open(answersPath, constants.O_WRONLY);
+      return { tasks, answers, workerEnds: [workerTasks, workerAnswers] };
     });
-    // A named pipe's write end opens without blocking only once a read end is open: readers first.
-    const workerTasks = open(tasksPath, constants.O_RDONLY);
-    const tasks = open(tasksPath, constants.O_WRONLY);
-    const answers = open(answersPath, constants.O_RDONLY);
-    const workerAnswers = open(answersPath, constants.O_WRONLY);
-    return { tasks, answers, workerEnds: [workerTasks, workerAnswers] };
-  } catch {
+  } catch (err) {
     for (const fd of opened) closeSync(fd);
-    return null;
-  } finally {
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
 }
