@@ -34,8 +34,9 @@
  * - workerpool's process mode measured ~140 µs per evaluation here, and its timeout first asks the
  *   worker to clean up — a worker blocked in a builtin never answers, so it stayed alive and busy
  *   past its deadline. What is left to write is small: one task per worker, a FIFO queue, a sweep
- *   for deadlines, replace dead workers; and a channel of our own (expression-channel.ts) over two
- *   pipes (expression-worker-process.ts), which *   took a short evaluation from ~65 to ~40 µs per transform step on a virtual machine (B5).
+ *   for deadlines, replace dead workers; and a channel of our own (expression-channel.ts), which
+ *   took a short evaluation from ~65 to ~40 µs per transform step on a virtual machine (B5), over
+ *   two pipes (expression-worker-process.ts), which took it to ~30 µs.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
