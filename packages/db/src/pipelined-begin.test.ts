@@ -13,9 +13,13 @@ import { useTestDatabase } from './testing/vitest.ts';
 
 const database = useTestDatabase();
 
-/** A TCP proxy to the test server that can hold the server's answers until `releaseOn` is seen. */
+/**
+ * A TCP proxy to the test server that can hold the server's answers until `releaseOn` is seen, or
+ * cut the connection when `cutOn` is.
+ */
 function answerHoldingProxy(target: { host: string; port: number }) {
   let releaseOn: string | null = null;
+  let cutOn: string | null = null;
   let held: { socket: net.Socket; chunk: Buffer }[] = [];
   const release = () => {
     releaseOn = null;
@@ -24,6 +28,11 @@ function answerHoldingProxy(target: { host: string; port: number }) {
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
     client.on('data', (chunk) => {
+      if (cutOn !== null && chunk.includes(cutOn)) {
+        cutOn = null;
+        client.destroy();
+        return;
+      }
       upstream.write(chunk);
       if (releaseOn !== null && chunk.includes(releaseOn)) release();
     });
@@ -45,6 +54,10 @@ function answerHoldingProxy(target: { host: string; port: number }) {
     holdUntil(text: string) {
       releaseOn = text;
       held = [];
+    },
+    /** Cuts the connection that sends `text`, before the server sees it. */
+    cutWhen(text: string) {
+      cutOn = text;
     },
   };
 }
@@ -77,6 +90,22 @@ describe('a transaction', () => {
     ]);
     expect(first).toMatchObject({ isolation: 'serializable' });
     expect(second!.id).toBe(first!.id);
+  });
+
+  it('fails when its connection closes behind BEGIN, and leaves the pool able to reconnect', async () => {
+    // The statements were sent before anyone knew the connection had gone; the pool has one
+    // connection, so one lost to it would leave the next query waiting for ever.
+    proxy.cutWhen('statement cut off');
+    await expect(
+      sql.begin(async (tx) => {
+        await tx`select 'statement cut off'`;
+        await tx`select 'never sent'`;
+      }),
+    ).rejects.toThrow(/CONNECTION_CLOSED|write CONNECTION_CLOSED|connection/i);
+    expect(await sql`select 'back' as state`).toEqual([{ state: 'back' }]);
+    expect(await sql.begin((tx) => tx`select 'back in a transaction' as state`)).toEqual([
+      { state: 'back in a transaction' },
+    ]);
   });
 
   it('still rolls back all of its statements when one fails', async () => {
