@@ -118,11 +118,7 @@ export function createPipeStock(): PipeStock {
   };
   if (works) {
     try {
-      add(
-        makePipes(PIPES_AHEAD, (paths) =>
-          execFileSync('mkfifo', paths, { ...mkfifoOptions(), stdio: 'ignore' }),
-        ),
-      );
+      add(makePipes(PIPES_AHEAD));
     } catch {
       works = false;
     }
@@ -156,12 +152,12 @@ function closePipes(pipes: WorkerPipes) {
   for (const fd of [pipes.tasks, pipes.answers, ...pipes.workerEnds]) closeSync(fd);
 }
 
-/** `count` pairs, with `mkfifo` run synchronously (`make`) — or see `makePipesAsync`. */
-function makePipes(count: number, make: (paths: string[]) => void): WorkerPipes[] {
+/** `count` pairs, `mkfifo` run synchronously (a pool's first batch) — or see `makePipesAsync`. */
+function makePipes(count: number): WorkerPipes[] {
   const dir = mkdtempSync(join(tmpdir(), 'swarm-expressions-'));
   try {
     const paths = pairPaths(dir, count);
-    make(['-m', '600', ...paths.flat()]);
+    execFileSync('mkfifo', ['-m', '600', ...paths.flat()], { ...mkfifoOptions(), stdio: 'ignore' });
     return openPairs(paths);
   } finally {
     rmSync(dir, { recursive: true, force: true });
