@@ -1,12 +1,13 @@
 /**
  * A database outage answers 503 (with Retry-After), not 500, and the API recovers by itself once
- * Postgres is back. The API reaches its (real) test database through a TCP proxy of this file; the
- * outage is the proxy cutting every connection and refusing new ones — what clients see while
- * Postgres restarts — so the machine's shared server is never touched.
+ * Postgres is back. The API reaches its (real) test database through a TCP proxy
+ * (`startDatabaseProxy`); the outage is the proxy cutting every connection and refusing new ones —
+ * what clients see while Postgres restarts — so the machine's shared server is never touched.
  */
 import net from 'node:net';
 import { isDatabaseUnavailable } from '@swarm/api-router';
 import { createSwarmClient } from '@swarm/client';
+import { type DatabaseProxy, startDatabaseProxy } from '@swarm/db/testing';
 import { useTestDatabase } from '@swarm/db/testing/vitest';
 import { generateSecretKey } from '@swarm/providers/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,59 +16,15 @@ import { standardHeaders } from './standard-webhooks.ts';
 
 const database = useTestDatabase();
 
-/** Forwards a local port to the database server; `cut()` is the outage, `restore()` its end. */
-function startProxy(target: { host: string; port: number }) {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      server = net.createServer((client) => {
-        const upstream = net.connect(target);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        port = (server!.address() as net.AddressInfo).port;
-        resolve();
-      });
-    });
-  return {
-    get port() {
-      return port;
-    },
-    listen,
-    async cut() {
-      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-    restore: listen,
-  };
-}
-
-let proxy: ReturnType<typeof startProxy>;
+let proxy: DatabaseProxy;
 let api: Awaited<ReturnType<typeof startApiServer>>;
 let token: string;
 let workflowId: string;
 let webhook: { id: string; url: string; secret: string };
 
 beforeAll(async () => {
-  const target = new URL(database.url);
-  proxy = startProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  await proxy.listen();
-  const viaProxy = new URL(database.url);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
-  api = await startApiServer({ databaseUrl: viaProxy.toString(), secretKey: generateSecretKey() });
+  proxy = await startDatabaseProxy(database.url);
+  api = await startApiServer({ databaseUrl: proxy.url, secretKey: generateSecretKey() });
 
   const signup = await createSwarmClient({ url: api.url }).auth.signup.mutate({
     email: `outage-${Date.now()}@example.com`,
@@ -93,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.restore().catch(() => {});
   await api?.close();
+  await proxy?.close();
 });
 
 function startRunRequest() {

@@ -14,6 +14,8 @@ import { portAnswers, startEmbeddedPostgres } from '../embedded.ts';
 import { jobCatalog } from '../jobs.ts';
 import { migrateDatabase, migrationsFolder } from '../migrate.ts';
 
+export { type DatabaseProxy, startDatabaseProxy } from './database-proxy.ts';
+
 export interface TestServer {
   adminUrl: string;
   stop(): Promise<void>;
