@@ -27,6 +27,40 @@ export function inTransaction<T>(db: DbOrTx, work: (tx: Tx) => Promise<T>): Prom
   return db instanceof PgTransaction ? work(db as Tx) : db.transaction(work);
 }
 
+/** postgres.js's transaction as patched by SWARM (`patches/postgres@3.4.9.patch`). */
+interface PipeliningTransactionSql {
+  pipelineCommit(): Promise<unknown>;
+}
+
+/**
+ * Ends `tx` with its last writes: COMMIT follows their statements down the connection at once
+ * instead of after their answers, so the writes and the commit share one round trip. Resolves with
+ * what `writes` resolves to once committed; rejects with the first failed write's error, and then
+ * nothing of the transaction was committed.
+ *
+ * The contract that makes it safe: every statement of `writes` is issued without waiting for any
+ * I/O first (a database answer, a file) — only microtasks, as drizzle's and pg-boss's own layers
+ * take. COMMIT is sent once those have run (`setImmediate`); a statement issued after it fails
+ * with `STATEMENT_AFTER_COMMIT` instead of running outside the transaction, but the others will
+ * have committed. A write failing before its statement is sent (a check in JS) is seen then and
+ * rolls everything back; a check made on an answer comes after the commit. Nothing may be written
+ * in `tx` after this; the caller must return once it resolves.
+ */
+export async function commitWithLastWrites<T>(tx: Tx, lastWrites: PromiseLike<T>): Promise<T> {
+  // Once: a drizzle query is a thenable that runs again each time it is awaited.
+  const writes = Promise.resolve(lastWrites);
+  let failedBeforeCommit = false;
+  writes.catch(() => {
+    failedBeforeCommit = true;
+  });
+  await new Promise(setImmediate);
+  // Thrown here, before COMMIT is sent, the transaction rolls back as for any other error.
+  if (failedBeforeCommit) return writes;
+  const client = (tx as unknown as { session: { client: PipeliningTransactionSql } }).session.client;
+  const [result] = await Promise.all([writes, client.pipelineCommit()]);
+  return result;
+}
+
 export interface DatabaseOptions {
   /** Pool size. Count it against the server's `max_connections` across every process. */
   max?: number;

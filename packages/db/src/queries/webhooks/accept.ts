@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../client.ts';
+import { commitWithLastWrites, type Db } from '../../client.ts';
 import { transactionAnnouncingRuns } from '../../run-wakeup.ts';
 import {
   rateLimitCounters,
@@ -240,11 +240,11 @@ async function acceptInOneTransaction(
       triggered.set(webhookId, (triggered.get(webhookId) ?? 0) + 1);
     }
 
-    // The writes in one last round trip, pipelined — the runs first (`createExecutions` sends their
-    // insert before it returns; the log rows reference them),
-    // the hot rows at the very end so other processes' batches wait on them only for the commit.
+    // The writes and the commit in one last round trip — the runs first (`createExecutions` sends
+    // their insert before it returns; the log rows reference them), the hot rows at the very end so
+    // other processes' batches wait on them only for the commit, which follows at once.
     const logIds = new Map(runs.map((run) => [run.call, randomUUID()]));
-    await Promise.all([
+    const writes = Promise.all([
       createExecutions(
         tx,
         queue.jobs,
@@ -296,6 +296,7 @@ async function acceptInOneTransaction(
             .where(eq(workflowWebhooks.id, webhookId)),
         ),
     ]);
+    await commitWithLastWrites(tx, writes);
 
     for (const run of runs)
       answers[run.call] = {
