@@ -21,7 +21,7 @@ import {
   type WorkflowDefinition,
 } from '@swarm/engine';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Db, DbOrTx } from '../client.ts';
+import { commitWithLastWrites, type Db, type DbOrTx } from '../client.ts';
 import { createGroupCommitter } from '../group-commit.ts';
 import type { JobBatchSender } from '../jobs.ts';
 import { type RunWakeup, transactionAnnouncingRuns } from '../run-wakeup.ts';
@@ -279,8 +279,11 @@ export function startRuns(
         }
       });
       if (failures.size > 0) throw new RunChecksFailed(failures);
-      const created = await createExecutions(tx, queue.jobs, prepared);
-      await runsReady();
+      // The runs, their jobs, the wake-up and the commit in one round trip.
+      const [created] = await commitWithLastWrites(
+        tx,
+        Promise.all([createExecutions(tx, queue.jobs, prepared), runsReady(prepared.length)]),
+      );
       return created.map(({ id }) => ({ executionId: id }));
     }),
   );
