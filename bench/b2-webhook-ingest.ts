@@ -35,6 +35,8 @@ const POOL = Number(process.env.B2_POOL ?? 10);
 const P99_BAR_MS = 20;
 /** `B2_CPU_PROF=<dir>`: the API runs with `--cpu-prof` into that directory (written when it exits). */
 const CPU_PROF_DIR = process.env.B2_CPU_PROF;
+/** Paces the half-load phases at this rate instead (to compare two heads at one rate). */
+const HALF_RATE = Number(process.env.B2_HALF_RATE ?? 0);
 const BODY = JSON.stringify({
   query: 'order 1042 was delivered late',
   customer: { id: 'c_81', tier: 'gold' },
@@ -141,7 +143,7 @@ export const b2: Benchmark = {
 
       const rMin = await load(minimalOptions);
       const ingest = await load(ingestOptions);
-      const halfRate = Math.max(1, Math.floor(ingest.perSecond / 2));
+      const halfRate = HALF_RATE > 0 ? HALF_RATE : Math.max(1, Math.floor(ingest.perSecond / 2));
       const ingestHalf = await pacedLoad(ingestOptions, halfRate, SECONDS, CONNECTIONS);
       await sleep(1000);
       const minHalf = await pacedLoad(minimalOptions, halfRate, SECONDS, CONNECTIONS);
