@@ -35,16 +35,17 @@ interface PipeliningTransactionSql {
 /**
  * Ends `tx` with its last writes: COMMIT follows their statements down the connection at once
  * instead of after their answers, so the writes and the commit share one round trip. Resolves with
- * what `writes` resolves to once committed; rejects with the first failed write's error, and then
- * nothing of the transaction was committed.
+ * what `lastWrites` resolves to once committed; rejects with the first failed write's error. A
+ * write that fails in the database (COMMIT then answers ROLLBACK), or in JS before its statement
+ * goes out, leaves nothing committed; a check a write makes on its answer comes after the commit
+ * (its error is thrown, but the transaction committed).
  *
- * The contract that makes it safe: every statement of `writes` is issued without waiting for any
- * I/O first (a database answer, a file) — only microtasks, as drizzle's and pg-boss's own layers
- * take. COMMIT is sent once those have run (`setImmediate`); a statement issued after it fails
- * with `STATEMENT_AFTER_COMMIT` instead of running outside the transaction, but the others will
- * have committed. A write failing before its statement is sent (a check in JS) is seen then and
- * rolls everything back; a check made on an answer comes after the commit. Nothing may be written
- * in `tx` after this; the caller must return once it resolves.
+ * The contract that makes it safe: every statement of `lastWrites` is issued without waiting for
+ * any I/O first (a database answer, a file) — only microtasks, as drizzle's and pg-boss's own
+ * layers take. COMMIT is sent once those have run (`setImmediate`); a statement issued after it
+ * fails with `STATEMENT_AFTER_COMMIT` instead of running outside the transaction, but the others
+ * will have committed. Nothing may be written in `tx` after this; the caller returns once it
+ * resolves.
  */
 export async function commitWithLastWrites<T>(tx: Tx, lastWrites: PromiseLike<T>): Promise<T> {
   // Once: a drizzle query is a thenable that runs again each time it is awaited.
