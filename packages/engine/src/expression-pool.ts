@@ -553,7 +553,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
       clearInterval(idleSweep);
       clearInterval(runningSweep);
       clearInterval(keepAlive);
-      pipeStock.close();
+      const pipesClosed = pipeStock.close();
       for (const job of queue.splice(0)) job.settle(new ExpressionError('the expression pool is closed'));
       const exits = [...workers].map(
         (worker) => new Promise<void>((done) => worker.child.once('exit', () => done())),
@@ -565,7 +565,7 @@ export function createExpressionPool(options: ExpressionPoolOptions = {}): Expre
         worker.child.ref();
         kill(worker);
       }
-      await Promise.all(exits);
+      await Promise.all([...exits, pipesClosed]);
     },
   };
 }

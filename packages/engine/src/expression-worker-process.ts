@@ -97,8 +97,8 @@ const execFileAsync = promisify(execFile);
 export interface PipeStock {
   /** A pair made ahead (and more made in the background), or null: none left, or none can be made. */
   take(): WorkerPipes | null;
-  /** Closes the pairs not taken. */
-  close(): void;
+  /** Closes the pairs not taken, and those of a batch still being made once it is (awaited). */
+  close(): Promise<void>;
 }
 
 /**
@@ -109,7 +109,7 @@ export interface PipeStock {
 export function createPipeStock(): PipeStock {
   let works = process.platform !== 'win32';
   let closed = false;
-  let making = false;
+  let making: Promise<void> | null = null;
   const ready: WorkerPipes[] = [];
 
   const add = (made: WorkerPipes[]) => {
@@ -125,25 +125,25 @@ export function createPipeStock(): PipeStock {
   }
 
   async function refill() {
-    making = true;
     try {
       add(await makePipesAsync(PIPES_AHEAD - ready.length));
     } catch {
       works = false;
     } finally {
-      making = false;
+      making = null;
     }
   }
 
   return {
     take() {
       const pipes = ready.shift() ?? null;
-      if (works && !closed && !making && ready.length <= PIPES_AHEAD / 2) void refill();
+      if (works && !closed && !making && ready.length <= PIPES_AHEAD / 2) making = refill();
       return pipes;
     },
-    close() {
+    async close() {
       closed = true;
       for (const pipes of ready.splice(0)) closePipes(pipes);
+      await making;
     },
   };
 }

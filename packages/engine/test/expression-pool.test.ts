@@ -5,10 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExpressionPool, createNodeRegistry, runWorkflow } from '../src/server.ts';
 import { recordingHooks, workflow } from './support.ts';
 
@@ -181,13 +182,14 @@ describe('expression pool', () => {
   it("refuses a tenant's evaluations for a while once they keep getting stopped at their limits", async () => {
     const guarded = createExpressionPool({ workers: 2, pauseAfterLosses: 2, terminateGraceMs: 0 });
     try {
-      // Each is stopped by the hard deadline (its worker ended), inside one builtin call.
+      // Each is stopped by the hard deadline (its worker ended), inside one builtin call: with 50 ms,
+      // not 1, jsonata's own check does not get there first on a busy machine (before the call).
       for (let i = 0; i < 2; i++)
         await expect(
-          guarded.evaluate(IN_ONE_CALL, DISTINCT_ITEMS, { tenant: 'looper', limits: { timeoutMs: 1 } }),
+          guarded.evaluate(IN_ONE_CALL, DISTINCT_ITEMS, { tenant: 'looper', limits: { timeoutMs: 50 } }),
         ).rejects.toThrow('and was stopped');
       await expect(guarded.evaluate('1', {}, { tenant: 'looper' })).rejects.toThrow(
-        /^expression refused: this account's expressions were stopped at their limits 2 times in the last minute \(last: .*(ran longer than 1 ms|MB of memory).*\); new ones are refused for \d+ s$/,
+        /^expression refused: this account's expressions were stopped at their limits 2 times in the last minute \(last: .*(ran longer than 50 ms|MB of memory).*\); new ones are refused for \d+ s$/,
       );
       expect(await guarded.evaluate('1', {}, { tenant: 'someone else' })).toBe(1);
     } finally {
@@ -199,7 +201,7 @@ describe('expression pool', () => {
     const shared = createExpressionPool({ workers: 2, maxPerTenant: 2, terminateGraceMs: 0 });
     try {
       await expect(
-        shared.evaluate(IN_ONE_CALL, DISTINCT_ITEMS, { tenant: 'attacker', limits: { timeoutMs: 1 } }),
+        shared.evaluate(IN_ONE_CALL, DISTINCT_ITEMS, { tenant: 'attacker', limits: { timeoutMs: 50 } }),
       ).rejects.toThrow('and was stopped');
       const finished: string[] = [];
       const attacker = [1, 2].map((i) =>
@@ -289,6 +291,18 @@ describe('expression pool channel', () => {
       }
     });
   const ownTempDirs = () => readdirSync(tmpdir()).filter((name) => name.startsWith('swarm-expressions-'));
+  // A temporary directory of this file's own: other test files' pools make theirs meanwhile.
+  let sharedTmp: string | undefined;
+  beforeAll(() => {
+    sharedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'expression-pool-channel-'));
+  });
+  afterAll(() => {
+    const own = process.env.TMPDIR!;
+    if (sharedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = sharedTmp;
+    rmSync(own, { recursive: true, force: true });
+  });
 
   it.skipIf(process.platform !== 'linux')(
     'carries tasks and answers over two pipes whose names are gone, or over a socket pair',
