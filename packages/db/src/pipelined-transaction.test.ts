@@ -135,7 +135,7 @@ describe('commitWithLastWrites', () => {
   it('refuses a statement issued after COMMIT instead of running it outside the transaction', async () => {
     // Breaks the contract on purpose: the second write waits two turns of the event loop, past
     // the moment COMMIT is sent.
-    const late = async (tx: Parameters<typeof insert>[0]) => {
+    const late = async (tx: Tx) => {
       await new Promise(setImmediate);
       await new Promise(setImmediate);
       return insert(tx, 2);
