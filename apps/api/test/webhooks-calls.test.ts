@@ -248,6 +248,25 @@ describe('signed calls', () => {
     expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(401);
     expect((await post(webhook.url, body, sign(again.secret))).status).toBe(202);
   });
+
+  it('refuses the old secret once its grace ends, though the webhook and its secrets are cached', async () => {
+    const { client, webhook } = await setup();
+    const body = JSON.stringify({ query: 'grace ends' });
+    const sign = (secret: string) => ({ 'x-webhook-signature': signSimpleWebhook(secret, body) });
+    const start = Date.now();
+    clock.set(start);
+    const rotated = await client.webhooks.regenerateSecret.mutate({ id: webhook.id, graceSeconds: 60 });
+    expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(202);
+
+    clock.set(start + 59_000);
+    expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(202);
+    clock.set(start + 61_000);
+    expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(401);
+    expect((await post(webhook.url, body, sign(rotated.secret))).status).toBe(202);
+    // An earlier clock (only a test's goes back) is answered for that time, not from memory.
+    clock.set(start + 30_000);
+    expect((await post(webhook.url, body, sign(webhook.secret))).status).toBe(202);
+  });
 });
 
 describe('url-secret webhooks', () => {

@@ -23,7 +23,12 @@ export {
   type WebhookServices,
   waitForRunEnd,
 } from './pipeline.ts';
-export { encryptWebhookSecret, reencryptWebhookSecrets, validWebhookSecrets } from './secrets.ts';
+export {
+  createWebhookSecretMemo,
+  encryptWebhookSecret,
+  reencryptWebhookSecrets,
+  validWebhookSecrets,
+} from './secrets.ts';
 export {
   checkSenderCall,
   eventPassesFilter,

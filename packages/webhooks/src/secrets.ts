@@ -1,9 +1,10 @@
 /**
  * Webhook secrets at rest: encrypted with the server's keyring (AES-256-GCM, like provider keys),
  * bound to the webhook's id and owner as authenticated data, so a ciphertext copied onto another
- * row does not decrypt. The plaintext exists only in memory while a call is verified, and in the
- * one answer that shows it to the owner (create, regenerate). Key rotation moves them onto the
- * current key like provider keys (`reencryptWebhookSecrets`).
+ * row does not decrypt. The plaintext exists only in memory — while a call is verified, beside the
+ * API's cached copy of the webhook (`createWebhookSecretMemo`), and in the one answer that shows it
+ * to the owner (create, regenerate). Key rotation moves them onto the current key like provider
+ * keys (`reencryptWebhookSecrets`).
  */
 import {
   type Db,
@@ -49,6 +50,36 @@ export function validWebhookSecrets(
     );
   }
   return secrets;
+}
+
+/** The secrets of one webhook object, and the span of clock time they are the valid ones for. */
+interface MemoisedSecrets {
+  secrets: readonly string[];
+  from: number;
+  until: number;
+}
+
+/**
+ * `validWebhookSecrets`, remembered per webhook object. The public route's webhook cache hands
+ * every delivery the same object until the webhook changes (or its entry expires), so deliveries
+ * decrypt nothing — decrypting was a twentieth of a delivery's CPU. A changed webhook is a new
+ * object (a new entry); the remembered answer lasts while the clock stays within the span it holds
+ * for: until the previous secret's grace ends, and never for an earlier time (a test's clock).
+ * Held weakly: the plaintext goes when the cache lets go of the webhook.
+ */
+export function createWebhookSecretMemo(keyring: SecretKeyring) {
+  const memo = new WeakMap<WebhookForCall, MemoisedSecrets>();
+  return function secretsFor(webhook: WebhookForCall, now: Date): readonly string[] {
+    const at = now.getTime();
+    const known = memo.get(webhook);
+    if (known && at >= known.from && at < known.until) return known.secrets;
+    const secrets = validWebhookSecrets(keyring, webhook, now);
+    const graceEnds = webhook.previousSecretExpiresAt?.getTime();
+    // With the previous secret in: valid until its grace ends; without: it never comes back later.
+    const until = secrets.length > 1 && graceEnds !== undefined ? graceEnds : Number.POSITIVE_INFINITY;
+    memo.set(webhook, { secrets, from: at, until });
+    return secrets;
+  };
 }
 
 /**

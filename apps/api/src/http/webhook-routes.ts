@@ -43,11 +43,11 @@ import {
   callLogBase,
   checkSenderCall,
   createWebhookAcceptor,
+  createWebhookSecretMemo,
   headerValue,
   isIpAllowed,
   logWebhookCall,
   runWebhookCall,
-  validWebhookSecrets,
   verifyUrlSecret,
   verifyWebhookSignature,
   type WebhookServices,
@@ -363,10 +363,12 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteDeps> = async (scope,
     return reply.code(202).send({ executionId: result.executionId });
   }
 
-  function secretsOf(webhook: WebhookForCall): string[] | null {
-    if (!deps.secretKeys) return null;
+  // Decrypted once per cached webhook object, not per delivery.
+  const secretsFor = deps.secretKeys && createWebhookSecretMemo(deps.secretKeys);
+  function secretsOf(webhook: WebhookForCall): readonly string[] | null {
+    if (!secretsFor) return null;
     try {
-      return validWebhookSecrets(deps.secretKeys, webhook, new Date(now()));
+      return secretsFor(webhook, new Date(now()));
     } catch (err) {
       services.log.error({ err, webhookId: webhook.id }, 'webhook secret could not be decrypted');
       return null;
