@@ -209,6 +209,10 @@ export function csrfGuard(options: CsrfGuardOptions): onRequestAsyncHookHandler 
   const configured = configuredOrigins(options.publicUrl, options.allowedOrigins);
   const trpcRoute = `${options.trpcPrefix}/:path`;
   return async function guard(req: FastifyRequest, reply: FastifyReply) {
+    // Reads, token calls and webhooks (most requests) are let through before an origin is parsed.
+    const { method } = req;
+    const authorization = header(req, 'authorization');
+    if (!isCsrfChecked({ method, routeUrl: req.routeOptions.url, authorization })) return;
     const facts = csrfFactsOf(req);
     const message = csrfRefusal(facts, configured);
     if (!message) return;
