@@ -114,6 +114,16 @@ describe('redactSecretsDeep', () => {
     expect(Object.getPrototypeOf(clean)).toBe(Object.prototype);
     expect(Object.hasOwn(clean, '__proto__')).toBe(true);
   });
+
+  it('copies the keys before a changed value in their order, a __proto__ key among them', () => {
+    const value = JSON.parse(`{"first": "plain", "__proto__": {"k": 1}, "later": "${OPENAI}", "last": [2]}`);
+    const clean = redactSecretsDeep(value) as Record<string, unknown>;
+    expect(Object.keys(clean)).toEqual(['first', '__proto__', 'later', 'last']);
+    expect(Object.getPrototypeOf(clean)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(clean, '__proto__')?.value).toEqual({ k: 1 });
+    expect(clean).toMatchObject({ first: 'plain', later: 'sk-[redacted]', last: [2] });
+    expect(clean.last).toBe(value.last);
+  });
 });
 
 describe('createSecretRedactor', () => {

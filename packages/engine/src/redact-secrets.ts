@@ -105,24 +105,32 @@ function usableSecrets(known: Iterable<string | null | undefined> | undefined): 
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-function replaceKnown(text: string, secrets: readonly string[], alsoJsonEscaped: boolean): string {
-  let out = text;
+/**
+ * Every form a known secret is looked for in, in the order they are replaced: each secret (longest
+ * first), then its JSON-escaped form (for JSON text), then its percent-encoded form (a URL or form
+ * may carry it so). Worked out once per call, not once per string.
+ */
+function secretForms(secrets: readonly string[], alsoJsonEscaped: boolean): string[] {
+  const forms: string[] = [];
   for (const secret of secrets) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-    if (alsoJsonEscaped) {
-      const escaped = JSON.stringify(secret).slice(1, -1);
-      if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join(REDACTED);
-    }
-    // A URL or form may carry the secret percent-encoded.
+    forms.push(secret);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (alsoJsonEscaped && escaped !== secret) forms.push(escaped);
     const encoded = encodeURIComponent(secret);
-    if (encoded !== secret && out.includes(encoded)) out = out.split(encoded).join(REDACTED);
+    if (encoded !== secret) forms.push(encoded);
   }
+  return forms;
+}
+
+function replaceKnown(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (const form of forms) if (out.includes(form)) out = out.split(form).join(REDACTED);
   return out;
 }
 
 /** `text` with the known secrets and every credential-shaped value replaced. */
 export function redactSecrets(text: string, known?: Iterable<string | null | undefined>): string {
-  return replaceShapes(replaceKnown(text, usableSecrets(known), false));
+  return replaceShapes(replaceKnown(text, secretForms(usableSecrets(known), false)));
 }
 
 /**
@@ -130,7 +138,7 @@ export function redactSecrets(text: string, known?: Iterable<string | null | und
  * JSON-escaped form. The result is still valid JSON (only the insides of strings change).
  */
 export function redactSecretsInJson(text: string, known?: Iterable<string | null | undefined>): string {
-  return replaceShapes(replaceKnown(text, usableSecrets(known), true));
+  return replaceShapes(replaceKnown(text, secretForms(usableSecrets(known), true)));
 }
 
 /** Whether `text` holds anything credential-shaped (tests, and checks that refuse rather than redact). */
@@ -147,10 +155,13 @@ export function hasCredentialShape(text: string): boolean {
  * allocates nothing. Depth-bounded like the rest of the engine's JSON handling.
  */
 export function redactSecretsDeep<T>(value: T, known?: Iterable<string | null | undefined>): T {
-  const secrets = usableSecrets(known);
+  return redactDeepWith(value, secretForms(usableSecrets(known), false));
+}
+
+function redactDeepWith<T>(value: T, forms: readonly string[]): T {
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') {
-      const clean = replaceShapes(replaceKnown(v, secrets, false));
+      const clean = replaceShapes(replaceKnown(v, forms));
       return clean === v ? v : clean;
     }
     if (v === null || typeof v !== 'object' || depth > 256) return v;
@@ -164,17 +175,28 @@ export function redactSecretsDeep<T>(value: T, known?: Iterable<string | null | 
       });
       return changed ? out : v;
     }
-    let changed = false;
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(v)) {
+    // The copy is made only once a value inside changes (earlier keys are copied over then).
+    const record = v as Record<string, unknown>;
+    const keys = Object.keys(record);
+    let out: Record<string, unknown> | null = null;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const item = record[key];
       const next = walk(item, depth + 1);
-      if (next !== item) changed = true;
-      // defineProperty: a `__proto__` key stays an own key, never the prototype.
-      Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
+      if (out === null && next !== item) {
+        out = {};
+        for (const earlier of keys.slice(0, i)) defineOwn(out, earlier, record[earlier]);
+      }
+      if (out !== null) defineOwn(out, key, next);
     }
-    return changed ? out : v;
+    return out ?? v;
   };
   return walk(value, 0) as T;
+}
+
+/** defineProperty, not assignment: a `__proto__` key stays an own key, never the prototype. */
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown) {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 export interface SecretRedactor {
@@ -195,7 +217,8 @@ export interface SecretRedactor {
 export function createSecretRedactor(options: { maxKnown?: number } = {}): SecretRedactor {
   const maxKnown = Math.max(1, options.maxKnown ?? 1000);
   const known = new Set<string>();
-  let ordered: string[] = [];
+  let plainForms: string[] = [];
+  let jsonForms: string[] = [];
   const redactor: SecretRedactor = {
     remember(...secrets) {
       let added = false;
@@ -203,13 +226,15 @@ export function createSecretRedactor(options: { maxKnown?: number } = {}): Secre
         if (!known.delete(secret)) added = true;
         known.add(secret); // (re-)inserted as the most recent
       }
-      if (!added) return; // the same set: `ordered` still holds
+      if (!added) return; // the same set: its forms still hold
       while (known.size > maxKnown) known.delete(known.values().next().value!);
-      ordered = usableSecrets(known);
+      const ordered = usableSecrets(known);
+      plainForms = secretForms(ordered, false);
+      jsonForms = secretForms(ordered, true);
     },
-    redact: (text) => replaceShapes(replaceKnown(text, ordered, false)),
-    redactDeep: (value) => redactSecretsDeep(value, ordered),
-    redactJson: (text) => replaceShapes(replaceKnown(text, ordered, true)),
+    redact: (text) => replaceShapes(replaceKnown(text, plainForms)),
+    redactDeep: (value) => redactDeepWith(value, plainForms),
+    redactJson: (text) => replaceShapes(replaceKnown(text, jsonForms)),
     pinoHooks: { streamWrite: (line) => redactor.redactJson(line) },
   };
   return redactor;
