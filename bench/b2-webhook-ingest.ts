@@ -11,8 +11,9 @@
  *   (group commit), 202. Reported as `R_ingest / R_min` (bar ≥ 1.0);
  * - `R_http`: a Fastify hello route, for context;
  * - then both routes again at half of the measured `R_ingest`, paced evenly (./paced-load.ts: call
- *   `i` due at `i / rate` s, latency from when it was due), for their p99 (bar ≤ 20 ms for the
- *   webhook).
+ *   `i` due at `i / rate` s, latency from when it was due, after a warm-up at that pace that is not
+ *   counted), for their p99 (bar ≤ 20 ms for the webhook) — and, for the webhook, the CPU per
+ *   call of the API process and of its Postgres backends (./process-cpu.ts) over that phase.
  * No runner runs, so no work competes with ingest (and no run row is written after its insert:
  * their distinct `xmin`s count the transactions that made them); the queued runs are dropped with
  * the scratch database.
@@ -27,6 +28,7 @@ import { spawnApi } from './api-process.ts';
 import { type Benchmark, type BenchResult, rateRow, scratchDatabase } from './lib.ts';
 import { spawnMinimalIngestRoute } from './minimal-ingest-route.ts';
 import { pacedLoad } from './paced-load.ts';
+import { backendCpuSampler, processTreeCpuMs } from './process-cpu.ts';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.B2_SECONDS ?? 10);
@@ -144,7 +146,17 @@ export const b2: Benchmark = {
       const rMin = await load(minimalOptions);
       const ingest = await load(ingestOptions);
       const halfRate = HALF_RATE > 0 ? HALF_RATE : Math.max(1, Math.floor(ingest.perSecond / 2));
+      // What the half load costs per call: the API process (with its expression workers) and the
+      // Postgres backends serving it, from /proc — the figure the half-load latency hangs on.
+      const backends = backendCpuSampler(database.sql, [`swarm:${server.pid}`]);
+      const backendsReadable = await backends.available();
+      await backends.start();
+      const apiCpuFrom = processTreeCpuMs(server.pid);
       const ingestHalf = await pacedLoad(ingestOptions, halfRate, SECONDS, CONNECTIONS);
+      const apiCpuMs = processTreeCpuMs(server.pid) - apiCpuFrom;
+      const pgCpu = await backends.stop();
+      const halfCalls = ingestHalf.samples + ingestHalf.warmupCalls;
+      const apiCpuPerCall = apiCpuMs / halfCalls;
       await sleep(1000);
       const minHalf = await pacedLoad(minimalOptions, halfRate, SECONDS, CONNECTIONS);
       const [{ runs, commits }] = (await database.sql`
@@ -168,8 +180,9 @@ export const b2: Benchmark = {
         }),
       ];
       notes.push(
-        `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s for both routes, paced evenly (one call every ${(1000 / halfRate).toFixed(2)} ms, open loop, up to ${CONNECTIONS} sockets; latency from when each call was due)`,
+        `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s for both routes, paced evenly (one call every ${(1000 / halfRate).toFixed(2)} ms, open loop, up to ${CONNECTIONS} sockets; latency from when each call was due; ${ingestHalf.warmupCalls} calls of warm-up at that pace first, not counted)`,
         `half load, the generator's own lateness (request sent − due), p99: ${ingestHalf.sendLagP99Ms.toFixed(2)} ms during R_ingest, ${minHalf.sendLagP99Ms.toFixed(2)} ms during R_min (included in the latencies)`,
+        `half load, CPU per webhook call (the warm-up's calls included): API ${apiCpuPerCall.toFixed(3)} ms (${((apiCpuPerCall * halfRate) / 10).toFixed(0)} % of a core), its Postgres backends ${backendsReadable ? `${(pgCpu.ms / halfCalls).toFixed(3)} ms` : 'not readable here'}`,
         `R_ingest / R_http = ${(ingest.perSecond / http.perSecond).toFixed(3)} (context)`,
         `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit); R_min: one per commit`,
         `non-2xx answers: R_min ${rMin.non2xx} / ${minHalf.non2xx} (half), ingest ${ingest.non2xx} / ${ingestHalf.non2xx} (half); socket errors/timeouts: ${rMin.errors + minHalf.errors + ingest.errors + ingestHalf.errors}`,
@@ -181,6 +194,7 @@ export const b2: Benchmark = {
           pool: POOL,
           bodyBytes: BODY.length,
           halfRate,
+          apiCpuMsPerCallAtHalfLoad: apiCpuPerCall,
         },
         versions,
         rows,

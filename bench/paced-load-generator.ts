@@ -28,9 +28,11 @@ export interface LoadOrder {
   rate: number;
   seconds: number;
   connections: number;
+  /** Calls sent at the same pace before the measured ones, their answers not kept (see paced-load.ts). */
+  warmupSeconds: number;
 }
 
-async function generate({ target, rate, seconds, connections }: LoadOrder): Promise<Measured> {
+async function generate({ target, rate, seconds, connections, warmupSeconds }: LoadOrder): Promise<Measured> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const url = new URL(target.url);
   const body = target.body === undefined ? undefined : Buffer.from(target.body);
@@ -57,6 +59,14 @@ async function generate({ target, rate, seconds, connections }: LoadOrder): Prom
     agent,
   };
 
+  // The warm-up's calls: the same pace, straight into the measured ones, nothing kept of them.
+  const warmup = Math.round(rate * warmupSeconds);
+  const warm = () => {
+    const request = http.request(options, (response) => response.resume());
+    request.on('error', () => {});
+    request.end(body);
+  };
+
   const send = (i: number, due: number) => {
     lags[i] = performance.now() - due;
     const request = http.request(options, (response) => {
@@ -75,14 +85,16 @@ async function generate({ target, rate, seconds, connections }: LoadOrder): Prom
     request.end(body);
   };
 
-  const start = performance.now();
+  // Call `i` (warm-up ones negative) is due `i / rate` s after the first measured call.
+  const start = performance.now() + warmupSeconds * 1000;
   const dueAt = (i: number) => start + (i * 1000) / rate;
-  let next = 0;
+  let next = -warmup;
   await new Promise<void>((resolve) => {
     const tick = () => {
       // Every call due by now goes out now (a late timer sends the ones it owes at once).
       while (next < total && dueAt(next) <= performance.now()) {
-        send(next, dueAt(next));
+        if (next < 0) warm();
+        else send(next, dueAt(next));
         next++;
       }
       if (next >= total) resolve();

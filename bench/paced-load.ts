@@ -8,6 +8,13 @@
  * every connection spends back to back at the start of the second and then waits; "half load" then
  * arrives as bursts at full speed, and its p99 is the full-load p99.
  *
+ * The measured calls follow, without a pause, `PACED_LOAD_WARMUP_SECONDS` (default 1) of calls at
+ * the same pace whose answers are not kept, as wrk2 leaves out its calibration period: a phase's
+ * first calls otherwise time the generator's own start — a just-forked process, its sockets being
+ * opened, its code not yet compiled — and the server's step from idle to load. On the 2-vCPU test
+ * VM (2026-12-06, B2 at 1,800 calls/s) the first ~100 ms of a phase without the warm-up held 60–90
+ * calls over 20 ms, about a third of what a p99 over 10 s may have; set 0 to see them.
+ *
  * The generator runs in a process of its own (./paced-load-generator.ts), with a fresh heap and
  * nothing kept per call but two numbers in preallocated arrays. In the benchmark's own process (the
  * heap of everything it had loaded and run before, a promise kept per call) its garbage collection
@@ -37,6 +44,8 @@ export interface PacedLoad {
    * was due), p99: the part of the latencies that is the harness's own, not the server's.
    */
   sendLagP99Ms: number;
+  /** Calls sent before the measured ones (the warm-up), not in any figure above. */
+  warmupCalls: number;
 }
 
 /**
@@ -45,6 +54,7 @@ export interface PacedLoad {
  * ones up with what else happened then (a server's GC, a periodic task).
  */
 const TRACE_FILE = process.env.PACED_LOAD_TRACE;
+const WARMUP_SECONDS = Number(process.env.PACED_LOAD_WARMUP_SECONDS ?? 1);
 
 /** Runs the load in a child process of its own and returns its figures. */
 export async function pacedLoad(
@@ -60,7 +70,7 @@ export async function pacedLoad(
   });
   const exited = once(child, 'exit');
   const answer = once(child, 'message') as Promise<[Measured]>;
-  child.send({ target, rate, seconds, connections } satisfies LoadOrder);
+  child.send({ target, rate, seconds, connections, warmupSeconds: WARMUP_SECONDS } satisfies LoadOrder);
   const [measured] = await Promise.race([
     answer,
     exited.then(([code]) => {
@@ -92,5 +102,6 @@ export async function pacedLoad(
     non2xx: measured.non2xx,
     errors: measured.errors,
     sendLagP99Ms: percentile(lags, 99),
+    warmupCalls: Math.round(rate * WARMUP_SECONDS),
   };
 }
