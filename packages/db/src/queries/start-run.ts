@@ -20,7 +20,7 @@ import {
   NotFoundError,
   type WorkflowDefinition,
 } from '@swarm/engine';
-import { and, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { commitWithLastWrites, type Db, type DbOrTx } from '../client.ts';
 import { createGroupCommitter } from '../group-commit.ts';
 import type { JobBatchSender } from '../jobs.ts';
@@ -117,10 +117,10 @@ async function definitionToRun(
  * definition comes as its stored text, which `runnableDefinitionOfText` checks once per text.
  */
 async function workflowToRun(db: DbOrTx, ownerId: string, id: string) {
-  const [row] = await db
-    .select({ id: workflows.id, definitionText: sql<string>`${workflows.definition}::text` })
-    .from(workflows)
-    .where(and(eq(workflows.id, id), eq(workflows.ownerId, ownerId)));
+  // A template, not drizzle's select builder: every run start reads this (see accept.ts).
+  const [row] = await db.execute<{ id: string; definitionText: string }>(sql`
+    select id, definition::text as "definitionText" from ${workflows}
+    where id = ${id} and owner_id = ${ownerId}`);
   if (!row) throw new NotFoundError('workflow');
   return row;
 }
