@@ -114,8 +114,10 @@ function secretForms(secrets: readonly string[], alsoJsonEscaped: boolean): stri
   const forms: string[] = [];
   for (const secret of secrets) {
     forms.push(secret);
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (alsoJsonEscaped && escaped !== secret) forms.push(escaped);
+    if (alsoJsonEscaped) {
+      const escaped = JSON.stringify(secret).slice(1, -1);
+      if (escaped !== secret) forms.push(escaped);
+    }
     const encoded = encodeURIComponent(secret);
     if (encoded !== secret) forms.push(encoded);
   }
