@@ -24,6 +24,7 @@ import { createSwarmClient } from '@swarm/client';
 import { generateSecretKey } from '@swarm/providers/store';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import type postgres from 'postgres';
 import { spawnApi } from './api-process.ts';
 import { type Benchmark, type BenchResult, rateRow, scratchDatabase } from './lib.ts';
 import { spawnMinimalIngestRoute } from './minimal-ingest-route.ts';
@@ -66,6 +67,14 @@ async function load(options: autocannon.Options): Promise<Load> {
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
+}
+
+/** Webhook runs so far and the transactions that made them (their distinct `xmin`s). */
+async function webhookRunCommits(sql: postgres.Sql): Promise<{ runs: number; commits: number }> {
+  const [row] = (await sql`
+    select count(*)::int as runs, count(distinct xmin::text)::int as commits
+    from executions where trigger = 'webhook'`) as unknown as [{ runs: number; commits: number }];
+  return row;
 }
 
 export const b2: Benchmark = {
@@ -148,6 +157,7 @@ export const b2: Benchmark = {
       const halfRate = HALF_RATE > 0 ? HALF_RATE : Math.max(1, Math.floor(ingest.perSecond / 2));
       // What the half load costs per call: the API process (with its expression workers) and the
       // Postgres backends serving it, from /proc — the figure the half-load latency hangs on.
+      const beforeHalf = await webhookRunCommits(database.sql);
       const backends = backendCpuSampler(database.sql, [`swarm:${server.pid}`]);
       const backendsReadable = await backends.available();
       await backends.start();
@@ -156,12 +166,13 @@ export const b2: Benchmark = {
       const apiCpuMs = processTreeCpuMs(server.pid) - apiCpuFrom;
       const pgCpu = await backends.stop();
       const halfCalls = ingestHalf.samples + ingestHalf.warmupCalls;
+      const afterHalf = await webhookRunCommits(database.sql);
+      const halfRuns = afterHalf.runs - beforeHalf.runs;
+      const halfCommits = afterHalf.commits - beforeHalf.commits;
       const apiCpuPerCall = apiCpuMs / halfCalls;
       await sleep(1000);
       const minHalf = await pacedLoad(minimalOptions, halfRate, SECONDS, CONNECTIONS);
-      const [{ runs, commits }] = (await database.sql`
-        select count(*)::int as runs, count(distinct xmin::text)::int as commits
-        from executions where trigger = 'webhook'`) as unknown as [{ runs: number; commits: number }];
+      const { runs, commits } = await webhookRunCommits(database.sql);
 
       const minName = 'R_min: one run row + one run job per transaction';
       const rows = [
@@ -184,7 +195,7 @@ export const b2: Benchmark = {
         `half load, the generator's own lateness (request sent − due), p99: ${ingestHalf.sendLagP99Ms.toFixed(2)} ms during R_ingest, ${minHalf.sendLagP99Ms.toFixed(2)} ms during R_min (included in the latencies)`,
         `half load, CPU per webhook call (the warm-up's calls included): API ${apiCpuPerCall.toFixed(3)} ms (${((apiCpuPerCall * halfRate) / 10).toFixed(0)} % of a core), its Postgres backends ${backendsReadable ? `${(pgCpu.ms / halfCalls).toFixed(3)} ms` : 'not readable here'}`,
         `R_ingest / R_http = ${(ingest.perSecond / http.perSecond).toFixed(3)} (context)`,
-        `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit); R_min: one per commit`,
+        `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit; at half load ${(halfRuns / Math.max(1, halfCommits)).toFixed(1)}); R_min: one per commit`,
         `non-2xx answers: R_min ${rMin.non2xx} / ${minHalf.non2xx} (half), ingest ${ingest.non2xx} / ${ingestHalf.non2xx} (half); socket errors/timeouts: ${rMin.errors + minHalf.errors + ingest.errors + ingestHalf.errors}`,
       );
       return {
