@@ -155,9 +155,9 @@ export const b2: Benchmark = {
       const rMin = await load(minimalOptions);
       const ingest = await load(ingestOptions);
       const halfRate = HALF_RATE > 0 ? HALF_RATE : Math.max(1, Math.floor(ingest.perSecond / 2));
+      const beforeHalf = await webhookRunCommits(database.sql);
       // What the half load costs per call: the API process (with its expression workers) and the
       // Postgres backends serving it, from /proc — the figure the half-load latency hangs on.
-      const beforeHalf = await webhookRunCommits(database.sql);
       const backends = backendCpuSampler(database.sql, [`swarm:${server.pid}`]);
       const backendsReadable = await backends.available();
       await backends.start();
