@@ -40,8 +40,9 @@ export interface PacedLoad {
   non2xx: number;
   errors: number;
   /**
-   * How late the generator itself sent calls (the moment `http.request` was called − when the call
-   * was due), p99: the part of the latencies that is the harness's own, not the server's.
+   * How late the generator itself took calls up (the moment it wrote a call to a socket, or queued
+   * it for the first free one − when the call was due), p99: the part of the latencies that is the
+   * harness's own, not the server's.
    */
   sendLagP99Ms: number;
   /** Calls sent before the measured ones (the warm-up), not in any figure above. */
