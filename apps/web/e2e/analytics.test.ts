@@ -77,11 +77,13 @@ async function runToEnd(page: Page, workflowId: string, query: string, versionId
 
 /**
  * A zone where it is about noon right now, so "today", "this week" and "this month" cannot roll
- * over while the test runs. (Etc/GMT signs are inverted: Etc/GMT-5 is UTC+5.)
+ * over while the test runs. (Etc/GMT signs are inverted: Etc/GMT-5 is UTC+5.) Offset 0 is `UTC`,
+ * the name Chromium reports for `Etc/GMT` too — the page shows the reported name, so the test ran
+ * red from 12:00 to 12:59 UTC when it expected `Etc/GMT`.
  */
 function noonTimeZone(now = new Date()): string {
   const offset = 12 - now.getUTCHours();
-  return offset === 0 ? 'Etc/GMT' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  return offset === 0 ? 'UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
 }
 
 /** The browser's time zone, which the dashboard counts days and weeks in. */
