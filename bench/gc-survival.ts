@@ -84,6 +84,7 @@ async function probe(shape: Shape, rate: number): Promise<void> {
         break;
       }
     }
+    if (!url) throw new Error("the probe's server exited before it listened");
     const load = await pacedLoad({ url, method: 'POST', headers: {}, body: undefined }, rate, 10, 50);
     // Only the scavenges of the load (each line of the trace starts with the child's clock, in ms).
     const scavenges = readFileSync(gcLog, 'utf8')
