@@ -27,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import postgres from 'postgres';
-import { scratchDatabase } from './lib.ts';
+import { percentile, scratchDatabase } from './lib.ts';
 import { pacedLoad } from './paced-load.ts';
 
 const SHAPES = ['hello', 'query', 'two', 'begin'] as const;
@@ -54,11 +54,6 @@ async function serve(shape: Shape, databaseUrl: string): Promise<void> {
   // Its clock too, as the GC trace counts it: the scavenges after it are the load's.
   process.stderr.write(`url http://127.0.0.1:${port}/ at ${Math.round(performance.now())}\n`);
   process.once('SIGTERM', () => process.exit(0));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 async function probe(shape: Shape, rate: number): Promise<void> {
@@ -100,7 +95,10 @@ async function probe(shape: Shape, rate: number): Promise<void> {
     const seconds = sum('mutator') / 1000;
     console.log(
       `${shape} at ${rate}/s: p50 ${load.p50Ms.toFixed(2)} ms, p99 ${load.p99Ms.toFixed(2)} ms; ` +
-        `${ofLoad.length} scavenges, median pause ${median(ofLoad.map((s) => s.pause!)).toFixed(1)} ms; ` +
+        `${ofLoad.length} scavenges, median pause ${percentile(
+          ofLoad.map((s) => s.pause!).sort((a, b) => a - b),
+          50,
+        ).toFixed(1)} ms; ` +
         `per second of load: allocated ${(sum('allocated') / seconds / 1e6).toFixed(1)} MB, ` +
         `survived ${(sum('new_space_survived') / seconds / 1e6).toFixed(2)} MB, ` +
         `promoted ${(sum('promoted') / seconds / 1e6).toFixed(2)} MB`,

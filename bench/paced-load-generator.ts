@@ -136,19 +136,25 @@ async function generate({ target, rate, seconds, connections, warmupSeconds }: L
     if (++settled === total) allSettled();
   };
 
+  // Call `i` (warm-up ones negative) is due `i / rate` s after the first measured call.
+  const start = performance.now() + warmupSeconds * 1000;
+  const dueAt = (i: number) => start + (i * 1000) / rate;
+
   // Up to `connections` sockets, opened as they are needed; a call due while every one is busy
   // waits for the first to free (its wait counts in its latency: it is timed from when it was due).
   const idle: Connection[] = [];
   const open = new Set<Connection>();
-  const queued: { i: number; due: number }[] = [];
+  const queued: number[] = [];
   let queuedFrom = 0;
   const closed = (connection: Connection) => {
     open.delete(connection);
     const at = idle.indexOf(connection);
     if (at >= 0) idle.splice(at, 1);
-    if (queuedFrom < queued.length) dispatch(queued[queuedFrom++]!);
+    // A waiting call goes out on a new socket (its lag was taken when it was queued).
+    const fresh = queuedFrom < queued.length ? freeConnection() : undefined;
+    if (fresh) run(fresh, queued[queuedFrom++]!);
   };
-  const connection = (): Connection | undefined => {
+  const freeConnection = (): Connection | undefined => {
     const free = idle.pop();
     if (free) return free;
     if (open.size >= connections) return undefined;
@@ -162,12 +168,12 @@ async function generate({ target, rate, seconds, connections, warmupSeconds }: L
     else idle.push(used);
   };
   // Call `i` (warm-up ones negative, nothing kept of them).
-  const run = (used: Connection, { i, due }: { i: number; due: number }) => {
+  const run = (used: Connection, i: number) => {
     used.call(
       request,
       (status) => {
         if (i >= 0) {
-          latencies[i] = performance.now() - due;
+          latencies[i] = performance.now() - dueAt(i);
           if (status < 200 || status >= 300) non2xx++;
           settle();
         }
@@ -181,22 +187,19 @@ async function generate({ target, rate, seconds, connections, warmupSeconds }: L
       },
     );
   };
-  const dispatch = (call: { i: number; due: number }) => {
-    if (call.i >= 0) lags[call.i] = performance.now() - call.due;
-    const free = connection();
-    if (free) run(free, call);
-    else queued.push(call);
+  const dispatch = (i: number) => {
+    if (i >= 0) lags[i] = performance.now() - dueAt(i);
+    const free = freeConnection();
+    if (free) run(free, i);
+    else queued.push(i);
   };
 
-  // Call `i` (warm-up ones negative) is due `i / rate` s after the first measured call.
-  const start = performance.now() + warmupSeconds * 1000;
-  const dueAt = (i: number) => start + (i * 1000) / rate;
   let next = -Math.round(rate * warmupSeconds);
   await new Promise<void>((resolve) => {
     const tick = () => {
       // Every call due by now goes out now (a late timer sends the ones it owes at once).
       while (next < total && dueAt(next) <= performance.now()) {
-        dispatch({ i: next, due: dueAt(next) });
+        dispatch(next);
         next++;
       }
       if (next >= total) resolve();
