@@ -1,10 +1,12 @@
 /**
  * The API as a child process (`apps/api/src/main.ts` under tsx, as production starts it), for
  * benchmarks that measure its CPU apart from the harness's own (the clients that call it).
- * `nodeOptions` adds Node flags, e.g. `--cpu-prof` to profile it.
+ * `nodeOptions` adds Node flags, e.g. `--cpu-prof` to profile it; `gcTraceFile` runs it with
+ * `--trace-gc-nvp` into that file (./gc-trace.ts reads it back).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +15,8 @@ import { repoRoot } from './lib.ts';
 export interface ApiProcess {
   pid: number;
   url: string;
+  /** `performance.now()` of the harness when it was spawned: about where its own clock starts. */
+  spawnedAt: number;
   child: ChildProcess;
   /** SIGTERM (the API drains and exits 0), then waits for the exit. */
   stop(): Promise<void>;
@@ -30,11 +34,16 @@ async function freePort(): Promise<number> {
 
 export async function spawnApi(
   databaseUrl: string,
-  options: { nodeOptions?: string[]; env?: Record<string, string> } = {},
+  options: { nodeOptions?: string[]; env?: Record<string, string>; gcTraceFile?: string } = {},
 ): Promise<ApiProcess> {
   const port = await freePort();
   const apiDir = path.join(repoRoot, 'apps/api');
-  const child = spawn(process.execPath, [...(options.nodeOptions ?? []), '--import', 'tsx', 'src/main.ts'], {
+  const nodeOptions = [...(options.nodeOptions ?? []), ...(options.gcTraceFile ? ['--trace-gc-nvp'] : [])];
+  // The GC trace is written to stdout, among the API's own (warn-level) log lines: its reader
+  // skips what is not a trace line.
+  const stdout = options.gcTraceFile ? openSync(options.gcTraceFile, 'w') : 'ignore';
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', 'src/main.ts'], {
     cwd: apiDir,
     env: {
       PATH: process.env.PATH,
@@ -46,8 +55,9 @@ export async function spawnApi(
       LOG_LEVEL: 'warn',
       ...options.env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
+  if (typeof stdout === 'number') closeSync(stdout); // the child has its own copy
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
   const exited = once(child, 'exit');
@@ -66,6 +76,7 @@ export async function spawnApi(
   return {
     pid: child.pid!,
     url,
+    spawnedAt,
     child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -13,12 +13,16 @@
  * - then both routes again at half of the measured `R_ingest`, paced evenly (./paced-load.ts: call
  *   `i` due at `i / rate` s, latency from when it was due, after a warm-up at that pace that is not
  *   counted), for their p99 (bar ≤ 20 ms for the webhook) — and, for the webhook, the CPU per
- *   call of the API process and of its Postgres backends (./process-cpu.ts) over that phase.
+ *   call of the API process and of its Postgres backends (./process-cpu.ts) and the API's garbage
+ *   collection (`--trace-gc-nvp`, ./gc-trace.ts) over that phase.
  * No runner runs, so no work competes with ingest (and no run row is written after its insert:
  * their distinct `xmin`s count the transactions that made them); the queued runs are dropped with
  * the scratch database.
  */
 import { createHmac } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createSwarmClient } from '@swarm/client';
 import { generateSecretKey } from '@swarm/providers/store';
@@ -26,6 +30,7 @@ import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import type postgres from 'postgres';
 import { spawnApi } from './api-process.ts';
+import { formatGcSummary, parseGcTrace, summariseGc } from './gc-trace.ts';
 import { type Benchmark, type BenchResult, rateRow, scratchDatabase } from './lib.ts';
 import { spawnMinimalIngestRoute } from './minimal-ingest-route.ts';
 import { pacedLoad } from './paced-load.ts';
@@ -38,6 +43,8 @@ const POOL = Number(process.env.B2_POOL ?? 10);
 const P99_BAR_MS = 20;
 /** `B2_CPU_PROF=<dir>`: the API runs with `--cpu-prof` into that directory (written when it exits). */
 const CPU_PROF_DIR = process.env.B2_CPU_PROF;
+/** `B2_GC_TRACE=<file>`: keep the API's `--trace-gc-nvp` trace there (its clock: ms since its start). */
+const GC_TRACE = process.env.B2_GC_TRACE;
 /** Paces the half-load phases at this rate instead (to compare two heads at one rate). */
 const HALF_RATE = Number(process.env.B2_HALF_RATE ?? 0);
 const BODY = JSON.stringify({
@@ -87,6 +94,7 @@ export const b2: Benchmark = {
     const hello = Fastify();
     hello.get('/', async () => ({ hello: 'world' }));
     let server: Awaited<ReturnType<typeof spawnApi>> | undefined;
+    const gcTraceFile = GC_TRACE ?? path.join(os.tmpdir(), `b2-api-gc-${process.pid}.log`);
     let minimal: Awaited<ReturnType<typeof spawnMinimalIngestRoute>> | undefined;
     try {
       versions.postgres = postgresVersion;
@@ -102,6 +110,7 @@ export const b2: Benchmark = {
       // Both routes in processes of their own: the load generator must not share their event loop.
       server = await spawnApi(database.url, {
         nodeOptions: CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : [],
+        gcTraceFile,
         env: { DATABASE_POOL_SIZE: String(POOL), SWARM_SECRET_KEY: generateSecretKey() },
       });
       const anonymous = createSwarmClient({ url: server.url });
@@ -162,8 +171,17 @@ export const b2: Benchmark = {
       const backendsReadable = await backends.available();
       await backends.start();
       const apiCpuFrom = processTreeCpuMs(server.pid);
+      const halfFrom = performance.now();
       const ingestHalf = await pacedLoad(ingestOptions, halfRate, SECONDS, CONNECTIONS);
+      const halfTo = performance.now();
       const apiCpuMs = processTreeCpuMs(server.pid) - apiCpuFrom;
+      // The API's collections over the same phase, on its clock (≈ the harness's since the spawn).
+      const apiGc = summariseGc(
+        parseGcTrace(readFileSync(gcTraceFile, 'utf8')).filter(
+          (e) => e.atMs >= halfFrom - server!.spawnedAt && e.atMs <= halfTo - server!.spawnedAt,
+        ),
+        (halfTo - halfFrom) / 1000,
+      );
       const pgCpu = await backends.stop();
       const halfCalls = ingestHalf.samples + ingestHalf.warmupCalls;
       const afterHalf = await webhookRunCommits(database.sql);
@@ -194,6 +212,7 @@ export const b2: Benchmark = {
         `${CONNECTIONS} connections, no pipelining, ${SECONDS} s per load; pool of ${POOL} connections for the API and R_min alike; half load = ${halfRate}/s for both routes, paced evenly (one call every ${(1000 / halfRate).toFixed(2)} ms, open loop, up to ${CONNECTIONS} sockets; latency from when each call was due; ${ingestHalf.warmupCalls} calls of warm-up at that pace first, not counted)`,
         `half load, the generator's own lateness (request sent − due), p99: ${ingestHalf.sendLagP99Ms.toFixed(2)} ms during R_ingest, ${minHalf.sendLagP99Ms.toFixed(2)} ms during R_min (included in the latencies)`,
         `half load, CPU per webhook call (the warm-up's calls included): API ${apiCpuPerCall.toFixed(3)} ms (${((apiCpuPerCall * halfRate) / 10).toFixed(0)} % of a core), its Postgres backends ${backendsReadable ? `${(pgCpu.ms / halfCalls).toFixed(3)} ms` : 'not readable here'}`,
+        `half load, the API's garbage collection (warm-up included): ${formatGcSummary(apiGc)}`,
         `R_ingest / R_http = ${(ingest.perSecond / http.perSecond).toFixed(3)} (context)`,
         `webhook runs: ${runs} created in ${commits} transactions (${(runs / Math.max(1, commits)).toFixed(1)} per commit; at half load ${(halfRuns / Math.max(1, halfCommits)).toFixed(1)}); R_min: one per commit`,
         `non-2xx answers: R_min ${rMin.non2xx} / ${minHalf.non2xx} (half), ingest ${ingest.non2xx} / ${ingestHalf.non2xx} (half); socket errors/timeouts: ${rMin.errors + minHalf.errors + ingest.errors + ingestHalf.errors}`,
@@ -206,6 +225,7 @@ export const b2: Benchmark = {
           bodyBytes: BODY.length,
           halfRate,
           apiCpuMsPerCallAtHalfLoad: apiCpuPerCall,
+          apiPromotedMBPerSecondAtHalfLoad: apiGc.promotedMBps,
         },
         versions,
         rows,
@@ -216,6 +236,7 @@ export const b2: Benchmark = {
       await server?.stop().catch(() => {});
       await hello.close().catch(() => {});
       await database.drop().catch(() => {});
+      if (!GC_TRACE) rmSync(gcTraceFile, { force: true });
     }
   },
 };

@@ -3,21 +3,21 @@
  *
  * `pnpm exec tsx bench/gc-survival.ts [shape] [calls/s]` serves one route shape from a child process
  * run with `--trace-gc-nvp`, sends it the paced load of B2's half-load phase (./paced-load.ts) for
- * 10 s and prints its scavenges' median pause and, per second of load, the bytes it allocated, the
- * bytes that survived a scavenge and the bytes promoted to the old generation. Shapes:
+ * 10 s and prints its collections (./gc-trace.ts: scavenges and their pauses, mark-compacts) and,
+ * per second of load, the bytes it allocated, the bytes that survived a scavenge and the bytes
+ * promoted to the old generation. Shapes:
  * - `hello`: Fastify and nothing else;
  * - `query`: one postgres.js query per call;
  * - `two`: two postgres.js queries one after the other;
  * - `begin`: a postgres.js transaction with one query in it.
  *
- * Why it exists: in B2 the API's scavenges take 4–8 ms, each promoting ~3 MB though the live heap
- * under load is small, and the promoted garbage brings a mark-compact every ~14 s (see "The API's
- * garbage collection" in docs/performance.md). This separates the layers. On the 2-vCPU test VM
- * (2026-12-06) at 2,400 calls/s, promoted per second of load: `hello` 0.00 MB, `query` ~0.55 (also
- * at 4,800 calls/s), `two` 1.7–2.9, `begin` ~8.0 — the same with Node 20, with upstream postgres.js
- * 3.4.9 (unpatched) and 3.4.10, with one connection, with `prepare: false`, with plain `node:http`
- * and with no HTTP at all (two queries issued from a timer). postgres.js 4.2.0 (a rewrite, with
- * breaking changes), in the same run: `two` 0.01 MB/s, `begin` ~3.0 MB/s with ~4 ms pauses.
+ * Why it exists: in B2 the API's scavenges took 4–8 ms, each promoting ~3 MB though the live heap
+ * under load was small, and the promoted garbage brought a mark-compact every ~14 s. This probe
+ * found the layer: on the 2-vCPU test VM (2026-12-06) at 2,400 calls/s, promoted per second of
+ * load, `hello` 0.00 MB, `query` ~0.55, `two` 1.7–2.9, `begin` ~8 — with postgres.js 3.4.9, patched
+ * or not, on Node 20 and 24. The cause was two kinds of function assignment in postgres.js (see
+ * "The promoted garbage" in docs/performance.md); with both changed in the patch, `two` 0.03 MB/s,
+ * `begin` 0.5–0.65 MB/s.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -27,7 +27,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import postgres from 'postgres';
-import { percentile, scratchDatabase } from './lib.ts';
+import { formatGcSummary, parseGcTrace, summariseGc } from './gc-trace.ts';
+import { scratchDatabase } from './lib.ts';
 import { pacedLoad } from './paced-load.ts';
 
 const SHAPES = ['hello', 'query', 'two', 'begin'] as const;
@@ -82,26 +83,16 @@ async function probe(shape: Shape, rate: number): Promise<void> {
     }
     if (!url) throw new Error("the probe's server exited before it listened");
     const load = await pacedLoad({ url, method: 'POST', headers: {}, body: undefined }, rate, 10, 50);
-    // Only the scavenges of the load (each line of the trace starts with the child's clock, in ms).
-    const scavenges = readFileSync(gcLog, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('gc=s ') && Number(/\]\s+(\d+) ms:/.exec(line)?.[1]) > listeningAt)
-      .map((line) =>
-        Object.fromEntries([...line.matchAll(/([\w.]+)=([\d.]+)/g)].map((m) => [m[1], Number(m[2])])),
-      );
+    // Only the collections of the load (the trace counts the child's clock, as `listeningAt` does).
+    const ofChild = parseGcTrace(readFileSync(gcLog, 'utf8')).filter((e) => e.atMs > listeningAt);
     // The first scavenges after the start still copy what the child allocated while starting.
-    const ofLoad = scavenges.slice(2);
-    const sum = (key: string) => ofLoad.reduce((total, s) => total + (s[key] ?? 0), 0);
-    const seconds = sum('mutator') / 1000;
+    const third = ofChild.filter((e) => e.kind === 's')[2];
+    const ofLoad = third ? ofChild.slice(ofChild.indexOf(third)) : [];
+    // Per second of JS time between the scavenges (the load's time, without the pauses).
+    const seconds = ofLoad.filter((e) => e.kind === 's').reduce((total, e) => total + e.mutatorMs, 0) / 1000;
     console.log(
       `${shape} at ${rate}/s: p50 ${load.p50Ms.toFixed(2)} ms, p99 ${load.p99Ms.toFixed(2)} ms; ` +
-        `${ofLoad.length} scavenges, median pause ${percentile(
-          ofLoad.map((s) => s.pause!).sort((a, b) => a - b),
-          50,
-        ).toFixed(1)} ms; ` +
-        `per second of load: allocated ${(sum('allocated') / seconds / 1e6).toFixed(1)} MB, ` +
-        `survived ${(sum('new_space_survived') / seconds / 1e6).toFixed(2)} MB, ` +
-        `promoted ${(sum('promoted') / seconds / 1e6).toFixed(2)} MB`,
+        formatGcSummary(summariseGc(ofLoad, seconds)),
     );
   } finally {
     child.kill('SIGTERM');
