@@ -16,8 +16,8 @@
  * found the layer: on the 2-vCPU test VM (2026-12-06) at 2,400 calls/s, promoted per second of
  * load, `hello` 0.00 MB, `query` ~0.55, `two` 1.7–2.9, `begin` ~8 — with postgres.js 3.4.9, patched
  * or not, on Node 20 and 24. The cause was two kinds of function assignment in postgres.js (see
- * "The promoted garbage" in docs/performance.md); with both changed in the patch, `two` 0.03 MB/s,
- * `begin` 0.5–0.65 MB/s.
+ * "What changed on 2026-12-06, afternoon" in docs/performance.md); with both changed in the patch,
+ * `two` 0.03 MB/s, `begin` 0.5–0.7 MB/s.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -1,7 +1,8 @@
 /**
  * Node's `--trace-gc-nvp` trace, read back: one record per collection, and a summary of the
- * scavenges and mark-compacts in a window of the traced process's clock. The API's scavenges are
- * where B2's slowest half-load calls were (docs/performance.md, "The API's garbage collection").
+ * scavenges and mark-compacts in a window of the traced process's clock. The API's scavenges
+ * were where B2's slowest half-load calls were (docs/performance.md, "What changed on 2026-12-06,
+ * day").
  */
 import { percentile } from './lib.ts';
 
