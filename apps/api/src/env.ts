@@ -44,6 +44,11 @@ export const apiEnvSchema = z
     /** Pool size per API process; count it against Postgres `max_connections`. */
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
     /**
+     * How far V8 lets the old generation grow past what outlived the last full collection before
+     * it collects it again, in percent (300: to 4×); 0 keeps V8's own factor (docs/configuration.md).
+     */
+    HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(300),
+    /**
      * Encrypts the provider keys users store (AES-256-GCM; base64 of 32 random bytes, e.g.
      * `openssl rand -base64 32`); runners need the same value. Required in production; unset
      * elsewhere, storing keys is refused with a message saying so.

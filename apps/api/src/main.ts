@@ -1,4 +1,5 @@
 /** The API process: parse configuration, connect, serve, and drain on SIGTERM/SIGINT. */
+import v8 from 'node:v8';
 import { connectDatabase } from '@swarm/db';
 import { redactingLoggerOptions } from '@swarm/engine';
 import { expressionPoolOptions } from '@swarm/engine/server';
@@ -8,6 +9,12 @@ import { parseApiEnv, providerAdminEmails } from './env.ts';
 import { buildApiServer } from './server.ts';
 
 const env = parseApiEnv(process.env);
+// V8's own growth factor (~2.3× for the API) leaves the old generation less room than the young
+// generation's size, and V8 then starts marking again right after every full collection: at B2's
+// half load 0–4 full collections per 10 s, each holding webhook calls up for ~40 ms, however
+// little is promoted. V8 reads the factor each time it sets the next limit, so setting it here, at
+// start, covers the process (docs/performance.md, "What changed on 2026-12-06, afternoon").
+if (env.HEAP_GROWING_PERCENT > 0) v8.setFlagsFromString(`--heap-growing-percent=${env.HEAP_GROWING_PERCENT}`);
 // Every log line passes the redactor (credential shapes; the secret-encryption keys by value).
 const logger = pino(
   redactingLoggerOptions({
