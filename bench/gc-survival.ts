@@ -21,7 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,15 +60,17 @@ async function serve(shape: Shape, databaseUrl: string): Promise<void> {
 async function probe(shape: Shape, rate: number): Promise<void> {
   const { database } = await scratchDatabase();
   const gcLog = path.join(os.tmpdir(), `gc-survival-${process.pid}.log`);
+  const traceFd = openSync(gcLog, 'w');
   const child = spawn(
     process.execPath,
     ['--trace-gc-nvp', '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', shape],
     {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, GC_SURVIVAL_DATABASE_URL: database.url },
       // The GC trace goes to stdout: to a file; the child says where it listens on stderr.
-      stdio: ['ignore', openSync(gcLog, 'w'), 'pipe'],
+      stdio: ['ignore', traceFd, 'pipe'],
     },
   );
+  closeSync(traceFd); // the child has its own copy
   try {
     child.stderr!.setEncoding('utf8');
     let url = '';
