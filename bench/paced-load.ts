@@ -8,12 +8,20 @@
  * every connection spends back to back at the start of the second and then waits; "half load" then
  * arrives as bursts at full speed, and its p99 is the full-load p99.
  *
- * The measured calls follow, without a pause, `PACED_LOAD_WARMUP_SECONDS` (default 1) of calls at
+ * The measured calls follow, without a pause, `PACED_LOAD_WARMUP_SECONDS` (default 6) of calls at
  * the same pace whose answers are not kept, as wrk2 leaves out its calibration period: a phase's
  * first calls otherwise time the generator's own start — a just-forked process, its sockets being
  * opened, its code not yet compiled — and the server's step from idle to load. On the 2-vCPU test
- * VM (2026-12-06, B2 at 1,800 calls/s) the first ~100 ms of a phase without the warm-up held 60–90
+ * VM (2026-12-06, B2 at 1,800 calls/s) the first ~100 ms of a phase without a warm-up held 60–90
  * calls over 20 ms, about a third of what a p99 over 10 s may have; set 0 to see them.
+ * Why six seconds, not one: a new client is new traffic to the server's JIT too. B2's half load
+ * follows autocannon's full load, whose requests differ in their headers; when the paced calls
+ * begin V8 drops the server's optimized request path ("wrong map": Fastify's route handler, the
+ * webhook's handler, the HTTP parser's callbacks …) and, at 2,400 calls/s, compiles it again ~4.4
+ * s later — ~110 ms of TurboFan work on the other vCPU within a few hundred ms, while the
+ * generator's own code tiers up at the same moment. With a one-second warm-up that landed 3.4 s
+ * into every measured phase: 30–180 calls over 20 ms, 20–40 ms at worst (`--trace-opt`, `perf
+ * sched`; 2026-12-06, evening). Six seconds holds it.
  *
  * The generator runs in a process of its own (./paced-load-generator.ts), with a fresh heap and
  * nothing kept per call but two numbers in preallocated arrays. In the benchmark's own process (the
@@ -55,7 +63,7 @@ export interface PacedLoad {
  * ones up with what else happened then (a server's GC, a periodic task).
  */
 const TRACE_FILE = process.env.PACED_LOAD_TRACE;
-const WARMUP_SECONDS = Number(process.env.PACED_LOAD_WARMUP_SECONDS ?? 1);
+const WARMUP_SECONDS = Number(process.env.PACED_LOAD_WARMUP_SECONDS ?? 6);
 
 /** Runs the load in a child process of its own and returns its figures. */
 export async function pacedLoad(
