@@ -10,3 +10,5 @@ function postgresCode(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown) => postgresCode(error) === '23505';
 export const isForeignKeyViolation = (error: unknown) => postgresCode(error) === '23503';
+/** `lock_timeout` ran out (or NOWAIT found the row locked). */
+export const isLockNotAvailable = (error: unknown) => postgresCode(error) === '55P03';

@@ -282,6 +282,60 @@ describe('exactly once with racing runners', () => {
       await Promise.all(pools.map((pool) => pool.close()));
     }
   });
+
+  it("fires a schedule it claimed though another runner's claim statement holds the row for a moment", async () => {
+    // Another runner's claim statement can lock a row it then rejects (claimed meanwhile: Postgres
+    // re-checks a concurrently updated row after locking it and keeps the lock to the statement's
+    // end). If that lands between this runner's claim and its firing, the firing must wait for it —
+    // skipping the row left the occurrence to the claim's lease: fired 5 s late (B7, 2026-12-06).
+    const { schedule } = await scheduled({ cron: '0 * * * *', timezone: 'UTC' }, at('2026-09-03T00:30:00Z'));
+    const holder = connectDatabase(database.url, { max: 1 });
+    let releaseRow = () => {};
+    const rowHeld = new Promise<void>((resolve) => {
+      releaseRow = resolve;
+    });
+    let holding: Promise<unknown> = Promise.resolve();
+    // The claim has committed when the firing's transaction opens: the other runner locks it now.
+    const firer = Object.create(database.db) as typeof database.db;
+    firer.transaction = (async (...args: Parameters<typeof database.db.transaction>) => {
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      holding = holder.sql.begin(async (tx) => {
+        await tx`select id from workflow_schedules where id = ${schedule.id} for update`;
+        locked();
+        await rowHeld;
+      });
+      await isLocked;
+      return database.db.transaction(...args);
+    }) as typeof database.db.transaction;
+    try {
+      const firing = fireDueSchedules(firer, jobs.sender, { now: at('2026-09-03T01:00:00Z'), registry });
+      // Held until the firing waits for the row (or, skipping it, has already given up).
+      const settled = firing.then(
+        () => true,
+        () => true,
+      );
+      while (!(await Promise.race([settled, Promise.resolve(false)]))) {
+        const [waiting] = await database.sql<{ n: number }[]>`
+          select count(*)::int as n from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock'`;
+        if (waiting!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      releaseRow();
+      await holding;
+      expect(await firing).toEqual([
+        expect.objectContaining({ scheduleId: schedule.id, outcome: 'started' }),
+      ]);
+      expect((await fires(schedule.id)).map((f) => [f.outcome, f.runs])).toEqual([['started', 1]]);
+    } finally {
+      releaseRow();
+      await holding.catch(() => {});
+      await holder.close();
+    }
+  });
 });
 
 describe('firings that kill their runner', () => {
@@ -368,6 +422,49 @@ describe('firings that kill their runner', () => {
       ['failed', 0],
       ['started', 1],
     ]);
+  });
+
+  it('leaves a schedule whose firing froze holding its row to the next claim, without an error', async () => {
+    const { schedule } = await scheduled({ cron: '0 * * * *', timezone: 'UTC' }, at('2026-09-04T00:30:00Z'));
+    const due = at('2026-09-04T01:00:00Z');
+    // A runner frozen inside its firing (in the enqueue of the run): the row stays locked.
+    const frozen = connectDatabase(database.url, { max: 1 });
+    let inFiring = () => {};
+    const reached = new Promise<void>((resolve) => {
+      inFiring = resolve;
+    });
+    const never = new Promise<never>(() => {});
+    const frozenSender: JobSender = {
+      send: (async () => {
+        inFiring();
+        return never;
+      }) as JobSender['send'],
+    };
+    const frozenFiring = fireDueSchedules(frozen.db, frozenSender, { now: due, registry }).catch(() => []);
+    await reached;
+    try {
+      // Its claim's lease has run out: the next runner claims it, waits for the row, gives up.
+      const errors: string[] = [];
+      const afterLease = new Date(due.getTime() + FIRE_CLAIM_LEASE_MS + 1000);
+      const reports = await fireDueSchedules(database.db, jobs.sender, {
+        now: afterLease,
+        registry,
+        onError: (_error, scheduleId) => errors.push(scheduleId),
+      });
+      expect(reports).toEqual([]);
+      expect(errors).toEqual([]);
+      expect(await fires(schedule.id)).toEqual([]);
+    } finally {
+      // The frozen runner is ended (as the stalled-session sweep does): its firing rolls back.
+      await frozen.sql.end({ timeout: 0 });
+      await frozenFiring;
+      await frozen.close().catch(() => {});
+    }
+    // The second claim's lease runs out in turn, and the occurrence fires once.
+    const later = new Date(due.getTime() + 2 * (FIRE_CLAIM_LEASE_MS + 1000));
+    const reports = await fireDueSchedules(database.db, jobs.sender, { now: later, registry });
+    expect(reports).toEqual([expect.objectContaining({ fireAt: due, outcome: 'started' })]);
+    expect((await fires(schedule.id)).map((f) => [f.outcome, f.runs])).toEqual([['started', 1]]);
   });
 
   it('fires an occurrence whose first firing died, on the next runner, and clears the count', async () => {

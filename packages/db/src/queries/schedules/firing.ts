@@ -31,6 +31,7 @@ import {
 } from '@swarm/engine';
 import { and, eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
+import { isLockNotAvailable } from '../../errors.ts';
 import type { JobSender } from '../../jobs.ts';
 import { executions, scheduleFires, workflowSchedules } from '../../schema/index.ts';
 import { createExecution } from '../executions/index.ts';
@@ -84,6 +85,12 @@ export interface FireOptions {
  * occurrence fires after its runner died mid-firing.
  */
 export const FIRE_CLAIM_LEASE_MS = 5_000;
+
+/**
+ * How long a firing waits for its claimed schedule's row lock. The holders it waits for are other
+ * runners' claim statements (a few ms); a frozen firing would hold it far longer.
+ */
+const FIRING_LOCK_WAIT_MS = 1_000;
 
 /** The claim columns after a firing committed (or an occurrence was given up): no claim. */
 const NO_FIRE_CLAIM = { fireClaims: 0, fireClaimFor: null, fireClaimedAt: null } as const;
@@ -369,6 +376,12 @@ export async function fireDueSchedules(
       attempted.push(claim.id);
       try {
         const fired = await db.transaction(async (tx) => {
+          // Waits for the row, briefly: another runner's claim statement may hold it for a moment
+          // (it locks a row it then rejects as claimed: Postgres re-checks a row updated meanwhile
+          // after locking it, and keeps the lock to the statement's end). Skipping the row here
+          // left the occurrence to this claim's lease — fired 5 s late, a few times an hour under
+          // B7. Still locked after the wait: a runner that froze while firing it (below).
+          await tx.execute(sql.raw(`set local lock_timeout = ${FIRING_LOCK_WAIT_MS}`));
           const [schedule] = await tx
             .select({
               id: workflowSchedules.id,
@@ -392,7 +405,7 @@ export async function fireDueSchedules(
                 eq(workflowSchedules.nextFireAt, claim.nextFireAt),
               ),
             )
-            .for('update', { skipLocked: true });
+            .for('update');
           if (!schedule) return [];
           // The claims before this one all ended without their firing committing.
           if (options.maxClaims !== undefined && claim.claims > options.maxClaims)
@@ -401,6 +414,10 @@ export async function fireDueSchedules(
         });
         reports.push(...fired);
       } catch (error) {
+        // A runner that froze mid-firing holds the row (it took the schedule after an older claim
+        // ran out): this claim keeps the others off for its lease, then whoever claims it tries
+        // again — as it was before the wait above.
+        if (isLockNotAvailable(error)) continue;
         // Rolled back: the schedule stays due and is tried again on the next tick; the others go on.
         await releaseFireClaim(db, claim);
         options.onError?.(error, claim.id);

@@ -2,6 +2,7 @@
 import { DomainError, hasRetryLeft, retryDelayMs } from '@swarm/engine';
 import { eq, sql } from 'drizzle-orm';
 import type { DbOrTx } from '../../client.ts';
+import { isUniqueViolation } from '../../errors.ts';
 import type { JobSender } from '../../jobs.ts';
 import { executions, scheduleFires, workflowSchedules } from '../../schema/index.ts';
 import { assertWithinBudget } from '../budgets.ts';
@@ -14,12 +15,6 @@ export interface RetryReport {
   executionId: string;
   triggerAttempt: number;
   startAfter: Date;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause)
-    if ((e as { code?: unknown }).code === '23505') return true;
-  return false;
 }
 
 /**
