@@ -21,7 +21,7 @@
  * s later — ~110 ms of TurboFan work on the other vCPU within a few hundred ms, while the
  * generator's own code tiers up at the same moment. With a one-second warm-up that landed 3.4 s
  * into every measured phase: 30–180 calls over 20 ms, 20–40 ms at worst (`--trace-opt`, `perf
- * sched`; 2026-12-06, evening). Six seconds holds it.
+ * sched`; 2026-12-06, late evening). Six seconds holds it.
  *
  * The generator runs in a process of its own (./paced-load-generator.ts), with a fresh heap and
  * nothing kept per call but two numbers in preallocated arrays. In the benchmark's own process (the
