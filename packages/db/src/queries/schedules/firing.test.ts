@@ -287,7 +287,7 @@ describe('exactly once with racing runners', () => {
     // Another runner's claim statement can lock a row it then rejects (claimed meanwhile: Postgres
     // re-checks a concurrently updated row after locking it and keeps the lock to the statement's
     // end). If that lands between this runner's claim and its firing, the firing must wait for it —
-    // skipping the row left the occurrence to the claim's lease: fired 5 s late (B7, 2026-12-06).
+    // skipping the row left the occurrence to the claim's lease (B7, 2026-12-06: ~3 s late).
     const { schedule } = await scheduled({ cron: '0 * * * *', timezone: 'UTC' }, at('2026-09-03T00:30:00Z'));
     const holder = connectDatabase(database.url, { max: 1 });
     let releaseRow = () => {};
