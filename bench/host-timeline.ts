@@ -1,12 +1,13 @@
 /**
  * What the machine was doing while a paced phase's calls were slow — a diagnostic, not a benchmark.
  *
- * `pnpm exec tsx bench/host-timeline.ts record <timeline.jsonl>` samples every 10 ms, until
- * SIGINT/SIGTERM, one JSON line each: the CPU time of both vCPUs by kind (`/proc/stat`: busy, idle,
- * iowait, steal), the sectors written and ms spent writing by the block devices (`/proc/diskstats`),
- * the kernel's dirty and under-writeback page cache (`/proc/meminfo`), and what the local Postgres's
- * busy sessions wait on (`pg_stat_activity`). Start it before `pnpm bench B2` with
- * `PACED_LOAD_TRACE=<calls.jsonl>`, stop it after.
+ * `pnpm exec tsx bench/host-timeline.ts record <timeline.jsonl> [seconds]` samples every 10 ms, for
+ * `seconds` or until SIGINT/SIGTERM (Ctrl-C; a `kill` of `pnpm exec` in the background does not
+ * reach it — hence `seconds`), one JSON line each: the CPU time of both vCPUs by kind
+ * (`/proc/stat`: busy, idle, iowait, steal), the sectors written and ms spent writing by the block
+ * devices (`/proc/diskstats`), the kernel's dirty and under-writeback page cache (`/proc/meminfo`),
+ * and what the local Postgres's busy sessions wait on (`pg_stat_activity`). Start it before `pnpm
+ * bench B2` with `PACED_LOAD_TRACE=<calls.jsonl>` (B2 takes ~2 minutes).
  *
  * `pnpm exec tsx bench/host-timeline.ts episodes <calls.jsonl> <timeline.jsonl> [over ms]` groups
  * the first paced phase's calls slower than `over` (default 15) into episodes (slow calls less than
@@ -17,7 +18,7 @@
  * On the 2-vCPU test VM (2026-12-06, late evening) this is how B2's ~50 ms half-load episodes were
  * found to line up with the kernel writing back 60–70 MB of Postgres's data files at once, its WAL
  * flushes waiting behind them (docs/performance.md, "What changed on 2026-12-06, late evening").
- * Sampling costs ~10 % of a vCPU.
+ * Sampling costs ~5 % of a vCPU: ~4 % the sampler's, ~1 % its Postgres session's.
  */
 import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,17 +64,18 @@ function meminfoKb(text: string, name: string): number {
   return Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
 
-async function record(file: string): Promise<void> {
+async function record(file: string, seconds: number): Promise<void> {
   const { adminUrl } = await findTestServer(repoRoot);
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   writeFileSync(file, '');
   let stopping = false;
   process.once('SIGINT', () => (stopping = true));
   process.once('SIGTERM', () => (stopping = true));
+  const until = performance.now() + seconds * 1000;
   let lastCpu = cpuTicks();
   let lastDisk = diskWrites();
   let lines: string[] = [];
-  while (!stopping) {
+  while (!stopping && performance.now() < until) {
     const from = performance.now();
     const rows = (await sql`
       select backend_type, wait_event_type, wait_event from pg_stat_activity
@@ -170,11 +172,11 @@ function episodes(callsFile: string, timelineFile: string, overMs: number): void
 }
 
 const [mode, ...args] = process.argv.slice(2);
-if (mode === 'record' && args[0]) await record(args[0]);
+if (mode === 'record' && args[0]) await record(args[0], Number(args[1] ?? Number.POSITIVE_INFINITY));
 else if (mode === 'episodes' && args[0] && args[1]) episodes(args[0], args[1], Number(args[2] ?? 15));
 else {
   console.error(
-    'usage: host-timeline.ts record <timeline.jsonl> | episodes <calls.jsonl> <timeline.jsonl> [over ms]',
+    'usage: host-timeline.ts record <timeline.jsonl> [seconds] | episodes <calls.jsonl> <timeline.jsonl> [over ms]',
   );
   process.exitCode = 2;
 }
