@@ -346,11 +346,12 @@ describe('firings that kill their runner', () => {
   };
 
   /**
-   * A runner that claims the due schedule and dies in the middle of firing it: its own connection,
-   * closed (as a killed process's socket is) while the firing's transaction is open — inside the
-   * enqueue of the occurrence's run. Postgres rolls the firing back; only the claim stays.
+   * A runner that claims the due schedule and stops in the middle of firing it — inside the enqueue
+   * of the occurrence's run, its transaction open and the schedule's row locked. `end()` closes its
+   * connection, as a killed process's socket is closed: Postgres rolls the firing back and only the
+   * claim stays.
    */
-  async function dyingFirer(now: Date) {
+  async function stoppedFirer(now: Date) {
     const pool = connectDatabase(database.url, { max: 1 });
     let inFiring = () => {};
     const reached = new Promise<void>((resolve) => {
@@ -369,11 +370,20 @@ describe('firings that kill their runner', () => {
     };
     const firing = fireDueSchedules(pool.db, sender, { now, registry, maxClaims: 3 }).catch(() => []);
     await reached;
-    await pool.sql.end({ timeout: 0 });
-    died();
-    // A dead process reports nothing: what this one would have reported is not looked at.
-    await firing;
-    await pool.close().catch(() => {});
+    return {
+      async end() {
+        await pool.sql.end({ timeout: 0 });
+        died();
+        // A dead process reports nothing: what this one would have reported is not looked at.
+        await firing;
+        await pool.close().catch(() => {});
+      },
+    };
+  }
+
+  /** A runner that dies in the middle of firing the due schedule (`stoppedFirer`, ended at once). */
+  async function dyingFirer(now: Date) {
+    await (await stoppedFirer(now)).end();
   }
 
   it('records an occurrence as failed after three firings that never committed, and moves on', async () => {
@@ -427,21 +437,8 @@ describe('firings that kill their runner', () => {
   it('leaves a schedule whose firing froze holding its row to the next claim, without an error', async () => {
     const { schedule } = await scheduled({ cron: '0 * * * *', timezone: 'UTC' }, at('2026-09-04T00:30:00Z'));
     const due = at('2026-09-04T01:00:00Z');
-    // A runner frozen inside its firing (in the enqueue of the run): the row stays locked.
-    const frozen = connectDatabase(database.url, { max: 1 });
-    let inFiring = () => {};
-    const reached = new Promise<void>((resolve) => {
-      inFiring = resolve;
-    });
-    const never = new Promise<never>(() => {});
-    const frozenSender: JobSender = {
-      send: (async () => {
-        inFiring();
-        return never;
-      }) as JobSender['send'],
-    };
-    const frozenFiring = fireDueSchedules(frozen.db, frozenSender, { now: due, registry }).catch(() => []);
-    await reached;
+    // A runner frozen inside its firing: the row stays locked.
+    const frozen = await stoppedFirer(due);
     try {
       // Its claim's lease has run out: the next runner claims it, waits for the row, gives up.
       const errors: string[] = [];
@@ -456,9 +453,7 @@ describe('firings that kill their runner', () => {
       expect(await fires(schedule.id)).toEqual([]);
     } finally {
       // The frozen runner is ended (as the stalled-session sweep does): its firing rolls back.
-      await frozen.sql.end({ timeout: 0 });
-      await frozenFiring;
-      await frozen.close().catch(() => {});
+      await frozen.end();
     }
     // The second claim's lease runs out in turn, and the occurrence fires once.
     const later = new Date(due.getTime() + 2 * (FIRE_CLAIM_LEASE_MS + 1000));
